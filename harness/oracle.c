@@ -296,6 +296,15 @@ int oracle_invalid_reason(const struct neg_settings *s, const char **rule, const
         return 0;
 }
 
+bool oracle_consistent(enum outcome expected, unsigned observed_set)
+{
+        if (observed_set == 0)
+                return false;
+        if (expected == OUTCOME_F0)
+                return (observed_set & OUTCOME_SUCCESS_SET) == 0;
+        return (observed_set & OUTCOME_BIT(expected)) != 0;
+}
+
 void oracle_classify(const struct observation *obs, size_t n, struct classification *out)
 {
         memset(out, 0, sizeof(*out));

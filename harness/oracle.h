@@ -110,12 +110,26 @@ const struct row_info *oracle_row_info(int row);
  */
 int oracle_invalid_reason(const struct neg_settings *s, const char **rule, const char **fix);
 
+/* A set of outcome codes, as bits. */
+#define OUTCOME_BIT(o) (1u << (unsigned)(o))
+#define OUTCOME_SUCCESS_SET                                                                        \
+        (OUTCOME_BIT(OUTCOME_S) | OUTCOME_BIT(OUTCOME_DT) | OUTCOME_BIT(OUTCOME_DP))
+
+/*
+ * Whether an observation (a set of codes that fit what was seen on the wire: one
+ * code for a success, sometimes several for a failure the observing side cannot
+ * tell apart) agrees with an expected code. F0 (an invalid configuration) only
+ * says that nothing may succeed, so any non-empty set without a success code
+ * agrees with it.
+ */
+bool oracle_consistent(enum outcome expected, unsigned observed_set);
+
 /* One observation: what a harness setting saw in one direction. */
 struct observation {
         int harness_row; /* 1..18 */
         enum semantics hsem;
         enum direction dir;
-        enum outcome observed;
+        unsigned observed; /* set of OUTCOME_BIT()s */
 };
 
 /* Which partner configurations explain a set of observations (reference §3.8). */

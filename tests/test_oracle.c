@@ -601,7 +601,9 @@ static unsigned ref_rows(const struct observation *obs, size_t n, int *first_con
                                 if (obs[k].dir == DIR_INBOUND)
                                         want = mirror(want);
                         }
-                        if (want != obs[k].observed) {
+                        /* A set agrees when it holds the code; F0 only forbids success. */
+                        if (want == OUTCOME_F0 ? (obs[k].observed & 0x7u) != 0
+                                               : !(obs[k].observed & (1u << want))) {
                                 first_conflict[m - 1] = (int)k;
                                 break;
                         }
@@ -649,7 +651,7 @@ Test(oracle, classify_signature)
                         obs[p].harness_row = probes[p];
                         obs[p].hsem = SEMANTICS_MATRIX;
                         obs[p].dir = DIR_OUTBOUND;
-                        obs[p].observed = code(want[p]);
+                        obs[p].observed = 1u << code(want[p]);
                 }
                 /* §3.4: M5/M11 behave like M17, so they share E7's signature. */
                 if (cls == 7)
@@ -675,8 +677,9 @@ Test(oracle, classify_full_observation_set)
                                 obs[n].harness_row = h;
                                 obs[n].hsem = SEMANTICS_MATRIX;
                                 obs[n].dir = (enum direction)d;
-                                obs[n].observed = d == DIR_OUTBOUND ? grid[h][col_of(m)]
-                                                                    : mirror(grid[h][col_of(m)]);
+                                obs[n].observed =
+                                    1u << (d == DIR_OUTBOUND ? grid[h][col_of(m)]
+                                                             : mirror(grid[h][col_of(m)]));
                                 n++;
                         }
                 }
@@ -707,7 +710,7 @@ Test(oracle, classify_full_observation_set_strict)
                                 obs[n].harness_row = h;
                                 obs[n].hsem = SEMANTICS_STRICT;
                                 obs[n].dir = (enum direction)d;
-                                obs[n].observed = d == DIR_OUTBOUND ? o : mirror(o);
+                                obs[n].observed = 1u << (d == DIR_OUTBOUND ? o : mirror(o));
                                 n++;
                         }
                 }
@@ -723,20 +726,20 @@ Test(oracle, classify_contradiction)
 {
         /* H17 F4 leaves only E3 {M4, M10} (§3.8); H2 F3 is E5/E6 only: no row predicts both. */
         const struct observation two[] = {
-            {17, SEMANTICS_MATRIX, DIR_OUTBOUND, OUTCOME_F4},
-            {2, SEMANTICS_MATRIX, DIR_OUTBOUND, OUTCOME_F3},
+            {17, SEMANTICS_MATRIX, DIR_OUTBOUND, 1u << OUTCOME_F4},
+            {2, SEMANTICS_MATRIX, DIR_OUTBOUND, 1u << OUTCOME_F3},
         };
         /* Same, with a consistent observation (H1 S) in between: the conflict is at index 2. */
         const struct observation three[] = {
-            {17, SEMANTICS_MATRIX, DIR_OUTBOUND, OUTCOME_F4},
-            {1, SEMANTICS_MATRIX, DIR_OUTBOUND, OUTCOME_S},
-            {13, SEMANTICS_MATRIX, DIR_OUTBOUND, OUTCOME_DT},
+            {17, SEMANTICS_MATRIX, DIR_OUTBOUND, 1u << OUTCOME_F4},
+            {1, SEMANTICS_MATRIX, DIR_OUTBOUND, 1u << OUTCOME_S},
+            {13, SEMANTICS_MATRIX, DIR_OUTBOUND, 1u << OUTCOME_DT},
         };
         /* Inbound, H17 receiving: F1 needs a TLS-Required partner, Dp one without TLS
          * Required, so no row gives both. */
         const struct observation inbound[] = {
-            {17, SEMANTICS_MATRIX, DIR_INBOUND, OUTCOME_DP},
-            {17, SEMANTICS_MATRIX, DIR_INBOUND, OUTCOME_F1},
+            {17, SEMANTICS_MATRIX, DIR_INBOUND, 1u << OUTCOME_DP},
+            {17, SEMANTICS_MATRIX, DIR_INBOUND, 1u << OUTCOME_F1},
         };
         struct classification cl;
 
@@ -761,7 +764,7 @@ Test(oracle, classify_contradiction)
 
 Test(oracle, classify_empty)
 {
-        struct observation dummy = {1, SEMANTICS_MATRIX, DIR_OUTBOUND, OUTCOME_S};
+        struct observation dummy = {1, SEMANTICS_MATRIX, DIR_OUTBOUND, 1u << OUTCOME_S};
         struct classification cl;
 
         memset(&cl, 0x5a, sizeof(cl));
@@ -933,4 +936,40 @@ Test(oracle, invalid_reasons)
                             "M%d: \"%s\" should say the Control Panel refuses to commit", r, both);
                 }
         }
+}
+
+Test(oracle, consistent_sets)
+{
+        const unsigned f1f4 = (1u << OUTCOME_F1) | (1u << OUTCOME_F4);
+
+        cr_expect(oracle_consistent(OUTCOME_S, 1u << OUTCOME_S));
+        cr_expect_not(oracle_consistent(OUTCOME_S, 1u << OUTCOME_DT));
+        cr_expect(oracle_consistent(OUTCOME_F1, f1f4));
+        cr_expect(oracle_consistent(OUTCOME_F4, f1f4));
+        cr_expect_not(oracle_consistent(OUTCOME_F2, f1f4));
+        /* F0 forbids success only. */
+        cr_expect(oracle_consistent(OUTCOME_F0, f1f4));
+        cr_expect(oracle_consistent(OUTCOME_F0, 1u << OUTCOME_F3));
+        cr_expect_not(oracle_consistent(OUTCOME_F0, 1u << OUTCOME_DP));
+        cr_expect_not(oracle_consistent(OUTCOME_F0, 0));
+        cr_expect_not(oracle_consistent(OUTCOME_F3, 0));
+}
+
+Test(oracle, classify_ambiguous_inbound_failure)
+{
+        /* H17 receiving (no STARTTLS offered) saw the partner close without trying:
+         * F1 (partner requires TLS) or F4 (no common plaintext method). */
+        const struct observation obs[] = {
+            {17, SEMANTICS_MATRIX, DIR_INBOUND, (1u << OUTCOME_F1) | (1u << OUTCOME_F4)},
+        };
+        struct classification cl;
+
+        oracle_classify(obs, 1, &cl);
+        /* Inbound H17: M1/M2/M7/M8/M13 give F1, M4/M10 give F4; F0 rows fit any failure. */
+        cr_expect_eq(cl.rows,
+                     (1u << 0) | (1u << 1) | (1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) |
+                         (1u << 9) | (1u << 11) | (1u << 12) | (1u << 13) | (1u << 15) | (1u << 17),
+                     "rows 0x%x", cl.rows);
+        cr_expect_eq(cl.classes, (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4), "classes 0x%x",
+                     cl.classes);
 }
