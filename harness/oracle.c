@@ -317,8 +317,9 @@ void oracle_classify(const struct observation *obs, size_t n, struct classificat
                         struct neg_settings h;
 
                         if (settings_from_row(obs[k].harness_row, &h) != 0 ||
-                            oracle_expect(&h, obs[k].hsem, &p, obs[k].dir, NULL, 0) !=
-                                obs[k].observed) {
+                            !oracle_consistent(
+                                oracle_expect(&h, obs[k].hsem, &p, obs[k].dir, NULL, 0),
+                                obs[k].observed)) {
                                 out->first_conflict[row - 1] = (int)k;
                                 break;
                         }
