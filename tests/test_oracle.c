@@ -743,7 +743,9 @@ Test(oracle, classify_contradiction)
         };
         struct classification cl;
 
-        check_classify(two, 2, 0, 0, "H17 F4 + H2 F3");
+        /* Only the invalid M16 (no method: F0 against both) fits, since F0 forbids
+         * nothing but success; no class does. */
+        check_classify(two, 2, 1u << 15, 0, "H17 F4 + H2 F3");
         oracle_classify(two, 2, &cl);
         cr_expect_eq(cl.first_conflict[4 - 1], 1, "M4 is contradicted by observation 1");
         cr_expect_eq(cl.first_conflict[10 - 1], 1, "M10 is contradicted by observation 1");
