@@ -1,0 +1,2033 @@
+/*
+ * The S2S engine. One place changes state (set_state) and traces "A -> B";
+ * every deviation becomes a finding naming the state, the element and the rule.
+ */
+#include "engine.h"
+
+#include <gnutls/gnutls.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "certid.h"
+#include "jid.h"
+#include "tls.h"
+
+#define NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
+#define NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"
+#define NS_DB_FEATURE "urn:xmpp:features:dialback"
+#define NS_BIDI_FEATURE "urn:xmpp:features:bidi"
+#define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
+
+#define MAX_EVENTS 32
+#define MAX_FINDINGS 64
+#define MAX_PAIRS 16
+#define MAX_IDS 8
+#define DOMAIN_MAX 256
+#define ID_MAX 128
+#define DEFAULT_BEFORE_FEATURES 16384
+#define TLS_PUMP_ROUNDS 64
+
+/* What the parser handler asked for when it paused the reader. */
+enum switch_kind {
+        SWITCH_NONE,
+        SWITCH_TLS,     /* the bytes after this element are TLS records */
+        SWITCH_RESTART, /* the bytes after this element belong to a new stream */
+};
+
+/* What the initiating side learnt from <stream:features/>. */
+struct peer_features {
+        bool seen;
+        bool starttls, starttls_required;
+        bool mechanisms, external;
+        bool dialback, dialback_errors;
+        bool bidi;
+        unsigned count; /* first-level children */
+};
+
+/* A dialback domain pair (XEP-0220 §2.6 multiplexing). */
+struct pair {
+        char from[DOMAIN_MAX], to[DOMAIN_MAX];
+        bool pending, verified;
+};
+
+struct engine {
+        struct engine_config cfg;
+        char remote[DOMAIN_MAX];
+        char secret[DIALBACK_KEY_LEN * 2 + 1];
+        char v_from[DOMAIN_MAX], v_to[DOMAIN_MAX], v_id[ID_MAX], v_key[DIALBACK_KEY_LEN + 1];
+
+        enum engine_state state;
+        struct xs_parser *xs;
+        struct buf out;   /* wire bytes for the peer */
+        struct buf plain; /* scratch: plaintext out of TLS */
+        enum switch_kind pending_switch;
+
+        struct tls_session *tls;
+        bool tls_attempted, tls_up;
+        struct tls_peer peer;
+        bool have_peer;
+        bool peer_cert_bad; /* initiating: the peer's certificate failed our check */
+
+        char stream_id[ID_MAX];
+        char ids[MAX_IDS][ID_MAX]; /* every stream id seen or issued, for STR-6 */
+        size_t n_ids;
+        bool header_sent; /* receiving: our response header for the current stream */
+        bool legacy;      /* the peer's header had no version (RFC 6120 §4.7.5) */
+
+        struct peer_features feat;
+        bool peer_db_declared;
+        char peer_from[DOMAIN_MAX], peer_to[DOMAIN_MAX];
+        size_t bytes_in;
+        bool first_features_seen;
+
+        /* Progress. */
+        bool sasl_done, sasl_tried;
+        unsigned sasl_failures;
+        bool starttls_offered;    /* receiving: offered in the current features */
+        bool starttls_unoffered;  /* receiving: the peer asked for TLS we did not offer */
+        bool auth_attempted;      /* receiving: the peer tried SASL or dialback */
+        bool verify_only;         /* receiving: only db:verify so far */
+        bool got_verify;          /* receiving: a db:verify arrived */
+        enum outcome detected;    /* F1/F2 detected explicitly, else OUTCOME_COUNT */
+        char db_from[DOMAIN_MAX]; /* initiating: the pair of our db:result */
+        char db_to[DOMAIN_MAX];
+        struct pair pairs[MAX_PAIRS]; /* receiving */
+        size_t n_pairs;
+        char sasl_identity[DOMAIN_MAX];
+
+        struct engine_event events[MAX_EVENTS];
+        size_t ev_head, ev_len;
+        struct finding findings[MAX_FINDINGS];
+        size_t n_findings;
+        size_t dropped_findings;
+        struct engine_result result;
+};
+
+static const char *const state_names[] = {
+    "START",
+    "EXPECT_HEADER",
+    "EXPECT_FEATURES",
+    "EXPECT_PROCEED",
+    "EXPECT_TLS_HANDSHAKE",
+    "EXPECT_SASL_RESULT",
+    "EXPECT_DB_RESULT",
+    "EXPECT_VERIFY_ANSWER",
+    "EXPECT_NEGOTIATION",
+    "EXPECT_STANZAS",
+    "EXPECT_CLOSE",
+    "CLOSED",
+};
+
+const char *engine_state_name(enum engine_state s)
+{
+        if ((unsigned)s >= sizeof(state_names) / sizeof(state_names[0]))
+                return "?";
+        return state_names[s];
+}
+
+void engine_knobs_default(struct engine_knobs *k)
+{
+        memset(k, 0, sizeof(*k));
+        k->on_bad_peer_cert = BADCERT_REFERENCE;
+        k->dialback_off_reply = DBOFF_STREAM_ERROR;
+        k->dialback_after_sasl_failure = true;
+        k->sasl_send_authzid = false;
+        k->dialback_requires_valid_cert = false;
+        k->declare_db_without_method = false;
+        k->sasl_max_failures = 3;
+}
+
+void engine_event_cleanup(struct engine_event *ev)
+{
+        if (ev->stanza != NULL) {
+                xmlFreeNode(ev->stanza);
+                ev->stanza = NULL;
+        }
+}
+
+/* ---- tracing, findings, state ------------------------------------------------ */
+
+static void trace(struct engine *e, enum trace_kind kind, const char *text, size_t len)
+{
+        struct trace_entry t = {kind, text, len};
+
+        if (e->cfg.trace != NULL)
+                e->cfg.trace(e->cfg.trace_user, &t);
+}
+
+static void tracef(struct engine *e, enum trace_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void tracef(struct engine *e, enum trace_kind kind, const char *fmt, ...)
+{
+        char text[ENGINE_TEXT_MAX];
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(text, sizeof(text), fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return;
+        trace(e, kind, text, strlen(text));
+}
+
+static void finding(struct engine *e, enum finding_kind kind, const char *rule, const char *fmt,
+                    ...) __attribute__((format(printf, 4, 5)));
+
+static void finding(struct engine *e, enum finding_kind kind, const char *rule, const char *fmt,
+                    ...)
+{
+        struct finding f;
+        va_list ap;
+
+        memset(&f, 0, sizeof(f));
+        f.kind = kind;
+        snprintf(f.state, sizeof(f.state), "%s", engine_state_name(e->state));
+        snprintf(f.rule, sizeof(f.rule), "%s", rule);
+        va_start(ap, fmt);
+        vsnprintf(f.text, sizeof(f.text), fmt, ap);
+        va_end(ap);
+        tracef(e, TRACE_FINDING, "%s [%s] in %s: %s",
+               kind == FINDING_VIOLATION ? "violation"
+               : kind == FINDING_NOTE    ? "note"
+                                         : "error",
+               f.rule, f.state, f.text);
+        if (e->n_findings >= MAX_FINDINGS) {
+                e->dropped_findings++;
+                return;
+        }
+        e->findings[e->n_findings++] = f;
+}
+
+static void set_state(struct engine *e, enum engine_state s)
+{
+        if (e->state == s)
+                return;
+        tracef(e, TRACE_STATE, "%s -> %s", engine_state_name(e->state), engine_state_name(s));
+        e->state = s;
+}
+
+static struct engine_event *push_event(struct engine *e, enum engine_event_kind kind)
+{
+        struct engine_event *ev;
+
+        if (e->ev_len >= MAX_EVENTS) {
+                finding(e, FINDING_ERROR, "internal",
+                        "event queue full; the owner does not drain it");
+                return NULL;
+        }
+        ev = &e->events[(e->ev_head + e->ev_len) % MAX_EVENTS];
+        memset(ev, 0, sizeof(*ev));
+        ev->kind = kind;
+        e->ev_len++;
+        return ev;
+}
+
+/* Copies at most dstlen-1 bytes; an over-long source is cut (and is then a
+ * different name, which the checks that use it will notice). */
+static void copy_str(char *dst, size_t dstlen, const char *src)
+{
+        snprintf(dst, dstlen, "%s", src != NULL ? src : "");
+}
+
+static bool domain_eq(const char *a, const char *b)
+{
+        return a != NULL && b != NULL && strcasecmp(a, b) == 0;
+}
+
+static bool hosts(const struct engine *e, const char *domain)
+{
+        for (size_t i = 0; i < e->cfg.n_hosted; i++) {
+                if (domain_eq(e->cfg.hosted[i], domain))
+                        return true;
+        }
+        return false;
+}
+
+static const char *local_domain(const struct engine *e)
+{
+        return e->cfg.n_hosted > 0 ? e->cfg.hosted[0] : "";
+}
+
+static unsigned own_methods(const struct engine *e)
+{
+        return oracle_methods(&e->cfg.neg, e->cfg.sem);
+}
+
+/* ---- result ------------------------------------------------------------------ */
+
+/*
+ * The failure codes that fit what this side saw (reference §3.3, §3.6). The
+ * initiating side knows its own settings and what the peer advertised, so it
+ * mostly knows the exact code; the receiving side sometimes cannot tell a
+ * TLS-Required peer (F1) from one with no common plaintext method (F4).
+ */
+static unsigned failure_outcomes(const struct engine *e)
+{
+        unsigned set = 0;
+
+        if (e->detected != OUTCOME_COUNT)
+                return OUTCOME_BIT(e->detected);
+        if (own_methods(e) == 0)
+                set |= OUTCOME_BIT(OUTCOME_F0);
+        if (e->tls_up || e->tls_attempted)
+                return set | OUTCOME_BIT(OUTCOME_F3);
+        if (e->cfg.role == ENGINE_INITIATING)
+                return set | OUTCOME_BIT(OUTCOME_F4);
+        if (e->cfg.neg.tls == NEG_REQUIRED)
+                return set | OUTCOME_BIT(OUTCOME_F2);
+        if (e->starttls_unoffered)
+                return set | OUTCOME_BIT(OUTCOME_F1);
+        if (e->starttls_offered || e->auth_attempted)
+                return set | OUTCOME_BIT(OUTCOME_F4);
+        return set | OUTCOME_BIT(OUTCOME_F1) | OUTCOME_BIT(OUTCOME_F4);
+}
+
+static void finish(struct engine *e, unsigned outcomes, const char *rule, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Records the outcome once: the first success or failure explains the stream. */
+static void finish(struct engine *e, unsigned outcomes, const char *rule, const char *fmt, ...)
+{
+        va_list ap;
+        char codes[64] = "";
+
+        if (e->result.final)
+                return;
+        e->result.final = true;
+        e->result.outcomes = outcomes;
+        e->result.tls = e->tls_up;
+        copy_str(e->result.rule, sizeof(e->result.rule), rule);
+        va_start(ap, fmt);
+        vsnprintf(e->result.cause, sizeof(e->result.cause), fmt, ap);
+        va_end(ap);
+        for (int o = 0; o < OUTCOME_COUNT; o++) {
+                if (outcomes & OUTCOME_BIT(o)) {
+                        size_t n = strlen(codes);
+                        snprintf(codes + n, sizeof(codes) - n, "%s%s", n > 0 ? "|" : "",
+                                 outcome_name((enum outcome)o));
+                }
+        }
+        tracef(e, TRACE_NOTE, "outcome %s: %s [%s]", codes, e->result.cause, rule);
+}
+
+static void finish_success(struct engine *e, unsigned method, const char *peer_domain)
+{
+        enum outcome o = method == METHOD_S ? OUTCOME_S : e->tls_up ? OUTCOME_DT : OUTCOME_DP;
+
+        e->result.authenticated = true;
+        e->result.method = method == METHOD_S ? METHOD_S : e->tls_up ? METHOD_DT : METHOD_DP;
+        copy_str(e->result.peer_domain, sizeof(e->result.peer_domain), peer_domain);
+        finish(e, OUTCOME_BIT(o),
+               method == METHOD_S ? "XEP-0178; RFC 6120 §6" : "XEP-0220 §2.1-2.2",
+               "%s authenticated %s -> %s", method == METHOD_S ? "SASL EXTERNAL" : "dialback",
+               e->cfg.role == ENGINE_INITIATING ? local_domain(e) : peer_domain,
+               e->cfg.role == ENGINE_INITIATING ? e->remote : e->peer_to);
+}
+
+static void finish_failure(struct engine *e, const char *rule, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void finish_failure(struct engine *e, const char *rule, const char *fmt, ...)
+{
+        char text[ENGINE_TEXT_MAX];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(text, sizeof(text), fmt, ap);
+        va_end(ap);
+        finish(e, failure_outcomes(e), rule, "%s", text);
+}
+
+/* ---- sending ----------------------------------------------------------------- */
+
+static void flush_tls(struct engine *e)
+{
+        struct buf *tout;
+
+        if (e->tls == NULL)
+                return;
+        tout = tls_session_output(e->tls);
+        if (tout->len > 0) {
+                if (buf_append(&e->out, tout->data, tout->len) != 0)
+                        finding(e, FINDING_ERROR, "internal", "output buffer full");
+                buf_consume(tout, tout->len);
+        }
+}
+
+static void send_bytes(struct engine *e, const char *data, size_t len)
+{
+        if (e->state == ST_CLOSED)
+                return;
+        if (e->tls_up) {
+                if (tls_session_write(e->tls, data, len) != 0)
+                        finding(e, FINDING_ERROR, "internal", "TLS write failed: %s",
+                                tls_session_error(e->tls));
+                flush_tls(e);
+                return;
+        }
+        if (buf_append(&e->out, data, len) != 0)
+                finding(e, FINDING_ERROR, "internal", "output buffer full");
+}
+
+static void send_text(struct engine *e, const char *xml)
+{
+        trace(e, TRACE_SEND, xml, strlen(xml));
+        send_bytes(e, xml, strlen(xml));
+}
+
+static void send_buf(struct engine *e, struct buf *b)
+{
+        if (b->len == 0)
+                return;
+        trace(e, TRACE_SEND, b->data, b->len);
+        send_bytes(e, b->data, b->len);
+}
+
+static void send_node(struct engine *e, xmlNodePtr node)
+{
+        struct buf b;
+
+        buf_init(&b, 0);
+        if (xs_write_node(&b, node) != 0)
+                finding(e, FINDING_ERROR, "internal", "could not serialise an element");
+        else
+                send_buf(e, &b);
+        buf_cleanup(&b);
+}
+
+/* A new element in namespace ns with a prefix (NULL = default namespace). */
+static xmlNodePtr new_elem(const char *ns, const char *prefix, const char *name)
+{
+        xmlNodePtr n = xmlNewNode(NULL, BAD_CAST name);
+        xmlNsPtr nsp;
+
+        if (n == NULL)
+                return NULL;
+        nsp = xmlNewNs(n, BAD_CAST ns, prefix != NULL ? BAD_CAST prefix : NULL);
+        if (nsp == NULL) {
+                xmlFreeNode(n);
+                return NULL;
+        }
+        xmlSetNs(n, nsp);
+        return n;
+}
+
+static void set_attr(xmlNodePtr n, const char *name, const char *value)
+{
+        if (value != NULL)
+                xmlNewProp(n, BAD_CAST name, BAD_CAST value);
+}
+
+/* <db:NAME from to [id] [type]>[key][<error type='cancel'><COND/></error>]</db:NAME> */
+static void send_db(struct engine *e, const char *name, const char *from, const char *to,
+                    const char *id, const char *type, const char *key, const char *error_cond)
+{
+        xmlNodePtr n = new_elem(XS_NS_DIALBACK, "db", name);
+
+        if (n == NULL) {
+                finding(e, FINDING_ERROR, "internal", "out of memory");
+                return;
+        }
+        set_attr(n, "from", from);
+        set_attr(n, "to", to);
+        set_attr(n, "id", id);
+        set_attr(n, "type", type);
+        if (key != NULL)
+                xmlNodeAddContent(n, BAD_CAST key);
+        if (error_cond != NULL) {
+                xmlNodePtr err = xmlNewChild(n, NULL, BAD_CAST "error", NULL);
+                xmlNodePtr cond = new_elem(NS_STANZAS, NULL, error_cond);
+
+                if (err != NULL && cond != NULL) {
+                        xmlNewProp(err, BAD_CAST "type", BAD_CAST "cancel");
+                        xmlAddChild(err, cond);
+                } else {
+                        xmlFreeNode(cond);
+                }
+        }
+        send_node(e, n);
+        xmlFreeNode(n);
+}
+
+static void send_header(struct engine *e, const char *to, const char *from, const char *id)
+{
+        struct xs_header_out h;
+        struct buf b;
+
+        memset(&h, 0, sizeof(h));
+        h.to = to;
+        h.from = from;
+        h.id = id;
+        /* XEP-0220 §2.4.1: xmlns:db declares dialback support (reference §3.2). */
+        h.dialback = e->cfg.neg.dialback && ((own_methods(e) & (METHOD_DT | METHOD_DP)) != 0 ||
+                                             e->cfg.knobs.declare_db_without_method);
+        buf_init(&b, 0);
+        if (xs_write_header(&b, &h) != 0)
+                finding(e, FINDING_ERROR, "internal", "could not write a stream header");
+        else
+                send_buf(e, &b);
+        buf_cleanup(&b);
+        e->header_sent = true;
+}
+
+/* Sends </stream:stream> (and close_notify) and waits for the peer's close. */
+static void close_stream(struct engine *e)
+{
+        if (e->state == ST_CLOSED || e->state == ST_EXPECT_CLOSE)
+                return;
+        send_text(e, "</stream:stream>");
+        if (e->tls_up) {
+                if (tls_session_bye(e->tls) == 0)
+                        flush_tls(e);
+        }
+        set_state(e, ST_EXPECT_CLOSE);
+}
+
+static void closed(struct engine *e)
+{
+        if (e->state == ST_CLOSED)
+                return;
+        set_state(e, ST_CLOSED);
+        push_event(e, EV_CLOSED);
+}
+
+/*
+ * A stream error (RFC 6120 §4.9.1.1): the error, the close tag, then the TCP
+ * close. A receiving side that has not answered the header yet sends its own
+ * header first (§4.9.1.2).
+ */
+static void stream_error(struct engine *e, const char *cond, const char *text)
+{
+        struct buf b;
+
+        if (e->state == ST_CLOSED)
+                return;
+        if (e->cfg.role == ENGINE_RECEIVING && !e->header_sent) {
+                char id[ID_MAX];
+
+                if (xs_new_stream_id(id, sizeof(id)) != 0)
+                        id[0] = '\0';
+                send_header(e, e->peer_from[0] != '\0' ? e->peer_from : NULL,
+                            hosts(e, e->peer_to) ? e->peer_to : local_domain(e), id);
+        }
+        buf_init(&b, 0);
+        if (xs_write_stream_error(&b, cond, text) != 0)
+                finding(e, FINDING_ERROR, "internal", "could not write stream error %s", cond);
+        else
+                send_buf(e, &b);
+        buf_cleanup(&b);
+        send_text(e, "</stream:stream>");
+        if (e->tls_up && tls_session_bye(e->tls) == 0)
+                flush_tls(e);
+        closed(e);
+}
+
+/* ---- stream ids -------------------------------------------------------------- */
+
+static bool id_seen(const struct engine *e, const char *id)
+{
+        for (size_t i = 0; i < e->n_ids; i++) {
+                if (strcmp(e->ids[i], id) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static void remember_id(struct engine *e, const char *id)
+{
+        copy_str(e->stream_id, sizeof(e->stream_id), id);
+        if (e->n_ids < MAX_IDS)
+                copy_str(e->ids[e->n_ids++], ID_MAX, id);
+}
+
+/* ---- TLS --------------------------------------------------------------------- */
+
+static void describe_peer_cert(struct engine *e)
+{
+        struct buf ids;
+
+        buf_init(&ids, 0);
+        if (e->peer.has_cert && certid_describe(&e->peer.ids, &ids) != 0)
+                buf_reset(&ids);
+        tracef(e, TRACE_TLS, "TLS established: %s %s; peer certificate: %s%s%s%s%s",
+               e->peer.version, e->peer.desc, e->peer.has_cert ? "" : "none",
+               e->peer.has_cert ? (ids.data != NULL ? ids.data : "") : "",
+               e->peer.has_cert ? "; chain: " : "",
+               e->peer.has_cert ? (e->peer.chain_ok ? "valid" : e->peer.verify_text) : "",
+               e->peer.has_cert ? (e->peer.eku_server ? "; EKU serverAuth" : "; no serverAuth EKU")
+                                : "");
+        buf_cleanup(&ids);
+}
+
+/* Whether the peer's certificate proves `domain` (RFC 6120 §13.7.2, RFC 6125). */
+static bool cert_proves(const struct engine *e, const char *domain, enum certid_match *how)
+{
+        enum certid_match m = CERTID_NONE;
+
+        if (e->have_peer && e->peer.has_cert)
+                m = certid_match(&e->peer.ids, domain);
+        if (how != NULL)
+                *how = m;
+        return e->have_peer && e->peer.chain_ok && m != CERTID_NONE;
+}
+
+static void start_tls(struct engine *e)
+{
+        char err[256];
+        bool server = e->cfg.role == ENGINE_RECEIVING;
+        /* XEP-0178 step 6: ask for the peer's certificate whenever EXTERNAL or a
+         * certificate-checked dialback may follow. */
+        bool want_cert =
+            (own_methods(e) & METHOD_S) != 0 || e->cfg.knobs.dialback_requires_valid_cert;
+
+        e->tls_attempted = true;
+        e->tls =
+            tls_session_new(e->cfg.creds, server ? TLS_ROLE_SERVER : TLS_ROLE_CLIENT,
+                            server ? NULL : e->remote, server && want_cert, NULL, err, sizeof(err));
+        set_state(e, ST_EXPECT_TLS_HANDSHAKE);
+        if (e->tls == NULL) {
+                finding(e, FINDING_ERROR, "internal", "cannot start TLS: %s", err);
+                finish_failure(e, "RFC 6120 §5.4.3.2", "TLS could not start: %s", err);
+                closed(e);
+        }
+}
+
+static void tls_failed(struct engine *e)
+{
+        const char *why = tls_session_error(e->tls);
+        int alert = tls_session_alert_received(e->tls);
+
+        flush_tls(e); /* the alert we queued */
+        finding(e, FINDING_NOTE, "RFC 6120 §5.4.3.2", "TLS handshake failed: %s%s%s", why,
+                alert >= 0 ? "; alert from peer: " : "", alert >= 0 ? tls_alert_name(alert) : "");
+        /* TLS-8: close TCP without </stream:stream>; the old stream is gone. */
+        finish_failure(e, "RFC 6120 §5.4.3.2", "TLS handshake failed (%s)", why);
+        closed(e);
+}
+
+static void after_tls_initiating(struct engine *e);
+static void after_tls_receiving(struct engine *e);
+static void feed_plain(struct engine *e, const char *data, size_t len);
+
+static void tls_done(struct engine *e)
+{
+        e->tls_up = true;
+        e->result.tls = true;
+        e->result.restarts++;
+        if (tls_session_peer(e->tls, &e->peer) == 0)
+                e->have_peer = true;
+        else
+                finding(e, FINDING_ERROR, "internal", "cannot read TLS peer: %s",
+                        tls_session_error(e->tls));
+        describe_peer_cert(e);
+        /* RFC 6120 §5.4.3.3: both sides drop what they learnt before TLS. */
+        memset(&e->feat, 0, sizeof(e->feat));
+        e->peer_db_declared = false;
+        if (xs_reset(e->xs) != 0)
+                finding(e, FINDING_ERROR, "internal", "cannot reset the XML reader");
+        set_state(e, ST_EXPECT_HEADER);
+        if (e->cfg.role == ENGINE_INITIATING)
+                after_tls_initiating(e);
+        else
+                after_tls_receiving(e);
+}
+
+/* Runs the TLS layer as far as the queued input allows. */
+static void pump_tls(struct engine *e)
+{
+        for (int round = 0; round < TLS_PUMP_ROUNDS && e->tls != NULL; round++) {
+                enum tls_status st;
+
+                if (e->state == ST_CLOSED)
+                        return;
+                if (e->state == ST_EXPECT_TLS_HANDSHAKE) {
+                        st = tls_session_handshake(e->tls);
+                        flush_tls(e);
+                        if (st == TLS_AGAIN)
+                                return;
+                        if (st != TLS_DONE) {
+                                tls_failed(e);
+                                return;
+                        }
+                        tls_done(e);
+                        continue;
+                }
+                if (!e->tls_up)
+                        return;
+                buf_reset(&e->plain);
+                st = tls_session_read(e->tls, &e->plain);
+                flush_tls(e);
+                if (e->plain.len > 0)
+                        feed_plain(e, e->plain.data, e->plain.len);
+                if (st == TLS_CLOSED) {
+                        tracef(e, TRACE_TLS, "peer sent close_notify");
+                        if (e->state != ST_CLOSED) {
+                                finish_failure(e, "RFC 6120 §4.4", "the peer closed TLS while %s",
+                                               engine_state_name(e->state));
+                                closed(e);
+                        }
+                        return;
+                }
+                if (st == TLS_FAILED) {
+                        finding(e, FINDING_VIOLATION, "RFC 8446 §6", "TLS record error: %s",
+                                tls_session_error(e->tls));
+                        finish_failure(e, "RFC 8446 §6", "TLS failed: %s",
+                                       tls_session_error(e->tls));
+                        closed(e);
+                        return;
+                }
+                return; /* TLS_AGAIN: all input used */
+        }
+}
+
+/* ---- initiating side ---------------------------------------------------------- */
+
+static void i_send_db_result(struct engine *e)
+{
+        char key[DIALBACK_KEY_LEN + 1];
+
+        /* XEP-0220 §2.1.1: the key binds the receiving and originating domains and
+         * the stream id in force (the post-TLS id after STARTTLS, reference §3.9). */
+        if (dialback_key(e->secret, e->remote, local_domain(e), e->stream_id, key) != 0) {
+                finding(e, FINDING_ERROR, "internal", "cannot compute the dialback key");
+                finish_failure(e, "XEP-0185 §2", "cannot compute the dialback key");
+                close_stream(e);
+                return;
+        }
+        copy_str(e->db_from, sizeof(e->db_from), local_domain(e));
+        copy_str(e->db_to, sizeof(e->db_to), e->remote);
+        send_db(e, "result", e->db_from, e->db_to, NULL, NULL, key, NULL);
+        set_state(e, ST_EXPECT_DB_RESULT);
+}
+
+static void i_send_auth(struct engine *e)
+{
+        char data[DOMAIN_MAX * 2] = "=";
+
+        if (e->cfg.knobs.sasl_send_authzid) {
+                gnutls_datum_t in = {(unsigned char *)local_domain(e),
+                                     (unsigned)strlen(local_domain(e))};
+                gnutls_datum_t b64 = {NULL, 0};
+
+                /* XEP-0178 step 10: authzid = the stream's from, base64-encoded. */
+                if (gnutls_base64_encode2(&in, &b64) == 0) {
+                        snprintf(data, sizeof(data), "%.*s", (int)b64.size, (char *)b64.data);
+                        gnutls_free(b64.data);
+                }
+        }
+        e->sasl_tried = true;
+        {
+                char xml[DOMAIN_MAX * 2 + 128];
+
+                snprintf(xml, sizeof(xml), "<auth xmlns='%s' mechanism='EXTERNAL'>%s</auth>",
+                         NS_SASL, data);
+                send_text(e, xml);
+        }
+        set_state(e, ST_EXPECT_SASL_RESULT);
+}
+
+static bool peer_signals_dialback(const struct engine *e)
+{
+        return e->feat.dialback || e->peer_db_declared;
+}
+
+static void i_no_method(struct engine *e, const char *where)
+{
+        char mine[32];
+
+        methods_text(own_methods(e), ",", mine, sizeof(mine));
+        tracef(e, TRACE_NOTE,
+               "no usable method %s: we accept {%s}; peer offered EXTERNAL: %s, "
+               "dialback: %s",
+               where, mine, e->feat.external ? "yes" : "no",
+               peer_signals_dialback(e) ? "yes" : "no");
+        finish_failure(e, "reference §3.3",
+                       "no common authentication method %s (we accept {%s}; the peer offered "
+                       "EXTERNAL: %s, dialback: %s)",
+                       where, mine, e->feat.external ? "yes" : "no",
+                       peer_signals_dialback(e) ? "yes" : "no");
+        close_stream(e);
+}
+
+/* Authentication for an AUTH stream once features are known. */
+static void i_authenticate(struct engine *e)
+{
+        unsigned a = own_methods(e);
+
+        if (e->tls_up) {
+                if ((a & METHOD_S) && e->feat.external && !e->peer_cert_bad) {
+                        i_send_auth(e);
+                        return;
+                }
+                if ((a & METHOD_DT) && peer_signals_dialback(e)) {
+                        i_send_db_result(e);
+                        return;
+                }
+                i_no_method(e, "after TLS");
+                return;
+        }
+        if ((a & METHOD_DP) && peer_signals_dialback(e)) {
+                i_send_db_result(e);
+                return;
+        }
+        i_no_method(e, "without TLS");
+}
+
+static void i_send_verify(struct engine *e)
+{
+        /* XEP-0220 §2.1.2 step 2: from = the receiving server, to = the originating domain. */
+        send_db(e, "verify", e->v_from, e->v_to, e->v_id, NULL, e->v_key, NULL);
+        set_state(e, ST_EXPECT_VERIFY_ANSWER);
+}
+
+static void i_verify_failed(struct engine *e, const char *why)
+{
+        struct engine_event *ev = push_event(e, EV_VERIFY_ANSWER);
+
+        if (ev != NULL) {
+                copy_str(ev->from, sizeof(ev->from), e->v_to);
+                copy_str(ev->to, sizeof(ev->to), e->v_from);
+                copy_str(ev->id, sizeof(ev->id), e->v_id);
+                ev->type = DB_ERROR;
+        }
+        finish_failure(e, "XEP-0220 §2.2.2", "could not verify: %s", why);
+}
+
+static void i_on_features(struct engine *e, xmlNodePtr feats)
+{
+        bool pre_tls = !e->tls_up;
+
+        memset(&e->feat, 0, sizeof(e->feat));
+        e->feat.seen = true;
+        e->first_features_seen = true;
+        for (xmlNodePtr c = feats->children; c != NULL; c = c->next) {
+                if (c->type != XML_ELEMENT_NODE)
+                        continue;
+                e->feat.count++;
+                if (xs_is(c, NS_TLS, "starttls")) {
+                        e->feat.starttls = true;
+                        for (xmlNodePtr r = c->children; r != NULL; r = r->next) {
+                                if (xs_is(r, NS_TLS, "required"))
+                                        e->feat.starttls_required = true;
+                        }
+                } else if (xs_is(c, NS_SASL, "mechanisms")) {
+                        e->feat.mechanisms = true;
+                        for (xmlNodePtr m = c->children; m != NULL; m = m->next) {
+                                xmlChar *t;
+
+                                if (!xs_is(m, NS_SASL, "mechanism"))
+                                        continue;
+                                t = xmlNodeGetContent(m);
+                                if (t != NULL && strcmp((const char *)t, "EXTERNAL") == 0)
+                                        e->feat.external = true;
+                                xmlFree(t);
+                        }
+                } else if (xs_is(c, NS_DB_FEATURE, "dialback")) {
+                        e->feat.dialback = true;
+                        for (xmlNodePtr r = c->children; r != NULL; r = r->next) {
+                                if (xs_is(r, NS_DB_FEATURE, "errors"))
+                                        e->feat.dialback_errors = true;
+                        }
+                } else if (xs_is(c, NS_BIDI_FEATURE, "bidi")) {
+                        e->feat.bidi = true;
+                }
+        }
+        tracef(e, TRACE_NOTE,
+               "features: starttls=%s external=%s dialback=%s%s xmlns:db=%s (%u children)",
+               e->feat.starttls ? (e->feat.starttls_required ? "required" : "offered") : "no",
+               e->feat.external ? "yes" : "no", e->feat.dialback ? "yes" : "no",
+               e->feat.dialback_errors ? "(errors)" : "", e->peer_db_declared ? "yes" : "no",
+               e->feat.count);
+        if (!pre_tls && e->feat.starttls)
+                finding(e, FINDING_VIOLATION, "RFC 6120 §5.4.3.3",
+                        "STARTTLS offered again after TLS was established");
+        if (pre_tls && e->feat.external)
+                finding(e, FINDING_VIOLATION, "RFC 6120 §5.3.4; XEP-0178 §3",
+                        "EXTERNAL offered before TLS, when no certificate can exist");
+
+        if (e->sasl_done) {
+                /* RFC 6120 §6.4.6: after SASL the features are empty or voluntary. */
+                if (e->feat.mechanisms || e->feat.starttls)
+                        finding(e, FINDING_VIOLATION, "RFC 6120 §6.4.6",
+                                "features after SASL success still offer %s",
+                                e->feat.starttls ? "STARTTLS" : "SASL mechanisms");
+                set_state(e, ST_EXPECT_STANZAS);
+                finish_success(e, METHOD_S, e->remote);
+                {
+                        struct engine_event *ev = push_event(e, EV_AUTHENTICATED);
+                        if (ev != NULL) {
+                                copy_str(ev->from, sizeof(ev->from), local_domain(e));
+                                copy_str(ev->to, sizeof(ev->to), e->remote);
+                        }
+                }
+                return;
+        }
+
+        if (pre_tls) {
+                /* TLS-3 (RFC 6120 §5.3.1): STARTTLS alone is mandatory-to-negotiate too. */
+                bool mandatory =
+                    e->feat.starttls && (e->feat.starttls_required || e->feat.count == 1);
+
+                if (e->feat.starttls && e->cfg.neg.tls != NEG_NOTSUPPORTED &&
+                    e->cfg.creds != NULL) {
+                        send_text(e, "<starttls xmlns='" NS_TLS "'/>");
+                        set_state(e, ST_EXPECT_PROCEED);
+                        return;
+                }
+                if (mandatory) {
+                        e->detected = OUTCOME_F2;
+                        finish_failure(e, "RFC 6120 §5.3.1, §4.9.3.23",
+                                       "the peer requires TLS (%s) and our TLS is NotSupported",
+                                       e->feat.starttls_required ? "<required/>"
+                                                                 : "STARTTLS is the only feature");
+                        if (e->cfg.purpose == PURPOSE_VERIFY)
+                                i_verify_failed(e, "the authoritative server requires TLS");
+                        stream_error(e, "unsupported-feature", "TLS is not supported here");
+                        return;
+                }
+                if (!e->feat.starttls && e->cfg.neg.tls == NEG_REQUIRED) {
+                        e->detected = OUTCOME_F1;
+                        finish_failure(
+                            e, "RFC 6120 §5.4.1; RFC 7590 §3.1",
+                            "our TLS is Required and the peer offers no STARTTLS; closing "
+                            "without authenticating");
+                        if (e->cfg.purpose == PURPOSE_VERIFY)
+                                i_verify_failed(e, "the authoritative server offers no TLS");
+                        close_stream(e);
+                        return;
+                }
+        }
+        if (e->cfg.purpose == PURPOSE_VERIFY) {
+                i_send_verify(e);
+                return;
+        }
+        i_authenticate(e);
+}
+
+static void after_tls_initiating(struct engine *e)
+{
+        /* RFC 6120 §13.7.2: the certificate must prove the domain we asked for
+         * (never an SRV target). */
+        enum certid_match how;
+        bool ok = cert_proves(e, e->remote, &how);
+
+        if (ok) {
+                tracef(e, TRACE_NOTE, "peer certificate valid for %s (%s)", e->remote,
+                       certid_match_name(how));
+        } else {
+                bool abort_now;
+
+                e->peer_cert_bad = true;
+                finding(e, FINDING_VIOLATION, "RFC 6120 §13.7.2; RFC 6125 §6",
+                        "the peer's certificate does not prove %s: %s", e->remote,
+                        !e->have_peer || !e->peer.has_cert ? "no certificate"
+                        : !e->peer.chain_ok                ? e->peer.verify_text
+                                                           : "no identifier matches");
+                switch (e->cfg.knobs.on_bad_peer_cert) {
+                case BADCERT_ABORT:
+                        abort_now = true;
+                        break;
+                case BADCERT_CONTINUE:
+                        abort_now = false;
+                        break;
+                default:
+                        /* Reference §3.7: with TLS Required a failed check makes TLS unusable. */
+                        abort_now = e->cfg.neg.tls == NEG_REQUIRED;
+                }
+                if (abort_now && e->cfg.purpose == PURPOSE_AUTH) {
+                        e->detected = OUTCOME_F1;
+                        finish_failure(e, "reference §3.7; RFC 6120 §13.7.2",
+                                       "TLS unusable: the peer's certificate does not prove %s",
+                                       e->remote);
+                        close_stream(e);
+                        return;
+                }
+        }
+        send_header(e, e->remote, local_domain(e), NULL);
+}
+
+static void i_on_header(struct engine *e, const struct xs_header *h)
+{
+        const char *id = h->id;
+
+        /* STR-2 (RFC 6120 §4.7.1-3): from = the domain we asked for; id present and new. */
+        if (h->from == NULL || !domain_eq(h->from, e->remote))
+                finding(e, FINDING_VIOLATION, "RFC 6120 §4.7.1",
+                        "response header from='%s', expected '%s'", h->from ? h->from : "(none)",
+                        e->remote);
+        if (h->to != NULL && !domain_eq(h->to, local_domain(e)))
+                finding(e, FINDING_VIOLATION, "RFC 6120 §4.7.2",
+                        "response header to='%s', expected our domain '%s'", h->to,
+                        local_domain(e));
+        if (id == NULL || id[0] == '\0') {
+                finding(e, FINDING_VIOLATION, "RFC 6120 §4.7.3", "response header without an id");
+                id = "";
+        } else if (id_seen(e, id)) {
+                finding(e, FINDING_VIOLATION, "RFC 6120 §4.3.3",
+                        "stream id '%s' reused after a restart", id);
+        }
+        remember_id(e, id);
+        e->peer_db_declared = h->db_prefix != NULL;
+        if (h->version == NULL) {
+                /* RFC 6120 §4.7.5: a pre-1.0 peer sends no features; only legacy dialback. */
+                e->legacy = true;
+                finding(e, FINDING_NOTE, "RFC 6120 §4.7.5",
+                        "response header has no version: no features will follow");
+                memset(&e->feat, 0, sizeof(e->feat));
+                e->feat.seen = true;
+                if (e->cfg.purpose == PURPOSE_VERIFY) {
+                        i_send_verify(e);
+                        return;
+                }
+                i_authenticate(e);
+                return;
+        }
+        if (strcmp(h->version, "1.0") != 0)
+                finding(e, FINDING_NOTE, "RFC 6120 §4.7.5", "response version '%s'", h->version);
+        set_state(e, ST_EXPECT_FEATURES);
+}
+
+static void i_on_element(struct engine *e, xmlNodePtr n)
+{
+        switch (e->state) {
+        case ST_EXPECT_FEATURES:
+                if (xs_is(n, XS_NS_STREAMS, "features")) {
+                        i_on_features(e, n);
+                        return;
+                }
+                break;
+        case ST_EXPECT_PROCEED:
+                if (xs_is(n, NS_TLS, "proceed")) {
+                        e->pending_switch = SWITCH_TLS;
+                        return;
+                }
+                if (xs_is(n, NS_TLS, "failure")) {
+                        /* TLS-6 (RFC 6120 §5.4.2.2): the peer closes after <failure/>. */
+                        finding(e, FINDING_NOTE, "RFC 6120 §5.4.2.2",
+                                "the peer answered <starttls/> with <failure/>");
+                        e->tls_attempted = true;
+                        finish_failure(e, "RFC 6120 §5.4.2.2", "STARTTLS refused with <failure/>");
+                        close_stream(e);
+                        return;
+                }
+                break;
+        case ST_EXPECT_SASL_RESULT:
+                if (xs_is(n, NS_SASL, "success")) {
+                        e->sasl_done = true;
+                        copy_str(e->sasl_identity, sizeof(e->sasl_identity), local_domain(e));
+                        e->result.restarts++;
+                        e->pending_switch = SWITCH_RESTART;
+                        /* RFC 6120 §6.4.6: new header, no </stream:stream> first. */
+                        send_header(e, e->remote, local_domain(e), NULL);
+                        set_state(e, ST_EXPECT_HEADER);
+                        return;
+                }
+                if (xs_is(n, NS_SASL, "failure")) {
+                        const char *cond = "(none)";
+
+                        for (xmlNodePtr c = n->children; c != NULL; c = c->next) {
+                                if (c->type == XML_ELEMENT_NODE &&
+                                    strcmp((const char *)c->name, "text"))
+                                        cond = (const char *)c->name;
+                        }
+                        finding(e, FINDING_NOTE, "XEP-0178 §3 step 11",
+                                "EXTERNAL refused with <%s/>", cond);
+                        tracef(e, TRACE_NOTE, "SASL EXTERNAL failed: %s", cond);
+                        if (e->cfg.knobs.dialback_after_sasl_failure &&
+                            (own_methods(e) & METHOD_DT) && peer_signals_dialback(e)) {
+                                i_send_db_result(e);
+                                return;
+                        }
+                        finish_failure(e, "XEP-0178 §3 step 11", "SASL EXTERNAL refused (<%s/>)",
+                                       cond);
+                        close_stream(e);
+                        return;
+                }
+                break;
+        case ST_EXPECT_DB_RESULT:
+                if (xs_is(n, XS_NS_DIALBACK, "result")) {
+                        const char *type = xs_attr(n, "type");
+                        const char *from = xs_attr(n, "from"), *to = xs_attr(n, "to");
+
+                        /* DB-9 (XEP-0220 §3.1): a typed result must answer our request. */
+                        if (type == NULL || !domain_eq(from, e->db_to) ||
+                            !domain_eq(to, e->db_from)) {
+                                finding(e, FINDING_VIOLATION, "XEP-0220 §3.1",
+                                        "db:result (type=%s from=%s to=%s) does not answer our "
+                                        "request %s -> %s; ignored",
+                                        type ? type : "none", from ? from : "none",
+                                        to ? to : "none", e->db_from, e->db_to);
+                                return;
+                        }
+                        if (strcmp(type, "valid") == 0) {
+                                set_state(e, ST_EXPECT_STANZAS);
+                                finish_success(e, METHOD_DT, e->remote);
+                                {
+                                        struct engine_event *ev = push_event(e, EV_AUTHENTICATED);
+                                        if (ev != NULL) {
+                                                copy_str(ev->from, sizeof(ev->from), e->db_from);
+                                                copy_str(ev->to, sizeof(ev->to), e->db_to);
+                                        }
+                                }
+                                return;
+                        }
+                        finding(e, FINDING_NOTE, "XEP-0220 §2.2.1", "dialback answered type='%s'",
+                                type);
+                        finish_failure(e, "XEP-0220 §2.2.1", "dialback result type='%s'", type);
+                        /* DB-5: after invalid, send nothing more on this connection. */
+                        close_stream(e);
+                        return;
+                }
+                break;
+        case ST_EXPECT_VERIFY_ANSWER:
+                if (xs_is(n, XS_NS_DIALBACK, "verify")) {
+                        const char *type = xs_attr(n, "type"), *id = xs_attr(n, "id");
+                        const char *from = xs_attr(n, "from"), *to = xs_attr(n, "to");
+                        struct engine_event *ev;
+
+                        if (type == NULL || id == NULL || strcmp(id, e->v_id) != 0 ||
+                            !domain_eq(from, e->v_to) || !domain_eq(to, e->v_from)) {
+                                finding(e, FINDING_VIOLATION, "XEP-0220 §3.1",
+                                        "db:verify answer does not match our request; ignored");
+                                return;
+                        }
+                        ev = push_event(e, EV_VERIFY_ANSWER);
+                        if (ev != NULL) {
+                                copy_str(ev->from, sizeof(ev->from), from);
+                                copy_str(ev->to, sizeof(ev->to), to);
+                                copy_str(ev->id, sizeof(ev->id), id);
+                                ev->type = strcmp(type, "valid") == 0     ? DB_VALID
+                                           : strcmp(type, "invalid") == 0 ? DB_INVALID
+                                                                          : DB_ERROR;
+                        }
+                        tracef(e, TRACE_NOTE, "authoritative answer: %s", type);
+                        finish(e, 0, "XEP-0220 §2.2.2", "verification answered type='%s'", type);
+                        close_stream(e);
+                        return;
+                }
+                break;
+        default:
+                break;
+        }
+        if (xs_is(n, XS_NS_STREAMS, "error"))
+                return; /* handled by the caller */
+        {
+                struct buf b;
+
+                buf_init(&b, 0);
+                xs_write_node(&b, n);
+                finding(e, FINDING_VIOLATION, "RFC 6120 §4.9.3.24",
+                        "unexpected <%s/> while %s: %.200s", (const char *)n->name,
+                        engine_state_name(e->state), b.data != NULL ? b.data : "");
+                buf_cleanup(&b);
+        }
+}
+
+/* ---- receiving side ------------------------------------------------------------ */
+
+static void r_send_features(struct engine *e)
+{
+        unsigned a = own_methods(e);
+        struct buf f;
+
+        buf_init(&f, 0);
+        buf_puts(&f, "<stream:features>");
+        e->starttls_offered = false;
+        if (e->sasl_done) {
+                /* RFC 6120 §6.4.6: nothing left to negotiate. */
+        } else if (!e->tls_up) {
+                bool can_tls = e->cfg.neg.tls != NEG_NOTSUPPORTED && e->cfg.creds != NULL;
+
+                if (can_tls) {
+                        e->starttls_offered = true;
+                        /* TLS-2/TLS-3: <required/> iff Required, and nothing else then. */
+                        buf_puts(&f, e->cfg.neg.tls == NEG_REQUIRED
+                                         ? "<starttls xmlns='" NS_TLS "'><required/></starttls>"
+                                         : "<starttls xmlns='" NS_TLS "'/>");
+                }
+                if (e->cfg.neg.tls != NEG_REQUIRED && (a & METHOD_DP))
+                        buf_puts(&f, "<dialback xmlns='" NS_DB_FEATURE "'><errors/></dialback>");
+        } else {
+                enum certid_match how;
+
+                if (a & METHOD_S) {
+                        /* XEP-0178 step 9 / SASL-4: offer EXTERNAL only when it can succeed. */
+                        if (e->peer_from[0] != '\0' && cert_proves(e, e->peer_from, &how)) {
+                                buf_puts(&f, "<mechanisms xmlns='" NS_SASL
+                                             "'><mechanism>EXTERNAL</mechanism></mechanisms>");
+                                tracef(e, TRACE_NOTE,
+                                       "offering EXTERNAL: certificate proves %s (%s)",
+                                       e->peer_from, certid_match_name(how));
+                        } else {
+                                tracef(
+                                    e, TRACE_NOTE,
+                                    "not offering EXTERNAL: the peer's certificate does not prove "
+                                    "'%s' (%s)",
+                                    e->peer_from,
+                                    !e->have_peer || !e->peer.has_cert ? "no certificate"
+                                    : !e->peer.chain_ok                ? e->peer.verify_text
+                                                                       : "no identifier matches");
+                        }
+                }
+                if (a & METHOD_DT)
+                        buf_puts(&f, "<dialback xmlns='" NS_DB_FEATURE "'><errors/></dialback>");
+        }
+        buf_puts(&f, "</stream:features>");
+        send_buf(e, &f);
+        buf_cleanup(&f);
+}
+
+static void r_on_header(struct engine *e, const struct xs_header *h)
+{
+        char id[ID_MAX];
+
+        copy_str(e->peer_from, sizeof(e->peer_from), h->from);
+        copy_str(e->peer_to, sizeof(e->peer_to), h->to);
+        e->peer_db_declared = h->db_prefix != NULL;
+        e->header_sent = false;
+        if (h->id != NULL && h->id[0] != '\0')
+                finding(e, FINDING_NOTE, "RFC 6120 §4.7.3",
+                        "initiating header carries id='%s' (ignored)", h->id);
+        if (h->to == NULL || !hosts(e, h->to)) {
+                /* RFC 6120 §4.9.3.6: the stream's to names a domain we do not serve. */
+                finding(e, FINDING_VIOLATION, "RFC 6120 §4.9.3.6",
+                        "stream to='%s' is not served here", h->to ? h->to : "(none)");
+                finish_failure(e, "RFC 6120 §4.9.3.6", "host-unknown: to='%s'",
+                               h->to ? h->to : "(none)");
+                stream_error(e, "host-unknown", NULL);
+                return;
+        }
+        if (h->from == NULL || h->from[0] == '\0')
+                finding(e, FINDING_VIOLATION, "RFC 6120 §4.7.1",
+                        "initiating server sent no 'from' on its stream header");
+        if (h->version != NULL && strncmp(h->version, "1.", 2) != 0) {
+                finish_failure(e, "RFC 6120 §4.9.3.25", "unsupported version '%s'", h->version);
+                stream_error(e, "unsupported-version", NULL);
+                return;
+        }
+        if (xs_new_stream_id(id, sizeof(id)) != 0) {
+                finding(e, FINDING_ERROR, "internal", "no randomness for a stream id");
+                stream_error(e, "internal-server-error", NULL);
+                return;
+        }
+        remember_id(e, id);
+        send_header(e, e->peer_from[0] != '\0' ? e->peer_from : NULL, h->to, id);
+        if (h->version == NULL) {
+                e->legacy = true;
+                finding(e, FINDING_NOTE, "RFC 6120 §4.7.5",
+                        "initiating header has no version: no features sent (legacy dialback)");
+        } else {
+                r_send_features(e);
+        }
+        if (e->sasl_done) {
+                set_state(e, ST_EXPECT_STANZAS);
+                finish_success(e, METHOD_S, e->sasl_identity);
+                {
+                        struct engine_event *ev = push_event(e, EV_AUTHENTICATED);
+                        if (ev != NULL) {
+                                copy_str(ev->from, sizeof(ev->from), e->sasl_identity);
+                                copy_str(ev->to, sizeof(ev->to), e->peer_to);
+                        }
+                }
+                return;
+        }
+        set_state(e, ST_EXPECT_NEGOTIATION);
+}
+
+static void after_tls_receiving(struct engine *e)
+{
+        /* Wait for the initiator's new header (RFC 6120 §5.4.3.3). */
+        (void)e;
+}
+
+static void r_sasl_failure(struct engine *e, const char *cond, const char *why)
+{
+        char xml[256];
+
+        snprintf(xml, sizeof(xml), "<failure xmlns='%s'><%s/></failure>", NS_SASL, cond);
+        send_text(e, xml);
+        tracef(e, TRACE_NOTE, "EXTERNAL refused: %s", why);
+        e->sasl_failures++;
+        if (e->sasl_failures >= e->cfg.knobs.sasl_max_failures) {
+                /* SASL-7 (RFC 6120 §6.4.5): too many retries. */
+                finish_failure(e, "RFC 6120 §6.4.5", "SASL EXTERNAL failed %u times: %s",
+                               e->sasl_failures, why);
+                stream_error(e, "policy-violation", "too many SASL failures");
+        }
+}
+
+static void r_on_auth(struct engine *e, xmlNodePtr n)
+{
+        const char *mech = xs_attr(n, "mechanism");
+        xmlChar *text;
+        char authzid[DOMAIN_MAX] = "";
+        enum certid_match how;
+
+        e->auth_attempted = true;
+        e->sasl_tried = true;
+        if (!e->tls_up) {
+                finding(e, FINDING_VIOLATION, "RFC 6120 §5.3.4, §6.5.4", "<auth/> before TLS");
+                if (e->cfg.neg.tls == NEG_REQUIRED)
+                        e->detected = OUTCOME_F2;
+                r_sasl_failure(e, "encryption-required", "no TLS yet");
+                return;
+        }
+        if (mech == NULL || strcmp(mech, "EXTERNAL") != 0 || !(own_methods(e) & METHOD_S)) {
+                r_sasl_failure(e, "invalid-mechanism", "mechanism not offered");
+                return;
+        }
+        text = xmlNodeGetContent(n);
+        if (text != NULL && text[0] != '\0' && strcmp((const char *)text, "=") != 0) {
+                gnutls_datum_t in = {text, (unsigned)strlen((const char *)text)};
+                gnutls_datum_t out = {NULL, 0};
+
+                if (gnutls_base64_decode2(&in, &out) != 0 || out.size >= sizeof(authzid) ||
+                    memchr(out.data, '\0', out.size) != NULL) {
+                        gnutls_free(out.data);
+                        xmlFree(text);
+                        r_sasl_failure(e, "incorrect-encoding", "authzid is not valid base64");
+                        return;
+                }
+                memcpy(authzid, out.data, out.size);
+                authzid[out.size] = '\0';
+                gnutls_free(out.data);
+        }
+        xmlFree(text);
+        /* SASL-5 (RFC 6120 §6.3.8): an S2S authzid, when sent, is the bare from domain. */
+        if (authzid[0] != '\0' && !domain_eq(authzid, e->peer_from)) {
+                r_sasl_failure(e, "invalid-authzid", "authzid differs from the stream's from");
+                return;
+        }
+        /* XEP-0178 step 11: succeed iff the certificate proves the stream's from. */
+        if (e->peer_from[0] == '\0' || !cert_proves(e, e->peer_from, &how)) {
+                r_sasl_failure(e, "not-authorized", "certificate does not prove the stream's from");
+                return;
+        }
+        tracef(e, TRACE_NOTE, "EXTERNAL accepted for %s (%s)", e->peer_from,
+               certid_match_name(how));
+        send_text(e, "<success xmlns='" NS_SASL "'/>");
+        e->sasl_done = true;
+        e->result.restarts++;
+        copy_str(e->sasl_identity, sizeof(e->sasl_identity), e->peer_from);
+        e->pending_switch = SWITCH_RESTART;
+        set_state(e, ST_EXPECT_HEADER);
+}
+
+static struct pair *find_pair(struct engine *e, const char *from, const char *to)
+{
+        for (size_t i = 0; i < e->n_pairs; i++) {
+                if (domain_eq(e->pairs[i].from, from) && domain_eq(e->pairs[i].to, to))
+                        return &e->pairs[i];
+        }
+        return NULL;
+}
+
+static bool any_verified(const struct engine *e)
+{
+        for (size_t i = 0; i < e->n_pairs; i++) {
+                if (e->pairs[i].verified)
+                        return true;
+        }
+        return false;
+}
+
+static void r_on_db_result(struct engine *e, xmlNodePtr n)
+{
+        const char *from = xs_attr(n, "from"), *to = xs_attr(n, "to");
+        unsigned a = own_methods(e);
+        xmlChar *key;
+        struct pair *p;
+        struct engine_event *ev;
+
+        if (xs_attr(n, "type") != NULL) {
+                /* DB-9 (XEP-0220 §3.1): an unsolicited typed result is not authentication. */
+                finding(e, FINDING_VIOLATION, "XEP-0220 §3.1",
+                        "unsolicited db:result type='%s' from='%s'; ignored", xs_attr(n, "type"),
+                        from ? from : "(none)");
+                return;
+        }
+        e->auth_attempted = true;
+        e->verify_only = false;
+        if (from == NULL || to == NULL) {
+                finish_failure(e, "XEP-0220 §2.1.1", "db:result without from/to");
+                stream_error(e, "improper-addressing", "db:result needs from and to");
+                return;
+        }
+        if (!hosts(e, to)) {
+                /* DB-6 (XEP-0220 §2.2.1): a dialback error, not a stream error. */
+                send_db(e, "result", to, from, NULL, "error", NULL, "item-not-found");
+                tracef(e, TRACE_NOTE, "db:result for %s, which is not hosted here", to);
+                return;
+        }
+        if (!e->cfg.neg.dialback) {
+                tracef(e, TRACE_NOTE, "dialback is off here (SupportDialbackNegotiation False)");
+                switch (e->cfg.knobs.dialback_off_reply) {
+                case DBOFF_IGNORE:
+                        return;
+                case DBOFF_DB_ERROR:
+                        send_db(e, "result", to, from, NULL, "error", NULL, "not-authorized");
+                        finish_failure(e, "XEP-0220 §2.5", "dialback refused: not supported here");
+                        return;
+                default:
+                        finish_failure(e, "RFC 6120 §4.9.3.24",
+                                       "dialback refused: not supported here");
+                        stream_error(e, "unsupported-stanza-type", "dialback is not supported");
+                        return;
+                }
+        }
+        if (!e->tls_up && !(a & METHOD_DP)) {
+                /* DB-7 policy-violation: TLS is required before dialback here. */
+                if (e->cfg.neg.tls == NEG_REQUIRED)
+                        e->detected = OUTCOME_F2;
+                send_db(e, "result", to, from, NULL, "error", NULL,
+                        (a & METHOD_DT) ? "policy-violation" : "not-authorized");
+                finish_failure(e, "XEP-0220 §2.5", "plaintext dialback refused (%s)",
+                               (a & METHOD_DT) ? "TLS required first" : "dialback not accepted");
+                return;
+        }
+        if (e->tls_up && !(a & METHOD_DT)) {
+                /* DB-7 not-authorized: only a certificate (SASL EXTERNAL) is accepted here. */
+                send_db(e, "result", to, from, NULL, "error", NULL, "not-authorized");
+                finish_failure(e, "XEP-0220 §2.5", "dialback refused: this side accepts {%s}",
+                               (a & METHOD_S) ? "S" : "");
+                return;
+        }
+        if (e->cfg.knobs.dialback_requires_valid_cert && !cert_proves(e, from, NULL)) {
+                send_db(e, "result", to, from, NULL, "error", NULL, "not-authorized");
+                finish_failure(e, "XEP-0220 §2.5",
+                               "dialback refused: the certificate does not prove %s", from);
+                return;
+        }
+        p = find_pair(e, from, to);
+        if (p != NULL && p->pending) {
+                finding(e, FINDING_NOTE, "XEP-0220 §2.1.1",
+                        "second db:result for %s -> %s while the first is being verified", from,
+                        to);
+                return;
+        }
+        if (p == NULL) {
+                if (e->n_pairs >= MAX_PAIRS) {
+                        send_db(e, "result", to, from, NULL, "error", NULL, "resource-constraint");
+                        return;
+                }
+                p = &e->pairs[e->n_pairs++];
+                memset(p, 0, sizeof(*p));
+                copy_str(p->from, sizeof(p->from), from);
+                copy_str(p->to, sizeof(p->to), to);
+        }
+        p->pending = true;
+        key = xmlNodeGetContent(n);
+        ev = push_event(e, EV_NEED_VERIFY);
+        if (ev != NULL) {
+                copy_str(ev->from, sizeof(ev->from), from);
+                copy_str(ev->to, sizeof(ev->to), to);
+                /* DB-3: the id of our header on this stream (post-TLS id after STARTTLS). */
+                copy_str(ev->id, sizeof(ev->id), e->stream_id);
+                copy_str(ev->key, sizeof(ev->key), key != NULL ? (const char *)key : "");
+        }
+        xmlFree(key);
+        tracef(e, TRACE_NOTE, "verifying %s -> %s with %s's authoritative server (id %s)", from, to,
+               from, e->stream_id);
+}
+
+static void r_on_db_verify(struct engine *e, xmlNodePtr n)
+{
+        const char *from = xs_attr(n, "from"), *to = xs_attr(n, "to"), *id = xs_attr(n, "id");
+        char expect[DIALBACK_KEY_LEN + 1];
+        xmlChar *key;
+        const char *type = NULL;
+        bool right;
+
+        if (xs_attr(n, "type") != NULL) {
+                finding(e, FINDING_VIOLATION, "XEP-0220 §3.1",
+                        "unsolicited db:verify type='%s'; ignored", xs_attr(n, "type"));
+                return;
+        }
+        if (!e->auth_attempted)
+                e->verify_only = true;
+        e->got_verify = true;
+        if (from == NULL || to == NULL || id == NULL) {
+                stream_error(e, "improper-addressing", "db:verify needs from, to and id");
+                return;
+        }
+        if (!hosts(e, to)) {
+                send_db(e, "verify", to, from, id, "error", NULL, "item-not-found");
+                return;
+        }
+        key = xmlNodeGetContent(n);
+        /* DB-4 (XEP-0220 §2.2.2): recompute the key from from, to, id and our secret. */
+        right = key != NULL && dialback_key(e->secret, from, to, id, expect) == 0 &&
+                dialback_key_equal(expect, (const char *)key);
+        xmlFree(key);
+        switch (e->cfg.db_answer) {
+        case DB_ANSWER_VALID:
+                type = "valid";
+                break;
+        case DB_ANSWER_INVALID:
+                type = "invalid";
+                break;
+        case DB_ANSWER_ERROR:
+                send_db(e, "verify", to, from, id, "error", NULL, "item-not-found");
+                tracef(e, TRACE_NOTE, "authoritative: answering error as told (key %s)",
+                       right ? "right" : "wrong");
+                return;
+        case DB_ANSWER_NONE:
+                tracef(e, TRACE_NOTE, "authoritative: not answering, as told (key %s)",
+                       right ? "right" : "wrong");
+                return;
+        default:
+                type = right ? "valid" : "invalid";
+        }
+        tracef(e, TRACE_NOTE, "authoritative: key for %s -> %s id %s is %s; answering %s", to, from,
+               id, right ? "right" : "wrong", type);
+        send_db(e, "verify", to, from, id, type, NULL, NULL);
+}
+
+static bool authenticated_from(const struct engine *e, const char *domain)
+{
+        if (e->sasl_done && domain_eq(e->sasl_identity, domain))
+                return true;
+        for (size_t i = 0; i < e->n_pairs; i++) {
+                if (e->pairs[i].verified && domain_eq(e->pairs[i].from, domain))
+                        return true;
+        }
+        return false;
+}
+
+static void r_on_stanza(struct engine *e, xmlNodePtr n)
+{
+        const char *from = xs_attr(n, "from"), *to = xs_attr(n, "to");
+        char fd[DOMAIN_MAX], td[DOMAIN_MAX];
+        struct engine_event *ev;
+
+        if (!e->sasl_done && !any_verified(e)) {
+                /* STR-7 (RFC 6120 §4.3.5): no stanza before authentication. */
+                finding(e, FINDING_VIOLATION, "RFC 6120 §4.3.5", "<%s/> before authentication",
+                        (const char *)n->name);
+                if (e->cfg.neg.tls == NEG_REQUIRED && !e->tls_up)
+                        e->detected = OUTCOME_F2;
+                finish_failure(e, "RFC 6120 §4.3.5", "stanza before authentication");
+                stream_error(e, "not-authorized", NULL);
+                return;
+        }
+        if (from == NULL || to == NULL || from[0] == '\0' || to[0] == '\0') {
+                finding(e, FINDING_VIOLATION, "RFC 6120 §8.1.1.2", "<%s/> without both to and from",
+                        (const char *)n->name);
+                stream_error(e, "improper-addressing", NULL);
+                return;
+        }
+        jid_domain(from, fd, sizeof(fd));
+        jid_domain(to, td, sizeof(td));
+        if (!authenticated_from(e, fd)) {
+                finding(e, FINDING_VIOLATION, "RFC 6120 §4.9.3.9",
+                        "stanza from '%s', a domain not authenticated on this stream", fd);
+                stream_error(e, "invalid-from", NULL);
+                return;
+        }
+        if (!hosts(e, td)) {
+                finding(e, FINDING_VIOLATION, "RFC 6120 §4.9.3.6",
+                        "stanza to '%s', not served here", td);
+                stream_error(e, "host-unknown", NULL);
+                return;
+        }
+        ev = push_event(e, EV_STANZA);
+        if (ev != NULL) {
+                copy_str(ev->from, sizeof(ev->from), from);
+                copy_str(ev->to, sizeof(ev->to), to);
+                ev->stanza = xmlCopyNode(n, 1);
+        }
+}
+
+static bool is_stanza(xmlNodePtr n)
+{
+        return xs_is(n, XS_NS_SERVER, "message") || xs_is(n, XS_NS_SERVER, "presence") ||
+               xs_is(n, XS_NS_SERVER, "iq");
+}
+
+static void r_on_element(struct engine *e, xmlNodePtr n)
+{
+        if (xs_is(n, NS_TLS, "starttls")) {
+                bool offered =
+                    e->starttls_offered && !e->tls_up && e->state == ST_EXPECT_NEGOTIATION;
+
+                if (!offered) {
+                        /* TLS-6 (RFC 6120 §5.4.2.2): failure, then close. */
+                        finding(e, FINDING_VIOLATION, "RFC 6120 §5.4.2.2",
+                                "<starttls/> when STARTTLS was not offered");
+                        if (!e->tls_up)
+                                e->starttls_unoffered = true;
+                        if (!e->tls_up && e->cfg.neg.tls == NEG_NOTSUPPORTED)
+                                e->detected = OUTCOME_F1;
+                        send_text(e, "<failure xmlns='" NS_TLS "'/>");
+                        finish_failure(e, "RFC 6120 §5.4.2.2",
+                                       "STARTTLS asked for but not offered");
+                        send_text(e, "</stream:stream>");
+                        closed(e);
+                        return;
+                }
+                send_text(e, "<proceed xmlns='" NS_TLS "'/>");
+                e->pending_switch = SWITCH_TLS;
+                return;
+        }
+        if (xs_is(n, NS_SASL, "auth")) {
+                if (e->state != ST_EXPECT_NEGOTIATION) {
+                        finding(e, FINDING_VIOLATION, "RFC 6120 §6.4.2", "<auth/> while %s",
+                                engine_state_name(e->state));
+                        r_sasl_failure(e, "malformed-request", "unexpected auth");
+                        return;
+                }
+                r_on_auth(e, n);
+                return;
+        }
+        if (xs_is(n, NS_SASL, "abort")) {
+                send_text(e, "<failure xmlns='" NS_SASL "'><aborted/></failure>");
+                return;
+        }
+        if (xs_is(n, XS_NS_DIALBACK, "result")) {
+                r_on_db_result(e, n);
+                return;
+        }
+        if (xs_is(n, XS_NS_DIALBACK, "verify")) {
+                r_on_db_verify(e, n);
+                return;
+        }
+        if (is_stanza(n)) {
+                r_on_stanza(e, n);
+                return;
+        }
+        finding(e, FINDING_VIOLATION, "RFC 6120 §4.9.3.24", "unsupported first-level element <%s/>",
+                (const char *)n->name);
+        finish_failure(e, "RFC 6120 §4.9.3.24", "unsupported element <%s/>", (const char *)n->name);
+        stream_error(e, "unsupported-stanza-type", NULL);
+}
+
+/* ---- parser events --------------------------------------------------------------- */
+
+static void on_peer_stream_error(struct engine *e, xmlNodePtr n)
+{
+        const char *cond = "(none)";
+        xmlChar *text = NULL;
+
+        for (xmlNodePtr c = n->children; c != NULL; c = c->next) {
+                if (c->type != XML_ELEMENT_NODE)
+                        continue;
+                if (xs_is(c, XS_NS_STREAM_ERRORS, "text"))
+                        text = xmlNodeGetContent(c);
+                else if (xs_is(c, XS_NS_STREAM_ERRORS, (const char *)c->name))
+                        cond = (const char *)c->name;
+        }
+        copy_str(e->result.peer_error, sizeof(e->result.peer_error), cond);
+        finding(e, FINDING_NOTE, "RFC 6120 §4.9", "peer sent stream error <%s/>%s%s", cond,
+                text != NULL ? ": " : "", text != NULL ? (const char *)text : "");
+        /* F2 as the receiving side sees it: the TLS-less initiator refuses our
+         * mandatory TLS with <unsupported-feature/> (RFC 6120 §4.9.3.23). */
+        if (e->cfg.role == ENGINE_RECEIVING && strcmp(cond, "unsupported-feature") == 0 &&
+            e->cfg.neg.tls == NEG_REQUIRED && !e->tls_up)
+                e->detected = OUTCOME_F2;
+        if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING &&
+            !e->result.final)
+                i_verify_failed(e, "stream error from the authoritative server");
+        finish_failure(e, "RFC 6120 §4.9", "the peer sent stream error <%s/>%s%s", cond,
+                       text != NULL ? ": " : "", text != NULL ? (const char *)text : "");
+        xmlFree(text);
+        /* RFC 6120 §4.9.1.1: answer the close and close. */
+        if (e->state != ST_EXPECT_CLOSE)
+                send_text(e, "</stream:stream>");
+        closed(e);
+}
+
+static void trace_header(struct engine *e, const struct xs_header *h)
+{
+        tracef(e, TRACE_RECV,
+               "<stream:stream from='%s' to='%s' id='%s' version='%s'> (xmlns:db %s)",
+               h->from ? h->from : "", h->to ? h->to : "", h->id ? h->id : "",
+               h->version ? h->version : "", h->db_prefix != NULL ? "declared" : "not declared");
+}
+
+static enum xs_action on_xs_event(void *user, const struct xs_event *ev)
+{
+        struct engine *e = user;
+
+        if (e->state == ST_CLOSED)
+                return XS_PAUSE;
+        switch (ev->kind) {
+        case XS_EV_HEADER:
+                trace_header(e, ev->header);
+                if (e->state != ST_EXPECT_HEADER) {
+                        finding(e, FINDING_VIOLATION, "RFC 6120 §4.2",
+                                "a second stream header while %s", engine_state_name(e->state));
+                        stream_error(e, "not-well-formed", NULL);
+                        break;
+                }
+                if (e->cfg.role == ENGINE_INITIATING)
+                        i_on_header(e, ev->header);
+                else
+                        r_on_header(e, ev->header);
+                break;
+        case XS_EV_ELEMENT: {
+                struct buf b;
+
+                buf_init(&b, 0);
+                if (xs_write_node(&b, ev->element) == 0)
+                        trace(e, TRACE_RECV, b.data, b.len);
+                buf_cleanup(&b);
+                if (xs_is(ev->element, XS_NS_STREAMS, "error")) {
+                        on_peer_stream_error(e, ev->element);
+                        break;
+                }
+                if (e->state == ST_EXPECT_CLOSE)
+                        break; /* RFC 6120 §4.4: the peer may still be sending; ignore */
+                if (e->cfg.role == ENGINE_INITIATING)
+                        i_on_element(e, ev->element);
+                else
+                        r_on_element(e, ev->element);
+                break;
+        }
+        case XS_EV_CLOSE:
+                trace(e, TRACE_RECV, "</stream:stream>", 16);
+                if (!e->result.final) {
+                        if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING)
+                                i_verify_failed(e, "the authoritative server closed the stream");
+                        finish_failure(e, "RFC 6120 §4.4", "the peer closed the stream while %s",
+                                       engine_state_name(e->state));
+                }
+                if (e->state != ST_EXPECT_CLOSE)
+                        send_text(e, "</stream:stream>");
+                if (e->tls_up && tls_session_bye(e->tls) == 0)
+                        flush_tls(e);
+                closed(e);
+                break;
+        }
+        if (e->state == ST_CLOSED || e->pending_switch != SWITCH_NONE)
+                return XS_PAUSE;
+        return XS_CONTINUE;
+}
+
+static void parse_error(struct engine *e)
+{
+        const char *cond = xs_error_condition(e->xs);
+        const char *text = xs_error_text(e->xs);
+
+        finding(e, FINDING_VIOLATION, "RFC 6120 §11, §4.9.3", "%s: %s", cond ? cond : "error",
+                text);
+        finish_failure(e, "RFC 6120 §4.9.3", "XML refused (%s): %s", cond ? cond : "error", text);
+        stream_error(e, cond != NULL && xs_condition_is_defined(cond) ? cond : "bad-format", NULL);
+}
+
+/* Feeds plaintext to the XML reader, honouring pauses for TLS and restarts. */
+static void feed_plain(struct engine *e, const char *data, size_t len)
+{
+        /* Each round consumes bytes or switches once; the bound is generous. */
+        for (size_t round = 0; len > 0 && round < len + 16; round++) {
+                size_t used = 0;
+                enum xs_status st;
+
+                if (e->state == ST_CLOSED)
+                        return;
+                st = xs_feed(e->xs, data, len, &used);
+                data += used;
+                len -= used;
+                if (st == XS_ERROR) {
+                        parse_error(e);
+                        return;
+                }
+                if (st != XS_PAUSED)
+                        continue;
+                if (e->state == ST_CLOSED)
+                        return;
+                switch (e->pending_switch) {
+                case SWITCH_TLS:
+                        e->pending_switch = SWITCH_NONE;
+                        start_tls(e);
+                        if (e->tls == NULL)
+                                return;
+                        if (len > 0 && tls_session_input(e->tls, data, len) != 0)
+                                finding(e, FINDING_ERROR, "internal", "TLS input queue full");
+                        pump_tls(e);
+                        return;
+                case SWITCH_RESTART:
+                        e->pending_switch = SWITCH_NONE;
+                        if (xs_reset(e->xs) != 0) {
+                                finding(e, FINDING_ERROR, "internal",
+                                        "cannot reset the XML reader");
+                                closed(e);
+                                return;
+                        }
+                        break;
+                default:
+                        break;
+                }
+        }
+}
+
+/* ---- public API ------------------------------------------------------------------- */
+
+struct engine *engine_new(const struct engine_config *cfg, char *err, size_t errlen)
+{
+        struct engine *e = calloc(1, sizeof(*e));
+
+        if (e == NULL) {
+                snprintf(err, errlen, "out of memory");
+                return NULL;
+        }
+        e->cfg = *cfg;
+        if (cfg->n_hosted == 0 || cfg->hosted == NULL) {
+                snprintf(err, errlen, "engine needs at least one hosted domain");
+                goto fail;
+        }
+        if (cfg->role == ENGINE_INITIATING && cfg->remote_domain == NULL) {
+                snprintf(err, errlen, "initiating engine needs a remote domain");
+                goto fail;
+        }
+        copy_str(e->remote, sizeof(e->remote), cfg->remote_domain);
+        copy_str(e->secret, sizeof(e->secret), cfg->secret);
+        copy_str(e->v_from, sizeof(e->v_from), cfg->verify_from);
+        copy_str(e->v_to, sizeof(e->v_to), cfg->verify_to);
+        copy_str(e->v_id, sizeof(e->v_id), cfg->verify_id);
+        copy_str(e->v_key, sizeof(e->v_key), cfg->verify_key);
+        e->cfg.remote_domain = NULL;
+        e->cfg.secret = NULL;
+        e->cfg.verify_from = e->cfg.verify_to = e->cfg.verify_id = e->cfg.verify_key = NULL;
+        if (e->cfg.max_bytes_before_features == 0)
+                e->cfg.max_bytes_before_features = DEFAULT_BEFORE_FEATURES;
+        if (e->cfg.limits.max_element == 0)
+                xs_limits_default(&e->cfg.limits);
+        if (e->cfg.knobs.sasl_max_failures == 0)
+                e->cfg.knobs.sasl_max_failures = 3;
+        if (cfg->purpose == PURPOSE_VERIFY &&
+            (e->v_from[0] == '\0' || e->v_to[0] == '\0' || e->v_id[0] == '\0')) {
+                snprintf(err, errlen, "a verify stream needs from, to and id");
+                goto fail;
+        }
+        e->detected = OUTCOME_COUNT;
+        buf_init(&e->out, 0);
+        buf_init(&e->plain, 0);
+        e->xs = xs_new(&e->cfg.limits, XS_NS_SERVER, on_xs_event, e);
+        if (e->xs == NULL) {
+                snprintf(err, errlen, "cannot create the XML reader");
+                goto fail;
+        }
+        e->result.peer_silent = true;
+        e->state = cfg->role == ENGINE_INITIATING ? ST_START : ST_EXPECT_HEADER;
+        return e;
+fail:
+        engine_free(e);
+        return NULL;
+}
+
+void engine_free(struct engine *e)
+{
+        if (e == NULL)
+                return;
+        while (e->ev_len > 0) {
+                engine_event_cleanup(&e->events[e->ev_head]);
+                e->ev_head = (e->ev_head + 1) % MAX_EVENTS;
+                e->ev_len--;
+        }
+        if (e->have_peer)
+                tls_peer_cleanup(&e->peer);
+        tls_session_free(e->tls);
+        xs_free(e->xs);
+        buf_cleanup(&e->out);
+        buf_cleanup(&e->plain);
+        free(e);
+}
+
+int engine_start(struct engine *e)
+{
+        if (e->cfg.role != ENGINE_INITIATING || e->state != ST_START)
+                return -1;
+        set_state(e, ST_EXPECT_HEADER);
+        /* STR-1 (RFC 6120 §4.7): to, from, version; no id from the initiator. */
+        send_header(e, e->remote, local_domain(e), NULL);
+        return 0;
+}
+
+int engine_input(struct engine *e, const void *data, size_t len)
+{
+        if (len == 0)
+                return 0;
+        e->result.peer_silent = false;
+        if (e->state == ST_CLOSED)
+                return 0;
+        if (!e->first_features_seen && e->cfg.role == ENGINE_INITIATING) {
+                e->bytes_in += len;
+                if (e->bytes_in > e->cfg.max_bytes_before_features) {
+                        finding(e, FINDING_VIOLATION, "RFC 6120 §4.9.3.14",
+                                "more than %zu bytes before the first features",
+                                e->cfg.max_bytes_before_features);
+                        finish_failure(e, "RFC 6120 §4.9.3.14",
+                                       "policy-violation: too many bytes "
+                                       "before features");
+                        stream_error(e, "policy-violation", "too much data before features");
+                        return 0;
+                }
+        }
+        if (e->tls != NULL) {
+                if (tls_session_input(e->tls, data, len) != 0) {
+                        finding(e, FINDING_ERROR, "internal", "TLS input queue full");
+                        closed(e);
+                        return -1;
+                }
+                pump_tls(e);
+                return 0;
+        }
+        feed_plain(e, data, len);
+        return 0;
+}
+
+void engine_peer_closed(struct engine *e)
+{
+        if (e->state == ST_CLOSED)
+                return;
+        if (e->tls != NULL)
+                tls_session_input_eof(e->tls);
+        if (!e->result.final) {
+                if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING)
+                        i_verify_failed(e, "the authoritative server closed the connection");
+                finish_failure(e, "RFC 6120 §4.4", "the peer closed the TCP connection while %s%s",
+                               engine_state_name(e->state),
+                               e->result.peer_silent ? " (it never sent anything)" : "");
+        }
+        closed(e);
+}
+
+void engine_timeout(struct engine *e)
+{
+        if (e->state == ST_CLOSED)
+                return;
+        if (e->state == ST_EXPECT_CLOSE) {
+                tracef(e, TRACE_NOTE, "the peer did not close its stream in time");
+                closed(e);
+                return;
+        }
+        finding(e, FINDING_NOTE, "reference §3.6", "timeout while %s%s",
+                engine_state_name(e->state),
+                e->state == ST_EXPECT_DB_RESULT ? " (dialback ignored?)" : "");
+        if (!e->result.final) {
+                if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING)
+                        i_verify_failed(e, "timeout");
+                finish_failure(e, "reference §3.6", "timeout while %s%s",
+                               engine_state_name(e->state),
+                               e->result.peer_silent ? " (the peer never sent anything)" : "");
+        }
+        if (e->state != ST_EXPECT_TLS_HANDSHAKE)
+                send_text(e, "</stream:stream>");
+        closed(e);
+}
+
+struct buf *engine_output(struct engine *e)
+{
+        return &e->out;
+}
+
+bool engine_wants_close(const struct engine *e)
+{
+        return e->state == ST_CLOSED;
+}
+
+int engine_next_event(struct engine *e, struct engine_event *out)
+{
+        if (e->ev_len == 0)
+                return 0;
+        *out = e->events[e->ev_head];
+        memset(&e->events[e->ev_head], 0, sizeof(e->events[e->ev_head]));
+        e->ev_head = (e->ev_head + 1) % MAX_EVENTS;
+        e->ev_len--;
+        return 1;
+}
+
+int engine_verify_result(struct engine *e, const char *from, const char *to, const char *id,
+                         enum db_type type)
+{
+        struct pair *p = find_pair(e, from, to);
+        bool first = !any_verified(e);
+
+        if (p == NULL || !p->pending)
+                return -1;
+        if (id != NULL && strcmp(id, e->stream_id) != 0)
+                finding(e, FINDING_NOTE, "XEP-0220 §2.1.2",
+                        "verification for id %s, stream id is %s", id, e->stream_id);
+        p->pending = false;
+        if (e->state == ST_CLOSED)
+                return 0;
+        if (type == DB_VALID) {
+                p->verified = true;
+                send_db(e, "result", to, from, NULL, "valid", NULL, NULL);
+                if (first) {
+                        set_state(e, ST_EXPECT_STANZAS);
+                        finish_success(e, METHOD_DT, from);
+                }
+                {
+                        struct engine_event *ev = push_event(e, EV_AUTHENTICATED);
+                        if (ev != NULL) {
+                                copy_str(ev->from, sizeof(ev->from), from);
+                                copy_str(ev->to, sizeof(ev->to), to);
+                        }
+                }
+                return 0;
+        }
+        if (type == DB_INVALID) {
+                send_db(e, "result", to, from, NULL, "invalid", NULL, NULL);
+                finish_failure(e, "XEP-0220 §2.2.1",
+                               "the authoritative server answered invalid for %s -> %s", from, to);
+                /* DB-5: the stream's first pair invalid: the stream MUST be closed. */
+                if (first)
+                        close_stream(e);
+                return 0;
+        }
+        /* XEP-0220 §2.5: any step-3 error is remote-server-not-found for the initiator. */
+        send_db(e, "result", to, from, NULL, "error", NULL, "remote-server-not-found");
+        finish_failure(e, "XEP-0220 §2.5", "verification of %s -> %s failed (error or timeout)",
+                       from, to);
+        return 0;
+}
+
+int engine_send_stanza(struct engine *e, xmlNodePtr stanza)
+{
+        if (e->cfg.role != ENGINE_INITIATING || e->state != ST_EXPECT_STANZAS)
+                return -1;
+        send_node(e, stanza);
+        return 0;
+}
+
+void engine_close(struct engine *e)
+{
+        close_stream(e);
+}
+
+enum engine_state engine_state(const struct engine *e)
+{
+        return e->state;
+}
+
+enum engine_role engine_role(const struct engine *e)
+{
+        return e->cfg.role;
+}
+
+const struct engine_result *engine_result(const struct engine *e)
+{
+        return &e->result;
+}
+
+const char *engine_stream_id(const struct engine *e)
+{
+        return e->stream_id;
+}
+
+bool engine_verify_only(const struct engine *e)
+{
+        return e->verify_only && !e->auth_attempted;
+}
+
+const struct finding *engine_findings(const struct engine *e, size_t *n)
+{
+        *n = e->n_findings;
+        return e->findings;
+}

@@ -1,0 +1,269 @@
+/*
+ * The S2S negotiation engine: one XMPP server-to-server stream, one role,
+ * sans-I/O (design.md §3). Bytes from the peer go in (engine_input), bytes
+ * for the peer come out (engine_output), and what happened comes out as
+ * events, findings and a trace. No sockets, clocks or files: the caller (the
+ * node, over memory or real sockets) moves bytes, keeps time and connects
+ * streams to each other.
+ *
+ * Roles (design.md §2):
+ * - ENGINE_INITIATING: opened the TCP connection. Purpose AUTH: authenticates
+ *   local -> remote with STARTTLS, SASL EXTERNAL (XEP-0178) or dialback
+ *   (XEP-0220) as the settings allow, then carries stanzas. Purpose VERIFY:
+ *   carries one <db:verify/> to the remote's authoritative server (XEP-0220
+ *   step 2) and reports the answer.
+ * - ENGINE_RECEIVING: accepted the TCP connection. Advertises features per its
+ *   settings, judges what the peer does, asks its owner to verify dialback
+ *   keys, and also plays the authoritative server for <db:verify/>.
+ *
+ * Settings are read as in reference §3.1/§3.2; each UNDEFINED point of
+ * reference §3.10 that the engine must decide is a knob (struct engine_knobs)
+ * whose default is the reference's.
+ */
+#ifndef S2S_ENGINE_H
+#define S2S_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libxml/tree.h>
+
+#include "buf.h"
+#include "dialback.h"
+#include "oracle.h"
+#include "settings.h"
+#include "xmlstream.h"
+
+struct tls_creds;
+
+enum engine_role {
+        ENGINE_INITIATING,
+        ENGINE_RECEIVING,
+};
+
+enum engine_purpose {
+        PURPOSE_AUTH,   /* authenticate and carry stanzas */
+        PURPOSE_VERIFY, /* initiating only: send one db:verify and report the answer */
+};
+
+/* What the authoritative role answers to <db:verify/> (XEP-0220 §2.2.2). */
+enum db_answer {
+        DB_ANSWER_TRUTHFUL = 0, /* valid iff the key is right: a conforming server */
+        DB_ANSWER_VALID,        /* always valid (misbehaviour) */
+        DB_ANSWER_INVALID,      /* always invalid */
+        DB_ANSWER_ERROR,        /* type='error' with <item-not-found/> */
+        DB_ANSWER_NONE,         /* never answer */
+};
+
+/* Dialback result types (XEP-0220 §2.1.2, §2.2.1). */
+enum db_type {
+        DB_VALID,
+        DB_INVALID,
+        DB_ERROR,
+};
+
+/* Reference §3.7, §3.10 item 9: a peer certificate that fails our check. */
+enum badcert_policy {
+        BADCERT_REFERENCE = 0, /* abort when our TLS is Required, else go on with dialback */
+        BADCERT_ABORT,         /* always close after the handshake */
+        BADCERT_CONTINUE,      /* never close for it; SASL is simply impossible */
+};
+
+/* Reference §3.10 item 2: what Dialback=False does with a <db:result/>. */
+enum dboff_reply {
+        DBOFF_STREAM_ERROR = 0, /* <unsupported-stanza-type/> stream error (DB-14) */
+        DBOFF_DB_ERROR,         /* <db:result type='error'> with <not-authorized/> */
+        DBOFF_IGNORE,           /* silence ("will be ignored", Lync S2) */
+};
+
+/* The reference's UNDEFINED points, as knobs. engine_knobs_default gives the
+ * reference defaults. */
+struct engine_knobs {
+        enum badcert_policy on_bad_peer_cert;
+        enum dboff_reply dialback_off_reply;
+        /* XEP-0178 v1.2 step 11: after <failure/> to EXTERNAL, go on with dialback
+         * when dialback is allowed (default true). */
+        bool dialback_after_sasl_failure;
+        /* Reference §3.10 item 12: send base64(from) as authzid instead of "=". */
+        bool sasl_send_authzid;
+        /* Receiving: accept dialback only from a peer whose certificate is valid for
+         * the sender (Prosody's s2s_secure_auth; default false). */
+        bool dialback_requires_valid_cert;
+        /* Reference §3.10 item 3: declare xmlns:db even without a dialback method
+         * (default: declare iff Dialback is True). */
+        bool declare_db_without_method;
+        /* RFC 6120 §6.4.5 (SASL-7): failures before <policy-violation/>. */
+        unsigned sasl_max_failures;
+};
+
+void engine_knobs_default(struct engine_knobs *k);
+
+/* A rule a peer (or we) broke, or a fact worth reporting. */
+enum finding_kind {
+        FINDING_VIOLATION, /* the peer broke a MUST/SHOULD of the cited section */
+        FINDING_NOTE,      /* worth reporting, not a violation */
+        FINDING_ERROR,     /* the harness or the environment failed */
+};
+
+#define ENGINE_TEXT_MAX 512
+
+struct finding {
+        enum finding_kind kind;
+        char state[40];             /* the state it happened in */
+        char rule[64];              /* "RFC 6120 §5.4.3.3" */
+        char text[ENGINE_TEXT_MAX]; /* "unexpected <failure/> while expecting <proceed/>" */
+};
+
+/* Trace entries, in order; the caller adds timestamps. */
+enum trace_kind {
+        TRACE_SEND,    /* XML we sent (plaintext, before TLS protection) */
+        TRACE_RECV,    /* XML the peer sent (one header or element) */
+        TRACE_STATE,   /* "EXPECT_FEATURES -> EXPECT_PROCEED" */
+        TRACE_TLS,     /* handshake results, peer certificate */
+        TRACE_FINDING, /* a finding, also kept in the engine */
+        TRACE_NOTE,    /* decisions: "offering EXTERNAL: certificate valid for h.test" */
+};
+
+struct trace_entry {
+        enum trace_kind kind;
+        const char *text; /* borrowed for the call */
+        size_t len;
+};
+
+typedef void (*engine_trace_fn)(void *user, const struct trace_entry *e);
+
+struct engine_config {
+        enum engine_role role;
+        enum engine_purpose purpose;
+        /* Domains this server hosts. Initiating: hosted[0] is the stream's from.
+         * Receiving: the stream's to must be one of them. Borrowed. */
+        const char *const *hosted;
+        size_t n_hosted;
+        const char *remote_domain; /* initiating: the stream's to (the peer's domain) */
+        struct neg_settings neg;
+        enum semantics sem;
+        struct engine_knobs knobs;
+        struct tls_creds *creds; /* borrowed; NULL = no TLS possible */
+        const char *secret;      /* dialback secret of this server (authoritative role) */
+        enum db_answer db_answer;
+        /* PURPOSE_VERIFY: the request to carry (from = the receiving server that
+         * asks, to = the originating domain, id = the stream id, key). Copied. */
+        const char *verify_from, *verify_to, *verify_id, *verify_key;
+        struct xs_limits limits;
+        size_t max_bytes_before_features; /* initiating: bound on bytes before the first
+                                             features (default 16384 when 0) */
+        engine_trace_fn trace;            /* may be NULL */
+        void *trace_user;
+};
+
+/* Named for what is expected next (design.md §3). */
+enum engine_state {
+        ST_START,                /* initiating, before engine_start */
+        ST_EXPECT_HEADER,        /* the peer's stream header */
+        ST_EXPECT_FEATURES,      /* initiating: <stream:features/> */
+        ST_EXPECT_PROCEED,       /* initiating: <proceed/> after our <starttls/> */
+        ST_EXPECT_TLS_HANDSHAKE, /* both: TLS records */
+        ST_EXPECT_SASL_RESULT,   /* initiating: <success/> or <failure/> */
+        ST_EXPECT_DB_RESULT,     /* initiating: <db:result type=.../> */
+        ST_EXPECT_VERIFY_ANSWER, /* initiating VERIFY: <db:verify type=.../> */
+        ST_EXPECT_NEGOTIATION,   /* receiving: starttls / auth / db:result / db:verify */
+        ST_EXPECT_STANZAS,       /* authenticated: stanzas (receiving) or nothing (initiating) */
+        ST_EXPECT_CLOSE,         /* we sent </stream:stream>; the peer's close */
+        ST_CLOSED,               /* done: close the TCP connection once output is sent */
+};
+
+const char *engine_state_name(enum engine_state s);
+
+/* Requests and reports for the owner of the stream. */
+enum engine_event_kind {
+        EV_NEED_VERIFY,   /* receiving: verify (from,to,id,key) with from's authoritative server */
+        EV_VERIFY_ANSWER, /* initiating VERIFY: the authoritative answer (type) */
+        EV_AUTHENTICATED, /* a domain pair is authenticated on this stream */
+        EV_STANZA,        /* receiving: an accepted stanza (node owned by the event) */
+        EV_CLOSED,        /* the stream is over; the result is final */
+};
+
+struct engine_event {
+        enum engine_event_kind kind;
+        char from[256], to[256], id[128], key[DIALBACK_KEY_LEN + 1];
+        enum db_type type;
+        xmlNodePtr stanza; /* EV_STANZA: owned by the event; engine_event_cleanup frees */
+};
+
+void engine_event_cleanup(struct engine_event *ev);
+
+/* How the stream authenticated, or how it failed (reference §3.3, §3.6). */
+struct engine_result {
+        bool final;
+        /* Codes consistent with what this side saw (OUTCOME_BIT set): one success
+         * code, or the failure codes it cannot tell apart. */
+        unsigned outcomes;
+        bool tls;                    /* TLS was established */
+        bool authenticated;          /* a pair was authenticated */
+        char cause[ENGINE_TEXT_MAX]; /* why it ended as it did, with the rule */
+        char rule[64];               /* the section behind cause */
+        char peer_error[64];         /* stream error condition the peer sent, "" if none */
+        char peer_domain[256];       /* the domain the peer authenticated as / claimed */
+        unsigned restarts;           /* stream restarts seen (TLS, SASL) */
+        bool peer_silent;            /* not one byte came from the peer */
+        /* The method that authenticated (METHOD_S, METHOD_DT, METHOD_DP), 0 if none. */
+        unsigned method;
+};
+
+struct engine;
+
+/*
+ * Creates an engine for one stream. Strings in cfg are copied except hosted
+ * and the borrowed creds. Returns NULL with a reason in err on failure.
+ */
+struct engine *engine_new(const struct engine_config *cfg, char *err, size_t errlen);
+
+/* NULL-safe. */
+void engine_free(struct engine *e);
+
+/* Initiating: queues the stream header. Returns 0 or -1. */
+int engine_start(struct engine *e);
+
+/* Bytes received from the peer. Returns 0, or -1 on an internal failure
+ * (recorded as a FINDING_ERROR; the stream is then closed). */
+int engine_input(struct engine *e, const void *data, size_t len);
+
+/* The peer closed its side of the TCP connection. */
+void engine_peer_closed(struct engine *e);
+
+/* The owner's timer for the current step ran out (the owner keeps clocks). */
+void engine_timeout(struct engine *e);
+
+/* Bytes to send; the caller drains them with buf_consume. Owned by the engine. */
+struct buf *engine_output(struct engine *e);
+
+/* True when the TCP connection should be closed once the output is sent. */
+bool engine_wants_close(const struct engine *e);
+
+/* Pops the next event into *out. Returns 1, or 0 when there is none. */
+int engine_next_event(struct engine *e, struct engine_event *out);
+
+/* Receiving: the answer to an EV_NEED_VERIFY (XEP-0220 step 3 -> step 4). */
+int engine_verify_result(struct engine *e, const char *from, const char *to, const char *id,
+                         enum db_type type);
+
+/* Sends a stanza (borrowed) on an authenticated initiating stream. Returns 0 or -1. */
+int engine_send_stanza(struct engine *e, xmlNodePtr stanza);
+
+/* Closes the stream politely (</stream:stream>, close_notify). */
+void engine_close(struct engine *e);
+
+enum engine_state engine_state(const struct engine *e);
+enum engine_role engine_role(const struct engine *e);
+const struct engine_result *engine_result(const struct engine *e);
+
+/* The stream id in force (ours when receiving, the peer's when initiating). */
+const char *engine_stream_id(const struct engine *e);
+
+/* True when the peer only used this stream for db:verify (receiving). */
+bool engine_verify_only(const struct engine *e);
+
+/* Findings so far, in order. */
+const struct finding *engine_findings(const struct engine *e, size_t *n);
+
+#endif

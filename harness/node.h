@@ -1,0 +1,133 @@
+/*
+ * A node is one XMPP server's S2S side: the domains it hosts, its negotiation
+ * settings, credentials and dialback secret, and the streams it has open. It
+ * wires engines together the way a server does (design.md §2):
+ * - a stanza for a remote domain goes out on an authenticated initiating
+ *   stream, opening one (through the transport) when there is none;
+ * - a <db:result/> arriving on a receiving stream is verified over a new
+ *   initiating VERIFY stream to the sender's authoritative server (XEP-0220
+ *   step 2), and the answer goes back to the receiving stream (step 4);
+ * - an XEP-0199 ping addressed to the node is answered.
+ *
+ * Bytes move through a transport the owner provides: memory (memnet) in tests,
+ * sockets (net) in live runs. The node never touches I/O or clocks itself.
+ */
+#ifndef S2S_NODE_H
+#define S2S_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libxml/tree.h>
+
+#include "engine.h"
+
+#define NODE_MAX_HOSTED 16
+#define NODE_MAX_STREAMS 64
+
+struct node;
+struct stream;
+
+/* Connects a new initiating stream to the server of a domain. */
+struct node_transport {
+        /*
+         * Asks for a connection from stream s (initiating, not started) to the
+         * server that serves domain. Returns 0 when the connection is under way
+         * (the transport calls node_stream_connected when it is up, or
+         * node_stream_failed), or -1 when it cannot even try.
+         */
+        int (*connect)(void *user, struct stream *s, const char *domain);
+        void *user;
+};
+
+/* Observes what a node receives and how its streams end (e.g. the harness). */
+struct node_observer {
+        /* A stanza accepted on a receiving stream (after the node's own ping handling). */
+        void (*on_stanza)(void *user, struct stream *s, xmlNodePtr stanza);
+        /* A stream reached its final result (authenticated or failed). */
+        void (*on_result)(void *user, struct stream *s);
+        /* A stream is closed and about to be freed. */
+        void (*on_closed)(void *user, struct stream *s);
+        void *user;
+};
+
+struct node_config {
+        const char *name;                    /* for traces: "harness", "partner" */
+        const char *hosted[NODE_MAX_HOSTED]; /* hosted[0] is the primary domain */
+        size_t n_hosted;
+        struct neg_settings neg;
+        enum semantics sem;
+        struct engine_knobs knobs;
+        struct tls_creds *creds; /* borrowed */
+        const char *secret;      /* NULL: a random per-run secret */
+        enum db_answer db_answer;
+        struct xs_limits limits;
+        /* Every trace entry of every stream, with the stream it belongs to. */
+        void (*trace)(void *user, struct stream *s, const struct trace_entry *e);
+        void *trace_user;
+        bool answer_pings; /* reply to XEP-0199 pings addressed to a hosted domain */
+};
+
+/* Copies cfg (hosted strings are copied). Returns NULL with a reason in err. */
+struct node *node_new(const struct node_config *cfg, const struct node_transport *t,
+                      const struct node_observer *obs, char *err, size_t errlen);
+
+/* Frees the node and every stream it still has. NULL-safe. */
+void node_free(struct node *n);
+
+/* Settings can change between scenarios (the reference partner keeps them). */
+const struct node_config *node_config(const struct node *n);
+
+/*
+ * Sends a stanza (copied) from one of the node's domains to a remote domain:
+ * on an authenticated stream when one exists, else queued on a new stream.
+ * Returns the stream used, or NULL when no stream could be opened.
+ */
+struct stream *node_send(struct node *n, xmlNodePtr stanza);
+
+/* Builds and sends an XEP-0199 ping iq. Returns the stream or NULL. */
+struct stream *node_ping(struct node *n, const char *from, const char *to, const char *id);
+
+/* A new receiving stream for an accepted connection. */
+struct stream *node_accept(struct node *n);
+
+/* The transport's connection is up: the stream sends its header. */
+void node_stream_connected(struct stream *s);
+
+/* The transport could not connect (reason recorded in the result). */
+void node_stream_failed(struct stream *s, const char *why);
+
+/* Bytes from the peer; events are handled before it returns. */
+void node_stream_input(struct stream *s, const void *data, size_t len);
+
+/* The peer closed the TCP connection. */
+void node_stream_peer_closed(struct stream *s);
+
+/* The step timer of the stream ran out. */
+void node_stream_timeout(struct stream *s);
+
+/* Bytes to send (drain with buf_consume). */
+struct buf *node_stream_output(struct stream *s);
+
+/* True when the connection should be closed once output is sent. */
+bool node_stream_done(const struct stream *s);
+
+/* Frees a closed stream (the transport calls it after closing the connection). */
+void node_stream_release(struct stream *s);
+
+struct engine *node_stream_engine(struct stream *s);
+struct node *node_stream_node(struct stream *s);
+enum engine_purpose node_stream_purpose(const struct stream *s);
+const char *node_stream_remote(const struct stream *s);  /* initiating: the domain asked for */
+unsigned node_stream_serial(const struct stream *s);     /* 1, 2, ... per node */
+const char *node_stream_label(const struct stream *s);   /* "harness#3 out" */
+const char *node_stream_failure(const struct stream *s); /* connect failure, "" if none */
+
+/* Owner data for the transport. */
+void node_stream_set_user(struct stream *s, void *user);
+void *node_stream_user(const struct stream *s);
+
+/* Streams of the node, in creation order (for timeouts and reports). */
+size_t node_streams(struct node *n, struct stream **out, size_t max);
+
+#endif
