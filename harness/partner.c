@@ -55,6 +55,13 @@ static void failf(struct load *ld, long line, const char *field, const char *fmt
                 snprintf(ld->err, ld->errlen, "%s:%ld: %s: %s", ld->file, line, field, msg);
         else
                 snprintf(ld->err, ld->errlen, "%s: %s: %s", ld->file, field, msg);
+        /* One line, whatever the input or libxml2's message held ("...!\nBytes: 0xC3"). */
+        for (char *c = ld->err; *c != '\0'; c++) {
+                if (*c == '\n' || *c == '\r' || *c == '\t')
+                        *c = ' ';
+                else if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                        *c = '?';
+        }
 }
 
 const char *partner_type_name(enum partner_type t)
@@ -126,12 +133,15 @@ int partner_init_from(struct partner *p, const char *primary, const struct neg_s
 
         partner_defaults(p);
         if (domain_check(primary, norm, sizeof(norm), NULL, 0) < 0)
-                return -1;
+                goto fail;
         p->primary = strdup(norm);
         if (p->primary == NULL)
-                return -1;
+                goto fail;
         p->neg = *neg;
         return 0;
+fail:
+        memset(p, 0, sizeof(*p));
+        return -1;
 }
 
 /* ---- PowerShell rendering ---------------------------------------------------- */
