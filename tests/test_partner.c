@@ -313,6 +313,7 @@ static const struct bad_case bad[] = {
     {"not-well-formed.xml", ":3: XML: ", "Opening and ending tag mismatch"},
     {"undefined-entity.xml", ":3: XML: ", "Entity 'nbsp' not defined"},
     {"identity-bad.xml", ":2: Identity: ", "empty label"},
+    {"identity-too-long.xml", ":3: Identity: ", "is 309 octets long; accepted: at most 253"},
     {"identity-ulabel.xml", ":2: Identity: ", "use the A-label form xn--bcher-kva.example"},
     {"additional-primary.xml", ":5: Domain: ", "\"partner.test\" is the primary domain"},
     {"additional-bad-domain.xml", ":4: Domain: ", "label \"corp-\" ends with a hyphen"},
