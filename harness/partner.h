@@ -1,0 +1,90 @@
+/*
+ * Partner configurations: what a Lync / Skype for Business gateway holds for one
+ * XMPP federated partner (reference §1.1, §1.2), loaded strictly from either
+ *  - our XML format (namespace urn:s2scheck:partner:1, schema harness/schema/partner.rng), or
+ *  - the text Get-CsXmppAllowedPartner prints in PowerShell's list view.
+ * The file format is detected from the first character: '<' means XML.
+ * docs/partner-format.md describes both formats, the defaults and the errors.
+ */
+#ifndef S2S_PARTNER_H
+#define S2S_PARTNER_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "settings.h"
+
+/* Input bounds: anything larger is refused with a clear error. */
+#define PARTNER_FILE_MAX (1024 * 1024)
+#define PARTNER_ADDITIONAL_MAX 64
+#define PARTNER_DESCRIPTION_MAX 1024
+
+/* -PartnerType values, in the cmdlet's order (reference §1.1). */
+enum partner_type {
+        PARTNER_FEDERATED,
+        PARTNER_PUBLIC_VERIFIED,
+        PARTNER_PUBLIC_UNVERIFIED,
+};
+
+enum partner_format {
+        PARTNER_FORMAT_XML,
+        PARTNER_FORMAT_CMDLET_TEXT,
+};
+
+struct partner {
+        char *primary;           /* normalised domain (domain_check) */
+        char **additional;       /* normalised, no duplicates, never the primary */
+        size_t n_additional;     /* at most PARTNER_ADDITIONAL_MAX */
+        char *description;       /* NULL when none; UTF-8 without control characters */
+        enum partner_type type;  /* default PublicUnverified */
+        struct neg_settings neg; /* defaults TLS Required, SASL Required, dialback True */
+        char *source;            /* the file it came from; NULL for partner_init_from */
+        enum partner_format format;
+};
+
+/*
+ * Loads the partner configuration in path. identity is NULL or a domain: with
+ * several partners in the file it picks one (it is required then); with one, it
+ * must name that one. Every field is checked (domains with domain_check) and the
+ * whole file must be valid, not just the partner picked.
+ * Returns 0 with *out filled (the caller owns it; free with partner_cleanup).
+ * Returns -1 with *out zeroed (nothing to free) and one message in err:
+ *   FILE:LINE: FIELD: what is wrong; accepted: what would be
+ * (":LINE" left out when no line applies).
+ */
+int partner_load(const char *path, const char *identity, struct partner *out, char *err,
+                 size_t errlen);
+
+/* Frees everything p owns and zeroes it. Safe on a zeroed struct. */
+void partner_cleanup(struct partner *p);
+
+/* The cmdlet spelling: "Federated", "PublicVerified", "PublicUnverified". */
+const char *partner_type_name(enum partner_type t);
+
+/*
+ * Parses a partner type as the cmdlets or the Control Panel print it: case-insensitive,
+ * spaces ignored ("Public verified" == "PublicVerified"). Returns 0 and sets *out, or -1.
+ */
+int partner_type_parse(const char *text, enum partner_type *out);
+
+/*
+ * Appends to out the one-line New-/Set-CsXmppAllowedPartner command (verb "New" or
+ * "Set") that gives this configuration. Parameter order is fixed: -Identity,
+ * -PartnerType, -TlsNegotiation, -SaslNegotiation, -SupportDialbackNegotiation, then
+ * -AdditionalDomains and -Description when present. With "Set", an absent list or
+ * description is written as $Null so that the command clears an old value.
+ * Strings are in PowerShell double quotes with ` escapes.
+ * Returns 0, or -1 for another verb, a control character that cannot be escaped, or
+ * when out refuses the bytes.
+ */
+int partner_cmdlet(const struct partner *p, const char *verb, struct buf *out);
+
+/*
+ * Makes p a configuration with only a primary domain and the given settings (type
+ * PublicUnverified, no additional domains, no description, source NULL). p is
+ * overwritten, not cleaned first. Returns 0, or -1 (p zeroed) when primary fails
+ * domain_check or memory runs out.
+ */
+int partner_init_from(struct partner *p, const char *primary, const struct neg_settings *neg);
+
+#endif
