@@ -1,0 +1,497 @@
+#include "node.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dialback.h"
+#include "jid.h"
+#include "xmlstream.h"
+
+#define DOMAIN_MAX 256
+#define MAX_QUEUED 16
+#define NS_PING "urn:xmpp:ping"
+
+struct stream {
+        struct node *node;
+        struct engine *e;
+        unsigned serial;
+        char label[80];
+        enum engine_role role;
+        enum engine_purpose purpose;
+        char local[DOMAIN_MAX];  /* initiating: our from */
+        char remote[DOMAIN_MAX]; /* initiating: the domain we connect to */
+        /* VERIFY streams: the receiving stream waiting for the answer. */
+        struct stream *requester;
+        char failure[256];
+        xmlNodePtr queued[MAX_QUEUED]; /* stanzas waiting for authentication */
+        size_t n_queued;
+        bool reported;
+        void *user;
+};
+
+struct node {
+        struct node_config cfg;
+        char hosted_store[NODE_MAX_HOSTED][DOMAIN_MAX];
+        char name[32];
+        char secret[DIALBACK_KEY_LEN + 1];
+        struct node_transport transport;
+        struct node_observer obs;
+        struct stream *streams[NODE_MAX_STREAMS];
+        size_t n_streams;
+        unsigned next_serial;
+};
+
+static void node_trace(void *user, const struct trace_entry *t)
+{
+        struct stream *s = user;
+
+        if (s->node->cfg.trace != NULL)
+                s->node->cfg.trace(s->node->cfg.trace_user, s, t);
+}
+
+struct node *node_new(const struct node_config *cfg, const struct node_transport *t,
+                      const struct node_observer *obs, char *err, size_t errlen)
+{
+        struct node *n;
+
+        if (cfg->n_hosted == 0 || cfg->n_hosted > NODE_MAX_HOSTED) {
+                snprintf(err, errlen, "a node hosts 1 to %d domains", NODE_MAX_HOSTED);
+                return NULL;
+        }
+        n = calloc(1, sizeof(*n));
+        if (n == NULL) {
+                snprintf(err, errlen, "out of memory");
+                return NULL;
+        }
+        n->cfg = *cfg;
+        for (size_t i = 0; i < cfg->n_hosted; i++) {
+                snprintf(n->hosted_store[i], DOMAIN_MAX, "%s", cfg->hosted[i]);
+                n->cfg.hosted[i] = n->hosted_store[i];
+        }
+        snprintf(n->name, sizeof(n->name), "%s", cfg->name != NULL ? cfg->name : "node");
+        n->cfg.name = n->name;
+        if (cfg->secret != NULL) {
+                snprintf(n->secret, sizeof(n->secret), "%s", cfg->secret);
+        } else if (dialback_new_secret(n->secret) != 0) {
+                snprintf(err, errlen, "no randomness for a dialback secret");
+                free(n);
+                return NULL;
+        }
+        n->cfg.secret = NULL; /* only n->secret is used; it never leaves the node */
+        if (t != NULL)
+                n->transport = *t;
+        if (obs != NULL)
+                n->obs = *obs;
+        return n;
+}
+
+void node_free(struct node *n)
+{
+        if (n == NULL)
+                return;
+        while (n->n_streams > 0)
+                node_stream_release(n->streams[n->n_streams - 1]);
+        free(n);
+}
+
+const struct node_config *node_config(const struct node *n)
+{
+        return &n->cfg;
+}
+
+static struct stream *stream_new(struct node *n, enum engine_role role, enum engine_purpose purpose,
+                                 const char *local, const char *remote, const char *v_from,
+                                 const char *v_to, const char *v_id, const char *v_key)
+{
+        struct engine_config ec;
+        struct stream *s;
+        const char *hosted[NODE_MAX_HOSTED];
+        size_t nh = 0;
+        char err[256];
+
+        if (n->n_streams >= NODE_MAX_STREAMS)
+                return NULL;
+        s = calloc(1, sizeof(*s));
+        if (s == NULL)
+                return NULL;
+        s->node = n;
+        s->role = role;
+        s->purpose = purpose;
+        s->serial = ++n->next_serial;
+        snprintf(s->local, sizeof(s->local), "%s", local != NULL ? local : n->cfg.hosted[0]);
+        snprintf(s->remote, sizeof(s->remote), "%s", remote != NULL ? remote : "");
+        snprintf(s->label, sizeof(s->label), "%s#%u %s%s", n->name, s->serial,
+                 role == ENGINE_INITIATING ? "out" : "in",
+                 purpose == PURPOSE_VERIFY ? " verify" : "");
+        /* The stream's from comes first; the engine hosts the node's other domains too. */
+        hosted[nh++] = s->local;
+        for (size_t i = 0; i < n->cfg.n_hosted && nh < NODE_MAX_HOSTED; i++) {
+                if (strcasecmp(n->cfg.hosted[i], s->local) != 0)
+                        hosted[nh++] = n->cfg.hosted[i];
+        }
+        memset(&ec, 0, sizeof(ec));
+        ec.role = role;
+        ec.purpose = purpose;
+        ec.hosted = hosted;
+        ec.n_hosted = nh;
+        ec.remote_domain = role == ENGINE_INITIATING ? s->remote : NULL;
+        ec.neg = n->cfg.neg;
+        ec.sem = n->cfg.sem;
+        ec.knobs = n->cfg.knobs;
+        ec.creds = n->cfg.creds;
+        ec.secret = n->secret;
+        ec.db_answer = n->cfg.db_answer;
+        ec.verify_from = v_from;
+        ec.verify_to = v_to;
+        ec.verify_id = v_id;
+        ec.verify_key = v_key;
+        ec.limits = n->cfg.limits;
+        ec.trace = node_trace;
+        ec.trace_user = s;
+        s->e = engine_new(&ec, err, sizeof(err));
+        if (s->e == NULL) {
+                free(s);
+                return NULL;
+        }
+        n->streams[n->n_streams++] = s;
+        return s;
+}
+
+/* Opens an initiating stream and asks the transport to connect it. */
+static struct stream *open_stream(struct node *n, enum engine_purpose purpose, const char *local,
+                                  const char *remote, const char *v_from, const char *v_to,
+                                  const char *v_id, const char *v_key)
+{
+        struct stream *s =
+            stream_new(n, ENGINE_INITIATING, purpose, local, remote, v_from, v_to, v_id, v_key);
+
+        if (s == NULL)
+                return NULL;
+        if (n->transport.connect == NULL ||
+            n->transport.connect(n->transport.user, s, remote) != 0) {
+                node_stream_failed(s, "the transport cannot connect");
+                return s;
+        }
+        return s;
+}
+
+static bool hosts(const struct node *n, const char *domain)
+{
+        for (size_t i = 0; i < n->cfg.n_hosted; i++) {
+                if (strcasecmp(n->cfg.hosted[i], domain) == 0)
+                        return true;
+        }
+        return false;
+}
+
+struct stream *node_send(struct node *n, xmlNodePtr stanza)
+{
+        const char *from = (const char *)xmlGetProp(stanza, BAD_CAST "from");
+        const char *to = (const char *)xmlGetProp(stanza, BAD_CAST "to");
+        char fd[DOMAIN_MAX], td[DOMAIN_MAX];
+        struct stream *s = NULL;
+
+        if (from == NULL || to == NULL || jid_domain(from, fd, sizeof(fd)) != 0 ||
+            jid_domain(to, td, sizeof(td)) != 0 || !hosts(n, fd))
+                goto out;
+        for (size_t i = 0; i < n->n_streams; i++) {
+                struct stream *c = n->streams[i];
+                enum engine_state st = engine_state(c->e);
+
+                if (c->role != ENGINE_INITIATING || c->purpose != PURPOSE_AUTH ||
+                    strcasecmp(c->local, fd) != 0 || strcasecmp(c->remote, td) != 0 ||
+                    st == ST_CLOSED || st == ST_EXPECT_CLOSE || engine_result(c->e)->final)
+                        continue;
+                s = c;
+                break;
+        }
+        for (size_t i = 0; s == NULL && i < n->n_streams; i++) {
+                struct stream *c = n->streams[i];
+
+                if (c->role == ENGINE_INITIATING && c->purpose == PURPOSE_AUTH &&
+                    strcasecmp(c->local, fd) == 0 && strcasecmp(c->remote, td) == 0 &&
+                    engine_state(c->e) == ST_EXPECT_STANZAS)
+                        s = c;
+        }
+        if (s == NULL)
+                s = open_stream(n, PURPOSE_AUTH, fd, td, NULL, NULL, NULL, NULL);
+        if (s == NULL)
+                goto out;
+        if (engine_state(s->e) == ST_EXPECT_STANZAS) {
+                engine_send_stanza(s->e, stanza);
+        } else if (s->n_queued < MAX_QUEUED) {
+                s->queued[s->n_queued] = xmlCopyNode(stanza, 1);
+                if (s->queued[s->n_queued] != NULL)
+                        s->n_queued++;
+        }
+out:
+        xmlFree((xmlChar *)from);
+        xmlFree((xmlChar *)to);
+        return s;
+}
+
+struct stream *node_ping(struct node *n, const char *from, const char *to, const char *id)
+{
+        xmlNodePtr iq = xmlNewNode(NULL, BAD_CAST "iq");
+        xmlNodePtr ping;
+        struct stream *s;
+
+        if (iq == NULL)
+                return NULL;
+        xmlSetNs(iq, xmlNewNs(iq, BAD_CAST XS_NS_SERVER, NULL));
+        xmlNewProp(iq, BAD_CAST "type", BAD_CAST "get");
+        xmlNewProp(iq, BAD_CAST "id", BAD_CAST id);
+        xmlNewProp(iq, BAD_CAST "from", BAD_CAST from);
+        xmlNewProp(iq, BAD_CAST "to", BAD_CAST to);
+        ping = xmlNewChild(iq, NULL, BAD_CAST "ping", NULL);
+        if (ping != NULL)
+                xmlSetNs(ping, xmlNewNs(ping, BAD_CAST NS_PING, NULL));
+        s = node_send(n, iq);
+        xmlFreeNode(iq);
+        return s;
+}
+
+struct stream *node_accept(struct node *n)
+{
+        return stream_new(n, ENGINE_RECEIVING, PURPOSE_AUTH, NULL, NULL, NULL, NULL, NULL, NULL);
+}
+
+static void report(struct stream *s)
+{
+        if (s->reported || !engine_result(s->e)->final)
+                return;
+        s->reported = true;
+        if (s->node->obs.on_result != NULL)
+                s->node->obs.on_result(s->node->obs.user, s);
+}
+
+static struct stream *find_stream(struct node *n, const struct stream *s)
+{
+        for (size_t i = 0; i < n->n_streams; i++) {
+                if (n->streams[i] == s)
+                        return n->streams[i];
+        }
+        return NULL;
+}
+
+static void process(struct stream *s);
+
+/* XEP-0199: answer a ping addressed to one of our domains. */
+static bool answer_ping(struct node *n, xmlNodePtr st)
+{
+        const char *type = xs_attr(st, "type");
+        const char *from = xs_attr(st, "from"), *to = xs_attr(st, "to"), *id = xs_attr(st, "id");
+        xmlNodePtr iq;
+        bool is_ping = false;
+
+        if (!xs_is(st, XS_NS_SERVER, "iq") || type == NULL || strcmp(type, "get") != 0)
+                return false;
+        for (xmlNodePtr c = st->children; c != NULL; c = c->next) {
+                if (xs_is(c, NS_PING, "ping"))
+                        is_ping = true;
+        }
+        if (!is_ping || !n->cfg.answer_pings)
+                return false;
+        iq = xmlNewNode(NULL, BAD_CAST "iq");
+        if (iq == NULL)
+                return false;
+        xmlSetNs(iq, xmlNewNs(iq, BAD_CAST XS_NS_SERVER, NULL));
+        xmlNewProp(iq, BAD_CAST "type", BAD_CAST "result");
+        if (id != NULL)
+                xmlNewProp(iq, BAD_CAST "id", BAD_CAST id);
+        xmlNewProp(iq, BAD_CAST "from", BAD_CAST to);
+        xmlNewProp(iq, BAD_CAST "to", BAD_CAST from);
+        node_send(n, iq);
+        xmlFreeNode(iq);
+        return true;
+}
+
+static void handle_event(struct stream *s, struct engine_event *ev)
+{
+        struct node *n = s->node;
+
+        switch (ev->kind) {
+        case EV_NEED_VERIFY: {
+                /* XEP-0220 step 2: ask ev->from's authoritative server, from our domain ev->to. */
+                struct stream *v = open_stream(n, PURPOSE_VERIFY, ev->to, ev->from, ev->to,
+                                               ev->from, ev->id, ev->key);
+
+                if (v == NULL) {
+                        engine_verify_result(s->e, ev->from, ev->to, ev->id, DB_ERROR);
+                        break;
+                }
+                v->requester = s;
+                /* A transport that failed at once left v without a requester to tell. */
+                if (engine_state(v->e) == ST_CLOSED && v->failure[0] != '\0')
+                        engine_verify_result(s->e, ev->from, ev->to, ev->id, DB_ERROR);
+                break;
+        }
+        case EV_VERIFY_ANSWER:
+                if (s->requester != NULL && find_stream(n, s->requester) != NULL) {
+                        struct stream *r = s->requester;
+
+                        s->requester = NULL;
+                        engine_verify_result(r->e, ev->from, ev->to, ev->id, ev->type);
+                        process(r);
+                }
+                break;
+        case EV_AUTHENTICATED:
+                if (s->role == ENGINE_INITIATING) {
+                        for (size_t i = 0; i < s->n_queued; i++) {
+                                engine_send_stanza(s->e, s->queued[i]);
+                                xmlFreeNode(s->queued[i]);
+                        }
+                        s->n_queued = 0;
+                }
+                break;
+        case EV_STANZA:
+                answer_ping(n, ev->stanza);
+                if (n->obs.on_stanza != NULL)
+                        n->obs.on_stanza(n->obs.user, s, ev->stanza);
+                break;
+        case EV_CLOSED:
+                break;
+        }
+}
+
+/* Handles every pending event of the stream (bounded by the engine's queue). */
+static void process(struct stream *s)
+{
+        struct engine_event ev;
+
+        for (int i = 0; i < 64 && engine_next_event(s->e, &ev); i++) {
+                handle_event(s, &ev);
+                engine_event_cleanup(&ev);
+        }
+        report(s);
+}
+
+void node_stream_connected(struct stream *s)
+{
+        if (engine_start(s->e) == 0)
+                process(s);
+}
+
+void node_stream_failed(struct stream *s, const char *why)
+{
+        snprintf(s->failure, sizeof(s->failure), "%s", why);
+        engine_peer_closed(s->e);
+        process(s);
+        if (s->requester != NULL && find_stream(s->node, s->requester) != NULL) {
+                struct stream *r = s->requester;
+                const struct engine_result *res = engine_result(s->e);
+
+                (void)res;
+                s->requester = NULL;
+                /* Nobody answered: XEP-0220 §2.5 remote-connection-failed territory. */
+                engine_verify_result(r->e, s->remote, s->local, engine_stream_id(r->e), DB_ERROR);
+                process(r);
+        }
+}
+
+void node_stream_input(struct stream *s, const void *data, size_t len)
+{
+        engine_input(s->e, data, len);
+        process(s);
+}
+
+void node_stream_peer_closed(struct stream *s)
+{
+        engine_peer_closed(s->e);
+        process(s);
+}
+
+void node_stream_timeout(struct stream *s)
+{
+        engine_timeout(s->e);
+        process(s);
+}
+
+struct buf *node_stream_output(struct stream *s)
+{
+        return engine_output(s->e);
+}
+
+bool node_stream_done(const struct stream *s)
+{
+        return engine_wants_close(s->e);
+}
+
+void node_stream_release(struct stream *s)
+{
+        struct node *n = s->node;
+
+        if (n->obs.on_closed != NULL)
+                n->obs.on_closed(n->obs.user, s);
+        for (size_t i = 0; i < n->n_streams; i++) {
+                if (n->streams[i]->requester == s)
+                        n->streams[i]->requester = NULL;
+        }
+        for (size_t i = 0; i < n->n_streams; i++) {
+                if (n->streams[i] == s) {
+                        memmove(&n->streams[i], &n->streams[i + 1],
+                                (n->n_streams - i - 1) * sizeof(n->streams[0]));
+                        n->n_streams--;
+                        break;
+                }
+        }
+        for (size_t i = 0; i < s->n_queued; i++)
+                xmlFreeNode(s->queued[i]);
+        engine_free(s->e);
+        free(s);
+}
+
+struct engine *node_stream_engine(struct stream *s)
+{
+        return s->e;
+}
+
+struct node *node_stream_node(struct stream *s)
+{
+        return s->node;
+}
+
+enum engine_purpose node_stream_purpose(const struct stream *s)
+{
+        return s->purpose;
+}
+
+const char *node_stream_remote(const struct stream *s)
+{
+        return s->remote;
+}
+
+unsigned node_stream_serial(const struct stream *s)
+{
+        return s->serial;
+}
+
+const char *node_stream_label(const struct stream *s)
+{
+        return s->label;
+}
+
+const char *node_stream_failure(const struct stream *s)
+{
+        return s->failure;
+}
+
+void node_stream_set_user(struct stream *s, void *user)
+{
+        s->user = user;
+}
+
+void *node_stream_user(const struct stream *s)
+{
+        return s->user;
+}
+
+size_t node_streams(struct node *n, struct stream **out, size_t max)
+{
+        size_t k = n->n_streams < max ? n->n_streams : max;
+
+        memcpy(out, n->streams, k * sizeof(out[0]));
+        return k;
+}
