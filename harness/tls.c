@@ -212,7 +212,12 @@ struct tls_session *tls_session_new(struct tls_creds *creds, enum tls_role role,
         buf_init(&s->in, TLS_INPUT_LIMIT);
         buf_init(&s->out, 0);
 
-        flags = (role == TLS_ROLE_CLIENT ? GNUTLS_CLIENT : GNUTLS_SERVER) | GNUTLS_NONBLOCK;
+        /* GNUTLS_FORCE_CLIENT_CERT: present our certificate even when the peer's
+         * CertificateRequest lists other CAs, so that a scenario with an untrusted harness
+         * certificate (reference §3.7) really shows it to the partner. */
+        flags =
+            (role == TLS_ROLE_CLIENT ? GNUTLS_CLIENT | GNUTLS_FORCE_CLIENT_CERT : GNUTLS_SERVER) |
+            GNUTLS_NONBLOCK;
         rc = gnutls_init(&s->gs, flags);
         if (rc < 0) {
                 s->gs = NULL;
@@ -369,11 +374,17 @@ int tls_session_write(struct tls_session *s, const void *data, size_t len)
                         record(s, "TLS write before the handshake completed");
                 return -1;
         }
-        while (len > 0) {
-                ssize_t n = gnutls_record_send(s->gs, p, len);
+        for (int step = 0; len > 0; step++) {
+                ssize_t n;
 
+                if (step >= TLS_MAX_STEPS) {
+                        record(s, "TLS write: no progress after %d steps", TLS_MAX_STEPS);
+                        s->failed = true;
+                        return -1;
+                }
+                n = gnutls_record_send(s->gs, p, len);
                 if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-                        continue; /* cannot happen with a memory push; retried as GnuTLS asks */
+                        continue; /* not expected with a memory push; GnuTLS asks for a retry */
                 if (n < 0) {
                         fail_with(s, "TLS write", (int)n);
                         return -1;

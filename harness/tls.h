@@ -61,6 +61,8 @@ struct tls_session;
  *   answer (XEP-0178 step 6 needs the peer's certificate; a dialback-only peer may have
  *   none). The acceptable-CA list is not sent, so the peer offers whatever it has and the
  *   harness can judge it.
+ * - A client presents the credentials' certificate whenever asked, even if the server's
+ *   CertificateRequest names other CAs (so an untrusted certificate is really shown).
  * - alpn: NULL, or a protocol to offer (client) / accept (server), e.g. "xmpp-server".
  * Borrows creds. Returns NULL with a reason in err on failure. */
 struct tls_session *tls_session_new(struct tls_creds *creds, enum tls_role role, const char *sni,

@@ -6,6 +6,7 @@
 #include <criterion/parameterized.h>
 #include <criterion/redirect.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -583,6 +584,92 @@ Test(tls, transport_close_during_handshake)
         cr_expect_neq(tls_session_error(p.c)[0], '\0');
         cr_expect_eq(tls_session_input(p.c, "x", 1), -1, "no input after EOF");
         pair_close(&p);
+}
+
+/* A plain GnuTLS server that sends its acceptable-CA list (the default, as most servers
+ * do): our client must still present a certificate from another CA. */
+struct raw_server {
+        gnutls_session_t gs;
+        struct buf in, out;
+};
+
+static ssize_t raw_push(gnutls_transport_ptr_t p, const void *d, size_t n)
+{
+        struct raw_server *r = p;
+
+        return buf_append(&r->out, d, n) == 0 ? (ssize_t)n : -1;
+}
+
+static ssize_t raw_pull(gnutls_transport_ptr_t p, void *d, size_t n)
+{
+        struct raw_server *r = p;
+
+        if (r->in.len == 0) {
+                gnutls_transport_set_errno(r->gs, EAGAIN);
+                return -1;
+        }
+        if (n > r->in.len)
+                n = r->in.len;
+        memcpy(d, r->in.data, n);
+        buf_consume(&r->in, n);
+        return (ssize_t)n;
+}
+
+Test(tls, client_cert_sent_despite_ca_list)
+{
+        char ca[512], crt[512], key[512], err[256];
+        gnutls_certificate_credentials_t x509;
+        struct raw_server r;
+        struct tls_creds *cc = creds("harness.test-ca2", NULL);
+        struct tls_session *c =
+            tls_session_new(cc, TLS_ROLE_CLIENT, NULL, false, NULL, err, sizeof(err));
+        enum tls_status cst = TLS_AGAIN;
+        int src = GNUTLS_E_AGAIN;
+        unsigned n_certs = 0;
+
+        cr_assert_not_null(c, "%s", err);
+        cert_path(ca, sizeof(ca), "ca", "pem");
+        cert_path(crt, sizeof(crt), "partner.test", "pem");
+        cert_path(key, sizeof(key), "partner.test", "key");
+        cr_assert_eq(gnutls_certificate_allocate_credentials(&x509), 0);
+        cr_assert_eq(gnutls_certificate_set_x509_trust_file(x509, ca, GNUTLS_X509_FMT_PEM), 1);
+        cr_assert_eq(
+            gnutls_certificate_set_x509_key_file2(x509, crt, key, GNUTLS_X509_FMT_PEM, NULL, 0), 0);
+        buf_init(&r.in, 0);
+        buf_init(&r.out, 0);
+        cr_assert_eq(gnutls_init(&r.gs, GNUTLS_SERVER | GNUTLS_NONBLOCK), 0);
+        cr_assert_eq(gnutls_set_default_priority(r.gs), 0);
+        cr_assert_eq(gnutls_credentials_set(r.gs, GNUTLS_CRD_CERTIFICATE, x509), 0);
+        gnutls_certificate_server_set_request(r.gs, GNUTLS_CERT_REQUEST);
+        gnutls_transport_set_ptr(r.gs, &r);
+        gnutls_transport_set_push_function(r.gs, raw_push);
+        gnutls_transport_set_pull_function(r.gs, raw_pull);
+
+        for (int i = 0; i < MAX_ROUNDS; i++) {
+                struct buf *out = tls_session_output(c);
+                size_t moved = out->len + r.out.len;
+
+                cst = tls_session_handshake(c);
+                if (src != 0)
+                        src = gnutls_handshake(r.gs);
+                moved = out->len + r.out.len;
+                cr_assert_eq(buf_append(&r.in, out->data, out->len), 0);
+                buf_consume(out, out->len);
+                cr_assert_eq(tls_session_input(c, r.out.data, r.out.len), 0);
+                buf_consume(&r.out, r.out.len);
+                if (moved == 0)
+                        break;
+        }
+        cr_expect_eq(cst, TLS_DONE, "%s", tls_session_error(c));
+        cr_expect_eq(src, 0, "%s", gnutls_strerror(src));
+        cr_expect_not_null(gnutls_certificate_get_peers(r.gs, &n_certs));
+        cr_expect_eq(n_certs, 1, "the ca2 certificate was presented");
+        gnutls_deinit(r.gs);
+        gnutls_certificate_free_credentials(x509);
+        buf_cleanup(&r.in);
+        buf_cleanup(&r.out);
+        tls_session_free(c);
+        tls_creds_free(cc);
 }
 
 /* ---- API edges ---- */
