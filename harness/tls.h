@@ -72,8 +72,9 @@ struct tls_session *tls_session_new(struct tls_creds *creds, enum tls_role role,
 /* NULL-safe. Sends nothing: call tls_session_bye first for a clean close. */
 void tls_session_free(struct tls_session *s);
 
-/* Queues ciphertext received from the peer. Returns 0, or -1 when the input queue
- * (4 MiB) is full: the caller has stopped calling handshake/read. */
+/* Queues ciphertext received from the peer (copied). Returns 0, or -1 when the input
+ * queue (4 MiB) is full (the caller has stopped calling handshake/read) or after
+ * tls_session_input_eof. */
 int tls_session_input(struct tls_session *s, const void *data, size_t len);
 
 /* Records that the peer closed the transport: once the queued input is used up, GnuTLS
