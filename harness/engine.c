@@ -53,8 +53,12 @@ struct pair {
         bool pending, verified;
 };
 
+#define MAX_HOSTED 16
+
 struct engine {
         struct engine_config cfg;
+        char hosted_store[MAX_HOSTED][DOMAIN_MAX];
+        const char *hosted[MAX_HOSTED];
         char remote[DOMAIN_MAX];
         char secret[DIALBACK_KEY_LEN * 2 + 1];
         char v_from[DOMAIN_MAX], v_to[DOMAIN_MAX], v_id[ID_MAX], v_key[DIALBACK_KEY_LEN + 1];
@@ -880,7 +884,10 @@ static void i_on_features(struct engine *e, xmlNodePtr feats)
                         return;
                 }
                 if (mandatory) {
-                        e->detected = OUTCOME_F2;
+                        /* F2 is a TLS-Required receiver; STARTTLS offered alone (TLS-3)
+                         * by an Optional one leaves no common plaintext method: F4
+                         * (reference §3.6), with the same <unsupported-feature/>. */
+                        e->detected = e->feat.starttls_required ? OUTCOME_F2 : OUTCOME_F4;
                         finish_failure(e, "RFC 6120 §5.3.1, §4.9.3.23",
                                        "the peer requires TLS (%s) and our TLS is NotSupported",
                                        e->feat.starttls_required ? "<required/>"
@@ -1776,10 +1783,15 @@ struct engine *engine_new(const struct engine_config *cfg, char *err, size_t err
                 return NULL;
         }
         e->cfg = *cfg;
-        if (cfg->n_hosted == 0 || cfg->hosted == NULL) {
-                snprintf(err, errlen, "engine needs at least one hosted domain");
+        if (cfg->n_hosted == 0 || cfg->hosted == NULL || cfg->n_hosted > MAX_HOSTED) {
+                snprintf(err, errlen, "engine needs 1 to %d hosted domains", MAX_HOSTED);
                 goto fail;
         }
+        for (size_t i = 0; i < cfg->n_hosted; i++) {
+                copy_str(e->hosted_store[i], DOMAIN_MAX, cfg->hosted[i]);
+                e->hosted[i] = e->hosted_store[i];
+        }
+        e->cfg.hosted = e->hosted;
         if (cfg->role == ENGINE_INITIATING && cfg->remote_domain == NULL) {
                 snprintf(err, errlen, "initiating engine needs a remote domain");
                 goto fail;

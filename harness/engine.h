@@ -135,8 +135,8 @@ typedef void (*engine_trace_fn)(void *user, const struct trace_entry *e);
 struct engine_config {
         enum engine_role role;
         enum engine_purpose purpose;
-        /* Domains this server hosts. Initiating: hosted[0] is the stream's from.
-         * Receiving: the stream's to must be one of them. Borrowed. */
+        /* Domains this server hosts (copied, at most 16). Initiating: hosted[0] is
+         * the stream's from. Receiving: the stream's to must be one of them. */
         const char *const *hosted;
         size_t n_hosted;
         const char *remote_domain; /* initiating: the stream's to (the peer's domain) */
@@ -213,7 +213,7 @@ struct engine_result {
 struct engine;
 
 /*
- * Creates an engine for one stream. Strings in cfg are copied except hosted
+ * Creates an engine for one stream. Strings in cfg are copied; creds stays
  * and the borrowed creds. Returns NULL with a reason in err on failure.
  */
 struct engine *engine_new(const struct engine_config *cfg, char *err, size_t errlen);

@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -20,221 +21,227 @@
 #define PARTNER "partner.test"
 
 struct world {
-	struct tls_creds *hcreds, *pcreds;
-	struct memnet *net;
-	struct node *harness, *partner;
-	struct buf trace;
-	int pongs; /* ping results that reached the pinging node */
+        struct tls_creds *hcreds, *pcreds;
+        struct memnet *net;
+        struct node *harness, *partner;
+        struct buf trace;
+        int pongs; /* ping results that reached the pinging node */
 };
 
 static void on_trace(void *user, struct stream *s, const struct trace_entry *t)
 {
-	static const char *const kinds[] = {"send", "recv", "state", "tls", "FINDING", "note"};
-	struct world *w = user;
+        static const char *const kinds[] = {"send", "recv", "state", "tls", "FINDING", "note"};
+        struct world *w = user;
 
-	if (w->trace.len > 200000)
-		return;
-	buf_printf(&w->trace, "%-18s %-7s %.*s\n", node_stream_label(s), kinds[t->kind],
-		   (int)(t->len > 400 ? 400 : t->len), t->text);
+        if (w->trace.len > 200000)
+                return;
+        buf_printf(&w->trace, "%-18s %-7s %.*s\n", node_stream_label(s), kinds[t->kind],
+                   (int)(t->len > 400 ? 400 : t->len), t->text);
 }
 
 static void on_stanza(void *user, struct stream *s, xmlNodePtr st)
 {
-	struct world *w = user;
-	xmlChar *type = xmlGetProp(st, BAD_CAST "type");
+        struct world *w = user;
+        xmlChar *type = xmlGetProp(st, BAD_CAST "type");
 
-	(void)s;
-	if (type != NULL && strcmp((const char *)type, "result") == 0)
-		w->pongs++;
-	xmlFree(type);
+        (void)s;
+        if (type != NULL && strcmp((const char *)type, "result") == 0)
+                w->pongs++;
+        xmlFree(type);
 }
 
 static struct tls_creds *creds(const char *name)
 {
-	char cert[512], key[512], ca[512], err[256];
-	struct tls_creds_config c = {0};
-	struct tls_creds *r;
+        char cert[512], key[512], ca[512], err[256];
+        struct tls_creds_config c = {0};
+        struct tls_creds *r;
 
-	snprintf(cert, sizeof(cert), "%s/%s.pem", S2S_CERT_DIR, name);
-	snprintf(key, sizeof(key), "%s/%s.key", S2S_CERT_DIR, name);
-	snprintf(ca, sizeof(ca), "%s/ca.pem", S2S_CERT_DIR);
-	c.ca_file = ca;
-	c.cert_file = cert;
-	c.key_file = key;
-	r = tls_creds_new(&c, err, sizeof(err));
-	cr_assert_not_null(r, "credentials %s: %s", name, err);
-	return r;
+        snprintf(cert, sizeof(cert), "%s/%s.pem", S2S_CERT_DIR, name);
+        snprintf(key, sizeof(key), "%s/%s.key", S2S_CERT_DIR, name);
+        snprintf(ca, sizeof(ca), "%s/ca.pem", S2S_CERT_DIR);
+        c.ca_file = ca;
+        c.cert_file = cert;
+        c.key_file = key;
+        r = tls_creds_new(&c, err, sizeof(err));
+        cr_assert_not_null(r, "credentials %s: %s", name, err);
+        return r;
 }
 
 static struct node *make_node(struct world *w, const char *name, const char *domain,
-			      const struct neg_settings *neg, struct tls_creds *c)
+                              const struct neg_settings *neg, struct tls_creds *c)
 {
-	struct node_config cfg;
-	struct node_transport t = memnet_transport(w->net);
-	struct node_observer obs = {on_stanza, NULL, NULL, w};
-	char err[256];
-	struct node *n;
+        struct node_config cfg;
+        struct node_transport t = memnet_transport(w->net);
+        struct node_observer obs = {on_stanza, NULL, NULL, w};
+        char err[256];
+        struct node *n;
 
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.name = name;
-	cfg.hosted[0] = domain;
-	cfg.n_hosted = 1;
-	cfg.neg = *neg;
-	cfg.sem = SEMANTICS_MATRIX;
-	engine_knobs_default(&cfg.knobs);
-	cfg.creds = c;
-	cfg.db_answer = DB_ANSWER_TRUTHFUL;
-	xs_limits_default(&cfg.limits);
-	cfg.trace = on_trace;
-	cfg.trace_user = w;
-	cfg.answer_pings = true;
-	n = node_new(&cfg, &t, &obs, err, sizeof(err));
-	cr_assert_not_null(n, "node %s: %s", name, err);
-	cr_assert_eq(memnet_add(w->net, n), 0);
-	return n;
+        memset(&cfg, 0, sizeof(cfg));
+        cfg.name = name;
+        cfg.hosted[0] = domain;
+        cfg.n_hosted = 1;
+        cfg.neg = *neg;
+        cfg.sem = SEMANTICS_MATRIX;
+        engine_knobs_default(&cfg.knobs);
+        cfg.creds = c;
+        cfg.db_answer = DB_ANSWER_TRUTHFUL;
+        xs_limits_default(&cfg.limits);
+        cfg.trace = on_trace;
+        cfg.trace_user = w;
+        cfg.answer_pings = true;
+        n = node_new(&cfg, &t, &obs, err, sizeof(err));
+        cr_assert_not_null(n, "node %s: %s", name, err);
+        cr_assert_eq(memnet_add(w->net, n), 0);
+        return n;
 }
 
 /* The harness's stream that the scenario is about. */
 static struct stream *scenario_stream(struct node *h, enum direction dir)
 {
-	struct stream *all[NODE_MAX_STREAMS];
-	size_t n = node_streams(h, all, NODE_MAX_STREAMS);
+        struct stream *all[NODE_MAX_STREAMS];
+        size_t n = node_streams(h, all, NODE_MAX_STREAMS);
 
-	for (size_t i = 0; i < n; i++) {
-		struct engine *e = node_stream_engine(all[i]);
+        for (size_t i = 0; i < n; i++) {
+                struct engine *e = node_stream_engine(all[i]);
 
-		if (dir == DIR_OUTBOUND && engine_role(e) == ENGINE_INITIATING &&
-		    node_stream_purpose(all[i]) == PURPOSE_AUTH)
-			return all[i];
-		if (dir == DIR_INBOUND && engine_role(e) == ENGINE_RECEIVING && !engine_verify_only(e))
-			return all[i];
-	}
-	return NULL;
+                if (dir == DIR_OUTBOUND && engine_role(e) == ENGINE_INITIATING &&
+                    node_stream_purpose(all[i]) == PURPOSE_AUTH)
+                        return all[i];
+                if (dir == DIR_INBOUND && engine_role(e) == ENGINE_RECEIVING &&
+                    !engine_verify_only(e))
+                        return all[i];
+        }
+        return NULL;
 }
 
 /* The partner's stream on the other end of the scenario. */
 static struct stream *counterpart(struct node *p, enum direction dir)
 {
-	return scenario_stream(p, dir == DIR_OUTBOUND ? DIR_INBOUND : DIR_OUTBOUND);
+        return scenario_stream(p, dir == DIR_OUTBOUND ? DIR_INBOUND : DIR_OUTBOUND);
 }
 
 static void codes_text(unsigned set, char *out, size_t len)
 {
-	size_t used = 0;
+        size_t used = 0;
 
-	out[0] = '\0';
-	for (int o = 0; o < OUTCOME_COUNT && used < len; o++) {
-		if (set & OUTCOME_BIT(o))
-			used += (size_t)snprintf(out + used, len - used, "%s%s", used ? "|" : "",
-						 outcome_name((enum outcome)o));
-	}
-	if (set == 0)
-		snprintf(out, len, "none");
+        out[0] = '\0';
+        for (int o = 0; o < OUTCOME_COUNT && used < len; o++) {
+                if (set & OUTCOME_BIT(o))
+                        used += (size_t)snprintf(out + used, len - used, "%s%s", used ? "|" : "",
+                                                 outcome_name((enum outcome)o));
+        }
+        if (set == 0)
+                snprintf(out, len, "none");
 }
 
 /* Every stream of both nodes: no violation or internal error between conforming servers. */
 static void check_findings(struct world *w, const char *cell)
 {
-	struct node *nodes[2] = {w->harness, w->partner};
+        struct node *nodes[2] = {w->harness, w->partner};
 
-	for (int k = 0; k < 2; k++) {
-		struct stream *all[NODE_MAX_STREAMS];
-		size_t n = node_streams(nodes[k], all, NODE_MAX_STREAMS);
+        for (int k = 0; k < 2; k++) {
+                struct stream *all[NODE_MAX_STREAMS];
+                size_t n = node_streams(nodes[k], all, NODE_MAX_STREAMS);
 
-		for (size_t i = 0; i < n; i++) {
-			size_t nf;
-			const struct finding *f = engine_findings(node_stream_engine(all[i]), &nf);
+                for (size_t i = 0; i < n; i++) {
+                        size_t nf;
+                        const struct finding *f = engine_findings(node_stream_engine(all[i]), &nf);
 
-			for (size_t j = 0; j < nf; j++) {
-				cr_expect(f[j].kind == FINDING_NOTE,
-					  "%s: %s %s [%s]: %s\n%s", cell, node_stream_label(all[i]),
-					  f[j].kind == FINDING_VIOLATION ? "violation" : "error",
-					  f[j].rule, f[j].text, w->trace.data);
-			}
-		}
-	}
+                        for (size_t j = 0; j < nf; j++) {
+                                cr_expect(f[j].kind == FINDING_NOTE, "%s: %s %s [%s]: %s\n%s", cell,
+                                          node_stream_label(all[i]),
+                                          f[j].kind == FINDING_VIOLATION ? "violation" : "error",
+                                          f[j].rule, f[j].text, w->trace.data);
+                        }
+                }
+        }
 }
 
 static void run_cell(struct world *w, int h, int m, enum direction dir)
 {
-	struct neg_settings hs, ps;
-	char cell[64], why[512], got[64], pgot[64];
-	enum outcome want;
-	struct stream *s, *ps_stream;
-	unsigned seen, pseen;
-	int rc;
+        struct neg_settings hs, ps;
+        char cell[64], why[512], got[64], pgot[64];
+        enum outcome want;
+        struct stream *s, *ps_stream;
+        unsigned seen, pseen;
+        int rc;
 
-	settings_from_row(h, &hs);
-	settings_from_row(m, &ps);
-	snprintf(cell, sizeof(cell), "H%d x M%d %s", h, m, direction_name(dir));
-	want = oracle_expect(&hs, SEMANTICS_MATRIX, &ps, dir, why, sizeof(why));
-	w->net = memnet_new();
-	cr_assert_not_null(w->net);
-	buf_init(&w->trace, 0);
-	w->pongs = 0;
-	w->harness = make_node(w, "harness", HARNESS, &hs, w->hcreds);
-	w->partner = make_node(w, "partner", PARTNER, &ps, w->pcreds);
-	if (dir == DIR_OUTBOUND)
-		cr_assert_not_null(node_ping(w->harness, HARNESS, PARTNER, "ping-1"));
-	else
-		cr_assert_not_null(node_ping(w->partner, PARTNER, HARNESS, "ping-1"));
-	rc = memnet_run(w->net, 10000);
-	cr_assert_geq(rc, 0, "%s: memnet did not settle\n%s", cell, w->trace.data);
+        settings_from_row(h, &hs);
+        settings_from_row(m, &ps);
+        snprintf(cell, sizeof(cell), "H%d x M%d %s", h, m, direction_name(dir));
+        want = oracle_expect(&hs, SEMANTICS_MATRIX, &ps, dir, why, sizeof(why));
+        w->net = memnet_new();
+        cr_assert_not_null(w->net);
+        buf_init(&w->trace, 0);
+        w->pongs = 0;
+        w->harness = make_node(w, "harness", HARNESS, &hs, w->hcreds);
+        w->partner = make_node(w, "partner", PARTNER, &ps, w->pcreds);
+        if (dir == DIR_OUTBOUND)
+                cr_assert_not_null(node_ping(w->harness, HARNESS, PARTNER, "ping-1"));
+        else
+                cr_assert_not_null(node_ping(w->partner, PARTNER, HARNESS, "ping-1"));
+        rc = memnet_run(w->net, 10000);
+        cr_assert_geq(rc, 0, "%s: memnet did not settle\n%s", cell, w->trace.data);
 
-	s = scenario_stream(w->harness, dir);
-	cr_assert_not_null(s, "%s: the harness has no scenario stream\n%s", cell, w->trace.data);
-	seen = engine_result(node_stream_engine(s))->outcomes;
-	codes_text(seen, got, sizeof(got));
-	cr_expect(oracle_consistent(want, seen), "%s: expected %s, harness observed %s (%s)\n%s",
-		  cell, outcome_name(want), got, engine_result(node_stream_engine(s))->cause,
-		  w->trace.data);
-	/* A success is seen exactly; never a success where a failure is due. */
-	if (want <= OUTCOME_DP)
-		cr_expect_eq(seen, OUTCOME_BIT(want), "%s: success %s seen as %s\n%s", cell,
-			     outcome_name(want), got, w->trace.data);
+        s = scenario_stream(w->harness, dir);
+        cr_assert_not_null(s, "%s: the harness has no scenario stream\n%s", cell, w->trace.data);
+        seen = engine_result(node_stream_engine(s))->outcomes;
+        codes_text(seen, got, sizeof(got));
+        cr_expect(oracle_consistent(want, seen), "%s: expected %s, harness observed %s (%s)\n%s",
+                  cell, outcome_name(want), got, engine_result(node_stream_engine(s))->cause,
+                  w->trace.data);
+        /* A success is seen exactly; never a success where a failure is due. */
+        if (want <= OUTCOME_DP)
+                cr_expect_eq(seen, OUTCOME_BIT(want), "%s: success %s seen as %s\n%s", cell,
+                             outcome_name(want), got, w->trace.data);
 
-	ps_stream = counterpart(w->partner, dir);
-	if (ps_stream != NULL) {
-		pseen = engine_result(node_stream_engine(ps_stream))->outcomes;
-		codes_text(pseen, pgot, sizeof(pgot));
-		cr_expect(oracle_consistent(want, pseen), "%s: expected %s, partner observed %s\n%s",
-			  cell, outcome_name(want), pgot, w->trace.data);
-	} else {
-		/* Only a partner that never got a connection: the harness failed first. */
-		cr_expect(!(OUTCOME_SUCCESS_SET & OUTCOME_BIT(want)), "%s: no partner stream", cell);
-	}
-	if (want <= OUTCOME_DP)
-		cr_expect_eq(w->pongs, 1, "%s: ping answered %d times\n%s", cell, w->pongs,
-			     w->trace.data);
-	check_findings(w, cell);
+        ps_stream = counterpart(w->partner, dir);
+        if (ps_stream != NULL) {
+                pseen = engine_result(node_stream_engine(ps_stream))->outcomes;
+                codes_text(pseen, pgot, sizeof(pgot));
+                cr_expect(oracle_consistent(want, pseen),
+                          "%s: expected %s, partner observed %s\n%s", cell, outcome_name(want),
+                          pgot, w->trace.data);
+        } else {
+                /* Only a partner that never got a connection: the harness failed first. */
+                cr_expect(!(OUTCOME_SUCCESS_SET & OUTCOME_BIT(want)), "%s: no partner stream",
+                          cell);
+        }
+        if (want <= OUTCOME_DP)
+                cr_expect_eq(w->pongs, 1, "%s: ping answered %d times\n%s", cell, w->pongs,
+                             w->trace.data);
+        check_findings(w, cell);
+        /* S2S_TRACE_CELL="H13 x M7 outbound" prints that cell's wire trace. */
+        if (getenv("S2S_TRACE_CELL") != NULL && strcmp(getenv("S2S_TRACE_CELL"), cell) == 0)
+                fprintf(stderr, "%s\n%s", cell, w->trace.data);
 
-	memnet_reset(w->net);
-	node_free(w->harness);
-	node_free(w->partner);
-	memnet_free(w->net);
-	buf_cleanup(&w->trace);
+        memnet_reset(w->net);
+        node_free(w->harness);
+        node_free(w->partner);
+        memnet_free(w->net);
+        buf_cleanup(&w->trace);
 }
 
 static void run_partner_row(int m)
 {
-	struct world w;
+        struct world w;
 
-	memset(&w, 0, sizeof(w));
-	w.hcreds = creds(HARNESS);
-	w.pcreds = creds(PARTNER);
-	for (int h = 1; h <= SETTINGS_ROWS; h++) {
-		run_cell(&w, h, m, DIR_OUTBOUND);
-		run_cell(&w, h, m, DIR_INBOUND);
-	}
-	tls_creds_free(w.hcreds);
-	tls_creds_free(w.pcreds);
+        memset(&w, 0, sizeof(w));
+        w.hcreds = creds(HARNESS);
+        w.pcreds = creds(PARTNER);
+        for (int h = 1; h <= SETTINGS_ROWS; h++) {
+                run_cell(&w, h, m, DIR_OUTBOUND);
+                run_cell(&w, h, m, DIR_INBOUND);
+        }
+        tls_creds_free(w.hcreds);
+        tls_creds_free(w.pcreds);
 }
 
 #define PARTNER_ROW(m)                                                                             \
-	Test(matrix, partner_m##m, .timeout = 120)                                                 \
-	{                                                                                          \
-		run_partner_row(m);                                                                \
-	}
+        Test(matrix, partner_m##m, .timeout = 120)                                                 \
+        {                                                                                          \
+                run_partner_row(m);                                                                \
+        }
 
 PARTNER_ROW(1)
 PARTNER_ROW(2)
