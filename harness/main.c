@@ -53,5 +53,9 @@ int main(int argc, char **argv)
                 command_print_usage(stderr);
                 return EXIT_USAGE;
         }
+        for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++) {
+                if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+                        return help(1, argv + 1);
+        }
         return c->run(argc - 2, argv + 2);
 }
