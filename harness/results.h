@@ -1,0 +1,66 @@
+/*
+ * The results of a run: what the runner fills in and the reports print
+ * (text, JSON, JUnit, transcripts). Plain data; report.h formats it.
+ */
+#ifndef S2S_RESULTS_H
+#define S2S_RESULTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "oracle.h"
+#include "settings.h"
+#include "verdict.h"
+
+#define RESULT_TEXT_MAX 512
+
+/* One scenario: one harness setting, one direction, one negotiation. */
+struct scenario_result {
+        char id[64];     /* stable id, e.g. "H13-out" */
+        char title[160]; /* one line for people */
+        enum direction dir;
+        int harness_row; /* 1..18 */
+        struct neg_settings harness;
+        enum semantics hsem;
+        char harness_domain[256]; /* the scenario's harness (sub)domain */
+        enum outcome expected;
+        unsigned accepted; /* further accepted codes (OUTCOME_BIT set) */
+        unsigned observed; /* codes consistent with the wire; 0 = nothing observed */
+        enum verdict verdict;
+        char rationale[RESULT_TEXT_MAX]; /* why the oracle expects `expected` */
+        char cause[RESULT_TEXT_MAX];     /* what happened and why, with the rule */
+        char spec[128];                  /* the RFC/XEP section behind the cause */
+        char *transcript;                /* owned text, NUL-terminated; may be NULL */
+        char **findings;                 /* owned lines: violations and notes */
+        size_t n_findings;
+        double seconds; /* wall time of the scenario */
+};
+
+/* A whole run against one partner. */
+struct run_report {
+        const char *tool_version;
+        char partner_domain[256];
+        char partner_source[512]; /* the partner file */
+        char target[256];         /* "built-in reference partner" or host[:port] */
+        struct neg_settings partner;
+        struct scenario_result *results; /* owned array */
+        size_t n_results;
+        /* Filled by report_summarize. */
+        unsigned counts[VERDICT_COUNT];
+        struct classification cls;
+        size_t n_classified;             /* observations the classification used */
+        char suggested[RESULT_TEXT_MAX]; /* Set-CsXmppAllowedPartner line, "" when none fits */
+        bool incomplete;                 /* interrupted: some scenarios did not run */
+        char incomplete_reason[128];
+        time_t started;
+        double seconds;
+};
+
+/* Frees every owned part and zeroes r. NULL-safe. */
+void run_report_cleanup(struct run_report *r);
+
+/* Frees the owned parts of one result. */
+void scenario_result_cleanup(struct scenario_result *s);
+
+#endif
