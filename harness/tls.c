@@ -80,7 +80,8 @@ struct tls_creds *tls_creds_new(const struct tls_creds_config *c, char *err, siz
 
         tls_quiet();
         set_err(err, errlen, "%s", "");
-        if ((c->cert_file == NULL) != (c->key_file == NULL)) {
+        if ((c->cert_file == NULL) != (c->key_file == NULL) ||
+            (c->cert_file == NULL && (c->cert_pem == NULL) != (c->key_pem == NULL))) {
                 set_err(err, errlen, "a TLS certificate needs its key and a key its certificate");
                 return NULL;
         }
@@ -104,6 +105,29 @@ struct tls_creds *tls_creds_new(const struct tls_creds_config *c, char *err, siz
                                 rc == 0 ? "no certificate in it" : gnutls_strerror(rc));
                         goto fail;
                 }
+        }
+        if (c->ca_file == NULL && c->ca_pem != NULL) {
+                gnutls_datum_t d = {(unsigned char *)c->ca_pem, (unsigned)strlen(c->ca_pem)};
+
+                rc = gnutls_certificate_set_x509_trust_mem(cr->x509, &d, GNUTLS_X509_FMT_PEM);
+                if (rc <= 0) {
+                        set_err(err, errlen, "cannot load the in-memory CA: %s",
+                                rc == 0 ? "no certificate in it" : gnutls_strerror(rc));
+                        goto fail;
+                }
+        }
+        if (c->cert_file == NULL && c->cert_pem != NULL) {
+                gnutls_datum_t cd = {(unsigned char *)c->cert_pem, (unsigned)strlen(c->cert_pem)};
+                gnutls_datum_t kd = {(unsigned char *)c->key_pem, (unsigned)strlen(c->key_pem)};
+
+                rc = gnutls_certificate_set_x509_key_mem2(cr->x509, &cd, &kd, GNUTLS_X509_FMT_PEM,
+                                                          NULL, 0);
+                if (rc < 0) {
+                        set_err(err, errlen, "cannot load the in-memory certificate: %s",
+                                gnutls_strerror(rc));
+                        goto fail;
+                }
+                cr->has_cert = true;
         }
         if (c->cert_file != NULL) {
                 /* The GnuTLS error text names the problem, never the key's content. */

@@ -33,6 +33,11 @@ struct tls_creds_config {
         const char *cert_file; /* PEM certificate (chain); NULL = no certificate */
         const char *key_file;  /* PEM private key for cert_file; both or neither */
         const char *priority;  /* GnuTLS priority string; NULL = TLS_DEFAULT_PRIORITY */
+        /* In-memory PEM alternatives (e.g. the run-time PKI of pki.h); each is used
+         * only when its file counterpart is NULL. */
+        const char *ca_pem;
+        const char *cert_pem;
+        const char *key_pem;
 };
 
 struct tls_creds;

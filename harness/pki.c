@@ -1,0 +1,197 @@
+#include "pki.h"
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PKI_DAY (24 * 60 * 60)
+
+struct pki {
+        gnutls_x509_privkey_t key;
+        gnutls_x509_crt_t crt;
+        char *ca_pem;
+};
+
+static char *datum_to_str(const gnutls_datum_t *d)
+{
+        char *s = malloc(d->size + 1);
+
+        if (s == NULL)
+                return NULL;
+        memcpy(s, d->data, d->size);
+        s[d->size] = '\0';
+        return s;
+}
+
+static int new_key(gnutls_x509_privkey_t *key)
+{
+        if (gnutls_x509_privkey_init(key) < 0)
+                return -1;
+        if (gnutls_x509_privkey_generate(*key, GNUTLS_PK_ECDSA,
+                                         GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) < 0) {
+                gnutls_x509_privkey_deinit(*key);
+                return -1;
+        }
+        return 0;
+}
+
+/* Version, random serial, validity and subject key of a new certificate. */
+static int init_crt(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, const char *cn)
+{
+        unsigned char serial[16];
+        time_t now = time(NULL);
+
+        if (gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial)) < 0)
+                return -1;
+        serial[0] &= 0x7f; /* a positive INTEGER */
+        if (gnutls_x509_crt_set_version(crt, 3) < 0 ||
+            gnutls_x509_crt_set_serial(crt, serial, sizeof(serial)) < 0 ||
+            gnutls_x509_crt_set_activation_time(crt, now - PKI_DAY) < 0 ||
+            gnutls_x509_crt_set_expiration_time(crt, now + 30 * PKI_DAY) < 0 ||
+            gnutls_x509_crt_set_key(crt, key) < 0 ||
+            gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, cn,
+                                          (unsigned)strlen(cn)) < 0)
+                return -1;
+        return 0;
+}
+
+struct pki *pki_new(const char *cn, char *err, size_t errlen)
+{
+        struct pki *p = calloc(1, sizeof(*p));
+        gnutls_datum_t pem = {NULL, 0};
+
+        if (p == NULL) {
+                snprintf(err, errlen, "out of memory");
+                return NULL;
+        }
+        if (new_key(&p->key) != 0) {
+                p->key = NULL;
+                snprintf(err, errlen, "cannot generate the run-time CA key");
+                goto fail;
+        }
+        if (gnutls_x509_crt_init(&p->crt) < 0) {
+                p->crt = NULL;
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+        }
+        if (init_crt(p->crt, p->key, cn) != 0 ||
+            gnutls_x509_crt_set_basic_constraints(p->crt, 1, 0) < 0 ||
+            gnutls_x509_crt_set_key_usage(p->crt, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN) <
+                0 ||
+            gnutls_x509_crt_sign2(p->crt, p->crt, p->key, GNUTLS_DIG_SHA256, 0) < 0 ||
+            gnutls_x509_crt_export2(p->crt, GNUTLS_X509_FMT_PEM, &pem) < 0) {
+                snprintf(err, errlen, "cannot make the run-time CA certificate");
+                goto fail;
+        }
+        p->ca_pem = datum_to_str(&pem);
+        gnutls_free(pem.data);
+        if (p->ca_pem == NULL) {
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+        }
+        return p;
+fail:
+        pki_free(p);
+        return NULL;
+}
+
+void pki_free(struct pki *p)
+{
+        if (p == NULL)
+                return;
+        if (p->crt != NULL)
+                gnutls_x509_crt_deinit(p->crt);
+        if (p->key != NULL)
+                gnutls_x509_privkey_deinit(p->key);
+        free(p->ca_pem);
+        free(p);
+}
+
+const char *pki_ca_pem(const struct pki *p)
+{
+        return p->ca_pem;
+}
+
+int pki_issue(struct pki *p, const char *const *domains, size_t n, int wildcards,
+              struct pki_leaf *out, char *err, size_t errlen)
+{
+        gnutls_x509_privkey_t key = NULL;
+        gnutls_x509_crt_t crt = NULL;
+        gnutls_datum_t cpem = {NULL, 0}, kpem = {NULL, 0};
+        int rc = -1;
+
+        memset(out, 0, sizeof(*out));
+        if (n == 0) {
+                snprintf(err, errlen, "a certificate needs at least one domain");
+                return -1;
+        }
+        if (new_key(&key) != 0) {
+                snprintf(err, errlen, "cannot generate a key");
+                return -1;
+        }
+        if (gnutls_x509_crt_init(&crt) < 0 || init_crt(crt, key, domains[0]) != 0) {
+                snprintf(err, errlen, "cannot make a certificate for %s", domains[0]);
+                goto out;
+        }
+        for (size_t i = 0; i < n; i++) {
+                char wild[300];
+
+                /* RFC 6125 §6.4: DNS-IDs; the wildcard covers one label of subdomains. */
+                if (gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, domains[i],
+                                                         (unsigned)strlen(domains[i]),
+                                                         GNUTLS_FSAN_APPEND) < 0)
+                        goto bad;
+                if (!wildcards)
+                        continue;
+                snprintf(wild, sizeof(wild), "*.%s", domains[i]);
+                if (gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, wild,
+                                                         (unsigned)strlen(wild),
+                                                         GNUTLS_FSAN_APPEND) < 0)
+                        goto bad;
+        }
+        if (gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE) < 0 ||
+            gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0) < 0 ||
+            gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_CLIENT, 0) < 0 ||
+            gnutls_x509_crt_sign2(crt, p->crt, p->key, GNUTLS_DIG_SHA256, 0) < 0 ||
+            gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &cpem) < 0 ||
+            gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &kpem) < 0)
+                goto bad;
+        out->cert_pem = datum_to_str(&cpem);
+        out->key_pem = datum_to_str(&kpem);
+        if (out->cert_pem == NULL || out->key_pem == NULL) {
+                pki_leaf_cleanup(out);
+                snprintf(err, errlen, "out of memory");
+                goto out;
+        }
+        rc = 0;
+        goto out;
+bad:
+        snprintf(err, errlen, "cannot make a certificate for %s", domains[0]);
+out:
+        if (kpem.data != NULL) {
+                gnutls_memset(kpem.data, 0, kpem.size);
+                gnutls_free(kpem.data);
+        }
+        gnutls_free(cpem.data);
+        if (crt != NULL)
+                gnutls_x509_crt_deinit(crt);
+        gnutls_x509_privkey_deinit(key);
+        return rc;
+}
+
+void pki_leaf_cleanup(struct pki_leaf *l)
+{
+        if (l == NULL)
+                return;
+        free(l->cert_pem);
+        if (l->key_pem != NULL) {
+                gnutls_memset(l->key_pem, 0, strlen(l->key_pem));
+                free(l->key_pem);
+        }
+        l->cert_pem = NULL;
+        l->key_pem = NULL;
+}

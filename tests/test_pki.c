@@ -1,0 +1,134 @@
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "certid.h"
+#include "pki.h"
+#include "tls.h"
+
+static struct tls_creds *creds_from(struct pki *p, const struct pki_leaf *l)
+{
+        struct tls_creds_config c = {0};
+        char err[256];
+        struct tls_creds *r;
+
+        c.ca_pem = pki_ca_pem(p);
+        c.cert_pem = l->cert_pem;
+        c.key_pem = l->key_pem;
+        r = tls_creds_new(&c, err, sizeof(err));
+        cr_assert_not_null(r, "%s", err);
+        return r;
+}
+
+/* Moves ciphertext both ways until both handshakes end (bounded). */
+static void handshake(struct tls_session *a, struct tls_session *b)
+{
+        enum tls_status sa = TLS_AGAIN, sb = TLS_AGAIN;
+
+        for (int i = 0; i < 50 && (sa == TLS_AGAIN || sb == TLS_AGAIN); i++) {
+                struct buf *oa, *ob;
+
+                sa = tls_session_handshake(a);
+                oa = tls_session_output(a);
+                cr_assert_eq(tls_session_input(b, oa->data, oa->len), 0);
+                buf_consume(oa, oa->len);
+                sb = tls_session_handshake(b);
+                ob = tls_session_output(b);
+                cr_assert_eq(tls_session_input(a, ob->data, ob->len), 0);
+                buf_consume(ob, ob->len);
+        }
+        cr_assert_eq(sa, TLS_DONE, "client: %s", tls_session_error(a));
+        cr_assert_eq(sb, TLS_DONE, "server: %s", tls_session_error(b));
+}
+
+Test(pki, issued_leaves_verify_and_match)
+{
+        char err[256];
+        struct pki *p = pki_new("s2scheck run-time CA", err, sizeof(err));
+        const char *pd[] = {"fabrikam.example", "corp.fabrikam.example"};
+        const char *hd[] = {"harness.example"};
+        struct pki_leaf pl, hl;
+        struct tls_creds *pc, *hc;
+        struct tls_session *client, *server;
+        struct tls_peer peer;
+
+        cr_assert_not_null(p, "%s", err);
+        cr_assert_eq(pki_issue(p, pd, 2, 0, &pl, err, sizeof(err)), 0, "%s", err);
+        cr_assert_eq(pki_issue(p, hd, 1, 1, &hl, err, sizeof(err)), 0, "%s", err);
+        cr_assert_not_null(strstr(pl.key_pem, "PRIVATE KEY"));
+        pc = creds_from(p, &pl);
+        hc = creds_from(p, &hl);
+        client =
+            tls_session_new(hc, TLS_ROLE_CLIENT, "fabrikam.example", false, NULL, err, sizeof(err));
+        server = tls_session_new(pc, TLS_ROLE_SERVER, NULL, true, NULL, err, sizeof(err));
+        cr_assert(client != NULL && server != NULL, "%s", err);
+        handshake(client, server);
+
+        cr_assert_eq(tls_session_peer(client, &peer), 0);
+        cr_expect(peer.chain_ok, "partner chain: %s", peer.verify_text);
+        cr_expect(peer.eku_server && peer.eku_client);
+        cr_expect_eq(certid_match(&peer.ids, "fabrikam.example"), CERTID_DNS);
+        cr_expect_eq(certid_match(&peer.ids, "corp.fabrikam.example"), CERTID_DNS);
+        cr_expect_eq(certid_match(&peer.ids, "x.fabrikam.example"), CERTID_NONE);
+        tls_peer_cleanup(&peer);
+
+        cr_assert_eq(tls_session_peer(server, &peer), 0);
+        cr_expect(peer.chain_ok, "harness chain: %s", peer.verify_text);
+        cr_expect_eq(certid_match(&peer.ids, "harness.example"), CERTID_DNS);
+        /* The wildcard covers per-scenario subdomains (one label only). */
+        cr_expect_eq(certid_match(&peer.ids, "h13-out.harness.example"), CERTID_DNS_WILDCARD);
+        cr_expect_eq(certid_match(&peer.ids, "a.b.harness.example"), CERTID_NONE);
+        tls_peer_cleanup(&peer);
+
+        tls_session_free(client);
+        tls_session_free(server);
+        tls_creds_free(pc);
+        tls_creds_free(hc);
+        pki_leaf_cleanup(&pl);
+        pki_leaf_cleanup(&hl);
+        pki_free(p);
+}
+
+Test(pki, another_ca_is_not_trusted)
+{
+        char err[256];
+        struct pki *p1 = pki_new("one", err, sizeof(err));
+        struct pki *p2 = pki_new("two", err, sizeof(err));
+        const char *d[] = {"a.example"};
+        struct pki_leaf l1, l2;
+        struct tls_creds *c1, *c2;
+        struct tls_session *client, *server;
+        struct tls_peer peer;
+
+        cr_assert(p1 != NULL && p2 != NULL);
+        cr_assert_eq(pki_issue(p1, d, 1, 0, &l1, err, sizeof(err)), 0);
+        cr_assert_eq(pki_issue(p2, d, 1, 0, &l2, err, sizeof(err)), 0);
+        c1 = creds_from(p1, &l1);
+        c2 = creds_from(p2, &l2);
+        client = tls_session_new(c1, TLS_ROLE_CLIENT, NULL, false, NULL, err, sizeof(err));
+        server = tls_session_new(c2, TLS_ROLE_SERVER, NULL, false, NULL, err, sizeof(err));
+        handshake(client, server);
+        cr_assert_eq(tls_session_peer(client, &peer), 0);
+        cr_expect_not(peer.chain_ok);
+        cr_expect(peer.untrusted);
+        tls_peer_cleanup(&peer);
+        tls_session_free(client);
+        tls_session_free(server);
+        tls_creds_free(c1);
+        tls_creds_free(c2);
+        pki_leaf_cleanup(&l1);
+        pki_leaf_cleanup(&l2);
+        pki_free(p1);
+        pki_free(p2);
+}
+
+Test(pki, refuses_no_domain)
+{
+        char err[256];
+        struct pki *p = pki_new("x", err, sizeof(err));
+        struct pki_leaf l;
+
+        cr_assert_not_null(p);
+        cr_expect_eq(pki_issue(p, NULL, 0, 0, &l, err, sizeof(err)), -1);
+        cr_expect_null(l.cert_pem);
+        pki_free(p);
+}
