@@ -6,18 +6,7 @@
 set -u
 bin=$1
 src=$2
-fail=0
-checks=0
-
-check() {
-	local what=$1
-	shift
-	checks=$((checks + 1))
-	if ! "$@"; then
-		echo "FAIL: $what"
-		fail=$((fail + 1))
-	fi
-}
+source "$src/tests/cli-lib.sh"
 
 command -v jq >/dev/null || {
 	echo "matrix: jq is required (apt-get install jq)"
@@ -86,5 +75,4 @@ out=$("$bin" matrix "$src/fixtures/partners/m07.xml")
 check "text form names row and class" grep -q "row M7 (Req/Opt/T), valid, class E4" <<<"$out"
 check "text form has 36 cell lines" test "$(grep -cE '^H[0-9]+\*? +[A-Za-z]+/' <<<"$out")" -eq 36
 
-echo "matrix: $((checks - fail)) passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish matrix

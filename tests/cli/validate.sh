@@ -5,18 +5,7 @@
 set -u
 bin=$1
 src=$2
-fail=0
-checks=0
-
-check() { # check DESCRIPTION CONDITION...
-	local what=$1
-	shift
-	checks=$((checks + 1))
-	if ! "$@"; then
-		echo "FAIL: $what"
-		fail=$((fail + 1))
-	fi
-}
+source "$src/tests/cli-lib.sh"
 
 invalid=" 5 6 11 12 14 16 18 "
 for row in $(seq 1 18); do
@@ -91,5 +80,4 @@ for f in "$src"/fixtures/partners/bad/*; do
 	check "$(basename "$f"): the message names the file" grep -qF "$(basename "$f")" <<<"$err"
 done
 
-echo "validate: $((checks - fail)) passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish validate
