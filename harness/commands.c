@@ -30,6 +30,38 @@ const struct command commands[] = {
      "\n"
      "Exit: 0 printed, 2 bad input.\n",
      cmd_matrix},
+    {"run",
+     "run --partner FILE [--identity D] [--target HOST[:PORT]] [--resolver ADDR[:PORT]] "
+     "[--domain HARNESS_DOMAIN] [--listen ADDR[:PORT]] [--serve-dns ADDR:PORT] [--ca F] "
+     "[--cert F --key F] [--jobs N] [--json F] [--junit F] [--transcripts DIR] [--timeout S]",
+     "run the conformance suite against a partner, on the wire",
+     "Drives real S2S negotiations for each of the 18 harness-side settings H1-H18, in both\n"
+     "directions, against the partner and compares what happens with what its configuration\n"
+     "implies. With no --target the partner is the built-in reference partner: a conforming\n"
+     "server that behaves exactly as PARTNER says, started in-process on loopback.\n"
+     "\n"
+     "  --partner FILE           the partner configuration (required)\n"
+     "  --identity DOMAIN        pick one partner from a file that holds several\n"
+     "  --target HOST[:PORT]     connect here instead of the partner's SRV records (port 5269)\n"
+     "  --resolver ADDR[:PORT]   DNS server for the partner's records (default: the system's)\n"
+     "  --domain DOMAIN          the harness's domain (default harness.test); each scenario\n"
+     "                           uses a subdomain of it, e.g. h13-out.harness.test\n"
+     "  --listen ADDR[:PORT]     where the harness accepts the partner's streams\n"
+     "                           (default 127.0.0.1, any port)\n"
+     "  --serve-dns ADDR:PORT    serve the harness zone (SRV, A/AAAA for DOMAIN and below)\n"
+     "  --ca F --cert F --key F  the partner's CA, the harness certificate (valid for DOMAIN and\n"
+     "                           *.DOMAIN) and key; needed with --target\n"
+     "  --jobs N                 scenarios at once (default 4)\n"
+     "  --partner-connections N  cap on scenarios at once against a real partner (default 4)\n"
+     "  --pause MS               pause between starting scenarios\n"
+     "  --timeout S              per scenario (default 30)\n"
+     "  --step-timeout MS        per negotiation step (default: docs/timeouts.md)\n"
+     "  --json F, --junit F      write the reports (docs/report-json.md, docs/report-junit.md)\n"
+     "  --transcripts DIR        one wire transcript per scenario\n"
+     "  --quiet                  no progress on stderr\n"
+     "\n"
+     "Exit: 0 all match, 1 a mismatch, 2 usage or configuration error, 3 could not test.\n",
+     cmd_run},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

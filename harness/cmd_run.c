@@ -1,0 +1,160 @@
+/* `run`: the conformance run against a partner, and its reports. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "partner.h"
+#include "report.h"
+#include "runner.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static void on_signal(int sig)
+{
+        (void)sig;
+        runner_interrupt();
+}
+
+static int number_opt(const char *cmd, const char *name, const char *text, long min, long max,
+                      unsigned *out)
+{
+        long v;
+        char msg[160];
+
+        if (text == NULL)
+                return 0;
+        if (cli_number(text, min, max, &v) != 0) {
+                snprintf(msg, sizeof(msg), "%s needs a whole number from %ld to %ld, not '%s'",
+                         name, min, max, text);
+                return command_usage_error(cmd, msg);
+        }
+        *out = (unsigned)v;
+        return 0;
+}
+
+static int write_report(const char *path, const char *what, struct buf *b, int fmt_rc)
+{
+        char err[512];
+
+        if (fmt_rc != 0) {
+                fprintf(stderr, "s2scheck run: could not format the %s report\n", what);
+                return -1;
+        }
+        if (report_write_atomic(path, b, err, sizeof(err)) != 0) {
+                fprintf(stderr, "s2scheck run: %s\n", err);
+                return -1;
+        }
+        return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+        const char *partner_file = NULL, *identity = NULL, *target = NULL, *resolver = NULL;
+        const char *domain = NULL, *listen = NULL, *serve_dns = NULL, *ca = NULL, *cert = NULL;
+        const char *key = NULL, *jobs = NULL, *json = NULL, *junit = NULL, *transcripts = NULL;
+        const char *timeout = NULL, *step_timeout = NULL, *pause = NULL, *conns = NULL;
+        const char *pos[1];
+        bool quiet = false;
+        const struct cli_opt opts[] = {
+            {.name = "--partner", .metavar = "FILE", .value = &partner_file},
+            {.name = "--identity", .metavar = "DOMAIN", .value = &identity},
+            {.name = "--target", .metavar = "HOST[:PORT]", .value = &target},
+            {.name = "--resolver", .metavar = "ADDR[:PORT]", .value = &resolver},
+            {.name = "--domain", .metavar = "HARNESS_DOMAIN", .value = &domain},
+            {.name = "--listen", .metavar = "ADDR[:PORT]", .value = &listen},
+            {.name = "--serve-dns", .metavar = "ADDR:PORT", .value = &serve_dns},
+            {.name = "--ca", .metavar = "FILE", .value = &ca},
+            {.name = "--cert", .metavar = "FILE", .value = &cert},
+            {.name = "--key", .metavar = "FILE", .value = &key},
+            {.name = "--jobs", .metavar = "N", .value = &jobs},
+            {.name = "--partner-connections", .metavar = "N", .value = &conns},
+            {.name = "--pause", .metavar = "MS", .value = &pause},
+            {.name = "--json", .metavar = "FILE", .value = &json},
+            {.name = "--junit", .metavar = "FILE", .value = &junit},
+            {.name = "--transcripts", .metavar = "DIR", .value = &transcripts},
+            {.name = "--timeout", .metavar = "S", .value = &timeout},
+            {.name = "--step-timeout", .metavar = "MS", .value = &step_timeout},
+            {.name = "--quiet", .flag = &quiet},
+        };
+        struct run_options o;
+        struct run_report rep;
+        struct partner p;
+        struct sigaction sa;
+        char err[1024];
+        size_t npos;
+        int rc;
+        bool failed_output = false;
+
+        memset(&o, 0, sizeof(o));
+        if (cli_parse(argc, argv, opts, ARRAY_LEN(opts), pos, 0, &npos, err, sizeof(err)) != 0)
+                return command_usage_error("run", err);
+        if (partner_file == NULL)
+                return command_usage_error("run", "missing --partner FILE");
+        if (number_opt("run", "--jobs", jobs, 1, 64, &o.jobs) != 0 ||
+            number_opt("run", "--partner-connections", conns, 1, 64, &o.partner_conns) != 0 ||
+            number_opt("run", "--pause", pause, 0, 60000, &o.pause_ms) != 0 ||
+            number_opt("run", "--timeout", timeout, 1, 3600, &o.timeout_s) != 0 ||
+            number_opt("run", "--step-timeout", step_timeout, 50, 600000, &o.step_timeout_ms) != 0)
+                return EXIT_USAGE;
+        if (partner_load(partner_file, identity, &p, err, sizeof(err)) != 0) {
+                fprintf(stderr, "s2scheck: %s\n", err);
+                return EXIT_USAGE;
+        }
+        o.partner = &p;
+        o.target = target;
+        o.resolver = resolver;
+        o.domain = domain;
+        o.listen = listen;
+        o.serve_dns = serve_dns;
+        o.ca = ca;
+        o.cert = cert;
+        o.key = key;
+        o.quiet = quiet;
+        o.progress_tty = isatty(STDERR_FILENO) != 0;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        if (runner_run(&o, &rep, err, sizeof(err)) != 0) {
+                fprintf(stderr, "s2scheck run: %s\n", err);
+                run_report_cleanup(&rep);
+                partner_cleanup(&p);
+                return EXIT_USAGE;
+        }
+        if (report_text(stdout, &rep, isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL) != 0)
+                failed_output = true;
+        fflush(stdout);
+        if (json != NULL) {
+                struct buf b;
+
+                buf_init(&b, 0);
+                if (write_report(json, "JSON", &b, report_json(&rep, &b)) != 0)
+                        failed_output = true;
+                buf_cleanup(&b);
+        }
+        if (junit != NULL) {
+                struct buf b;
+
+                buf_init(&b, 0);
+                if (write_report(junit, "JUnit", &b, report_junit(&rep, &b)) != 0)
+                        failed_output = true;
+                buf_cleanup(&b);
+        }
+        if (transcripts != NULL &&
+            report_write_transcripts(transcripts, &rep, err, sizeof(err)) != 0) {
+                fprintf(stderr, "s2scheck run: %s\n", err);
+                failed_output = true;
+        }
+        rc = failed_output ? EXIT_UNTESTABLE : runner_exit_code(&rep);
+        run_report_cleanup(&rep);
+        partner_cleanup(&p);
+        return rc;
+}

@@ -1,0 +1,57 @@
+/*
+ * The runner (design.md §3): schedules scenarios against one partner on the
+ * wire, wires the harness's roles to sockets (net), collects each scenario's
+ * expected and observed outcome, and fills a run_report.
+ *
+ * Each scenario gets its own harness node and its own harness subdomain (e.g.
+ * h13-out.harness.test), so a partner's cached streams never leak from one
+ * scenario into the next. All harness nodes share one listener: connections
+ * are routed to the scenario whose domain the stream's 'to' names.
+ *
+ * With no target the partner is the built-in reference partner: a node in the
+ * same loop that behaves exactly as the partner configuration says, with a
+ * run-time PKI that both sides trust.
+ */
+#ifndef S2S_RUNNER_H
+#define S2S_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "partner.h"
+#include "results.h"
+
+struct run_options {
+        const struct partner *partner; /* borrowed */
+        const char *target;            /* "host[:port]"; NULL: the built-in reference partner */
+        const char *resolver;          /* "addr[:port]" of the DNS server; NULL: the system's */
+        const char *domain;            /* harness domain; NULL: "harness.test" */
+        const char *listen;            /* "addr[:port]"; NULL: 127.0.0.1, any port */
+        const char *serve_dns;         /* "addr:port" to serve the harness zone on, or NULL */
+        const char *ca, *cert, *key;   /* harness PKI files (with --target) */
+        unsigned jobs;                 /* scenarios at once; 0: 4 */
+        unsigned partner_conns;        /* cap on scenarios at once against a real partner; 0: 4 */
+        unsigned pause_ms;             /* pause between starting scenarios */
+        unsigned timeout_s;            /* per scenario; 0: 30 */
+        unsigned step_timeout_ms;      /* per negotiation step; 0: net's defaults */
+        bool progress_tty;             /* progress as one live line */
+        bool quiet;                    /* no progress at all */
+};
+
+/*
+ * Runs the default suite (H1-H18, both directions) and fills rep (which the
+ * caller cleans up with run_report_cleanup). Returns 0 when the run happened
+ * (verdicts are in rep, possibly incomplete after an interrupt), or -1 with a
+ * reason in err when it could not start (bad option, listener, credentials).
+ */
+int runner_run(const struct run_options *o, struct run_report *rep, char *err, size_t errlen);
+
+/* Asks a running runner_run to stop (async-signal-safe): the report is marked
+ * incomplete and scenarios not yet finished are skipped. */
+void runner_interrupt(void);
+
+/* The exit code for a finished run (docs/cli.md): 0 all match, 1 a mismatch
+ * (or an xpass), 3 could not test (an error, an interrupted run). */
+int runner_exit_code(const struct run_report *rep);
+
+#endif
