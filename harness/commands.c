@@ -62,6 +62,18 @@ const struct command commands[] = {
      "\n"
      "Exit: 0 all match, 1 a mismatch, 2 usage or configuration error, 3 could not test.\n",
      cmd_run},
+    {"serve",
+     "serve --partner FILE --listen ADDR:PORT --ca F --cert F --key F [--identity D] "
+     "[--resolver ADDR[:PORT]]",
+     "run the reference partner as a standalone server",
+     "Runs a conforming S2S server that behaves exactly as PARTNER says (its TLS, SASL and\n"
+     "dialback settings, its domains), so that the harness, or your own gateway, can be run\n"
+     "against a known-good partner. It answers XEP-0199 pings and dialback verifications,\n"
+     "connects out through the resolver to reach the other side's domains, and logs one line\n"
+     "per stream outcome to stderr. It runs until SIGINT or SIGTERM.\n"
+     "\n"
+     "Exit: 0 after a signal, 2 usage or configuration error.\n",
+     cmd_serve},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -30,5 +30,6 @@ int command_usage_error(const char *name, const char *msg);
 int cmd_validate(int argc, char **argv);
 int cmd_matrix(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -1,0 +1,160 @@
+/* `serve`: the reference partner as a standalone server. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "dns.h"
+#include "net.h"
+#include "node.h"
+#include "partner.h"
+#include "tls.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static struct net_loop *volatile serve_loop;
+static volatile sig_atomic_t serve_stop;
+
+static void on_signal(int sig)
+{
+        (void)sig;
+        serve_stop = 1;
+        if (serve_loop != NULL)
+                net_interrupt(serve_loop);
+}
+
+/* One line per stream outcome on stderr: what the partner saw. */
+static void on_result(void *user, struct stream *s)
+{
+        const struct engine_result *r = engine_result(node_stream_engine(s));
+        char codes[64] = "";
+
+        (void)user;
+        for (int o = 0; o < OUTCOME_COUNT; o++) {
+                if (r->outcomes & OUTCOME_BIT(o)) {
+                        size_t n = strlen(codes);
+                        snprintf(codes + n, sizeof(codes) - n, "%s%s", n ? "|" : "",
+                                 outcome_name((enum outcome)o));
+                }
+        }
+        fprintf(stderr, "s2scheck serve: %s %s %s: %s\n", node_stream_label(s), net_stream_peer(s),
+                codes[0] ? codes : "-", r->cause);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+        const char *partner_file = NULL, *identity = NULL, *listen = NULL, *ca = NULL;
+        const char *cert = NULL, *key = NULL, *resolver = NULL, *pos[1];
+        const struct cli_opt opts[] = {
+            {.name = "--partner", .metavar = "FILE", .value = &partner_file},
+            {.name = "--identity", .metavar = "DOMAIN", .value = &identity},
+            {.name = "--listen", .metavar = "ADDR:PORT", .value = &listen},
+            {.name = "--ca", .metavar = "FILE", .value = &ca},
+            {.name = "--cert", .metavar = "FILE", .value = &cert},
+            {.name = "--key", .metavar = "FILE", .value = &key},
+            {.name = "--resolver", .metavar = "ADDR[:PORT]", .value = &resolver},
+        };
+        struct tls_creds_config cc = {0};
+        struct node_config cfg;
+        struct node_observer obs = {NULL, on_result, NULL, NULL};
+        struct node_transport t;
+        struct tls_creds *creds = NULL;
+        struct net_loop *loop = NULL;
+        struct node *n = NULL;
+        struct partner p;
+        struct sigaction sa;
+        char err[1024], host[256];
+        uint16_t port = 0, bound = 0;
+        size_t npos;
+        int rc = EXIT_USAGE;
+
+        if (cli_parse(argc, argv, opts, ARRAY_LEN(opts), pos, 0, &npos, err, sizeof(err)) != 0)
+                return command_usage_error("serve", err);
+        if (partner_file == NULL)
+                return command_usage_error("serve", "missing --partner FILE");
+        if (listen == NULL)
+                return command_usage_error("serve", "missing --listen ADDR:PORT");
+        if (cert == NULL || key == NULL || ca == NULL)
+                return command_usage_error("serve",
+                                           "the reference partner needs --ca, --cert and --key");
+        if (dns_parse_hostport(listen, 5269, host, sizeof(host), &port, err, sizeof(err)) != 0) {
+                fprintf(stderr, "s2scheck serve: --listen '%s': %s\n", listen, err);
+                return EXIT_USAGE;
+        }
+        if (partner_load(partner_file, identity, &p, err, sizeof(err)) != 0) {
+                fprintf(stderr, "s2scheck: %s\n", err);
+                return EXIT_USAGE;
+        }
+        cc.ca_file = ca;
+        cc.cert_file = cert;
+        cc.key_file = key;
+        creds = tls_creds_new(&cc, err, sizeof(err));
+        if (creds == NULL)
+                goto fail;
+        loop = net_new(err, sizeof(err));
+        if (loop == NULL)
+                goto fail;
+        if (resolver != NULL) {
+                struct dns_resolver_config rc_ = {0};
+                char rhost[256];
+                uint16_t rport;
+
+                if (dns_parse_hostport(resolver, 53, rhost, sizeof(rhost), &rport, err,
+                                       sizeof(err)) != 0)
+                        goto fail;
+                rc_.server = rhost;
+                rc_.port = rport;
+                rc_.timeout_ms = 1500;
+                rc_.retries = 1;
+                net_set_resolver(loop, &rc_);
+        }
+        memset(&cfg, 0, sizeof(cfg));
+        cfg.name = "partner";
+        cfg.hosted[cfg.n_hosted++] = p.primary;
+        for (size_t i = 0; i < p.n_additional && cfg.n_hosted < NODE_MAX_HOSTED; i++)
+                cfg.hosted[cfg.n_hosted++] = p.additional[i];
+        cfg.neg = p.neg;
+        cfg.sem = SEMANTICS_MATRIX;
+        engine_knobs_default(&cfg.knobs);
+        cfg.creds = creds;
+        cfg.db_answer = DB_ANSWER_TRUTHFUL;
+        xs_limits_default(&cfg.limits);
+        cfg.answer_pings = true;
+        t = net_transport(loop);
+        n = node_new(&cfg, &t, &obs, err, sizeof(err));
+        if (n == NULL || net_listen(loop, host, port, n, &bound, err, sizeof(err)) != 0)
+                goto fail;
+        fprintf(stderr, "s2scheck serve: %s (M%d) listening on %s port %u\n", p.primary,
+                settings_row(&p.neg), host, (unsigned)bound);
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        serve_loop = loop;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        /* Runs until a signal; each net_run is bounded, so the flag is seen promptly. */
+        while (!serve_stop) {
+                if (net_run(loop, 1000, NULL, NULL) == NET_RUN_ERROR) {
+                        snprintf(err, sizeof(err), "the event loop failed");
+                        goto fail;
+                }
+        }
+        net_close_all(loop);
+        net_run(loop, 2000, NULL, NULL);
+        rc = EXIT_MATCH;
+        goto out;
+fail:
+        fprintf(stderr, "s2scheck serve: %s\n", err);
+        rc = EXIT_USAGE;
+out:
+        serve_loop = NULL;
+        net_free(loop);
+        node_free(n);
+        tls_creds_free(creds);
+        partner_cleanup(&p);
+        return rc;
+}
