@@ -1140,7 +1140,7 @@ int report_junit(const struct run_report *r, struct buf *out)
 {
         struct xw x = {0};
         xmlBufferPtr xb = NULL;
-        char when[32], cfg[64], set[40];
+        char when[32], cfg[64], set[40], tool[80];
         int rc = -1;
 
         buf_init(&x.tmp, 0);
@@ -1151,6 +1151,7 @@ int report_junit(const struct run_report *r, struct buf *out)
         x.w = xmlNewTextWriterMemory(xb, 0);
         if (x.w == NULL)
                 goto fail;
+        snprintf(tool, sizeof(tool), "s2scheck %s", tool_version(r));
         snprintf(cfg, sizeof(cfg), "M%d %s", own_row(r),
                  settings_summary(&r->partner, set, sizeof(set)));
         if (xmlTextWriterSetIndent(x.w, 1) < 0 ||
@@ -1161,7 +1162,7 @@ int report_junit(const struct run_report *r, struct buf *out)
             /* Ant's and Jenkins' schemas take the timestamp without a zone; it is UTC. */
             x_attr(&x, "timestamp", iso_time(r->started, false, when, sizeof(when)), sizeof(when)) <
                 0 ||
-            x_start(&x, "properties") < 0 || x_property(&x, "tool", tool_version(r), 64) < 0 ||
+            x_start(&x, "properties") < 0 || x_property(&x, "tool", tool, sizeof(tool)) < 0 ||
             x_property(&x, "partner", r->partner_domain, sizeof(r->partner_domain)) < 0 ||
             x_property(&x, "partner_source", r->partner_source, sizeof(r->partner_source)) < 0 ||
             x_property(&x, "partner_config", cfg, sizeof(cfg)) < 0 ||
