@@ -28,6 +28,7 @@ struct scenario_result {
         unsigned accepted; /* further accepted codes (OUTCOME_BIT set) */
         unsigned observed; /* codes consistent with the wire; 0 = nothing observed */
         enum verdict verdict;
+        bool not_run; /* the run was interrupted before this scenario ran (verdict skip) */
         char rationale[RESULT_TEXT_MAX]; /* why the oracle expects `expected` */
         char cause[RESULT_TEXT_MAX];     /* what happened and why, with the rule */
         char spec[128];                  /* the RFC/XEP section behind the cause */

@@ -1,0 +1,1360 @@
+#include "report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+#include <libxml/xmlwriter.h>
+
+#include "json.h"
+#include "oracle.h"
+#include "settings.h"
+#include "verdict.h"
+
+#define PATH_BUF 4096
+
+/* ---- classification ----------------------------------------------------- */
+
+/*
+ * The row suggested for each class E1..E7 (reference §3.8). All rows of a class
+ * accept the same methods with the same TLS behaviour, so they are the same on
+ * the wire and any of them would do; the pick is a convention, the row whose
+ * settings claim nothing the wire cannot show and that Microsoft's table B gives
+ * without a warning where possible:
+ *   E1 {M1,M2,M8} -> M2 Req/Req/F: M1's dialback never runs (warning), M8's
+ *                    optional SASL is never optional in practice;
+ *   E2 {M3,M9}    -> M9 Opt/Opt/T: table A's "most flexible" row; M3 requires
+ *                    SASL on optional TLS;
+ *   E3 {M4,M10}   -> M10 Opt/Opt/F: does not claim SASL is required on optional TLS;
+ *   E4..E7 have one row each: M7, M13, M15, M17.
+ */
+static const int canonical_rows[ORACLE_CLASSES] = {2, 9, 10, 7, 13, 15, 17};
+
+int report_class_canonical_row(int k)
+{
+        if (k < 1 || k > ORACLE_CLASSES)
+                return 0;
+        return canonical_rows[k - 1];
+}
+
+/* The results the classification uses (report.h, report_summarize). */
+static bool classifiable(const struct scenario_result *s)
+{
+        return s->observed != 0 && !s->not_run && s->verdict != VERDICT_ERROR &&
+               s->verdict != VERDICT_SKIP;
+}
+
+/* The result behind observation number k (as numbered by report_summarize). */
+static const struct scenario_result *observation_result(const struct run_report *r, int k)
+{
+        int seen = 0;
+
+        for (size_t i = 0; i < r->n_results; i++) {
+                if (!classifiable(&r->results[i]))
+                        continue;
+                if (seen++ == k)
+                        return &r->results[i];
+        }
+        return NULL;
+}
+
+static int class_of_row(int row)
+{
+        for (int k = 1; k <= ORACLE_CLASSES; k++) {
+                if (oracle_class_rows(k) & (1u << (row - 1)))
+                        return k;
+        }
+        return 0;
+}
+
+static int popcount(unsigned v)
+{
+        int n = 0;
+
+        for (; v != 0; v &= v - 1)
+                n++;
+        return n;
+}
+
+static int lowest_class(unsigned classes)
+{
+        for (int k = 1; k <= ORACLE_CLASSES; k++) {
+                if (classes & (1u << (k - 1)))
+                        return k;
+        }
+        return 0;
+}
+
+enum cls_state {
+        CLS_NOTHING, /* no usable observation */
+        CLS_OWN_ROW, /* the partner's own (valid) row explains everything */
+        CLS_ONE,     /* exactly one class fits */
+        CLS_SEVERAL, /* several classes fit: the observations do not decide */
+        CLS_NONE,    /* no class fits */
+};
+
+static const char *const cls_state_names[] = {"nothing-observed", "matches", "class", "undecided",
+                                              "none"};
+
+static int own_row(const struct run_report *r)
+{
+        return settings_row(&r->partner);
+}
+
+static bool own_row_consistent(const struct run_report *r)
+{
+        int row = own_row(r);
+
+        return row >= 1 && row <= SETTINGS_ROWS && (r->cls.rows & (1u << (row - 1)));
+}
+
+static enum cls_state cls_state(const struct run_report *r)
+{
+        if (r->n_classified == 0)
+                return CLS_NOTHING;
+        if (own_row_consistent(r) && oracle_valid(&r->partner))
+                return CLS_OWN_ROW;
+        switch (popcount(r->cls.classes)) {
+        case 0:
+                return CLS_NONE;
+        case 1:
+                return CLS_ONE;
+        default:
+                return CLS_SEVERAL;
+        }
+}
+
+/*
+ * Only the three negotiation parameters: the run knows nothing of the partner
+ * type, additional domains or description, and partner_cmdlet's "Set" form
+ * would clear the last two ($Null). The identity is quoted as partner_cmdlet
+ * does (` $ " escaped with a backtick). A line that would not fit whole is left
+ * out rather than cut (a checked domain is at most 253 octets, so it fits).
+ */
+static void suggest(struct run_report *r, const struct neg_settings *s)
+{
+        struct buf b;
+        size_t n = strnlen(r->partner_domain, sizeof(r->partner_domain));
+        int rc;
+
+        buf_init(&b, sizeof(r->suggested) - 1);
+        rc = buf_puts(&b, "Set-CsXmppAllowedPartner -Identity \"");
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+                char c = r->partner_domain[i];
+
+                if (c == '`' || c == '$' || c == '"')
+                        rc = buf_append(&b, "`", 1);
+                if (rc == 0)
+                        rc = buf_append(&b, &c, 1);
+        }
+        if (rc == 0)
+                rc = buf_printf(&b,
+                                "\" -TlsNegotiation %s -SaslNegotiation %s "
+                                "-SupportDialbackNegotiation %s",
+                                neg_name(s->tls), neg_name(s->sasl),
+                                s->dialback ? "$True" : "$False");
+        if (rc == 0)
+                memcpy(r->suggested, b.data, b.len + 1);
+        else
+                r->suggested[0] = '\0';
+        buf_cleanup(&b);
+}
+
+#define OBS_CHUNK 64
+
+void report_summarize(struct run_report *r)
+{
+        struct observation obs[OBS_CHUNK];
+        size_t n = 0, base = 0;
+        struct classification part;
+
+        memset(r->counts, 0, sizeof(r->counts));
+        memset(&r->cls, 0, sizeof(r->cls));
+        r->suggested[0] = '\0';
+        r->cls.rows = (1u << SETTINGS_ROWS) - 1;
+        for (int row = 0; row < SETTINGS_ROWS; row++)
+                r->cls.first_conflict[row] = -1;
+        /* Classified in chunks so that no allocation can fail: a row explains the
+         * whole set when it explains every chunk. */
+        for (size_t i = 0; i <= r->n_results; i++) {
+                const struct scenario_result *s = i < r->n_results ? &r->results[i] : NULL;
+
+                if (s != NULL && (unsigned)s->verdict < VERDICT_COUNT)
+                        r->counts[s->verdict]++;
+                if (s != NULL && classifiable(s)) {
+                        obs[n].harness_row = s->harness_row;
+                        obs[n].hsem = s->hsem;
+                        obs[n].dir = s->dir;
+                        obs[n].observed = s->observed;
+                        n++;
+                }
+                if (n == OBS_CHUNK || (s == NULL && n > 0)) {
+                        oracle_classify(obs, n, &part);
+                        for (int row = 0; row < SETTINGS_ROWS; row++) {
+                                if (r->cls.first_conflict[row] < 0 && part.first_conflict[row] >= 0)
+                                        r->cls.first_conflict[row] =
+                                            (int)base + part.first_conflict[row];
+                        }
+                        r->cls.rows &= part.rows;
+                        base += n;
+                        n = 0;
+                }
+        }
+        r->n_classified = base;
+        for (int k = 1; k <= ORACLE_CLASSES; k++) {
+                if ((oracle_class_rows(k) & r->cls.rows) == oracle_class_rows(k))
+                        r->cls.classes |= 1u << (k - 1);
+        }
+        switch (cls_state(r)) {
+        case CLS_OWN_ROW:
+                suggest(r, &r->partner);
+                break;
+        case CLS_ONE: {
+                struct neg_settings s;
+
+                if (settings_from_row(canonical_rows[lowest_class(r->cls.classes) - 1], &s) == 0)
+                        suggest(r, &s);
+                break;
+        }
+        default:
+                break;
+        }
+}
+
+/* One contradiction: configuration row `row` does not predict an observation. */
+struct contradiction {
+        int row;
+        int cls; /* 0 for an invalid row */
+        const struct scenario_result *s;
+        enum outcome expected; /* what the row predicts for s */
+};
+
+static bool contradiction_of(const struct run_report *r, int row, struct contradiction *c)
+{
+        struct neg_settings p, h;
+        int k = r->cls.first_conflict[row - 1];
+
+        if (k < 0 || settings_from_row(row, &p) != 0)
+                return false;
+        c->s = observation_result(r, k);
+        if (c->s == NULL || settings_from_row(c->s->harness_row, &h) != 0)
+                return false;
+        c->row = row;
+        c->cls = class_of_row(row);
+        c->expected = oracle_expect(&h, c->s->hsem, &p, c->s->dir, NULL, 0);
+        return true;
+}
+
+/*
+ * The contradictions worth showing: the partner's own row first (when it does
+ * not explain the observations), then one per class that does not fit, named by
+ * its canonical row (rows of a class are contradicted by the same observation).
+ * Returns how many were written to out (at most 1 + ORACLE_CLASSES).
+ */
+static size_t contradictions(const struct run_report *r, struct contradiction *out)
+{
+        size_t n = 0;
+        int own = own_row(r), own_cls = 0;
+
+        if (r->n_classified == 0)
+                return 0;
+        if (own >= 1 && own <= SETTINGS_ROWS && contradiction_of(r, own, &out[n])) {
+                own_cls = out[n].cls;
+                n++;
+        }
+        for (int k = 1; k <= ORACLE_CLASSES; k++) {
+                if ((r->cls.classes & (1u << (k - 1))) || k == own_cls)
+                        continue;
+                if (contradiction_of(r, canonical_rows[k - 1], &out[n])) {
+                        n++;
+                        continue;
+                }
+                /* Should rows of a class ever differ, name the first one contradicted. */
+                for (int row = 1; row <= SETTINGS_ROWS; row++) {
+                        if ((oracle_class_rows(k) & (1u << (row - 1))) &&
+                            contradiction_of(r, row, &out[n])) {
+                                n++;
+                                break;
+                        }
+                }
+        }
+        return n;
+}
+
+/* ---- text helpers ------------------------------------------------------- */
+
+/* "F1|F4" for a set of outcome codes; "" for the empty set. */
+static const char *outcome_set_text(unsigned set, const char *sep, char *buf, size_t len)
+{
+        size_t o = 0;
+
+        buf[0] = '\0';
+        for (int c = 0; c < OUTCOME_COUNT; c++) {
+                int n;
+
+                if (!(set & OUTCOME_BIT(c)))
+                        continue;
+                n = snprintf(buf + o, len - o, "%s%s", o > 0 ? sep : "",
+                             outcome_name((enum outcome)c));
+                if (n < 0 || (size_t)n >= len - o)
+                        break;
+                o += (size_t)n;
+        }
+        return buf;
+}
+
+/* "M1, M2, M8" for a set of rows. */
+static const char *rows_text(unsigned rows, char prefix, char *buf, size_t len)
+{
+        size_t o = 0;
+
+        buf[0] = '\0';
+        for (int row = 1; row <= SETTINGS_ROWS; row++) {
+                int n;
+
+                if (!(rows & (1u << (row - 1))))
+                        continue;
+                n = snprintf(buf + o, len - o, "%s%c%d", o > 0 ? ", " : "", prefix, row);
+                if (n < 0 || (size_t)n >= len - o)
+                        break;
+                o += (size_t)n;
+        }
+        return buf;
+}
+
+/* ISO 8601 UTC: "2024-05-01T12:00:00Z" (zone true) or without the "Z". */
+static const char *iso_time(time_t t, bool zone, char *buf, size_t len)
+{
+        struct tm tm;
+
+        if (gmtime_r(&t, &tm) == NULL ||
+            strftime(buf, len, zone ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+                snprintf(buf, len, "%s", zone ? "1970-01-01T00:00:00Z" : "1970-01-01T00:00:00");
+        return buf;
+}
+
+static const char *tool_version(const struct run_report *r)
+{
+        return r->tool_version != NULL ? r->tool_version : S2S_VERSION;
+}
+
+static double clamp_seconds(double s)
+{
+        return s >= 0 && s < 1e9 ? s : 0;
+}
+
+enum clean_mode {
+        CLEAN_JSON,     /* well-formed UTF-8; the JSON writer escapes controls */
+        CLEAN_XML,      /* also no character XML 1.0 excludes */
+        CLEAN_TERMINAL, /* also no control character at all (shown as \xNN) */
+};
+
+/* The replacement for one code point, or NULL to keep it. */
+static const char *clean_replacement(unsigned cp, enum clean_mode mode, char *tmp, size_t len)
+{
+        switch (mode) {
+        case CLEAN_JSON:
+                return NULL;
+        case CLEAN_XML:
+                /* XML 1.0 §2.2 Char: no C0 control but TAB, LF, CR; no U+FFFE, U+FFFF. */
+                if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0xfffe ||
+                    cp == 0xffff)
+                        return "\xef\xbf\xbd";
+                return NULL;
+        case CLEAN_TERMINAL:
+                /* Text from the wire must not drive the terminal: C0, DEL and C1 (which
+                 * some terminals read as 8-bit CSI) become visible text. */
+                if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+                        snprintf(tmp, len, "\\x%02x", cp);
+                        return tmp;
+                }
+                return NULL;
+        }
+        return NULL;
+}
+
+/*
+ * Appends len bytes of s to out as well-formed UTF-8 (RFC 3629 §4): each byte of
+ * an ill-formed sequence (stray continuation, overlong form, surrogate, beyond
+ * U+10FFFF, truncated) becomes U+FFFD; then mode replaces what its output cannot
+ * carry (clean_replacement).
+ */
+static int utf8_clean(struct buf *out, const char *s, size_t len, enum clean_mode mode)
+{
+        static const char fffd[] = "\xef\xbf\xbd";
+        const unsigned char *p = (const unsigned char *)s;
+        size_t i = 0;
+
+        while (i < len) {
+                unsigned c = p[i], cp = c;
+                size_t n = 0;
+                unsigned lo = 0x80, hi = 0xbf;
+                const char *rep;
+                char tmp[8];
+                bool ok = true;
+
+                if (c >= 0x80) {
+                        if (c >= 0xc2 && c <= 0xdf) {
+                                n = 1;
+                        } else if (c >= 0xe0 && c <= 0xef) {
+                                n = 2;
+                                lo = c == 0xe0 ? 0xa0 : 0x80;
+                                hi = c == 0xed ? 0x9f : 0xbf;
+                        } else if (c >= 0xf0 && c <= 0xf4) {
+                                n = 3;
+                                lo = c == 0xf0 ? 0x90 : 0x80;
+                                hi = c == 0xf4 ? 0x8f : 0xbf;
+                        }
+                        /* n continuation bytes must follow within len. */
+                        ok = n > 0 && n < len - i;
+                        if (ok) {
+                                cp = c & (n == 1 ? 0x1f : n == 2 ? 0x0f : 0x07);
+                                for (size_t k = 1; k <= n; k++) {
+                                        unsigned b = p[i + k];
+
+                                        if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xbf)) {
+                                                ok = false;
+                                                break;
+                                        }
+                                        cp = (cp << 6) | (b & 0x3f);
+                                }
+                        }
+                }
+                if (!ok) {
+                        if (buf_append(out, fffd, 3) < 0)
+                                return -1;
+                        i++;
+                        continue;
+                }
+                rep = clean_replacement(cp, mode, tmp, sizeof(tmp));
+                if (rep != NULL ? buf_puts(out, rep) < 0 : buf_append(out, &p[i], n + 1) < 0)
+                        return -1;
+                i += n + 1;
+        }
+        return 0;
+}
+
+/* At most max bytes of s made safe for mode, NUL-terminated in b; "" on failure. */
+static const char *clean(struct buf *b, const char *s, size_t max, enum clean_mode mode)
+{
+        buf_reset(b);
+        if (s == NULL || utf8_clean(b, s, strnlen(s, max), mode) < 0 || buf_append(b, "", 0) < 0)
+                return "";
+        return b->data;
+}
+
+/* A fixed field of a result, made safe for the terminal (ids, harness domains). */
+#define TCLEAN(b, field) clean(b, field, sizeof(field), CLEAN_TERMINAL)
+
+/* ---- terminal report ---------------------------------------------------- */
+
+static const char *verdict_color(enum verdict v)
+{
+        switch (v) {
+        case VERDICT_MATCH:
+                return "\033[32m";
+        case VERDICT_MISMATCH:
+        case VERDICT_XPASS:
+                return "\033[1;31m";
+        case VERDICT_ERROR:
+                return "\033[35m";
+        default:
+                return "\033[33m";
+        }
+}
+
+struct text_row {
+        char id[4 * sizeof(((struct scenario_result *)0)->id)]; /* room for \xNN escapes */
+        const char *dir;
+        char harness[32];
+        char expected[48];
+        char observed[48];
+        const char *verdict;
+};
+
+static void text_row_fill(const struct scenario_result *s, struct text_row *t, struct buf *tmp)
+{
+        char set[40], acc[40];
+
+        snprintf(t->id, sizeof(t->id), "%s", TCLEAN(tmp, s->id));
+        t->dir = s->dir == DIR_INBOUND ? "in" : "out";
+        snprintf(t->harness, sizeof(t->harness), "H%d %s%s", s->harness_row,
+                 settings_summary(&s->harness, set, sizeof(set)),
+                 s->hsem == SEMANTICS_STRICT ? " strict" : "");
+        if (s->accepted != 0)
+                snprintf(t->expected, sizeof(t->expected), "%s (or %s)", outcome_name(s->expected),
+                         outcome_set_text(s->accepted, ",", acc, sizeof(acc)));
+        else
+                snprintf(t->expected, sizeof(t->expected), "%s", outcome_name(s->expected));
+        if (s->not_run)
+                snprintf(t->observed, sizeof(t->observed), "(not run)");
+        else if (s->observed == 0)
+                snprintf(t->observed, sizeof(t->observed), "-");
+        else
+                outcome_set_text(s->observed, "|", t->observed, sizeof(t->observed));
+        t->verdict = verdict_name(s->verdict);
+}
+
+static int width_of(const char *s, int min)
+{
+        int n = (int)strnlen(s, 200);
+
+        return n > min ? n : min;
+}
+
+static void text_classification(FILE *f, const struct run_report *r, bool color, struct buf *tmp)
+{
+        struct contradiction cs[1 + ORACLE_CLASSES];
+        size_t nc = contradictions(r, cs);
+        char set[40], obs[40], rows[128];
+        int own = own_row(r);
+        const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
+
+        fprintf(f, "\n%sClassification%s (reference §3.8), from %zu observation%s:\n", bold, reset,
+                r->n_classified, r->n_classified == 1 ? "" : "s");
+        switch (cls_state(r)) {
+        case CLS_NOTHING:
+                fprintf(f, "  Nothing was observed that can classify the partner (every scenario "
+                           "errored, was skipped or did not run).\n");
+                return;
+        case CLS_OWN_ROW:
+                fprintf(f,
+                        "  The configuration matches: M%d (%s, class E%d) explains every "
+                        "observation.\n",
+                        own, settings_summary(&r->partner, set, sizeof(set)),
+                        oracle_class(&r->partner));
+                if (popcount(r->cls.classes) > 1)
+                        fprintf(f,
+                                "  (The observations are also consistent with other classes: "
+                                "%s; run the §3.8 probes H17, H13 and H2 outbound to tell them "
+                                "apart.)\n",
+                                rows_text(r->cls.classes, 'E', rows, sizeof(rows)));
+                fprintf(f, "  %s\n", TCLEAN(tmp, r->suggested));
+                return;
+        default:
+                break;
+        }
+        for (size_t i = 0; i < nc && own >= 1; i++) {
+                if (cs[i].row != own)
+                        continue;
+                fprintf(f,
+                        "  The configured row M%d (%s) does not explain the observations: %s "
+                        "(%s) observed %s where M%d predicts %s.\n",
+                        own, settings_summary(&r->partner, set, sizeof(set)),
+                        TCLEAN(tmp, cs[i].s->id), direction_name(cs[i].s->dir),
+                        outcome_set_text(cs[i].s->observed, "|", obs, sizeof(obs)), own,
+                        outcome_name(cs[i].expected));
+        }
+        if (own_row_consistent(r) && !oracle_valid(&r->partner))
+                fprintf(f,
+                        "  The configured row M%d explains the observations but is not a valid "
+                        "configuration (Lync refuses to commit it).\n",
+                        own);
+        switch (cls_state(r)) {
+        case CLS_ONE: {
+                int k = lowest_class(r->cls.classes);
+                struct neg_settings s;
+
+                settings_from_row(canonical_rows[k - 1], &s);
+                fprintf(f,
+                        "  The observations fit class E%d: %s. All rows of a class look the same "
+                        "on the wire, so any of them would do; suggested: M%d (%s).\n",
+                        k, rows_text(oracle_class_rows(k), 'M', rows, sizeof(rows)),
+                        canonical_rows[k - 1], settings_summary(&s, set, sizeof(set)));
+                fprintf(f, "  %s\n", TCLEAN(tmp, r->suggested));
+                break;
+        }
+        case CLS_SEVERAL:
+                fprintf(f,
+                        "  The observations do not decide between classes %s. Run the §3.8 "
+                        "probes (H17, H13, H2 outbound) to tell them apart.\n",
+                        rows_text(r->cls.classes, 'E', rows, sizeof(rows)));
+                for (int k = 1; k <= ORACLE_CLASSES; k++) {
+                        if (r->cls.classes & (1u << (k - 1)))
+                                fprintf(f, "    E%d: %s\n", k,
+                                        rows_text(oracle_class_rows(k), 'M', rows, sizeof(rows)));
+                }
+                break;
+        case CLS_NONE:
+                fprintf(f,
+                        "  %sNo partner configuration explains the observations.%s "
+                        "Contradictions (first per class):\n",
+                        color ? "\033[1;31m" : "", reset);
+                for (size_t i = 0; i < nc; i++) {
+                        if (cs[i].row == own)
+                                continue;
+                        fprintf(f, "    E%d (M%d): %s (%s) observed %s, M%d predicts %s\n",
+                                cs[i].cls, cs[i].row, TCLEAN(tmp, cs[i].s->id),
+                                direction_name(cs[i].s->dir),
+                                outcome_set_text(cs[i].s->observed, "|", obs, sizeof(obs)),
+                                cs[i].row, outcome_name(cs[i].expected));
+                }
+                break;
+        default:
+                break;
+        }
+}
+
+int report_text(FILE *f, const struct run_report *r, bool color)
+{
+        struct text_row t;
+        int wid = 2, wdir = 3, wh = 7, we = 8, wo = 8;
+        char set[40], when[32];
+        const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
+        int row = own_row(r);
+        const char *rule, *fix;
+        size_t not_run = 0;
+        struct buf t1, t2;
+
+        /* Everything that may come from the wire or a file goes through TCLEAN. */
+        buf_init(&t1, 0);
+        buf_init(&t2, 0);
+        fprintf(f, "%ss2scheck %s%s: partner %s", bold,
+                clean(&t1, tool_version(r), SIZE_MAX, CLEAN_TERMINAL), reset,
+                r->partner_domain[0] != '\0' ? TCLEAN(&t2, r->partner_domain) : "(unnamed)");
+        if (r->partner_source[0] != '\0')
+                fprintf(f, " (%s)", TCLEAN(&t1, r->partner_source));
+        fprintf(f, ", target %s\n", r->target[0] != '\0' ? TCLEAN(&t1, r->target) : "(none)");
+        fprintf(f, "partner configuration: M%d %s (TLS %s, SASL %s, dialback %s)", row,
+                settings_summary(&r->partner, set, sizeof(set)), neg_name(r->partner.tls),
+                neg_name(r->partner.sasl), r->partner.dialback ? "True" : "False");
+        if (oracle_invalid_reason(&r->partner, &rule, &fix) == 0)
+                fprintf(f, ", NOT VALID: %s; fix: %s\n", rule, fix);
+        else
+                fprintf(f, ", class E%d\n", oracle_class(&r->partner));
+        fprintf(f, "started %s, %.1f s\n", iso_time(r->started, true, when, sizeof(when)),
+                clamp_seconds(r->seconds));
+        for (size_t i = 0; i < r->n_results; i++)
+                not_run += r->results[i].not_run;
+        if (r->incomplete)
+                fprintf(f,
+                        "%sINCOMPLETE:%s the run was interrupted (%s); %zu scenario%s did not "
+                        "run.\n",
+                        color ? "\033[1;31m" : "", reset,
+                        r->incomplete_reason[0] != '\0' ? TCLEAN(&t1, r->incomplete_reason)
+                                                        : "no reason given",
+                        not_run, not_run == 1 ? "" : "s");
+
+        for (size_t i = 0; i < r->n_results; i++) {
+                text_row_fill(&r->results[i], &t, &t1);
+                wid = width_of(t.id, wid);
+                wh = width_of(t.harness, wh);
+                we = width_of(t.expected, we);
+                wo = width_of(t.observed, wo);
+        }
+        fprintf(f, "\n%s%-*s  %-*s  %-*s  %-*s  %-*s  %s%s\n", bold, wid, "ID", wdir, "DIR", wh,
+                "HARNESS", we, "EXPECTED", wo, "OBSERVED", "VERDICT", reset);
+        for (size_t i = 0; i < r->n_results; i++) {
+                const struct scenario_result *s = &r->results[i];
+
+                text_row_fill(s, &t, &t1);
+                fprintf(f, "%-*s  %-*s  %-*s  %-*s  %-*s  %s%s%s\n", wid, t.id, wdir, t.dir, wh,
+                        t.harness, we, t.expected, wo, t.observed,
+                        color ? verdict_color(s->verdict) : "", t.verdict, reset);
+                if (s->verdict == VERDICT_MATCH || s->not_run)
+                        continue;
+                if (s->cause[0] != '\0')
+                        fprintf(f, "    cause: %s%s%s%s\n", TCLEAN(&t1, s->cause),
+                                s->spec[0] ? " [" : "", TCLEAN(&t2, s->spec),
+                                s->spec[0] ? "]" : "");
+                if (s->rationale[0] != '\0' &&
+                    (s->verdict == VERDICT_MISMATCH || s->verdict == VERDICT_XPASS))
+                        fprintf(f, "    expected because: %s\n", TCLEAN(&t1, s->rationale));
+                for (size_t k = 0; k < s->n_findings; k++) {
+                        if (s->findings[k] != NULL)
+                                fprintf(f, "    finding: %s\n",
+                                        clean(&t1, s->findings[k], SIZE_MAX, CLEAN_TERMINAL));
+                }
+        }
+
+        fprintf(f, "\n%sSummary:%s %zu scenario%s:", bold, reset, r->n_results,
+                r->n_results == 1 ? "" : "s");
+        for (int v = 0; v < VERDICT_COUNT; v++) {
+                bool paint = color && r->counts[v] > 0 && v != VERDICT_MATCH;
+
+                fprintf(f, "%s %s%u %s%s", v > 0 ? "," : "",
+                        paint ? verdict_color((enum verdict)v) : "", r->counts[v],
+                        verdict_name((enum verdict)v), paint ? reset : "");
+        }
+        fputc('\n', f);
+        if (r->incomplete)
+                fprintf(f, "(incomplete: %zu not run)\n", not_run);
+        text_classification(f, r, color, &t1);
+        buf_cleanup(&t1);
+        buf_cleanup(&t2);
+        if (fflush(f) != 0 || ferror(f))
+                return -1;
+        return 0;
+}
+
+/* ---- progress ----------------------------------------------------------- */
+
+void report_progress(FILE *f, bool tty, size_t done, size_t total,
+                     const struct scenario_result *just_finished)
+{
+        char line[160];
+        struct buf tmp;
+
+        buf_init(&tmp, 0);
+        if (just_finished != NULL)
+                snprintf(line, sizeof(line), "[%zu/%zu] %s %s: %s (%.1f s)", done, total,
+                         TCLEAN(&tmp, just_finished->id), direction_name(just_finished->dir),
+                         verdict_name(just_finished->verdict),
+                         clamp_seconds(just_finished->seconds));
+        else
+                snprintf(line, sizeof(line), "[%zu/%zu] running", done, total);
+        if (tty) {
+                /* Padding, not an erase-line escape: the line stays free of control codes. */
+                fprintf(f, "\r%-79.79s", line);
+                if (done >= total)
+                        fputc('\n', f);
+        } else {
+                fprintf(f, "%s\n", line);
+        }
+        fflush(f);
+        buf_cleanup(&tmp);
+}
+
+/* ---- JSON --------------------------------------------------------------- */
+
+/* A JSON string value from n bytes at most of s, made valid UTF-8 first. */
+static void jstr_n(struct json *j, struct buf *tmp, const char *s, size_t max)
+{
+        if (s == NULL) {
+                json_null(j);
+                return;
+        }
+        buf_reset(tmp);
+        if (utf8_clean(tmp, s, strnlen(s, max), CLEAN_JSON) < 0 || buf_append(tmp, "", 0) < 0) {
+                j->failed = true;
+                return;
+        }
+        json_string(j, tmp->data != NULL ? tmp->data : "");
+}
+
+#define JSTR(j, tmp, key, field)                                                                   \
+        do {                                                                                       \
+                json_key(j, key);                                                                  \
+                jstr_n(j, tmp, field, sizeof(field));                                              \
+        } while (0)
+
+static void json_result(struct json *j, struct buf *tmp, const struct scenario_result *s)
+{
+        char name[8], set[40];
+
+        json_begin_object(j);
+        JSTR(j, tmp, "id", s->id);
+        JSTR(j, tmp, "title", s->title);
+        json_kv_string(j, "direction", direction_name(s->dir));
+        json_key(j, "harness");
+        json_begin_object(j);
+        snprintf(name, sizeof(name), "H%d", s->harness_row);
+        json_kv_string(j, "row", name);
+        json_kv_string(j, "tls", neg_name(s->harness.tls));
+        json_kv_string(j, "sasl", neg_name(s->harness.sasl));
+        json_kv_bool(j, "dialback", s->harness.dialback);
+        json_kv_string(j, "semantics", s->hsem == SEMANTICS_STRICT ? "strict" : "matrix");
+        JSTR(j, tmp, "domain", s->harness_domain);
+        json_end_object(j);
+        json_kv_string(j, "expected", outcome_name(s->expected));
+        json_key(j, "accepted");
+        json_begin_array(j);
+        for (int c = 0; c < OUTCOME_COUNT; c++) {
+                if (s->accepted & OUTCOME_BIT(c))
+                        json_string(j, outcome_name((enum outcome)c));
+        }
+        json_end_array(j);
+        json_key(j, "observed");
+        if (s->observed != 0)
+                json_string(j, outcome_set_text(s->observed, "|", set, sizeof(set)));
+        else
+                json_null(j);
+        json_kv_string(j, "verdict", verdict_name(s->verdict));
+        json_kv_bool(j, "not_run", s->not_run);
+        JSTR(j, tmp, "cause", s->cause);
+        JSTR(j, tmp, "spec", s->spec);
+        JSTR(j, tmp, "rationale", s->rationale);
+        json_key(j, "findings");
+        json_begin_array(j);
+        for (size_t k = 0; k < s->n_findings; k++) {
+                if (s->findings[k] != NULL)
+                        jstr_n(j, tmp, s->findings[k], SIZE_MAX);
+        }
+        json_end_array(j);
+        json_key(j, "seconds");
+        json_double(j, clamp_seconds(s->seconds));
+        json_key(j, "transcript");
+        jstr_n(j, tmp, s->transcript, SIZE_MAX);
+        json_end_object(j);
+}
+
+int report_json(const struct run_report *r, struct buf *out)
+{
+        struct json j;
+        struct buf tmp;
+        struct contradiction cs[1 + ORACLE_CLASSES];
+        size_t nc = contradictions(r, cs);
+        char name[64], rows[128];
+        const char *rule, *fix;
+        enum cls_state st = cls_state(r);
+        int row = own_row(r), k;
+
+        buf_init(&tmp, 0);
+        json_init(&j, out);
+        json_begin_object(&j);
+        json_kv_int(&j, "schema", REPORT_JSON_SCHEMA);
+        snprintf(name, sizeof(name), "s2scheck %s", tool_version(r));
+        json_key(&j, "tool");
+        jstr_n(&j, &tmp, name, sizeof(name));
+
+        json_key(&j, "partner");
+        json_begin_object(&j);
+        JSTR(&j, &tmp, "domain", r->partner_domain);
+        JSTR(&j, &tmp, "source", r->partner_source);
+        snprintf(name, sizeof(name), "M%d", row);
+        json_kv_string(&j, "row", name);
+        json_kv_string(&j, "tls", neg_name(r->partner.tls));
+        json_kv_string(&j, "sasl", neg_name(r->partner.sasl));
+        json_kv_bool(&j, "dialback", r->partner.dialback);
+        json_kv_bool(&j, "valid", oracle_valid(&r->partner));
+        json_key(&j, "class");
+        k = oracle_class(&r->partner);
+        if (k > 0) {
+                snprintf(name, sizeof(name), "E%d", k);
+                json_string(&j, name);
+        } else {
+                json_null(&j);
+        }
+        json_key(&j, "invalid_reason");
+        if (oracle_invalid_reason(&r->partner, &rule, &fix) == 0) {
+                json_begin_object(&j);
+                json_kv_string(&j, "rule", rule);
+                json_kv_string(&j, "fix", fix);
+                json_end_object(&j);
+        } else {
+                json_null(&j);
+        }
+        json_end_object(&j);
+
+        JSTR(&j, &tmp, "target", r->target);
+        json_kv_string(&j, "started", iso_time(r->started, true, name, sizeof(name)));
+        json_key(&j, "seconds");
+        json_double(&j, clamp_seconds(r->seconds));
+        json_kv_bool(&j, "incomplete", r->incomplete);
+        json_key(&j, "incomplete_reason");
+        if (r->incomplete)
+                jstr_n(&j, &tmp, r->incomplete_reason, sizeof(r->incomplete_reason));
+        else
+                json_null(&j);
+
+        json_key(&j, "results");
+        json_begin_array(&j);
+        for (size_t i = 0; i < r->n_results; i++)
+                json_result(&j, &tmp, &r->results[i]);
+        json_end_array(&j);
+
+        json_key(&j, "summary");
+        json_begin_object(&j);
+        json_kv_int(&j, "total", (long long)r->n_results);
+        for (int v = 0; v < VERDICT_COUNT; v++)
+                json_kv_int(&j, verdict_name((enum verdict)v), r->counts[v]);
+        json_end_object(&j);
+
+        json_key(&j, "classification");
+        json_begin_object(&j);
+        json_kv_int(&j, "observations", (long long)r->n_classified);
+        json_kv_string(&j, "state", cls_state_names[st]);
+        json_kv_bool(&j, "partner_row_consistent", r->n_classified > 0 && own_row_consistent(r));
+        json_key(&j, "classes");
+        json_begin_array(&j);
+        for (k = 1; k <= ORACLE_CLASSES; k++) {
+                if (r->cls.classes & (1u << (k - 1))) {
+                        snprintf(name, sizeof(name), "E%d", k);
+                        json_string(&j, name);
+                }
+        }
+        json_end_array(&j);
+        for (int pass = 0; pass < 2; pass++) {
+                json_key(&j, pass == 0 ? "configs" : "invalid_configs");
+                json_begin_array(&j);
+                for (int m = 1; m <= SETTINGS_ROWS; m++) {
+                        struct neg_settings s;
+
+                        if (!(r->cls.rows & (1u << (m - 1))) || settings_from_row(m, &s) != 0 ||
+                            oracle_valid(&s) != (pass == 0))
+                                continue;
+                        snprintf(name, sizeof(name), "M%d", m);
+                        json_string(&j, name);
+                }
+                json_end_array(&j);
+        }
+        json_key(&j, "suggested_config");
+        if (r->suggested[0] != '\0') {
+                k = st == CLS_OWN_ROW ? row : canonical_rows[lowest_class(r->cls.classes) - 1];
+                snprintf(name, sizeof(name), "M%d", k);
+                json_string(&j, name);
+        } else {
+                json_null(&j);
+        }
+        json_key(&j, "suggested");
+        if (r->suggested[0] != '\0')
+                jstr_n(&j, &tmp, r->suggested, sizeof(r->suggested));
+        else
+                json_null(&j);
+        json_key(&j, "contradictions");
+        json_begin_array(&j);
+        for (size_t i = 0; i < nc; i++) {
+                json_begin_object(&j);
+                snprintf(name, sizeof(name), "M%d", cs[i].row);
+                json_kv_string(&j, "config", name);
+                json_key(&j, "class");
+                if (cs[i].cls > 0) {
+                        snprintf(name, sizeof(name), "E%d", cs[i].cls);
+                        json_string(&j, name);
+                } else {
+                        json_null(&j);
+                }
+                json_kv_bool(&j, "partner_row", cs[i].row == row);
+                JSTR(&j, &tmp, "id", cs[i].s->id);
+                json_kv_string(&j, "direction", direction_name(cs[i].s->dir));
+                snprintf(name, sizeof(name), "H%d", cs[i].s->harness_row);
+                json_kv_string(&j, "harness", name);
+                json_kv_string(&j, "expected", outcome_name(cs[i].expected));
+                json_kv_string(&j, "observed",
+                               outcome_set_text(cs[i].s->observed, "|", rows, sizeof(rows)));
+                json_end_object(&j);
+        }
+        json_end_array(&j);
+        json_end_object(&j);
+
+        json_end_object(&j);
+        buf_cleanup(&tmp);
+        if (json_finish(&j) < 0 || buf_puts(out, "\n") < 0)
+                return -1;
+        return 0;
+}
+
+/* ---- JUnit XML ---------------------------------------------------------- */
+
+enum junit_kind { JUNIT_PASS, JUNIT_FAILURE, JUNIT_ERROR, JUNIT_SKIPPED };
+
+static enum junit_kind junit_kind(const struct scenario_result *s)
+{
+        if (s->not_run)
+                return JUNIT_SKIPPED;
+        switch (s->verdict) {
+        case VERDICT_MISMATCH:
+        case VERDICT_XPASS:
+                return JUNIT_FAILURE;
+        case VERDICT_ERROR:
+                return JUNIT_ERROR;
+        case VERDICT_SKIP:
+                return JUNIT_SKIPPED;
+        default:
+                return JUNIT_PASS; /* match, and xfail (a known deviation: documented) */
+        }
+}
+
+struct xw {
+        xmlTextWriterPtr w;
+        struct buf tmp; /* the cleaned text of the current attribute or text node */
+};
+
+/* Cleans at most max bytes of s into x->tmp (NUL-terminated). */
+static int x_clean(struct xw *x, const char *s, size_t max)
+{
+        buf_reset(&x->tmp);
+        if (s != NULL && utf8_clean(&x->tmp, s, strnlen(s, max), CLEAN_XML) < 0)
+                return -1;
+        return buf_append(&x->tmp, "", 0);
+}
+
+static int x_attr(struct xw *x, const char *name, const char *value, size_t max)
+{
+        if (x_clean(x, value, max) < 0)
+                return -1;
+        return xmlTextWriterWriteAttribute(x->w, BAD_CAST name, BAD_CAST x->tmp.data) < 0 ? -1 : 0;
+}
+
+static int x_attrf(struct xw *x, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int x_attrf(struct xw *x, const char *name, const char *fmt, ...)
+{
+        char v[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(v, sizeof(v), fmt, ap);
+        va_end(ap);
+        return x_attr(x, name, v, sizeof(v));
+}
+
+static int x_text(struct xw *x, const char *text, size_t len)
+{
+        buf_reset(&x->tmp);
+        if (utf8_clean(&x->tmp, text, len, CLEAN_XML) < 0 || buf_append(&x->tmp, "", 0) < 0)
+                return -1;
+        return xmlTextWriterWriteString(x->w, BAD_CAST x->tmp.data) < 0 ? -1 : 0;
+}
+
+static int x_start(struct xw *x, const char *name)
+{
+        return xmlTextWriterStartElement(x->w, BAD_CAST name) < 0 ? -1 : 0;
+}
+
+static int x_end(struct xw *x)
+{
+        return xmlTextWriterEndElement(x->w) < 0 ? -1 : 0;
+}
+
+static int x_property(struct xw *x, const char *name, const char *value, size_t max)
+{
+        if (x_start(x, "property") < 0 || x_attr(x, "name", name, 64) < 0 ||
+            x_attr(x, "value", value, max) < 0 || x_end(x) < 0)
+                return -1;
+        return 0;
+}
+
+/* "expected Dt (or F3), observed F1|F4" */
+static void expected_observed(const struct scenario_result *s, char *buf, size_t len)
+{
+        char acc[40], obs[40];
+
+        outcome_set_text(s->accepted, ",", acc, sizeof(acc));
+        outcome_set_text(s->observed, "|", obs, sizeof(obs));
+        snprintf(buf, len, "expected %s%s%s%s, observed %s", outcome_name(s->expected),
+                 s->accepted ? " (or " : "", acc, s->accepted ? ")" : "",
+                 s->observed ? obs : "nothing");
+}
+
+/* The body of a failure or error: rule, cause, rationale, findings. */
+static int junit_body(struct xw *x, const struct scenario_result *s)
+{
+        struct buf b;
+        int rc = -1;
+
+        buf_init(&b, 0);
+        if ((s->spec[0] && buf_printf(&b, "rule: %.*s\n", (int)sizeof(s->spec), s->spec) < 0) ||
+            (s->cause[0] && buf_printf(&b, "cause: %.*s\n", (int)sizeof(s->cause), s->cause) < 0) ||
+            (s->rationale[0] && buf_printf(&b, "expected because: %.*s\n",
+                                           (int)sizeof(s->rationale), s->rationale) < 0))
+                goto fail;
+        for (size_t k = 0; k < s->n_findings; k++) {
+                if (s->findings[k] != NULL && buf_printf(&b, "finding: %s\n", s->findings[k]) < 0)
+                        goto fail;
+        }
+        if (b.len > 0 && x_text(x, b.data, b.len) < 0)
+                goto fail;
+        rc = 0;
+fail:
+        buf_cleanup(&b);
+        return rc;
+}
+
+static int junit_case(struct xw *x, const struct run_report *r, const struct scenario_result *s)
+{
+        char eo[128];
+        struct buf out;
+        int rc = -1;
+
+        buf_init(&out, 0);
+        expected_observed(s, eo, sizeof(eo));
+        if (x_start(x, "testcase") < 0 ||
+            x_attrf(x, "name", "%.*s%s%.*s", (int)sizeof(s->id), s->id, s->title[0] ? " " : "",
+                    (int)sizeof(s->title), s->title) < 0 ||
+            x_attrf(x, "classname", "s2scheck.%.*s.%s", (int)sizeof(r->partner_domain),
+                    r->partner_domain, direction_name(s->dir)) < 0 ||
+            x_attrf(x, "time", "%.3f", clamp_seconds(s->seconds)) < 0)
+                goto fail;
+        switch (junit_kind(s)) {
+        case JUNIT_SKIPPED:
+                if (x_start(x, "skipped") < 0 ||
+                    x_attr(x, "message",
+                           s->not_run    ? "not run: interrupted"
+                           : s->cause[0] ? s->cause
+                                         : "skipped",
+                           sizeof(s->cause)) < 0 ||
+                    x_end(x) < 0)
+                        goto fail;
+                break;
+        case JUNIT_FAILURE:
+                if (x_start(x, "failure") < 0 ||
+                    x_attr(x, "message",
+                           s->verdict == VERDICT_XPASS ? "expected to mismatch but matched" : eo,
+                           sizeof(eo)) < 0 ||
+                    x_attr(x, "type", verdict_name(s->verdict), 16) < 0 || junit_body(x, s) < 0 ||
+                    x_end(x) < 0)
+                        goto fail;
+                break;
+        case JUNIT_ERROR:
+                if (x_start(x, "error") < 0 ||
+                    x_attr(x, "message", s->cause[0] ? s->cause : "error", sizeof(s->cause)) < 0 ||
+                    x_attr(x, "type", "error", 16) < 0 || junit_body(x, s) < 0 || x_end(x) < 0)
+                        goto fail;
+                break;
+        case JUNIT_PASS:
+                break;
+        }
+        if (s->verdict == VERDICT_XFAIL &&
+            buf_printf(&out, "xfail: a known deviation the scenario expects: %s; %.*s\n\n", eo,
+                       (int)sizeof(s->cause), s->cause) < 0)
+                goto fail;
+        if (!s->not_run && s->transcript != NULL && buf_puts(&out, s->transcript) < 0)
+                goto fail;
+        if (out.len > 0 &&
+            (x_start(x, "system-out") < 0 || x_text(x, out.data, out.len) < 0 || x_end(x) < 0))
+                goto fail;
+        if (x_end(x) < 0)
+                goto fail;
+        rc = 0;
+fail:
+        buf_cleanup(&out);
+        return rc;
+}
+
+/* The counts of a testsuite or testsuites element, as junit_kind sorts the cases. */
+static int junit_counts(struct xw *x, const struct run_report *r)
+{
+        size_t n[4] = {0, 0, 0, 0};
+
+        for (size_t i = 0; i < r->n_results; i++)
+                n[junit_kind(&r->results[i])]++;
+        if (x_attr(x, "name", "s2scheck", 16) < 0 || x_attrf(x, "tests", "%zu", r->n_results) < 0 ||
+            x_attrf(x, "failures", "%zu", n[JUNIT_FAILURE]) < 0 ||
+            x_attrf(x, "errors", "%zu", n[JUNIT_ERROR]) < 0 ||
+            x_attrf(x, "skipped", "%zu", n[JUNIT_SKIPPED]) < 0 ||
+            x_attrf(x, "time", "%.3f", clamp_seconds(r->seconds)) < 0)
+                return -1;
+        return 0;
+}
+
+int report_junit(const struct run_report *r, struct buf *out)
+{
+        struct xw x = {0};
+        xmlBufferPtr xb = NULL;
+        char when[32], cfg[64], set[40], tool[80];
+        int rc = -1;
+
+        buf_init(&x.tmp, 0);
+        xmlInitParser();
+        xb = xmlBufferCreate();
+        if (xb == NULL)
+                goto fail;
+        x.w = xmlNewTextWriterMemory(xb, 0);
+        if (x.w == NULL)
+                goto fail;
+        snprintf(tool, sizeof(tool), "s2scheck %s", tool_version(r));
+        snprintf(cfg, sizeof(cfg), "M%d %s", own_row(r),
+                 settings_summary(&r->partner, set, sizeof(set)));
+        if (xmlTextWriterSetIndent(x.w, 1) < 0 ||
+            xmlTextWriterSetIndentString(x.w, BAD_CAST "  ") < 0 ||
+            xmlTextWriterStartDocument(x.w, NULL, "UTF-8", NULL) < 0 ||
+            x_start(&x, "testsuites") < 0 || junit_counts(&x, r) < 0 ||
+            x_start(&x, "testsuite") < 0 || junit_counts(&x, r) < 0 ||
+            /* Ant's and Jenkins' schemas take the timestamp without a zone; it is UTC. */
+            x_attr(&x, "timestamp", iso_time(r->started, false, when, sizeof(when)), sizeof(when)) <
+                0 ||
+            x_start(&x, "properties") < 0 || x_property(&x, "tool", tool, sizeof(tool)) < 0 ||
+            x_property(&x, "partner", r->partner_domain, sizeof(r->partner_domain)) < 0 ||
+            x_property(&x, "partner_source", r->partner_source, sizeof(r->partner_source)) < 0 ||
+            x_property(&x, "partner_config", cfg, sizeof(cfg)) < 0 ||
+            x_property(&x, "target", r->target, sizeof(r->target)) < 0 ||
+            x_property(&x, "classification", cls_state_names[cls_state(r)], 32) < 0 ||
+            (r->suggested[0] &&
+             x_property(&x, "suggested", r->suggested, sizeof(r->suggested)) < 0) ||
+            (r->incomplete &&
+             x_property(&x, "incomplete",
+                        r->incomplete_reason[0] ? r->incomplete_reason : "interrupted",
+                        sizeof(r->incomplete_reason)) < 0) ||
+            x_end(&x) < 0)
+                goto fail;
+        for (size_t i = 0; i < r->n_results; i++) {
+                if (junit_case(&x, r, &r->results[i]) < 0)
+                        goto fail;
+        }
+        if (x_end(&x) < 0 || x_end(&x) < 0 || xmlTextWriterEndDocument(x.w) < 0)
+                goto fail;
+        xmlFreeTextWriter(x.w); /* flushes into xb */
+        x.w = NULL;
+        if (buf_append(out, xmlBufferContent(xb), (size_t)xmlBufferLength(xb)) < 0)
+                goto fail;
+        rc = 0;
+fail:
+        if (x.w != NULL)
+                xmlFreeTextWriter(x.w);
+        if (xb != NULL)
+                xmlBufferFree(xb);
+        buf_cleanup(&x.tmp);
+        return rc;
+}
+
+/* ---- files -------------------------------------------------------------- */
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (err == NULL || errlen == 0)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+        /* Bounded: each round writes at least one byte or fails (EINTR retried a few times). */
+        int interrupted = 0;
+
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+
+                if (n < 0 && errno == EINTR && ++interrupted < 100)
+                        continue;
+                if (n <= 0) {
+                        if (n == 0)
+                                errno = EIO;
+                        return -1;
+                }
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+int report_write_atomic(const char *path, const struct buf *data, char *err, size_t errlen)
+{
+        char tmp[PATH_BUF], dir[PATH_BUF];
+        const char *slash, *base, *what = NULL;
+        int fd = -1, saved = 0, dfd;
+        bool created = false;
+
+        if (path == NULL || path[0] == '\0') {
+                set_err(err, errlen, "(empty path): no file name");
+                return -1;
+        }
+        slash = strrchr(path, '/');
+        base = slash != NULL ? slash + 1 : path;
+        if (base[0] == '\0') {
+                set_err(err, errlen, "%s: no file name after the last '/'", path);
+                return -1;
+        }
+        /* The temporary file sits next to the target: rename(2) is atomic only
+         * within one file system. */
+        if (snprintf(tmp, sizeof(tmp), "%.*s.%s.tmp-XXXXXX", slash ? (int)(slash - path + 1) : 0,
+                     path, base) >= (int)sizeof(tmp) ||
+            snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path + 1) : 1,
+                     slash ? path : ".") >= (int)sizeof(dir)) {
+                set_err(err, errlen, "%s: path too long", path);
+                return -1;
+        }
+        fd = mkstemp(tmp);
+        if (fd < 0) {
+                saved = errno;
+                set_err(err, errlen, "%s: cannot create a temporary file in %s: %s", path, dir,
+                        strerror(saved));
+                return -1;
+        }
+        created = true;
+        if (fchmod(fd, 0644) < 0)
+                what = "cannot set the mode of";
+        else if (write_all(fd, data->data, data->len) < 0)
+                what = "cannot write";
+        else if (fsync(fd) < 0)
+                what = "cannot sync";
+        if (what != NULL)
+                goto fail;
+        if (close(fd) < 0) {
+                fd = -1;
+                what = "cannot close";
+                goto fail;
+        }
+        fd = -1;
+        if (rename(tmp, path) < 0) {
+                what = "cannot rename";
+                goto fail;
+        }
+        /* The file is in place and complete; syncing the directory only makes the
+         * rename durable, so a failure here is not reported as a failed write. */
+        dfd = open(dir, O_RDONLY | O_DIRECTORY);
+        if (dfd >= 0) {
+                (void)fsync(dfd);
+                close(dfd);
+        }
+        return 0;
+fail:
+        saved = errno;
+        if (fd >= 0)
+                close(fd);
+        if (created)
+                unlink(tmp);
+        set_err(err, errlen, "%s: %s the temporary file %s: %s", path, what, tmp, strerror(saved));
+        return -1;
+}
+
+/* A scenario id that is safe as a file name in dir: no path, no hidden file. */
+static bool safe_name(const char *id, size_t max)
+{
+        size_t n = strnlen(id, max);
+
+        if (n == 0 || n == max || id[0] == '.')
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = id[i];
+
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '_' || c == '-'))
+                        return false;
+        }
+        return true;
+}
+
+int report_write_transcripts(const char *dir, const struct run_report *r, char *err, size_t errlen)
+{
+        struct stat st;
+        char path[PATH_BUF];
+        struct buf data;
+
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+                set_err(err, errlen, "%s: cannot create the directory: %s", dir, strerror(errno));
+                return -1;
+        }
+        if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                set_err(err, errlen, "%s: not a directory", dir);
+                return -1;
+        }
+        for (size_t i = 0; i < r->n_results; i++) {
+                const struct scenario_result *s = &r->results[i];
+
+                if (!safe_name(s->id, sizeof(s->id))) {
+                        set_err(err, errlen,
+                                "%s: scenario id \"%.*s\" is not a safe file name; accepted: "
+                                "letters, digits, '.', '_', '-', not starting with '.'",
+                                dir, (int)strnlen(s->id, 40), s->id);
+                        return -1;
+                }
+                if (snprintf(path, sizeof(path), "%s/%s.txt", dir, s->id) >= (int)sizeof(path)) {
+                        set_err(err, errlen, "%s: path too long", dir);
+                        return -1;
+                }
+                /* Borrowed view of the transcript: report_write_atomic only reads it. */
+                data.data = s->transcript;
+                data.len = s->transcript != NULL ? strlen(s->transcript) : 0;
+                data.cap = data.len;
+                data.limit = 0;
+                if (report_write_atomic(path, &data, err, errlen) < 0)
+                        return -1;
+        }
+        return 0;
+}

@@ -1,0 +1,89 @@
+/*
+ * Reports of a run (design.md §3): the terminal table and summary, the JSON
+ * contract (docs/report-json.md), JUnit XML for CI (docs/report-junit.md), one
+ * transcript file per scenario, and the runner's progress line. Every function
+ * borrows the run_report; none changes it except report_summarize.
+ */
+#ifndef S2S_REPORT_H
+#define S2S_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "results.h"
+
+/* The "schema" field of the JSON report; bumped on any incompatible change. */
+#define REPORT_JSON_SCHEMA 1
+
+/*
+ * Fills r->counts (per verdict), r->cls and r->n_classified, and r->suggested.
+ * The classification (reference §3.8, oracle_classify) uses every result that
+ * observed something and whose verdict is neither error nor skip. suggested is
+ * a Set-CsXmppAllowedPartner line: the partner's own settings when its row
+ * explains every observation; else the canonical row of the one class that does
+ * (E1->M2, E2->M9, E3->M10, E4->M7, E5->M13, E6->M15, E7->M17); "" when several
+ * classes or none fit, or when nothing was observed. Call it before the
+ * formatters below: they print what it filled in.
+ */
+void report_summarize(struct run_report *r);
+
+/*
+ * Canonical row (1..18) of class k (1..7): the row report_summarize suggests
+ * when the observations say "class Ek" (all rows of a class look the same on the
+ * wire). 0 for k out of range.
+ */
+int report_class_canonical_row(int k);
+
+/*
+ * Writes the terminal report to f: header, one table row per scenario (with
+ * cause and rule under every row that is not a match), the summary and the
+ * classification. color adds ANSI colours (the caller decides: a TTY and
+ * NO_COLOR unset); without it the output holds no escape sequence.
+ * Returns 0, or -1 when writing to f failed.
+ */
+int report_text(FILE *f, const struct run_report *r, bool color);
+
+/*
+ * Appends the JSON report (docs/report-json.md, "schema": 1) to out, one object
+ * and a newline. Text from the wire is made valid UTF-8 (invalid bytes become
+ * U+FFFD). Returns 0, or -1 when out refused the bytes (out then holds a partial
+ * document; the caller discards it).
+ */
+int report_json(const struct run_report *r, struct buf *out);
+
+/*
+ * Appends the JUnit XML report (docs/report-junit.md) to out, written with
+ * libxml2's xmlTextWriter. Text is made well-formed XML 1.0 first (invalid UTF-8
+ * and the C0 controls XML forbids become U+FFFD). Returns 0, or -1 on a libxml2
+ * or memory failure (out unchanged then).
+ */
+int report_junit(const struct run_report *r, struct buf *out);
+
+/*
+ * Writes data to path so that path holds either its old content or all of data,
+ * never a part: a temporary file in the same directory, written, fsync'd, then
+ * renamed over path (mode 0644). On any failure the temporary file is removed and
+ * err gets "path: what failed: why". Returns 0 or -1.
+ */
+int report_write_atomic(const char *path, const struct buf *data, char *err, size_t errlen);
+
+/*
+ * Writes each scenario's transcript to dir/<id>.txt (atomically, as above; an
+ * empty file when there is none), creating dir (mode 0755) when missing. An id
+ * that is not a safe file name ([A-Za-z0-9._-], not starting with '.') is refused.
+ * Returns 0, or -1 with err set at the first failure (files written before stay).
+ */
+int report_write_transcripts(const char *dir, const struct run_report *r, char *err, size_t errlen);
+
+/*
+ * Shows the runner's progress after a scenario finished (just_finished may be
+ * NULL, e.g. before the first). On a TTY: one line rewritten in place with a
+ * carriage return, ended with a newline when done == total. Otherwise one plain
+ * line per call. Never colours.
+ */
+void report_progress(FILE *f, bool tty, size_t done, size_t total,
+                     const struct scenario_result *just_finished);
+
+#endif
