@@ -742,6 +742,7 @@ static int run_all(struct runner *r, struct run_report *rep, char *err, size_t e
                                 s->log.data = NULL;
                         }
                         s->res->verdict = VERDICT_SKIP;
+                        s->res->not_run = true;
                         snprintf(s->res->cause, sizeof(s->res->cause), "not run: interrupted");
                         s->st = SC_DONE;
                 }
