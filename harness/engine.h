@@ -46,7 +46,16 @@ enum engine_purpose {
         PURPOSE_VERIFY, /* initiating only: send one db:verify and report the answer */
 };
 
-/* What the authoritative role answers to <db:verify/> (XEP-0220 §2.2.2). */
+/*
+ * What the authoritative role answers to <db:verify/> (XEP-0220 §2.2.2).
+ * A receiving server can judge only the answer, never the key: the key is an
+ * HMAC under the authoritative server's secret. So an authoritative server
+ * that calls a forged key valid (DB_ANSWER_VALID) gets its initiator accepted,
+ * and no conforming peer can tell; what a peer can see is an invalid, error or
+ * missing answer (reported as a violation, remote-server-not-found or
+ * remote-server-timeout). The lying server's own trace says "key ... is wrong;
+ * answering valid".
+ */
 enum db_answer {
         DB_ANSWER_TRUTHFUL = 0, /* valid iff the key is right: a conforming server */
         DB_ANSWER_VALID,        /* always valid (misbehaviour) */

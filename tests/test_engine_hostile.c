@@ -379,7 +379,8 @@ static const char *solo_drain(struct solo *s)
         size_t n =
             o->len < sizeof(s->out) - 1 - s->out_len ? o->len : sizeof(s->out) - 1 - s->out_len;
 
-        memcpy(s->out + s->out_len, o->data, n);
+        if (n > 0)
+                memcpy(s->out + s->out_len, o->data, n);
         s->out_len += n;
         s->out[s->out_len] = '\0';
         buf_consume(o, o->len);
