@@ -444,13 +444,17 @@ static void send_db(struct engine *e, const char *name, const char *from, const 
         if (key != NULL)
                 xmlNodeAddContent(n, BAD_CAST key);
         if (error_cond != NULL) {
-                xmlNodePtr err = xmlNewChild(n, NULL, BAD_CAST "error", NULL);
+                /* XEP-0220 §2.5: <error/> is in the stream's content namespace
+                 * (jabber:server), not in the dialback one. */
+                xmlNodePtr err = new_elem(XS_NS_SERVER, NULL, "error");
                 xmlNodePtr cond = new_elem(NS_STANZAS, NULL, error_cond);
 
                 if (err != NULL && cond != NULL) {
                         xmlNewProp(err, BAD_CAST "type", BAD_CAST "cancel");
                         xmlAddChild(err, cond);
+                        xmlAddChild(n, err);
                 } else {
+                        xmlFreeNode(err);
                         xmlFreeNode(cond);
                 }
         }
