@@ -47,10 +47,11 @@ struct peer_features {
         unsigned count; /* first-level children */
 };
 
-/* A dialback domain pair (XEP-0220 §2.6 multiplexing). */
+/* A dialback domain pair (XEP-0220 §2.6 multiplexing); from is always the
+ * initiating side's domain. */
 struct pair {
         char from[DOMAIN_MAX], to[DOMAIN_MAX];
-        bool pending, verified;
+        bool pending, verified, failed;
 };
 
 #define MAX_HOSTED 16
@@ -90,15 +91,14 @@ struct engine {
         /* Progress. */
         bool sasl_done, sasl_tried;
         unsigned sasl_failures;
-        bool starttls_offered;    /* receiving: offered in the current features */
-        bool starttls_unoffered;  /* receiving: the peer asked for TLS we did not offer */
-        bool auth_attempted;      /* receiving: the peer tried SASL or dialback */
-        bool verify_only;         /* receiving: only db:verify so far */
-        bool got_verify;          /* receiving: a db:verify arrived */
-        enum outcome detected;    /* F1/F2 detected explicitly, else OUTCOME_COUNT */
-        char db_from[DOMAIN_MAX]; /* initiating: the pair of our db:result */
-        char db_to[DOMAIN_MAX];
-        struct pair pairs[MAX_PAIRS]; /* receiving */
+        bool starttls_offered;   /* receiving: offered in the current features */
+        bool starttls_unoffered; /* receiving: the peer asked for TLS we did not offer */
+        bool auth_attempted;     /* receiving: the peer tried SASL or dialback */
+        bool verify_only;        /* receiving: only db:verify so far */
+        bool got_verify;         /* receiving: a db:verify arrived */
+        enum outcome detected;   /* F1/F2 detected explicitly, else OUTCOME_COUNT */
+        /* Dialback pairs: ours when initiating, the peer's when receiving. */
+        struct pair pairs[MAX_PAIRS];
         size_t n_pairs;
         char sasl_identity[DOMAIN_MAX];
 
@@ -444,13 +444,17 @@ static void send_db(struct engine *e, const char *name, const char *from, const 
         if (key != NULL)
                 xmlNodeAddContent(n, BAD_CAST key);
         if (error_cond != NULL) {
-                xmlNodePtr err = xmlNewChild(n, NULL, BAD_CAST "error", NULL);
+                /* XEP-0220 §2.5: <error/> is in the stream's content namespace
+                 * (jabber:server), not in the dialback one. */
+                xmlNodePtr err = new_elem(XS_NS_SERVER, NULL, "error");
                 xmlNodePtr cond = new_elem(NS_STANZAS, NULL, error_cond);
 
                 if (err != NULL && cond != NULL) {
                         xmlNewProp(err, BAD_CAST "type", BAD_CAST "cancel");
                         xmlAddChild(err, cond);
+                        xmlAddChild(n, err);
                 } else {
+                        xmlFreeNode(err);
                         xmlFreeNode(cond);
                 }
         }
@@ -547,6 +551,62 @@ static void remember_id(struct engine *e, const char *id)
         copy_str(e->stream_id, sizeof(e->stream_id), id);
         if (e->n_ids < MAX_IDS)
                 copy_str(e->ids[e->n_ids++], ID_MAX, id);
+}
+
+/* ---- domain pairs ------------------------------------------------------------- */
+
+static struct pair *find_pair(struct engine *e, const char *from, const char *to)
+{
+        for (size_t i = 0; i < e->n_pairs; i++) {
+                if (domain_eq(e->pairs[i].from, from) && domain_eq(e->pairs[i].to, to))
+                        return &e->pairs[i];
+        }
+        return NULL;
+}
+
+/* The pair (from, to), created when new. NULL when the table is full. */
+static struct pair *get_pair(struct engine *e, const char *from, const char *to)
+{
+        struct pair *p = find_pair(e, from, to);
+
+        if (p != NULL)
+                return p;
+        if (e->n_pairs >= MAX_PAIRS)
+                return NULL;
+        p = &e->pairs[e->n_pairs++];
+        memset(p, 0, sizeof(*p));
+        copy_str(p->from, sizeof(p->from), from);
+        copy_str(p->to, sizeof(p->to), to);
+        return p;
+}
+
+static bool any_verified(const struct engine *e)
+{
+        for (size_t i = 0; i < e->n_pairs; i++) {
+                if (e->pairs[i].verified)
+                        return true;
+        }
+        return false;
+}
+
+/* The stream's own 'to' domain: the peer's when initiating, ours when receiving. */
+static const char *stream_to(const struct engine *e)
+{
+        return e->cfg.role == ENGINE_INITIATING ? e->remote : e->peer_to;
+}
+
+/* Whether (from, to) may carry stanzas: a verified dialback pair, or the SASL
+ * identity towards the stream's 'to' (RFC 6120 §4.3.6.2, SASL-11). */
+static bool pair_ok(const struct engine *e, const char *from, const char *to)
+{
+        if (e->sasl_done && domain_eq(e->sasl_identity, from) && domain_eq(stream_to(e), to))
+                return true;
+        for (size_t i = 0; i < e->n_pairs; i++) {
+                if (e->pairs[i].verified && domain_eq(e->pairs[i].from, from) &&
+                    domain_eq(e->pairs[i].to, to))
+                        return true;
+        }
+        return false;
 }
 
 /* ---- TLS --------------------------------------------------------------------- */
@@ -691,22 +751,63 @@ static void pump_tls(struct engine *e)
 
 /* ---- initiating side ---------------------------------------------------------- */
 
-static void i_send_db_result(struct engine *e)
+/* Step 1 of XEP-0220 for (from, to): the stream's own pair, or a multiplexed one. */
+static void i_send_db_result(struct engine *e, const char *from, const char *to)
 {
         char key[DIALBACK_KEY_LEN + 1];
+        const char *sid = e->stream_id;
+        struct pair *p;
 
+        if (e->cfg.knobs.bad.key_with_pre_tls_id && e->n_ids > 0) {
+                sid = e->ids[0];
+                tracef(e, TRACE_NOTE, "misbehaving: dialback key over the pre-TLS id %s", sid);
+        }
         /* XEP-0220 §2.1.1: the key binds the receiving and originating domains and
          * the stream id in force (the post-TLS id after STARTTLS, reference §3.9). */
-        if (dialback_key(e->secret, e->remote, local_domain(e), e->stream_id, key) != 0) {
+        p = get_pair(e, from, to);
+        if (p == NULL || dialback_key(e->secret, to, from, sid, key) != 0) {
                 finding(e, FINDING_ERROR, "internal", "cannot compute the dialback key");
                 finish_failure(e, "XEP-0185 §2", "cannot compute the dialback key");
                 close_stream(e);
                 return;
         }
-        copy_str(e->db_from, sizeof(e->db_from), local_domain(e));
-        copy_str(e->db_to, sizeof(e->db_to), e->remote);
-        send_db(e, "result", e->db_from, e->db_to, NULL, NULL, key, NULL);
-        set_state(e, ST_EXPECT_DB_RESULT);
+        p->pending = true;
+        p->failed = false;
+        send_db(e, "result", from, to, NULL, NULL, key, NULL);
+        if (e->state != ST_EXPECT_STANZAS)
+                set_state(e, ST_EXPECT_DB_RESULT);
+}
+
+/* A stanza as XML text, for the misbehaviours that bypass engine_send_stanza. */
+static void send_raw_ping(struct engine *e, const char *from, const char *to, const char *id)
+{
+        char xml[DOMAIN_MAX * 2 + 160];
+
+        snprintf(xml, sizeof(xml),
+                 "<iq xmlns='" XS_NS_SERVER "' type='get' id='%s' from='%s' to='%s'>"
+                 "<ping xmlns='urn:xmpp:ping'/></iq>",
+                 id, from, to);
+        send_text(e, xml);
+}
+
+/* The initiating side has just authenticated its stream's pair. */
+static void i_authenticated(struct engine *e, unsigned method)
+{
+        struct engine_event *ev;
+
+        set_state(e, ST_EXPECT_STANZAS);
+        e->result.pairs++;
+        finish_success(e, method, e->remote);
+        ev = push_event(e, EV_AUTHENTICATED);
+        if (ev != NULL) {
+                copy_str(ev->from, sizeof(ev->from), local_domain(e));
+                copy_str(ev->to, sizeof(ev->to), e->remote);
+        }
+        if (e->cfg.knobs.bad.stanza_unauth_from && e->cfg.purpose == PURPOSE_AUTH) {
+                tracef(e, TRACE_NOTE, "misbehaving: a stanza from %s, never authenticated",
+                       ENGINE_ROGUE_DOMAIN);
+                send_raw_ping(e, ENGINE_ROGUE_DOMAIN, e->remote, "rogue-1");
+        }
 }
 
 static void i_send_auth(struct engine *e)
@@ -762,24 +863,45 @@ static void i_no_method(struct engine *e, const char *where)
 static void i_authenticate(struct engine *e)
 {
         unsigned a = own_methods(e);
+        /* XEP-0220 §2.1.1: the key needs the receiving server's stream id. */
+        bool can_db = peer_signals_dialback(e) && e->stream_id[0] != '\0';
 
+        if (e->cfg.knobs.bad.unsolicited_db_valid && e->cfg.purpose == PURPOSE_AUTH) {
+                struct pair *p = get_pair(e, local_domain(e), e->remote);
+                struct engine_event *ev;
+
+                /* Misbehaviour: claims success by itself and carries on as if authenticated. */
+                tracef(e, TRACE_NOTE, "misbehaving: unsolicited db:result type='valid'");
+                send_db(e, "result", local_domain(e), e->remote, NULL, "valid", NULL, NULL);
+                if (p != NULL)
+                        p->verified = true;
+                set_state(e, ST_EXPECT_STANZAS);
+                ev = push_event(e, EV_AUTHENTICATED);
+                if (ev != NULL) {
+                        copy_str(ev->from, sizeof(ev->from), local_domain(e));
+                        copy_str(ev->to, sizeof(ev->to), e->remote);
+                }
+                return;
+        }
         if (e->tls_up) {
                 if ((a & METHOD_S) && e->feat.external && !e->peer_cert_bad) {
                         i_send_auth(e);
                         return;
                 }
-                if ((a & METHOD_DT) && peer_signals_dialback(e)) {
-                        i_send_db_result(e);
+                if ((a & METHOD_DT) && can_db) {
+                        i_send_db_result(e, local_domain(e), e->remote);
                         return;
                 }
                 i_no_method(e, "after TLS");
                 return;
         }
-        if ((a & METHOD_DP) && peer_signals_dialback(e)) {
-                i_send_db_result(e);
+        if (((a & METHOD_DP) || (e->cfg.knobs.bad.tls_downgrade && (a & METHOD_DT))) && can_db) {
+                i_send_db_result(e, local_domain(e), e->remote);
                 return;
         }
-        i_no_method(e, "without TLS");
+        i_no_method(e, e->stream_id[0] == '\0' && peer_signals_dialback(e)
+                           ? "without TLS (no stream id for a dialback key)"
+                           : "without TLS");
 }
 
 static void i_send_verify(struct engine *e)
@@ -789,7 +911,7 @@ static void i_send_verify(struct engine *e)
         set_state(e, ST_EXPECT_VERIFY_ANSWER);
 }
 
-static void i_verify_failed(struct engine *e, const char *why)
+static void i_verify_failed(struct engine *e, enum db_type type, const char *why)
 {
         struct engine_event *ev = push_event(e, EV_VERIFY_ANSWER);
 
@@ -797,7 +919,7 @@ static void i_verify_failed(struct engine *e, const char *why)
                 copy_str(ev->from, sizeof(ev->from), e->v_to);
                 copy_str(ev->to, sizeof(ev->to), e->v_from);
                 copy_str(ev->id, sizeof(ev->id), e->v_id);
-                ev->type = DB_ERROR;
+                ev->type = type;
         }
         finish_failure(e, "XEP-0220 §2.2.2", "could not verify: %s", why);
 }
@@ -860,18 +982,29 @@ static void i_on_features(struct engine *e, xmlNodePtr feats)
                         finding(e, FINDING_VIOLATION, "RFC 6120 §6.4.6",
                                 "features after SASL success still offer %s",
                                 e->feat.starttls ? "STARTTLS" : "SASL mechanisms");
-                set_state(e, ST_EXPECT_STANZAS);
-                finish_success(e, METHOD_S, e->remote);
-                {
-                        struct engine_event *ev = push_event(e, EV_AUTHENTICATED);
-                        if (ev != NULL) {
-                                copy_str(ev->from, sizeof(ev->from), local_domain(e));
-                                copy_str(ev->to, sizeof(ev->to), e->remote);
-                        }
-                }
+                i_authenticated(e, METHOD_S);
                 return;
         }
 
+        if (pre_tls && e->cfg.purpose == PURPOSE_AUTH) {
+                const struct engine_misbehaviour *bad = &e->cfg.knobs.bad;
+
+                if (bad->stanza_before_auth && !e->sasl_tried && !e->tls_attempted) {
+                        tracef(e, TRACE_NOTE, "misbehaving: a stanza before authentication");
+                        send_raw_ping(e, local_domain(e), e->remote, "early-1");
+                }
+                if (bad->auth_before_tls && !e->sasl_tried) {
+                        tracef(e, TRACE_NOTE, "misbehaving: <auth/> before TLS");
+                        i_send_auth(e);
+                        return;
+                }
+                if (bad->starttls_unoffered && !e->feat.starttls && e->cfg.creds != NULL) {
+                        tracef(e, TRACE_NOTE, "misbehaving: <starttls/> that was not offered");
+                        send_text(e, "<starttls xmlns='" NS_TLS "'/>");
+                        set_state(e, ST_EXPECT_PROCEED);
+                        return;
+                }
+        }
         if (pre_tls) {
                 /* TLS-3 (RFC 6120 §5.3.1): STARTTLS alone is mandatory-to-negotiate too. */
                 bool mandatory =
@@ -893,18 +1026,25 @@ static void i_on_features(struct engine *e, xmlNodePtr feats)
                                        e->feat.starttls_required ? "<required/>"
                                                                  : "STARTTLS is the only feature");
                         if (e->cfg.purpose == PURPOSE_VERIFY)
-                                i_verify_failed(e, "the authoritative server requires TLS");
+                                i_verify_failed(e, DB_UNREACHABLE,
+                                                "the authoritative server requires TLS");
                         stream_error(e, "unsupported-feature", "TLS is not supported here");
                         return;
                 }
-                if (!e->feat.starttls && e->cfg.neg.tls == NEG_REQUIRED) {
+                if (!e->feat.starttls && e->cfg.neg.tls == NEG_REQUIRED &&
+                    e->cfg.knobs.bad.tls_downgrade && e->cfg.purpose == PURPOSE_AUTH) {
+                        tracef(e, TRACE_NOTE,
+                               "misbehaving: TLS is Required and not offered; "
+                               "going on in plaintext");
+                } else if (!e->feat.starttls && e->cfg.neg.tls == NEG_REQUIRED) {
                         e->detected = OUTCOME_F1;
                         finish_failure(
                             e, "RFC 6120 §5.4.1; RFC 7590 §3.1",
                             "our TLS is Required and the peer offers no STARTTLS; closing "
                             "without authenticating");
                         if (e->cfg.purpose == PURPOSE_VERIFY)
-                                i_verify_failed(e, "the authoritative server offers no TLS");
+                                i_verify_failed(e, DB_UNREACHABLE,
+                                                "the authoritative server offers no TLS");
                         close_stream(e);
                         return;
                 }
@@ -972,13 +1112,15 @@ static void i_on_header(struct engine *e, const struct xs_header *h)
                         "response header to='%s', expected our domain '%s'", h->to,
                         local_domain(e));
         if (id == NULL || id[0] == '\0') {
+                /* No id, no dialback key (XEP-0220 §2.1.1): dialback is impossible. */
                 finding(e, FINDING_VIOLATION, "RFC 6120 §4.7.3", "response header without an id");
-                id = "";
-        } else if (id_seen(e, id)) {
-                finding(e, FINDING_VIOLATION, "RFC 6120 §4.3.3",
-                        "stream id '%s' reused after a restart", id);
+                e->stream_id[0] = '\0';
+        } else {
+                if (id_seen(e, id))
+                        finding(e, FINDING_VIOLATION, "RFC 6120 §4.3.3",
+                                "stream id '%s' reused after a restart", id);
+                remember_id(e, id);
         }
-        remember_id(e, id);
         e->peer_db_declared = h->db_prefix != NULL;
         if (h->version == NULL) {
                 /* RFC 6120 §4.7.5: a pre-1.0 peer sends no features; only legacy dialback. */
@@ -997,6 +1139,77 @@ static void i_on_header(struct engine *e, const struct xs_header *h)
         if (strcmp(h->version, "1.0") != 0)
                 finding(e, FINDING_NOTE, "RFC 6120 §4.7.5", "response version '%s'", h->version);
         set_state(e, ST_EXPECT_FEATURES);
+}
+
+/* The condition inside a dialback error (XEP-0220 §2.5), or "(none)". */
+static const char *db_error_condition(xmlNodePtr n)
+{
+        for (xmlNodePtr c = n->children; c != NULL; c = c->next) {
+                if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "error") != 0)
+                        continue;
+                for (xmlNodePtr k = c->children; k != NULL; k = k->next) {
+                        if (k->type == XML_ELEMENT_NODE &&
+                            xs_is(k, NS_STANZAS, (const char *)k->name) &&
+                            strcmp((const char *)k->name, "text") != 0)
+                                return (const char *)k->name;
+                }
+        }
+        return "(none)";
+}
+
+/* Step 4 of XEP-0220 for one of our pending pairs (the stream's own, or multiplexed). */
+static void i_on_db_result(struct engine *e, xmlNodePtr n)
+{
+        const char *type = xs_attr(n, "type");
+        const char *from = xs_attr(n, "from"), *to = xs_attr(n, "to");
+        struct pair *p = from != NULL && to != NULL ? find_pair(e, to, from) : NULL;
+        bool first = e->state == ST_EXPECT_DB_RESULT;
+        struct engine_event *ev;
+
+        /* DB-9 (XEP-0220 §3.1): a typed result must answer a request of ours. */
+        if (type == NULL || p == NULL || !p->pending) {
+                finding(e, FINDING_VIOLATION, "XEP-0220 §3.1",
+                        "db:result (type=%s from=%s to=%s) answers no request of ours; ignored",
+                        type ? type : "none", from ? from : "none", to ? to : "none");
+                return;
+        }
+        p->pending = false;
+        if (strcmp(type, "valid") == 0) {
+                p->verified = true;
+                if (first) {
+                        i_authenticated(e, METHOD_DT);
+                        return;
+                }
+                e->result.pairs++;
+                tracef(e, TRACE_NOTE, "multiplexed pair %s -> %s authenticated", p->from, p->to);
+                ev = push_event(e, EV_AUTHENTICATED);
+                if (ev != NULL) {
+                        copy_str(ev->from, sizeof(ev->from), p->from);
+                        copy_str(ev->to, sizeof(ev->to), p->to);
+                }
+                return;
+        }
+        p->failed = true;
+        if (strcmp(type, "error") == 0)
+                finding(e, FINDING_NOTE, "XEP-0220 §2.5", "dialback for %s -> %s: error <%s/>",
+                        p->from, p->to, db_error_condition(n));
+        else
+                finding(e, FINDING_NOTE, "XEP-0220 §2.2.1",
+                        "dialback for %s -> %s answered type='%s'", p->from, p->to, type);
+        if (first) {
+                finish_failure(e, "XEP-0220 §2.2.1", "dialback result type='%s'", type);
+                /* DB-5: after invalid, send nothing more on this connection; an error
+                 * leaves the stream usable, but it carries no pair. */
+                close_stream(e);
+                return;
+        }
+        /* A later pair: the stream goes on for the pairs already valid (XEP-0220 §2.6). */
+        ev = push_event(e, EV_PAIR_FAILED);
+        if (ev != NULL) {
+                copy_str(ev->from, sizeof(ev->from), p->from);
+                copy_str(ev->to, sizeof(ev->to), p->to);
+                ev->type = strcmp(type, "invalid") == 0 ? DB_INVALID : DB_ERROR;
+        }
 }
 
 static void i_on_element(struct engine *e, xmlNodePtr n)
@@ -1045,9 +1258,15 @@ static void i_on_element(struct engine *e, xmlNodePtr n)
                         finding(e, FINDING_NOTE, "XEP-0178 §3 step 11",
                                 "EXTERNAL refused with <%s/>", cond);
                         tracef(e, TRACE_NOTE, "SASL EXTERNAL failed: %s", cond);
+                        if (e->feat.external && strcmp(cond, "not-authorized") == 0)
+                                finding(e, FINDING_VIOLATION, "XEP-0178 §3 step 9",
+                                        "EXTERNAL was offered, then refused with "
+                                        "<not-authorized/>: it should be offered only when "
+                                        "the certificate proves the stream's from");
                         if (e->cfg.knobs.dialback_after_sasl_failure &&
-                            (own_methods(e) & METHOD_DT) && peer_signals_dialback(e)) {
-                                i_send_db_result(e);
+                            (own_methods(e) & (e->tls_up ? METHOD_DT : METHOD_DP)) &&
+                            peer_signals_dialback(e) && e->stream_id[0] != '\0') {
+                                i_send_db_result(e, local_domain(e), e->remote);
                                 return;
                         }
                         finish_failure(e, "XEP-0178 §3 step 11", "SASL EXTERNAL refused (<%s/>)",
@@ -1057,37 +1276,9 @@ static void i_on_element(struct engine *e, xmlNodePtr n)
                 }
                 break;
         case ST_EXPECT_DB_RESULT:
+        case ST_EXPECT_STANZAS:
                 if (xs_is(n, XS_NS_DIALBACK, "result")) {
-                        const char *type = xs_attr(n, "type");
-                        const char *from = xs_attr(n, "from"), *to = xs_attr(n, "to");
-
-                        /* DB-9 (XEP-0220 §3.1): a typed result must answer our request. */
-                        if (type == NULL || !domain_eq(from, e->db_to) ||
-                            !domain_eq(to, e->db_from)) {
-                                finding(e, FINDING_VIOLATION, "XEP-0220 §3.1",
-                                        "db:result (type=%s from=%s to=%s) does not answer our "
-                                        "request %s -> %s; ignored",
-                                        type ? type : "none", from ? from : "none",
-                                        to ? to : "none", e->db_from, e->db_to);
-                                return;
-                        }
-                        if (strcmp(type, "valid") == 0) {
-                                set_state(e, ST_EXPECT_STANZAS);
-                                finish_success(e, METHOD_DT, e->remote);
-                                {
-                                        struct engine_event *ev = push_event(e, EV_AUTHENTICATED);
-                                        if (ev != NULL) {
-                                                copy_str(ev->from, sizeof(ev->from), e->db_from);
-                                                copy_str(ev->to, sizeof(ev->to), e->db_to);
-                                        }
-                                }
-                                return;
-                        }
-                        finding(e, FINDING_NOTE, "XEP-0220 §2.2.1", "dialback answered type='%s'",
-                                type);
-                        finish_failure(e, "XEP-0220 §2.2.1", "dialback result type='%s'", type);
-                        /* DB-5: after invalid, send nothing more on this connection. */
-                        close_stream(e);
+                        i_on_db_result(e, n);
                         return;
                 }
                 break;
@@ -1162,9 +1353,23 @@ static void r_send_features(struct engine *e)
         } else {
                 enum certid_match how;
 
+                if (e->cfg.knobs.bad.starttls_after_tls) {
+                        tracef(e, TRACE_NOTE, "misbehaving: STARTTLS offered again after TLS");
+                        buf_puts(&f, "<starttls xmlns='" NS_TLS "'/>");
+                }
                 if (a & METHOD_S) {
+                        bool proves = e->peer_from[0] != '\0' && cert_proves(e, e->peer_from, &how);
+
+                        if (!proves && e->cfg.knobs.bad.external_bound_to_fail) {
+                                tracef(e, TRACE_NOTE,
+                                       "misbehaving: offering EXTERNAL although the certificate "
+                                       "does not prove '%s'",
+                                       e->peer_from);
+                                buf_puts(&f, "<mechanisms xmlns='" NS_SASL
+                                             "'><mechanism>EXTERNAL</mechanism></mechanisms>");
+                        }
                         /* XEP-0178 step 9 / SASL-4: offer EXTERNAL only when it can succeed. */
-                        if (e->peer_from[0] != '\0' && cert_proves(e, e->peer_from, &how)) {
+                        if (proves) {
                                 buf_puts(&f, "<mechanisms xmlns='" NS_SASL
                                              "'><mechanism>EXTERNAL</mechanism></mechanisms>");
                                 tracef(e, TRACE_NOTE,
@@ -1217,13 +1422,21 @@ static void r_on_header(struct engine *e, const struct xs_header *h)
                 stream_error(e, "unsupported-version", NULL);
                 return;
         }
-        if (xs_new_stream_id(id, sizeof(id)) != 0) {
+        if (e->cfg.knobs.bad.reuse_stream_id && e->stream_id[0] != '\0') {
+                tracef(e, TRACE_NOTE, "misbehaving: stream id %s again", e->stream_id);
+                copy_str(id, sizeof(id), e->stream_id);
+        } else if (xs_new_stream_id(id, sizeof(id)) != 0) {
                 finding(e, FINDING_ERROR, "internal", "no randomness for a stream id");
                 stream_error(e, "internal-server-error", NULL);
                 return;
         }
         remember_id(e, id);
-        send_header(e, e->peer_from[0] != '\0' ? e->peer_from : NULL, h->to, id);
+        if (e->cfg.knobs.bad.omit_stream_id || e->cfg.knobs.bad.wrong_header_from)
+                tracef(e, TRACE_NOTE, "misbehaving: response header %s",
+                       e->cfg.knobs.bad.omit_stream_id ? "without an id" : "with a wrong from");
+        send_header(e, e->peer_from[0] != '\0' ? e->peer_from : NULL,
+                    e->cfg.knobs.bad.wrong_header_from ? "elsewhere.example" : h->to,
+                    e->cfg.knobs.bad.omit_stream_id ? NULL : id);
         if (h->version == NULL) {
                 e->legacy = true;
                 finding(e, FINDING_NOTE, "RFC 6120 §4.7.5",
@@ -1233,6 +1446,7 @@ static void r_on_header(struct engine *e, const struct xs_header *h)
         }
         if (e->sasl_done) {
                 set_state(e, ST_EXPECT_STANZAS);
+                e->result.pairs++;
                 finish_success(e, METHOD_S, e->sasl_identity);
                 {
                         struct engine_event *ev = push_event(e, EV_AUTHENTICATED);
@@ -1325,24 +1539,6 @@ static void r_on_auth(struct engine *e, xmlNodePtr n)
         set_state(e, ST_EXPECT_HEADER);
 }
 
-static struct pair *find_pair(struct engine *e, const char *from, const char *to)
-{
-        for (size_t i = 0; i < e->n_pairs; i++) {
-                if (domain_eq(e->pairs[i].from, from) && domain_eq(e->pairs[i].to, to))
-                        return &e->pairs[i];
-        }
-        return NULL;
-}
-
-static bool any_verified(const struct engine *e)
-{
-        for (size_t i = 0; i < e->n_pairs; i++) {
-                if (e->pairs[i].verified)
-                        return true;
-        }
-        return false;
-}
-
 static void r_on_db_result(struct engine *e, xmlNodePtr n)
 {
         const char *from = xs_attr(n, "from"), *to = xs_attr(n, "to");
@@ -1361,8 +1557,27 @@ static void r_on_db_result(struct engine *e, xmlNodePtr n)
         e->auth_attempted = true;
         e->verify_only = false;
         if (from == NULL || to == NULL) {
+                finding(e, FINDING_VIOLATION, "XEP-0220 §2.1.1", "db:result without from/to");
                 finish_failure(e, "XEP-0220 §2.1.1", "db:result without from/to");
                 stream_error(e, "improper-addressing", "db:result needs from and to");
+                return;
+        }
+        if (e->cfg.knobs.bad.ignore_db_result) {
+                tracef(e, TRACE_NOTE, "misbehaving: ignoring db:result %s -> %s", from, to);
+                return;
+        }
+        if (!e->tls_up && e->cfg.peer_known && e->cfg.peer_neg.tls == NEG_REQUIRED) {
+                /* RFC 7590 §3.1, reference §3.6 F1: a TLS-Required peer must refuse to go on
+                 * in plaintext; one that does would not notice STARTTLS being stripped. */
+                finding(e, FINDING_VIOLATION, "RFC 7590 §3.1; RFC 6120 §5.3.1",
+                        "the peer's TLS is Required, yet it asks for dialback (%s -> %s) "
+                        "without TLS: a TLS downgrade",
+                        from, to);
+                if (e->cfg.neg.tls == NEG_NOTSUPPORTED)
+                        e->detected = OUTCOME_F1;
+                finish_failure(e, "RFC 7590 §3.1",
+                               "TLS-Required peer went on in plaintext; not accepted");
+                stream_error(e, "policy-violation", "TLS is Required for this peer");
                 return;
         }
         if (!hosts(e, to)) {
@@ -1417,17 +1632,14 @@ static void r_on_db_result(struct engine *e, xmlNodePtr n)
                         to);
                 return;
         }
+        p = get_pair(e, from, to);
         if (p == NULL) {
-                if (e->n_pairs >= MAX_PAIRS) {
-                        send_db(e, "result", to, from, NULL, "error", NULL, "resource-constraint");
-                        return;
-                }
-                p = &e->pairs[e->n_pairs++];
-                memset(p, 0, sizeof(*p));
-                copy_str(p->from, sizeof(p->from), from);
-                copy_str(p->to, sizeof(p->to), to);
+                /* XEP-0220 §2.5: no room for another pair on this connection. */
+                send_db(e, "result", to, from, NULL, "error", NULL, "resource-constraint");
+                return;
         }
         p->pending = true;
+        p->failed = false;
         key = xmlNodeGetContent(n);
         ev = push_event(e, EV_NEED_VERIFY);
         if (ev != NULL) {
@@ -1495,6 +1707,7 @@ static void r_on_db_verify(struct engine *e, xmlNodePtr n)
         send_db(e, "verify", to, from, id, type, NULL, NULL);
 }
 
+/* Whether domain is authenticated on this stream for some pair. */
 static bool authenticated_from(const struct engine *e, const char *domain)
 {
         if (e->sasl_done && domain_eq(e->sasl_identity, domain))
@@ -1522,14 +1735,13 @@ static void r_on_stanza(struct engine *e, xmlNodePtr n)
                 stream_error(e, "not-authorized", NULL);
                 return;
         }
-        if (from == NULL || to == NULL || from[0] == '\0' || to[0] == '\0') {
-                finding(e, FINDING_VIOLATION, "RFC 6120 §8.1.1.2", "<%s/> without both to and from",
-                        (const char *)n->name);
+        if (from == NULL || to == NULL || jid_domain(from, fd, sizeof(fd)) != 0 ||
+            jid_domain(to, td, sizeof(td)) != 0) {
+                finding(e, FINDING_VIOLATION, "RFC 6120 §8.1.1.2",
+                        "<%s/> without both a valid to and from", (const char *)n->name);
                 stream_error(e, "improper-addressing", NULL);
                 return;
         }
-        jid_domain(from, fd, sizeof(fd));
-        jid_domain(to, td, sizeof(td));
         if (!authenticated_from(e, fd)) {
                 finding(e, FINDING_VIOLATION, "RFC 6120 §4.9.3.9",
                         "stanza from '%s', a domain not authenticated on this stream", fd);
@@ -1540,6 +1752,14 @@ static void r_on_stanza(struct engine *e, xmlNodePtr n)
                 finding(e, FINDING_VIOLATION, "RFC 6120 §4.9.3.6",
                         "stanza to '%s', not served here", td);
                 stream_error(e, "host-unknown", NULL);
+                return;
+        }
+        if (!pair_ok(e, fd, td)) {
+                /* XEP-0220 §2.6: each (sender, target) pair is verified on its own. */
+                finding(e, FINDING_VIOLATION, "XEP-0220 §2.6; RFC 6120 §4.9.3.9",
+                        "stanza %s -> %s: that domain pair is not authenticated on this stream", fd,
+                        td);
+                stream_error(e, "invalid-from", NULL);
                 return;
         }
         ev = push_event(e, EV_STANZA);
@@ -1638,7 +1858,7 @@ static void on_peer_stream_error(struct engine *e, xmlNodePtr n)
                 e->detected = OUTCOME_F2;
         if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING &&
             !e->result.final)
-                i_verify_failed(e, "stream error from the authoritative server");
+                i_verify_failed(e, DB_ERROR, "stream error from the authoritative server");
         finish_failure(e, "RFC 6120 §4.9", "the peer sent stream error <%s/>%s%s", cond,
                        text != NULL ? ": " : "", text != NULL ? (const char *)text : "");
         xmlFree(text);
@@ -1699,7 +1919,8 @@ static enum xs_action on_xs_event(void *user, const struct xs_event *ev)
                 trace(e, TRACE_RECV, "</stream:stream>", 16);
                 if (!e->result.final) {
                         if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING)
-                                i_verify_failed(e, "the authoritative server closed the stream");
+                                i_verify_failed(e, DB_TIMEOUT,
+                                                "the authoritative server closed the stream");
                         finish_failure(e, "RFC 6120 §4.4", "the peer closed the stream while %s",
                                        engine_state_name(e->state));
                 }
@@ -1901,7 +2122,8 @@ void engine_peer_closed(struct engine *e)
                 tls_session_input_eof(e->tls);
         if (!e->result.final) {
                 if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING)
-                        i_verify_failed(e, "the authoritative server closed the connection");
+                        i_verify_failed(e, DB_TIMEOUT,
+                                        "the authoritative server closed the connection");
                 finish_failure(e, "RFC 6120 §4.4", "the peer closed the TCP connection while %s%s",
                                engine_state_name(e->state),
                                e->result.peer_silent ? " (it never sent anything)" : "");
@@ -1923,7 +2145,7 @@ void engine_timeout(struct engine *e)
                 e->state == ST_EXPECT_DB_RESULT ? " (dialback ignored?)" : "");
         if (!e->result.final) {
                 if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING)
-                        i_verify_failed(e, "timeout");
+                        i_verify_failed(e, DB_TIMEOUT, "timeout");
                 finish_failure(e, "reference §3.6", "timeout while %s%s",
                                engine_state_name(e->state),
                                e->result.peer_silent ? " (the peer never sent anything)" : "");
@@ -1958,7 +2180,8 @@ int engine_verify_result(struct engine *e, const char *from, const char *to, con
                          enum db_type type)
 {
         struct pair *p = find_pair(e, from, to);
-        bool first = !any_verified(e);
+        bool first = !any_verified(e) && !e->sasl_done;
+        const char *cond;
 
         if (p == NULL || !p->pending)
                 return -1;
@@ -1970,6 +2193,7 @@ int engine_verify_result(struct engine *e, const char *from, const char *to, con
                 return 0;
         if (type == DB_VALID) {
                 p->verified = true;
+                e->result.pairs++;
                 send_db(e, "result", to, from, NULL, "valid", NULL, NULL);
                 if (first) {
                         set_state(e, ST_EXPECT_STANZAS);
@@ -1984,27 +2208,113 @@ int engine_verify_result(struct engine *e, const char *from, const char *to, con
                 }
                 return 0;
         }
+        p->failed = true;
         if (type == DB_INVALID) {
-                send_db(e, "result", to, from, NULL, "invalid", NULL, NULL);
-                finish_failure(e, "XEP-0220 §2.2.1",
-                               "the authoritative server answered invalid for %s -> %s", from, to);
-                /* DB-5: the stream's first pair invalid: the stream MUST be closed. */
-                if (first)
+                /* The peer claimed a domain whose own authoritative server disowns the key:
+                 * forged, or keyed on another stream id than this stream's (reference §3.9). */
+                finding(e, FINDING_VIOLATION, "XEP-0220 §2.1.1, §2.2.1",
+                        "the authoritative server of %s declared the key for %s -> %s invalid "
+                        "(stream id %s)",
+                        from, from, to, e->stream_id);
+                if (first) {
+                        send_db(e, "result", to, from, NULL, "invalid", NULL, NULL);
+                        finish_failure(e, "XEP-0220 §2.2.1",
+                                       "the authoritative server answered invalid for %s -> %s",
+                                       from, to);
+                        /* DB-5: the stream's first pair invalid: the stream MUST be closed. */
                         close_stream(e);
+                } else {
+                        /* DB-5: other pairs are valid: a <forbidden/> error keeps them. */
+                        send_db(e, "result", to, from, NULL, "error", NULL, "forbidden");
+                }
                 return 0;
         }
-        /* XEP-0220 §2.5: any step-3 error is remote-server-not-found for the initiator. */
-        send_db(e, "result", to, from, NULL, "error", NULL, "remote-server-not-found");
-        finish_failure(e, "XEP-0220 §2.5", "verification of %s -> %s failed (error or timeout)",
-                       from, to);
+        /* XEP-0220 §2.5: an error answer in step 3 is remote-server-not-found for the
+         * initiator; no answer is remote-server-timeout; no stream is
+         * remote-connection-failed. */
+        cond = type == DB_TIMEOUT       ? "remote-server-timeout"
+               : type == DB_UNREACHABLE ? "remote-connection-failed"
+                                        : "remote-server-not-found";
+        send_db(e, "result", to, from, NULL, "error", NULL, cond);
+        finish_failure(e, "XEP-0220 §2.5", "verification of %s -> %s failed (%s)", from, to, cond);
         return 0;
 }
 
 int engine_send_stanza(struct engine *e, xmlNodePtr stanza)
 {
+        const char *from = xs_attr(stanza, "from"), *to = xs_attr(stanza, "to");
+        char fd[DOMAIN_MAX], td[DOMAIN_MAX];
+
         if (e->cfg.role != ENGINE_INITIATING || e->state != ST_EXPECT_STANZAS)
                 return -1;
+        /* RFC 6120 §8.1.1.2: S2S stanzas carry both; §4.9.3.9: from an authenticated pair. */
+        if (from == NULL || to == NULL || jid_domain(from, fd, sizeof(fd)) != 0 ||
+            jid_domain(to, td, sizeof(td)) != 0 || !pair_ok(e, fd, td)) {
+                tracef(e, TRACE_NOTE, "not sending a stanza %s -> %s: not an authenticated pair",
+                       from ? from : "(none)", to ? to : "(none)");
+                return -1;
+        }
         send_node(e, stanza);
+        return 0;
+}
+
+enum pair_state engine_pair_state(const struct engine *e, const char *from, const char *to)
+{
+        if (from == NULL || to == NULL)
+                return PAIR_NONE;
+        if (pair_ok(e, from, to))
+                return PAIR_VALID;
+        for (size_t i = 0; i < e->n_pairs; i++) {
+                const struct pair *p = &e->pairs[i];
+
+                if (!domain_eq(p->from, from) || !domain_eq(p->to, to))
+                        continue;
+                if (p->pending)
+                        return PAIR_PENDING;
+                if (p->failed)
+                        return PAIR_FAILED;
+        }
+        return PAIR_NONE;
+}
+
+int engine_add_pair(struct engine *e, const char *from, const char *to)
+{
+        unsigned need = e->tls_up ? METHOD_DT : METHOD_DP;
+        enum pair_state ps;
+
+        if (e->cfg.role != ENGINE_INITIATING || e->cfg.purpose != PURPOSE_AUTH ||
+            e->state != ST_EXPECT_STANZAS || from == NULL || to == NULL || !hosts(e, from) ||
+            to[0] == '\0')
+                return -1;
+        ps = engine_pair_state(e, from, to);
+        if (ps == PAIR_PENDING || ps == PAIR_VALID)
+                return 0;
+        if (ps == PAIR_FAILED)
+                return -1;
+        /* Multiplexing is dialback (XEP-0220 §2.6): both sides must accept it on this
+         * stream, as it is now (TLS or not); a SASL-only stream cannot (reference §3.7). */
+        if (!(own_methods(e) & need) || !peer_signals_dialback(e) || e->stream_id[0] == '\0') {
+                tracef(e, TRACE_NOTE, "cannot multiplex %s -> %s: dialback not usable here", from,
+                       to);
+                return -1;
+        }
+        if (!domain_eq(to, e->remote)) {
+                /* XEP-0220 §2.6: target multiplexing only after <dialback><errors/>. */
+                if (!e->feat.dialback_errors) {
+                        tracef(e, TRACE_NOTE,
+                               "cannot multiplex to %s: the peer advertised no dialback errors",
+                               to);
+                        return -1;
+                }
+                /* RFC 6120 §13.7.2: the certificate must prove the new target too. */
+                if (e->tls_up && !cert_proves(e, to, NULL)) {
+                        tracef(e, TRACE_NOTE,
+                               "cannot multiplex to %s: the certificate does not prove it", to);
+                        return -1;
+                }
+        }
+        tracef(e, TRACE_NOTE, "multiplexing %s -> %s on this stream (XEP-0220 §2.6)", from, to);
+        i_send_db_result(e, from, to);
         return 0;
 }
 

@@ -46,7 +46,16 @@ enum engine_purpose {
         PURPOSE_VERIFY, /* initiating only: send one db:verify and report the answer */
 };
 
-/* What the authoritative role answers to <db:verify/> (XEP-0220 §2.2.2). */
+/*
+ * What the authoritative role answers to <db:verify/> (XEP-0220 §2.2.2).
+ * A receiving server can judge only the answer, never the key: the key is an
+ * HMAC under the authoritative server's secret. So an authoritative server
+ * that calls a forged key valid (DB_ANSWER_VALID) gets its initiator accepted,
+ * and no conforming peer can tell; what a peer can see is an invalid, error or
+ * missing answer (reported as a violation, remote-server-not-found or
+ * remote-server-timeout). The lying server's own trace says "key ... is wrong;
+ * answering valid".
+ */
 enum db_answer {
         DB_ANSWER_TRUTHFUL = 0, /* valid iff the key is right: a conforming server */
         DB_ANSWER_VALID,        /* always valid (misbehaviour) */
@@ -55,11 +64,15 @@ enum db_answer {
         DB_ANSWER_NONE,         /* never answer */
 };
 
-/* Dialback result types (XEP-0220 §2.1.2, §2.2.1). */
+/* Dialback result types (XEP-0220 §2.1.2, §2.2.1). The last three are all
+ * type='error' on the wire; they differ in the condition the receiving server
+ * reports to the initiator (XEP-0220 §2.5). */
 enum db_type {
         DB_VALID,
         DB_INVALID,
-        DB_ERROR,
+        DB_ERROR,       /* the authoritative server answered type='error' */
+        DB_TIMEOUT,     /* it never answered, or closed first: remote-server-timeout */
+        DB_UNREACHABLE, /* no stream to it could be set up: remote-connection-failed */
 };
 
 /* Reference §3.7, §3.10 item 9: a peer certificate that fails our check. */
@@ -75,6 +88,37 @@ enum dboff_reply {
         DBOFF_DB_ERROR,         /* <db:result type='error'> with <not-authorized/> */
         DBOFF_IGNORE,           /* silence ("will be ignored", Lync S2) */
 };
+
+/*
+ * Misbehaviour of the reference partner (design.md §6), all off by default.
+ * Each breaks one rule; a conforming engine on the other side reports it as a
+ * FINDING_VIOLATION citing that rule (or, for silence, times out) and never
+ * counts it as authentication. R = as receiving server, I = as initiating
+ * server (AUTH streams only).
+ */
+struct engine_misbehaviour {
+        bool reuse_stream_id;        /* R: the same id after a restart (RFC 6120 §4.3.3) */
+        bool starttls_after_tls;     /* R: STARTTLS offered again after TLS (§5.4.3.3) */
+        bool wrong_header_from;      /* R: response header from another domain (§4.7.1) */
+        bool omit_stream_id;         /* R: response header without an id (§4.7.3) */
+        bool external_bound_to_fail; /* R: EXTERNAL offered whatever the certificate
+                                        (XEP-0178 §3 step 9) */
+        bool ignore_db_result;       /* R: <db:result/> never answered (silence) */
+        bool key_with_pre_tls_id;    /* I: dialback key over the pre-TLS stream id
+                                        (XEP-0220 §2.1.1, reference §3.9) */
+        bool stanza_before_auth;     /* I: a stanza before authenticating (RFC 6120 §4.3.5) */
+        bool stanza_unauth_from;     /* I: once authenticated, a stanza from a domain never
+                                        authenticated (RFC 6120 §4.9.3.9) */
+        bool starttls_unoffered;     /* I: <starttls/> when it was not offered (§5.4.2.2) */
+        bool auth_before_tls;        /* I: <auth mechanism='EXTERNAL'> before TLS (§5.3.4) */
+        bool unsolicited_db_valid;   /* I: its own <db:result type='valid'/>, then stanzas
+                                        as if authenticated (XEP-0220 §3.1) */
+        bool tls_downgrade;          /* I: TLS Required, no STARTTLS offered: dialback in
+                                        plaintext anyway (RFC 7590 §3.1) */
+};
+
+/* The domain a stanza_unauth_from misbehaviour claims. */
+#define ENGINE_ROGUE_DOMAIN "rogue.example"
 
 /* The reference's UNDEFINED points, as knobs. engine_knobs_default gives the
  * reference defaults. */
@@ -94,6 +138,8 @@ struct engine_knobs {
         bool declare_db_without_method;
         /* RFC 6120 §6.4.5 (SASL-7): failures before <policy-violation/>. */
         unsigned sasl_max_failures;
+        /* Misbehaviour for hostile tests; engine_knobs_default turns all off. */
+        struct engine_misbehaviour bad;
 };
 
 void engine_knobs_default(struct engine_knobs *k);
@@ -154,6 +200,11 @@ struct engine_config {
                                              features (default 16384 when 0) */
         engine_trace_fn trace;            /* may be NULL */
         void *trace_user;
+        /* The peer's configured settings, when the caller knows them (the harness
+         * judging a partner configuration). Lets a receiving engine see a peer whose
+         * TLS is Required go on without TLS (RFC 7590 §3.1 downgrade). */
+        bool peer_known;
+        struct neg_settings peer_neg;
 };
 
 /* Named for what is expected next (design.md §3). */
@@ -181,6 +232,9 @@ enum engine_event_kind {
         EV_AUTHENTICATED, /* a domain pair is authenticated on this stream */
         EV_STANZA,        /* receiving: an accepted stanza (node owned by the event) */
         EV_CLOSED,        /* the stream is over; the result is final */
+        /* initiating: a multiplexed pair (engine_add_pair) was refused (type, from/to =
+         * our pair); the stream goes on for the pairs already valid */
+        EV_PAIR_FAILED,
 };
 
 struct engine_event {
@@ -208,6 +262,8 @@ struct engine_result {
         bool peer_silent;            /* not one byte came from the peer */
         /* The method that authenticated (METHOD_S, METHOD_DT, METHOD_DP), 0 if none. */
         unsigned method;
+        /* Domain pairs authenticated on this stream (SASL counts as one). */
+        unsigned pairs;
 };
 
 struct engine;
@@ -247,8 +303,39 @@ int engine_next_event(struct engine *e, struct engine_event *out);
 int engine_verify_result(struct engine *e, const char *from, const char *to, const char *id,
                          enum db_type type);
 
-/* Sends a stanza (borrowed) on an authenticated initiating stream. Returns 0 or -1. */
+/*
+ * Sends a stanza (borrowed) on an authenticated initiating stream. Returns 0,
+ * or -1 when the stream is not authenticated or the stanza's from/to domains
+ * are not a pair authenticated on it (RFC 6120 §4.9.3.9, XEP-0220 §2.6): the
+ * receiving server would close the stream with <invalid-from/>.
+ */
 int engine_send_stanza(struct engine *e, xmlNodePtr stanza);
+
+/* A domain pair's state on a stream. */
+enum pair_state {
+        PAIR_NONE,    /* never asked for on this stream */
+        PAIR_PENDING, /* initiating: db:result sent; receiving: being verified */
+        PAIR_VALID,   /* authenticated (dialback valid, or the SASL identity and the stream's to) */
+        PAIR_FAILED,  /* refused (invalid or error) */
+};
+
+/* The state of (from, to) on this stream; from is the initiating side's domain. */
+enum pair_state engine_pair_state(const struct engine *e, const char *from, const char *to);
+
+/*
+ * Dialback multiplexing (XEP-0220 §2.6) on an authenticated initiating AUTH
+ * stream: asks for (from, to) with a <db:result/> keyed on the stream id in
+ * force. from must be one of our hosted domains (sender multiplexing needs
+ * nothing more); a to other than the stream's is target multiplexing, done
+ * only when the peer advertised <dialback><errors/></dialback> and (with TLS)
+ * its certificate proves to; the caller must know that to is served by the same
+ * server (same address and port). EV_AUTHENTICATED or EV_PAIR_FAILED follows.
+ * Returns 0 when the request is sent (or the pair is already pending or valid),
+ * -1 when the pair cannot ride on this stream: not authenticated yet, dialback
+ * not usable here (a SASL-only stream, reference §3.7), or the pair was refused
+ * before. The caller then opens a stream of its own for the pair.
+ */
+int engine_add_pair(struct engine *e, const char *from, const char *to);
 
 /* Closes the stream politely (</stream:stream>, close_notify). */
 void engine_close(struct engine *e);

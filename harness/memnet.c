@@ -83,9 +83,24 @@ static int mem_connect(void *user, struct stream *s, const char *domain)
         return 0;
 }
 
+/* The node at the other end of s is the server of domain (one address and port each). */
+static bool mem_same_server(void *user, struct stream *s, const char *domain)
+{
+        struct memnet *m = user;
+        struct node *peer = serving(m, domain);
+
+        for (size_t i = 0; i < m->n_links; i++) {
+                if (m->links[i].a == s)
+                        return peer != NULL && m->links[i].b != NULL &&
+                               node_stream_node(m->links[i].b) == peer;
+        }
+        return false;
+}
+
 struct node_transport memnet_transport(struct memnet *m)
 {
-        struct node_transport t = {mem_connect, m};
+        struct node_transport t = {
+            .connect = mem_connect, .user = m, .same_server = mem_same_server};
 
         return t;
 }

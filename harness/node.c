@@ -150,6 +150,8 @@ static struct stream *stream_new(struct node *n, enum engine_role role, enum eng
         ec.limits = n->cfg.limits;
         ec.trace = node_trace;
         ec.trace_user = s;
+        ec.peer_known = n->cfg.peer_known;
+        ec.peer_neg = n->cfg.peer_neg;
         s->e = engine_new(&ec, err, sizeof(err));
         if (s->e == NULL) {
                 free(s);
@@ -158,6 +160,8 @@ static struct stream *stream_new(struct node *n, enum engine_role role, enum eng
         n->streams[n->n_streams++] = s;
         return s;
 }
+
+static void process(struct stream *s);
 
 /* Opens an initiating stream and asks the transport to connect it. */
 static struct stream *open_stream(struct node *n, enum engine_purpose purpose, const char *local,
@@ -186,49 +190,86 @@ static bool hosts(const struct node *n, const char *domain)
         return false;
 }
 
+/* The from and to domains of a stanza. Returns 0 or -1. */
+static int stanza_pair(xmlNodePtr stanza, char fd[DOMAIN_MAX], char td[DOMAIN_MAX])
+{
+        const char *from = xs_attr(stanza, "from"), *to = xs_attr(stanza, "to");
+
+        if (from == NULL || to == NULL || jid_domain(from, fd, DOMAIN_MAX) != 0 ||
+            jid_domain(to, td, DOMAIN_MAX) != 0)
+                return -1;
+        return 0;
+}
+
+/* An initiating AUTH stream that is authenticated or still on its way there. */
+static bool stream_usable(const struct stream *c)
+{
+        enum engine_state st = engine_state(c->e);
+
+        if (c->role != ENGINE_INITIATING || c->purpose != PURPOSE_AUTH)
+                return false;
+        if (st == ST_EXPECT_STANZAS)
+                return true;
+        return st != ST_CLOSED && st != ST_EXPECT_CLOSE && !engine_result(c->e)->final;
+}
+
+static bool same_server(struct node *n, struct stream *c, const char *td)
+{
+        if (strcasecmp(c->remote, td) == 0)
+                return true;
+        return n->transport.same_server != NULL &&
+               n->transport.same_server(n->transport.user, c, td);
+}
+
+static void enqueue(struct stream *s, xmlNodePtr stanza)
+{
+        if (s->n_queued >= MAX_QUEUED)
+                return;
+        s->queued[s->n_queued] = xmlCopyNode(stanza, 1);
+        if (s->queued[s->n_queued] != NULL)
+                s->n_queued++;
+}
+
 struct stream *node_send(struct node *n, xmlNodePtr stanza)
 {
-        const char *from = (const char *)xmlGetProp(stanza, BAD_CAST "from");
-        const char *to = (const char *)xmlGetProp(stanza, BAD_CAST "to");
         char fd[DOMAIN_MAX], td[DOMAIN_MAX];
         struct stream *s = NULL;
 
-        if (from == NULL || to == NULL || jid_domain(from, fd, sizeof(fd)) != 0 ||
-            jid_domain(to, td, sizeof(td)) != 0 || !hosts(n, fd))
-                goto out;
-        for (size_t i = 0; i < n->n_streams; i++) {
+        if (stanza_pair(stanza, fd, td) != 0 || !hosts(n, fd))
+                return NULL;
+        /* A stream whose own pair this is, or that carries it already. */
+        for (size_t i = 0; s == NULL && i < n->n_streams; i++) {
                 struct stream *c = n->streams[i];
-                enum engine_state st = engine_state(c->e);
+                enum pair_state ps;
 
-                if (c->role != ENGINE_INITIATING || c->purpose != PURPOSE_AUTH ||
-                    strcasecmp(c->local, fd) != 0 || strcasecmp(c->remote, td) != 0 ||
-                    st == ST_CLOSED || st == ST_EXPECT_CLOSE || engine_result(c->e)->final)
+                if (!stream_usable(c))
                         continue;
-                s = c;
-                break;
+                ps = engine_pair_state(c->e, fd, td);
+                if ((strcasecmp(c->local, fd) == 0 && strcasecmp(c->remote, td) == 0) ||
+                    ps == PAIR_PENDING || ps == PAIR_VALID)
+                        s = c;
         }
+        /* XEP-0220 §2.6 multiplexing on a stream to the same server. A stream still
+         * negotiating takes the stanza in its queue; whether the pair can ride on it is
+         * decided once it is authenticated (flush_queue). */
         for (size_t i = 0; s == NULL && i < n->n_streams; i++) {
                 struct stream *c = n->streams[i];
 
-                if (c->role == ENGINE_INITIATING && c->purpose == PURPOSE_AUTH &&
-                    strcasecmp(c->local, fd) == 0 && strcasecmp(c->remote, td) == 0 &&
-                    engine_state(c->e) == ST_EXPECT_STANZAS)
+                if (!stream_usable(c) || !same_server(n, c, td) ||
+                    engine_pair_state(c->e, fd, td) == PAIR_FAILED)
+                        continue;
+                if (engine_state(c->e) != ST_EXPECT_STANZAS || engine_add_pair(c->e, fd, td) == 0)
                         s = c;
         }
         if (s == NULL)
                 s = open_stream(n, PURPOSE_AUTH, fd, td, NULL, NULL, NULL, NULL);
         if (s == NULL)
-                goto out;
-        if (engine_state(s->e) == ST_EXPECT_STANZAS) {
+                return NULL;
+        if (engine_state(s->e) == ST_EXPECT_STANZAS &&
+            engine_pair_state(s->e, fd, td) == PAIR_VALID)
                 engine_send_stanza(s->e, stanza);
-        } else if (s->n_queued < MAX_QUEUED) {
-                s->queued[s->n_queued] = xmlCopyNode(stanza, 1);
-                if (s->queued[s->n_queued] != NULL)
-                        s->n_queued++;
-        }
-out:
-        xmlFree((xmlChar *)from);
-        xmlFree((xmlChar *)to);
+        else
+                enqueue(s, stanza);
         return s;
 }
 
@@ -276,8 +317,6 @@ static struct stream *find_stream(struct node *n, const struct stream *s)
         return NULL;
 }
 
-static void process(struct stream *s);
-
 /* XEP-0199: answer a ping addressed to one of our domains. */
 static bool answer_ping(struct node *n, xmlNodePtr st)
 {
@@ -308,6 +347,38 @@ static bool answer_ping(struct node *n, xmlNodePtr st)
         return true;
 }
 
+/*
+ * Sends the queued stanzas whose pair is now valid, asks for the pairs not yet
+ * on the stream (XEP-0220 §2.6), and moves the stanzas whose pair cannot ride
+ * on it to a stream of their own (reference §3.7: SASL-only streams). Stanzas of
+ * a refused pair are dropped (XEP-0220 §2.2.1).
+ */
+static void flush_queue(struct stream *s)
+{
+        xmlNodePtr q[MAX_QUEUED];
+        size_t nq = s->n_queued;
+
+        memcpy(q, s->queued, nq * sizeof(q[0]));
+        s->n_queued = 0;
+        for (size_t i = 0; i < nq; i++) {
+                char fd[DOMAIN_MAX], td[DOMAIN_MAX];
+                enum pair_state ps = PAIR_FAILED;
+
+                if (stanza_pair(q[i], fd, td) == 0)
+                        ps = engine_pair_state(s->e, fd, td);
+                if (ps == PAIR_VALID) {
+                        engine_send_stanza(s->e, q[i]);
+                } else if (ps == PAIR_PENDING ||
+                           (ps == PAIR_NONE && engine_add_pair(s->e, fd, td) == 0)) {
+                        s->queued[s->n_queued++] = q[i];
+                        continue;
+                } else if (ps == PAIR_NONE) {
+                        node_send(s->node, q[i]);
+                }
+                xmlFreeNode(q[i]);
+        }
+}
+
 static void handle_event(struct stream *s, struct engine_event *ev)
 {
         struct node *n = s->node;
@@ -319,13 +390,13 @@ static void handle_event(struct stream *s, struct engine_event *ev)
                                                ev->from, ev->id, ev->key);
 
                 if (v == NULL) {
-                        engine_verify_result(s->e, ev->from, ev->to, ev->id, DB_ERROR);
+                        engine_verify_result(s->e, ev->from, ev->to, ev->id, DB_UNREACHABLE);
                         break;
                 }
                 v->requester = s;
                 /* A transport that failed at once left v without a requester to tell. */
                 if (engine_state(v->e) == ST_CLOSED && v->failure[0] != '\0')
-                        engine_verify_result(s->e, ev->from, ev->to, ev->id, DB_ERROR);
+                        engine_verify_result(s->e, ev->from, ev->to, ev->id, DB_UNREACHABLE);
                 break;
         }
         case EV_VERIFY_ANSWER:
@@ -338,13 +409,9 @@ static void handle_event(struct stream *s, struct engine_event *ev)
                 }
                 break;
         case EV_AUTHENTICATED:
-                if (s->role == ENGINE_INITIATING) {
-                        for (size_t i = 0; i < s->n_queued; i++) {
-                                engine_send_stanza(s->e, s->queued[i]);
-                                xmlFreeNode(s->queued[i]);
-                        }
-                        s->n_queued = 0;
-                }
+        case EV_PAIR_FAILED:
+                if (s->role == ENGINE_INITIATING)
+                        flush_queue(s);
                 break;
         case EV_STANZA:
                 answer_ping(n, ev->stanza);
@@ -386,7 +453,8 @@ void node_stream_failed(struct stream *s, const char *why)
                 (void)res;
                 s->requester = NULL;
                 /* Nobody answered: XEP-0220 §2.5 remote-connection-failed territory. */
-                engine_verify_result(r->e, s->remote, s->local, engine_stream_id(r->e), DB_ERROR);
+                engine_verify_result(r->e, s->remote, s->local, engine_stream_id(r->e),
+                                     DB_UNREACHABLE);
                 process(r);
         }
 }

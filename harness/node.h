@@ -38,6 +38,13 @@ struct node_transport {
          */
         int (*connect)(void *user, struct stream *s, const char *domain);
         void *user;
+        /*
+         * Optional (NULL = never): whether domain is served at the same address and
+         * port as the server initiating stream s is connected to, which XEP-0220
+         * §2.6 requires for target multiplexing. Initialise the struct with
+         * designated initialisers so that this field is NULL when unused.
+         */
+        bool (*same_server)(void *user, struct stream *s, const char *domain);
 };
 
 /* Observes what a node receives and how its streams end (e.g. the harness). */
@@ -66,6 +73,9 @@ struct node_config {
         void (*trace)(void *user, struct stream *s, const struct trace_entry *e);
         void *trace_user;
         bool answer_pings; /* reply to XEP-0199 pings addressed to a hosted domain */
+        /* The peer's configured settings, when known (passed to every engine). */
+        bool peer_known;
+        struct neg_settings peer_neg;
 };
 
 /* Copies cfg (hosted strings are copied). Returns NULL with a reason in err. */
@@ -80,8 +90,13 @@ const struct node_config *node_config(const struct node *n);
 
 /*
  * Sends a stanza (copied) from one of the node's domains to a remote domain:
- * on an authenticated stream when one exists, else queued on a new stream.
- * Returns the stream used, or NULL when no stream could be opened.
+ * on a stream where the (from, to) pair is authenticated when one exists; else
+ * multiplexed (XEP-0220 §2.6) on a dialback stream to the same server (the same
+ * target; or another target when the transport says it is the same server);
+ * else queued on a new stream. A stanza queued on a stream that turns out to be
+ * unable to carry its pair (SASL only, reference §3.7) moves to a new stream of
+ * its own when that stream authenticates. Returns the stream used, or NULL
+ * when no stream could be opened.
  */
 struct stream *node_send(struct node *n, xmlNodePtr stanza);
 
