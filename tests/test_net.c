@@ -51,7 +51,8 @@ struct world {
         struct buf trace;
         int pongs;
         int closed;
-        int bad; /* violations or errors between conforming servers */
+        int bad;                  /* violations or errors between conforming servers */
+        enum db_answer db_answer; /* for the next make_node */
         struct rec recs[MAX_RECS];
         size_t nrecs;
 };
@@ -178,7 +179,7 @@ static struct node *make_node(struct world *w, const char *name, const char *con
         cfg.sem = SEMANTICS_MATRIX;
         engine_knobs_default(&cfg.knobs);
         cfg.creds = c;
-        cfg.db_answer = DB_ANSWER_TRUTHFUL;
+        cfg.db_answer = w->db_answer;
         xs_limits_default(&cfg.limits);
         cfg.trace = on_trace;
         cfg.trace_user = w;
@@ -674,6 +675,56 @@ Test(net, dns_no_service_fails_without_connecting, .timeout = 30)
         cr_expect_str_eq(r->peer, "");
         world_free(&w);
         dnszone_free(z);
+}
+
+/*
+ * Timers of dependent streams: the harness (authoritative for harness.test) never
+ * answers <db:verify/>, so the partner's verify stream times out in
+ * EXPECT_VERIFY_ANSWER (300 ms here) and the partner answers the harness's
+ * <db:result/> with an error, well before the harness's own EXPECT_DB_RESULT timer.
+ */
+Test(net, unanswered_verify_times_out_first, .timeout = 30)
+{
+        struct world w;
+        struct neg_settings s;
+        struct net_timeouts to;
+        struct node *h, *p;
+        uint16_t hport, pport;
+        const struct rec *rv, *rh;
+        int64_t t0;
+        int rc;
+
+        world_init(&w);
+        settings(&s, NEG_NOTSUPPORTED, NEG_NOTSUPPORTED, true);
+        net_timeouts_default(&to);
+        to.step_ms[ST_EXPECT_VERIFY_ANSWER] = 300;
+        to.step_ms[ST_EXPECT_DB_RESULT] = 3000;
+        net_set_timeouts(w.l, &to);
+        /* The harness as an authoritative server that never answers. */
+        w.db_answer = DB_ANSWER_NONE;
+        h = make_node1(&w, "harness", HARNESS, &s, w.hcreds);
+        w.db_answer = DB_ANSWER_TRUTHFUL;
+        p = make_node1(&w, "partner", PARTNER, &s, w.pcreds);
+        hport = listen_on(&w, "127.0.0.1", h);
+        pport = listen_on(&w, "127.0.0.1", p);
+        target(&w, PARTNER, "127.0.0.1", pport);
+        target(&w, HARNESS, "127.0.0.1", hport);
+        t0 = mono_ms();
+        cr_assert_not_null(node_ping(h, HARNESS, PARTNER, "ping-noverify"));
+        rc = net_run(w.l, 10000, harness_out_final, &w);
+        cr_assert_eq(rc, NET_RUN_UNTIL, "net_run returned %d\n%s", rc, w.trace.data);
+        rv = find_rec(&w, "partner", ENGINE_INITIATING, PURPOSE_VERIFY, HARNESS);
+        rh = find_rec(&w, "harness", ENGINE_INITIATING, PURPOSE_AUTH, PARTNER);
+        cr_assert_not_null(rv, "no verify result\n%s", w.trace.data);
+        cr_assert_not_null(rh);
+        cr_expect(strstr(rv->res.cause, "timeout") != NULL, "verify: %s", rv->res.cause);
+        cr_expect(!rh->res.authenticated);
+        cr_expect(strstr(rh->res.cause, "timeout") == NULL, "harness: %s\n%s", rh->res.cause,
+                  w.trace.data);
+        cr_expect(rv->at_ms - t0 >= 290 && rh->at_ms - t0 < 2000, "verify %lld ms, result %lld ms",
+                  (long long)(rv->at_ms - t0), (long long)(rh->at_ms - t0));
+        close_and_drain(&w);
+        world_free(&w);
 }
 
 static struct net_loop *sig_loop;
