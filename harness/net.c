@@ -1293,8 +1293,3 @@ const char *net_stream_peer(const struct stream *s)
 
         return c != NULL ? c->peer : "";
 }
-
-size_t net_connections(const struct net_loop *l)
-{
-        return l->nconns;
-}

@@ -156,11 +156,8 @@ void net_forget_node(struct net_loop *l, struct node *n);
  * The peer address a stream's connection used: for an initiating stream the
  * address that connected (RFC 6120 §3.2.1 tried them in order), for an accepted
  * one the remote address; "" when there is none (yet). Valid while the stream
- * exists (so in on_result and on_closed). Static-free: points into the loop.
+ * exists (so in on_result and on_closed); points into the loop.
  */
 const char *net_stream_peer(const struct stream *s);
-
-/* How many connections the loop has (streams, lingering sockets, DNS clients). */
-size_t net_connections(const struct net_loop *l);
 
 #endif
