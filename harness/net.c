@@ -1,0 +1,1295 @@
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NET_MAX_LISTENERS 32
+#define NET_MAX_CONNS 1024
+#define NET_READ_CHUNK 16384  /* bytes read per connection per wakeup */
+#define NET_WRITE_CHUNK 65536 /* bytes per send() call */
+#define NET_ACCEPTS_PER_WAKEUP 16
+#define NET_DATAGRAMS_PER_WAKEUP 16
+#define NET_DNS_IDLE_MS 5000 /* a DNS-over-TCP client that says nothing is dropped */
+#define NET_DNS_TCP_MAX_QUERIES 16
+#define NET_DNS_UDP_MAX 4096
+#define NET_MAX_WAIT_MS 1000 /* poll never sleeps longer, so until() is rechecked */
+#define NET_REASON_MAX 512
+
+enum listener_kind {
+        LISTEN_NODE,    /* accepted connections become node_accept streams */
+        LISTEN_DNS_TCP, /* DNS over TCP clients */
+        LISTEN_DNS_UDP, /* DNS datagrams, answered in place */
+};
+
+struct listener {
+        enum listener_kind kind;
+        int fd;
+        struct node *node;
+        const struct dns_zone *zone;
+};
+
+enum conn_kind {
+        CONN_STREAM, /* carries a node stream */
+        CONN_DNS,    /* a DNS-over-TCP client of a zone we serve */
+};
+
+enum conn_phase {
+        PH_QUEUED,     /* initiating: waiting for a lookup slot */
+        PH_RESOLVING,  /* a lookup thread is running for it */
+        PH_CONNECTING, /* a non-blocking connect() is under way */
+        PH_OPEN,       /* bytes move */
+        PH_LINGER,     /* stream released, our FIN sent: waiting for the peer's FIN */
+        PH_DEAD,       /* socket closed; freed at the next compaction */
+};
+
+struct lookup;
+
+struct conn {
+        enum conn_kind kind;
+        enum conn_phase phase;
+        int fd;
+        struct stream *s; /* CONN_STREAM until released */
+        char domain[DNS_HOST_MAX];
+        struct lookup *lk;               /* PH_RESOLVING */
+        struct dns_target_list *targets; /* after the lookup: what to try */
+        size_t ti, ai;                   /* next target, next address in it */
+        char tried[NET_REASON_MAX];      /* attempts that failed, for the reason */
+        char peer[NET_PEER_MAX];
+        char trying[NET_PEER_MAX];
+        bool eof; /* the peer's FIN (or a reset) was seen */
+        /* The running timer: -1 none. timer_state is the engine state it was started
+         * for, so a state change restarts it. */
+        int64_t deadline;
+        enum engine_state timer_state;
+        bool timer_set;
+        /* CONN_DNS */
+        const struct dns_zone *zone;
+        struct buf in, out;
+        unsigned answered;
+};
+
+/* One name resolution on a worker thread. Inputs and outputs are written by
+ * one side at a time: the loop before the thread starts, the thread until it
+ * sets done, the loop after it joins. conn is touched by the loop only. */
+struct lookup {
+        pthread_t thread;
+        atomic_bool done;
+        int wake_fd;
+        char domain[DNS_HOST_MAX];
+        bool override;
+        char host[DNS_HOST_MAX];
+        uint16_t port;
+        struct dns_resolver_config rc;
+        char server[INET6_ADDRSTRLEN];
+        enum dns_status status;
+        struct dns_target_list *list;
+        char err[256];
+        struct conn *conn;
+};
+
+/* What a poll entry stands for. */
+struct pref {
+        enum { REF_WAKE, REF_LISTENER, REF_CONN } kind;
+        void *p;
+};
+
+struct target {
+        bool any; /* domain NULL: every domain without its own entry */
+        char domain[DNS_HOST_MAX];
+        char host[DNS_HOST_MAX];
+        uint16_t port;
+};
+
+struct net_loop {
+        struct net_timeouts to;
+        struct listener ls[NET_MAX_LISTENERS];
+        size_t nls;
+        struct conn **conns;
+        size_t nconns, capconns;
+        struct lookup *lookups[NET_MAX_LOOKUPS];
+        size_t nlookups;
+        struct target targets[NET_MAX_TARGETS];
+        size_t ntargets;
+        struct dns_resolver_config rc;
+        char rc_server[INET6_ADDRSTRLEN];
+        int wake[2]; /* self-pipe: lookups done, net_interrupt */
+        atomic_int interrupted;
+        /* Poll set, rebuilt each round: pfd[i] belongs to ref[i]. */
+        struct pollfd *pfd;
+        struct pref *ref;
+        size_t cappfd;
+};
+
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+
+        /* Monotonic only: wall-clock steps must not fire or stall timers. */
+        if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+                return 0;
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void net_timeouts_default(struct net_timeouts *t)
+{
+        memset(t, 0, sizeof(*t));
+        t->connect_ms = 5000;
+        for (int i = 0; i < NET_STATES; i++)
+                t->step_ms[i] = 10000;
+        t->step_ms[ST_START] = 0; /* before the connection: connect_ms applies */
+        /* A dialback result needs the receiver's verify round trip (XEP-0220 steps 2-4). */
+        t->step_ms[ST_EXPECT_DB_RESULT] = 15000;
+        t->step_ms[ST_EXPECT_NEGOTIATION] = 15000;
+        /* Authenticated streams stay open, idle, until they are closed. */
+        t->step_ms[ST_EXPECT_STANZAS] = 0;
+        t->close_ms = 2000;
+        t->step_ms[ST_EXPECT_CLOSE] = t->close_ms;
+        t->step_ms[ST_CLOSED] = t->close_ms;
+}
+
+static unsigned state_timeout(const struct net_loop *l, enum engine_state st)
+{
+        if (st == ST_EXPECT_CLOSE || st == ST_CLOSED)
+                return l->to.close_ms;
+        return l->to.step_ms[st];
+}
+
+static int set_fd_flags(int fd)
+{
+        int fl = fcntl(fd, F_GETFL);
+
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
+                return -1;
+        /* Test peers (prosody, ejabberd) are spawned by the same process. */
+        if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+                return -1;
+        return 0;
+}
+
+/* reference/peers.md "Timing": Nagle delays the first write after a TLS 1.3
+ * handshake by about 40 ms on loopback. */
+static int set_nodelay(int fd)
+{
+        int one = 1;
+
+        return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+static void wake(int fd)
+{
+        ssize_t n = write(fd, "w", 1);
+
+        /* A full pipe already guarantees a wakeup. */
+        (void)n;
+}
+
+struct net_loop *net_new(char *err, size_t errlen)
+{
+        struct net_loop *l = calloc(1, sizeof(*l));
+
+        if (l == NULL) {
+                snprintf(err, errlen, "out of memory");
+                return NULL;
+        }
+        l->wake[0] = l->wake[1] = -1;
+        net_timeouts_default(&l->to);
+        net_set_resolver(l, NULL);
+        atomic_init(&l->interrupted, 0);
+        if (pipe(l->wake) != 0 || set_fd_flags(l->wake[0]) != 0 || set_fd_flags(l->wake[1]) != 0) {
+                snprintf(err, errlen, "self-pipe: %s", strerror(errno));
+                goto fail;
+        }
+        return l;
+fail:
+        net_free(l);
+        return NULL;
+}
+
+void net_set_timeouts(struct net_loop *l, const struct net_timeouts *t)
+{
+        l->to = *t;
+}
+
+void net_set_resolver(struct net_loop *l, const struct dns_resolver_config *c)
+{
+        memset(&l->rc, 0, sizeof(l->rc));
+        l->rc_server[0] = '\0';
+        if (c == NULL) {
+                l->rc.timeout_ms = 1500;
+                l->rc.retries = 1;
+                return;
+        }
+        l->rc = *c;
+        if (c->server != NULL) {
+                snprintf(l->rc_server, sizeof(l->rc_server), "%s", c->server);
+                l->rc.server = l->rc_server;
+        }
+}
+
+/* ---- addresses ---- */
+
+static int parse_addr(const char *addr, uint16_t port, struct sockaddr_storage *ss,
+                      socklen_t *sslen)
+{
+        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+        memset(ss, 0, sizeof(*ss));
+        if (addr != NULL && inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+                s4->sin_family = AF_INET;
+                s4->sin_port = htons(port);
+                *sslen = sizeof(*s4);
+                return 0;
+        }
+        if (addr != NULL && inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+                s6->sin6_family = AF_INET6;
+                s6->sin6_port = htons(port);
+                *sslen = sizeof(*s6);
+                return 0;
+        }
+        return -1;
+}
+
+static uint16_t sock_port(int fd)
+{
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+
+        if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+                return 0;
+        if (ss.ss_family == AF_INET)
+                return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        if (ss.ss_family == AF_INET6)
+                return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        return 0;
+}
+
+/* A bound (and for TCP listening) socket. Returns the fd or -1 with err. */
+static int bound_socket(const char *addr, uint16_t port, int type, char *err, size_t errlen)
+{
+        struct sockaddr_storage ss;
+        socklen_t sslen;
+        int fd, one = 1;
+
+        if (parse_addr(addr, port, &ss, &sslen) != 0) {
+                snprintf(err, errlen, "%s: not an IPv4 or IPv6 address literal",
+                         addr != NULL ? addr : "(null)");
+                return -1;
+        }
+        fd = socket(ss.ss_family, type, 0);
+        if (fd < 0) {
+                snprintf(err, errlen, "socket for %s: %s", addr, strerror(errno));
+                return -1;
+        }
+        if (set_fd_flags(fd) != 0 ||
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+            (ss.ss_family == AF_INET6 &&
+             setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
+            (type == SOCK_STREAM && set_nodelay(fd) != 0)) {
+                snprintf(err, errlen, "socket options for %s: %s", addr, strerror(errno));
+                goto fail;
+        }
+        if (bind(fd, (struct sockaddr *)&ss, sslen) != 0) {
+                snprintf(err, errlen, "bind %s port %u: %s", addr, (unsigned)port, strerror(errno));
+                goto fail;
+        }
+        if (type == SOCK_STREAM && listen(fd, 128) != 0) {
+                snprintf(err, errlen, "listen %s port %u: %s", addr, (unsigned)port,
+                         strerror(errno));
+                goto fail;
+        }
+        return fd;
+fail:
+        close(fd);
+        return -1;
+}
+
+static int add_listener(struct net_loop *l, enum listener_kind kind, int fd, struct node *n,
+                        const struct dns_zone *z, char *err, size_t errlen)
+{
+        if (l->nls >= NET_MAX_LISTENERS) {
+                snprintf(err, errlen, "too many listeners (at most %d)", NET_MAX_LISTENERS);
+                return -1;
+        }
+        l->ls[l->nls].kind = kind;
+        l->ls[l->nls].fd = fd;
+        l->ls[l->nls].node = n;
+        l->ls[l->nls].zone = z;
+        l->nls++;
+        return 0;
+}
+
+int net_listen(struct net_loop *l, const char *addr, uint16_t port, struct node *node,
+               uint16_t *bound_port, char *err, size_t errlen)
+{
+        int fd = bound_socket(addr, port, SOCK_STREAM, err, errlen);
+
+        if (fd < 0)
+                return -1;
+        if (add_listener(l, LISTEN_NODE, fd, node, NULL, err, errlen) != 0) {
+                close(fd);
+                return -1;
+        }
+        if (bound_port != NULL)
+                *bound_port = sock_port(fd);
+        return 0;
+}
+
+int net_serve_dns(struct net_loop *l, const char *addr, uint16_t port, const struct dns_zone *z,
+                  uint16_t *bound, char *err, size_t errlen)
+{
+        int ufd = -1, tfd = -1;
+
+        if (l->nls + 2 > NET_MAX_LISTENERS) {
+                snprintf(err, errlen, "too many listeners (at most %d)", NET_MAX_LISTENERS);
+                return -1;
+        }
+        /* Port 0: the UDP port the kernel picks may be taken for TCP; try a few. */
+        for (int attempt = 0; attempt < 8 && tfd < 0; attempt++) {
+                ufd = bound_socket(addr, port, SOCK_DGRAM, err, errlen);
+                if (ufd < 0)
+                        return -1;
+                tfd = bound_socket(addr, sock_port(ufd), SOCK_STREAM, err, errlen);
+                if (tfd < 0) {
+                        close(ufd);
+                        ufd = -1;
+                        if (port != 0)
+                                return -1;
+                }
+        }
+        if (tfd < 0)
+                return -1;
+        add_listener(l, LISTEN_DNS_UDP, ufd, NULL, z, err, errlen);
+        add_listener(l, LISTEN_DNS_TCP, tfd, NULL, z, err, errlen);
+        if (bound != NULL)
+                *bound = sock_port(ufd);
+        return 0;
+}
+
+/* ---- connections ---- */
+
+static struct conn *conn_add(struct net_loop *l, enum conn_kind kind)
+{
+        struct conn *c;
+
+        if (l->nconns >= NET_MAX_CONNS)
+                return NULL;
+        if (l->nconns == l->capconns) {
+                size_t cap = l->capconns ? l->capconns * 2 : 32;
+                struct conn **nc = realloc(l->conns, cap * sizeof(*nc));
+
+                if (nc == NULL)
+                        return NULL;
+                l->conns = nc;
+                l->capconns = cap;
+        }
+        c = calloc(1, sizeof(*c));
+        if (c == NULL)
+                return NULL;
+        c->kind = kind;
+        c->fd = -1;
+        c->deadline = -1;
+        buf_init(&c->in, 2 + 65535);
+        buf_init(&c->out, 0);
+        l->conns[l->nconns++] = c;
+        return c;
+}
+
+static void conn_close_fd(struct conn *c)
+{
+        if (c->fd >= 0)
+                close(c->fd);
+        c->fd = -1;
+}
+
+/* Ends a connection at once: socket closed, stream released, lookup detached. */
+static void conn_kill(struct conn *c)
+{
+        conn_close_fd(c);
+        if (c->lk != NULL) {
+                c->lk->conn = NULL;
+                c->lk = NULL;
+        }
+        if (c->s != NULL) {
+                struct stream *s = c->s;
+
+                /* on_closed (inside release) may still ask net_stream_peer. */
+                node_stream_release(s);
+                c->s = NULL;
+        }
+        c->phase = PH_DEAD;
+        c->deadline = -1;
+}
+
+static void conn_free(struct conn *c)
+{
+        free(c->targets);
+        buf_cleanup(&c->in);
+        buf_cleanup(&c->out);
+        free(c);
+}
+
+/* Frees dead connections. Only between rounds: the poll set points at conns. */
+static void compact(struct net_loop *l)
+{
+        size_t k = 0;
+
+        for (size_t i = 0; i < l->nconns; i++) {
+                if (l->conns[i]->phase == PH_DEAD)
+                        conn_free(l->conns[i]);
+                else
+                        l->conns[k++] = l->conns[i];
+        }
+        l->nconns = k;
+}
+
+static void timer_restart(struct net_loop *l, struct conn *c, int64_t t)
+{
+        enum engine_state st = engine_state(node_stream_engine(c->s));
+        unsigned ms = state_timeout(l, st);
+
+        c->timer_set = true;
+        c->timer_state = st;
+        c->deadline = ms > 0 ? t + ms : -1;
+}
+
+/* The step timer follows the engine: a new state starts a new step. */
+static void timer_refresh(struct net_loop *l, struct conn *c, int64_t t)
+{
+        if (c->kind != CONN_STREAM || c->phase != PH_OPEN || c->s == NULL)
+                return;
+        if (!c->timer_set || engine_state(node_stream_engine(c->s)) != c->timer_state)
+                timer_restart(l, c, t);
+}
+
+static void append_reason(struct conn *c, const char *fmt, const char *a, const char *b)
+{
+        size_t used = strlen(c->tried);
+
+        if (used + 3 >= sizeof(c->tried))
+                return;
+        snprintf(c->tried + used, sizeof(c->tried) - used, "%s", used > 0 ? "; " : "");
+        used = strlen(c->tried);
+        snprintf(c->tried + used, sizeof(c->tried) - used, fmt, a, b);
+}
+
+static void stream_failed(struct conn *c, const char *why)
+{
+        struct stream *s = c->s;
+
+        conn_close_fd(c);
+        c->deadline = -1;
+        /* The stream is released by the next service round, once it is done. */
+        c->phase = PH_OPEN;
+        c->eof = true;
+        node_stream_failed(s, why);
+}
+
+static void connected(struct net_loop *l, struct conn *c, int64_t t)
+{
+        snprintf(c->peer, sizeof(c->peer), "%s", c->trying);
+        c->phase = PH_OPEN;
+        c->timer_set = false;
+        node_stream_connected(c->s);
+        timer_restart(l, c, t);
+}
+
+/* RFC 6120 §3.2.1: try the next address of the next target until one connects. */
+static void connect_next(struct net_loop *l, struct conn *c, int64_t t)
+{
+        while (c->targets != NULL && c->ti < c->targets->count) {
+                const struct dns_target *tg = &c->targets->targets[c->ti];
+                const struct sockaddr_storage *ss;
+                char port[8];
+                socklen_t len;
+                int fd;
+
+                if (tg->direct_tls) {
+                        /* XEP-0368: the engine only speaks STARTTLS for now. */
+                        snprintf(port, sizeof(port), "%u", (unsigned)tg->port);
+                        append_reason(c, "%s:%s skipped (direct TLS, XEP-0368, not supported)",
+                                      tg->host, port);
+                        c->ti++;
+                        c->ai = 0;
+                        continue;
+                }
+                if (c->ai >= tg->naddrs) {
+                        if (tg->naddrs == 0)
+                                append_reason(c, "%s: %s", tg->host,
+                                              tg->note[0] ? tg->note : "no address");
+                        c->ti++;
+                        c->ai = 0;
+                        continue;
+                }
+                ss = &tg->addrs[c->ai++];
+                if (dns_addr_str(ss, c->trying, sizeof(c->trying)) != 0)
+                        snprintf(c->trying, sizeof(c->trying), "(bad address)");
+                len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                : sizeof(struct sockaddr_in);
+                fd = socket(ss->ss_family, SOCK_STREAM, 0);
+                if (fd < 0) {
+                        append_reason(c, "%s: %s", c->trying, strerror(errno));
+                        continue;
+                }
+                if (set_fd_flags(fd) != 0 || set_nodelay(fd) != 0) {
+                        append_reason(c, "%s: %s", c->trying, strerror(errno));
+                        close(fd);
+                        continue;
+                }
+                c->fd = fd;
+                if (connect(fd, (const struct sockaddr *)ss, len) == 0) {
+                        connected(l, c, t);
+                        return;
+                }
+                if (errno == EINPROGRESS || errno == EINTR) {
+                        c->phase = PH_CONNECTING;
+                        c->deadline = t + l->to.connect_ms;
+                        return;
+                }
+                append_reason(c, "%s: %s", c->trying, strerror(errno));
+                conn_close_fd(c);
+        }
+        {
+                char why[NET_REASON_MAX + DNS_HOST_MAX + 32];
+
+                snprintf(why, sizeof(why), "cannot connect to %s: %s", c->domain,
+                         c->tried[0] ? c->tried : "no target");
+                stream_failed(c, why);
+        }
+}
+
+/* The connect() under way finished (POLLOUT/POLLERR) or timed out. */
+static void connect_done(struct net_loop *l, struct conn *c, int64_t t, bool timed_out)
+{
+        int soerr = 0;
+        socklen_t len = sizeof(soerr);
+
+        if (timed_out) {
+                char ms[32];
+
+                snprintf(ms, sizeof(ms), "%u", l->to.connect_ms);
+                append_reason(c, "%s: no answer within %s ms", c->trying, ms);
+        } else if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0) {
+                append_reason(c, "%s: %s", c->trying, strerror(errno));
+        } else if (soerr == EINPROGRESS || soerr == EALREADY) {
+                return;
+        } else if (soerr == 0) {
+                connected(l, c, t);
+                return;
+        } else {
+                append_reason(c, "%s: %s", c->trying, strerror(soerr));
+        }
+        conn_close_fd(c);
+        connect_next(l, c, t);
+}
+
+/* ---- lookups ---- */
+
+static void *lookup_main(void *arg)
+{
+        struct lookup *k = arg;
+
+        if (k->override) {
+                k->list->count = 1;
+                k->status = dns_resolve_host(&k->rc, k->host, k->port, false, &k->list->targets[0],
+                                             k->err, sizeof(k->err));
+                k->list->status = k->status;
+        } else {
+                k->status = dns_find_targets(&k->rc, k->domain, k->list, k->err, sizeof(k->err));
+        }
+        atomic_store(&k->done, true);
+        wake(k->wake_fd);
+        return NULL;
+}
+
+static const struct target *target_for(const struct net_loop *l, const char *domain)
+{
+        const struct target *any = NULL;
+
+        for (size_t i = 0; i < l->ntargets; i++) {
+                if (l->targets[i].any)
+                        any = &l->targets[i];
+                else if (strcasecmp(l->targets[i].domain, domain) == 0)
+                        return &l->targets[i];
+        }
+        return any;
+}
+
+static void lookup_free(struct lookup *k)
+{
+        if (k == NULL)
+                return;
+        free(k->list);
+        free(k);
+}
+
+/* Starts the lookup of a queued connection. Returns 0, or -1 when it failed (the
+ * stream has been failed). */
+static int lookup_start(struct net_loop *l, struct conn *c)
+{
+        const struct target *tg = target_for(l, c->domain);
+        struct lookup *k = calloc(1, sizeof(*k));
+
+        if (k == NULL || (k->list = calloc(1, sizeof(*k->list))) == NULL) {
+                lookup_free(k);
+                stream_failed(c, "out of memory for the DNS lookup");
+                return -1;
+        }
+        atomic_init(&k->done, false);
+        k->wake_fd = l->wake[1];
+        snprintf(k->domain, sizeof(k->domain), "%s", c->domain);
+        k->rc = l->rc;
+        if (l->rc.server != NULL) {
+                snprintf(k->server, sizeof(k->server), "%s", l->rc.server);
+                k->rc.server = k->server;
+        }
+        if (tg != NULL) {
+                k->override = true;
+                snprintf(k->host, sizeof(k->host), "%s", tg->host);
+                k->port = tg->port;
+        }
+        k->conn = c;
+        if (pthread_create(&k->thread, NULL, lookup_main, k) != 0) {
+                lookup_free(k);
+                stream_failed(c, "cannot start a DNS lookup thread");
+                return -1;
+        }
+        l->lookups[l->nlookups++] = k;
+        c->lk = k;
+        c->phase = PH_RESOLVING;
+        return 0;
+}
+
+/* A finished lookup: connect to what it found, or fail the stream with why. */
+static void lookup_apply(struct net_loop *l, struct lookup *k, int64_t t)
+{
+        struct conn *c = k->conn;
+        char why[NET_REASON_MAX + 3 * DNS_HOST_MAX];
+
+        if (c == NULL)
+                return;
+        c->lk = NULL;
+        if (k->status != DNS_FOUND_SRV && k->status != DNS_FOUND_FALLBACK) {
+                if (k->override)
+                        snprintf(why, sizeof(why), "target %s port %u for %s: %s (%s)", k->host,
+                                 (unsigned)k->port, c->domain, k->err, dns_status_name(k->status));
+                else
+                        snprintf(why, sizeof(why), "DNS for %s: %s (%s)", c->domain, k->err,
+                                 dns_status_name(k->status));
+                stream_failed(c, why);
+                return;
+        }
+        c->targets = k->list;
+        k->list = NULL;
+        c->ti = c->ai = 0;
+        connect_next(l, c, t);
+}
+
+/* Joins finished lookup threads (they have set done, so the join is immediate). */
+static void lookups_reap(struct net_loop *l, int64_t t, bool wait_all)
+{
+        size_t k = 0;
+
+        for (size_t i = 0; i < l->nlookups; i++) {
+                struct lookup *lk = l->lookups[i];
+
+                if (!wait_all && !atomic_load(&lk->done)) {
+                        l->lookups[k++] = lk;
+                        continue;
+                }
+                /* wait_all (net_free): bounded by the resolver's own timeouts. */
+                pthread_join(lk->thread, NULL);
+                lookup_apply(l, lk, t);
+                lookup_free(lk);
+        }
+        l->nlookups = wait_all ? 0 : k;
+}
+
+static int tp_connect(void *user, struct stream *s, const char *domain)
+{
+        struct net_loop *l = user;
+        struct conn *c = conn_add(l, CONN_STREAM);
+
+        if (c == NULL)
+                return -1;
+        c->s = s;
+        c->phase = PH_QUEUED;
+        snprintf(c->domain, sizeof(c->domain), "%s", domain);
+        node_stream_set_user(s, c);
+        return 0;
+}
+
+struct node_transport net_transport(struct net_loop *l)
+{
+        struct node_transport t = {tp_connect, l};
+
+        return t;
+}
+
+int net_set_target(struct net_loop *l, const char *domain, const char *host, uint16_t port,
+                   char *err, size_t errlen)
+{
+        struct target *tg = NULL;
+
+        if (host == NULL || host[0] == '\0' || strlen(host) >= DNS_HOST_MAX || port == 0 ||
+            (domain != NULL && strlen(domain) >= DNS_HOST_MAX)) {
+                snprintf(err, errlen, "target: need a host (shorter than %d) and a port",
+                         DNS_HOST_MAX);
+                return -1;
+        }
+        for (size_t i = 0; i < l->ntargets; i++) {
+                if ((domain == NULL && l->targets[i].any) ||
+                    (domain != NULL && !l->targets[i].any &&
+                     strcasecmp(l->targets[i].domain, domain) == 0))
+                        tg = &l->targets[i];
+        }
+        if (tg == NULL) {
+                if (l->ntargets >= NET_MAX_TARGETS) {
+                        snprintf(err, errlen, "too many targets (at most %d)", NET_MAX_TARGETS);
+                        return -1;
+                }
+                tg = &l->targets[l->ntargets++];
+        }
+        tg->any = domain == NULL;
+        snprintf(tg->domain, sizeof(tg->domain), "%s", domain != NULL ? domain : "");
+        snprintf(tg->host, sizeof(tg->host), "%s", host);
+        tg->port = port;
+        return 0;
+}
+
+void net_clear_targets(struct net_loop *l)
+{
+        l->ntargets = 0;
+}
+
+/* ---- moving bytes ---- */
+
+/* Sends what the stream (or DNS client) has queued. Returns false on a write error. */
+static bool flush(int fd, struct buf *out)
+{
+        for (unsigned i = 0; out->len > 0 && i < 1024; i++) {
+                size_t n = out->len < NET_WRITE_CHUNK ? out->len : NET_WRITE_CHUNK;
+                ssize_t w = send(fd, out->data, n, MSG_NOSIGNAL);
+
+                if (w > 0) {
+                        buf_consume(out, (size_t)w);
+                        continue;
+                }
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                        return true;
+                return false;
+        }
+        return true;
+}
+
+/* Our side is done: FIN after the last byte, then wait briefly for the peer's. */
+static void stream_finish(struct net_loop *l, struct conn *c, int64_t t)
+{
+        struct stream *s = c->s;
+
+        if (c->fd >= 0 && !c->eof) {
+                shutdown(c->fd, SHUT_WR);
+                c->phase = PH_LINGER;
+                c->deadline = t + l->to.close_ms;
+        } else {
+                conn_close_fd(c);
+                c->phase = PH_DEAD;
+                c->deadline = -1;
+        }
+        node_stream_release(s);
+        c->s = NULL;
+}
+
+/* One pass over every stream: start lookups, write, finish, restart timers. */
+static void service(struct net_loop *l, int64_t t)
+{
+        for (size_t i = 0; i < l->nconns; i++) {
+                struct conn *c = l->conns[i];
+                struct buf *out;
+
+                if (c->kind == CONN_DNS) {
+                        if (c->phase == PH_OPEN && !flush(c->fd, &c->out))
+                                conn_kill(c);
+                        else if (c->phase == PH_OPEN && c->out.len == 0 &&
+                                 (c->eof || c->answered >= NET_DNS_TCP_MAX_QUERIES))
+                                conn_kill(c);
+                        continue;
+                }
+                if (c->s == NULL)
+                        continue;
+                if (c->phase == PH_QUEUED) {
+                        if (l->nlookups >= NET_MAX_LOOKUPS || lookup_start(l, c) == 0)
+                                continue;
+                }
+                if (c->phase != PH_OPEN)
+                        continue;
+                out = node_stream_output(c->s);
+                if (c->fd >= 0 && out->len > 0 && !flush(c->fd, out)) {
+                        /* The peer is gone: what it did not take is lost. */
+                        buf_consume(out, out->len);
+                        c->eof = true;
+                        node_stream_peer_closed(c->s);
+                }
+                if (c->fd < 0 && out->len > 0)
+                        buf_consume(out, out->len); /* never connected: nowhere to send */
+                if (node_stream_done(c->s) && out->len == 0) {
+                        stream_finish(l, c, t);
+                        continue;
+                }
+                timer_refresh(l, c, t);
+        }
+}
+
+/* Streams that are resolving, connecting, negotiating or closing. */
+static bool any_active(const struct net_loop *l)
+{
+        for (size_t i = 0; i < l->nconns; i++) {
+                const struct conn *c = l->conns[i];
+
+                if (c->kind != CONN_STREAM || c->s == NULL)
+                        continue;
+                if (c->phase != PH_OPEN || c->deadline >= 0 || node_stream_output(c->s)->len > 0)
+                        return true;
+        }
+        return false;
+}
+
+static void stream_read(struct net_loop *l, struct conn *c, int64_t t)
+{
+        char chunk[NET_READ_CHUNK];
+        ssize_t n = recv(c->fd, chunk, sizeof(chunk), 0);
+
+        if (n > 0) {
+                node_stream_input(c->s, chunk, (size_t)n);
+                /* Bytes arrived: the step gets its full time again. */
+                if (c->s != NULL && c->phase == PH_OPEN)
+                        timer_restart(l, c, t);
+                return;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+                return;
+        /* EOF or a reset: either way the peer's side is gone (RFC 6120 §4.4). */
+        c->eof = true;
+        node_stream_peer_closed(c->s);
+}
+
+static void linger_read(struct conn *c)
+{
+        char chunk[NET_READ_CHUNK];
+        ssize_t n = recv(c->fd, chunk, sizeof(chunk), 0);
+
+        if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)))
+                return;
+        conn_kill(c);
+}
+
+static void dns_udp(int fd, const struct dns_zone *z)
+{
+        for (int i = 0; i < NET_DATAGRAMS_PER_WAKEUP; i++) {
+                uint8_t q[NET_DNS_UDP_MAX];
+                struct sockaddr_storage from;
+                socklen_t flen = sizeof(from);
+                ssize_t n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&from, &flen);
+                uint8_t *reply = NULL;
+                size_t rlen = 0;
+                ssize_t sent;
+
+                if (n < 0)
+                        return;
+                if (dnszone_answer(z, q, (size_t)n, DNSZONE_UDP, &reply, &rlen) != DNSZONE_REPLY)
+                        continue;
+                /* A client that cannot take the reply retries; nothing to keep. */
+                sent = sendto(fd, reply, rlen, MSG_NOSIGNAL, (struct sockaddr *)&from, flen);
+                (void)sent;
+                free(reply);
+        }
+}
+
+static void dns_tcp_read(struct conn *c, int64_t t)
+{
+        char chunk[NET_READ_CHUNK];
+        ssize_t n = recv(c->fd, chunk, sizeof(chunk), 0);
+
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+                return;
+        if (n <= 0) {
+                c->eof = true;
+                return;
+        }
+        c->deadline = t + NET_DNS_IDLE_MS;
+        if (buf_append(&c->in, chunk, (size_t)n) != 0) {
+                conn_kill(c);
+                return;
+        }
+        while (c->answered < NET_DNS_TCP_MAX_QUERIES) {
+                const uint8_t *msg;
+                size_t mlen, rlen = 0;
+                uint8_t *reply = NULL;
+                enum dnszone_unframe u =
+                    dnszone_tcp_unframe((const uint8_t *)c->in.data, c->in.len, &msg, &mlen);
+
+                if (u == DNSZONE_FRAME_MORE)
+                        return;
+                if (u == DNSZONE_FRAME_BAD) {
+                        c->eof = true;
+                        return;
+                }
+                if (dnszone_answer(c->zone, msg, mlen, DNSZONE_TCP, &reply, &rlen) ==
+                    DNSZONE_REPLY) {
+                        if (dnszone_tcp_frame(&c->out, reply, rlen) != 0)
+                                c->eof = true;
+                        free(reply);
+                }
+                buf_consume(&c->in, 2 + mlen);
+                c->answered++;
+        }
+}
+
+static void accept_some(struct net_loop *l, struct listener *ls, int64_t t)
+{
+        for (int i = 0; i < NET_ACCEPTS_PER_WAKEUP; i++) {
+                struct sockaddr_storage ss;
+                socklen_t len = sizeof(ss);
+                int fd = accept(ls->fd, (struct sockaddr *)&ss, &len);
+                struct conn *c;
+
+                if (fd < 0)
+                        return;
+                if (set_fd_flags(fd) != 0 || set_nodelay(fd) != 0 ||
+                    (c = conn_add(l, ls->kind == LISTEN_NODE ? CONN_STREAM : CONN_DNS)) == NULL) {
+                        close(fd);
+                        continue;
+                }
+                c->fd = fd;
+                c->phase = PH_OPEN;
+                if (dns_addr_str(&ss, c->peer, sizeof(c->peer)) != 0)
+                        c->peer[0] = '\0';
+                if (ls->kind == LISTEN_DNS_TCP) {
+                        c->zone = ls->zone;
+                        c->deadline = t + NET_DNS_IDLE_MS;
+                        continue;
+                }
+                c->s = node_accept(ls->node);
+                if (c->s == NULL) {
+                        /* The node's stream table is full: refuse by closing. */
+                        conn_kill(c);
+                        continue;
+                }
+                node_stream_set_user(c->s, c);
+                timer_restart(l, c, t);
+        }
+}
+
+/* Timers that ran out, newest connection first (a verify stream before the
+ * stream that waits for it, as memnet orders them). */
+static void expire(struct net_loop *l, int64_t t)
+{
+        for (size_t i = l->nconns; i > 0; i--) {
+                struct conn *c = l->conns[i - 1];
+
+                timer_refresh(l, c, t);
+                if (c->deadline < 0 || c->deadline > t)
+                        continue;
+                c->deadline = -1;
+                switch (c->phase) {
+                case PH_CONNECTING:
+                        connect_done(l, c, t, true);
+                        break;
+                case PH_OPEN:
+                        if (c->kind == CONN_DNS) {
+                                conn_kill(c);
+                        } else if (node_stream_done(c->s)) {
+                                /* Closed, but the peer does not take our last bytes. */
+                                conn_kill(c);
+                        } else {
+                                node_stream_timeout(c->s);
+                                c->timer_set = false;
+                        }
+                        break;
+                case PH_LINGER:
+                        conn_kill(c);
+                        break;
+                default:
+                        break;
+                }
+        }
+}
+
+static int64_t next_deadline(const struct net_loop *l)
+{
+        int64_t d = -1;
+
+        for (size_t i = 0; i < l->nconns; i++) {
+                int64_t x = l->conns[i]->deadline;
+
+                if (x >= 0 && (d < 0 || x < d))
+                        d = x;
+        }
+        return d;
+}
+
+static int poll_grow(struct net_loop *l, size_t need)
+{
+        struct pollfd *p;
+        struct pref *r;
+
+        if (need <= l->cappfd)
+                return 0;
+        p = realloc(l->pfd, need * sizeof(*p));
+        if (p == NULL)
+                return -1;
+        l->pfd = p;
+        r = realloc(l->ref, need * sizeof(*r));
+        if (r == NULL)
+                return -1;
+        l->ref = r;
+        l->cappfd = need;
+        return 0;
+}
+
+/* Fills the poll set. Returns its size, or -1 on allocation failure. */
+static long poll_build(struct net_loop *l)
+{
+        size_t n = 0;
+
+        if (poll_grow(l, 1 + l->nls + l->nconns) != 0)
+                return -1;
+        l->pfd[n].fd = l->wake[0];
+        l->pfd[n].events = POLLIN;
+        l->ref[n].kind = REF_WAKE;
+        l->ref[n++].p = NULL;
+        for (size_t i = 0; i < l->nls; i++) {
+                if (l->ls[i].fd < 0)
+                        continue;
+                l->pfd[n].fd = l->ls[i].fd;
+                l->pfd[n].events = POLLIN;
+                l->ref[n].kind = REF_LISTENER;
+                l->ref[n++].p = &l->ls[i];
+        }
+        for (size_t i = 0; i < l->nconns; i++) {
+                struct conn *c = l->conns[i];
+                short ev = 0;
+
+                if (c->fd < 0)
+                        continue;
+                if (c->phase == PH_CONNECTING) {
+                        ev = POLLOUT;
+                } else if (c->phase == PH_OPEN || c->phase == PH_LINGER) {
+                        /* After the peer's FIN, POLLIN would fire on every round. */
+                        ev = c->eof ? 0 : POLLIN;
+                        if ((c->kind == CONN_DNS && c->out.len > 0) ||
+                            (c->s != NULL && node_stream_output(c->s)->len > 0))
+                                ev |= POLLOUT;
+                }
+                if (ev == 0)
+                        continue;
+                l->pfd[n].fd = c->fd;
+                l->pfd[n].events = ev;
+                l->ref[n].kind = REF_CONN;
+                l->ref[n++].p = c;
+        }
+        return (long)n;
+}
+
+static void handle(struct net_loop *l, size_t n, int64_t t)
+{
+        for (size_t i = 0; i < n; i++) {
+                short re = l->pfd[i].revents;
+                struct conn *c;
+
+                if (re == 0)
+                        continue;
+                if (l->ref[i].kind == REF_WAKE) {
+                        char drain[64];
+
+                        while (read(l->wake[0], drain, sizeof(drain)) > 0)
+                                ;
+                        lookups_reap(l, t, false);
+                        continue;
+                }
+                if (l->ref[i].kind == REF_LISTENER) {
+                        struct listener *ls = l->ref[i].p;
+
+                        if (ls->fd < 0)
+                                continue;
+                        if (ls->kind == LISTEN_DNS_UDP)
+                                dns_udp(ls->fd, ls->zone);
+                        else
+                                accept_some(l, ls, t);
+                        continue;
+                }
+                c = l->ref[i].p;
+                if (c->fd != l->pfd[i].fd || c->phase == PH_DEAD)
+                        continue; /* closed earlier in this round */
+                switch (c->phase) {
+                case PH_CONNECTING:
+                        connect_done(l, c, t, false);
+                        break;
+                case PH_OPEN:
+                        if (c->kind == CONN_DNS) {
+                                if (re & (POLLIN | POLLHUP | POLLERR))
+                                        dns_tcp_read(c, t);
+                        } else if (c->s != NULL && !c->eof && (re & (POLLIN | POLLHUP | POLLERR))) {
+                                stream_read(l, c, t);
+                        }
+                        break;
+                case PH_LINGER:
+                        linger_read(c);
+                        break;
+                default:
+                        break;
+                }
+        }
+}
+
+int net_run(struct net_loop *l, unsigned max_ms, bool (*until)(void *user), void *user)
+{
+        int64_t end = now_ms() + max_ms;
+
+        for (;;) {
+                int64_t t = now_ms(), d;
+                long n;
+                int wait, rc;
+                bool active;
+
+                if (atomic_exchange(&l->interrupted, 0))
+                        return NET_RUN_INTERRUPTED;
+                service(l, t);
+                compact(l);
+                if (until != NULL && until(user))
+                        return NET_RUN_UNTIL;
+                if (t >= end)
+                        return NET_RUN_MAX_TIME;
+                active = any_active(l);
+                d = next_deadline(l);
+                wait = NET_MAX_WAIT_MS;
+                if (end - t < wait)
+                        wait = (int)(end - t);
+                if (d >= 0 && d - t < wait)
+                        wait = d > t ? (int)(d - t) : 0;
+                /* Nothing active: one look (no wait) for bytes or connections already
+                 * queued in the kernel, e.g. a ping our other node has not read yet. */
+                if (!active)
+                        wait = 0;
+                n = poll_build(l);
+                if (n < 0)
+                        return NET_RUN_ERROR;
+                rc = poll(l->pfd, (nfds_t)n, wait);
+                if (rc < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return NET_RUN_ERROR;
+                }
+                t = now_ms();
+                if (rc == 0 && !active && !any_active(l))
+                        return NET_RUN_IDLE;
+                handle(l, (size_t)n, t);
+                expire(l, t);
+        }
+}
+
+void net_interrupt(struct net_loop *l)
+{
+        int saved = errno;
+
+        atomic_store(&l->interrupted, 1);
+        if (l->wake[1] >= 0)
+                wake(l->wake[1]);
+        errno = saved;
+}
+
+void net_close_all(struct net_loop *l)
+{
+        for (size_t i = 0; i < l->nconns; i++) {
+                struct conn *c = l->conns[i];
+                enum engine_state st;
+
+                if (c->kind != CONN_STREAM || c->s == NULL)
+                        continue;
+                if (c->phase != PH_OPEN) {
+                        if (c->lk != NULL) {
+                                c->lk->conn = NULL;
+                                c->lk = NULL;
+                        }
+                        stream_failed(c, "closed before the connection was up");
+                        continue;
+                }
+                st = engine_state(node_stream_engine(c->s));
+                if (st != ST_CLOSED && st != ST_EXPECT_CLOSE && c->fd >= 0)
+                        engine_close(node_stream_engine(c->s));
+        }
+}
+
+void net_forget_node(struct net_loop *l, struct node *n)
+{
+        for (size_t i = 0; i < l->nconns; i++) {
+                struct conn *c = l->conns[i];
+
+                if (c->s != NULL && node_stream_node(c->s) == n)
+                        conn_kill(c);
+        }
+        for (size_t i = 0; i < l->nls; i++) {
+                if (l->ls[i].kind == LISTEN_NODE && l->ls[i].node == n && l->ls[i].fd >= 0) {
+                        close(l->ls[i].fd);
+                        l->ls[i].fd = -1;
+                }
+        }
+}
+
+void net_forget_zone(struct net_loop *l, const struct dns_zone *z)
+{
+        for (size_t i = 0; i < l->nconns; i++) {
+                if (l->conns[i]->kind == CONN_DNS && l->conns[i]->zone == z)
+                        conn_kill(l->conns[i]);
+        }
+        for (size_t i = 0; i < l->nls; i++) {
+                if (l->ls[i].kind != LISTEN_NODE && l->ls[i].zone == z && l->ls[i].fd >= 0) {
+                        close(l->ls[i].fd);
+                        l->ls[i].fd = -1;
+                }
+        }
+}
+
+void net_free(struct net_loop *l)
+{
+        if (l == NULL)
+                return;
+        for (size_t i = 0; i < l->nconns; i++)
+                conn_kill(l->conns[i]);
+        lookups_reap(l, now_ms(), true);
+        compact(l);
+        free(l->conns);
+        for (size_t i = 0; i < l->nls; i++) {
+                if (l->ls[i].fd >= 0)
+                        close(l->ls[i].fd);
+        }
+        if (l->wake[0] >= 0)
+                close(l->wake[0]);
+        if (l->wake[1] >= 0)
+                close(l->wake[1]);
+        free(l->pfd);
+        free(l->ref);
+        free(l);
+}
+
+const char *net_stream_peer(const struct stream *s)
+{
+        const struct conn *c = node_stream_user(s);
+
+        return c != NULL ? c->peer : "";
+}

@@ -1,0 +1,163 @@
+/*
+ * Real sockets for nodes: the only module that touches sockets, poll and clocks
+ * (design.md §3). It is memnet's sibling: the same node_transport, but every
+ * stream is a non-blocking TCP connection (IPv4 or IPv6, TCP_NODELAY) driven by
+ * one poll() loop, with a timer per negotiation step (docs/timeouts.md).
+ *
+ * One loop runs every stream of a run: the listeners of one or more nodes (the
+ * harness and, with no --target, the in-process reference partner), the
+ * connections they initiate, and the harness's DNS zone over UDP and TCP.
+ *
+ * Name resolution (dns_find_targets, dns_resolve_host) is blocking in ldns, so
+ * it runs on a short-lived worker thread per lookup (at most NET_MAX_LOOKUPS at
+ * a time); the loop keeps serving sockets, including the DNS zone the lookup may
+ * be asking. Everything else happens on the thread that calls net_run.
+ *
+ * Ownership: the loop borrows the nodes, zones and resolver strings it is given
+ * (the resolver config is copied). It releases (node_stream_release) every
+ * stream it drives once that stream's connection is closed, so a node observer's
+ * on_closed is the last moment a stream exists. Free the loop (or call
+ * net_forget_node) before freeing a node it drives.
+ */
+#ifndef S2S_NET_H
+#define S2S_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns.h"
+#include "dnszone.h"
+#include "engine.h"
+#include "node.h"
+
+#define NET_STATES (ST_CLOSED + 1) /* one step timeout per enum engine_state */
+#define NET_MAX_LOOKUPS 8          /* resolver threads running at once; more wait */
+#define NET_MAX_TARGETS 32         /* net_set_target overrides */
+#define NET_PEER_MAX 64            /* "[::1]:5269" */
+
+/*
+ * Timeouts in milliseconds (docs/timeouts.md). A stream's timer restarts whenever
+ * its engine state changes or bytes arrive from the peer; when it runs out the
+ * engine records "timeout while EXPECT_X" (node_stream_timeout).
+ */
+struct net_timeouts {
+        unsigned connect_ms;          /* each TCP connect attempt (one address) */
+        unsigned step_ms[NET_STATES]; /* per engine state; 0 = no timer (ST_EXPECT_STANZAS:
+                                         an authenticated stream may stay idle) */
+        unsigned close_ms;            /* ST_EXPECT_CLOSE, flushing after ST_CLOSED, and the
+                                         linger for the peer's FIN after our shutdown */
+};
+
+/* connect 5 s, each negotiation step 10 s, EXPECT_DB_RESULT and the receiving side's
+ * EXPECT_NEGOTIATION 15 s (they wait for a dialback verify round trip), close 2 s,
+ * authenticated streams no timer. */
+void net_timeouts_default(struct net_timeouts *t);
+
+struct net_loop;
+
+/* A loop with default timeouts, no listeners and the system resolver. Returns NULL
+ * with a reason in err. */
+struct net_loop *net_new(char *err, size_t errlen);
+
+/*
+ * Closes every socket at once (no polite close: call net_close_all and net_run
+ * first for that), releases the streams the loop still drives, and waits for
+ * running lookups to end (each is bounded by the resolver's timeouts). NULL-safe.
+ */
+void net_free(struct net_loop *l);
+
+/* Replaces the timeouts (copied); streams already timing pick them up at their
+ * next restart. */
+void net_set_timeouts(struct net_loop *l, const struct net_timeouts *t);
+
+/*
+ * Listens on addr ("127.0.0.1", "::1": an IP literal) and port (0: any free port,
+ * written to *bound_port, which may be NULL). SO_REUSEADDR; an IPv6 listener is
+ * IPv6-only. Every accepted connection becomes node_accept(node) (borrowed) and is
+ * driven by the loop. Returns 0, or -1 with a reason in err.
+ */
+int net_listen(struct net_loop *l, const char *addr, uint16_t port, struct node *node,
+               uint16_t *bound_port, char *err, size_t errlen);
+
+/*
+ * Serves zone z (borrowed: it must outlive the loop or net_forget_zone) on addr,
+ * over UDP and TCP on the same port (0: any free port, written to *bound). Answers
+ * only from the zone (dnszone_answer), never forwards. Returns 0, or -1 with err.
+ */
+int net_serve_dns(struct net_loop *l, const char *addr, uint16_t port, const struct dns_zone *z,
+                  uint16_t *bound, char *err, size_t errlen);
+
+/* Stops serving z (closes its sockets). */
+void net_forget_zone(struct net_loop *l, const struct dns_zone *z);
+
+/*
+ * The transport for node_new. connect() (which never blocks) queues the stream;
+ * the loop then resolves the domain and tries each address in order (RFC 6120
+ * §3.2.1) until one connects, and calls node_stream_connected or, when every
+ * address failed, node_stream_failed with the addresses and errors tried.
+ */
+struct node_transport net_transport(struct net_loop *l);
+
+/*
+ * A configured host and port for domain (NULL: for every domain without its own
+ * entry), used instead of SRV (RFC 6120 §3.2.3; --target). host is an IP literal or
+ * a name (resolved A/AAAA with the loop's resolver). A second call for the same
+ * domain replaces the first. Returns 0, or -1 (bad host, table full) with err.
+ */
+int net_set_target(struct net_loop *l, const char *domain, const char *host, uint16_t port,
+                   char *err, size_t errlen);
+
+/* Forgets every net_set_target entry. */
+void net_clear_targets(struct net_loop *l);
+
+/*
+ * The resolver for domains without a target (copied, including the server
+ * string; NULL: back to the system resolver, 1.5 s per try, 1 retry). Its rng, if
+ * any, is called from the lookup threads.
+ */
+void net_set_resolver(struct net_loop *l, const struct dns_resolver_config *c);
+
+enum net_run_result {
+        NET_RUN_IDLE = 0,        /* no stream is negotiating, connecting or closing */
+        NET_RUN_UNTIL = 1,       /* until() returned true */
+        NET_RUN_MAX_TIME = 2,    /* max_ms passed */
+        NET_RUN_INTERRUPTED = 3, /* net_interrupt was called */
+        NET_RUN_ERROR = -1,      /* poll failed */
+};
+
+/*
+ * Runs the loop: accepts, connects, moves bytes, serves DNS, applies timeouts.
+ * Returns (enum net_run_result) when until(user) is true (checked after every
+ * wakeup; until may be NULL), when no stream is active (streams idle in
+ * ST_EXPECT_STANZAS do not count), when max_ms passes, or when net_interrupt was
+ * called (the flag is then cleared). Every poll() wait is bounded by the nearest
+ * timer and by max_ms.
+ */
+int net_run(struct net_loop *l, unsigned max_ms, bool (*until)(void *user), void *user);
+
+/* Makes net_run return NET_RUN_INTERRUPTED promptly. Async-signal-safe and
+ * callable from any thread (an atomic flag and a write to a pipe). */
+void net_interrupt(struct net_loop *l);
+
+/*
+ * Closes every stream politely: authenticated or negotiating streams send
+ * </stream:stream> (and close_notify under TLS); streams still resolving or
+ * connecting fail with "closed before the connection was up". Run the loop
+ * afterwards to let the closes finish (bounded by close_ms).
+ */
+void net_close_all(struct net_loop *l);
+
+/* Drops every connection of node n at once (its streams are released) and closes
+ * its listeners. Call before node_free(n) when the loop lives on. */
+void net_forget_node(struct net_loop *l, struct node *n);
+
+/*
+ * The peer address a stream's connection used: for an initiating stream the
+ * address that connected (RFC 6120 §3.2.1 tried them in order), for an accepted
+ * one the remote address; "" when there is none (yet). Valid while the stream
+ * exists (so in on_result and on_closed); points into the loop.
+ */
+const char *net_stream_peer(const struct stream *s);
+
+#endif
