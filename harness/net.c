@@ -1,5 +1,7 @@
 #include "net.h"
 
+#include "xmlstream.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +41,9 @@ struct listener {
         int fd;
         struct node *node;
         const struct dns_zone *zone;
+        /* LISTEN_NODE with a router: the node is chosen by the stream's 'to'. */
+        net_route_fn route;
+        void *route_user;
 };
 
 enum conn_kind {
@@ -51,6 +56,7 @@ enum conn_phase {
         PH_RESOLVING,  /* a lookup thread is running for it */
         PH_CONNECTING, /* a non-blocking connect() is under way */
         PH_OPEN,       /* bytes move */
+        PH_ROUTING,    /* accepted by a router: reading the stream header for its 'to' */
         PH_LINGER,     /* stream released, our FIN sent: waiting for the peer's FIN */
         PH_DEAD,       /* socket closed; freed at the next compaction */
 };
@@ -79,6 +85,11 @@ struct conn {
         const struct dns_zone *zone;
         struct buf in, out;
         unsigned answered;
+        /* PH_ROUTING: the router's listener, a reader for the header, its 'to'. */
+        struct listener *router;
+        struct xs_parser *rx;
+        bool route_ready;
+        char route_to[DNS_HOST_MAX];
 };
 
 /* One name resolution on a worker thread. Inputs and outputs are written by
@@ -348,6 +359,20 @@ int net_listen(struct net_loop *l, const char *addr, uint16_t port, struct node 
         return 0;
 }
 
+int net_listen_router(struct net_loop *l, const char *addr, uint16_t port, net_route_fn route,
+                      void *user, uint16_t *bound_port, char *err, size_t errlen)
+{
+        if (route == NULL) {
+                snprintf(err, errlen, "a router listener needs a route function");
+                return -1;
+        }
+        if (net_listen(l, addr, port, NULL, bound_port, err, errlen) != 0)
+                return -1;
+        l->ls[l->nls - 1].route = route;
+        l->ls[l->nls - 1].route_user = user;
+        return 0;
+}
+
 int net_serve_dns(struct net_loop *l, const char *addr, uint16_t port, const struct dns_zone *z,
                   uint16_t *bound, char *err, size_t errlen)
 {
@@ -437,6 +462,7 @@ static void conn_kill(struct conn *c)
 static void conn_free(struct conn *c)
 {
         free(c->targets);
+        xs_free(c->rx);
         buf_cleanup(&c->in);
         buf_cleanup(&c->out);
         free(c);
@@ -732,9 +758,16 @@ static int tp_connect(void *user, struct stream *s, const char *domain)
         return 0;
 }
 
+/*
+ * No same_server: over sockets the streams of one address may belong to
+ * different nodes (the runner's per-scenario harness nodes share a listener), so
+ * nodes here open one stream per target domain and never multiplex targets
+ * (XEP-0220 §2.6 makes target multiplexing optional). Sender multiplexing needs
+ * no such check and still works.
+ */
 struct node_transport net_transport(struct net_loop *l)
 {
-        struct node_transport t = {tp_connect, l};
+        struct node_transport t = {.connect = tp_connect, .user = l, .same_server = NULL};
 
         return t;
 }
@@ -861,6 +894,8 @@ static bool any_active(const struct net_loop *l)
         for (size_t i = 0; i < l->nconns; i++) {
                 const struct conn *c = l->conns[i];
 
+                if (c->phase == PH_ROUTING)
+                        return true;
                 if (c->kind != CONN_STREAM || c->s == NULL)
                         continue;
                 if (c->phase != PH_OPEN || c->deadline >= 0 || node_stream_output(c->s)->len > 0)
@@ -960,6 +995,71 @@ static void dns_tcp_read(struct conn *c, int64_t t)
         }
 }
 
+static enum xs_action route_header(void *user, const struct xs_event *ev)
+{
+        struct conn *c = user;
+
+        if (ev->kind == XS_EV_HEADER) {
+                snprintf(c->route_to, sizeof(c->route_to), "%s",
+                         ev->header->to != NULL ? ev->header->to : "");
+                c->route_ready = true;
+        }
+        return XS_PAUSE;
+}
+
+/*
+ * Hands a routed connection to the node its header names (or the router's
+ * default for an unknown or missing 'to'), which re-reads every byte so far
+ * with its own engine.
+ */
+static void route_finish(struct net_loop *l, struct conn *c, int64_t t)
+{
+        struct listener *ls = c->router;
+        struct node *n = ls->route(ls->route_user, c->route_to[0] != '\0' ? c->route_to : NULL);
+
+        xs_free(c->rx);
+        c->rx = NULL;
+        c->router = NULL;
+        c->s = n != NULL ? node_accept(n) : NULL;
+        if (c->s == NULL) {
+                conn_kill(c);
+                return;
+        }
+        node_stream_set_user(c->s, c);
+        c->phase = PH_OPEN;
+        timer_restart(l, c, t);
+        if (c->in.len > 0) {
+                node_stream_input(c->s, c->in.data, c->in.len);
+                buf_reset(&c->in);
+        }
+        if (c->eof && c->s != NULL)
+                node_stream_peer_closed(c->s);
+}
+
+static void route_read(struct net_loop *l, struct conn *c, int64_t t)
+{
+        char chunk[NET_READ_CHUNK];
+        ssize_t n = recv(c->fd, chunk, sizeof(chunk), 0);
+        size_t used = 0;
+        enum xs_status st;
+
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+                return;
+        if (n <= 0) {
+                /* Gone before saying whom it wanted: nothing to hand to a node. */
+                conn_kill(c);
+                return;
+        }
+        if (buf_append(&c->in, chunk, (size_t)n) != 0) {
+                route_finish(l, c, t); /* oversized: the node's engine refuses it */
+                return;
+        }
+        st = xs_feed(c->rx, chunk, (size_t)n, &used);
+        /* A header, or XML the node's engine will refuse with the right error. */
+        if (c->route_ready || st == XS_ERROR || st == XS_PAUSED)
+                route_finish(l, c, t);
+}
+
 static void accept_some(struct net_loop *l, struct listener *ls, int64_t t)
 {
         for (int i = 0; i < NET_ACCEPTS_PER_WAKEUP; i++) {
@@ -982,6 +1082,18 @@ static void accept_some(struct net_loop *l, struct listener *ls, int64_t t)
                 if (ls->kind == LISTEN_DNS_TCP) {
                         c->zone = ls->zone;
                         c->deadline = t + NET_DNS_IDLE_MS;
+                        continue;
+                }
+                if (ls->route != NULL) {
+                        /* Virtual hosting: the node is known once the header's 'to' is. */
+                        c->phase = PH_ROUTING;
+                        c->router = ls;
+                        c->rx = xs_new(NULL, XS_NS_SERVER, route_header, c);
+                        if (c->rx == NULL) {
+                                conn_kill(c);
+                                continue;
+                        }
+                        c->deadline = t + state_timeout(l, ST_EXPECT_HEADER);
                         continue;
                 }
                 c->s = node_accept(ls->node);
@@ -1022,6 +1134,7 @@ static void expire(struct net_loop *l, int64_t t)
                         }
                         break;
                 case PH_LINGER:
+                case PH_ROUTING: /* said no stream header in time: no node to judge it */
                         conn_kill(c);
                         break;
                 default:
@@ -1089,6 +1202,8 @@ static long poll_build(struct net_loop *l)
                         continue;
                 if (c->phase == PH_CONNECTING) {
                         ev = POLLOUT;
+                } else if (c->phase == PH_ROUTING) {
+                        ev = POLLIN;
                 } else if (c->phase == PH_OPEN || c->phase == PH_LINGER) {
                         /* After the peer's FIN, POLLIN would fire on every round. */
                         ev = c->eof ? 0 : POLLIN;
@@ -1147,6 +1262,9 @@ static void handle(struct net_loop *l, size_t n, int64_t t)
                         } else if (c->s != NULL && !c->eof && (re & (POLLIN | POLLHUP | POLLERR))) {
                                 stream_read(l, c, t);
                         }
+                        break;
+                case PH_ROUTING:
+                        route_read(l, c, t);
                         break;
                 case PH_LINGER:
                         linger_read(c);

@@ -80,6 +80,19 @@ void net_set_timeouts(struct net_loop *l, const struct net_timeouts *t);
 int net_listen(struct net_loop *l, const char *addr, uint16_t port, struct node *node,
                uint16_t *bound_port, char *err, size_t errlen);
 
+/* Chooses the node for a routed connection from its stream header's 'to' (NULL
+ * when the header had none or was not XML); NULL refuses the connection. */
+typedef struct node *(*net_route_fn)(void *user, const char *to);
+
+/*
+ * A listener shared by several nodes (virtual hosting): each accepted
+ * connection is read until its stream header is complete (bounded by the
+ * EXPECT_HEADER step timeout), then handed to route(user, to) and replayed to
+ * that node's new receiving stream. Returns 0, or -1 with err.
+ */
+int net_listen_router(struct net_loop *l, const char *addr, uint16_t port, net_route_fn route,
+                      void *user, uint16_t *bound_port, char *err, size_t errlen);
+
 /*
  * Serves zone z (borrowed: it must outlive the loop or net_forget_zone) on addr,
  * over UDP and TCP on the same port (0: any free port, written to *bound). Answers

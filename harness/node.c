@@ -249,16 +249,17 @@ struct stream *node_send(struct node *n, xmlNodePtr stanza)
                     ps == PAIR_PENDING || ps == PAIR_VALID)
                         s = c;
         }
-        /* XEP-0220 §2.6 multiplexing on a stream to the same server. A stream still
-         * negotiating takes the stanza in its queue; whether the pair can ride on it is
-         * decided once it is authenticated (flush_queue). */
+        /* XEP-0220 §2.6 multiplexing on an authenticated stream to the same server.
+         * Never on one still negotiating: should it fail, the stanza would share its
+         * fate although its own pair was never tried. */
         for (size_t i = 0; s == NULL && i < n->n_streams; i++) {
                 struct stream *c = n->streams[i];
 
                 if (!stream_usable(c) || !same_server(n, c, td) ||
+                    engine_state(c->e) != ST_EXPECT_STANZAS ||
                     engine_pair_state(c->e, fd, td) == PAIR_FAILED)
                         continue;
-                if (engine_state(c->e) != ST_EXPECT_STANZAS || engine_add_pair(c->e, fd, td) == 0)
+                if (engine_add_pair(c->e, fd, td) == 0)
                         s = c;
         }
         if (s == NULL)
@@ -353,6 +354,30 @@ static bool answer_ping(struct node *n, xmlNodePtr st)
  * on it to a stream of their own (reference §3.7: SASL-only streams). Stanzas of
  * a refused pair are dropped (XEP-0220 §2.2.1).
  */
+static bool own_pair(const struct stream *s, const char *from, const char *to)
+{
+        return strcasecmp(s->local, from) == 0 && strcasecmp(s->remote, to) == 0;
+}
+
+/* A stream that ends with stanzas for other pairs in its queue hands them on. */
+static void requeue_others(struct stream *s)
+{
+        xmlNodePtr q[MAX_QUEUED];
+        size_t nq = s->n_queued;
+
+        if (s->role != ENGINE_INITIATING)
+                return;
+        memcpy(q, s->queued, nq * sizeof(q[0]));
+        s->n_queued = 0;
+        for (size_t i = 0; i < nq; i++) {
+                char fd[DOMAIN_MAX], td[DOMAIN_MAX];
+
+                if (stanza_pair(q[i], fd, td) == 0 && !own_pair(s, fd, td))
+                        node_send(s->node, q[i]);
+                xmlFreeNode(q[i]);
+        }
+}
+
 static void flush_queue(struct stream *s)
 {
         xmlNodePtr q[MAX_QUEUED];
@@ -372,7 +397,8 @@ static void flush_queue(struct stream *s)
                            (ps == PAIR_NONE && engine_add_pair(s->e, fd, td) == 0)) {
                         s->queued[s->n_queued++] = q[i];
                         continue;
-                } else if (ps == PAIR_NONE) {
+                } else if (ps == PAIR_NONE || (ps == PAIR_FAILED && !own_pair(s, fd, td))) {
+                        /* Refused here (XEP-0220 §2.6): its own stream may still work. */
                         node_send(s->node, q[i]);
                 }
                 xmlFreeNode(q[i]);
@@ -419,6 +445,7 @@ static void handle_event(struct stream *s, struct engine_event *ev)
                         n->obs.on_stanza(n->obs.user, s, ev->stanza);
                 break;
         case EV_CLOSED:
+                requeue_others(s);
                 break;
         }
 }

@@ -88,6 +88,19 @@ static double now_s(void)
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* snprintf that may cut: wire text and domains are bounded, the buffers are too. */
+static void textf(char *dst, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void textf(char *dst, size_t len, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(dst, len, fmt, ap);
+        va_end(ap);
+}
+
 void runner_interrupt(void)
 {
         interrupted = 1;
@@ -232,9 +245,9 @@ static void on_trigger_result(void *user, struct stream *st)
         if (engine_role(node_stream_engine(st)) != ENGINE_INITIATING ||
             node_stream_purpose(st) != PURPOSE_AUTH || res->authenticated)
                 return;
-        snprintf(s->trigger_why, sizeof(s->trigger_why),
-                 "the trigger stream (H%d) could not authenticate: %s%s%s", TRIGGER_ROW, res->cause,
-                 node_stream_failure(st)[0] ? "; " : "", node_stream_failure(st));
+        textf(s->trigger_why, sizeof(s->trigger_why),
+              "the trigger stream (H%d) could not authenticate: %s%s%s", TRIGGER_ROW, res->cause,
+              node_stream_failure(st)[0] ? "; " : "", node_stream_failure(st));
         s->r->changed = true;
 }
 
@@ -489,7 +502,7 @@ static int setup_scenarios(struct runner *r, struct run_report *rep, char *err, 
                                  settings_summary(&res->harness, sum, sizeof(sum)),
                                  d == DIR_OUTBOUND ? "the harness initiates"
                                                    : "the partner initiates");
-                        snprintf(s->domain, sizeof(s->domain), "%s.%s", res->id, r->domain);
+                        textf(s->domain, sizeof(s->domain), "%s.%s", res->id, r->domain);
                         lower(s->domain);
                         snprintf(res->harness_domain, sizeof(res->harness_domain), "%s", s->domain);
                         snprintf(s->ping_id, sizeof(s->ping_id), "s2scheck-%s", res->id);
@@ -603,13 +616,12 @@ static void finalize(struct scen *s)
         } else {
                 vi.environment_failed = true;
                 if (s->res->dir == DIR_INBOUND)
-                        snprintf(res->cause, sizeof(res->cause),
-                                 "the partner never connected in to %s%s%s", s->domain,
-                                 s->trigger_why[0] ? ": " : "", s->trigger_why);
+                        textf(res->cause, sizeof(res->cause),
+                              "the partner never connected in to %s%s%s", s->domain,
+                              s->trigger_why[0] ? ": " : "", s->trigger_why);
                 else
-                        snprintf(res->cause, sizeof(res->cause),
-                                 "no result for the stream to %s%s%s", s->r->p->primary,
-                                 s->trigger_why[0] ? ": " : "", s->trigger_why);
+                        textf(res->cause, sizeof(res->cause), "no result for the stream to %s%s%s",
+                              s->r->p->primary, s->trigger_why[0] ? ": " : "", s->trigger_why);
                 snprintf(res->spec, sizeof(res->spec), "design.md §2");
         }
         vi.observed = res->observed;
