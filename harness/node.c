@@ -249,16 +249,22 @@ struct stream *node_send(struct node *n, xmlNodePtr stanza)
                     ps == PAIR_PENDING || ps == PAIR_VALID)
                         s = c;
         }
-        /* XEP-0220 §2.6 multiplexing on an authenticated stream to the same server.
-         * Never on one still negotiating: should it fail, the stanza would share its
-         * fate although its own pair was never tried. */
+        /* XEP-0220 §2.6 multiplexing: sender multiplexing (same target, another of our
+         * domains), or target multiplexing to the same server. A stanza may wait in the
+         * queue of a stream still negotiating: once it is authenticated flush_queue adds
+         * the pair or moves the stanza to a stream of its own, and a stream that fails
+         * hands it on (requeue_others), so it never shares a failure it was not part of. */
         for (size_t i = 0; s == NULL && i < n->n_streams; i++) {
                 struct stream *c = n->streams[i];
+                bool sender_mux = strcasecmp(c->remote, td) == 0;
 
-                if (!stream_usable(c) || !same_server(n, c, td) ||
-                    engine_state(c->e) != ST_EXPECT_STANZAS ||
-                    engine_pair_state(c->e, fd, td) == PAIR_FAILED)
+                if (!stream_usable(c) || engine_pair_state(c->e, fd, td) == PAIR_FAILED ||
+                    (!sender_mux && !same_server(n, c, td)))
                         continue;
+                if (engine_state(c->e) != ST_EXPECT_STANZAS) {
+                        s = c;
+                        continue;
+                }
                 if (engine_add_pair(c->e, fd, td) == 0)
                         s = c;
         }
