@@ -29,5 +29,6 @@ int command_usage_error(const char *name, const char *msg);
 
 int cmd_validate(int argc, char **argv);
 int cmd_matrix(int argc, char **argv);
+int cmd_list(int argc, char **argv);
 
 #endif
