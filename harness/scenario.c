@@ -160,8 +160,7 @@ static const struct scenario_name_info checks[CHECK_COUNT] = {
                                     "a stanza before authentication gets <not-authorized/> and "
                                     "the stream closes",
                                     NULL},
-    [CHECK_NO_SASL_BEFORE_TLS] = {"no-sasl-before-tls", SCENARIO_DIR_OUT,
-                                  "RFC 6120 §5.3.4, §6.5.4",
+    [CHECK_NO_SASL_BEFORE_TLS] = {"no-sasl-before-tls", SCENARIO_DIR_OUT, "RFC 6120 §5.3.4, §6.5.4",
                                   "<auth/> on the plaintext stream never gets <success/>", NULL},
 };
 
@@ -689,10 +688,13 @@ static int explain_element(struct load *ld, const xmlNode *n)
                       parent != NULL ? parent : "scenario");
                 return -1;
         }
+        /* The second one is the mistake: count the siblings up to this one. */
         for (const xmlNode *s = n->parent != NULL ? n->parent->children : NULL; s != NULL;
              s = s->next) {
                 if (s->type == XML_ELEMENT_NODE && is_ours(s, name))
                         count++;
+                if (s == n)
+                        break;
         }
         if (r->max > 0 && count > r->max && n->parent->type == XML_ELEMENT_NODE) {
                 failf(ld, line, name,
@@ -1122,6 +1124,7 @@ static int count_bits(unsigned v)
 static int build_expect(struct load *ld, const xmlNode *n, struct scenario *s)
 {
         bool oom = false;
+        long oracle_line = xmlGetLineNo(n);
         int rc;
 
         for (const xmlNode *c = n->children; c != NULL; c = c->next) {
@@ -1133,6 +1136,7 @@ static int build_expect(struct load *ld, const xmlNode *n, struct scenario *s)
                 if (is_ours(c, "oracle")) {
                         char *without = attr_text(c, "without", &oom);
 
+                        oracle_line = line;
                         if (oom)
                                 goto oom;
                         for (char *w = without; w != NULL && *w != '\0';) {
@@ -1201,7 +1205,7 @@ static int build_expect(struct load *ld, const xmlNode *n, struct scenario *s)
                         return -1;
         }
         if (s->expect_oracle && count_bits(s->oracle_without) == 3) {
-                failf(ld, xmlGetLineNo(n), "oracle@without",
+                failf(ld, oracle_line, "oracle@without",
                       "every method is taken away, so nothing can succeed; accepted: an explicit "
                       "set of <outcome> codes instead");
                 return -1;
@@ -1648,6 +1652,7 @@ static int list_dir(struct load *ld, const char *dir, char ***out, size_t *nout)
         struct dirent *de;
         char **names = NULL;
         size_t n = 0;
+        bool slash = dir[0] != '\0' && dir[strlen(dir) - 1] == '/';
 
         *out = NULL;
         *nout = 0;
@@ -1664,7 +1669,8 @@ static int list_dir(struct load *ld, const char *dir, char ***out, size_t *nout)
 
                 if (de->d_name[0] == '.' || !ends_with_xml(de->d_name))
                         continue;
-                if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path)) {
+                if (snprintf(path, sizeof(path), "%s%s%s", dir, slash ? "" : "/", de->d_name) >=
+                    (int)sizeof(path)) {
                         failf(ld, 0, "folder",
                               "the path of %s is too long; accepted: shorter paths", de->d_name);
                         goto fail;
