@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "scenario.h"
 
 const struct command commands[] = {
     {"validate", "validate PARTNER [--identity DOMAIN] [--cmdlet]",
@@ -74,6 +75,22 @@ const struct command commands[] = {
      "\n"
      "Exit: 0 after a signal, 2 usage or configuration error.\n",
      cmd_serve},
+    {"list",
+     "list [--scenarios DIR] [--add-scenarios DIR]... [--only TAG]... [--skip TAG]... [--json]",
+     "list the scenarios a run would use",
+     "Loads the scenario suite (every *.xml file of the folder, strictly checked; see\n"
+     "docs/scenarios.md) and prints one line per selected scenario: id, direction,\n"
+     "harness TLS/SASL/dialback, tags and title, then the count.\n"
+     "\n"
+     "  --scenarios DIR      use DIR instead of the default suite (" SCENARIO_DEFAULT_DIR ")\n"
+     "  --add-scenarios DIR  add the scenarios of DIR (repeatable); ids stay unique\n"
+     "  --only TAG           keep scenarios with this tag, id or direction (repeatable)\n"
+     "  --skip TAG           drop scenarios with this tag, id or direction (repeatable)\n"
+     "  --json               print the selection as JSON\n"
+     "\n"
+     "A --only/--skip word that matches no scenario is an error.\n"
+     "Exit: 0 listed, 2 bad option or a suite that does not load (one line on stderr).\n",
+     cmd_list},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -31,5 +31,6 @@ int cmd_validate(int argc, char **argv);
 int cmd_matrix(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_list(int argc, char **argv);
 
 #endif
