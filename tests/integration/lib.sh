@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2261  # ">&\"$fd\"" duplicates a numeric fd, not a file
 # Real XMPP servers (Prosody 0.12, ejabberd 23.01) as S2S partners in tests.
 # Sourced by tests/integration/*.sh; see docs/peers.md for the whole picture.
 #
@@ -69,6 +70,7 @@ peers_init() {
 		exec unshare --net --mount --propagation private --pid --fork --kill-child=TERM \
 			--mount-proc -- env S2S_PEERS_NETNS=1 bash "$script" "$@"
 	fi
+	# shellcheck disable=SC2034  # for the tests that source this file
 	PEERS_SRC=$2
 	PEERS_BUILD=$3
 	PEERS_PKI=$PEERS_BUILD/certs
@@ -355,7 +357,7 @@ peers_kill_wait() { # SIG TIMEOUT_MS PID...
 # ejabberd the beam process under ejabberdctl gets the SIGTERM (ejabberd shuts down
 # cleanly on it; ejabberdctl and su then exit). Idempotent; prints the stop time.
 peers_stop() { # NAME
-	local name=$1 pid=${PEERS_PID[$1]:-} kind=${PEERS_KIND[$1]:-} targets t0
+	local name=$1 pid=${PEERS_PID[$1]:-} kind=${PEERS_KIND[$1]:-} targets t0 kids
 	[ -n "$pid" ] || return 0
 	t0=$(peers_now_us)
 	targets=("$pid")
@@ -368,7 +370,8 @@ peers_stop() { # NAME
 	fi
 	if ! peers_kill_wait TERM 5000 "$pid"; then
 		echo "# $name: still running after SIGTERM, SIGKILL"
-		peers_kill_wait KILL 2000 "${targets[@]}" $(peers_descendants "$pid")
+		mapfile -t kids < <(peers_descendants "$pid")
+		peers_kill_wait KILL 2000 "${targets[@]}" "${kids[@]}"
 	fi
 	wait "$pid" 2>/dev/null
 	unset "PEERS_PID[$name]"
