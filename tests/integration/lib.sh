@@ -1,0 +1,632 @@
+# shellcheck shell=bash disable=SC2261  # ">&\"$fd\"" duplicates a numeric fd, not a file
+# Real XMPP servers (Prosody 0.12, ejabberd 23.01) as S2S partners in tests.
+# Sourced by tests/integration/*.sh; see docs/peers.md for the whole picture.
+#
+#   source "$src/tests/integration/lib.sh"
+#   peers_init "$0" "$@"          # re-runs the script as root in its own namespaces
+#   peers_dns_start ...           # a DNS server on 127.0.0.1 for the partners
+#   peers_start_prosody NAME VARIANT S2S_PORT
+#   peers_probe_features ...      # what the partner offers, pre- and post-TLS
+#   finish NAME                   # from tests/cli-lib.sh: "NAME: N passed, M failed"
+#
+# Every server is started by this file, its PID recorded, and stopped by that PID from
+# the EXIT trap, also when the test fails. The namespaces are the second line of defence:
+# the script runs as PID 1 of a private PID namespace, so when it ends the kernel kills
+# whatever might still run there, and `unshare --kill-child` ends it when ctest kills
+# unshare on a timeout. Every loop and wait is bounded.
+
+# shellcheck source=../cli-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../cli-lib.sh"
+
+PEERS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PEERS_FIXTURES=$(cd "$PEERS_LIB_DIR/../../fixtures/servers" && pwd)
+PEERS_HARNESS=harness.test
+PEERS_PARTNER=partner.test
+PEERS_NAMES=()         # servers started, in order
+declare -A PEERS_PID   # NAME -> the PID this file started (prosody, ejabberdctl, ldns-testns)
+declare -A PEERS_KIND  # NAME -> prosody | ejabberd | dns
+declare -A PEERS_DIR   # NAME -> run folder of that server
+declare -A PEERS_PORT  # NAME -> its listening port
+declare -A PEERS_VARIANT # NAME -> fixture variant
+declare -A PEERS_T0    # NAME -> start time (microseconds)
+declare -A PEERS_READY # NAME -> start-up time in seconds ("0.081")
+
+peers_log() { echo "# $*"; }
+
+# Microseconds since the epoch, for timings (bash's EPOCHREALTIME, no fork).
+peers_now_us() {
+	local t=${EPOCHREALTIME/[.,]/}
+	echo "$t"
+}
+
+peers_secs() { # peers_secs MICROSECONDS -> "1.234"
+	printf '%d.%03d' $(($1 / 1000000)) $((($1 % 1000000) / 1000))
+}
+
+# (a) Re-runs the calling script inside fresh network, mount and PID namespaces in
+# which only `lo` exists (up, 127.0.0.1 and ::1), with a private /etc/hosts and /proc.
+# Then makes the run folder (PEERS_RUN) and installs the EXIT trap. Needs root: the
+# namespaces, and starting the servers under their own users.
+# Usage: peers_init "$0" "$@"  (the script's arguments: S2SCHECK SOURCE_DIR BUILD_DIR)
+peers_init() {
+	local script=$1
+	shift
+	if [ -z "${S2S_PEERS_NETNS:-}" ]; then
+		if [ "$(id -u)" -ne 0 ]; then
+			echo "FAIL: $(basename "$script") must run as root (namespaces, setpriv)"
+			exit 1
+		fi
+		local c missing=()
+		for c in unshare ip ss setpriv prosody ejabberdctl ldns-testns drill gnutls-cli openssl jq mount; do
+			command -v "$c" >/dev/null || missing+=("$c")
+		done
+		if [ "${#missing[@]}" -ne 0 ]; then
+			echo "FAIL: missing ${missing[*]}; run .ci/install-peers"
+			exit 1
+		fi
+		# --kill-child=TERM: unshare stays the parent and, if it is killed itself (a ctest
+		# timeout), sends SIGTERM to this script, PID 1 of the namespace: the EXIT trap
+		# stops the servers, and the kernel kills anything left when PID 1 ends.
+		exec unshare --net --mount --propagation private --pid --fork --kill-child=TERM \
+			--mount-proc -- env S2S_PEERS_NETNS=1 bash "$script" "$@"
+	fi
+	# shellcheck disable=SC2034  # for the tests that source this file
+	PEERS_SRC=$2
+	PEERS_BUILD=$3
+	PEERS_PKI=$PEERS_BUILD/certs
+	if [ ! -f "$PEERS_PKI/ca.pem" ] || [ ! -f "$PEERS_PKI/$PEERS_PARTNER.pem" ]; then
+		echo "FAIL: no test PKI in $PEERS_PKI (build the 'certs' target first)"
+		exit 1
+	fi
+	ip link set lo up || exit 1
+	local links
+	links=$(ip -o link show | awk -F': ' '{print $2}' | tr '\n' ' ')
+	if [ "$links" != "lo " ]; then
+		echo "FAIL: the namespace has interfaces other than lo: $links"
+		exit 1
+	fi
+	PEERS_RUN=$(mktemp -d /tmp/s2s-peers.XXXXXX) || exit 1
+	chmod 755 "$PEERS_RUN"
+	trap peers_cleanup EXIT
+	trap 'exit 129' HUP
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	# libc getaddrinfo (ejabberd resolves SRV targets with it) sees only these names.
+	{
+		echo "127.0.0.1 localhost $PEERS_PARTNER $PEERS_HARNESS"
+		echo "::1 localhost ip6-localhost"
+	} >"$PEERS_RUN/hosts"
+	chmod 644 "$PEERS_RUN/hosts"
+	mount --bind "$PEERS_RUN/hosts" /etc/hosts || exit 1
+	peers_log "namespace: only lo; run folder $PEERS_RUN"
+}
+
+# (d) Stops every server by its recorded PID (newest first), then removes the run
+# folder; kept, with its path printed, when a check failed. Installed by peers_init.
+peers_cleanup() {
+	local rc=$? i
+	for ((i = ${#PEERS_NAMES[@]} - 1; i >= 0; i--)); do
+		peers_stop "${PEERS_NAMES[$i]}"
+	done
+	if [ "${fail:-0}" -ne 0 ] || [ "$rc" -ne 0 ]; then
+		echo "# run folder kept: $PEERS_RUN (logs of every server)"
+	elif [ -n "${PEERS_RUN:-}" ]; then
+		rm -rf "$PEERS_RUN"
+	fi
+	exit "$rc"
+}
+
+# (b) Fills TEMPLATE into OUT: each KEY=VALUE argument replaces @KEY@. Give VARIANT
+# first: the text it brings may use the other placeholders. Fails (1) on an unreadable
+# template or a placeholder left over.
+peers_fill() {
+	local tmpl=$1 out=$2 text kv key val
+	shift 2
+	text=$(<"$tmpl") || return 1
+	for kv in "$@"; do
+		key=${kv%%=*}
+		val=${kv#*=}
+		# Quoted replacement: bash 5.2 would otherwise expand & in it.
+		text=${text//"@$key@"/"$val"}
+	done
+	if [[ $text =~ @[A-Z][A-Z_]*@ ]]; then
+		echo "FAIL: $tmpl: placeholder ${BASH_REMATCH[0]} not filled"
+		return 1
+	fi
+	printf '%s\n' "$text" >"$out"
+}
+
+# Waits until something listens on TCP 127.0.0.1:PORT, at most TIMEOUT_MS, polling
+# every 20 ms; fails early when PID is gone. Uses ss so that the server sees no probe
+# connection. Returns 0 when listening, 1 otherwise.
+peers_wait_listen() { # PORT PID TIMEOUT_MS
+	local port=$1 pid=$2 n=$(($3 / 20)) i
+	for ((i = 0; i < n; i++)); do
+		if [ -n "$(ss -Hltn "sport = :$port")" ]; then
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.02
+	done
+	return 1
+}
+
+# Descendants of PID (children first), from /proc/PID/task/*/children; bounded depth.
+peers_descendants() { # PID [DEPTH]
+	local pid=$1 depth=${2:-0} c f
+	[ "$depth" -lt 8 ] || return 0
+	for f in /proc/"$pid"/task/*/children; do
+		[ -r "$f" ] || continue
+		for c in $(<"$f"); do
+			echo "$c"
+			peers_descendants "$c" $((depth + 1))
+		done
+	done
+}
+
+peers_register() { # NAME KIND PID DIR [PORT] [VARIANT]
+	PEERS_NAMES+=("$1")
+	PEERS_KIND[$1]=$2
+	PEERS_PID[$1]=$3
+	PEERS_DIR[$1]=$4
+	PEERS_PORT[$1]=${5:-}
+	PEERS_VARIANT[$1]=${6:-}
+	echo "$3" >"$4/started.pid"
+}
+
+peers_show_log() { # FILE: the last lines, as comments
+	[ -f "$1" ] && tail -n 15 "$1" | sed 's/^/#   /'
+}
+
+# (e) A DNS server on 127.0.0.1:DNS_PORT (UDP and TCP; inside the namespace its
+# 0.0.0.0 socket reaches only lo), answering from a generated ldns-testns data file:
+#   - the harness domain and every NAME given after `--`, each under the harness
+#     domain: `_xmpp-server._tcp.N SRV 0 0 HARNESS_PORT N.`, `N A 127.0.0.1`; other
+#     types NODATA (so `_xmpps-server` is NODATA: no direct TLS);
+#   - each PARTNER=PORT: `_xmpp-server._tcp.PARTNER SRV 0 0 PORT PARTNER.` and A;
+#   - any other name under test.: NXDOMAIN; anything else REFUSED.
+# ldns-testns cannot synthesise answers, so names under the harness domain exist only
+# when listed. This stands in until `s2scheck run --serve-dns` (harness/dnszone.c,
+# which answers every name under the apex) exists; docs/peers.md.
+# Usage: peers_dns_start DNS_PORT HARNESS_PORT [PARTNER=PORT...] [-- NAME...]
+peers_dns_start() {
+	local port=$1 hport=$2 dir=$PEERS_RUN/dns p names=("$PEERS_HARNESS") n
+	shift 2
+	local partners=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		partners+=("$1")
+		shift
+	done
+	[ "${1:-}" = -- ] && shift
+	names+=("$@")
+	mkdir -p "$dir"
+	local soa="test. 60 IN SOA test. hostmaster.test. 1 3600 600 86400 60"
+	{
+		echo "; generated by tests/integration/lib.sh peers_dns_start"
+		echo "\$TTL 60"
+		# entry QNAME QTYPE RR...: one positive answer, A glue for SRV targets
+		entry() {
+			local qn=$1 qt=$2
+			shift 2
+			printf 'ENTRY_BEGIN\nMATCH opcode qtype qname\nADJUST copy_id\n'
+			printf 'REPLY QR AA RD RA NOERROR\nSECTION QUESTION\n%s IN %s\nSECTION ANSWER\n' "$qn" "$qt"
+			printf '%s\n' "$1"
+			if [ -n "${2:-}" ]; then printf 'SECTION ADDITIONAL\n%s\n' "$2"; fi
+			printf 'ENTRY_END\n'
+		}
+		nodata() { # every other type of QNAME: NOERROR, no answer, SOA
+			printf 'ENTRY_BEGIN\nMATCH opcode qname\nADJUST copy_id copy_query\n'
+			printf 'REPLY QR AA RD RA NOERROR\nSECTION QUESTION\n%s IN A\n' "$1"
+			printf 'SECTION AUTHORITY\n%s\nENTRY_END\n' "$soa"
+		}
+		host() { # NAME SRVPORT
+			entry "_xmpp-server._tcp.$1." SRV "_xmpp-server._tcp.$1. 60 IN SRV 0 0 $2 $1." \
+				"$1. 60 IN A 127.0.0.1"
+			entry "$1." A "$1. 60 IN A 127.0.0.1"
+			nodata "_xmpp-server._tcp.$1."
+			nodata "_xmpps-server._tcp.$1."
+			nodata "$1."
+		}
+		for n in "${names[@]}"; do host "$n" "$hport"; done
+		for p in "${partners[@]}"; do host "${p%%=*}" "${p#*=}"; done
+		printf 'ENTRY_BEGIN\nMATCH opcode subdomain\nADJUST copy_id copy_query\n'
+		printf 'REPLY QR AA RD RA NXDOMAIN\nSECTION QUESTION\ntest. IN SOA\n'
+		printf 'SECTION AUTHORITY\n%s\nENTRY_END\n' "$soa"
+		printf 'ENTRY_BEGIN\nMATCH opcode subdomain\nADJUST copy_id copy_query\n'
+		printf 'REPLY QR RD REFUSED\nSECTION QUESTION\n. IN SOA\nENTRY_END\n'
+	} >"$dir/zone.data"
+	unset -f entry nodata host
+	local t0 pid
+	t0=$(peers_now_us)
+	ldns-testns -p "$port" "$dir/zone.data" >"$dir/ldns-testns.log" 2>&1 &
+	pid=$!
+	peers_register dns dns "$pid" "$dir" "$port" ldns-testns
+	if ! peers_wait_listen "$port" "$pid" 3000; then
+		echo "FAIL: ldns-testns did not listen on $port"
+		peers_show_log "$dir/ldns-testns.log"
+		return 1
+	fi
+	PEERS_READY[dns]=$(peers_secs $(($(peers_now_us) - t0)))
+	PEERS_DNS_PORT=$port
+	peers_log "dns: ldns-testns pid $pid on 127.0.0.1:$port, ready in ${PEERS_READY[dns]} s"
+}
+
+# (b)+(c) Writes the run folder of Prosody NAME from prosody.cfg.lua.in and the options
+# of fixtures/servers/prosody/VARIANT.cfg.lua and starts it as the prosody user on
+# 127.0.0.1:S2S_PORT (c2s on S2S_PORT+1000), serving DOMAIN (default partner.test)
+# with the leaf CERT of the test PKI (default partner.test). peers_dns_start must have
+# run. Does not wait: peers_wait_ready does. With DOMAIN harness.test and CERT
+# harness.test it is the dialback authority of the probe (peers_probe_dialback).
+# Never as root: 0.12.3 refuses, crashes in shutdown and keeps running (peers.md).
+peers_launch_prosody() { # NAME VARIANT S2S_PORT [CERT] [DOMAIN]
+	local name=$1 variant=$2 port=$3 cert=${4:-$PEERS_PARTNER} domain=${5:-$PEERS_PARTNER}
+	local dir=$PEERS_RUN/$name vfile=$PEERS_FIXTURES/prosody/$2.cfg.lua
+	if [ ! -f "$vfile" ]; then
+		echo "FAIL: no Prosody variant $variant ($vfile)"
+		return 1
+	fi
+	mkdir -p "$dir/data" "$dir/nocerts" "$dir/capath" || return 1
+	echo "127.0.0.1 localhost" >"$dir/hosts"
+	peers_fill "$PEERS_FIXTURES/prosody/prosody.cfg.lua.in" "$dir/prosody.cfg.lua" \
+		"VARIANT=$(<"$vfile")" "RUN=$dir" "PKI=$PEERS_PKI" "CERT=$cert" \
+		"DOMAIN=$domain" "S2S_PORT=$port" "C2S_PORT=$((port + 1000))" \
+		"DNS_PORT=$PEERS_DNS_PORT" || return 1
+	chown -R prosody:prosody "$dir" || return 1
+	PEERS_T0[$name]=$(peers_now_us)
+	# --pdeathsig: if this shell dies without its trap, Prosody gets SIGKILL too.
+	setpriv --reuid=prosody --regid=prosody --clear-groups --inh-caps=-all \
+		--pdeathsig KILL -- prosody -F --config "$dir/prosody.cfg.lua" \
+		>"$dir/stdout.log" 2>&1 &
+	peers_register "$name" prosody "$!" "$dir" "$port" "$variant"
+}
+
+# Waits until server NAME listens on its s2s port (Prosody at most 5 s, ejabberd 20 s),
+# and records the start-up time in PEERS_READY[NAME]. Returns 0 when ready, 1 (with
+# the end of its logs) when it did not come up or died.
+peers_wait_ready() { # NAME
+	local name=$1 pid=${PEERS_PID[$1]} port=${PEERS_PORT[$1]} dir=${PEERS_DIR[$1]} ms=5000
+	[ "${PEERS_KIND[$name]}" = ejabberd ] && ms=20000
+	if ! peers_wait_listen "$port" "$pid" "$ms"; then
+		echo "FAIL: ${PEERS_KIND[$name]} $name (${PEERS_VARIANT[$name]}) not listening on $port"
+		peers_show_log "$dir/stdout.log"
+		peers_show_log "$dir/prosody.log"
+		peers_show_log "$dir/logs/ejabberd.log"
+		return 1
+	fi
+	PEERS_READY[$name]=$(peers_secs $(($(peers_now_us) - ${PEERS_T0[$name]})))
+	peers_log "${PEERS_KIND[$name]} $name (${PEERS_VARIANT[$name]}): pid $pid, s2s 127.0.0.1:$port, ready in ${PEERS_READY[$name]} s"
+}
+
+peers_start_prosody() { # NAME VARIANT S2S_PORT [CERT] [DOMAIN]: launch and wait
+	peers_launch_prosody "$@" && peers_wait_ready "$1"
+}
+
+# (b)+(c) The same for ejabberd: ejabberd.yml from ejabberd.yml.in and
+# fixtures/servers/ejabberd/VARIANT.yml, ejabberdctl.cfg, inetrc; node NAME@localhost
+# with Erlang distribution on 127.0.0.1:DIST_PORT (no epmd). ejabberdctl runs as root
+# and switches to the ejabberd user itself (su); the recorded PID is ejabberdctl's,
+# the beam process below it is found at stop time. CERT must carry no xmppAddr
+# (default partner.test-dns, DNS-ID only). Does not wait: peers_wait_ready does.
+peers_launch_ejabberd() { # NAME VARIANT S2S_PORT DIST_PORT [CERT]
+	local name=$1 variant=$2 port=$3 dport=$4 cert=${5:-$PEERS_PARTNER-dns}
+	local dir=$PEERS_RUN/$name vfile=$PEERS_FIXTURES/ejabberd/$2.yml f
+	if [ ! -f "$vfile" ]; then
+		echo "FAIL: no ejabberd variant $variant ($vfile)"
+		return 1
+	fi
+	mkdir -p "$dir/spool" "$dir/logs" || return 1
+	local subst=("RUN=$dir" "PKI=$PEERS_PKI" "CERT=$cert" "DOMAIN=$PEERS_PARTNER"
+		"HARNESS=$PEERS_HARNESS" "S2S_PORT=$port" "DIST_PORT=$dport"
+		"DNS_PORT=$PEERS_DNS_PORT")
+	peers_fill "$PEERS_FIXTURES/ejabberd/ejabberd.yml.in" "$dir/ejabberd.yml" \
+		"VARIANT=$(<"$vfile")" "${subst[@]}" || return 1
+	for f in ejabberdctl.cfg inetrc; do
+		peers_fill "$PEERS_FIXTURES/ejabberd/$f.in" "$dir/$f" "${subst[@]}" || return 1
+	done
+	chown -R ejabberd:ejabberd "$dir" || return 1
+	PEERS_T0[$name]=$(peers_now_us)
+	# -d: config dir (ERL_INETRC=$dir/inetrc); -c: replaces /etc/ejabberd/ejabberdctl.cfg.
+	# stdin from /dev/null: foreground mode must not read the test's input.
+	ejabberdctl -c "$dir/ejabberdctl.cfg" -d "$dir" -s "$dir/spool" -l "$dir/logs" \
+		-n "$name@localhost" foreground </dev/null >"$dir/stdout.log" 2>&1 &
+	peers_register "$name" ejabberd "$!" "$dir" "$port" "$variant"
+}
+
+peers_start_ejabberd() { # NAME VARIANT S2S_PORT DIST_PORT [CERT]: launch and wait
+	peers_launch_ejabberd "$@" && peers_wait_ready "$1"
+}
+
+# Sends SIG to each PID and waits until all are gone, at most TIMEOUT_MS. Returns 0
+# when all are gone. Children of this shell are reaped with wait.
+peers_kill_wait() { # SIG TIMEOUT_MS PID...
+	local sig=$1 n=$(($2 / 20)) p i alive
+	shift 2
+	kill -s "$sig" "$@" 2>/dev/null
+	for ((i = 0; i <= n; i++)); do
+		alive=0
+		for p in "$@"; do
+			kill -0 "$p" 2>/dev/null && alive=1
+		done
+		[ "$alive" -eq 0 ] && return 0
+		[ "$i" -lt "$n" ] && sleep 0.02
+	done
+	return 1
+}
+
+# (d) Stops server NAME by its recorded PID: SIGTERM, at most 5 s, then SIGKILL. For
+# ejabberd the beam process under ejabberdctl gets the SIGTERM (ejabberd shuts down
+# cleanly on it; ejabberdctl and su then exit). Idempotent; prints the stop time.
+peers_stop() { # NAME
+	local name=$1 pid=${PEERS_PID[$1]:-} kind=${PEERS_KIND[$1]:-} targets t0 kids
+	[ -n "$pid" ] || return 0
+	t0=$(peers_now_us)
+	targets=("$pid")
+	if [ "$kind" = ejabberd ]; then
+		local d
+		for d in $(peers_descendants "$pid"); do
+			[ "$(cat "/proc/$d/comm" 2>/dev/null)" = beam.smp ] && targets=("$d" "$pid")
+		done
+		kill -0 "${targets[0]}" 2>/dev/null && peers_kill_wait TERM 5000 "${targets[0]}"
+	fi
+	if ! peers_kill_wait TERM 5000 "$pid"; then
+		echo "# $name: still running after SIGTERM, SIGKILL"
+		mapfile -t kids < <(peers_descendants "$pid")
+		peers_kill_wait KILL 2000 "${targets[@]}" "${kids[@]}"
+	fi
+	wait "$pid" 2>/dev/null
+	unset "PEERS_PID[$name]"
+	peers_log "$name: stopped (pid ${targets[*]}) in $(peers_secs $(($(peers_now_us) - t0))) s"
+}
+
+# Stops several servers in parallel (one SIGTERM each, then one bounded wait), which
+# saves Prosody's ~2 s shutdown per server. Falls back to peers_stop for stragglers.
+peers_stop_all() { # NAME...
+	local name pids=() d
+	for name in "$@"; do
+		[ -n "${PEERS_PID[$name]:-}" ] || continue
+		if [ "${PEERS_KIND[$name]}" = ejabberd ]; then
+			for d in $(peers_descendants "${PEERS_PID[$name]}"); do
+				[ "$(cat "/proc/$d/comm" 2>/dev/null)" = beam.smp ] && pids+=("$d")
+			done
+		fi
+		pids+=("${PEERS_PID[$name]}")
+	done
+	[ "${#pids[@]}" -gt 0 ] && peers_kill_wait TERM 8000 "${pids[@]}"
+	for name in "$@"; do
+		peers_stop "$name"
+	done
+}
+
+# Sets PEERS_LEFT to the processes ("PID:COMM ...") still alive in the PID namespace
+# other than this script (PID 1). Reads the private /proc with builtins only, so that
+# it forks nothing that it would then find. Empty when everything was stopped.
+peers_leftovers() {
+	local p comm
+	PEERS_LEFT=
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		[ "$p" = 1 ] && continue
+		comm=
+		read -r comm <"/proc/$p/comm" 2>/dev/null || continue
+		PEERS_LEFT+="$p:$comm "
+	done
+}
+
+# --- The probe: a minimal initiating server in bash --------------------------------
+
+# Reads from FD into the global PEERS_RX until it holds PATTERN (a bash regex), the
+# peer closes, or TIMEOUT_MS pass. Reads whole elements ('>'-terminated pieces), at
+# most 400 of them. Returns 0 when PATTERN was seen.
+peers_read_until() { # FD PATTERN TIMEOUT_MS
+	local fd=$1 pat=$2 deadline chunk i now left
+	deadline=$(($(peers_now_us) + $3 * 1000))
+	for ((i = 0; i < 400; i++)); do
+		[[ $PEERS_RX =~ $pat ]] && return 0
+		now=$(peers_now_us)
+		left=$((deadline - now))
+		[ "$left" -gt 0 ] || return 1
+		chunk=
+		if IFS= read -r -d '>' -t "$(peers_secs "$left")" -u "$fd" chunk; then
+			PEERS_RX+="$chunk>"
+		else
+			PEERS_RX+="$chunk"
+			# timeout (status > 128) or EOF
+			[[ $PEERS_RX =~ $pat ]]
+			return
+		fi
+	done
+	[[ $PEERS_RX =~ $pat ]]
+}
+
+# The stream header the probe sends: harness.test -> partner.test, dialback declared.
+peers_header() { # TO FROM
+	printf "<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' to='%s' from='%s' version='1.0'>" "$1" "$2"
+}
+
+# End of a features element or of the stream: what the probe waits for.
+PEERS_END_FEATURES='(</stream:features>|<stream:features/>|</stream:stream>|</stream:error>)'
+
+# Waits until gnutls-cli, after SIGALRM, prints "*** Starting TLS handshake" on its
+# stderr ERR (unbuffered; the line is documented in its source as the one for scripts
+# to look for), at most TIMEOUT_MS, polling every 10 ms. From then on it is inside the
+# handshake and reads stdin only afterwards, so what is written now travels over TLS.
+# (Its --logfile is block-buffered, useless for this.) Returns 0 when the line came.
+peers_wait_handshake() { # ERR TIMEOUT_MS
+	local i n=$(($2 / 10)) err
+	for ((i = 0; i <= n; i++)); do
+		err=$(<"$1")
+		[[ $err == *"*** Starting TLS handshake"* ]] && return 0
+		[ "$i" -lt "$n" ] && sleep 0.01
+	done
+	return 1
+}
+
+# Connects to 127.0.0.1:PORT in plaintext, sends a jabber:server header (TO, FROM)
+# and reads the response header and features (at most TIMEOUT_MS, default 3000), then
+# closes the stream. Sets PEERS_PRE to what was received. Returns 0 when features came.
+peers_probe_plain() { # PORT [TO] [FROM] [TIMEOUT_MS]
+	local port=$1 to=${2:-$PEERS_PARTNER} from=${3:-$PEERS_HARNESS} tmo=${4:-3000} fd rc
+	PEERS_RX=
+	PEERS_PRE=
+	# A peer that closes first must not kill this shell with SIGPIPE.
+	trap '' PIPE
+	exec {fd}<>"/dev/tcp/127.0.0.1/$port" || {
+		trap - PIPE
+		return 1
+	}
+	peers_header "$to" "$from" >&"$fd"
+	peers_read_until "$fd" "$PEERS_END_FEATURES" "$tmo"
+	rc=$?
+	printf '</stream:stream>' >&"$fd" 2>/dev/null
+	exec {fd}>&-
+	trap - PIPE
+	PEERS_PRE=$PEERS_RX
+	[ "$rc" -eq 0 ] && [[ $PEERS_RX == *"stream:features"* ]]
+}
+
+# Like peers_probe_plain, then STARTTLS (RFC 6120 §5.4) through gnutls-cli --starttls
+# (it relays plaintext until SIGALRM, then does the handshake), presenting the harness
+# certificate CERT (default harness.test) and checking the partner's against the test
+# CA and TO; then a new header on the TLS stream and its features. Sets PEERS_PRE (the
+# plaintext part), PEERS_POST (after TLS; empty when TLS did not happen) and
+# PEERS_TLS_LOG (gnutls-cli's log; its stderr is next to it). Returns 0 when post-TLS features came. Each
+# step waits at most TIMEOUT_MS (default 3000); gnutls-cli is stopped by its PID.
+peers_probe_tls() { # PORT [TO] [FROM] [CERT] [TIMEOUT_MS]
+	local port=$1 to=${2:-$PEERS_PARTNER} from=${3:-$PEERS_HARNESS}
+	local cert=${4:-$PEERS_HARNESS} tmo=${5:-3000} rc=1 dir pid in out
+	dir=$(mktemp -d "$PEERS_RUN/probe.XXXXXX") || return 1
+	PEERS_TLS_LOG=$dir/gnutls-cli.log
+	PEERS_PRE=
+	PEERS_POST=
+	PEERS_RX=
+	# FIFOs rather than a coproc: bash closes a coproc's descriptors as soon as it
+	# exits, and a partner that drops the connection makes gnutls-cli exit.
+	mkfifo "$dir/to-cli" "$dir/from-cli" || return 1
+	trap '' PIPE
+	gnutls-cli --starttls --port "$port" --sni-hostname "$to" \
+		--verify-hostname "$to" --x509cafile "$PEERS_PKI/ca.pem" \
+		--x509certfile "$PEERS_PKI/$cert.pem" --x509keyfile "$PEERS_PKI/$cert.key" \
+		--logfile "$PEERS_TLS_LOG" 127.0.0.1 <"$dir/to-cli" >"$dir/from-cli" \
+		2>"$dir/stderr.log" &
+	pid=$!
+	# Opening order matches gnutls-cli's (stdin first), else both sides block.
+	exec {out}>"$dir/to-cli" {in}<"$dir/from-cli"
+	peers_header "$to" "$from" >&"$out" 2>/dev/null
+	if peers_read_until "$in" "$PEERS_END_FEATURES" "$tmo" &&
+		[[ $PEERS_RX == *"<starttls"* ]]; then
+		PEERS_PRE=$PEERS_RX
+		PEERS_RX=
+		printf "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" >&"$out" 2>/dev/null
+		if peers_read_until "$in" '(<proceed[^>]*>|<failure[^>]*>|</stream:stream>)' "$tmo" &&
+			[[ $PEERS_RX == *"<proceed"* ]]; then
+			PEERS_RX=
+			kill -ALRM "$pid" 2>/dev/null
+			# Nothing may reach gnutls-cli's stdin before the handshake has begun: it
+			# would relay it in plaintext.
+			if peers_wait_handshake "$dir/stderr.log" "$tmo"; then
+				peers_header "$to" "$from" >&"$out" 2>/dev/null
+				peers_read_until "$in" "$PEERS_END_FEATURES" "$tmo" &&
+					[[ $PEERS_RX == *"stream:features"* ]] && rc=0
+				PEERS_POST=$PEERS_RX
+				printf '</stream:stream>' >&"$out" 2>/dev/null
+			fi
+		fi
+	else
+		PEERS_PRE=$PEERS_RX
+	fi
+	exec {out}>&- {in}<&-
+	peers_kill_wait TERM 2000 "$pid" || peers_kill_wait KILL 1000 "$pid"
+	wait "$pid" 2>/dev/null
+	trap - PIPE
+	return "$rc"
+}
+
+# Feature words of a captured stream part, sorted (feature order changes between
+# Prosody restarts, peers.md: compare as sets):
+#   starttls-required | starttls | dialback | sasl:MECH ... | bidi | error:CONDITION
+# plus `db-ns` when the stream header declares xmlns:db.
+peers_features() { # TEXT
+	local t=$1 words=() rest
+	local re_db='<stream:stream[^>]*xmlns:db=' re_st_empty='<starttls[^>]*/>'
+	local re_st='<starttls[^>]*>(.*)</starttls>' re_req='<required'
+	local re_dbf='<dialback[^>]*urn:xmpp:features:dialback' re_bidi='urn:xmpp:features:bidi'
+	local re_mech='<mechanism>([^<]*)</mechanism>(.*)' re_err='<stream:error>[^<]*<([a-z-]+)'
+	[[ $t =~ $re_db ]] && words+=(db-ns)
+	if [[ $t =~ $re_st_empty ]]; then
+		words+=(starttls)
+	elif [[ $t =~ $re_st ]]; then
+		if [[ ${BASH_REMATCH[1]} =~ $re_req ]]; then words+=(starttls-required); else words+=(starttls); fi
+	fi
+	[[ $t =~ $re_dbf ]] && words+=(dialback)
+	[[ $t =~ $re_bidi ]] && words+=(bidi)
+	rest=$t
+	while [[ $rest =~ $re_mech ]]; do
+		words+=("sasl:${BASH_REMATCH[1]}")
+		rest=${BASH_REMATCH[2]}
+	done
+	[[ $t =~ $re_err ]] && words+=("error:${BASH_REMATCH[1]}")
+	[ "${#words[@]}" -gt 0 ] || return 0
+	printf '%s\n' "${words[@]}" | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+# The dialback secret of prosody.cfg.lua.in. A Prosody serving the harness domain with
+# it is an authoritative server (XEP-0220 §2.1) for keys the probe computes itself.
+PEERS_DIALBACK_SECRET=s2scheck-test-dialback-secret
+
+# The XEP-0185 key Prosody generates: hex HMAC-SHA256 keyed with the hex SHA256(secret)
+# (the 64 hex characters, not the raw digest: sha256_hash(secret, true)) over
+# "RECEIVING ORIGINATING STREAM_ID" (mod_dialback.lua generate_dialback).
+peers_dialback_key() { # RECEIVING ORIGINATING STREAM_ID
+	local k
+	k=$(printf '%s' "$PEERS_DIALBACK_SECRET" | sha256sum) || return 1
+	printf '%s' "$1 $2 $3" | openssl dgst -sha256 -mac HMAC -macopt "key:${k%% *}" -r |
+		awk '{print $1}'
+}
+
+# Plaintext dialback (XEP-0220 §2.1, no TLS: "Dp"): connects to 127.0.0.1:PORT, sends
+# the header (harness.test -> partner.test), reads header and features, then
+# `<db:result>` with the key a Prosody with PEERS_DIALBACK_SECRET serving the harness
+# domain would generate for that stream id. The partner then resolves the harness
+# domain in DNS (peers_dns_start) and asks that server with db:verify. Reads until
+# the db:result answer or the end of the stream, at most TIMEOUT_MS (default 10000).
+# Sets PEERS_DB_RX (all received) and PEERS_DB to one of: valid, invalid, error,
+# error:CONDITION (a db:result of type error), stream:CONDITION (a stream error),
+# closed (the stream ended without either), timeout, nostream. Returns 0 when PEERS_DB
+# is valid.
+peers_probe_dialback() { # PORT [TIMEOUT_MS]
+	local port=$1 tmo=${2:-10000} fd id key
+	local re_id="[[:space:]]id=['\"]([^'\"]*)['\"]" re_type="<db:result[^>]*type=['\"]([a-z]+)['\"]"
+	local re_cond='<error[^>]*>[^<]*<([a-z-]+)' re_serr='<stream:error>[^<]*<([a-z-]+)'
+	PEERS_RX=
+	PEERS_DB_RX=
+	PEERS_DB=nostream
+	trap '' PIPE
+	exec {fd}<>"/dev/tcp/127.0.0.1/$port" || {
+		trap - PIPE
+		return 1
+	}
+	peers_header "$PEERS_PARTNER" "$PEERS_HARNESS" >&"$fd"
+	if peers_read_until "$fd" "$PEERS_END_FEATURES" 3000 && [[ $PEERS_RX =~ $re_id ]]; then
+		id=${BASH_REMATCH[1]}
+		key=$(peers_dialback_key "$PEERS_PARTNER" "$PEERS_HARNESS" "$id")
+		printf "<db:result from='%s' to='%s'>%s</db:result>" \
+			"$PEERS_HARNESS" "$PEERS_PARTNER" "$key" >&"$fd" 2>/dev/null
+		PEERS_DB=timeout
+		peers_read_until "$fd" '(<db:result[^>]*/>|</db:result>|</stream:stream>|</stream:error>)' "$tmo"
+		if [[ $PEERS_RX =~ $re_serr ]]; then
+			PEERS_DB=stream:${BASH_REMATCH[1]}
+		elif [[ $PEERS_RX =~ $re_type ]]; then
+			PEERS_DB=${BASH_REMATCH[1]}
+			if [ "$PEERS_DB" = error ] && [[ $PEERS_RX =~ $re_cond ]]; then
+				PEERS_DB=error:${BASH_REMATCH[1]}
+			fi
+		elif [[ $PEERS_RX == *"</stream:stream>"* ]]; then
+			PEERS_DB=closed
+		fi
+	fi
+	printf '</stream:stream>' >&"$fd" 2>/dev/null
+	exec {fd}>&-
+	trap - PIPE
+	PEERS_DB_RX=$PEERS_RX
+	[ "$PEERS_DB" = valid ]
+}
