@@ -692,6 +692,8 @@ static void tls_done(struct engine *e)
         /* RFC 6120 §5.4.3.3: both sides drop what they learnt before TLS. */
         memset(&e->feat, 0, sizeof(e->feat));
         e->peer_db_declared = false;
+        /* A new stream: a stream error now needs our new header first (§4.9.1.2). */
+        e->header_sent = false;
         if (xs_reset(e->xs) != 0)
                 finding(e, FINDING_ERROR, "internal", "cannot reset the XML reader");
         set_state(e, ST_EXPECT_HEADER);
@@ -1091,7 +1093,11 @@ static void after_tls_initiating(struct engine *e)
                         finish_failure(e, "reference §3.7; RFC 6120 §13.7.2",
                                        "TLS unusable: the peer's certificate does not prove %s",
                                        e->remote);
-                        close_stream(e);
+                        /* No header was sent on the new stream: </stream:stream> would be
+                         * ill-formed. close_notify, then the TCP close (RFC 6120 §5.4.3.2). */
+                        if (tls_session_bye(e->tls) == 0)
+                                flush_tls(e);
+                        closed(e);
                         return;
                 }
         }
@@ -1339,7 +1345,9 @@ static void r_send_features(struct engine *e)
         if (e->sasl_done) {
                 /* RFC 6120 §6.4.6: nothing left to negotiate. */
         } else if (!e->tls_up) {
-                bool can_tls = e->cfg.neg.tls != NEG_NOTSUPPORTED && e->cfg.creds != NULL;
+                /* A server without a certificate cannot finish a handshake: no STARTTLS. */
+                bool can_tls =
+                    e->cfg.neg.tls != NEG_NOTSUPPORTED && tls_creds_has_cert(e->cfg.creds);
 
                 if (can_tls) {
                         e->starttls_offered = true;
@@ -1534,6 +1542,7 @@ static void r_on_auth(struct engine *e, xmlNodePtr n)
         send_text(e, "<success xmlns='" NS_SASL "'/>");
         e->sasl_done = true;
         e->result.restarts++;
+        e->header_sent = false; /* the restarted stream needs our new header (§4.9.1.2) */
         copy_str(e->sasl_identity, sizeof(e->sasl_identity), e->peer_from);
         e->pending_switch = SWITCH_RESTART;
         set_state(e, ST_EXPECT_HEADER);
@@ -1941,6 +1950,13 @@ static void parse_error(struct engine *e)
         const char *cond = xs_error_condition(e->xs);
         const char *text = xs_error_text(e->xs);
 
+        if (e->state == ST_EXPECT_CLOSE) {
+                /* We already closed our side (RFC 6120 §4.4): nothing more is written. */
+                tracef(e, TRACE_NOTE, "unreadable data after our close (%s): closing",
+                       cond ? cond : "error");
+                closed(e);
+                return;
+        }
         finding(e, FINDING_VIOLATION, "RFC 6120 §11, §4.9.3", "%s: %s", cond ? cond : "error",
                 text);
         finish_failure(e, "RFC 6120 §4.9.3", "XML refused (%s): %s", cond ? cond : "error", text);

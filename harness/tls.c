@@ -159,6 +159,11 @@ fail:
         return NULL;
 }
 
+bool tls_creds_has_cert(const struct tls_creds *c)
+{
+        return c != NULL && c->has_cert;
+}
+
 void tls_creds_free(struct tls_creds *c)
 {
         if (c == NULL)

@@ -52,6 +52,9 @@ struct tls_creds *tls_creds_new(const struct tls_creds_config *c, char *err, siz
 /* NULL-safe. */
 void tls_creds_free(struct tls_creds *c);
 
+/* Whether c holds a certificate (and so can be a TLS server). False for NULL. */
+bool tls_creds_has_cert(const struct tls_creds *c);
+
 enum tls_role {
         TLS_ROLE_CLIENT, /* the initiating server after <proceed/> */
         TLS_ROLE_SERVER, /* the receiving server */
