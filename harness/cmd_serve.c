@@ -79,7 +79,7 @@ int cmd_serve(int argc, char **argv)
         if (cert == NULL || key == NULL || ca == NULL)
                 return command_usage_error("serve",
                                            "the reference partner needs --ca, --cert and --key");
-        if (dns_parse_hostport(listen, 5269, host, sizeof(host), &port, err, sizeof(err)) != 0) {
+        if (dns_parse_listen(listen, host, sizeof(host), &port, err, sizeof(err)) != 0) {
                 fprintf(stderr, "s2scheck serve: --listen '%s': %s\n", listen, err);
                 return EXIT_USAGE;
         }

@@ -922,3 +922,36 @@ done:
         ctx_close(&x);
         return s;
 }
+
+int dns_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port, char *err,
+                     size_t errlen)
+{
+        char copy[DNS_HOST_MAX + 16];
+        size_t n;
+        const char *colon;
+
+        if (s == NULL || strlen(s) >= sizeof(copy)) {
+                snprintf(err, errlen, "not an address[:port]");
+                return -1;
+        }
+        snprintf(copy, sizeof(copy), "%s", s);
+        n = strlen(copy);
+        colon = strrchr(copy, ':');
+        /* An explicit ":0" (after "]" or as the only colon) asks for any free port;
+         * dns_parse_hostport wants 1..65535, so parse ":1" and give 0. */
+        if (n > 2 && strcmp(copy + n - 2, ":0") == 0 &&
+            ((n > 3 && copy[n - 3] == ']') || colon == strchr(copy, ':'))) {
+                copy[n - 1] = '1';
+                if (dns_parse_hostport(copy, 0, host, hostlen, port, err, errlen) != 0)
+                        return -1;
+                *port = 0;
+                return 0;
+        }
+        /* With a port: as it says. Without: any free port. */
+        if (dns_parse_hostport(copy, 0, host, hostlen, port, err, errlen) == 0)
+                return 0;
+        if (dns_parse_hostport(copy, 1, host, hostlen, port, err, errlen) != 0)
+                return -1;
+        *port = 0;
+        return 0;
+}

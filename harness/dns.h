@@ -111,6 +111,11 @@ void dns_srv_order(struct dns_srv *recs, size_t n, uint32_t (*rng)(void *ctx), v
 int dns_parse_hostport(const char *s, uint16_t default_port, char *host, size_t hostlen,
                        uint16_t *port, char *err, size_t errlen);
 
+/* As dns_parse_hostport for a place to listen: the port may also be 0 ("any free
+ * port"), and a missing port is 0. */
+int dns_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port, char *err,
+                     size_t errlen);
+
 /* "127.0.0.1:5269" or "[::1]:5269" into buf. Returns 0, or -1 (not IPv4/IPv6, space). */
 int dns_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len);
 

@@ -58,6 +58,7 @@ struct scen {
         char trigger_why[512];
         bool pong;
         bool finalized;
+        bool log_closed;
 };
 
 struct runner {
@@ -125,7 +126,7 @@ static void logf_(struct scen *s, const char *fmt, ...)
 {
         va_list ap;
 
-        if (s->log.len > TRANSCRIPT_MAX)
+        if (s->log_closed || s->log.len > TRANSCRIPT_MAX)
                 return;
         buf_printf(&s->log, "[%8.3f] ", now_s() - s->t0);
         va_start(ap, fmt);
@@ -139,9 +140,8 @@ static void on_trace(void *user, struct stream *st, const struct trace_entry *t)
         static const char *const kinds[] = {"send", "recv", "state", "tls", "finding", "note"};
         struct scen *s = user;
 
-        if (s->log.len > TRANSCRIPT_MAX) {
+        if (s->log_closed || s->log.len > TRANSCRIPT_MAX)
                 return;
-        }
         buf_printf(&s->log, "[%8.3f] %-22s %-7s %.*s\n", now_s() - s->t0, node_stream_label(st),
                    kinds[t->kind], (int)(t->len > 8192 ? 8192 : t->len), t->text);
 }
@@ -388,10 +388,15 @@ static int setup_net(struct runner *r, char *err, size_t errlen)
         }
         net_set_timeouts(r->loop, &t);
         snprintf(r->listen_host, sizeof(r->listen_host), "127.0.0.1");
-        if (o->listen != NULL &&
-            parse_hostport(o->listen, "--listen", 0, r->listen_host, sizeof(r->listen_host),
-                           &r->listen_port, err, errlen) != 0)
-                return -1;
+        if (o->listen != NULL) {
+                char perr[256];
+
+                if (dns_parse_listen(o->listen, r->listen_host, sizeof(r->listen_host),
+                                     &r->listen_port, perr, sizeof(perr)) != 0) {
+                        snprintf(err, errlen, "--listen '%s': %s", o->listen, perr);
+                        return -1;
+                }
+        }
         if (net_listen_router(r->loop, r->listen_host, r->listen_port, route, r, &r->listen_port,
                               err, errlen) != 0)
                 return -1;
@@ -583,6 +588,16 @@ static void close_node_streams(struct node *n)
                 engine_close(node_stream_engine(all[i]));
 }
 
+/* The transcript moves to the result; what the scenario's streams still say
+ * while they close is not kept (log_closed). */
+static void take_log(struct scen *s)
+{
+        s->res->transcript = s->log.data;
+        s->log.data = NULL;
+        buf_cleanup(&s->log);
+        s->log_closed = true;
+}
+
 static void finalize(struct scen *s)
 {
         struct scenario_result *res = s->res;
@@ -645,9 +660,7 @@ static void finalize(struct scen *s)
         res->seconds = now_s() - s->t0;
         logf_(s, "runner: verdict %s (expected %s)", verdict_name(res->verdict),
               outcome_name(res->expected));
-        res->transcript = s->log.data;
-        s->log.data = NULL;
-        buf_cleanup(&s->log);
+        take_log(s);
         s->st = SC_DONE;
         s->r->done++;
         close_node_streams(s->node);
@@ -749,10 +762,8 @@ static int run_all(struct runner *r, struct run_report *rep, char *err, size_t e
 
                         if (s->st == SC_DONE)
                                 continue;
-                        if (s->st != SC_PENDING) {
-                                s->res->transcript = s->log.data;
-                                s->log.data = NULL;
-                        }
+                        if (s->st != SC_PENDING)
+                                take_log(s);
                         s->res->verdict = VERDICT_SKIP;
                         s->res->not_run = true;
                         snprintf(s->res->cause, sizeof(s->res->cause), "not run: interrupted");

@@ -766,3 +766,28 @@ Test(dns_pure, parse_hostport_small_buffer)
             -1);
         cr_assert(strstr(err, "too long") != NULL, "%s", err);
 }
+
+Test(parse, listen_allows_any_port)
+{
+        char host[DNS_HOST_MAX], err[256];
+        uint16_t port = 99;
+
+        cr_assert_eq(dns_parse_listen("127.0.0.1:0", host, sizeof(host), &port, err, sizeof(err)),
+                     0, "%s", err);
+        cr_expect_str_eq(host, "127.0.0.1");
+        cr_expect_eq(port, 0);
+        cr_assert_eq(dns_parse_listen("[::1]:0", host, sizeof(host), &port, err, sizeof(err)), 0);
+        cr_expect_str_eq(host, "::1");
+        cr_expect_eq(port, 0);
+        cr_assert_eq(dns_parse_listen("127.0.0.1", host, sizeof(host), &port, err, sizeof(err)), 0);
+        cr_expect_eq(port, 0);
+        cr_assert_eq(dns_parse_listen("::1", host, sizeof(host), &port, err, sizeof(err)), 0);
+        cr_expect_str_eq(host, "::1");
+        cr_expect_eq(port, 0);
+        cr_assert_eq(
+            dns_parse_listen("127.0.0.1:5269", host, sizeof(host), &port, err, sizeof(err)), 0);
+        cr_expect_eq(port, 5269);
+        cr_expect_eq(dns_parse_listen("127.0.0.1:x", host, sizeof(host), &port, err, sizeof(err)),
+                     -1);
+        cr_expect_eq(dns_parse_listen("", host, sizeof(host), &port, err, sizeof(err)), -1);
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# `s2scheck serve` (the reference partner as a server) against `s2scheck run`
+# in another process, over loopback with real DNS (run --serve-dns, serve
+# --resolver): a partner configured differently from the file `run` is given
+# yields exactly the mismatches the oracle predicts, exit 1, and the true class.
+# Also SIGINT: reports written, marked incomplete, exit 3.
+# Usage: serve.sh S2SCHECK SOURCE_DIR BUILD_DIR
+set -u
+bin=$1
+src=$2
+build=$3
+source "$src/tests/cli-lib.sh"
+tmp=$(mktemp -d)
+pki=$build/certs
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do
+		kill -CONT "$p" 2>/dev/null
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# A free-looking port: random in 20000-59999 (the loops below retry on clashes).
+rand_port() { echo $((20000 + RANDOM % 40000)); }
+
+# start_serve PARTNER_FILE DNS_PORT: starts serve on an ephemeral port; sets serve_pid, serve_port.
+start_serve() {
+	local log=$tmp/serve.log
+	: >"$log"
+	"$bin" serve --partner "$1" --listen 127.0.0.1:0 --resolver "127.0.0.1:$2" \
+		--ca "$pki/ca.pem" --cert "$pki/partner.test.pem" --key "$pki/partner.test.key" \
+		2>"$log" &
+	serve_pid=$!
+	pids+=("$serve_pid")
+	serve_port=""
+	for _ in $(seq 1 100); do # at most 5 s
+		serve_port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' "$log")
+		[ -n "$serve_port" ] && return 0
+		sleep 0.05
+	done
+	echo "serve did not start: $(cat "$log")"
+	return 1
+}
+
+run_against() { # run_against PARTNER_FILE DNS_PORT OUT [extra args]
+	local partner=$1 dns=$2 out=$3
+	shift 3
+	"$bin" run --partner "$partner" --target "127.0.0.1:$serve_port" \
+		--serve-dns "127.0.0.1:$dns" --listen 127.0.0.1:0 --ca "$pki/ca.pem" \
+		--cert "$pki/harness.test.pem" --key "$pki/harness.test.key" --quiet \
+		--timeout 20 --json "$out.json" --junit "$out.xml" "$@" >"$out.txt" 2>"$out.err"
+}
+
+# 1. The partner really is M13 (E5: TLS Required, dialback only); the file says M7 (E4).
+ok=0
+for _ in 1 2 3; do
+	dns=$(rand_port)
+	start_serve "$src/fixtures/partners/m13.xml" "$dns" || break
+	run_against "$src/fixtures/partners/m07.xml" "$dns" "$tmp/mis"
+	rc=$?
+	if grep -q "Address already in use" "$tmp/mis.err"; then
+		kill "$serve_pid"
+		wait "$serve_pid" 2>/dev/null
+		continue
+	fi
+	ok=1
+	break
+done
+check "the mismatch run ran (a free DNS port was found)" test "$ok" -eq 1
+check "a partner that differs from its file: exit 1, got $rc ($(head -c 300 "$tmp/mis.err"))" \
+	test "$rc" -eq 1
+# The oracle predicts a mismatch exactly where M7 and M13 expect different codes.
+"$bin" matrix "$src/fixtures/partners/m07.xml" --json | jq -r '.cells[] | "\(.harness)-\(.direction) \(.expected)"' >"$tmp/m07.cells"
+"$bin" matrix "$src/fixtures/partners/m13.xml" --json | jq -r '.cells[] | "\(.harness)-\(.direction) \(.expected)"' >"$tmp/m13.cells"
+predicted=$(paste -d' ' "$tmp/m07.cells" "$tmp/m13.cells" | awk '$2 != $4 { print $1 }' |
+	sed 's/-outbound$/-out/; s/-inbound$/-in/' | sort | tr '\n' ' ')
+got=$(jq -r '.results[] | select(.verdict == "mismatch") | .id' "$tmp/mis.json" | sort | tr '\n' ' ')
+check "mismatches are exactly the predicted ones (predicted: $predicted; got: $got)" \
+	test "$predicted" = "$got"
+check "no scenario could not be tested" test "$(jq '.summary.error' "$tmp/mis.json")" = 0
+check "the classification names E5" test "$(jq -r '.classification.classes | join(",")' "$tmp/mis.json")" = E5
+check "the suggestion is M13's setting" \
+	grep -q 'Set-CsXmppAllowedPartner -Identity "partner.test" -TlsNegotiation Required -SaslNegotiation NotSupported -SupportDialbackNegotiation $True' "$tmp/mis.txt"
+check "JUnit lists the mismatches as failures" \
+	test "$(grep -c '<failure ' "$tmp/mis.xml")" -eq "$(wc -w <<<"$predicted")"
+check "serve logged the streams it saw" grep -q "partner#" "$tmp/serve.log"
+
+# 2. The same partner with its own file: everything matches.
+run_against "$src/fixtures/partners/m13.xml" "$dns" "$tmp/same"
+rc=$?
+check "a partner that matches its file: exit 0, got $rc" test "$rc" -eq 0
+check "all scenarios match" test "$(jq '.summary.mismatch + .summary.error' "$tmp/same.json")" = 0
+
+# 3. SIGINT: a partner that accepts connections but never answers (serve stopped with
+# SIGSTOP); the run is interrupted and writes what it has, marked incomplete.
+kill -STOP "$serve_pid"
+out=$tmp/int
+"$bin" run --partner "$src/fixtures/partners/m13.xml" --target "127.0.0.1:$serve_port" \
+	--serve-dns "127.0.0.1:$dns" --listen 127.0.0.1:0 --ca "$pki/ca.pem" \
+	--cert "$pki/harness.test.pem" --key "$pki/harness.test.key" --quiet --timeout 60 \
+	--json "$out.json" --junit "$out.xml" >"$out.txt" 2>"$out.err" &
+run_pid=$!
+pids+=("$run_pid")
+sleep 1.5
+kill -INT "$run_pid"
+rc=none
+for _ in $(seq 1 100); do # at most 10 s
+	if ! kill -0 "$run_pid" 2>/dev/null; then
+		wait "$run_pid"
+		rc=$?
+		break
+	fi
+	sleep 0.1
+done
+if [ "$rc" = none ]; then
+	kill -KILL "$run_pid" 2>/dev/null
+	wait "$run_pid" 2>/dev/null
+fi
+check "SIGINT: exit 3, got $rc" test "$rc" -eq 3
+check "SIGINT: the JSON report is there and says incomplete" \
+	test "$(jq '.incomplete' "$tmp/int.json" 2>/dev/null)" = true
+check "SIGINT: the JUnit report is valid" \
+	xmllint --noout --schema "$src/tests/schema/junit.xsd" "$tmp/int.xml"
+check "SIGINT: not-run scenarios are skipped" \
+	grep -q 'not run: interrupted' "$tmp/int.xml"
+kill -CONT "$serve_pid"
+
+# 4. serve's usage errors.
+"$bin" serve --partner "$src/fixtures/partners/m13.xml" >/dev/null 2>"$tmp/u1"
+check "serve without --listen exits 2" test "$?" -eq 2
+"$bin" serve --partner "$src/fixtures/partners/m13.xml" --listen 127.0.0.1:0 >/dev/null 2>"$tmp/u2"
+check "serve without certificates exits 2" test "$?" -eq 2
+
+finish serve
