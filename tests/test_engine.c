@@ -7,6 +7,8 @@
  * that is answered.
  */
 #include <criterion/criterion.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,10 @@
 
 #define HARNESS "harness.test"
 #define PARTNER "partner.test"
+/* Both nodes' dialback secret: it must never reach a trace (design.md §4). */
+#define TEST_SECRET "s2scheck-test-dialback-secret-never-shown"
+/* hex(SHA-256(TEST_SECRET)), the HMAC key of XEP-0185: never shown either. */
+static char secret_hash[65];
 
 struct world {
         struct tls_creds *hcreds, *pcreds;
@@ -85,6 +91,7 @@ static struct node *make_node(struct world *w, const char *name, const char *dom
         engine_knobs_default(&cfg.knobs);
         cfg.creds = c;
         cfg.db_answer = DB_ANSWER_TRUTHFUL;
+        cfg.secret = TEST_SECRET;
         xs_limits_default(&cfg.limits);
         cfg.trace = on_trace;
         cfg.trace_user = w;
@@ -211,6 +218,11 @@ static void run_cell(struct world *w, int h, int m, enum direction dir)
                 cr_expect_eq(w->pongs, 1, "%s: ping answered %d times\n%s", cell, w->pongs,
                              w->trace.data);
         check_findings(w, cell);
+        cr_expect_null(strstr(w->trace.data, TEST_SECRET), "%s: the dialback secret was traced",
+                       cell);
+        cr_expect_null(strstr(w->trace.data, secret_hash), "%s: the dialback HMAC key was traced",
+                       cell);
+        cr_expect_null(strstr(w->trace.data, "PRIVATE KEY"), "%s: key material was traced", cell);
         /* S2S_TRACE_CELL="H13 x M7 outbound" prints that cell's wire trace. */
         if (getenv("S2S_TRACE_CELL") != NULL && strcmp(getenv("S2S_TRACE_CELL"), cell) == 0)
                 fprintf(stderr, "%s\n%s", cell, w->trace.data);
@@ -225,6 +237,12 @@ static void run_cell(struct world *w, int h, int m, enum direction dir)
 static void run_partner_row(int m)
 {
         struct world w;
+        unsigned char digest[32];
+
+        cr_assert_eq(gnutls_hash_fast(GNUTLS_DIG_SHA256, TEST_SECRET, strlen(TEST_SECRET), digest),
+                     0);
+        for (int i = 0; i < 32; i++)
+                snprintf(secret_hash + 2 * i, 3, "%02x", digest[i]);
 
         memset(&w, 0, sizeof(w));
         w.hcreds = creds(HARNESS);
