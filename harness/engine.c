@@ -72,6 +72,7 @@ struct engine {
 
         struct tls_session *tls;
         bool tls_attempted, tls_up;
+        bool direct_tls; /* XEP-0368: TLS from the first byte */
         struct tls_peer peer;
         bool have_peer;
         bool peer_cert_bad; /* initiating: the peer's certificate failed our check */
@@ -618,8 +619,10 @@ static void describe_peer_cert(struct engine *e)
         buf_init(&ids, 0);
         if (e->peer.has_cert && certid_describe(&e->peer.ids, &ids) != 0)
                 buf_reset(&ids);
-        tracef(e, TRACE_TLS, "TLS established: %s %s; peer certificate: %s%s%s%s%s",
-               e->peer.version, e->peer.desc, e->peer.has_cert ? "" : "none",
+        tracef(e, TRACE_TLS, "TLS established%s: %s %s%s%s%s%s; peer certificate: %s%s%s%s%s",
+               e->direct_tls ? " (direct TLS)" : "", e->peer.version, e->peer.desc,
+               e->peer.alpn[0] ? ", ALPN " : "", e->peer.alpn, e->peer.sni[0] ? ", SNI " : "",
+               e->peer.sni, e->peer.has_cert ? "" : "none",
                e->peer.has_cert ? (ids.data != NULL ? ids.data : "") : "",
                e->peer.has_cert ? "; chain: " : "",
                e->peer.has_cert ? (e->peer.chain_ok ? "valid" : e->peer.verify_text) : "",
@@ -650,9 +653,10 @@ static void start_tls(struct engine *e)
             (own_methods(e) & METHOD_S) != 0 || e->cfg.knobs.dialback_requires_valid_cert;
 
         e->tls_attempted = true;
-        e->tls =
-            tls_session_new(e->cfg.creds, server ? TLS_ROLE_SERVER : TLS_ROLE_CLIENT,
-                            server ? NULL : e->remote, server && want_cert, NULL, err, sizeof(err));
+        /* XEP-0368 §3: ALPN "xmpp-server" on direct TLS (SNI is sent either way). */
+        e->tls = tls_session_new(e->cfg.creds, server ? TLS_ROLE_SERVER : TLS_ROLE_CLIENT,
+                                 server ? NULL : e->remote, server && want_cert,
+                                 e->direct_tls ? "xmpp-server" : NULL, err, sizeof(err));
         set_state(e, ST_EXPECT_TLS_HANDSHAKE);
         if (e->tls == NULL) {
                 finding(e, FINDING_ERROR, "internal", "cannot start TLS: %s", err);
@@ -2087,10 +2091,34 @@ void engine_free(struct engine *e)
         free(e);
 }
 
+int engine_set_direct_tls(struct engine *e)
+{
+        bool fresh = e->cfg.role == ENGINE_INITIATING
+                         ? e->state == ST_START
+                         : e->state == ST_EXPECT_HEADER && e->result.peer_silent;
+
+        if (!fresh || e->tls != NULL || e->cfg.creds == NULL || e->cfg.neg.tls == NEG_NOTSUPPORTED)
+                return -1;
+        e->direct_tls = true;
+        tracef(e, TRACE_NOTE, "direct TLS (XEP-0368): TLS from the first byte");
+        if (e->cfg.role == ENGINE_RECEIVING) {
+                start_tls(e);
+                return e->tls != NULL ? 0 : -1;
+        }
+        return 0;
+}
+
 int engine_start(struct engine *e)
 {
         if (e->cfg.role != ENGINE_INITIATING || e->state != ST_START)
                 return -1;
+        if (e->direct_tls) {
+                /* The stream header follows the handshake (after_tls_initiating). */
+                start_tls(e);
+                if (e->tls != NULL)
+                        pump_tls(e);
+                return e->tls != NULL ? 0 : -1;
+        }
         set_state(e, ST_EXPECT_HEADER);
         /* STR-1 (RFC 6120 §4.7): to, from, version; no id from the initiator. */
         send_header(e, e->remote, local_domain(e), NULL);

@@ -277,7 +277,16 @@ struct engine *engine_new(const struct engine_config *cfg, char *err, size_t err
 /* NULL-safe. */
 void engine_free(struct engine *e);
 
-/* Initiating: queues the stream header. Returns 0 or -1. */
+/*
+ * XEP-0368 direct TLS: TLS from the first byte (the initiating side sends SNI =
+ * the stream's domain and ALPN "xmpp-server"), then the stream; STARTTLS is
+ * then never used. Call before engine_start (initiating) or before the first
+ * input (receiving). Returns 0, or -1 when it is too late or there is no TLS.
+ */
+int engine_set_direct_tls(struct engine *e);
+
+/* Initiating: queues the stream header (after the TLS handshake with direct
+ * TLS). Returns 0 or -1. */
 int engine_start(struct engine *e);
 
 /* Bytes received from the peer. Returns 0, or -1 on an internal failure

@@ -41,6 +41,7 @@ struct listener {
         int fd;
         struct node *node;
         const struct dns_zone *zone;
+        bool direct_tls; /* XEP-0368: accepted connections start with TLS */
         /* LISTEN_NODE with a router: the node is chosen by the stream's 'to'. */
         net_route_fn route;
         void *route_user;
@@ -75,7 +76,8 @@ struct conn {
         char tried[NET_REASON_MAX];      /* attempts that failed, for the reason */
         char peer[NET_PEER_MAX];
         char trying[NET_PEER_MAX];
-        bool eof; /* the peer's FIN (or a reset) was seen */
+        bool eof;    /* the peer's FIN (or a reset) was seen */
+        bool direct; /* the address being tried is a direct-TLS target (XEP-0368) */
         /* The running timer: -1 none. timer_state is the engine state it was started
          * for, so a state change restarts it. */
         int64_t deadline;
@@ -373,6 +375,15 @@ int net_listen_router(struct net_loop *l, const char *addr, uint16_t port, net_r
         return 0;
 }
 
+int net_listen_direct_tls(struct net_loop *l, const char *addr, uint16_t port, struct node *node,
+                          uint16_t *bound_port, char *err, size_t errlen)
+{
+        if (net_listen(l, addr, port, node, bound_port, err, errlen) != 0)
+                return -1;
+        l->ls[l->nls - 1].direct_tls = true;
+        return 0;
+}
+
 int net_serve_dns(struct net_loop *l, const char *addr, uint16_t port, const struct dns_zone *z,
                   uint16_t *bound, char *err, size_t errlen)
 {
@@ -529,6 +540,8 @@ static void connected(struct net_loop *l, struct conn *c, int64_t t)
         snprintf(c->peer, sizeof(c->peer), "%s", c->trying);
         c->phase = PH_OPEN;
         c->timer_set = false;
+        if (c->direct)
+                node_stream_set_direct_tls(c->s);
         node_stream_connected(c->s);
         timer_restart(l, c, t);
 }
@@ -543,15 +556,17 @@ static void connect_next(struct net_loop *l, struct conn *c, int64_t t)
                 socklen_t len;
                 int fd;
 
-                if (tg->direct_tls) {
-                        /* XEP-0368: the engine only speaks STARTTLS for now. */
+                if (tg->direct_tls &&
+                    node_config(node_stream_node(c->s))->neg.tls == NEG_NOTSUPPORTED) {
+                        /* XEP-0368 targets speak TLS from the first byte. */
                         snprintf(port, sizeof(port), "%u", (unsigned)tg->port);
-                        append_reason(c, "%s:%s skipped (direct TLS, XEP-0368, not supported)",
+                        append_reason(c, "%s:%s skipped (direct TLS, and our TLS is NotSupported)",
                                       tg->host, port);
                         c->ti++;
                         c->ai = 0;
                         continue;
                 }
+                c->direct = tg->direct_tls;
                 if (c->ai >= tg->naddrs) {
                         if (tg->naddrs == 0)
                                 append_reason(c, "%s: %s", tg->host,
@@ -1103,6 +1118,10 @@ static void accept_some(struct net_loop *l, struct listener *ls, int64_t t)
                         continue;
                 }
                 node_stream_set_user(c->s, c);
+                if (ls->direct_tls && node_stream_set_direct_tls(c->s) != 0) {
+                        conn_kill(c);
+                        continue;
+                }
                 timer_restart(l, c, t);
         }
 }

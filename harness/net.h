@@ -80,6 +80,11 @@ void net_set_timeouts(struct net_loop *l, const struct net_timeouts *t);
 int net_listen(struct net_loop *l, const char *addr, uint16_t port, struct node *node,
                uint16_t *bound_port, char *err, size_t errlen);
 
+/* As net_listen, for XEP-0368 direct TLS: every accepted connection starts with
+ * the TLS handshake (the node's TLS setting must allow TLS). */
+int net_listen_direct_tls(struct net_loop *l, const char *addr, uint16_t port, struct node *node,
+                          uint16_t *bound_port, char *err, size_t errlen);
+
 /* Chooses the node for a routed connection from its stream header's 'to' (NULL
  * when the header had none or was not XML); NULL refuses the connection. */
 typedef struct node *(*net_route_fn)(void *user, const char *to);

@@ -468,6 +468,14 @@ static void process(struct stream *s)
         report(s);
 }
 
+int node_stream_set_direct_tls(struct stream *s)
+{
+        int rc = engine_set_direct_tls(s->e);
+
+        process(s);
+        return rc;
+}
+
 void node_stream_connected(struct stream *s)
 {
         if (engine_start(s->e) == 0)

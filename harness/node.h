@@ -106,6 +106,11 @@ struct stream *node_ping(struct node *n, const char *from, const char *to, const
 /* A new receiving stream for an accepted connection. */
 struct stream *node_accept(struct node *n);
 
+/* XEP-0368: the connection is direct TLS (a `_xmpps-server` target or a direct-TLS
+ * listener). Call before node_stream_connected / the first input. Returns 0 or -1
+ * (the node's settings or credentials allow no TLS). */
+int node_stream_set_direct_tls(struct stream *s);
+
 /* The transport's connection is up: the stream sends its header. */
 void node_stream_connected(struct stream *s);
 

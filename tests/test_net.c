@@ -883,3 +883,58 @@ Test(net, twenty_concurrent_pings, .timeout = 30)
         close_and_drain(&w);
         world_free(&w);
 }
+
+/*
+ * XEP-0368: the partner's `_xmpps-server` SRV record (priority 0) points at a
+ * direct-TLS listener, its `_xmpp-server` record (priority 10) at a closed port.
+ * The harness connects with TLS from the first byte, sends SNI = the partner's
+ * domain and ALPN xmpp-server, and SASL EXTERNAL succeeds without STARTTLS.
+ */
+Test(net, direct_tls_via_xmpps_srv, .timeout = 30)
+{
+        struct world w;
+        struct neg_settings s;
+        struct node *h, *p;
+        struct dns_zone *z;
+        uint16_t hport, pdirect, dport;
+        const struct rec *r;
+        char err[256], peer[64];
+        int rc;
+
+        world_init(&w);
+        settings(&s, NEG_OPTIONAL, NEG_OPTIONAL, true);
+        h = make_node1(&w, "harness", HARNESS, &s, w.hcreds);
+        p = make_node1(&w, "partner", PARTNER, &s, w.pcreds);
+        hport = listen_on(&w, "127.0.0.1", h);
+        cr_assert_eq(net_listen_direct_tls(w.l, "127.0.0.1", 0, p, &pdirect, err, sizeof(err)), 0,
+                     "%s", err);
+        z = zone_new(HARNESS, "127.0.0.1", hport);
+        cr_assert_eq(
+            dnszone_add_srv(z, "_xmpps-server._tcp." PARTNER, 0, 0, pdirect, "xmpp." PARTNER), 0);
+        cr_assert_eq(dnszone_add_srv(z, "_xmpp-server._tcp." PARTNER, 10, 0, closed_port(AF_INET),
+                                     "xmpp." PARTNER),
+                     0);
+        cr_assert_eq(dnszone_add_addr(z, "xmpp." PARTNER, "127.0.0.1"), 0);
+        cr_assert_eq(net_serve_dns(w.l, "127.0.0.1", 0, z, &dport, err, sizeof(err)), 0, "%s", err);
+        use_dns(&w, "127.0.0.1", dport, false);
+
+        cr_assert_not_null(node_ping(h, HARNESS, PARTNER, "ping-direct"));
+        rc = net_run(w.l, 15000, pongs_1, &w);
+        cr_assert_eq(rc, NET_RUN_UNTIL, "net_run returned %d\n%s", rc, w.trace.data);
+        r = find_rec(&w, "harness", ENGINE_INITIATING, PURPOSE_AUTH, PARTNER);
+        cr_assert_not_null(r);
+        cr_expect_eq(r->res.outcomes, OUTCOME_BIT(OUTCOME_S), "%s\n%s", r->res.cause, w.trace.data);
+        snprintf(peer, sizeof(peer), "127.0.0.1:%u", (unsigned)pdirect);
+        cr_expect_str_eq(r->peer, peer);
+        cr_expect_not_null(strstr(w.trace.data, "TLS established (direct TLS)"), "%s",
+                           w.trace.data);
+        /* The partner saw the SNI and ALPN XEP-0368 §3 asks for. */
+        cr_expect_not_null(strstr(w.trace.data, "ALPN xmpp-server, SNI " PARTNER), "%s",
+                           w.trace.data);
+        /* No STARTTLS on a direct-TLS stream. */
+        cr_expect_null(strstr(w.trace.data, "STARTTLS offered again"), "%s", w.trace.data);
+        cr_expect_eq(w.bad, 0, "%s", w.trace.data);
+        close_and_drain(&w);
+        world_free(&w);
+        dnszone_free(z);
+}
