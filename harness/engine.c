@@ -665,6 +665,8 @@ static void start_tls(struct engine *e)
         }
 }
 
+static void i_verify_failed(struct engine *e, enum db_type type, const char *why);
+
 static void tls_failed(struct engine *e)
 {
         const char *why = tls_session_error(e->tls);
@@ -674,6 +676,9 @@ static void tls_failed(struct engine *e)
         finding(e, FINDING_NOTE, "RFC 6120 §5.4.3.2", "TLS handshake failed: %s%s%s", why,
                 alert >= 0 ? "; alert from peer: " : "", alert >= 0 ? tls_alert_name(alert) : "");
         /* TLS-8: close TCP without </stream:stream>; the old stream is gone. */
+        e->result.tls_failed = true;
+        if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING)
+                i_verify_failed(e, DB_UNREACHABLE, "the TLS handshake failed");
         finish_failure(e, "RFC 6120 §5.4.3.2", "TLS handshake failed (%s)", why);
         closed(e);
 }

@@ -138,6 +138,10 @@ struct engine_knobs {
         bool declare_db_without_method;
         /* RFC 6120 §6.4.5 (SASL-7): failures before <policy-violation/>. */
         unsigned sasl_max_failures;
+        /* Reference §3.10 item 8 (RFC 6120 §5.4.3.2, TLS-8): after a failed TLS
+         * handshake, the node reconnects without TLS (never when our TLS is
+         * Required). Default false: no downgrade the reference does not ask for. */
+        bool retry_plaintext_after_tls_failure;
         /* Misbehaviour for hostile tests; engine_knobs_default turns all off. */
         struct engine_misbehaviour bad;
 };
@@ -260,6 +264,7 @@ struct engine_result {
         char peer_domain[256];       /* the domain the peer authenticated as / claimed */
         unsigned restarts;           /* stream restarts seen (TLS, SASL) */
         bool peer_silent;            /* not one byte came from the peer */
+        bool tls_failed;             /* a TLS handshake was tried and failed */
         /* The method that authenticated (METHOD_S, METHOD_DT, METHOD_DP), 0 if none. */
         unsigned method;
         /* Domain pairs authenticated on this stream (SASL counts as one). */

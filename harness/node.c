@@ -28,6 +28,10 @@ struct stream {
         xmlNodePtr queued[MAX_QUEUED]; /* stanzas waiting for authentication */
         size_t n_queued;
         bool reported;
+        bool plaintext_only; /* a retry without TLS (reference §3.10 item 8) */
+        /* VERIFY streams: the request, kept for a retry. */
+        char v_from[DOMAIN_MAX], v_to[DOMAIN_MAX], v_id[128], v_key[DIALBACK_KEY_LEN + 1];
+        bool superseded; /* failed, and a retry carries on for it */
         void *user;
 };
 
@@ -103,7 +107,8 @@ const struct node_config *node_config(const struct node *n)
 
 static struct stream *stream_new(struct node *n, enum engine_role role, enum engine_purpose purpose,
                                  const char *local, const char *remote, const char *v_from,
-                                 const char *v_to, const char *v_id, const char *v_key)
+                                 const char *v_to, const char *v_id, const char *v_key,
+                                 bool plaintext_only)
 {
         struct engine_config ec;
         struct stream *s;
@@ -138,6 +143,8 @@ static struct stream *stream_new(struct node *n, enum engine_role role, enum eng
         ec.n_hosted = nh;
         ec.remote_domain = role == ENGINE_INITIATING ? s->remote : NULL;
         ec.neg = n->cfg.neg;
+        if (plaintext_only)
+                ec.neg.tls = NEG_NOTSUPPORTED;
         ec.sem = n->cfg.sem;
         ec.knobs = n->cfg.knobs;
         ec.creds = n->cfg.creds;
@@ -164,21 +171,36 @@ static struct stream *stream_new(struct node *n, enum engine_role role, enum eng
 static void process(struct stream *s);
 
 /* Opens an initiating stream and asks the transport to connect it. */
-static struct stream *open_stream(struct node *n, enum engine_purpose purpose, const char *local,
-                                  const char *remote, const char *v_from, const char *v_to,
-                                  const char *v_id, const char *v_key)
+static struct stream *open_stream_tls(struct node *n, enum engine_purpose purpose,
+                                      const char *local, const char *remote, const char *v_from,
+                                      const char *v_to, const char *v_id, const char *v_key,
+                                      bool plaintext_only)
 {
-        struct stream *s =
-            stream_new(n, ENGINE_INITIATING, purpose, local, remote, v_from, v_to, v_id, v_key);
+        struct stream *s = stream_new(n, ENGINE_INITIATING, purpose, local, remote, v_from, v_to,
+                                      v_id, v_key, plaintext_only);
 
         if (s == NULL)
                 return NULL;
+        s->plaintext_only = plaintext_only;
+        if (purpose == PURPOSE_VERIFY) {
+                snprintf(s->v_from, sizeof(s->v_from), "%s", v_from);
+                snprintf(s->v_to, sizeof(s->v_to), "%s", v_to);
+                snprintf(s->v_id, sizeof(s->v_id), "%s", v_id);
+                snprintf(s->v_key, sizeof(s->v_key), "%s", v_key);
+        }
         if (n->transport.connect == NULL ||
             n->transport.connect(n->transport.user, s, remote) != 0) {
                 node_stream_failed(s, "the transport cannot connect");
                 return s;
         }
         return s;
+}
+
+static struct stream *open_stream(struct node *n, enum engine_purpose purpose, const char *local,
+                                  const char *remote, const char *v_from, const char *v_to,
+                                  const char *v_id, const char *v_key)
+{
+        return open_stream_tls(n, purpose, local, remote, v_from, v_to, v_id, v_key, false);
 }
 
 static bool hosts(const struct node *n, const char *domain)
@@ -303,7 +325,8 @@ struct stream *node_ping(struct node *n, const char *from, const char *to, const
 
 struct stream *node_accept(struct node *n)
 {
-        return stream_new(n, ENGINE_RECEIVING, PURPOSE_AUTH, NULL, NULL, NULL, NULL, NULL, NULL);
+        return stream_new(n, ENGINE_RECEIVING, PURPOSE_AUTH, NULL, NULL, NULL, NULL, NULL, NULL,
+                          false);
 }
 
 static void report(struct stream *s)
@@ -384,6 +407,54 @@ static void requeue_others(struct stream *s)
         }
 }
 
+/*
+ * Reference §3.10 item 8 (RFC 6120 §5.4.3.2): after a failed TLS handshake an
+ * initiating server MAY reconnect without TLS, as its policy allows; a TLS-Required
+ * one must not (RFC 7590 §3.1). The retry takes over the stream's stanzas.
+ */
+static bool will_retry(const struct stream *s)
+{
+        const struct node *n = s->node;
+        const struct engine_result *res = engine_result(s->e);
+
+        return s->role == ENGINE_INITIATING && !s->plaintext_only &&
+               n->cfg.knobs.retry_plaintext_after_tls_failure && res->tls_failed &&
+               !res->authenticated && n->cfg.neg.tls != NEG_REQUIRED;
+}
+
+static void retry_without_tls(struct stream *s)
+{
+        struct node *n = s->node;
+        struct stream *r;
+        char note[DOMAIN_MAX * 2 + 200];
+        struct trace_entry t;
+
+        if (!will_retry(s))
+                return;
+        r = open_stream_tls(n, s->purpose, s->local, s->remote,
+                            s->purpose == PURPOSE_VERIFY ? s->v_from : NULL,
+                            s->purpose == PURPOSE_VERIFY ? s->v_to : NULL,
+                            s->purpose == PURPOSE_VERIFY ? s->v_id : NULL,
+                            s->purpose == PURPOSE_VERIFY ? s->v_key : NULL, true);
+        if (r == NULL)
+                return;
+        /* A verify retry answers the same receiving stream. */
+        r->requester = s->requester;
+        s->requester = NULL;
+        s->superseded = true;
+        snprintf(note, sizeof(note),
+                 "TLS handshake failed: retrying %s -> %s without TLS on %s (reference §3.10 "
+                 "item 8)",
+                 s->local, s->remote, r->label);
+        t.kind = TRACE_NOTE;
+        t.text = note;
+        t.len = strlen(note);
+        node_trace(s, &t);
+        for (size_t i = 0; i < s->n_queued && r->n_queued < MAX_QUEUED; i++)
+                r->queued[r->n_queued++] = s->queued[i];
+        s->n_queued = 0;
+}
+
 static void flush_queue(struct stream *s)
 {
         xmlNodePtr q[MAX_QUEUED];
@@ -432,6 +503,9 @@ static void handle_event(struct stream *s, struct engine_event *ev)
                 break;
         }
         case EV_VERIFY_ANSWER:
+                /* A plaintext retry will ask again (retry_without_tls). */
+                if (will_retry(s))
+                        break;
                 if (s->requester != NULL && find_stream(n, s->requester) != NULL) {
                         struct stream *r = s->requester;
 
@@ -451,6 +525,7 @@ static void handle_event(struct stream *s, struct engine_event *ev)
                         n->obs.on_stanza(n->obs.user, s, ev->stanza);
                 break;
         case EV_CLOSED:
+                retry_without_tls(s);
                 requeue_others(s);
                 break;
         }
@@ -580,6 +655,11 @@ unsigned node_stream_serial(const struct stream *s)
 const char *node_stream_label(const struct stream *s)
 {
         return s->label;
+}
+
+bool node_stream_superseded(const struct stream *s)
+{
+        return s->superseded;
 }
 
 const char *node_stream_failure(const struct stream *s)

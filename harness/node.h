@@ -142,6 +142,10 @@ const char *node_stream_remote(const struct stream *s);  /* initiating: the doma
 unsigned node_stream_serial(const struct stream *s);     /* 1, 2, ... per node */
 const char *node_stream_label(const struct stream *s);   /* "harness#3 out" */
 const char *node_stream_failure(const struct stream *s); /* connect failure, "" if none */
+/* True when the stream failed its TLS handshake and a plaintext retry carries on
+ * for it (engine_knobs.retry_plaintext_after_tls_failure): its result is not final
+ * for what it was opened for. */
+bool node_stream_superseded(const struct stream *s);
 
 /* Owner data for the transport. */
 void node_stream_set_user(struct stream *s, void *user);

@@ -191,7 +191,7 @@ static void on_result(void *user, struct stream *st)
 {
         struct scen *s = user;
 
-        if (s->have_result || !is_main_candidate(s, st))
+        if (s->have_result || !is_main_candidate(s, st) || node_stream_superseded(st))
                 return;
         s->main = st;
         s->have_result = true;
@@ -206,7 +206,7 @@ static void on_closed(void *user, struct stream *st)
 
         /* A receiving stream that ends without ever being judged (the partner closed
          * before saying anything useful) is still the scenario's stream. */
-        if (!s->have_result && is_main_candidate(s, st) &&
+        if (!s->have_result && is_main_candidate(s, st) && !node_stream_superseded(st) &&
             engine_result(node_stream_engine(st))->final) {
                 s->have_result = true;
                 s->result = *engine_result(node_stream_engine(st));
