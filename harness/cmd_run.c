@@ -95,7 +95,7 @@ int cmd_run(int argc, char **argv)
         if (partner_file == NULL)
                 return command_usage_error("run", "missing --partner FILE");
         if (number_opt("run", "--jobs", jobs, 1, 64, &o.jobs) != 0 ||
-            number_opt("run", "--partner-connections", conns, 1, 64, &o.partner_conns) != 0 ||
+            number_opt("run", "--partner-connections", conns, 2, 64, &o.partner_conns) != 0 ||
             number_opt("run", "--pause", pause, 0, 60000, &o.pause_ms) != 0 ||
             number_opt("run", "--timeout", timeout, 1, 3600, &o.timeout_s) != 0 ||
             number_opt("run", "--step-timeout", step_timeout, 50, 600000, &o.step_timeout_ms) != 0)

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "dns.h"
+#include "dnszone.h"
 #include "net.h"
 #include "node.h"
 #include "partner.h"
@@ -46,7 +47,7 @@ static void on_result(void *user, struct stream *s)
 int cmd_serve(int argc, char **argv)
 {
         const char *partner_file = NULL, *identity = NULL, *listen = NULL, *ca = NULL;
-        const char *cert = NULL, *key = NULL, *resolver = NULL, *pos[1];
+        const char *cert = NULL, *key = NULL, *resolver = NULL, *serve_dns = NULL, *pos[1];
         const struct cli_opt opts[] = {
             {.name = "--partner", .metavar = "FILE", .value = &partner_file},
             {.name = "--identity", .metavar = "DOMAIN", .value = &identity},
@@ -55,7 +56,9 @@ int cmd_serve(int argc, char **argv)
             {.name = "--cert", .metavar = "FILE", .value = &cert},
             {.name = "--key", .metavar = "FILE", .value = &key},
             {.name = "--resolver", .metavar = "ADDR[:PORT]", .value = &resolver},
+            {.name = "--serve-dns", .metavar = "ADDR:PORT", .value = &serve_dns},
         };
+        struct dns_zone *zone = NULL;
         struct tls_creds_config cc = {0};
         struct node_config cfg;
         struct node_observer obs = {NULL, on_result, NULL, NULL};
@@ -126,6 +129,36 @@ int cmd_serve(int argc, char **argv)
         n = node_new(&cfg, &t, &obs, err, sizeof(err));
         if (n == NULL || net_listen(loop, host, port, n, &bound, err, sizeof(err)) != 0)
                 goto fail;
+        if (serve_dns != NULL) {
+                /* The partner's own zone: SRV and A/AAAA for its domains, pointing here. */
+                struct dnszone_config zc = {0};
+                char dhost[256];
+                uint16_t dport;
+
+                if (dns_parse_hostport(serve_dns, 53, dhost, sizeof(dhost), &dport, err,
+                                       sizeof(err)) != 0)
+                        goto fail;
+                zc.apex = p.primary;
+                zc.addrs[zc.naddrs++] = host;
+                zc.port = bound;
+                zone = dnszone_new(&zc, err, sizeof(err));
+                if (zone == NULL)
+                        goto fail;
+                for (size_t i = 0; i < p.n_additional; i++) {
+                        char owner[300];
+
+                        snprintf(owner, sizeof(owner), "_xmpp-server._tcp.%s", p.additional[i]);
+                        if (dnszone_add_srv(zone, owner, 0, 0, bound, p.primary) != 0) {
+                                snprintf(err, sizeof(err), "cannot add a record for %s",
+                                         p.additional[i]);
+                                goto fail;
+                        }
+                }
+                if (net_serve_dns(loop, dhost, dport, zone, NULL, err, sizeof(err)) != 0)
+                        goto fail;
+                fprintf(stderr, "s2scheck serve: serving the zone of %s on %s port %u\n", p.primary,
+                        dhost, (unsigned)dport);
+        }
         fprintf(stderr, "s2scheck serve: %s (M%d) listening on %s port %u\n", p.primary,
                 settings_row(&p.neg), host, (unsigned)bound);
 
@@ -153,6 +186,7 @@ fail:
 out:
         serve_loop = NULL;
         net_free(loop);
+        dnszone_free(zone);
         node_free(n);
         tls_creds_free(creds);
         partner_cleanup(&p);

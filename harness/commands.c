@@ -32,7 +32,7 @@ const struct command commands[] = {
      "Exit: 0 printed, 2 bad input.\n",
      cmd_matrix},
     {"run",
-     "run --partner FILE [--identity D] [--target HOST[:PORT]] [--resolver ADDR[:PORT]] "
+     "run --partner FILE [--identity D] [--target HOST[:PORT]|srv] [--resolver ADDR[:PORT]] "
      "[--domain HARNESS_DOMAIN] [--listen ADDR[:PORT]] [--serve-dns ADDR:PORT] [--ca F] "
      "[--cert F --key F] [--jobs N] [--json F] [--junit F] [--transcripts DIR] [--timeout S]",
      "run the conformance suite against a partner, on the wire",
@@ -43,7 +43,9 @@ const struct command commands[] = {
      "\n"
      "  --partner FILE           the partner configuration (required)\n"
      "  --identity DOMAIN        pick one partner from a file that holds several\n"
-     "  --target HOST[:PORT]     connect here instead of the partner's SRV records (port 5269)\n"
+     "  --target HOST[:PORT]     a real partner, reached here (port 5269 by default)\n"
+     "  --target srv             a real partner, found through its SRV records\n"
+     "                           (_xmpps-server, _xmpp-server; A/AAAA on 5269 without them)\n"
      "  --resolver ADDR[:PORT]   DNS server for the partner's records (default: the system's)\n"
      "  --domain DOMAIN          the harness's domain (default harness.test); each scenario\n"
      "                           uses a subdomain of it, e.g. h13-out.harness.test\n"
@@ -53,8 +55,10 @@ const struct command commands[] = {
      "  --ca F --cert F --key F  the partner's CA, the harness certificate (valid for DOMAIN and\n"
      "                           *.DOMAIN) and key; needed with --target\n"
      "  --jobs N                 scenarios at once (default 4)\n"
-     "  --partner-connections N  cap on scenarios at once against a real partner (default 4)\n"
-     "  --pause MS               pause between starting scenarios\n"
+     "  --partner-connections N  real partner: connections at once to one of its addresses\n"
+     "                           (default 4, at least 2; a scenario may need two, so at most\n"
+     "                           N/2 scenarios run at once against a real partner)\n"
+     "  --pause MS               real partner: pause between two connections\n"
      "  --timeout S              per scenario (default 30)\n"
      "  --step-timeout MS        per negotiation step (default: docs/timeouts.md)\n"
      "  --json F, --junit F      write the reports (docs/report-json.md, docs/report-junit.md)\n"
@@ -65,13 +69,15 @@ const struct command commands[] = {
      cmd_run},
     {"serve",
      "serve --partner FILE --listen ADDR:PORT --ca F --cert F --key F [--identity D] "
-     "[--resolver ADDR[:PORT]]",
+     "[--resolver ADDR[:PORT]] [--serve-dns ADDR:PORT]",
      "run the reference partner as a standalone server",
      "Runs a conforming S2S server that behaves exactly as PARTNER says (its TLS, SASL and\n"
      "dialback settings, its domains), so that the harness, or your own gateway, can be run\n"
      "against a known-good partner. It answers XEP-0199 pings and dialback verifications,\n"
      "connects out through the resolver to reach the other side's domains, and logs one line\n"
-     "per stream outcome to stderr. It runs until SIGINT or SIGTERM.\n"
+     "per stream outcome to stderr. --serve-dns serves the partner's own zone (SRV and\n"
+     "A/AAAA for its domains, pointing at --listen) so that `run --target srv` can find it.\n"
+     "It runs until SIGINT or SIGTERM.\n"
      "\n"
      "Exit: 0 after a signal, 2 usage or configuration error.\n",
      cmd_serve},

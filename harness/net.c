@@ -55,6 +55,7 @@ enum conn_kind {
 enum conn_phase {
         PH_QUEUED,     /* initiating: waiting for a lookup slot */
         PH_RESOLVING,  /* a lookup thread is running for it */
+        PH_WAITING,    /* resolved: waiting for a connection slot or the pause (politeness) */
         PH_CONNECTING, /* a non-blocking connect() is under way */
         PH_OPEN,       /* bytes move */
         PH_ROUTING,    /* accepted by a router: reading the stream header for its 'to' */
@@ -139,6 +140,10 @@ struct net_loop {
         struct dns_resolver_config rc;
         char rc_server[INET6_ADDRSTRLEN];
         int wake[2]; /* self-pipe: lookups done, net_interrupt */
+        /* Politeness towards the addresses we connect to (net_set_politeness). */
+        unsigned cap;
+        unsigned pause_ms;
+        int64_t last_connect;
         atomic_int interrupted;
         /* Poll set, rebuilt each round: pfd[i] belongs to ref[i]. */
         struct pollfd *pfd;
@@ -546,6 +551,47 @@ static void connected(struct net_loop *l, struct conn *c, int64_t t)
         timer_restart(l, c, t);
 }
 
+/* Outgoing connections to one address (connecting or open). */
+static unsigned outgoing_to(const struct net_loop *l, const char *addr)
+{
+        unsigned n = 0;
+
+        for (size_t i = 0; i < l->nconns; i++) {
+                const struct conn *o = l->conns[i];
+
+                if (o->kind == CONN_STREAM && o->targets != NULL &&
+                    (o->phase == PH_CONNECTING || o->phase == PH_OPEN) &&
+                    strcmp(o->phase == PH_OPEN ? o->peer : o->trying, addr) == 0)
+                        n++;
+        }
+        return n;
+}
+
+/*
+ * Whether c may connect to c->trying now: at most l->cap connections to one address
+ * at once, and l->pause_ms between two connects. Otherwise c waits (PH_WAITING) and
+ * service() asks again; the pause is also a timer so the loop wakes for it.
+ */
+static bool polite_to_connect(struct net_loop *l, struct conn *c, int64_t t)
+{
+        bool full = l->cap > 0 && outgoing_to(l, c->trying) >= l->cap;
+        bool early = l->pause_ms > 0 && l->last_connect > 0 && t - l->last_connect < l->pause_ms;
+
+        if (full || early) {
+                c->phase = PH_WAITING;
+                c->deadline = early ? l->last_connect + l->pause_ms : -1;
+                return false;
+        }
+        l->last_connect = t;
+        return true;
+}
+
+void net_set_politeness(struct net_loop *l, unsigned cap, unsigned pause_ms)
+{
+        l->cap = cap;
+        l->pause_ms = pause_ms;
+}
+
 /* RFC 6120 §3.2.1: try the next address of the next target until one connects. */
 static void connect_next(struct net_loop *l, struct conn *c, int64_t t)
 {
@@ -578,6 +624,10 @@ static void connect_next(struct net_loop *l, struct conn *c, int64_t t)
                 ss = &tg->addrs[c->ai++];
                 if (dns_addr_str(ss, c->trying, sizeof(c->trying)) != 0)
                         snprintf(c->trying, sizeof(c->trying), "(bad address)");
+                if (!polite_to_connect(l, c, t)) {
+                        c->ai--; /* the same address, once there is room */
+                        return;
+                }
                 len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                                 : sizeof(struct sockaddr_in);
                 fd = socket(ss->ss_family, SOCK_STREAM, 0);
@@ -883,6 +933,10 @@ static void service(struct net_loop *l, int64_t t)
                 if (c->phase == PH_QUEUED) {
                         if (l->nlookups >= NET_MAX_LOOKUPS || lookup_start(l, c) == 0)
                                 continue;
+                }
+                if (c->phase == PH_WAITING) {
+                        connect_next(l, c, t);
+                        continue;
                 }
                 if (c->phase != PH_OPEN)
                         continue;

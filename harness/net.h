@@ -154,6 +154,15 @@ enum net_run_result {
  */
 int net_run(struct net_loop *l, unsigned max_ms, bool (*until)(void *user), void *user);
 
+/*
+ * Politeness towards a partner (issue: a per-partner cap): at most cap
+ * connections at once to any one address we connect to (0: no cap), and at
+ * least pause_ms between two outgoing connects (0: none). Connections over the
+ * cap wait, resolved, until there is room; the scenario's own timeout bounds
+ * the wait.
+ */
+void net_set_politeness(struct net_loop *l, unsigned cap, unsigned pause_ms);
+
 /* Makes net_run return NET_RUN_INTERRUPTED promptly. Async-signal-safe and
  * callable from any thread (an atomic flag and a write to a pipe). */
 void net_interrupt(struct net_loop *l);

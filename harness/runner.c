@@ -77,7 +77,6 @@ struct runner {
         char domain[256];
         char listen_host[64];
         uint16_t listen_port;
-        double last_start;
         size_t done;
 };
 
@@ -444,6 +443,12 @@ static int setup_partner(struct runner *r, char *err, size_t errlen)
         for (size_t i = 0; i < r->p->n_additional && n < NODE_MAX_HOSTED; i++)
                 domains[n++] = r->p->additional[i];
         if (o->target != NULL) {
+                /* A real partner is treated politely: few connections at once, spaced. */
+                net_set_politeness(r->loop, o->partner_conns > 0 ? o->partner_conns : DEFAULT_JOBS,
+                                   o->pause_ms);
+                /* "--target srv": found through its SRV records (RFC 6120 §3.2, XEP-0368). */
+                if (strcasecmp(o->target, RUN_TARGET_SRV) == 0)
+                        return 0;
                 if (parse_hostport(o->target, "--target", 5269, host, sizeof(host), &port, err,
                                    errlen) != 0)
                         return -1;
@@ -717,10 +722,12 @@ static int run_all(struct runner *r, struct run_report *rep, char *err, size_t e
         size_t next = 0;
 
         if (o->target != NULL) {
+                /* A scenario may hold two connections to a real partner at once (its stream
+                 * and a dialback verification), so the connection cap bounds the jobs. */
                 unsigned cap = o->partner_conns > 0 ? o->partner_conns : DEFAULT_JOBS;
 
-                if (jobs > cap)
-                        jobs = cap;
+                if (jobs > cap / 2)
+                        jobs = cap / 2 > 0 ? cap / 2 : 1;
         }
         progress(r, NULL);
         while (r->done < r->n) {
@@ -737,15 +744,11 @@ static int run_all(struct runner *r, struct run_report *rep, char *err, size_t e
                                         running++;
                         }
                 }
-                while (next < r->n && running < jobs &&
-                       (o->pause_ms == 0 || now - r->last_start >= o->pause_ms / 1000.0)) {
+                while (next < r->n && running < jobs) {
                         if (start_scenario(&r->sc[next], err, errlen) != 0)
                                 return -1;
-                        r->last_start = now;
                         next++;
                         running++;
-                        if (o->pause_ms > 0)
-                                break;
                 }
                 r->changed = false;
                 if (net_run(r->loop, TICK_MS, until_changed, r) == NET_RUN_ERROR) {

@@ -21,21 +21,26 @@
 #include "partner.h"
 #include "results.h"
 
+#define RUN_TARGET_SRV "srv"
+
 struct run_options {
         const struct partner *partner; /* borrowed */
-        const char *target;            /* "host[:port]"; NULL: the built-in reference partner */
-        const char *resolver;          /* "addr[:port]" of the DNS server; NULL: the system's */
-        const char *domain;            /* harness domain; NULL: "harness.test" */
-        const char *listen;            /* "addr[:port]"; NULL: 127.0.0.1, any port */
-        const char *serve_dns;         /* "addr:port" to serve the harness zone on, or NULL */
-        const char *ca, *cert, *key;   /* harness PKI files (with --target) */
-        unsigned jobs;                 /* scenarios at once; 0: 4 */
-        unsigned partner_conns;        /* cap on scenarios at once against a real partner; 0: 4 */
-        unsigned pause_ms;             /* pause between starting scenarios */
-        unsigned timeout_s;            /* per scenario; 0: 30 */
-        unsigned step_timeout_ms;      /* per negotiation step; 0: net's defaults */
-        bool progress_tty;             /* progress as one live line */
-        bool quiet;                    /* no progress at all */
+        /* "host[:port]" (RFC 6120 §3.2.3: replaces SRV), RUN_TARGET_SRV (the partner's
+         * SRV records through `resolver`), or NULL: the built-in reference partner. */
+        const char *target;
+        const char *resolver;        /* "addr[:port]" of the DNS server; NULL: the system's */
+        const char *domain;          /* harness domain; NULL: "harness.test" */
+        const char *listen;          /* "addr[:port]"; NULL: 127.0.0.1, any port */
+        const char *serve_dns;       /* "addr:port" to serve the harness zone on, or NULL */
+        const char *ca, *cert, *key; /* harness PKI files (with --target) */
+        unsigned jobs;               /* scenarios at once; 0: 4 */
+        unsigned partner_conns;      /* real partner: connections at once to one of its
+                                        addresses (net_set_politeness); 0: 4 */
+        unsigned pause_ms;           /* real partner: pause between two connects */
+        unsigned timeout_s;          /* per scenario; 0: 30 */
+        unsigned step_timeout_ms;    /* per negotiation step; 0: net's defaults */
+        bool progress_tty;           /* progress as one live line */
+        bool quiet;                  /* no progress at all */
 };
 
 /*

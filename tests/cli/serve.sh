@@ -28,11 +28,12 @@ rand_port() { echo $((20000 + RANDOM % 40000)); }
 
 # start_serve PARTNER_FILE DNS_PORT: starts serve on an ephemeral port; sets serve_pid, serve_port.
 start_serve() {
-	local log=$tmp/serve.log
+	local log=$tmp/serve.log partner=$1 dns=$2
+	shift 2
 	: >"$log"
-	"$bin" serve --partner "$1" --listen 127.0.0.1:0 --resolver "127.0.0.1:$2" \
+	"$bin" serve --partner "$partner" --listen 127.0.0.1:0 --resolver "127.0.0.1:$dns" \
 		--ca "$pki/ca.pem" --cert "$pki/partner.test.pem" --key "$pki/partner.test.key" \
-		2>"$log" &
+		"$@" 2>"$log" &
 	serve_pid=$!
 	pids+=("$serve_pid")
 	serve_port=""
@@ -128,7 +129,23 @@ check "SIGINT: not-run scenarios are skipped" \
 	grep -q 'not run: interrupted' "$tmp/int.xml"
 kill -CONT "$serve_pid"
 
-# 4. serve's usage errors.
+# 4. A real partner found through its SRV records (--target srv): serve publishes
+# its own zone, and run is polite (two connections at a time, 20 ms apart).
+kill "$serve_pid"
+wait "$serve_pid" 2>/dev/null
+pdns=$(rand_port)
+start_serve "$src/fixtures/partners/m13.xml" "$dns" --serve-dns "127.0.0.1:$pdns"
+"$bin" run --partner "$src/fixtures/partners/m13.xml" --target srv --resolver "127.0.0.1:$pdns" \
+	--serve-dns "127.0.0.1:$dns" --listen 127.0.0.1:0 --ca "$pki/ca.pem" \
+	--cert "$pki/harness.test.pem" --key "$pki/harness.test.key" --quiet --timeout 20 \
+	--partner-connections 2 --pause 20 --json "$tmp/srv.json" >"$tmp/srv.txt" 2>"$tmp/srv.err"
+rc=$?
+check "--target srv: exit 0, got $rc ($(head -c 300 "$tmp/srv.err"))" test "$rc" -eq 0
+check "--target srv: all scenarios match" \
+	test "$(jq '.summary.mismatch + .summary.error' "$tmp/srv.json")" = 0
+check "serve published its zone" grep -q "serving the zone of partner.test" "$tmp/serve.log"
+
+# 5. serve's usage errors.
 "$bin" serve --partner "$src/fixtures/partners/m13.xml" >/dev/null 2>"$tmp/u1"
 check "serve without --listen exits 2" test "$?" -eq 2
 "$bin" serve --partner "$src/fixtures/partners/m13.xml" --listen 127.0.0.1:0 >/dev/null 2>"$tmp/u2"
