@@ -44,6 +44,7 @@ struct check_facts {
         const struct check_features *features; /* outbound: in order */
         size_t n_features;
         bool sasl_success_pre_tls; /* <success/> came before any TLS */
+        bool db_result_sent;       /* outbound: the harness sent a <db:result/> */
         const char *post_tls_id;   /* outbound: the partner's stream id after TLS, "" */
         const char *verify_id;     /* outbound: id of the partner's first <db:verify/>, "" */
 };

@@ -81,6 +81,7 @@ struct scen {
         size_t n_feat;
         char post_tls_id[128], verify_id[128];
         bool sasl_pre_tls;
+        bool db_result_sent;
         unsigned stanzas_in;
         struct finding *fnd;
         size_t n_fnd;
@@ -233,7 +234,9 @@ static void trace_facts(struct scen *s, struct stream *st, const struct trace_en
         if (node_stream_serial(st) != s->main_serial)
                 return;
         snprintf(tmp, sizeof(tmp), "%.*s", (int)(t->len > 1000 ? 1000 : t->len), t->text);
-        if (t->kind == TRACE_TLS && has_text(t, "TLS established")) {
+        if (t->kind == TRACE_SEND && has_text(t, "<db:result")) {
+                s->db_result_sent = true;
+        } else if (t->kind == TRACE_TLS && has_text(t, "TLS established")) {
                 s->main_tls = true;
         } else if (t->kind == TRACE_RECV && has_text(t, "<stream:stream")) {
                 if (s->main_tls && !s->main_sasl && s->post_tls_id[0] == '\0')
@@ -348,8 +351,12 @@ static void on_closed(void *user, struct stream *st)
         }
         if (!s->finalized)
                 add_findings(s, st);
-        if (s->main == st)
+        if (s->main == st) {
+                /* A stream error after authentication (e.g. <invalid-from/>) counts too. */
+                snprintf(s->result.peer_error, sizeof(s->result.peer_error), "%s",
+                         engine_result(node_stream_engine(st))->peer_error);
                 s->main = NULL;
+        }
         s->r->changed = true;
 }
 
@@ -1178,6 +1185,17 @@ static void close_node_streams(struct node *n)
                 engine_close(node_stream_engine(all[i]));
 }
 
+/* Whether the verdict waits for the test stanza (run_checks). A harness that
+ * misbehaves after authenticating (a stanza from a domain never authenticated) may
+ * rightly lose its stream first, and a certificate variant is also the harness's
+ * server certificate on the stream the answer comes back on: the ping is then only
+ * checked when the scenario names it. */
+static bool wants_ping(const struct scen *s)
+{
+        return (s->def->misbehave == 0 && s->def->cert == CERT_DEFAULT) ||
+               (s->def->checks & (1u << CHECK_PING_ANSWERED));
+}
+
 static void finding_line(struct scenario_result *res, const char *line)
 {
         char **grown = realloc(res->findings, (res->n_findings + 1) * sizeof(*grown));
@@ -1208,7 +1226,7 @@ static void run_checks(struct scen *s)
         /* A harness that misbehaves after authenticating (e.g. a stanza from a domain
          * never authenticated) may rightly lose its stream before the test stanza is
          * answered: the ping is then only checked when the scenario names it. */
-        if (s->def->misbehave != 0 && !(s->def->checks & (1u << CHECK_PING_ANSWERED)))
+        if (!wants_ping(s))
                 set &= ~(1u << CHECK_PING_ANSWERED);
         memset(&f, 0, sizeof(f));
         f.dir = res->dir;
@@ -1225,6 +1243,7 @@ static void run_checks(struct scen *s)
         f.features = s->feat;
         f.n_features = s->n_feat;
         f.sasl_success_pre_tls = s->sasl_pre_tls;
+        f.db_result_sent = s->db_result_sent;
         f.post_tls_id = s->post_tls_id;
         f.verify_id = s->verify_id;
         for (int c = 0; c < CHECK_COUNT; c++) {
@@ -1322,10 +1341,13 @@ static void finalize(struct scen *s)
         close_node_streams(s->trigger);
 }
 
-/* Whether the verdict waits for the test stanza (run_checks). */
-static bool wants_ping(const struct scen *s)
+/* After a success: the test stanza answered (when it counts) and, when the harness
+ * misbehaves once authenticated, the partner's reaction (its stream closed). */
+static bool settled(const struct scen *s)
 {
-        return s->def->misbehave == 0 || (s->def->checks & (1u << CHECK_PING_ANSWERED));
+        if (wants_ping(s) && !all_answered(s))
+                return false;
+        return s->def->misbehave == 0 || s->main == NULL;
 }
 
 /* Advances one running scenario; returns true when it finished. */
@@ -1333,8 +1355,7 @@ static bool tick(struct scen *s, double now)
 {
         if (s->st == SC_RUNNING) {
                 if (s->have_result) {
-                        if ((s->result.outcomes & OUTCOME_SUCCESS_SET) && !all_answered(s) &&
-                            wants_ping(s)) {
+                        if ((s->result.outcomes & OUTCOME_SUCCESS_SET) && !settled(s)) {
                                 /* Reference §3.6: a success also needs the test stanza. */
                                 s->st = SC_SETTLING;
                                 s->settle_deadline =
@@ -1353,7 +1374,7 @@ static bool tick(struct scen *s, double now)
                 }
                 return false;
         }
-        if (s->st == SC_SETTLING && (all_answered(s) || now >= s->settle_deadline)) {
+        if (s->st == SC_SETTLING && (settled(s) || now >= s->settle_deadline)) {
                 finalize(s);
                 return true;
         }
