@@ -1347,7 +1347,13 @@ static bool settled(const struct scen *s)
 {
         if (wants_ping(s) && !all_answered(s))
                 return false;
-        return s->def->misbehave == 0 || s->main == NULL;
+        /* Checks that judge how the partner reacts to what the harness does once
+         * authenticated wait for that reaction (the partner closing its stream). */
+        if (s->def->checks &
+            ((1u << CHECK_INVALID_FROM) | (1u << CHECK_UNSOLICITED_IGNORED) |
+             (1u << CHECK_NO_STANZA_ACCEPTED) | (1u << CHECK_NOT_AUTHORIZED_CLOSE)))
+                return s->main == NULL;
+        return true;
 }
 
 /* Advances one running scenario; returns true when it finished. */
