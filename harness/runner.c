@@ -1,5 +1,8 @@
 #include "runner.h"
 
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
 #include <ctype.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -10,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "certid.h"
 #include "checks.h"
 #include "dialback.h"
 #include "dns.h"
@@ -968,6 +972,28 @@ static int issue_variant(struct runner *r, struct scen *s, struct pki_leaf *leaf
         return pki_issue_spec(signer, &spec, leaf, err, errlen);
 }
 
+/* Whether the PEM certificate file presents an identity for domain (certid). */
+static bool file_names(const char *file, const char *domain)
+{
+        gnutls_datum_t d = {NULL, 0};
+        gnutls_x509_crt_t crt = NULL;
+        struct cert_ids ids;
+        bool ok = false;
+
+        if (gnutls_load_file(file, &d) < 0)
+                return false;
+        if (gnutls_x509_crt_init(&crt) >= 0 &&
+            gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM) >= 0 &&
+            certid_from_x509(crt, &ids) == 0) {
+                ok = certid_match(&ids, domain) != CERTID_NONE;
+                certid_cleanup(&ids);
+        }
+        if (crt != NULL)
+                gnutls_x509_crt_deinit(crt);
+        gnutls_free(d.data);
+        return ok;
+}
+
 /*
  * The scenario's credentials: the run's own for the default certificate, else the
  * variant (run-time PKI; with --target, files <cert-dir>/<domain>-<variant>.pem/.key).
@@ -1015,6 +1041,17 @@ static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t er
                               "skipped: certificate variant '%s' needs %s and its key (give "
                               "--cert-dir DIR; docs/certificates.md)",
                               cert_variant_name(d->cert), certf);
+                        return 0;
+                }
+                /* The variants that keep the right names must name the scenario's own
+                 * domain, or the run would test a wrong name instead. */
+                if (d->cert != CERT_WRONGNAME && d->cert != CERT_WILDCARD &&
+                    d->cert != CERT_SRVCLIENT && !file_names(certf, s->domain)) {
+                        s->skip = true;
+                        textf(s->skip_why, sizeof(s->skip_why),
+                              "skipped: %s does not name the scenario's domain %s; issue variant "
+                              "'%s' for it (docs/certificates.md)",
+                              certf, s->domain, cert_variant_name(d->cert));
                         return 0;
                 }
                 c.cert_file = certf;
