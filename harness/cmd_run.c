@@ -10,8 +10,10 @@
 #include "partner.h"
 #include "report.h"
 #include "runner.h"
+#include "scenario.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define WORDS_MAX 64
 
 static void on_signal(int sig)
 {
@@ -57,7 +59,10 @@ int cmd_run(int argc, char **argv)
         const char *domain = NULL, *listen = NULL, *serve_dns = NULL, *ca = NULL, *cert = NULL;
         const char *key = NULL, *jobs = NULL, *json = NULL, *junit = NULL, *transcripts = NULL;
         const char *timeout = NULL, *step_timeout = NULL, *pause = NULL, *conns = NULL;
-        const char *pos[1];
+        const char *pos[1], *dir = NULL, *cert_dir = NULL;
+        const char *add[16], *only[WORDS_MAX], *skip[WORDS_MAX];
+        size_t n_add = 0, n_only = 0, n_skip = 0;
+        struct scenario_suite suite;
         bool quiet = false;
         const struct cli_opt opts[] = {
             {.name = "--partner", .metavar = "FILE", .value = &partner_file},
@@ -79,6 +84,23 @@ int cmd_run(int argc, char **argv)
             {.name = "--timeout", .metavar = "S", .value = &timeout},
             {.name = "--step-timeout", .metavar = "MS", .value = &step_timeout},
             {.name = "--quiet", .flag = &quiet},
+            {.name = "--scenarios", .metavar = "DIR", .value = &dir},
+            {.name = "--add-scenarios",
+             .metavar = "DIR",
+             .list = add,
+             .list_len = &n_add,
+             .list_cap = ARRAY_LEN(add)},
+            {.name = "--only",
+             .metavar = "TAG",
+             .list = only,
+             .list_len = &n_only,
+             .list_cap = ARRAY_LEN(only)},
+            {.name = "--skip",
+             .metavar = "TAG",
+             .list = skip,
+             .list_len = &n_skip,
+             .list_cap = ARRAY_LEN(skip)},
+            {.name = "--cert-dir", .metavar = "DIR", .value = &cert_dir},
         };
         struct run_options o;
         struct run_report rep;
@@ -100,10 +122,30 @@ int cmd_run(int argc, char **argv)
             number_opt("run", "--timeout", timeout, 1, 3600, &o.timeout_s) != 0 ||
             number_opt("run", "--step-timeout", step_timeout, 50, 600000, &o.step_timeout_ms) != 0)
                 return EXIT_USAGE;
-        if (partner_load(partner_file, identity, &p, err, sizeof(err)) != 0) {
+        /* The suite first: a suite that does not load does not run (docs/scenarios.md). */
+        if (scenario_load_dir(dir != NULL ? dir : SCENARIO_DEFAULT_DIR, &suite, err, sizeof(err)) !=
+            0) {
                 fprintf(stderr, "s2scheck: %s\n", err);
                 return EXIT_USAGE;
         }
+        for (size_t i = 0; i < n_add; i++) {
+                if (scenario_suite_add_dir(&suite, add[i], err, sizeof(err)) != 0) {
+                        fprintf(stderr, "s2scheck: %s\n", err);
+                        scenario_suite_cleanup(&suite);
+                        return EXIT_USAGE;
+                }
+        }
+        if (scenario_select(&suite, only, n_only, skip, n_skip, err, sizeof(err)) != 0) {
+                scenario_suite_cleanup(&suite);
+                return command_usage_error("run", err);
+        }
+        if (partner_load(partner_file, identity, &p, err, sizeof(err)) != 0) {
+                fprintf(stderr, "s2scheck: %s\n", err);
+                scenario_suite_cleanup(&suite);
+                return EXIT_USAGE;
+        }
+        o.suite = &suite;
+        o.cert_dir = cert_dir;
         o.partner = &p;
         o.target = target;
         o.resolver = resolver;
@@ -127,6 +169,7 @@ int cmd_run(int argc, char **argv)
                 fprintf(stderr, "s2scheck run: %s\n", err);
                 run_report_cleanup(&rep);
                 partner_cleanup(&p);
+                scenario_suite_cleanup(&suite);
                 return EXIT_USAGE;
         }
         if (report_text(stdout, &rep, isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL) != 0)
@@ -156,5 +199,6 @@ int cmd_run(int argc, char **argv)
         rc = failed_output ? EXIT_UNTESTABLE : runner_exit_code(&rep);
         run_report_cleanup(&rep);
         partner_cleanup(&p);
+        scenario_suite_cleanup(&suite);
         return rc;
 }

@@ -34,11 +34,14 @@ const struct command commands[] = {
     {"run",
      "run --partner FILE [--identity D] [--target HOST[:PORT]|srv] [--resolver ADDR[:PORT]] "
      "[--domain HARNESS_DOMAIN] [--listen ADDR[:PORT]] [--serve-dns ADDR:PORT] [--ca F] "
-     "[--cert F --key F] [--jobs N] [--json F] [--junit F] [--transcripts DIR] [--timeout S]",
+     "[--cert F --key F] [--cert-dir DIR] [--scenarios DIR] [--add-scenarios DIR]... "
+     "[--only TAG]... [--skip TAG]... [--jobs N] [--json F] [--junit F] [--transcripts DIR] "
+     "[--timeout S]",
      "run the conformance suite against a partner, on the wire",
-     "Drives real S2S negotiations for each of the 18 harness-side settings H1-H18, in both\n"
-     "directions, against the partner and compares what happens with what its configuration\n"
-     "implies. With no --target the partner is the built-in reference partner: a conforming\n"
+     "Runs the selected scenarios (docs/scenarios.md; default: every file of the shipped\n"
+     "scenarios/ folder) as real S2S negotiations against the partner and compares what\n"
+     "happens with what its configuration implies. With no --target the partner is the built-in "
+     "reference partner: a conforming\n"
      "server that behaves exactly as PARTNER says, started in-process on loopback.\n"
      "\n"
      "  --partner FILE           the partner configuration (required)\n"
@@ -54,6 +57,11 @@ const struct command commands[] = {
      "  --serve-dns ADDR:PORT    serve the harness zone (SRV, A/AAAA for DOMAIN and below)\n"
      "  --ca F --cert F --key F  the partner's CA, the harness certificate (valid for DOMAIN and\n"
      "                           *.DOMAIN) and key; needed with --target\n"
+     "  --cert-dir DIR           with --target: the certificate variants as\n"
+     "                           DIR/DOMAIN-VARIANT.pem/.key (default: the build's certs/)\n"
+     "  --scenarios DIR          run this folder instead of the shipped suite\n"
+     "  --add-scenarios DIR      add a folder (repeatable)\n"
+     "  --only WORD, --skip WORD select by id, tag or direction (repeatable; as in list)\n"
      "  --jobs N                 scenarios at once (default 4)\n"
      "  --partner-connections N  real partner: connections at once to one of its addresses\n"
      "                           (default 4, at least 2; a scenario may need two, so at most\n"

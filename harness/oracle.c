@@ -189,9 +189,19 @@ enum outcome oracle_outcome(const struct neg_settings *i, enum semantics isem,
                             const struct neg_settings *r, enum semantics rsem, const char *ilabel,
                             const char *rlabel, char *why, size_t whylen)
 {
+        return oracle_outcome_without(i, isem, r, rsem, 0, ilabel, rlabel, why, whylen);
+}
+
+static enum outcome decide(const struct neg_settings *i, enum semantics isem,
+                           const struct neg_settings *r, enum semantics rsem, unsigned without,
+                           const char *ilabel, const char *rlabel, char *why, size_t whylen)
+{
         unsigned ai = oracle_methods(i, isem);
         unsigned ar = oracle_methods(r, rsem);
-        unsigned common = ai & ar;
+        /* Reference §3.7: what the scenario makes impossible (a certificate that cannot
+         * prove the harness domain rules out S) leaves the common set, not A(cfg): the
+         * F0/F1/F2 rules still see the configurations as they are. */
+        unsigned common = ai & ar & ~without;
         char ti[16], tr[16];
 
         methods_text(ai, ",", ti, sizeof(ti));
@@ -254,15 +264,40 @@ enum outcome oracle_outcome(const struct neg_settings *i, enum semantics isem,
         return OUTCOME_F4;
 }
 
+enum outcome oracle_outcome_without(const struct neg_settings *i, enum semantics isem,
+                                    const struct neg_settings *r, enum semantics rsem,
+                                    unsigned without, const char *ilabel, const char *rlabel,
+                                    char *why, size_t whylen)
+{
+        enum outcome o = decide(i, isem, r, rsem, without, ilabel, rlabel, why, whylen);
+        char w[16];
+        size_t used;
+
+        if (without == 0 || why == NULL || whylen == 0)
+                return o;
+        used = strlen(why);
+        if (used + 1 < whylen)
+                snprintf(why + used, whylen - used, "; the scenario rules out %s",
+                         methods_text(without, ",", w, sizeof(w)));
+        return o;
+}
+
 enum outcome oracle_expect(const struct neg_settings *harness, enum semantics hsem,
                            const struct neg_settings *partner, enum direction dir, char *why,
                            size_t whylen)
 {
+        return oracle_expect_without(harness, hsem, partner, dir, 0, why, whylen);
+}
+
+enum outcome oracle_expect_without(const struct neg_settings *harness, enum semantics hsem,
+                                   const struct neg_settings *partner, enum direction dir,
+                                   unsigned without, char *why, size_t whylen)
+{
         if (dir == DIR_OUTBOUND)
-                return oracle_outcome(harness, hsem, partner, SEMANTICS_MATRIX, "harness",
-                                      "partner", why, whylen);
-        return oracle_outcome(partner, SEMANTICS_MATRIX, harness, hsem, "partner", "harness", why,
-                              whylen);
+                return oracle_outcome_without(harness, hsem, partner, SEMANTICS_MATRIX, without,
+                                              "harness", "partner", why, whylen);
+        return oracle_outcome_without(partner, SEMANTICS_MATRIX, harness, hsem, without, "partner",
+                                      "harness", why, whylen);
 }
 
 const struct row_info *oracle_row_info(int row)

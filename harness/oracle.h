@@ -95,6 +95,24 @@ enum outcome oracle_expect(const struct neg_settings *harness, enum semantics hs
                            const struct neg_settings *partner, enum direction dir, char *why,
                            size_t whylen);
 
+/*
+ * oracle_outcome with the methods in `without` (METHOD_* bits) taken out of the
+ * common set (reference §3.7): a scenario that makes a method impossible, e.g. a
+ * harness certificate that cannot prove the harness domain (no S). The F1, F2 and
+ * F0 rules come first and are unchanged; nothing left in common gives F3 over TLS
+ * and F4 in plaintext. without == 0 is oracle_outcome. The rationale says which
+ * methods were excluded.
+ */
+enum outcome oracle_outcome_without(const struct neg_settings *i, enum semantics isem,
+                                    const struct neg_settings *r, enum semantics rsem,
+                                    unsigned without, const char *ilabel, const char *rlabel,
+                                    char *why, size_t whylen);
+
+/* oracle_expect with methods excluded, as oracle_outcome_without. */
+enum outcome oracle_expect_without(const struct neg_settings *harness, enum semantics hsem,
+                                   const struct neg_settings *partner, enum direction dir,
+                                   unsigned without, char *why, size_t whylen);
+
 /* What Microsoft's table B says of one row (values exact, notes paraphrased). */
 struct row_info {
         const char *methods_text; /* "Expected Authentication Method(s)" column */

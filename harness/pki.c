@@ -119,13 +119,92 @@ const char *pki_ca_pem(const struct pki *p)
 int pki_issue(struct pki *p, const char *const *domains, size_t n, int wildcards,
               struct pki_leaf *out, char *err, size_t errlen)
 {
+        struct pki_leaf_spec spec = {0};
+
+        spec.domains = domains;
+        spec.n = n;
+        spec.ids = PKI_ID_DNS | (wildcards ? PKI_ID_WILDCARD : 0);
+        return pki_issue_spec(p, &spec, out, err, errlen);
+}
+
+/* An otherName value: a DER string of the given tag (IA5String 0x16, UTF8String 0x0c). */
+static int add_othername(gnutls_x509_crt_t crt, const char *oid, unsigned char tag,
+                         const char *prefix, const char *domain)
+{
+        unsigned char der[600];
+        size_t plen = strlen(prefix), dlen = strlen(domain), len = plen + dlen, hdr;
+
+        if (len > 500)
+                return -1;
+        der[0] = tag;
+        if (len < 128) {
+                der[1] = (unsigned char)len;
+                hdr = 2;
+        } else if (len < 256) {
+                der[1] = 0x81;
+                der[2] = (unsigned char)len;
+                hdr = 3;
+        } else {
+                der[1] = 0x82;
+                der[2] = (unsigned char)(len >> 8);
+                der[3] = (unsigned char)(len & 0xff);
+                hdr = 4;
+        }
+        memcpy(der + hdr, prefix, plen);
+        memcpy(der + hdr + plen, domain, dlen);
+        return gnutls_x509_crt_set_subject_alt_othername(crt, oid, der, (unsigned)(hdr + len),
+                                                         GNUTLS_FSAN_APPEND) < 0
+                   ? -1
+                   : 0;
+}
+
+static int add_dns(gnutls_x509_crt_t crt, const char *name)
+{
+        return gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, name,
+                                                    (unsigned)strlen(name), GNUTLS_FSAN_APPEND) < 0
+                   ? -1
+                   : 0;
+}
+
+static int add_ids(gnutls_x509_crt_t crt, const struct pki_leaf_spec *spec)
+{
+        for (size_t i = 0; i < spec->n; i++) {
+                const char *d = spec->domains[i];
+                char wild[300];
+
+                if ((spec->ids & PKI_ID_DNS) && add_dns(crt, d) != 0)
+                        return -1;
+                if (spec->ids & PKI_ID_WILDCARD) {
+                        snprintf(wild, sizeof(wild), "*.%s", d);
+                        if (add_dns(crt, wild) != 0)
+                                return -1;
+                }
+                /* RFC 4985 SRVName and RFC 6120 §13.7.1.4 id-on-xmppAddr. */
+                if ((spec->ids & PKI_ID_SRV) &&
+                    add_othername(crt, "1.3.6.1.5.5.7.8.7", 0x16, "_xmpp-server.", d) != 0)
+                        return -1;
+                if ((spec->ids & PKI_ID_SRV_CLIENT) &&
+                    add_othername(crt, "1.3.6.1.5.5.7.8.7", 0x16, "_xmpp-client.", d) != 0)
+                        return -1;
+                if ((spec->ids & PKI_ID_XMPP) &&
+                    add_othername(crt, "1.3.6.1.5.5.7.8.5", 0x0c, "", d) != 0)
+                        return -1;
+        }
+        return 0;
+}
+
+int pki_issue_spec(struct pki *p, const struct pki_leaf_spec *spec, struct pki_leaf *out, char *err,
+                   size_t errlen)
+{
         gnutls_x509_privkey_t key = NULL;
         gnutls_x509_crt_t crt = NULL;
         gnutls_datum_t cpem = {NULL, 0}, kpem = {NULL, 0};
+        unsigned eku = spec->eku != 0 ? spec->eku : PKI_EKU_SERVER | PKI_EKU_CLIENT;
+        time_t now = time(NULL);
         int rc = -1;
 
         memset(out, 0, sizeof(*out));
-        if (n == 0) {
+        if (spec->n == 0) {
                 snprintf(err, errlen, "a certificate needs at least one domain");
                 return -1;
         }
@@ -133,31 +212,27 @@ int pki_issue(struct pki *p, const char *const *domains, size_t n, int wildcards
                 snprintf(err, errlen, "cannot generate a key");
                 return -1;
         }
-        if (gnutls_x509_crt_init(&crt) < 0 || init_crt(crt, key, domains[0]) != 0) {
-                snprintf(err, errlen, "cannot make a certificate for %s", domains[0]);
-                goto out;
+        if (gnutls_x509_crt_init(&crt) < 0) {
+                crt = NULL;
+                goto bad;
         }
-        for (size_t i = 0; i < n; i++) {
-                char wild[300];
-
-                /* RFC 6125 §6.4: DNS-IDs; the wildcard covers one label of subdomains. */
-                if (gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, domains[i],
-                                                         (unsigned)strlen(domains[i]),
-                                                         GNUTLS_FSAN_APPEND) < 0)
-                        goto bad;
-                if (!wildcards)
-                        continue;
-                snprintf(wild, sizeof(wild), "*.%s", domains[i]);
-                if (gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, wild,
-                                                         (unsigned)strlen(wild),
-                                                         GNUTLS_FSAN_APPEND) < 0)
-                        goto bad;
-        }
+        if (init_crt(crt, key, spec->domains[0]) != 0 || add_ids(crt, spec) != 0)
+                goto bad;
+        if ((spec->not_before_s != 0 || spec->not_after_s != 0) &&
+            (gnutls_x509_crt_set_activation_time(crt, now + spec->not_before_s) < 0 ||
+             gnutls_x509_crt_set_expiration_time(crt, now + spec->not_after_s) < 0))
+                goto bad;
         if (gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE) < 0 ||
-            gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0) < 0 ||
-            gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_CLIENT, 0) < 0 ||
-            gnutls_x509_crt_sign2(crt, p->crt, p->key, GNUTLS_DIG_SHA256, 0) < 0 ||
-            gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &cpem) < 0 ||
+            ((eku & PKI_EKU_SERVER) &&
+             gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0) < 0) ||
+            ((eku & PKI_EKU_CLIENT) &&
+             gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_CLIENT, 0) < 0))
+                goto bad;
+        if (spec->self_signed
+                ? gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0) < 0
+                : gnutls_x509_crt_sign2(crt, p->crt, p->key, GNUTLS_DIG_SHA256, 0) < 0)
+                goto bad;
+        if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &cpem) < 0 ||
             gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &kpem) < 0)
                 goto bad;
         out->cert_pem = datum_to_str(&cpem);
@@ -170,7 +245,7 @@ int pki_issue(struct pki *p, const char *const *domains, size_t n, int wildcards
         rc = 0;
         goto out;
 bad:
-        snprintf(err, errlen, "cannot make a certificate for %s", domains[0]);
+        snprintf(err, errlen, "cannot make a certificate for %s", spec->domains[0]);
 out:
         if (kpem.data != NULL) {
                 gnutls_memset(kpem.data, 0, kpem.size);

@@ -8,6 +8,7 @@
 #ifndef S2S_PKI_H
 #define S2S_PKI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct pki;
@@ -36,6 +37,36 @@ const char *pki_ca_pem(const struct pki *p);
  */
 int pki_issue(struct pki *p, const char *const *domains, size_t n, int wildcards,
               struct pki_leaf *out, char *err, size_t errlen);
+
+/* Identities a leaf presents (struct pki_leaf_spec.ids), for each of its domains. */
+#define PKI_ID_DNS (1u << 0)        /* DNS-ID <domain> (RFC 6125 §6.4) */
+#define PKI_ID_WILDCARD (1u << 1)   /* DNS-ID *.<domain> (RFC 6125 §6.4.3) */
+#define PKI_ID_SRV (1u << 2)        /* SRV-ID _xmpp-server.<domain> (RFC 4985) */
+#define PKI_ID_SRV_CLIENT (1u << 3) /* SRV-ID _xmpp-client.<domain>: the wrong service */
+#define PKI_ID_XMPP (1u << 4)       /* id-on-xmppAddr <domain> (RFC 6120 §13.7.1.4) */
+
+/* Extended key usages (struct pki_leaf_spec.eku). */
+#define PKI_EKU_SERVER (1u << 0) /* serverAuth: may act as the TLS server */
+#define PKI_EKU_CLIENT (1u << 1) /* clientAuth: may act as the TLS client */
+
+/* What a leaf looks like: the certificate variants of docs/certificates.md. */
+struct pki_leaf_spec {
+        const char *const *domains; /* borrowed; domains[0] is the subject CN */
+        size_t n;
+        unsigned ids;      /* PKI_ID_* bits; 0: no subjectAltName at all (CN only) */
+        unsigned eku;      /* PKI_EKU_* bits; 0: both */
+        long not_before_s; /* validity as offsets from now in seconds; both 0: */
+        long not_after_s;  /* from a day ago for 30 days */
+        bool self_signed;  /* signed with its own key instead of the CA's */
+};
+
+/*
+ * Issues a leaf as spec says (key usage digitalSignature, ECDSA P-256). p signs
+ * it unless spec->self_signed. Returns 0 with *out filled, or -1 with a reason in
+ * err.
+ */
+int pki_issue_spec(struct pki *p, const struct pki_leaf_spec *spec, struct pki_leaf *out, char *err,
+                   size_t errlen);
 
 /* Frees the PEM strings (the key is wiped first). NULL-safe. */
 void pki_leaf_cleanup(struct pki_leaf *l);

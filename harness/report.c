@@ -47,8 +47,18 @@ int report_class_canonical_row(int k)
 /* The results the classification uses (report.h, report_summarize). */
 static bool classifiable(const struct scenario_result *s)
 {
-        return s->observed != 0 && !s->not_run && s->verdict != VERDICT_ERROR &&
+        return s->observed != 0 && !s->not_run && !s->unclassified && s->verdict != VERDICT_ERROR &&
                s->verdict != VERDICT_SKIP;
+}
+
+/* A finding no Lync setting expresses: a scenario that went wrong although no
+ * partner configuration accounts for it (a failed wire check, or a mismatch of a
+ * scenario outside the classification). */
+static bool is_finding(const struct scenario_result *s)
+{
+        if (s->verdict != VERDICT_MISMATCH && s->verdict != VERDICT_XFAIL)
+                return false;
+        return s->unclassified || s->failed_check[0] != '\0';
 }
 
 /* The result behind observation number k (as numbered by report_summarize). */
@@ -687,6 +697,28 @@ int report_text(FILE *f, const struct run_report *r, bool color)
         if (r->incomplete)
                 fprintf(f, "(incomplete: %zu not run)\n", not_run);
         text_classification(f, r, color, &t1);
+        {
+                size_t nf = 0;
+
+                for (size_t i = 0; i < r->n_results; i++)
+                        nf += is_finding(&r->results[i]);
+                if (nf > 0)
+                        fprintf(f,
+                                "\n%sFindings no Lync setting expresses%s (%zu; not used by the "
+                                "classification):\n",
+                                bold, reset, nf);
+                for (size_t i = 0; i < r->n_results; i++) {
+                        const struct scenario_result *s = &r->results[i];
+
+                        if (!is_finding(s))
+                                continue;
+                        fprintf(f, "  %s (%s): %s", TCLEAN(&t1, s->id), verdict_name(s->verdict),
+                                TCLEAN(&t2, s->cause));
+                        if (s->spec[0] != '\0')
+                                fprintf(f, " [%s]", TCLEAN(&t1, s->spec));
+                        fputc('\n', f);
+                }
+        }
         buf_cleanup(&t1);
         buf_cleanup(&t2);
         if (fflush(f) != 0 || ferror(f))
@@ -781,6 +813,19 @@ static void json_result(struct json *j, struct buf *tmp, const struct scenario_r
         JSTR(j, tmp, "cause", s->cause);
         JSTR(j, tmp, "spec", s->spec);
         JSTR(j, tmp, "rationale", s->rationale);
+        JSTR(j, tmp, "tags", s->tags);
+        JSTR(j, tmp, "refs", s->refs);
+        json_key(j, "certificate");
+        if (s->certificate[0] != '\0')
+                jstr_n(j, tmp, s->certificate, sizeof(s->certificate));
+        else
+                json_string(j, "default");
+        json_kv_bool(j, "classified", !s->unclassified);
+        json_key(j, "failed_check");
+        if (s->failed_check[0] != '\0')
+                jstr_n(j, tmp, s->failed_check, sizeof(s->failed_check));
+        else
+                json_null(j);
         json_key(j, "findings");
         json_begin_array(j);
         for (size_t k = 0; k < s->n_findings; k++) {
@@ -866,6 +911,14 @@ int report_json(const struct run_report *r, struct buf *out)
         for (int v = 0; v < VERDICT_COUNT; v++)
                 json_kv_int(&j, verdict_name((enum verdict)v), r->counts[v]);
         json_end_object(&j);
+
+        json_key(&j, "findings_outside_lync");
+        json_begin_array(&j);
+        for (size_t i = 0; i < r->n_results; i++) {
+                if (is_finding(&r->results[i]))
+                        jstr_n(&j, &tmp, r->results[i].id, sizeof(r->results[i].id));
+        }
+        json_end_array(&j);
 
         json_key(&j, "classification");
         json_begin_object(&j);

@@ -17,8 +17,13 @@
 
 /* One scenario: one harness setting, one direction, one negotiation. */
 struct scenario_result {
-        char id[64];     /* stable id, e.g. "H13-out" */
-        char title[160]; /* one line for people */
+        /* stable id: the scenario's id, with ".<domain>" for each additional partner
+         * domain of a <partner-domain select="additional"/> scenario */
+        char id[128];
+        char title[256];      /* one line for people */
+        char tags[544];       /* the scenario's tags, comma-separated; "" when none */
+        char refs[2080];      /* the scenario's <spec> references, "; "-separated */
+        char certificate[16]; /* the certificate variant the harness presented */
         enum direction dir;
         int harness_row; /* 1..18 */
         struct neg_settings harness;
@@ -36,6 +41,11 @@ struct scenario_result {
         char **findings;                 /* owned lines: violations and notes */
         size_t n_findings;
         double seconds; /* wall time of the scenario */
+        /* The expectation does not come from the plain oracle (a misbehaviour, a
+         * certificate variant, an explicit set, `without`, a knob): the result is a
+         * finding and is left out of the classification (reference §3.8). */
+        bool unclassified;
+        char failed_check[64]; /* the named wire check that failed, "" when none */
 };
 
 /* A whole run against one partner. */

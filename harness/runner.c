@@ -1,5 +1,8 @@
 #include "runner.h"
 
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
 #include <ctype.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -8,7 +11,10 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "certid.h"
+#include "checks.h"
 #include "dialback.h"
 #include "dns.h"
 #include "dnszone.h"
@@ -17,18 +23,31 @@
 #include "node.h"
 #include "pki.h"
 #include "report.h"
+#include "scenario.h"
 #include "tls.h"
 #include "xmlstream.h"
 
 #define DEFAULT_DOMAIN "harness.test"
+#ifndef RUNNER_CERT_DIR
+#define RUNNER_CERT_DIR "certs" /* --cert-dir default when the build does not say */
+#endif
 #define DEFAULT_JOBS 4
 #define DEFAULT_TIMEOUT_S 30
 #define TRANSCRIPT_MAX (1u << 20) /* per scenario */
 #define PONG_WAIT_S 10.0
+#define PONG_WAIT_REF_S 3.0 /* the in-process reference partner answers at once */
+/* Step timeout with the in-process reference partner (no network in between), unless
+ * --step-timeout says otherwise: keeps the silent-peer scenarios short. */
+#define REF_STEP_MS 2000
 #define TICK_MS 20
 /* The trigger of an inbound scenario against a real partner authenticates with
  * H9 (Opt/Opt/True): it succeeds against every valid configuration (reference §3.4). */
 #define TRIGGER_ROW 9
+#define PINGS_MAX 24 /* the scenario's own, one per extra sender, one per extra target */
+#define FEATURES_MAX 8
+#define FACT_FINDINGS_MAX 256
+#define WRONG_DOMAIN "wrong.test" /* the wrong-from misbehaviour (docs/scenarios.md) */
+#define YEAR_S (365L * 24 * 60 * 60)
 
 static volatile sig_atomic_t interrupted;
 static struct net_loop *volatile active_loop;
@@ -43,9 +62,33 @@ enum scen_state {
 struct scen {
         struct runner *r;
         struct scenario_result *res;
+        const struct scenario *def; /* the scenario file it comes from (borrowed) */
         enum scen_state st;
         char domain[256];
-        char ping_id[80];
+        const char *pdomain; /* the partner domain addressed */
+        const char *sender;  /* the harness domain the scenario's stream comes from */
+        char mux[SCENARIO_MULTIPLEX_MAX][256];
+        size_t n_mux;
+        char ping_ids[PINGS_MAX][96];
+        size_t n_pings;
+        unsigned answered;       /* bit k: ping_ids[k] answered (outbound) or received (inbound) */
+        struct tls_creds *creds; /* owned; NULL: the run's harness credentials */
+        bool no_creds;           /* variant none: the harness has no certificate */
+        struct engine_knobs knobs;
+        enum db_answer db_answer;
+        bool skip;
+        char skip_why[RESULT_TEXT_MAX];
+        /* Facts for the wire checks (checks.h), from the harness's own streams. */
+        unsigned main_serial; /* outbound: the scenario's stream (node serial), 0 until seen */
+        bool main_tls, main_sasl;
+        struct check_features feat[FEATURES_MAX];
+        size_t n_feat;
+        char post_tls_id[128], verify_id[128];
+        bool sasl_pre_tls;
+        bool db_result_sent;
+        unsigned stanzas_in;
+        struct finding *fnd;
+        size_t n_fnd;
         struct node *node;    /* the scenario's harness node (settings H) */
         struct node *trigger; /* inbound against a real partner: authenticates with H9 */
         struct buf log;
@@ -56,7 +99,6 @@ struct scen {
         struct engine_result result;
         char failure[256]; /* connect failure of the main stream */
         char trigger_why[512];
-        bool pong;
         bool finalized;
         bool log_closed;
 };
@@ -65,7 +107,7 @@ struct runner {
         const struct run_options *o;
         const struct partner *p;
         struct net_loop *loop;
-        struct pki *pki;
+        struct pki *pki, *pki2; /* pki2: the other CA of the ca2 variant */
         struct pki_leaf hleaf, pleaf;
         struct tls_creds *hcreds, *pcreds;
         struct node *ref;  /* the built-in reference partner */
@@ -134,11 +176,101 @@ static void logf_(struct scen *s, const char *fmt, ...)
         buf_puts(&s->log, "\n");
 }
 
+/* The value of attribute name (' or " quoted) in serialised XML text, into out. */
+static void xml_attr(const char *text, size_t len, const char *name, char *out, size_t outlen)
+{
+        char pat[32];
+        const char *p, *end = text + len;
+
+        out[0] = '\0';
+        snprintf(pat, sizeof(pat), " %s=", name);
+        for (p = text; p != NULL && p < end; p++) {
+                size_t k = strlen(pat);
+                const char *v;
+                char q;
+                size_t n = 0;
+
+                p = strstr(p, pat);
+                if (p == NULL || p + k >= end)
+                        return;
+                v = p + k;
+                q = *v;
+                if (q != '\'' && q != '"')
+                        continue;
+                for (v++; v < end && *v != q && n + 1 < outlen; v++)
+                        out[n++] = *v;
+                out[n] = '\0';
+                return;
+        }
+}
+
+static bool has_text(const struct trace_entry *t, const char *prefix)
+{
+        size_t k = strlen(prefix);
+
+        return t->len >= k && strncmp(t->text, prefix, k) == 0;
+}
+
+/* Facts of the scenario's outbound stream and of the partner's db:verify, for the
+ * wire checks (checks.h). The trace is the engine's own account, so nothing is
+ * parsed twice from the wire. */
+static void trace_facts(struct scen *s, struct stream *st, const struct trace_entry *t)
+{
+        struct engine *e = node_stream_engine(st);
+        char tmp[1024];
+
+        if (node_stream_node(st) != s->node)
+                return;
+        if (engine_role(e) == ENGINE_RECEIVING) {
+                if (t->kind == TRACE_RECV && has_text(t, "<db:verify") && s->verify_id[0] == '\0') {
+                        snprintf(tmp, sizeof(tmp), "%.*s", (int)(t->len > 1000 ? 1000 : t->len),
+                                 t->text);
+                        if (strstr(tmp, " type=") == NULL)
+                                xml_attr(tmp, strlen(tmp), "id", s->verify_id,
+                                         sizeof(s->verify_id));
+                }
+                return;
+        }
+        if (s->res->dir != DIR_OUTBOUND || node_stream_purpose(st) != PURPOSE_AUTH)
+                return;
+        if (s->main_serial == 0)
+                s->main_serial = node_stream_serial(st);
+        if (node_stream_serial(st) != s->main_serial)
+                return;
+        snprintf(tmp, sizeof(tmp), "%.*s", (int)(t->len > 1000 ? 1000 : t->len), t->text);
+        if (t->kind == TRACE_SEND && has_text(t, "<db:result")) {
+                s->db_result_sent = true;
+        } else if (t->kind == TRACE_TLS && has_text(t, "TLS established")) {
+                s->main_tls = true;
+        } else if (t->kind == TRACE_RECV && has_text(t, "<stream:stream")) {
+                if (s->main_tls && !s->main_sasl && s->post_tls_id[0] == '\0')
+                        xml_attr(tmp, strlen(tmp), "id", s->post_tls_id, sizeof(s->post_tls_id));
+        } else if (t->kind == TRACE_RECV && has_text(t, "<success")) {
+                if (!s->main_tls)
+                        s->sasl_pre_tls = true;
+                s->main_sasl = true;
+        } else if (t->kind == TRACE_NOTE && has_text(t, "features: ") && s->n_feat < FEATURES_MAX) {
+                struct check_features *f = &s->feat[s->n_feat++];
+
+                memset(f, 0, sizeof(*f));
+                f->post_tls = s->main_tls;
+                f->after_sasl = s->main_sasl;
+                f->starttls = strstr(tmp, "starttls=required") != NULL  ? 2
+                              : strstr(tmp, "starttls=offered") != NULL ? 1
+                                                                        : 0;
+                f->external = strstr(tmp, "external=yes") != NULL;
+                f->dialback = strstr(tmp, "dialback=yes") != NULL;
+                f->db_declared = strstr(tmp, "xmlns:db=yes") != NULL;
+        }
+}
+
 static void on_trace(void *user, struct stream *st, const struct trace_entry *t)
 {
         static const char *const kinds[] = {"send", "recv", "state", "tls", "finding", "note"};
         struct scen *s = user;
 
+        if (!s->finalized)
+                trace_facts(s, st, t);
         if (s->log_closed || s->log.len > TRANSCRIPT_MAX)
                 return;
         buf_printf(&s->log, "[%8.3f] %-22s %-7s %.*s\n", now_s() - s->t0, node_stream_label(st),
@@ -168,6 +300,15 @@ static void add_findings(struct scen *s, struct stream *st)
         for (size_t i = 0; i < nf; i++) {
                 char line[ENGINE_TEXT_MAX + 160];
                 char **grown;
+
+                if (s->n_fnd < FACT_FINDINGS_MAX) {
+                        struct finding *g = realloc(s->fnd, (s->n_fnd + 1) * sizeof(*g));
+
+                        if (g != NULL) {
+                                s->fnd = g;
+                                s->fnd[s->n_fnd++] = f[i];
+                        }
+                }
 
                 if (f[i].kind == FINDING_NOTE && strncmp(f[i].rule, "reference", 9) == 0)
                         continue;
@@ -213,8 +354,12 @@ static void on_closed(void *user, struct stream *st)
         }
         if (!s->finalized)
                 add_findings(s, st);
-        if (s->main == st)
+        if (s->main == st) {
+                /* A stream error after authentication (e.g. <invalid-from/>) counts too. */
+                snprintf(s->result.peer_error, sizeof(s->result.peer_error), "%s",
+                         engine_result(node_stream_engine(st))->peer_error);
                 s->main = NULL;
+        }
         s->r->changed = true;
 }
 
@@ -224,16 +369,29 @@ static void on_stanza(void *user, struct stream *st, xmlNodePtr stanza)
         const char *type = xs_attr(stanza, "type"), *id = xs_attr(stanza, "id");
 
         (void)st;
-        if (xs_is(stanza, XS_NS_SERVER, "iq") && type != NULL && id != NULL &&
-            strcmp(id, s->ping_id) == 0) {
-                if (strcmp(type, "result") == 0) {
-                        s->pong = true;
-                        logf_(s, "runner: the ping %s was answered", id);
+        if (s->finalized)
+                return;
+        s->stanzas_in++;
+        for (size_t k = 0; id != NULL && type != NULL && k < s->n_pings; k++) {
+                if (strcmp(id, s->ping_ids[k]) != 0 || !xs_is(stanza, XS_NS_SERVER, "iq"))
+                        continue;
+                /* Outbound (and the trigger of a real partner): the answer to our ping.
+                 * Inbound from the reference partner: its own ping arrived. */
+                if (strcmp(type, "result") == 0 ||
+                    (strcmp(type, "get") == 0 && s->res->dir == DIR_INBOUND)) {
+                        s->answered |= 1u << k;
+                        logf_(s, "runner: the ping %s %s", id,
+                              strcmp(type, "get") == 0 ? "arrived" : "was answered");
                 } else {
                         logf_(s, "runner: the ping %s was answered with type '%s'", id, type);
                 }
                 s->r->changed = true;
         }
+}
+
+static bool all_answered(const struct scen *s)
+{
+        return s->n_pings > 0 && s->answered == (1u << s->n_pings) - 1;
 }
 
 static void on_trigger_result(void *user, struct stream *st)
@@ -350,8 +508,16 @@ static struct node *route(void *user, const char *to)
         struct runner *r = user;
 
         for (size_t i = 0; to != NULL && i < r->n; i++) {
-                if (r->sc[i].node != NULL && strcasecmp(r->sc[i].domain, to) == 0)
-                        return r->sc[i].node;
+                struct scen *s = &r->sc[i];
+
+                if (s->node == NULL)
+                        continue;
+                if (strcasecmp(s->domain, to) == 0)
+                        return s->node;
+                for (size_t k = 0; k < s->n_mux; k++) {
+                        if (strcasecmp(s->mux[k], to) == 0)
+                                return s->node;
+                }
         }
         return r->base;
 }
@@ -379,10 +545,12 @@ static int setup_net(struct runner *r, char *err, size_t errlen)
         if (r->loop == NULL)
                 return -1;
         net_timeouts_default(&t);
-        if (o->step_timeout_ms > 0) {
+        if (o->step_timeout_ms > 0 || o->target == NULL) {
+                unsigned ms = o->step_timeout_ms > 0 ? o->step_timeout_ms : REF_STEP_MS;
+
                 for (int s = 0; s < NET_STATES; s++) {
                         if (t.step_ms[s] != 0)
-                                t.step_ms[s] = o->step_timeout_ms;
+                                t.step_ms[s] = ms;
                 }
         }
         net_set_timeouts(r->loop, &t);
@@ -480,103 +648,574 @@ static void lower(char *s)
                 *s = (char)tolower((unsigned char)*s);
 }
 
+/* "a, b" of the scenario's strings into dst (bounded). */
+static void join(char *dst, size_t len, char *const *v, size_t n, const char *sep)
+{
+        size_t used = 0;
+
+        dst[0] = '\0';
+        for (size_t i = 0; i < n && used < len; i++) {
+                int k = snprintf(dst + used, len - used, "%s%s", i > 0 ? sep : "", v[i]);
+
+                if (k < 0)
+                        break;
+                used += (size_t)k;
+        }
+}
+
+/* Misbehaviours the harness engine cannot inject (no engine_misbehaviour field and no
+ * equivalent setting): the scenario is skipped with this reason. */
+static const char *unsupported_misbehaviour(const struct scenario *d)
+{
+        if ((d->misbehave & (1u << MB_STARTTLS_AFTER_TLS)) && d->dir == DIR_OUTBOUND)
+                return "starttls-after-tls (outbound): the harness engine cannot send a second "
+                       "<starttls/> as the initiating server";
+        if (d->misbehave & (1u << MB_SILENT_AUTHORITATIVE))
+                return "silent-authoritative: the harness's authoritative role always sends a "
+                       "stream header (use <authoritative answer=\"none\"/> for one that never "
+                       "answers)";
+        if (d->misbehave & (1u << MB_UNHOSTED_DIALBACK_TARGET))
+                return "unhosted-dialback-target: the harness engine asks for dialback only for "
+                       "the stream's own target or, multiplexed, on an authenticated stream";
+        if (d->misbehave & (1u << MB_EXTERNAL_BOUND_TO_FAIL))
+                return "external-bound-to-fail: the engine offers EXTERNAL whatever the "
+                       "certificate but refuses it only when the certificate does not prove the "
+                       "partner, so it cannot refuse a partner with a valid certificate";
+        if (d->misbehave & (1u << MB_AUTH_BEFORE_TLS))
+                return "auth-before-tls: after the refused <auth/> the engine goes on with "
+                       "plaintext dialback (XEP-0178 step 11), not with STARTTLS as the "
+                       "scenario's expectation assumes";
+        if (d->misbehave & (1u << MB_PLAINTEXT_DOWNGRADE))
+                return "plaintext-downgrade: the engine's downgrade applies to a TLS-Required "
+                       "initiator that is offered no STARTTLS; ignoring <required/> as a "
+                       "TLS-NotSupported initiator is not implemented";
+        return NULL;
+}
+
+/* engine_knobs.bad and the node settings for the scenario's misbehaviours (harness side;
+ * the loader already refused those that cannot take effect in this direction). */
+static void apply_misbehaviour(struct scen *s)
+{
+        const struct scenario *d = s->def;
+        struct engine_misbehaviour *b = &s->knobs.bad;
+        unsigned m = d->misbehave;
+
+        b->reuse_stream_id = m & (1u << MB_REUSE_STREAM_ID);
+        b->starttls_after_tls = (m & (1u << MB_STARTTLS_AFTER_TLS)) && d->dir == DIR_INBOUND;
+        b->wrong_header_from = (m & (1u << MB_WRONG_FROM)) && d->dir == DIR_INBOUND;
+        b->omit_stream_id = m & (1u << MB_NO_ID);
+        b->external_bound_to_fail = m & (1u << MB_EXTERNAL_BOUND_TO_FAIL);
+        b->ignore_db_result = m & (1u << MB_IGNORE_DB_RESULT);
+        /* pre-tls-dialback-key: the engine keys its db:result on the pre-TLS stream id,
+         * which breaks the same rule (XEP-0220 §2.1.1: the key binds the stream in force). */
+        b->key_with_pre_tls_id = m & (1u << MB_PRE_TLS_DIALBACK_KEY);
+        b->stanza_before_auth = m & (1u << MB_STANZA_BEFORE_AUTH);
+        b->stanza_unauth_from = m & (1u << MB_UNAUTHENTICATED_FROM);
+        b->starttls_unoffered = m & (1u << MB_UNOFFERED_STARTTLS);
+        b->auth_before_tls = m & (1u << MB_AUTH_BEFORE_TLS);
+        b->unsolicited_db_valid = m & (1u << MB_UNSOLICITED_DB_RESULT);
+        /* wrong-dialback-key: the key the partner verifies is not confirmed by the
+         * harness's authoritative server; on the wire that is an invalid answer. */
+        if (m & (1u << MB_WRONG_DIALBACK_KEY))
+                s->db_answer = DB_ANSWER_INVALID;
+        /* wrong-from outbound: the stream (header, dialback, stanzas) comes from a domain
+         * the harness cannot prove. */
+        if ((m & (1u << MB_WRONG_FROM)) && d->dir == DIR_OUTBOUND)
+                s->sender = WRONG_DOMAIN;
+}
+
+/* Whether the partner meets the scenario's <requires>; else a reason. */
+static bool requires_met(const struct scenario *d, const struct neg_settings *p, char *why,
+                         size_t len)
+{
+        if (d->requires_partner_tls != 0 && !(d->requires_partner_tls & (1u << p->tls))) {
+                snprintf(why, len, "requires a partner whose TLS is not %s", neg_name(p->tls));
+                return false;
+        }
+        if (d->requires_partner_dialback >= 0 &&
+            (d->requires_partner_dialback == 1) != p->dialback) {
+                snprintf(why, len, "requires a partner with dialback %s",
+                         d->requires_partner_dialback == 1 ? "True" : "False");
+                return false;
+        }
+        return true;
+}
+
+/* Whether the expectation is the plain oracle's, so that the observation may classify
+ * the partner (reference §3.8); everything else is a finding. */
+static bool plain_oracle(const struct scenario *d)
+{
+        return d->expect_oracle && d->oracle_without == 0 && d->also_accept == 0 &&
+               d->misbehave == 0 && d->cert == CERT_DEFAULT && d->knobs_set == 0 &&
+               d->authoritative == DB_ANSWER_TRUTHFUL && d->xfail == NULL;
+}
+
+static int add_ping(struct scen *s, const char *what)
+{
+        if (s->n_pings >= PINGS_MAX)
+                return -1;
+        textf(s->ping_ids[s->n_pings], sizeof(s->ping_ids[0]), "s2scheck-%s-%s", s->res->id, what);
+        s->n_pings++;
+        return 0;
+}
+
+/* Fills one result and its scen from scenario d against partner domain pdom. */
+static void setup_one(struct runner *r, struct scen *s, const struct scenario *d, const char *pdom,
+                      const char *label)
+{
+        struct scenario_result *res = s->res;
+        char why[RESULT_TEXT_MAX];
+
+        s->r = r;
+        s->def = d;
+        s->pdomain = pdom;
+        buf_init(&s->log, 0);
+        if (label != NULL)
+                textf(res->id, sizeof(res->id), "%s.%s", d->id, pdom);
+        else
+                textf(res->id, sizeof(res->id), "%s", d->id);
+        textf(res->title, sizeof(res->title), "%s%s%s", d->title[0] ? d->title : d->id,
+              label != NULL ? " -> " : "", label != NULL ? pdom : "");
+        join(res->tags, sizeof(res->tags), d->tags, d->n_tags, ",");
+        join(res->refs, sizeof(res->refs), d->specs, d->n_specs, "; ");
+        textf(res->certificate, sizeof(res->certificate), "%s", cert_variant_name(d->cert));
+        res->dir = d->dir;
+        res->harness = d->harness;
+        res->harness_row = settings_row(&d->harness);
+        res->hsem = d->sem;
+        res->unclassified = !plain_oracle(d);
+        textf(s->domain, sizeof(s->domain), "%s.%s", label != NULL ? label : d->id, r->domain);
+        lower(s->domain);
+        snprintf(res->harness_domain, sizeof(res->harness_domain), "%s", s->domain);
+        s->sender = s->domain;
+        s->knobs = d->knobs;
+        s->db_answer = d->authoritative;
+        apply_misbehaviour(s);
+        for (size_t k = 0; k < d->n_mux_from && k < SCENARIO_MULTIPLEX_MAX; k++) {
+                textf(s->mux[k], sizeof(s->mux[k]), "%s.%s", d->mux_from[k], s->domain);
+                s->n_mux++;
+        }
+        if (d->expect_oracle) {
+                res->expected = oracle_expect_without(&res->harness, res->hsem, &r->p->neg,
+                                                      res->dir, d->oracle_without, res->rationale,
+                                                      sizeof(res->rationale));
+                res->accepted = d->also_accept & ~OUTCOME_BIT(res->expected);
+        } else {
+                char set[64];
+                size_t used = 0;
+
+                res->expected = OUTCOME_F4;
+                for (int o = OUTCOME_COUNT - 1; o >= 0; o--) {
+                        if (d->outcomes & OUTCOME_BIT(o))
+                                res->expected = (enum outcome)o;
+                }
+                res->accepted = d->outcomes & ~OUTCOME_BIT(res->expected);
+                set[0] = '\0';
+                for (int o = 0; o < OUTCOME_COUNT && used < sizeof(set); o++) {
+                        if (d->outcomes & OUTCOME_BIT(o)) {
+                                int k = snprintf(set + used, sizeof(set) - used, "%s%s",
+                                                 used ? "," : "", outcome_name((enum outcome)o));
+                                if (k > 0)
+                                        used += (size_t)k;
+                        }
+                }
+                textf(res->rationale, sizeof(res->rationale),
+                      "explicit outcome set {%s}: the harness breaks the protocol on purpose, so "
+                      "the oracle does not apply (%s)",
+                      set, d->file);
+        }
+        res->verdict = VERDICT_SKIP;
+        snprintf(res->cause, sizeof(res->cause), "not run");
+        /* Pings: the scenario's own, one per extra sender, one per extra target. */
+        add_ping(s, "0");
+        for (size_t k = 0; k < s->n_mux; k++)
+                add_ping(s, d->mux_from[k]);
+        if (d->mux_additional) {
+                for (size_t k = 0; k < r->p->n_additional && k + 2 < PINGS_MAX; k++) {
+                        char w[16];
+
+                        snprintf(w, sizeof(w), "t%zu", k + 1);
+                        add_ping(s, w);
+                }
+        }
+        if (!requires_met(d, &r->p->neg, why, sizeof(why))) {
+                s->skip = true;
+                textf(s->skip_why, sizeof(s->skip_why), "skipped: the scenario %s", why);
+        } else if ((d->pdom == PARTNER_DOMAIN_ADDITIONAL || d->mux_additional) &&
+                   r->p->n_additional == 0) {
+                s->skip = true;
+                textf(s->skip_why, sizeof(s->skip_why),
+                      "skipped: the partner has no additional domain");
+        } else if (unsupported_misbehaviour(d) != NULL) {
+                s->skip = true;
+                textf(s->skip_why, sizeof(s->skip_why), "skipped: misbehaviour %s",
+                      unsupported_misbehaviour(d));
+        }
+}
+
 static int setup_scenarios(struct runner *r, struct run_report *rep, char *err, size_t errlen)
 {
-        size_t n = 2 * SETTINGS_ROWS;
+        const struct scenario_suite *suite = r->o->suite;
+        size_t n = 0, k = 0;
 
-        rep->results = calloc(n, sizeof(*rep->results));
-        r->sc = calloc(n, sizeof(*r->sc));
+        for (size_t i = 0; i < suite->n; i++) {
+                const struct scenario *d = &suite->items[i];
+
+                if (!d->selected)
+                        continue;
+                n += d->pdom == PARTNER_DOMAIN_ADDITIONAL && r->p->n_additional > 0
+                         ? r->p->n_additional
+                         : 1;
+        }
+        rep->results = calloc(n > 0 ? n : 1, sizeof(*rep->results));
+        r->sc = calloc(n > 0 ? n : 1, sizeof(*r->sc));
         if (rep->results == NULL || r->sc == NULL) {
                 snprintf(err, errlen, "out of memory");
                 return -1;
         }
         rep->n_results = n;
         r->n = n;
-        for (int h = 1; h <= SETTINGS_ROWS; h++) {
-                for (int d = DIR_OUTBOUND; d <= DIR_INBOUND; d++) {
-                        size_t i = (size_t)(h - 1) * 2 + (size_t)d;
-                        struct scen *s = &r->sc[i];
-                        struct scenario_result *res = &rep->results[i];
-                        char sum[16];
+        for (size_t i = 0; i < suite->n; i++) {
+                const struct scenario *d = &suite->items[i];
 
-                        s->r = r;
-                        s->res = res;
-                        buf_init(&s->log, 0);
-                        res->dir = (enum direction)d;
-                        res->harness_row = h;
-                        settings_from_row(h, &res->harness);
-                        res->hsem = SEMANTICS_MATRIX;
-                        snprintf(res->id, sizeof(res->id), "H%d-%s", h,
-                                 d == DIR_OUTBOUND ? "out" : "in");
-                        snprintf(res->title, sizeof(res->title), "H%d %s, %s", h,
-                                 settings_summary(&res->harness, sum, sizeof(sum)),
-                                 d == DIR_OUTBOUND ? "the harness initiates"
-                                                   : "the partner initiates");
-                        textf(s->domain, sizeof(s->domain), "%s.%s", res->id, r->domain);
-                        lower(s->domain);
-                        snprintf(res->harness_domain, sizeof(res->harness_domain), "%s", s->domain);
-                        snprintf(s->ping_id, sizeof(s->ping_id), "s2scheck-%s", res->id);
-                        res->expected =
-                            oracle_expect(&res->harness, res->hsem, &r->p->neg, res->dir,
-                                          res->rationale, sizeof(res->rationale));
-                        res->verdict = VERDICT_SKIP;
-                        snprintf(res->cause, sizeof(res->cause), "not run");
+                if (!d->selected)
+                        continue;
+                if (d->pdom != PARTNER_DOMAIN_ADDITIONAL || r->p->n_additional == 0) {
+                        r->sc[k].res = &rep->results[k];
+                        setup_one(r, &r->sc[k], d, r->p->primary, NULL);
+                        k++;
+                        continue;
+                }
+                for (size_t a = 0; a < r->p->n_additional; a++) {
+                        char label[96];
+
+                        /* One harness label per run: the id (at most 63) cut to leave room
+                         * for the domain's number. */
+                        snprintf(label, sizeof(label), "%.58s-a%zu", d->id, a + 1);
+                        r->sc[k].res = &rep->results[k];
+                        setup_one(r, &r->sc[k], d, r->p->additional[a], label);
+                        k++;
+                }
+        }
+        /* Every harness domain names one scenario (routing by 'to'). */
+        for (size_t i = 0; i < n; i++) {
+                for (size_t j = i + 1; j < n; j++) {
+                        if (strcasecmp(r->sc[i].domain, r->sc[j].domain) == 0) {
+                                snprintf(err, errlen,
+                                         "scenarios %s and %s would share the harness "
+                                         "domain %s",
+                                         rep->results[i].id, rep->results[j].id, r->sc[i].domain);
+                                return -1;
+                        }
                 }
         }
         return 0;
+}
+
+/* The leaf the run-time PKI issues for a certificate variant (docs/certificates.md). */
+static int issue_variant(struct runner *r, struct scen *s, struct pki_leaf *leaf, char *err,
+                         size_t errlen)
+{
+        const char *doms[1] = {s->domain}, *wrong[1] = {WRONG_DOMAIN};
+        struct pki_leaf_spec spec = {0};
+        struct pki *signer = r->pki;
+
+        spec.domains = doms;
+        spec.n = 1;
+        spec.ids = PKI_ID_DNS | PKI_ID_SRV;
+        switch (s->def->cert) {
+        case CERT_DEFAULT:
+                spec.ids = PKI_ID_DNS | PKI_ID_WILDCARD | PKI_ID_SRV;
+                break;
+        case CERT_ALL:
+                spec.ids = PKI_ID_DNS | PKI_ID_SRV | PKI_ID_XMPP;
+                break;
+        case CERT_DNS:
+                spec.ids = PKI_ID_DNS;
+                break;
+        case CERT_SRV:
+                spec.ids = PKI_ID_SRV;
+                break;
+        case CERT_SRVCLIENT:
+                spec.ids = PKI_ID_SRV_CLIENT;
+                break;
+        case CERT_XMPP:
+                spec.ids = PKI_ID_XMPP;
+                break;
+        case CERT_WILDCARD:
+                spec.ids = PKI_ID_WILDCARD;
+                break;
+        case CERT_CN:
+                spec.ids = 0;
+                break;
+        case CERT_EXPIRED:
+                spec.not_before_s = -2 * YEAR_S;
+                spec.not_after_s = -1 * YEAR_S;
+                break;
+        case CERT_NOTYET:
+                spec.not_before_s = 20 * YEAR_S;
+                spec.not_after_s = 21 * YEAR_S;
+                break;
+        case CERT_WRONGNAME:
+                spec.domains = wrong;
+                spec.ids = PKI_ID_DNS;
+                break;
+        case CERT_SELFSIGNED:
+                spec.self_signed = true;
+                break;
+        case CERT_CA2:
+                if (r->pki2 == NULL &&
+                    (r->pki2 = pki_new("s2scheck other CA", err, errlen)) == NULL)
+                        return -1;
+                signer = r->pki2;
+                break;
+        case CERT_SERVERAUTH:
+                spec.eku = PKI_EKU_SERVER;
+                break;
+        case CERT_CLIENTAUTH:
+                spec.eku = PKI_EKU_CLIENT;
+                break;
+        case CERT_NONE:
+        case CERT_COUNT:
+                break;
+        }
+        return pki_issue_spec(signer, &spec, leaf, err, errlen);
+}
+
+/* Whether the PEM certificate file presents an identity for domain (certid). */
+static bool file_names(const char *file, const char *domain)
+{
+        gnutls_datum_t d = {NULL, 0};
+        gnutls_x509_crt_t crt = NULL;
+        struct cert_ids ids;
+        bool ok = false;
+
+        if (gnutls_load_file(file, &d) < 0)
+                return false;
+        if (gnutls_x509_crt_init(&crt) >= 0 &&
+            gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM) >= 0 &&
+            certid_from_x509(crt, &ids) == 0) {
+                ok = certid_match(&ids, domain) != CERTID_NONE;
+                certid_cleanup(&ids);
+        }
+        if (crt != NULL)
+                gnutls_x509_crt_deinit(crt);
+        gnutls_free(d.data);
+        return ok;
+}
+
+/*
+ * The scenario's credentials: the run's own for the default certificate, else the
+ * variant (run-time PKI; with --target, files <cert-dir>/<domain>-<variant>.pem/.key).
+ * Returns 0, or -1 on an internal failure; a variant that cannot be had skips the
+ * scenario.
+ */
+static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t errlen)
+{
+        const struct scenario *d = s->def;
+        struct tls_creds_config c = {0};
+        char certf[1100], keyf[1100];
+
+        if (d->cert == CERT_DEFAULT && s->n_mux == 0)
+                return 0;
+        if (r->o->target == NULL) {
+                struct pki_leaf leaf = {0};
+
+                c.ca_pem = pki_ca_pem(r->pki);
+                if (d->cert != CERT_NONE) {
+                        if (issue_variant(r, s, &leaf, err, errlen) != 0)
+                                return -1;
+                        c.cert_pem = leaf.cert_pem;
+                        c.key_pem = leaf.key_pem;
+                }
+                s->creds = tls_creds_new(&c, err, errlen);
+                pki_leaf_cleanup(&leaf);
+                if (s->creds == NULL)
+                        return -1;
+                s->no_creds = d->cert == CERT_NONE;
+                return 0;
+        }
+        if (d->cert == CERT_DEFAULT)
+                return 0; /* the operator's certificate; extra senders need it to cover them */
+        c.ca_file = r->o->ca;
+        if (d->cert != CERT_NONE) {
+                const char *dir = r->o->cert_dir != NULL ? r->o->cert_dir : RUNNER_CERT_DIR;
+
+                snprintf(certf, sizeof(certf), "%s/%s-%s.pem", dir, r->domain,
+                         cert_variant_name(d->cert));
+                snprintf(keyf, sizeof(keyf), "%s/%s-%s.key", dir, r->domain,
+                         cert_variant_name(d->cert));
+                if (access(certf, R_OK) != 0 || access(keyf, R_OK) != 0) {
+                        s->skip = true;
+                        textf(s->skip_why, sizeof(s->skip_why),
+                              "skipped: certificate variant '%s' needs %s and its key (give "
+                              "--cert-dir DIR; docs/certificates.md)",
+                              cert_variant_name(d->cert), certf);
+                        return 0;
+                }
+                /* The variants that keep the right names must name the scenario's own
+                 * domain, or the run would test a wrong name instead. */
+                if (d->cert != CERT_WRONGNAME && d->cert != CERT_WILDCARD &&
+                    d->cert != CERT_SRVCLIENT && !file_names(certf, s->domain)) {
+                        s->skip = true;
+                        textf(s->skip_why, sizeof(s->skip_why),
+                              "skipped: %s does not name the scenario's domain %s; issue variant "
+                              "'%s' for it (docs/certificates.md)",
+                              certf, s->domain, cert_variant_name(d->cert));
+                        return 0;
+                }
+                c.cert_file = certf;
+                c.key_file = keyf;
+        }
+        s->creds = tls_creds_new(&c, err, errlen);
+        if (s->creds == NULL) {
+                char why[512];
+
+                snprintf(why, sizeof(why), "%s", err);
+                s->skip = true;
+                textf(s->skip_why, sizeof(s->skip_why),
+                      "skipped: certificate variant '%s' could not be loaded: %s",
+                      cert_variant_name(d->cert), why);
+        }
+        s->no_creds = d->cert == CERT_NONE;
+        return 0;
+}
+
+/* The scenario's harness node: its settings, knobs, certificate and answers. */
+static struct node *scenario_node(struct scen *s, const char *secret,
+                                  const struct node_observer *obs, char *err, size_t errlen)
+{
+        struct runner *r = s->r;
+        struct node_config cfg;
+        struct node_transport t = net_transport(r->loop);
+
+        memset(&cfg, 0, sizeof(cfg));
+        cfg.name = "harness";
+        cfg.hosted[cfg.n_hosted++] = s->sender;
+        for (size_t k = 0; k < s->n_mux && cfg.n_hosted < NODE_MAX_HOSTED; k++)
+                cfg.hosted[cfg.n_hosted++] = s->mux[k];
+        cfg.neg = s->res->harness;
+        cfg.sem = s->res->hsem;
+        cfg.knobs = s->knobs;
+        cfg.creds = s->creds != NULL || s->no_creds ? s->creds : r->hcreds;
+        cfg.secret = secret;
+        cfg.db_answer = s->db_answer;
+        xs_limits_default(&cfg.limits);
+        cfg.trace = on_trace;
+        cfg.trace_user = s;
+        cfg.answer_pings = true;
+        /* The partner's configured settings let the harness see a TLS downgrade
+         * (RFC 7590 §3.1) where a scenario asks for it. */
+        if (s->def->checks & (1u << CHECK_NO_PLAINTEXT_AUTH)) {
+                cfg.peer_known = true;
+                cfg.peer_neg = r->p->neg;
+        }
+        return node_new(&cfg, &t, obs, err, errlen);
+}
+
+static void skip_now(struct scen *s)
+{
+        s->res->verdict = VERDICT_SKIP;
+        snprintf(s->res->cause, sizeof(s->res->cause), "%s", s->skip_why);
+        logf_(s, "runner: %s", s->skip_why);
+        s->res->transcript = s->log.data;
+        s->log.data = NULL;
+        buf_cleanup(&s->log);
+        s->finalized = true;
+        s->st = SC_DONE;
+        s->r->done++;
+}
+
+/* Sends the scenario's pings: from the scenario's sender (and each extra sender) to
+ * the partner domain (and each extra target). */
+static void send_pings(struct scen *s, struct node *n, bool reverse)
+{
+        struct runner *r = s->r;
+        size_t k = 0;
+
+        if (reverse) {
+                /* The reference partner pings the harness: it must initiate. */
+                if (node_ping(n, s->pdomain, s->domain, s->ping_ids[k++]) == NULL)
+                        snprintf(s->trigger_why, sizeof(s->trigger_why),
+                                 "the reference partner could not open a stream");
+                for (size_t m = 0; m < s->n_mux; m++)
+                        node_ping(n, s->pdomain, s->mux[m], s->ping_ids[k++]);
+                return;
+        }
+        if (node_ping(n, s->sender, s->pdomain, s->ping_ids[k++]) == NULL)
+                snprintf(s->trigger_why, sizeof(s->trigger_why), "could not open a stream");
+        for (size_t m = 0; m < s->n_mux; m++)
+                node_ping(n, s->mux[m], s->pdomain, s->ping_ids[k++]);
+        if (s->def->mux_additional) {
+                for (size_t a = 0; a < r->p->n_additional && k < s->n_pings; a++)
+                        node_ping(n, s->sender, r->p->additional[a], s->ping_ids[k++]);
+        }
 }
 
 static int start_scenario(struct scen *s, char *err, size_t errlen)
 {
         struct runner *r = s->r;
         struct node_observer obs = {on_stanza, on_result, on_closed, s};
-        const char *d[1] = {s->domain};
         char secret[DIALBACK_KEY_LEN + 1];
 
         s->t0 = now_s();
         s->deadline = s->t0 + (r->o->timeout_s > 0 ? r->o->timeout_s : DEFAULT_TIMEOUT_S);
+        if (!s->skip && scenario_creds(r, s, err, errlen) != 0)
+                return -1;
+        if (s->skip) {
+                skip_now(s);
+                return 0;
+        }
         /* The trigger and the scenario node answer db:verify for the same domain:
          * they share one secret (never logged). */
         if (dialback_new_secret(secret) != 0) {
                 snprintf(err, errlen, "no randomness for a dialback secret");
                 return -1;
         }
-        s->node = new_node(r, "harness", d, 1, &s->res->harness, r->hcreds, secret, &obs, on_trace,
-                           s, err, errlen);
+        s->node = scenario_node(s, secret, &obs, err, errlen);
         if (s->node == NULL)
                 return -1;
         s->st = SC_RUNNING;
-        logf_(s, "runner: scenario %s (%s) against %s; expected %s: %s", s->res->id, s->res->title,
-              r->p->primary, outcome_name(s->res->expected), s->res->rationale);
+        logf_(s, "runner: scenario %s (%s) from %s against %s; expected %s: %s", s->res->id,
+              s->res->title, s->def->file, s->pdomain, outcome_name(s->res->expected),
+              s->res->rationale);
+        if (s->def->misbehave & (1u << MB_WRONG_DIALBACK_KEY))
+                logf_(s, "runner: wrong-dialback-key: the harness's authoritative server "
+                         "answers invalid to the partner's <db:verify/>");
+        if (s->def->misbehave & (1u << MB_PRE_TLS_DIALBACK_KEY))
+                logf_(s, "runner: pre-tls-dialback-key: the harness keys its <db:result/> on the "
+                         "pre-TLS stream id");
         if (s->res->dir == DIR_OUTBOUND) {
-                if (node_ping(s->node, s->domain, r->p->primary, s->ping_id) == NULL) {
-                        snprintf(s->trigger_why, sizeof(s->trigger_why), "could not open a stream");
-                }
+                send_pings(s, s->node, false);
                 return 0;
         }
         if (r->ref != NULL) {
-                /* The reference partner connects in when it has something to say. */
                 logf_(s, "runner: asking the reference partner to send a ping to %s", s->domain);
-                if (node_ping(r->ref, r->p->primary, s->domain, s->ping_id) == NULL)
-                        snprintf(s->trigger_why, sizeof(s->trigger_why),
-                                 "the reference partner could not open a stream");
+                send_pings(s, r->ref, true);
                 return 0;
         }
         {
                 /* A real partner connects in to answer a ping (design.md §2, XEP-0199). */
                 struct neg_settings trig;
                 struct node_observer tobs = {NULL, on_trigger_result, NULL, s};
+                const char *d[1 + SCENARIO_MULTIPLEX_MAX];
+                size_t nd = 0;
 
+                d[nd++] = s->domain;
+                for (size_t m = 0; m < s->n_mux; m++)
+                        d[nd++] = s->mux[m];
                 settings_from_row(TRIGGER_ROW, &trig);
-                s->trigger = new_node(r, "trigger", d, 1, &trig, r->hcreds, secret, &tobs, on_trace,
-                                      s, err, errlen);
+                s->trigger = new_node(r, "trigger", d, nd, &trig, r->hcreds, secret, &tobs,
+                                      on_trace, s, err, errlen);
                 if (s->trigger == NULL)
                         return -1;
                 logf_(s, "runner: triggering: a ping from %s to %s over an H%d stream", s->domain,
-                      r->p->primary, TRIGGER_ROW);
-                if (node_ping(s->trigger, s->domain, r->p->primary, s->ping_id) == NULL)
+                      s->pdomain, TRIGGER_ROW);
+                if (node_ping(s->trigger, s->domain, s->pdomain, s->ping_ids[0]) == NULL)
                         snprintf(s->trigger_why, sizeof(s->trigger_why),
                                  "the trigger could not open a stream");
+                for (size_t m = 0; m < s->n_mux; m++)
+                        node_ping(s->trigger, s->mux[m], s->pdomain, s->ping_ids[1 + m]);
         }
         return 0;
 }
@@ -603,6 +1242,90 @@ static void take_log(struct scen *s)
         s->log_closed = true;
 }
 
+/* Whether the verdict waits for the test stanza (run_checks). A harness that
+ * misbehaves after authenticating (a stanza from a domain never authenticated) may
+ * rightly lose its stream first, and a certificate variant is also the harness's
+ * server certificate on the stream the answer comes back on: the ping is then only
+ * checked when the scenario names it. */
+static bool wants_ping(const struct scen *s)
+{
+        return (s->def->misbehave == 0 && s->def->cert == CERT_DEFAULT) ||
+               (s->def->checks & (1u << CHECK_PING_ANSWERED));
+}
+
+static void finding_line(struct scenario_result *res, const char *line)
+{
+        char **grown = realloc(res->findings, (res->n_findings + 1) * sizeof(*grown));
+
+        if (grown == NULL)
+                return;
+        res->findings = grown;
+        res->findings[res->n_findings] = strdup(line);
+        if (res->findings[res->n_findings] != NULL)
+                res->n_findings++;
+}
+
+/*
+ * The scenario's named checks, plus the success checks of reference §3.6 when the
+ * outcome is a success that matched. The first failure turns a match into a
+ * mismatch naming the check; every failure is a finding line.
+ */
+static void run_checks(struct scen *s)
+{
+        struct scenario_result *res = s->res;
+        const struct scenario_name_info *names = scenario_checks();
+        struct check_facts f;
+        unsigned set = s->def->checks;
+        bool success = res->verdict == VERDICT_MATCH && (res->observed & OUTCOME_SUCCESS_SET);
+
+        if (success)
+                set |= check_success_set(res->dir);
+        /* A harness that misbehaves after authenticating (e.g. a stanza from a domain
+         * never authenticated) may rightly lose its stream before the test stanza is
+         * answered: the ping is then only checked when the scenario names it. */
+        if (!wants_ping(s))
+                set &= ~(1u << CHECK_PING_ANSWERED);
+        memset(&f, 0, sizeof(f));
+        f.dir = res->dir;
+        f.partner = s->r->p->neg;
+        f.proving_cert = s->def->cert == CERT_DEFAULT && s->sender == s->domain;
+        f.observed = res->observed;
+        f.tls = s->have_result && s->result.tls;
+        f.method = s->have_result ? s->result.method : 0;
+        f.peer_error = s->have_result ? s->result.peer_error : "";
+        f.pong = all_answered(s);
+        f.stanzas_from_partner = s->stanzas_in;
+        f.findings = s->fnd;
+        f.n_findings = s->n_fnd;
+        f.features = s->feat;
+        f.n_features = s->n_feat;
+        f.sasl_success_pre_tls = s->sasl_pre_tls;
+        f.db_result_sent = s->db_result_sent;
+        f.post_tls_id = s->post_tls_id;
+        f.verify_id = s->verify_id;
+        for (int c = 0; c < CHECK_COUNT; c++) {
+                char why[RESULT_TEXT_MAX - 80], line[RESULT_TEXT_MAX];
+
+                if (!(set & (1u << c)))
+                        continue;
+                if (check_eval((enum scenario_check)c, &f, why, sizeof(why))) {
+                        logf_(s, "runner: check %s holds", names[c].name);
+                        continue;
+                }
+                textf(line, sizeof(line), "check %s failed: %s", names[c].name, why);
+                logf_(s, "runner: %s", line);
+                finding_line(res, line);
+                if (res->failed_check[0] != '\0')
+                        continue;
+                snprintf(res->failed_check, sizeof(res->failed_check), "%s", names[c].name);
+                if (res->verdict == VERDICT_MATCH) {
+                        res->verdict = VERDICT_MISMATCH;
+                        snprintf(res->cause, sizeof(res->cause), "%s", line);
+                        snprintf(res->spec, sizeof(res->spec), "%s", names[c].spec);
+                }
+        }
+}
+
 static void finalize(struct scen *s)
 {
         struct scenario_result *res = s->res;
@@ -614,6 +1337,9 @@ static void finalize(struct scen *s)
                 return;
         /* Findings of streams still open now (closed ones were taken in on_closed). */
         k = node_streams(s->node, all, NODE_MAX_STREAMS);
+        for (size_t i = 0; i < k; i++)
+                add_findings(s, all[i]);
+        k = s->trigger != NULL ? node_streams(s->trigger, all, NODE_MAX_STREAMS) : 0;
         for (size_t i = 0; i < k; i++)
                 add_findings(s, all[i]);
         s->finalized = true;
@@ -641,25 +1367,23 @@ static void finalize(struct scen *s)
                               s->trigger_why[0] ? ": " : "", s->trigger_why);
                 else
                         textf(res->cause, sizeof(res->cause), "no result for the stream to %s%s%s",
-                              s->r->p->primary, s->trigger_why[0] ? ": " : "", s->trigger_why);
+                              s->pdomain, s->trigger_why[0] ? ": " : "", s->trigger_why);
                 snprintf(res->spec, sizeof(res->spec), "design.md §2");
         }
         vi.observed = res->observed;
         res->verdict = verdict_judge(&vi);
-        if (res->verdict == VERDICT_MATCH && (res->observed & OUTCOME_SUCCESS_SET) && !s->pong &&
-            res->dir == DIR_OUTBOUND) {
-                /* Reference §3.6: a success also requires an accepted test stanza. */
-                char line[200];
-                char **grown = realloc(res->findings, (res->n_findings + 1) * sizeof(*grown));
-
-                snprintf(line, sizeof(line),
-                         "note: the ping %s sent after authentication was not answered in time",
-                         s->ping_id);
-                if (grown != NULL) {
-                        res->findings = grown;
-                        res->findings[res->n_findings] = strdup(line);
-                        if (res->findings[res->n_findings] != NULL)
-                                res->n_findings++;
+        if (res->verdict == VERDICT_MATCH || res->verdict == VERDICT_MISMATCH)
+                run_checks(s);
+        if (s->def->xfail != NULL) {
+                /* A known deviation (docs/scenarios.md <xfail>). */
+                if (res->verdict == VERDICT_MISMATCH) {
+                        res->verdict = VERDICT_XFAIL;
+                        logf_(s, "runner: expected deviation: %s", s->def->xfail);
+                } else if (res->verdict == VERDICT_MATCH) {
+                        res->verdict = VERDICT_XPASS;
+                        textf(res->cause, sizeof(res->cause),
+                              "expected to deviate (%s), but it matched: the quirk is gone",
+                              s->def->xfail);
                 }
         }
         res->seconds = now_s() - s->t0;
@@ -672,15 +1396,31 @@ static void finalize(struct scen *s)
         close_node_streams(s->trigger);
 }
 
+/* After a success: the test stanza answered (when it counts) and, when the harness
+ * misbehaves once authenticated, the partner's reaction (its stream closed). */
+static bool settled(const struct scen *s)
+{
+        if (wants_ping(s) && !all_answered(s))
+                return false;
+        /* Checks that judge how the partner reacts to what the harness does once
+         * authenticated wait for that reaction (the partner closing its stream). */
+        if (s->def->checks &
+            ((1u << CHECK_INVALID_FROM) | (1u << CHECK_UNSOLICITED_IGNORED) |
+             (1u << CHECK_NO_STANZA_ACCEPTED) | (1u << CHECK_NOT_AUTHORIZED_CLOSE)))
+                return s->main == NULL;
+        return true;
+}
+
 /* Advances one running scenario; returns true when it finished. */
 static bool tick(struct scen *s, double now)
 {
         if (s->st == SC_RUNNING) {
                 if (s->have_result) {
-                        if ((s->result.outcomes & OUTCOME_SUCCESS_SET) &&
-                            s->res->dir == DIR_OUTBOUND && !s->pong) {
+                        if ((s->result.outcomes & OUTCOME_SUCCESS_SET) && !settled(s)) {
+                                /* Reference §3.6: a success also needs the test stanza. */
                                 s->st = SC_SETTLING;
-                                s->settle_deadline = now + PONG_WAIT_S;
+                                s->settle_deadline =
+                                    now + (s->r->ref != NULL ? PONG_WAIT_REF_S : PONG_WAIT_S);
                                 if (s->settle_deadline > s->deadline)
                                         s->settle_deadline = s->deadline;
                                 return false;
@@ -695,7 +1435,7 @@ static bool tick(struct scen *s, double now)
                 }
                 return false;
         }
-        if (s->st == SC_SETTLING && (s->pong || now >= s->settle_deadline)) {
+        if (s->st == SC_SETTLING && (settled(s) || now >= s->settle_deadline)) {
                 finalize(s);
                 return true;
         }
@@ -786,6 +1526,8 @@ static void cleanup(struct runner *r)
         for (size_t i = 0; i < r->n; i++) {
                 node_free(r->sc[i].node);
                 node_free(r->sc[i].trigger);
+                tls_creds_free(r->sc[i].creds);
+                free(r->sc[i].fnd);
                 buf_cleanup(&r->sc[i].log);
         }
         free(r->sc);
@@ -797,6 +1539,7 @@ static void cleanup(struct runner *r)
         pki_leaf_cleanup(&r->hleaf);
         pki_leaf_cleanup(&r->pleaf);
         pki_free(r->pki);
+        pki_free(r->pki2);
 }
 
 int runner_run(const struct run_options *o, struct run_report *rep, char *err, size_t errlen)

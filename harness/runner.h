@@ -20,6 +20,7 @@
 
 #include "partner.h"
 #include "results.h"
+#include "scenario.h"
 
 #define RUN_TARGET_SRV "srv"
 
@@ -33,18 +34,25 @@ struct run_options {
         const char *listen;          /* "addr[:port]"; NULL: 127.0.0.1, any port */
         const char *serve_dns;       /* "addr:port" to serve the harness zone on, or NULL */
         const char *ca, *cert, *key; /* harness PKI files (with --target) */
-        unsigned jobs;               /* scenarios at once; 0: 4 */
-        unsigned partner_conns;      /* real partner: connections at once to one of its
-                                        addresses (net_set_politeness); 0: 4 */
-        unsigned pause_ms;           /* real partner: pause between two connects */
-        unsigned timeout_s;          /* per scenario; 0: 30 */
-        unsigned step_timeout_ms;    /* per negotiation step; 0: net's defaults */
-        bool progress_tty;           /* progress as one live line */
-        bool quiet;                  /* no progress at all */
+        /* The scenarios to run: the selected ones of the suite, in order (borrowed). */
+        const struct scenario_suite *suite;
+        /* With --target: the certificate variants, <cert_dir>/<domain>-<variant>.pem and
+         * .key (docs/certificates.md); NULL: the build's certs folder. */
+        const char *cert_dir;
+        unsigned jobs;            /* scenarios at once; 0: 4 */
+        unsigned partner_conns;   /* real partner: connections at once to one of its
+                                     addresses (net_set_politeness); 0: 4 */
+        unsigned pause_ms;        /* real partner: pause between two connects */
+        unsigned timeout_s;       /* per scenario; 0: 30 */
+        unsigned step_timeout_ms; /* per negotiation step; 0: net's defaults */
+        bool progress_tty;        /* progress as one live line */
+        bool quiet;               /* no progress at all */
 };
 
 /*
- * Runs the default suite (H1-H18, both directions) and fills rep (which the
+ * Runs the selected scenarios of o->suite (docs/scenarios.md; a scenario with
+ * <partner-domain select="additional"/> once per additional partner domain) and
+ * fills rep (which the
  * caller cleans up with run_report_cleanup). Returns 0 when the run happened
  * (verdicts are in rep, possibly incomplete after an interrupt), or -1 with a
  * reason in err when it could not start (bad option, listener, credentials).

@@ -1,0 +1,64 @@
+/*
+ * Named wire checks (docs/scenarios.md, "Checks"): pure predicates over what
+ * the harness's own streams saw of one scenario. The runner gathers the facts
+ * (findings of the harness's engines, the features the partner advertised on
+ * the scenario's stream, the answers to the test stanza); check_eval judges
+ * one check. The success checks of reference §3.6 are a subset the runner
+ * applies to every successful scenario (check_success_set).
+ */
+#ifndef S2S_CHECKS_H
+#define S2S_CHECKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine.h"
+#include "scenario.h"
+
+/* One <stream:features/> the partner sent on the scenario's stream (outbound). */
+struct check_features {
+        bool post_tls;    /* sent after the TLS handshake */
+        bool after_sasl;  /* sent after SASL <success/> (empty or voluntary, RFC 6120 §6.4.6) */
+        int starttls;     /* 0 none, 1 offered, 2 offered with <required/> */
+        bool external;    /* SASL EXTERNAL offered */
+        bool dialback;    /* the dialback feature (XEP-0220 §2.1, XEP-0288-style signal) */
+        bool db_declared; /* the stream header declared xmlns:db */
+};
+
+/* What the harness saw of one scenario. Everything is borrowed. */
+struct check_facts {
+        enum direction dir;
+        struct neg_settings partner; /* the partner's configuration (matrix semantics) */
+        bool proving_cert;      /* the harness's certificate proves its domain (default variant) */
+        unsigned observed;      /* OUTCOME_BIT set of the scenario's stream */
+        bool tls;               /* the scenario's stream ran TLS */
+        unsigned method;        /* METHOD_* that authenticated it, 0 if none */
+        const char *peer_error; /* stream error condition the partner sent, "" if none */
+        /* Outbound: the harness's test stanza (a ping) was answered with a result.
+         * Inbound: the partner's test stanza reached the harness (reference partner)
+         * or the partner answered the trigger's ping (real partner). */
+        bool pong;
+        unsigned stanzas_from_partner;  /* outbound: stanzas the partner sent the harness */
+        const struct finding *findings; /* the findings of every harness stream */
+        size_t n_findings;
+        const struct check_features *features; /* outbound: in order */
+        size_t n_features;
+        bool sasl_success_pre_tls; /* <success/> came before any TLS */
+        bool db_result_sent;       /* outbound: the harness sent a <db:result/> */
+        const char *post_tls_id;   /* outbound: the partner's stream id after TLS, "" */
+        const char *verify_id;     /* outbound: id of the partner's first <db:verify/>, "" */
+};
+
+/*
+ * Judges check c on the facts. Returns true when it holds (or cannot apply: no
+ * <db:verify/> came for verify-id-post-tls); false with a one-line reason in
+ * why, naming the rule (for the cause of a mismatch).
+ */
+bool check_eval(enum scenario_check c, const struct check_facts *f, char *why, size_t whylen);
+
+/* The checks reference §3.6 requires of every success in direction dir (bits
+ * 1u << enum scenario_check): new stream id after each restart (outbound), no
+ * STARTTLS after TLS, from/to echoed, the test stanza accepted. */
+unsigned check_success_set(enum direction dir);
+
+#endif

@@ -1,0 +1,226 @@
+/*
+ * Criterion tests for the named wire checks (harness/checks.h): each check on
+ * facts that hold and on facts that break it, with the rule named in the reason.
+ */
+#include <criterion/criterion.h>
+
+#include <string.h>
+
+#include "checks.h"
+
+static struct finding fnd(enum finding_kind k, const char *rule, const char *text)
+{
+        struct finding f;
+
+        memset(&f, 0, sizeof(f));
+        f.kind = k;
+        snprintf(f.rule, sizeof(f.rule), "%s", rule);
+        snprintf(f.text, sizeof(f.text), "%s", text);
+        return f;
+}
+
+static struct check_facts base(int partner_row, enum direction d)
+{
+        struct check_facts f;
+
+        memset(&f, 0, sizeof(f));
+        f.dir = d;
+        cr_assert_eq(settings_from_row(partner_row, &f.partner), 0);
+        f.proving_cert = true;
+        f.observed = OUTCOME_BIT(OUTCOME_S);
+        f.tls = true;
+        f.method = METHOD_S;
+        f.peer_error = "";
+        f.pong = true;
+        f.post_tls_id = "";
+        f.verify_id = "";
+        return f;
+}
+
+static bool eval(enum scenario_check c, const struct check_facts *f, char *why)
+{
+        return check_eval(c, f, why, 512);
+}
+
+Test(checks, success_set)
+{
+        unsigned out = check_success_set(DIR_OUTBOUND), in = check_success_set(DIR_INBOUND);
+
+        cr_expect(out & (1u << CHECK_NEW_STREAM_ID));
+        cr_expect(!(in & (1u << CHECK_NEW_STREAM_ID)));
+        for (int c = CHECK_NO_STARTTLS_AFTER_TLS; c <= CHECK_PING_ANSWERED; c++) {
+                if (c == CHECK_STREAM_ID_PRESENT)
+                        continue;
+                cr_expect(out & (1u << c), "%d", c);
+                cr_expect(in & (1u << c), "%d", c);
+        }
+}
+
+Test(checks, stream_ids_and_starttls_from_findings)
+{
+        struct check_facts f = base(9, DIR_OUTBOUND);
+        struct finding v[2];
+        char why[512];
+
+        cr_expect(eval(CHECK_NEW_STREAM_ID, &f, why));
+        v[0] = fnd(FINDING_VIOLATION, "RFC 6120 §4.3.3", "stream id 'x' reused after a restart");
+        v[1] = fnd(FINDING_VIOLATION, "RFC 6120 §5.4.3.3", "STARTTLS offered again");
+        f.findings = v;
+        f.n_findings = 2;
+        cr_expect(!eval(CHECK_NEW_STREAM_ID, &f, why));
+        cr_expect(strstr(why, "RFC 6120 §4.3.3") != NULL, "%s", why);
+        cr_expect(!eval(CHECK_NO_STARTTLS_AFTER_TLS, &f, why));
+        cr_expect(strstr(why, "§5.4.3.3") != NULL, "%s", why);
+        /* A note with the same rule is not a violation. */
+        v[0].kind = FINDING_NOTE;
+        f.n_findings = 1;
+        cr_expect(eval(CHECK_NEW_STREAM_ID, &f, why));
+}
+
+Test(checks, ping_answered_only_after_a_success)
+{
+        struct check_facts f = base(9, DIR_OUTBOUND);
+        char why[512];
+
+        cr_expect(eval(CHECK_PING_ANSWERED, &f, why));
+        f.pong = false;
+        cr_expect(!eval(CHECK_PING_ANSWERED, &f, why));
+        cr_expect(strstr(why, "XEP-0199") != NULL, "%s", why);
+        f.observed = OUTCOME_BIT(OUTCOME_F3);
+        cr_expect(eval(CHECK_PING_ANSWERED, &f, why));
+}
+
+/* Negative scenario: after a failed or forged authentication the partner must not
+ * process the harness's stanza (outbound), or send one itself (inbound). */
+Test(checks, no_stanza_accepted)
+{
+        struct check_facts f = base(9, DIR_OUTBOUND);
+        struct finding v = fnd(FINDING_VIOLATION, "RFC 6120 §4.3.5", "<iq/> before authentication");
+        char why[512];
+
+        f.observed = OUTCOME_BIT(OUTCOME_F3);
+        f.pong = false;
+        cr_expect(eval(CHECK_NO_STANZA_ACCEPTED, &f, why));
+        f.stanzas_from_partner = 1;
+        cr_expect(!eval(CHECK_NO_STANZA_ACCEPTED, &f, why));
+        cr_expect(strstr(why, "processed a harness stanza") != NULL, "%s", why);
+        f = base(9, DIR_INBOUND);
+        cr_expect(eval(CHECK_NO_STANZA_ACCEPTED, &f, why));
+        f.findings = &v;
+        f.n_findings = 1;
+        cr_expect(!eval(CHECK_NO_STANZA_ACCEPTED, &f, why));
+}
+
+Test(checks, verify_id_post_tls)
+{
+        struct check_facts f = base(13, DIR_OUTBOUND);
+        char why[512];
+
+        cr_expect(eval(CHECK_VERIFY_ID_POST_TLS, &f, why)); /* no verify: nothing to judge */
+        f.post_tls_id = "abc";
+        f.verify_id = "abc";
+        cr_expect(eval(CHECK_VERIFY_ID_POST_TLS, &f, why));
+        f.verify_id = "pre";
+        cr_expect(!eval(CHECK_VERIFY_ID_POST_TLS, &f, why));
+        cr_expect(strstr(why, "XEP-0220 §2.1.2") != NULL, "%s", why);
+}
+
+/* Reference §3.8: <required/> exactly when TLS is Required, EXTERNAL only after TLS
+ * and only when S is accepted, dialback signalled as configured. */
+Test(checks, features_consistent_outbound)
+{
+        struct check_facts f = base(7, DIR_OUTBOUND); /* M7 Req/Opt/T: {S, Dt} */
+        struct check_features x[3] = {
+            {.starttls = 2, .db_declared = true},
+            {.post_tls = true, .external = true, .dialback = true, .db_declared = true},
+            {.post_tls = true, .after_sasl = true},
+        };
+        struct finding v = fnd(FINDING_VIOLATION, "XEP-0178 §3 step 9", "refused");
+        char why[512];
+
+        f.features = x;
+        f.n_features = 3;
+        cr_expect(eval(CHECK_FEATURES_CONSISTENT, &f, why), "%s", why);
+        x[0].starttls = 1; /* no <required/> although TLS is Required */
+        cr_expect(!eval(CHECK_FEATURES_CONSISTENT, &f, why));
+        cr_expect(strstr(why, "without <required/>") != NULL, "%s", why);
+        x[0].starttls = 2;
+        x[0].dialback = true; /* M7 has no TCP dialback */
+        cr_expect(!eval(CHECK_FEATURES_CONSISTENT, &f, why));
+        x[0].dialback = false;
+        x[1].dialback = false;
+        x[1].db_declared = false; /* Dt configured, not signalled */
+        cr_expect(!eval(CHECK_FEATURES_CONSISTENT, &f, why));
+        x[1].dialback = true;
+        x[1].external = false; /* S accepted and the certificate proves the harness */
+        cr_expect(!eval(CHECK_FEATURES_CONSISTENT, &f, why));
+        f.proving_cert = false;
+        cr_expect(eval(CHECK_FEATURES_CONSISTENT, &f, why), "%s", why);
+        x[0].external = true; /* EXTERNAL before TLS */
+        cr_expect(!eval(CHECK_FEATURES_CONSISTENT, &f, why));
+        x[0].external = false;
+        /* EXTERNAL advertised but bound to fail. */
+        f.findings = &v;
+        f.n_findings = 1;
+        cr_expect(!eval(CHECK_FEATURES_CONSISTENT, &f, why));
+        cr_expect(strstr(why, "bound to fail") != NULL, "%s", why);
+        /* M13 (Req/NS/T) advertising EXTERNAL after TLS. */
+        f = base(13, DIR_OUTBOUND);
+        x[1].external = true;
+        f.features = x;
+        f.n_features = 2;
+        cr_expect(!eval(CHECK_FEATURES_CONSISTENT, &f, why));
+        cr_expect(strstr(why, "accepts no SASL") != NULL, "%s", why);
+}
+
+Test(checks, features_consistent_inbound)
+{
+        struct check_facts f = base(17, DIR_INBOUND); /* M17 NS/NS/T: {Dp} */
+        char why[512];
+
+        f.tls = false;
+        f.method = METHOD_DP;
+        cr_expect(eval(CHECK_FEATURES_CONSISTENT, &f, why), "%s", why);
+        f.tls = true; /* TLS NotSupported, yet TLS */
+        cr_expect(!eval(CHECK_FEATURES_CONSISTENT, &f, why));
+        f = base(13, DIR_INBOUND); /* M13 {Dt} authenticating with S */
+        cr_expect(!eval(CHECK_FEATURES_CONSISTENT, &f, why));
+}
+
+Test(checks, reactions_to_harness_misbehaviour)
+{
+        struct check_facts f = base(9, DIR_OUTBOUND);
+        struct finding v[2];
+        char why[512];
+
+        cr_expect(!eval(CHECK_INVALID_FROM, &f, why));
+        f.peer_error = "invalid-from";
+        cr_expect(eval(CHECK_INVALID_FROM, &f, why));
+        f.peer_error = "not-authorized";
+        cr_expect(eval(CHECK_NOT_AUTHORIZED_CLOSE, &f, why));
+        f.peer_error = "";
+        cr_expect(!eval(CHECK_NOT_AUTHORIZED_CLOSE, &f, why));
+        f.db_result_sent = true;
+        cr_expect(!eval(CHECK_DB_INVALID_CLOSE, &f, why));
+        v[0] = fnd(FINDING_NOTE, "XEP-0220 §2.2.1", "dialback for a -> b answered type='invalid'");
+        v[1] = fnd(FINDING_NOTE, "XEP-0220 §2.5", "dialback for a -> b: error <item-not-found/>");
+        f.findings = v;
+        f.n_findings = 2;
+        cr_expect(eval(CHECK_DB_INVALID_CLOSE, &f, why));
+        cr_expect(eval(CHECK_DB_ITEM_NOT_FOUND, &f, why));
+        f.sasl_success_pre_tls = true;
+        cr_expect(!eval(CHECK_NO_SASL_BEFORE_TLS, &f, why));
+        /* A TLS-Required partner authenticating a plaintext stream. */
+        f = base(1, DIR_INBOUND);
+        f.observed = OUTCOME_BIT(OUTCOME_DP);
+        f.tls = false;
+        cr_expect(!eval(CHECK_NO_PLAINTEXT_AUTH, &f, why));
+        cr_expect(strstr(why, "RFC 7590") != NULL, "%s", why);
+        /* An unsolicited valid result taken as authentication. */
+        f = base(9, DIR_OUTBOUND);
+        f.observed = OUTCOME_BIT(OUTCOME_F3);
+        f.pong = false;
+        cr_expect(eval(CHECK_UNSOLICITED_IGNORED, &f, why));
+        f.stanzas_from_partner = 1;
+        cr_expect(!eval(CHECK_UNSOLICITED_IGNORED, &f, why));
+}
