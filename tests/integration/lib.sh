@@ -692,9 +692,17 @@ peers_s2scheck_run() { # NAME LIMIT_S OUT S2SCHECK ARGS...
 #     with WANT_RC 1, state "class" and the partner's own row not consistent;
 #   - the classification names exactly CLASS;
 #   - one transcript per scenario in OUT/tr.
+# KNOWN (optional): the ids, space-separated in run order, of scenarios known to end in
+# `error` because of a documented partner quirk (docs/peers.md); exactly those must,
+# and the expected exit code of a run that otherwise matches becomes 3 (could not test).
 # Prints the end of stderr and the non-matching results when the exit code is wrong.
-peers_check_run() { # LABEL OUT WANT_RC CLASS
-	local what=$1 out=$2 want=$3 class=$4 json=$2/r.json got n
+peers_check_run() { # LABEL OUT WANT_RC CLASS [KNOWN]
+	local what=$1 out=$2 want=$3 class=$4 known=${5:-} json=$2/r.json got n nk=0
+	if [ -n "$known" ]; then
+		read -ra n <<<"$known"
+		nk=${#n[@]}
+		[ "$want" -eq 0 ] && want=3
+	fi
 	check "$what: exit $want [$PEERS_RUN_RC]" test "$PEERS_RUN_RC" -eq "$want"
 	if [ "$PEERS_RUN_RC" -ne "$want" ]; then
 		peers_show_log "$out/stderr"
@@ -704,14 +712,14 @@ peers_check_run() { # LABEL OUT WANT_RC CLASS
 	n=$(jq '.results | length' "$json" 2>/dev/null)
 	check "$what: 36 results [$n]" test "$n" = 36
 	got=$(jq -r '[.results[] | select(.verdict == "error" or .verdict == "skip") | .id] | join(" ")' "$json" 2>/dev/null)
-	check "$what: no error or skip [$got]" test -z "$got"
+	check "$what: errors or skips [$got] = the known ones [$known]" test "$got" = "$known"
 	got=$(jq -r '[.results[] | select(.direction == "inbound" and (.cause | test("never connected in"))) | .id] | join(" ")' "$json" 2>/dev/null)
-	check "$what: the partner connected in for every inbound scenario [$got]" test -z "$got"
+	check "$what: the partner connected in for every inbound scenario but the known ones [$got]" test "$got" = "$known"
 	got=$(jq -r '[.results[] | select(.direction == "inbound" and .observed == null) | .id] | join(" ")' "$json" 2>/dev/null)
-	check "$what: every inbound scenario observed something [$got]" test -z "$got"
-	if [ "$want" -eq 0 ]; then
+	check "$what: every inbound scenario observed something but the known ones [$got]" test "$got" = "$known"
+	if [ "$want" -ne 1 ]; then
 		got=$(jq '.summary.match' "$json" 2>/dev/null)
-		check "$what: 36 matches [$got]" test "$got" = 36
+		check "$what: $((36 - nk)) matches [$got]" test "$got" = $((36 - nk))
 		got=$(jq -r '.classification.state' "$json" 2>/dev/null)
 		check "$what: classification state [$got] = [matches]" test "$got" = matches
 	else
