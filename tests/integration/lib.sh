@@ -697,10 +697,10 @@ peers_s2scheck_run() { # NAME LIMIT_S OUT S2SCHECK ARGS...
 # and the expected exit code of a run that otherwise matches becomes 3 (could not test).
 # Prints the end of stderr and the non-matching results when the exit code is wrong.
 peers_check_run() { # LABEL OUT WANT_RC CLASS [KNOWN]
-	local what=$1 out=$2 want=$3 class=$4 known=${5:-} json=$2/r.json got n nk=0
+	local what=$1 out=$2 want=$3 class=$4 known=${5:-} json=$2/r.json got n nk=0 ids
 	if [ -n "$known" ]; then
-		read -ra n <<<"$known"
-		nk=${#n[@]}
+		read -ra ids <<<"$known"
+		nk=${#ids[@]}
 		[ "$want" -eq 0 ] && want=3
 	fi
 	check "$what: exit $want [$PEERS_RUN_RC]" test "$PEERS_RUN_RC" -eq "$want"
