@@ -437,6 +437,7 @@ enum tls_status tls_session_read(struct tls_session *s, struct buf *plain)
                 return TLS_FAILED;
         }
         for (int step = 0; step < TLS_MAX_STEPS; step++) {
+                size_t before = s->in.len;
                 ssize_t n = gnutls_record_recv(s->gs, tmp, sizeof(tmp));
 
                 if (n > 0) {
@@ -451,6 +452,13 @@ enum tls_status tls_session_read(struct tls_session *s, struct buf *plain)
                         s->closed = true;
                         return TLS_CLOSED;
                 }
+                /* A TLS 1.3 post-handshake message (NewSessionTicket, KeyUpdate) is
+                 * handled inside gnutls_record_recv, which then returns GNUTLS_E_AGAIN
+                 * whatever follows it (_gnutls13_recv_async_handshake). Records may still
+                 * be queued: go on while a call used input. Prosody (OpenSSL) sends two
+                 * tickets and then the stream header; stopping here lost the header. */
+                if ((n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) && s->in.len < before)
+                        continue;
                 if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
                         return TLS_AGAIN;
                 if (n == GNUTLS_E_REHANDSHAKE) {

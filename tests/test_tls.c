@@ -672,6 +672,82 @@ Test(tls, client_cert_sent_despite_ca_list)
         tls_creds_free(cc);
 }
 
+/* TLS 1.3 NewSessionTickets (two, as OpenSSL sends them; Prosody is an OpenSSL server)
+ * followed by application data in the same input: gnutls_record_recv returns
+ * GNUTLS_E_AGAIN after each ticket, and tls_session_read must still decrypt all of it. */
+Test(tls, tickets_then_data_in_one_input)
+{
+        char ca[512], crt[512], key[512], err[256];
+        gnutls_certificate_credentials_t x509;
+        gnutls_datum_t tkey = {NULL, 0};
+        struct raw_server r;
+        struct tls_creds *cc = creds("harness.test", PRIO_13);
+        struct tls_session *c =
+            tls_session_new(cc, TLS_ROLE_CLIENT, "partner.test", false, NULL, err, sizeof(err));
+        enum tls_status cst = TLS_AGAIN;
+        int src = GNUTLS_E_AGAIN;
+        static const char msg[] = "<stream:stream from='partner.test'>";
+        struct buf plain;
+
+        cr_assert_not_null(c, "%s", err);
+        buf_init(&plain, 0);
+        cert_path(ca, sizeof(ca), "ca", "pem");
+        cert_path(crt, sizeof(crt), "partner.test", "pem");
+        cert_path(key, sizeof(key), "partner.test", "key");
+        cr_assert_eq(gnutls_certificate_allocate_credentials(&x509), 0);
+        cr_assert_eq(gnutls_certificate_set_x509_trust_file(x509, ca, GNUTLS_X509_FMT_PEM), 1);
+        cr_assert_eq(
+            gnutls_certificate_set_x509_key_file2(x509, crt, key, GNUTLS_X509_FMT_PEM, NULL, 0), 0);
+        cr_assert_eq(gnutls_session_ticket_key_generate(&tkey), 0);
+        buf_init(&r.in, 0);
+        buf_init(&r.out, 0);
+        cr_assert_eq(gnutls_init(&r.gs, GNUTLS_SERVER | GNUTLS_NONBLOCK), 0);
+        cr_assert_eq(gnutls_priority_set_direct(r.gs, PRIO_13, NULL), 0);
+        cr_assert_eq(gnutls_credentials_set(r.gs, GNUTLS_CRD_CERTIFICATE, x509), 0);
+        cr_assert_eq(gnutls_session_ticket_enable_server(r.gs, &tkey), 0);
+        gnutls_transport_set_ptr(r.gs, &r);
+        gnutls_transport_set_push_function(r.gs, raw_push);
+        gnutls_transport_set_pull_function(r.gs, raw_pull);
+        for (int i = 0; i < MAX_ROUNDS; i++) {
+                struct buf *out = tls_session_output(c);
+                size_t moved;
+
+                if (cst != TLS_DONE)
+                        cst = tls_session_handshake(c);
+                if (src != 0)
+                        src = gnutls_handshake(r.gs);
+                moved = out->len;
+                cr_assert_eq(buf_append(&r.in, out->data, out->len), 0);
+                buf_consume(out, out->len);
+                if (src != 0 || cst != TLS_DONE) {
+                        moved += r.out.len;
+                        cr_assert_eq(tls_session_input(c, r.out.data, r.out.len), 0);
+                        buf_consume(&r.out, r.out.len);
+                }
+                if (moved == 0)
+                        break;
+        }
+        cr_assert_eq(cst, TLS_DONE, "%s", tls_session_error(c));
+        cr_assert_eq(src, 0, "%s", gnutls_strerror(src));
+        /* Whatever tickets the handshake queued, two more, then data: one input. */
+        cr_assert_eq(gnutls_session_ticket_send(r.gs, 2, 0), 0);
+        cr_assert_eq(gnutls_record_send(r.gs, msg, sizeof(msg) - 1), (ssize_t)(sizeof(msg) - 1));
+        cr_assert_eq(tls_session_input(c, r.out.data, r.out.len), 0);
+        buf_consume(&r.out, r.out.len);
+        cr_expect_eq(tls_session_read(c, &plain), TLS_AGAIN, "%s", tls_session_error(c));
+        cr_expect_eq(plain.len, sizeof(msg) - 1, "decrypted %zu of %zu bytes", plain.len,
+                     sizeof(msg) - 1);
+        cr_expect(plain.len == sizeof(msg) - 1 && memcmp(plain.data, msg, plain.len) == 0);
+        gnutls_deinit(r.gs);
+        gnutls_free(tkey.data);
+        gnutls_certificate_free_credentials(x509);
+        buf_cleanup(&plain);
+        buf_cleanup(&r.in);
+        buf_cleanup(&r.out);
+        tls_session_free(c);
+        tls_creds_free(cc);
+}
+
 /* ---- API edges ---- */
 
 Test(tls, alpn_and_sni)
