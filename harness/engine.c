@@ -345,12 +345,6 @@ static void finish_failure(struct engine *e, const char *rule, const char *fmt, 
         va_start(ap, fmt);
         vsnprintf(text, sizeof(text), fmt, ap);
         va_end(ap);
-        if (e->cfg.role == ENGINE_RECEIVING && e->verify_only && !e->auth_attempted) {
-                /* The authoritative role's stream authenticates nothing: no outcome. */
-                finish(e, 0, "XEP-0220 §2.2.2", "stream used only for dialback verification (%s)",
-                       text);
-                return;
-        }
         finish(e, failure_outcomes(e), rule, "%s", text);
 }
 
