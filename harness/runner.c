@@ -101,6 +101,11 @@ struct scen {
         char trigger_why[512];
         bool finalized;
         bool log_closed;
+        /* Inbound: a receiving stream that carried only db:verify and authenticated
+         * nothing (a partner that verifies on its own outbound stream, then goes
+         * quiet): what it ended with, used when no other stream came in. */
+        bool have_fallback;
+        struct engine_result fallback;
 };
 
 struct runner {
@@ -351,6 +356,14 @@ static void on_closed(void *user, struct stream *st)
                 s->have_result = true;
                 s->result = *engine_result(node_stream_engine(st));
                 snprintf(s->failure, sizeof(s->failure), "%s", node_stream_failure(st));
+        }
+        if (!s->have_result && !s->have_fallback && s->res->dir == DIR_INBOUND &&
+            node_stream_node(st) == s->node &&
+            engine_role(node_stream_engine(st)) == ENGINE_RECEIVING &&
+            engine_verify_only(node_stream_engine(st)) &&
+            engine_result(node_stream_engine(st))->final) {
+                s->have_fallback = true;
+                s->fallback = *engine_result(node_stream_engine(st));
         }
         if (!s->finalized)
                 add_findings(s, st);
@@ -1345,6 +1358,29 @@ static void finalize(struct scen *s)
         s->finalized = true;
         vi.expected = res->expected;
         vi.accepted = res->accepted;
+        if (!s->have_result && !s->have_fallback && res->dir == DIR_INBOUND) {
+                /* Still open at the deadline: its wait ends now, as its own timer would. */
+                k = node_streams(s->node, all, NODE_MAX_STREAMS);
+                for (size_t i = 0; i < k; i++) {
+                        struct engine *e = node_stream_engine(all[i]);
+
+                        if (engine_role(e) != ENGINE_RECEIVING || !engine_verify_only(e))
+                                continue;
+                        if (!engine_result(e)->final)
+                                node_stream_timeout(all[i]);
+                        if (engine_result(e)->final) {
+                                s->have_fallback = true;
+                                s->fallback = *engine_result(e);
+                                break;
+                        }
+                }
+        }
+        if (!s->have_result && s->have_fallback) {
+                logf_(s, "runner: no other stream came in: judging the partner's stream that "
+                         "carried only db:verify");
+                s->have_result = true;
+                s->result = s->fallback;
+        }
         if (s->have_result) {
                 res->observed = s->result.outcomes;
                 snprintf(res->cause, sizeof(res->cause), "%s", s->result.cause);

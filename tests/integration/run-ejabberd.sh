@@ -28,7 +28,7 @@ expect=(
 	"required-nodb|E1|optional-db|"
 	"optional-db|E2|required-nodb|"
 	"optional-nodb|E3|required-db|"
-	"false-db|E7|required-db|H4-in H6-in H10-in H12-in H16-in H18-in"
+	"false-db|E7|required-db|"
 )
 base=15700 # ejabberd s2s: base+i; Erlang distribution base+50+i; runs: listen
 # base+100+i, DNS base+200+i

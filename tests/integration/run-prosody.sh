@@ -65,8 +65,8 @@ for i in "${!expect[@]}"; do
 		times+=("$variant/$kind=${PEERS_RUN_SECS}s")
 	done
 	# Prosody found the scenario domains through the run's zone (libunbound's log).
-	check "$variant: Prosody resolved _xmpp-server._tcp.h13-in.harness.test through --serve-dns" \
-		grep -q "Results for _xmpp-server._tcp.h13-in.harness.test IN SRV: 1 items" \
+	check "$variant: Prosody resolved _xmpp-server._tcp.matrix-h13-in.harness.test through --serve-dns" \
+		grep -q "Results for _xmpp-server._tcp.matrix-h13-in.harness.test IN SRV: 1 items" \
 		"${PEERS_DIR[$n]}/prosody.log"
 done
 
