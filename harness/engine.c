@@ -1245,7 +1245,13 @@ static void i_on_element(struct engine *e, xmlNodePtr n)
                         /* TLS-6 (RFC 6120 §5.4.2.2): the peer closes after <failure/>. */
                         finding(e, FINDING_NOTE, "RFC 6120 §5.4.2.2",
                                 "the peer answered <starttls/> with <failure/>");
-                        e->tls_attempted = true;
+                        /* Asked for TLS the peer never offered (a misbehaving or
+                         * downgrade probe): with our TLS Required that is F1, the
+                         * peer offering no TLS; otherwise TLS was tried and failed. */
+                        if (!e->feat.starttls && e->cfg.neg.tls == NEG_REQUIRED)
+                                e->detected = OUTCOME_F1;
+                        else
+                                e->tls_attempted = true;
                         finish_failure(e, "RFC 6120 §5.4.2.2", "STARTTLS refused with <failure/>");
                         close_stream(e);
                         return;

@@ -13,12 +13,9 @@ trap 'rm -rf "$tmp"' EXIT
 
 # Scenarios the built-in reference partner cannot pass yet, each for a reason outside
 # the runner (docs/cli.md, "Known gaps"); the lead removes an entry once it is fixed.
-# - cert-serverauth-out: tls.c accepts a client certificate without clientAuth EKU.
-# - order-unoffered-starttls-out: the engine reports a <failure/> to an unoffered
-#   <starttls/> as F3 where the oracle says F1 (TLS-NotSupported partners).
 # - order-stanza-before-auth-out: against a configuration without any method the
 #   harness closes before the partner can answer <not-authorized/> (invalid rows only).
-gaps=(--skip cert-serverauth-out --skip order-unoffered-starttls-out --skip order-stanza-before-auth-out)
+gaps=(--skip order-stanza-before-auth-out)
 listed=$("$bin" list --json "${gaps[@]}")
 n_listed=$(jq '.selected' <<<"$listed")
 check "list and run select the same suite ($n_listed)" test "${n_listed:-0}" -gt 100
