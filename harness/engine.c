@@ -368,6 +368,8 @@ static void send_bytes(struct engine *e, const char *data, size_t len)
 {
         if (e->state == ST_CLOSED)
                 return;
+        if (e->cfg.role == ENGINE_RECEIVING && e->cfg.knobs.bad.silent)
+                return; /* misbehaving: a server that accepts and never answers */
         if (e->tls_up) {
                 if (tls_session_write(e->tls, data, len) != 0)
                         finding(e, FINDING_ERROR, "internal", "TLS write failed: %s",
@@ -768,6 +770,14 @@ static void i_send_db_result(struct engine *e, const char *from, const char *to)
         char key[DIALBACK_KEY_LEN + 1];
         const char *sid = e->stream_id;
         struct pair *p;
+        char unhosted[DOMAIN_MAX];
+
+        if (e->cfg.knobs.bad.unhosted_db_target && domain_eq(to, e->remote)) {
+                snprintf(unhosted, sizeof(unhosted), "unhosted.%.200s", to);
+                to = unhosted;
+                tracef(e, TRACE_NOTE, "misbehaving: dialback for %s, which the peer does not host",
+                       to);
+        }
 
         if (e->cfg.knobs.bad.key_with_pre_tls_id && e->n_ids > 0) {
                 sid = e->ids[0];
@@ -935,6 +945,8 @@ static void i_verify_failed(struct engine *e, enum db_type type, const char *why
         finish_failure(e, "XEP-0220 §2.2.2", "could not verify: %s", why);
 }
 
+static void i_negotiate(struct engine *e);
+
 static void i_on_features(struct engine *e, xmlNodePtr feats)
 {
         bool pre_tls = !e->tls_up;
@@ -986,6 +998,13 @@ static void i_on_features(struct engine *e, xmlNodePtr feats)
         if (pre_tls && e->feat.external)
                 finding(e, FINDING_VIOLATION, "RFC 6120 §5.3.4; XEP-0178 §3",
                         "EXTERNAL offered before TLS, when no certificate can exist");
+        i_negotiate(e);
+}
+
+/* What to do with the features in e->feat: TLS, then SASL or dialback (or verify). */
+static void i_negotiate(struct engine *e)
+{
+        bool pre_tls = !e->tls_up;
 
         if (e->sasl_done) {
                 /* RFC 6120 §6.4.6: after SASL the features are empty or voluntary. */
@@ -997,6 +1016,14 @@ static void i_on_features(struct engine *e, xmlNodePtr feats)
                 return;
         }
 
+        if (!pre_tls && e->cfg.purpose == PURPOSE_AUTH && e->cfg.knobs.bad.starttls_after_tls &&
+            !e->sasl_tried) {
+                tracef(e, TRACE_NOTE, "misbehaving: <starttls/> again on the TLS stream");
+                e->sasl_tried = true; /* once */
+                send_text(e, "<starttls xmlns='" NS_TLS "'/>");
+                set_state(e, ST_EXPECT_PROCEED);
+                return;
+        }
         if (pre_tls && e->cfg.purpose == PURPOSE_AUTH) {
                 const struct engine_misbehaviour *bad = &e->cfg.knobs.bad;
 
@@ -1025,6 +1052,15 @@ static void i_on_features(struct engine *e, xmlNodePtr feats)
                     e->cfg.creds != NULL) {
                         send_text(e, "<starttls xmlns='" NS_TLS "'/>");
                         set_state(e, ST_EXPECT_PROCEED);
+                        return;
+                }
+                if (mandatory && e->cfg.knobs.bad.ignore_required_tls &&
+                    e->cfg.purpose == PURPOSE_AUTH) {
+                        /* Whatever follows, the peer required TLS that we did not do: a
+                         * failure is F2 (F4 for STARTTLS alone), a success a downgrade. */
+                        tracef(e, TRACE_NOTE, "misbehaving: ignoring mandatory STARTTLS");
+                        e->detected = e->feat.starttls_required ? OUTCOME_F2 : OUTCOME_F4;
+                        i_authenticate(e);
                         return;
                 }
                 if (mandatory) {
@@ -1248,7 +1284,7 @@ static void i_on_element(struct engine *e, xmlNodePtr n)
                         /* Asked for TLS the peer never offered (a misbehaving or
                          * downgrade probe): with our TLS Required that is F1, the
                          * peer offering no TLS; otherwise TLS was tried and failed. */
-                        if (!e->feat.starttls && e->cfg.neg.tls == NEG_REQUIRED)
+                        if (!e->tls_up && !e->feat.starttls && e->cfg.neg.tls == NEG_REQUIRED)
                                 e->detected = OUTCOME_F1;
                         else
                                 e->tls_attempted = true;
@@ -1284,6 +1320,12 @@ static void i_on_element(struct engine *e, xmlNodePtr n)
                                         "EXTERNAL was offered, then refused with "
                                         "<not-authorized/>: it should be offered only when "
                                         "the certificate proves the stream's from");
+                        if (!e->tls_up && e->cfg.knobs.bad.auth_before_tls) {
+                                /* The premature <auth/> was refused (RFC 6120 §6.5.4): go on
+                                 * as a conforming server would, STARTTLS first. */
+                                i_negotiate(e);
+                                return;
+                        }
                         if (e->cfg.knobs.dialback_after_sasl_failure &&
                             (own_methods(e) & (e->tls_up ? METHOD_DT : METHOD_DP)) &&
                             peer_signals_dialback(e) && e->stream_id[0] != '\0') {
@@ -1383,16 +1425,16 @@ static void r_send_features(struct engine *e)
                 if (a & METHOD_S) {
                         bool proves = e->peer_from[0] != '\0' && cert_proves(e, e->peer_from, &how);
 
-                        if (!proves && e->cfg.knobs.bad.external_bound_to_fail) {
+                        if (e->cfg.knobs.bad.external_bound_to_fail) {
                                 tracef(e, TRACE_NOTE,
-                                       "misbehaving: offering EXTERNAL although the certificate "
-                                       "does not prove '%s'",
-                                       e->peer_from);
+                                       "misbehaving: offering EXTERNAL bound to fail (the "
+                                       "certificate %s '%s')",
+                                       proves ? "proves" : "does not prove", e->peer_from);
                                 buf_puts(&f, "<mechanisms xmlns='" NS_SASL
                                              "'><mechanism>EXTERNAL</mechanism></mechanisms>");
                         }
                         /* XEP-0178 step 9 / SASL-4: offer EXTERNAL only when it can succeed. */
-                        if (proves) {
+                        if (proves && !e->cfg.knobs.bad.external_bound_to_fail) {
                                 buf_puts(&f, "<mechanisms xmlns='" NS_SASL
                                              "'><mechanism>EXTERNAL</mechanism></mechanisms>");
                                 tracef(e, TRACE_NOTE,
@@ -1523,6 +1565,10 @@ static void r_on_auth(struct engine *e, xmlNodePtr n)
         }
         if (mech == NULL || strcmp(mech, "EXTERNAL") != 0 || !(own_methods(e) & METHOD_S)) {
                 r_sasl_failure(e, "invalid-mechanism", "mechanism not offered");
+                return;
+        }
+        if (e->cfg.knobs.bad.external_bound_to_fail) {
+                r_sasl_failure(e, "not-authorized", "misbehaving: EXTERNAL offered, then refused");
                 return;
         }
         text = xmlNodeGetContent(n);

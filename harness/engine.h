@@ -98,11 +98,12 @@ enum dboff_reply {
  */
 struct engine_misbehaviour {
         bool reuse_stream_id;        /* R: the same id after a restart (RFC 6120 §4.3.3) */
-        bool starttls_after_tls;     /* R: STARTTLS offered again after TLS (§5.4.3.3) */
+        bool starttls_after_tls;     /* R: STARTTLS offered again after TLS; I: <starttls/>
+                                        sent again on the TLS stream (§5.4.3.3) */
         bool wrong_header_from;      /* R: response header from another domain (§4.7.1) */
         bool omit_stream_id;         /* R: response header without an id (§4.7.3) */
-        bool external_bound_to_fail; /* R: EXTERNAL offered whatever the certificate
-                                        (XEP-0178 §3 step 9) */
+        bool external_bound_to_fail; /* R: EXTERNAL offered whatever the certificate, and
+                                        refused whatever it is (XEP-0178 §3 step 9) */
         bool ignore_db_result;       /* R: <db:result/> never answered (silence) */
         bool key_with_pre_tls_id;    /* I: dialback key over the pre-TLS stream id
                                         (XEP-0220 §2.1.1, reference §3.9) */
@@ -115,6 +116,12 @@ struct engine_misbehaviour {
                                         as if authenticated (XEP-0220 §3.1) */
         bool tls_downgrade;          /* I: TLS Required, no STARTTLS offered: dialback in
                                         plaintext anyway (RFC 7590 §3.1) */
+        bool ignore_required_tls;    /* I (TLS NotSupported): dialback in plaintext although
+                                        STARTTLS is mandatory (RFC 6120 §5.3.1, RFC 7590) */
+        bool unhosted_db_target;     /* I: its db:result names a target the peer does not
+                                        host (XEP-0220 §2.2.1: item-not-found) */
+        bool silent;                 /* R: never sends a byte, not even a header (a silent
+                                        authoritative server, XEP-0220 §2.5) */
 };
 
 /* The domain a stanza_unauth_from misbehaviour claims. */

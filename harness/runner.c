@@ -676,35 +676,6 @@ static void join(char *dst, size_t len, char *const *v, size_t n, const char *se
         }
 }
 
-/* Misbehaviours the harness engine cannot inject (no engine_misbehaviour field and no
- * equivalent setting): the scenario is skipped with this reason. */
-static const char *unsupported_misbehaviour(const struct scenario *d)
-{
-        if ((d->misbehave & (1u << MB_STARTTLS_AFTER_TLS)) && d->dir == DIR_OUTBOUND)
-                return "starttls-after-tls (outbound): the harness engine cannot send a second "
-                       "<starttls/> as the initiating server";
-        if (d->misbehave & (1u << MB_SILENT_AUTHORITATIVE))
-                return "silent-authoritative: the harness's authoritative role always sends a "
-                       "stream header (use <authoritative answer=\"none\"/> for one that never "
-                       "answers)";
-        if (d->misbehave & (1u << MB_UNHOSTED_DIALBACK_TARGET))
-                return "unhosted-dialback-target: the harness engine asks for dialback only for "
-                       "the stream's own target or, multiplexed, on an authenticated stream";
-        if (d->misbehave & (1u << MB_EXTERNAL_BOUND_TO_FAIL))
-                return "external-bound-to-fail: the engine offers EXTERNAL whatever the "
-                       "certificate but refuses it only when the certificate does not prove the "
-                       "partner, so it cannot refuse a partner with a valid certificate";
-        if (d->misbehave & (1u << MB_AUTH_BEFORE_TLS))
-                return "auth-before-tls: after the refused <auth/> the engine goes on with "
-                       "plaintext dialback (XEP-0178 step 11), not with STARTTLS as the "
-                       "scenario's expectation assumes";
-        if (d->misbehave & (1u << MB_PLAINTEXT_DOWNGRADE))
-                return "plaintext-downgrade: the engine's downgrade applies to a TLS-Required "
-                       "initiator that is offered no STARTTLS; ignoring <required/> as a "
-                       "TLS-NotSupported initiator is not implemented";
-        return NULL;
-}
-
 /* engine_knobs.bad and the node settings for the scenario's misbehaviours (harness side;
  * the loader already refused those that cannot take effect in this direction). */
 static void apply_misbehaviour(struct scen *s)
@@ -714,7 +685,10 @@ static void apply_misbehaviour(struct scen *s)
         unsigned m = d->misbehave;
 
         b->reuse_stream_id = m & (1u << MB_REUSE_STREAM_ID);
-        b->starttls_after_tls = (m & (1u << MB_STARTTLS_AFTER_TLS)) && d->dir == DIR_INBOUND;
+        b->starttls_after_tls = m & (1u << MB_STARTTLS_AFTER_TLS);
+        b->silent = m & (1u << MB_SILENT_AUTHORITATIVE);
+        b->unhosted_db_target = m & (1u << MB_UNHOSTED_DIALBACK_TARGET);
+        b->ignore_required_tls = m & (1u << MB_PLAINTEXT_DOWNGRADE);
         b->wrong_header_from = (m & (1u << MB_WRONG_FROM)) && d->dir == DIR_INBOUND;
         b->omit_stream_id = m & (1u << MB_NO_ID);
         b->external_bound_to_fail = m & (1u << MB_EXTERNAL_BOUND_TO_FAIL);
@@ -859,10 +833,6 @@ static void setup_one(struct runner *r, struct scen *s, const struct scenario *d
                 s->skip = true;
                 textf(s->skip_why, sizeof(s->skip_why),
                       "skipped: the partner has no additional domain");
-        } else if (unsupported_misbehaviour(d) != NULL) {
-                s->skip = true;
-                textf(s->skip_why, sizeof(s->skip_why), "skipped: misbehaviour %s",
-                      unsupported_misbehaviour(d));
         }
 }
 

@@ -49,7 +49,7 @@ start_serve() {
 run_against() { # run_against PARTNER_FILE DNS_PORT OUT [extra args]
 	local partner=$1 dns=$2 out=$3
 	shift 3
-	"$bin" run --partner "$partner" --target "127.0.0.1:$serve_port" \
+	timeout -k 5 120 "$bin" run --partner "$partner" --target "127.0.0.1:$serve_port" \
 		--serve-dns "127.0.0.1:$dns" --listen 127.0.0.1:0 --ca "$pki/ca.pem" \
 		--cert "$pki/harness.test.pem" --key "$pki/harness.test.key" --quiet \
 		--timeout 20 --only matrix --json "$out.json" --junit "$out.xml" "$@" \
@@ -136,7 +136,8 @@ kill "$serve_pid"
 wait "$serve_pid" 2>/dev/null
 pdns=$(rand_port)
 start_serve "$src/fixtures/partners/m13.xml" "$dns" --serve-dns "127.0.0.1:$pdns"
-"$bin" run --partner "$src/fixtures/partners/m13.xml" --target srv --resolver "127.0.0.1:$pdns" \
+timeout -k 5 120 "$bin" run --partner "$src/fixtures/partners/m13.xml" --target srv \
+	--resolver "127.0.0.1:$pdns" \
 	--serve-dns "127.0.0.1:$dns" --listen 127.0.0.1:0 --ca "$pki/ca.pem" \
 	--cert "$pki/harness.test.pem" --key "$pki/harness.test.key" --quiet --timeout 20 \
 	--partner-connections 2 --pause 20 --only matrix --json "$tmp/srv.json" >"$tmp/srv.txt" \
