@@ -169,7 +169,7 @@ int domain_check(const char *in, char *norm, size_t normlen, char *why, size_t w
 
                 buf[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
         }
-        if (buf[len - 1] == '.')
+        if (len > 0 && buf[len - 1] == '.')
                 len--;
         buf[len] = '\0';
         if (len == 0) {

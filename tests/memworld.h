@@ -168,7 +168,7 @@ static inline size_t world_streams(struct node *n, enum engine_role role,
 /* The first stream of that role (receiving: not a verify-only stream), or fail. */
 static inline struct engine *world_engine(struct world *w, struct node *n, enum engine_role role)
 {
-        struct stream *s[1];
+        struct stream *s[1] = {NULL};
 
         cr_assert_geq(world_streams(n, role, PURPOSE_AUTH, s, 1), 1, "no %s stream\n%s",
                       role == ENGINE_INITIATING ? "initiating" : "receiving", w->trace.data);
