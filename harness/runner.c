@@ -1096,14 +1096,14 @@ static struct node *scenario_node(struct scen *s, const char *secret,
         return node_new(&cfg, &t, obs, err, errlen);
 }
 
+static void take_log(struct scen *s);
+
 static void skip_now(struct scen *s)
 {
         s->res->verdict = VERDICT_SKIP;
         snprintf(s->res->cause, sizeof(s->res->cause), "%s", s->skip_why);
         logf_(s, "runner: %s", s->skip_why);
-        s->res->transcript = s->log.data;
-        s->log.data = NULL;
-        buf_cleanup(&s->log);
+        take_log(s);
         s->finalized = true;
         s->st = SC_DONE;
         s->r->done++;
