@@ -8,15 +8,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include <libxml/parser.h>
-#include <libxml/SAX2.h>
-#include <libxml/relaxng.h>
 #include <libxml/tree.h>
-#include <libxml/xmlerror.h>
 #include <libxml/xmlstring.h>
 
 #include "domain.h"
-#include "schema.h"
+#include "xmlload.h"
 
 #define PARTNER_NS "urn:s2scheck:partner:1"
 /* Lines in one text record; Get-CsXmppAllowedPartner prints 11. */
@@ -360,39 +356,25 @@ static int parse_type(struct load *ld, const char *text, long line, const char *
 
 static int read_file(struct load *ld, char **data, size_t *len)
 {
-        FILE *f;
-        char *b = NULL;
-        size_t n;
-
-        f = fopen(ld->file, "rb");
-        if (f == NULL) {
+        switch (xmlload_read(ld->file, PARTNER_FILE_MAX, false, data, len)) {
+        case XMLLOAD_READ_OK:
+                return 0;
+        case XMLLOAD_READ_OPEN:
                 failf(ld, 0, "file", "cannot open: %s; accepted: a readable file", strerror(errno));
-                return -1;
-        }
-        b = malloc(PARTNER_FILE_MAX + 2);
-        if (b == NULL) {
-                failf(ld, 0, "file", "out of memory; accepted: a smaller file");
-                goto fail;
-        }
-        n = fread(b, 1, PARTNER_FILE_MAX + 1, f);
-        if (ferror(f)) {
+                break;
+        case XMLLOAD_READ_IO:
                 failf(ld, 0, "file", "cannot read: %s; accepted: a readable file", strerror(errno));
-                goto fail;
-        }
-        if (n > PARTNER_FILE_MAX) {
+                break;
+        case XMLLOAD_READ_TOO_BIG:
                 failf(ld, 0, "file",
                       "the file is larger than %d bytes; accepted: at most 1 MiB per file",
                       PARTNER_FILE_MAX);
-                goto fail;
+                break;
+        case XMLLOAD_READ_NUL: /* not asked for: partner_load explains NUL bytes itself */
+        case XMLLOAD_READ_OOM:
+                failf(ld, 0, "file", "out of memory; accepted: a smaller file");
+                break;
         }
-        b[n] = '\0';
-        fclose(f);
-        *data = b;
-        *len = n;
-        return 0;
-fail:
-        free(b);
-        fclose(f);
         return -1;
 }
 
@@ -821,79 +803,6 @@ fail:
 
 /* ---- the XML format ------------------------------------------------------------ */
 
-struct xml_err {
-        bool set;
-        bool dtd;
-        long line;
-        char msg[256];
-        const xmlNode *node; /* validation errors: the element at fault, if known */
-};
-
-/* Keeps the first error; libxml2 reports follow-up errors that only confuse. */
-static void xml_err_keep(struct xml_err *e, const xmlError *error)
-{
-        size_t n;
-
-        if (error == NULL || error->level < XML_ERR_ERROR)
-                return;
-        if (e->node == NULL && error->node != NULL) {
-                const xmlNode *node = error->node;
-
-                if (node->type != XML_ELEMENT_NODE && node->parent != NULL)
-                        node = node->parent;
-                if (node->type == XML_ELEMENT_NODE) {
-                        e->node = node;
-                        e->line = error->line > 0 ? error->line : xmlGetLineNo(node);
-                }
-        }
-        if (e->set)
-                return;
-        e->set = true;
-        if (e->line <= 0)
-                e->line = error->line;
-        snprintf(e->msg, sizeof(e->msg), "%s", error->message != NULL ? error->message : "?");
-        n = strlen(e->msg);
-        while (n > 0 && (e->msg[n - 1] == '\n' || e->msg[n - 1] == ' '))
-                e->msg[--n] = '\0';
-}
-
-static void xml_serror(void *ctx, xmlErrorPtr error)
-{
-        xmlParserCtxtPtr ctxt = ctx;
-
-        xml_err_keep(ctxt->_private, error);
-}
-
-static void xml_schema_serror(void *ctx, xmlErrorPtr error)
-{
-        xml_err_keep(ctx, error);
-}
-
-/* Errors that reach libxml2's global handler (none expected) are dropped, not printed. */
-static void xml_quiet(void *ctx, xmlErrorPtr error)
-{
-        (void)ctx;
-        (void)error;
-}
-
-/* A DTD could declare entities; it is refused before any declaration is read. */
-static void xml_refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *ext_id,
-                           const xmlChar *sys_id)
-{
-        xmlParserCtxtPtr ctxt = ctx;
-        struct xml_err *e = ctxt->_private;
-
-        (void)name;
-        (void)ext_id;
-        (void)sys_id;
-        if (!e->set) {
-                e->set = true;
-                e->dtd = true;
-                e->line = xmlSAX2GetLineNumber(ctxt);
-        }
-        xmlStopParser(ctxt);
-}
-
 static bool is_ours(const xmlNode *n, const char *name)
 {
         return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
@@ -968,7 +877,7 @@ static const char ACCEPT_CHILDREN[] =
  * XmppAllowedPartner failed to validate content"); the schema decides, this only
  * says in the user's terms what the element at fault got wrong.
  */
-static void xml_schema_fail(struct load *ld, const struct xml_err *e)
+static void xml_schema_fail(struct load *ld, const struct xmlload_error *e)
 {
         const xmlNode *n = e->node;
         const struct xml_field *f = NULL;
@@ -1072,47 +981,19 @@ static void xml_schema_fail(struct load *ld, const struct xml_err *e)
 
 static int xml_validate(struct load *ld, xmlDocPtr doc)
 {
-        xmlRelaxNGParserCtxtPtr pctxt = NULL;
-        xmlRelaxNGPtr schema = NULL;
-        xmlRelaxNGValidCtxtPtr vctxt = NULL;
-        struct xml_err e;
-        const char *rng;
-        size_t rng_len;
-        int rc = -1;
+        struct xmlload_error e;
+        int v = xmlload_validate(doc, "partner", &e);
 
-        memset(&e, 0, sizeof(e));
-        rng = schema_get("partner", &rng_len);
-        if (rng == NULL) {
-                failf(ld, 0, "XML", "internal: partner schema not built in; accepted: -");
+        if (v < 0) {
+                failf(ld, 0, "XML", "internal: the built-in schema does not load (%s); accepted: -",
+                      e.msg);
                 return -1;
         }
-        pctxt = xmlRelaxNGNewMemParserCtxt(rng, (int)rng_len);
-        if (pctxt == NULL)
-                goto internal;
-        xmlRelaxNGSetParserStructuredErrors(pctxt, xml_schema_serror, &e);
-        schema = xmlRelaxNGParse(pctxt);
-        if (schema == NULL)
-                goto internal;
-        vctxt = xmlRelaxNGNewValidCtxt(schema);
-        if (vctxt == NULL)
-                goto internal;
-        xmlRelaxNGSetValidStructuredErrors(vctxt, xml_schema_serror, &e);
-        if (xmlRelaxNGValidateDoc(vctxt, doc) != 0) {
-                if (!e.set)
-                        snprintf(e.msg, sizeof(e.msg), "the document does not match the schema");
+        if (v == 0) {
                 xml_schema_fail(ld, &e);
-                goto done;
+                return -1;
         }
-        rc = 0;
-        goto done;
-internal:
-        failf(ld, 0, "XML", "internal: the built-in schema does not load (%s); accepted: -",
-              e.set ? e.msg : "out of memory");
-done:
-        xmlRelaxNGFreeValidCtxt(vctxt);
-        xmlRelaxNGFree(schema);
-        xmlRelaxNGFreeParserCtxt(pctxt);
-        return rc;
+        return 0;
 }
 
 /* One <XmppAllowedPartner>, already valid against the schema. */
@@ -1184,36 +1065,17 @@ done:
 static int xml_load(struct load *ld, const char *data, size_t len, const char *identity,
                     struct partner *out)
 {
-        xmlParserCtxtPtr ctxt;
-        xmlDocPtr doc = NULL;
+        xmlDocPtr doc;
         const xmlNode *root;
         struct record *r = NULL;
         size_t n = 0;
-        struct xml_err e;
+        struct xmlload_error e;
         int rc = -1;
 
-        memset(&e, 0, sizeof(e));
-        ctxt = xmlNewParserCtxt();
-        if (ctxt == NULL) {
-                failf(ld, 0, "XML", "out of memory; accepted: a smaller file");
+        doc = xmlload_parse(data, len, ld->file, &e);
+        if (doc == NULL) {
+                failf(ld, e.line, "XML", "%s", e.msg);
                 return -1;
-        }
-        ctxt->_private = &e;
-        ctxt->sax->serror = xml_serror;
-        ctxt->sax->internalSubset = xml_refuse_dtd;
-        /* No NOENT (entities stay unexpanded), never HUGE, no network (toolchain.md §2a). */
-        doc = xmlCtxtReadMemory(ctxt, data, (int)len, ld->file, NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-        if (e.dtd || (doc != NULL && (doc->intSubset != NULL || doc->extSubset != NULL))) {
-                failf(ld, e.line, "XML",
-                      "a <!DOCTYPE> is not allowed; accepted: XML without a DTD or entity "
-                      "declarations");
-                goto done;
-        }
-        if (doc == NULL || !ctxt->wellFormed || e.set) {
-                failf(ld, e.line, "XML", "%s; accepted: well-formed XML",
-                      e.set ? e.msg : "the document cannot be parsed");
-                goto done;
         }
         root = xmlDocGetRootElement(doc);
         if (root == NULL ||
@@ -1250,7 +1112,6 @@ static int xml_load(struct load *ld, const char *data, size_t len, const char *i
 done:
         records_free(r, n);
         xmlFreeDoc(doc);
-        xmlFreeParserCtxt(ctxt);
         return rc;
 }
 
@@ -1260,8 +1121,7 @@ int partner_load(const char *path, const char *identity, struct partner *out, ch
                  size_t errlen)
 {
         struct load ld = {path != NULL ? path : "(null)", err, errlen};
-        xmlStructuredErrorFunc old_handler;
-        void *old_ctx;
+        struct xmlload_quiet quiet;
         char *data = NULL;
         size_t len = 0, skip = 0;
         enum partner_format format;
@@ -1299,14 +1159,12 @@ int partner_load(const char *path, const char *identity, struct partner *out, ch
                 format =
                     (i < len && data[i] == '<') ? PARTNER_FORMAT_XML : PARTNER_FORMAT_CMDLET_TEXT;
         }
-        old_handler = xmlStructuredError;
-        old_ctx = xmlStructuredErrorContext;
-        xmlSetStructuredErrorFunc(NULL, xml_quiet);
+        xmlload_quiet(&quiet);
         if (format == PARTNER_FORMAT_XML)
                 rc = xml_load(&ld, data, len, identity, out);
         else
                 rc = text_load(&ld, data + skip, len - skip, identity, out);
-        xmlSetStructuredErrorFunc(old_ctx, old_handler);
+        xmlload_unquiet(&quiet);
         if (rc < 0)
                 goto done;
         out->format = format;

@@ -8,14 +8,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <libxml/parser.h>
-#include <libxml/relaxng.h>
-#include <libxml/SAX2.h>
 #include <libxml/tree.h>
-#include <libxml/xmlerror.h>
 #include <libxml/xmlstring.h>
 
-#include "schema.h"
+#include "xmlload.h"
 
 #define SCENARIO_NS "urn:s2scheck:scenario:1"
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -297,106 +293,28 @@ static const char *dirs_text(unsigned dirs)
 
 static int read_file(struct load *ld, char **data, size_t *len)
 {
-        FILE *f;
-        char *b = NULL;
-        size_t n;
-
-        f = fopen(ld->file, "rb");
-        if (f == NULL) {
+        switch (xmlload_read(ld->file, SCENARIO_FILE_MAX, true, data, len)) {
+        case XMLLOAD_READ_OK:
+                return 0;
+        case XMLLOAD_READ_OPEN:
                 failf(ld, 0, "file", "cannot open: %s; accepted: a readable file", strerror(errno));
-                return -1;
-        }
-        b = malloc(SCENARIO_FILE_MAX + 2);
-        if (b == NULL) {
-                failf(ld, 0, "file", "out of memory; accepted: a smaller file");
-                goto fail;
-        }
-        n = fread(b, 1, SCENARIO_FILE_MAX + 1, f);
-        if (ferror(f)) {
+                break;
+        case XMLLOAD_READ_IO:
                 failf(ld, 0, "file", "cannot read: %s; accepted: a readable file", strerror(errno));
-                goto fail;
-        }
-        if (n > SCENARIO_FILE_MAX) {
+                break;
+        case XMLLOAD_READ_TOO_BIG:
                 failf(ld, 0, "file",
                       "the file is larger than %d bytes; accepted: at most 64 KiB per scenario",
                       SCENARIO_FILE_MAX);
-                goto fail;
-        }
-        if (memchr(b, '\0', n) != NULL) {
+                break;
+        case XMLLOAD_READ_NUL:
                 failf(ld, 0, "file", "the file contains NUL bytes; accepted: UTF-8 XML");
-                goto fail;
+                break;
+        case XMLLOAD_READ_OOM:
+                failf(ld, 0, "file", "out of memory; accepted: a smaller file");
+                break;
         }
-        b[n] = '\0';
-        fclose(f);
-        *data = b;
-        *len = n;
-        return 0;
-fail:
-        free(b);
-        fclose(f);
         return -1;
-}
-
-/* ---- libxml2 plumbing (as in partner.c) ------------------------------------------ */
-
-struct xml_err {
-        bool set;
-        bool dtd;
-        long line;
-        char msg[256];
-};
-
-static void xml_err_keep(struct xml_err *e, const xmlError *error)
-{
-        size_t n;
-
-        if (error == NULL || error->level < XML_ERR_ERROR || e->set)
-                return;
-        e->set = true;
-        e->line = error->line;
-        if (e->line <= 0 && error->node != NULL)
-                e->line = xmlGetLineNo((const xmlNode *)error->node);
-        snprintf(e->msg, sizeof(e->msg), "%s", error->message != NULL ? error->message : "?");
-        n = strlen(e->msg);
-        while (n > 0 && (e->msg[n - 1] == '\n' || e->msg[n - 1] == ' '))
-                e->msg[--n] = '\0';
-}
-
-static void xml_serror(void *ctx, xmlErrorPtr error)
-{
-        xmlParserCtxtPtr ctxt = ctx;
-
-        xml_err_keep(ctxt->_private, error);
-}
-
-static void xml_schema_serror(void *ctx, xmlErrorPtr error)
-{
-        xml_err_keep(ctx, error);
-}
-
-/* Errors that reach libxml2's global handler are dropped, not printed. */
-static void xml_quiet(void *ctx, xmlErrorPtr error)
-{
-        (void)ctx;
-        (void)error;
-}
-
-/* A DTD could declare entities; it is refused before any declaration is read. */
-static void xml_refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *ext_id,
-                           const xmlChar *sys_id)
-{
-        xmlParserCtxtPtr ctxt = ctx;
-        struct xml_err *e = ctxt->_private;
-
-        (void)name;
-        (void)ext_id;
-        (void)sys_id;
-        if (!e->set) {
-                e->set = true;
-                e->dtd = true;
-                e->line = xmlSAX2GetLineNumber(ctxt);
-        }
-        xmlStopParser(ctxt);
 }
 
 static bool is_ours(const xmlNode *n, const char *name)
@@ -837,47 +755,21 @@ static int explain_element(struct load *ld, const xmlNode *n)
 
 static int xml_validate(struct load *ld, xmlDocPtr doc)
 {
-        xmlRelaxNGParserCtxtPtr pctxt = NULL;
-        xmlRelaxNGPtr schema = NULL;
-        xmlRelaxNGValidCtxtPtr vctxt = NULL;
-        struct xml_err e;
-        const char *rng;
-        size_t rng_len;
-        int rc = -1;
+        struct xmlload_error e;
+        int v = xmlload_validate(doc, "scenario", &e);
 
-        memset(&e, 0, sizeof(e));
-        rng = schema_get("scenario", &rng_len);
-        if (rng == NULL) {
-                failf(ld, 0, "XML", "internal: scenario schema not built in; accepted: -");
+        if (v < 0) {
+                failf(ld, 0, "XML", "internal: the built-in schema does not load (%s); accepted: -",
+                      e.msg);
                 return -1;
         }
-        pctxt = xmlRelaxNGNewMemParserCtxt(rng, (int)rng_len);
-        if (pctxt == NULL)
-                goto internal;
-        xmlRelaxNGSetParserStructuredErrors(pctxt, xml_schema_serror, &e);
-        schema = xmlRelaxNGParse(pctxt);
-        if (schema == NULL)
-                goto internal;
-        vctxt = xmlRelaxNGNewValidCtxt(schema);
-        if (vctxt == NULL)
-                goto internal;
-        xmlRelaxNGSetValidStructuredErrors(vctxt, xml_schema_serror, &e);
-        if (xmlRelaxNGValidateDoc(vctxt, doc) != 0) {
+        if (v == 0) {
                 if (explain_element(ld, xmlDocGetRootElement(doc)) == 0)
                         failf(ld, e.line, "XML", "%s; accepted: a scenario as in docs/scenarios.md",
-                              e.set ? e.msg : "the document does not match the schema");
-                goto done;
+                              e.msg);
+                return -1;
         }
-        rc = 0;
-        goto done;
-internal:
-        failf(ld, 0, "XML", "internal: the built-in schema does not load (%s); accepted: -",
-              e.set ? e.msg : "out of memory");
-done:
-        xmlRelaxNGFreeValidCtxt(vctxt);
-        xmlRelaxNGFree(schema);
-        xmlRelaxNGFreeParserCtxt(pctxt);
-        return rc;
+        return 0;
 }
 
 /* ---- building the scenario (the document is valid against the schema) -------------- */
@@ -1571,38 +1463,19 @@ fail:
 /* Loads one file into *s (cleaned by the caller on failure). */
 static int load_file(struct load *ld, struct scenario *s)
 {
-        xmlParserCtxtPtr ctxt = NULL;
-        xmlDocPtr doc = NULL;
+        xmlDocPtr doc;
         const xmlNode *root;
-        struct xml_err e;
+        struct xmlload_error e;
         char *data = NULL;
         size_t len = 0;
         int rc = -1;
 
-        memset(&e, 0, sizeof(e));
         memset(s, 0, sizeof(*s));
         if (read_file(ld, &data, &len) < 0)
                 return -1;
-        ctxt = xmlNewParserCtxt();
-        if (ctxt == NULL) {
-                failf(ld, 0, "XML", "out of memory; accepted: a smaller file");
-                goto done;
-        }
-        ctxt->_private = &e;
-        ctxt->sax->serror = xml_serror;
-        ctxt->sax->internalSubset = xml_refuse_dtd;
-        /* No NOENT, never HUGE, no network (toolchain.md §2a). */
-        doc = xmlCtxtReadMemory(ctxt, data, (int)len, ld->file, NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-        if (e.dtd || (doc != NULL && (doc->intSubset != NULL || doc->extSubset != NULL))) {
-                failf(ld, e.line, "XML",
-                      "a <!DOCTYPE> is not allowed; accepted: XML without a DTD or entity "
-                      "declarations");
-                goto done;
-        }
-        if (doc == NULL || !ctxt->wellFormed || e.set) {
-                failf(ld, e.line, "XML", "%s; accepted: well-formed XML",
-                      e.set ? e.msg : "the document cannot be parsed");
+        doc = xmlload_parse(data, len, ld->file, &e);
+        if (doc == NULL) {
+                failf(ld, e.line, "XML", "%s", e.msg);
                 goto done;
         }
         root = xmlDocGetRootElement(doc);
@@ -1619,7 +1492,6 @@ static int load_file(struct load *ld, struct scenario *s)
         rc = build(ld, root, s);
 done:
         xmlFreeDoc(doc);
-        xmlFreeParserCtxt(ctxt);
         free(data);
         return rc;
 }
@@ -1727,8 +1599,7 @@ void scenario_suite_cleanup(struct scenario_suite *suite)
 static int add_dir(struct scenario_suite *suite, const char *dir, char *err, size_t errlen)
 {
         struct load ld = {dir != NULL ? dir : "(null)", err, errlen};
-        xmlStructuredErrorFunc old_handler;
-        void *old_ctx;
+        struct xmlload_quiet quiet;
         char **names = NULL;
         size_t n = 0, base = suite->n;
         struct scenario *grown;
@@ -1754,9 +1625,7 @@ static int add_dir(struct scenario_suite *suite, const char *dir, char *err, siz
                 goto done;
         }
         suite->items = grown;
-        old_handler = xmlStructuredError;
-        old_ctx = xmlStructuredErrorContext;
-        xmlSetStructuredErrorFunc(NULL, xml_quiet);
+        xmlload_quiet(&quiet);
         for (size_t i = 0; i < n; i++) {
                 struct load fl = {names[i], err, errlen};
                 struct scenario *s = &suite->items[suite->n];
@@ -1778,7 +1647,7 @@ static int add_dir(struct scenario_suite *suite, const char *dir, char *err, siz
                 suite->n++;
         }
 restore:
-        xmlSetStructuredErrorFunc(old_ctx, old_handler);
+        xmlload_unquiet(&quiet);
         if (suite->n == base + n)
                 rc = 0;
 done:

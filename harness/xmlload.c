@@ -1,0 +1,213 @@
+#include "xmlload.h"
+
+#include <errno.h>
+#include <libxml/parser.h>
+#include <libxml/relaxng.h>
+#include <libxml/xmlerror.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema.h"
+
+enum xmlload_read_result xmlload_read(const char *path, size_t max, bool refuse_nul, char **data,
+                                      size_t *len)
+{
+        enum xmlload_read_result rc = XMLLOAD_READ_OK;
+        FILE *f = fopen(path, "rb");
+        char *b;
+        size_t n;
+        int saved;
+
+        if (f == NULL)
+                return XMLLOAD_READ_OPEN;
+        b = malloc(max + 2);
+        if (b == NULL) {
+                fclose(f);
+                return XMLLOAD_READ_OOM;
+        }
+        n = fread(b, 1, max + 1, f);
+        saved = errno;
+        if (ferror(f))
+                rc = XMLLOAD_READ_IO;
+        else if (n > max)
+                rc = XMLLOAD_READ_TOO_BIG;
+        else if (refuse_nul && memchr(b, '\0', n) != NULL)
+                rc = XMLLOAD_READ_NUL;
+        fclose(f);
+        if (rc != XMLLOAD_READ_OK) {
+                free(b);
+                errno = saved;
+                return rc;
+        }
+        b[n] = '\0';
+        *data = b;
+        *len = n;
+        return XMLLOAD_READ_OK;
+}
+
+/* Keeps the first error, and the first element a validation error names. */
+static void keep(struct xmlload_error *e, const xmlError *error)
+{
+        size_t n;
+
+        if (error == NULL || error->level < XML_ERR_ERROR)
+                return;
+        if (e->node == NULL && error->node != NULL) {
+                const xmlNode *node = error->node;
+
+                if (node->type != XML_ELEMENT_NODE && node->parent != NULL)
+                        node = node->parent;
+                if (node->type == XML_ELEMENT_NODE) {
+                        e->node = node;
+                        e->line = error->line > 0 ? error->line : xmlGetLineNo(node);
+                }
+        }
+        if (e->set)
+                return;
+        e->set = true;
+        if (e->line <= 0)
+                e->line = error->line;
+        snprintf(e->msg, sizeof(e->msg), "%s", error->message != NULL ? error->message : "?");
+        n = strlen(e->msg);
+        while (n > 0 && (e->msg[n - 1] == '\n' || e->msg[n - 1] == ' '))
+                e->msg[--n] = '\0';
+}
+
+static void parser_serror(void *ctx, xmlErrorPtr error)
+{
+        xmlParserCtxtPtr ctxt = ctx;
+
+        keep(ctxt->_private, error);
+}
+
+static void schema_serror(void *ctx, xmlErrorPtr error)
+{
+        keep(ctx, error);
+}
+
+/* A DTD could declare entities; it is refused before any declaration is read. */
+static void refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *ext_id, const xmlChar *sys_id)
+{
+        xmlParserCtxtPtr ctxt = ctx;
+        struct xmlload_error *e = ctxt->_private;
+
+        (void)name;
+        (void)ext_id;
+        (void)sys_id;
+        if (!e->set) {
+                e->set = true;
+                e->dtd = true;
+                e->line = xmlSAX2GetLineNumber(ctxt);
+                snprintf(e->msg, sizeof(e->msg), "a <!DOCTYPE> is not allowed");
+        }
+        xmlStopParser(ctxt);
+}
+
+xmlDocPtr xmlload_parse(const char *data, size_t len, const char *url, struct xmlload_error *e)
+{
+        xmlParserCtxtPtr ctxt;
+        xmlDocPtr doc;
+
+        memset(e, 0, sizeof(*e));
+        if (len > (size_t)0x7fffffff) {
+                e->set = true;
+                snprintf(e->msg, sizeof(e->msg), "the document is too large");
+                return NULL;
+        }
+        ctxt = xmlNewParserCtxt();
+        if (ctxt == NULL) {
+                e->set = true;
+                snprintf(e->msg, sizeof(e->msg), "out of memory");
+                return NULL;
+        }
+        ctxt->_private = e;
+        ctxt->sax->serror = parser_serror;
+        ctxt->sax->internalSubset = refuse_dtd;
+        /* No NOENT (entities stay unexpanded), never HUGE, no network (toolchain.md §2a). */
+        doc = xmlCtxtReadMemory(ctxt, data, (int)len, url, NULL,
+                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        if (doc != NULL && (doc->intSubset != NULL || doc->extSubset != NULL) && !e->set) {
+                e->set = true;
+                e->dtd = true;
+                snprintf(e->msg, sizeof(e->msg), "a <!DOCTYPE> is not allowed");
+        }
+        if (doc != NULL && (!ctxt->wellFormed || e->set)) {
+                xmlFreeDoc(doc);
+                doc = NULL;
+        }
+        if (doc == NULL && !e->set) {
+                e->set = true;
+                snprintf(e->msg, sizeof(e->msg), "the document cannot be parsed");
+        }
+        if (doc == NULL) {
+                char why[sizeof(e->msg)];
+
+                snprintf(why, sizeof(why), "%s", e->msg);
+                snprintf(e->msg, sizeof(e->msg), "%.200s; accepted: %s", why,
+                         e->dtd ? "XML without a DTD or entity declarations" : "well-formed XML");
+        }
+        xmlFreeParserCtxt(ctxt);
+        return doc;
+}
+
+int xmlload_validate(xmlDocPtr doc, const char *schema, struct xmlload_error *e)
+{
+        xmlRelaxNGParserCtxtPtr pctxt = NULL;
+        xmlRelaxNGPtr rng = NULL;
+        xmlRelaxNGValidCtxtPtr vctxt = NULL;
+        const char *text;
+        size_t len;
+        int rc = -1;
+
+        memset(e, 0, sizeof(*e));
+        text = schema_get(schema, &len);
+        if (text == NULL) {
+                snprintf(e->msg, sizeof(e->msg), "the %s schema is not built in", schema);
+                return -1;
+        }
+        pctxt = xmlRelaxNGNewMemParserCtxt(text, (int)len);
+        if (pctxt == NULL)
+                goto internal;
+        xmlRelaxNGSetParserStructuredErrors(pctxt, schema_serror, e);
+        rng = xmlRelaxNGParse(pctxt);
+        if (rng == NULL)
+                goto internal;
+        vctxt = xmlRelaxNGNewValidCtxt(rng);
+        if (vctxt == NULL)
+                goto internal;
+        xmlRelaxNGSetValidStructuredErrors(vctxt, schema_serror, e);
+        rc = xmlRelaxNGValidateDoc(vctxt, doc) == 0 ? 1 : 0;
+        if (rc == 0 && !e->set) {
+                e->set = true;
+                snprintf(e->msg, sizeof(e->msg), "the document does not match the schema");
+        }
+        goto done;
+internal:
+        if (!e->set)
+                snprintf(e->msg, sizeof(e->msg), "out of memory");
+        rc = -1;
+done:
+        xmlRelaxNGFreeValidCtxt(vctxt);
+        xmlRelaxNGFree(rng);
+        xmlRelaxNGFreeParserCtxt(pctxt);
+        return rc;
+}
+
+static void drop(void *ctx, xmlErrorPtr error)
+{
+        (void)ctx;
+        (void)error;
+}
+
+void xmlload_quiet(struct xmlload_quiet *saved)
+{
+        saved->handler = xmlStructuredError;
+        saved->ctx = xmlStructuredErrorContext;
+        xmlSetStructuredErrorFunc(NULL, drop);
+}
+
+void xmlload_unquiet(const struct xmlload_quiet *saved)
+{
+        xmlSetStructuredErrorFunc(saved->ctx, saved->handler);
+}

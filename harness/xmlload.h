@@ -1,0 +1,70 @@
+/*
+ * Strict loading of s2scheck's own XML files (partner configurations, scenarios,
+ * quirks): a bounded read, a parse that refuses any DTD and never touches the
+ * network, validation against a RELAX NG schema built into the program
+ * (schema.h). libxml2's messages are captured with their line, never printed
+ * (toolchain.md §2a). Each format keeps its own wording of the errors; this
+ * module only finds them.
+ */
+#ifndef S2S_XMLLOAD_H
+#define S2S_XMLLOAD_H
+
+#include <libxml/tree.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The first error libxml2 reported (later ones only confuse). */
+struct xmlload_error {
+        bool set;
+        bool dtd;            /* a <!DOCTYPE> was refused */
+        long line;           /* 0: unknown */
+        char msg[320];       /* libxml2's message, trailing newline removed */
+        const xmlNode *node; /* validation: the element at fault, when known */
+};
+
+enum xmlload_read_result {
+        XMLLOAD_READ_OK = 0,
+        XMLLOAD_READ_OPEN,    /* cannot open (errno kept) */
+        XMLLOAD_READ_IO,      /* read error (errno kept) */
+        XMLLOAD_READ_TOO_BIG, /* more than max bytes */
+        XMLLOAD_READ_NUL,     /* a NUL byte (with refuse_nul) */
+        XMLLOAD_READ_OOM,
+};
+
+/*
+ * Reads path whole into *data (NUL-terminated, caller frees) and its length
+ * into *len; at most max bytes. With refuse_nul, a NUL byte in the file is
+ * refused. Returns XMLLOAD_READ_OK or the reason (errno set for OPEN/IO).
+ */
+enum xmlload_read_result xmlload_read(const char *path, size_t max, bool refuse_nul, char **data,
+                                      size_t *len);
+
+/*
+ * Parses data as one XML document (url names it in libxml2's messages). No DTD
+ * (refused before any declaration is read), no entity expansion, no network,
+ * never XML_PARSE_HUGE. Returns the document (xmlFreeDoc) or NULL with e set:
+ * e->msg is then the whole complaint, "WHAT; accepted: WHAT WOULD DO", and
+ * e->dtd tells a refused DTD from a malformed document.
+ */
+xmlDocPtr xmlload_parse(const char *data, size_t len, const char *url, struct xmlload_error *e);
+
+/*
+ * Validates doc against the built-in schema harness/schema/<schema>.rng.
+ * Returns 1 valid, 0 invalid (e holds the first error and the element at
+ * fault), or -1 when the schema itself cannot be used (e->msg says why).
+ */
+int xmlload_validate(xmlDocPtr doc, const char *schema, struct xmlload_error *e);
+
+/*
+ * Silences libxml2's global error handler until xmlload_unquiet restores it
+ * (validation errors of other contexts would otherwise be printed). Keep the
+ * pair in one function.
+ */
+struct xmlload_quiet {
+        xmlStructuredErrorFunc handler;
+        void *ctx;
+};
+void xmlload_quiet(struct xmlload_quiet *saved);
+void xmlload_unquiet(const struct xmlload_quiet *saved);
+
+#endif
