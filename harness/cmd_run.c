@@ -59,7 +59,7 @@ int cmd_run(int argc, char **argv)
         const char *domain = NULL, *listen = NULL, *serve_dns = NULL, *ca = NULL, *cert = NULL;
         const char *key = NULL, *jobs = NULL, *json = NULL, *junit = NULL, *transcripts = NULL;
         const char *timeout = NULL, *step_timeout = NULL, *pause = NULL, *conns = NULL;
-        const char *pos[1], *dir = NULL, *cert_dir = NULL;
+        const char *pos[1], *dir = NULL, *cert_dir = NULL, *issuer_cert = NULL, *issuer_key = NULL;
         const char *add[16], *only[WORDS_MAX], *skip[WORDS_MAX];
         size_t n_add = 0, n_only = 0, n_skip = 0;
         struct scenario_suite suite;
@@ -101,6 +101,8 @@ int cmd_run(int argc, char **argv)
              .list_len = &n_skip,
              .list_cap = ARRAY_LEN(skip)},
             {.name = "--cert-dir", .metavar = "DIR", .value = &cert_dir},
+            {.name = "--issuer-cert", .metavar = "FILE", .value = &issuer_cert},
+            {.name = "--issuer-key", .metavar = "FILE", .value = &issuer_key},
         };
         struct run_options o;
         struct run_report rep;
@@ -146,6 +148,8 @@ int cmd_run(int argc, char **argv)
         }
         o.suite = &suite;
         o.cert_dir = cert_dir;
+        o.issuer_cert = issuer_cert;
+        o.issuer_key = issuer_key;
         o.partner = &p;
         o.target = target;
         o.resolver = resolver;

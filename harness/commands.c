@@ -34,7 +34,8 @@ const struct command commands[] = {
     {"run",
      "run --partner FILE [--identity D] [--target HOST[:PORT]|srv] [--resolver ADDR[:PORT]] "
      "[--domain HARNESS_DOMAIN] [--listen ADDR[:PORT]] [--serve-dns ADDR:PORT] [--ca F] "
-     "[--cert F --key F] [--cert-dir DIR] [--scenarios DIR] [--add-scenarios DIR]... "
+     "[--cert F --key F] [--cert-dir DIR] [--issuer-cert F --issuer-key F] [--scenarios DIR] "
+     "[--add-scenarios DIR]... "
      "[--only TAG]... [--skip TAG]... [--jobs N] [--json F] [--junit F] [--transcripts DIR] "
      "[--timeout S]",
      "run the conformance suite against a partner, on the wire",
@@ -59,6 +60,10 @@ const struct command commands[] = {
      "                           *.DOMAIN) and key; needed with --target\n"
      "  --cert-dir DIR           with --target: the certificate variants as\n"
      "                           DIR/DOMAIN-VARIANT.pem/.key (default: the build's certs/)\n"
+     "  --issuer-cert F --issuer-key F\n"
+     "                           with --target: a CA the partner trusts and its key; the run\n"
+     "                           issues every certificate variant for each scenario's domain\n"
+     "                           (and the harness certificate when --cert is not given)\n"
      "  --scenarios DIR          run this folder instead of the shipped suite\n"
      "  --add-scenarios DIR      add a folder (repeatable)\n"
      "  --only WORD, --skip WORD select by id, tag or direction (repeatable; as in list)\n"

@@ -99,6 +99,80 @@ fail:
         return NULL;
 }
 
+struct pki *pki_load(const char *cert_file, const char *key_file, char *err, size_t errlen)
+{
+        struct pki *p = calloc(1, sizeof(*p));
+        gnutls_datum_t cd = {NULL, 0}, kd = {NULL, 0};
+        unsigned char cid[64], kid[64];
+        size_t clen = sizeof(cid), klen = sizeof(kid);
+        unsigned ca = 0;
+        int r;
+
+        if (p == NULL) {
+                snprintf(err, errlen, "out of memory");
+                return NULL;
+        }
+        if (gnutls_load_file(cert_file, &cd) < 0) {
+                snprintf(err, errlen, "%s: cannot read the issuer certificate", cert_file);
+                goto fail;
+        }
+        if (gnutls_load_file(key_file, &kd) < 0) {
+                snprintf(err, errlen, "%s: cannot read the issuer key", key_file);
+                goto fail;
+        }
+        if (gnutls_x509_crt_init(&p->crt) < 0) {
+                p->crt = NULL;
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+        }
+        if (gnutls_x509_privkey_init(&p->key) < 0) {
+                p->key = NULL;
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+        }
+        if ((r = gnutls_x509_crt_import(p->crt, &cd, GNUTLS_X509_FMT_PEM)) < 0) {
+                snprintf(err, errlen, "%s: not a PEM certificate: %s", cert_file,
+                         gnutls_strerror(r));
+                goto fail;
+        }
+        if ((r = gnutls_x509_privkey_import(p->key, &kd, GNUTLS_X509_FMT_PEM)) < 0) {
+                snprintf(err, errlen, "%s: not an unencrypted PEM private key: %s", key_file,
+                         gnutls_strerror(r));
+                goto fail;
+        }
+        /* RFC 5280 §4.2.1.9: only a CA certificate may sign the leaves. */
+        if (gnutls_x509_crt_get_basic_constraints(p->crt, NULL, &ca, NULL) < 0 || !ca) {
+                snprintf(err, errlen, "%s: not a CA certificate (basicConstraints CA:TRUE)",
+                         cert_file);
+                goto fail;
+        }
+        if (gnutls_x509_crt_get_key_id(p->crt, 0, cid, &clen) < 0 ||
+            gnutls_x509_privkey_get_key_id(p->key, 0, kid, &klen) < 0 || clen != klen ||
+            memcmp(cid, kid, clen) != 0) {
+                snprintf(err, errlen, "%s is not the key of %s", key_file, cert_file);
+                goto fail;
+        }
+        p->ca_pem = malloc(cd.size + 1);
+        if (p->ca_pem == NULL) {
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+        }
+        memcpy(p->ca_pem, cd.data, cd.size);
+        p->ca_pem[cd.size] = '\0';
+        gnutls_free(cd.data);
+        gnutls_memset(kd.data, 0, kd.size);
+        gnutls_free(kd.data);
+        return p;
+fail:
+        gnutls_free(cd.data);
+        if (kd.data != NULL) {
+                gnutls_memset(kd.data, 0, kd.size);
+                gnutls_free(kd.data);
+        }
+        pki_free(p);
+        return NULL;
+}
+
 void pki_free(struct pki *p)
 {
         if (p == NULL)

@@ -23,6 +23,16 @@ struct pki_leaf {
  * with a reason in err. */
 struct pki *pki_new(const char *cn, char *err, size_t errlen);
 
+/*
+ * A CA from files: cert_file (PEM, a CA certificate: basicConstraints CA) and
+ * key_file (its PEM private key). For runs against a real partner that trusts a
+ * test CA the operator controls: the run then issues every certificate variant
+ * for each scenario's own domain (docs/certificates.md). Returns NULL with a
+ * reason naming the file in err (unreadable, not PEM, not a CA, key not the
+ * certificate's).
+ */
+struct pki *pki_load(const char *cert_file, const char *key_file, char *err, size_t errlen);
+
 /* NULL-safe. */
 void pki_free(struct pki *p);
 

@@ -453,10 +453,13 @@ static int setup_pki(struct runner *r, char *err, size_t errlen)
         size_t np = 0;
 
         if (o->target == NULL) {
-                if (o->ca != NULL || o->cert != NULL || o->key != NULL) {
-                        snprintf(err, errlen,
-                                 "--ca, --cert and --key apply to runs with --target; the built-in "
-                                 "reference partner uses a run-time PKI for both sides");
+                if (o->ca != NULL || o->cert != NULL || o->key != NULL || o->issuer_cert != NULL ||
+                    o->issuer_key != NULL) {
+                        snprintf(
+                            err, errlen,
+                            "--ca, --cert, --key, --issuer-cert and --issuer-key apply to runs "
+                            "with --target; the built-in reference partner uses a run-time "
+                            "PKI for both sides");
                         return -1;
                 }
                 r->pki = pki_new("s2scheck run-time CA", err, errlen);
@@ -478,12 +481,36 @@ static int setup_pki(struct runner *r, char *err, size_t errlen)
                 snprintf(err, errlen, "--cert and --key go together");
                 return -1;
         }
-        if (o->cert == NULL) {
-                snprintf(err, errlen,
-                         "a run against --target needs the harness certificate: --cert FILE --key "
-                         "FILE (valid for %s and *.%s) and --ca FILE (the partner's CA)",
-                         r->domain, r->domain);
+        if ((o->issuer_cert == NULL) != (o->issuer_key == NULL)) {
+                snprintf(err, errlen, "--issuer-cert and --issuer-key go together");
                 return -1;
+        }
+        if (o->issuer_cert != NULL) {
+                /* A CA the partner trusts: every variant is issued for its scenario's
+                 * own domain (docs/certificates.md), as with the reference partner. */
+                r->pki = pki_load(o->issuer_cert, o->issuer_key, err, errlen);
+                if (r->pki == NULL)
+                        return -1;
+        }
+        if (o->cert == NULL) {
+                struct tls_creds_config c = {0};
+
+                if (r->pki == NULL) {
+                        snprintf(err, errlen,
+                                 "a run against --target needs the harness certificate: --cert "
+                                 "FILE --key FILE (valid for %s and *.%s), or --issuer-cert FILE "
+                                 "--issuer-key FILE (a CA the partner trusts), and --ca FILE "
+                                 "(the partner's CA)",
+                                 r->domain, r->domain);
+                        return -1;
+                }
+                if (pki_issue(r->pki, hdomains, 1, 1, &r->hleaf, err, errlen) != 0)
+                        return -1;
+                c.ca_file = o->ca;
+                c.cert_pem = r->hleaf.cert_pem;
+                c.key_pem = r->hleaf.key_pem;
+                r->hcreds = tls_creds_new(&c, err, errlen);
+                return r->hcreds != NULL ? 0 : -1;
         }
         r->hcreds = creds_files(o->ca, o->cert, o->key, err, errlen);
         return r->hcreds != NULL ? 0 : -1;
@@ -1001,10 +1028,14 @@ static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t er
 
         if (d->cert == CERT_DEFAULT && s->n_mux == 0)
                 return 0;
-        if (r->o->target == NULL) {
+        if (r->o->target == NULL || (r->pki != NULL && d->cert != CERT_DEFAULT)) {
+                /* Issued now: the run-time PKI, or --issuer-cert with --target. */
                 struct pki_leaf leaf = {0};
 
-                c.ca_pem = pki_ca_pem(r->pki);
+                if (r->o->target == NULL)
+                        c.ca_pem = pki_ca_pem(r->pki);
+                else
+                        c.ca_file = r->o->ca;
                 if (d->cert != CERT_NONE) {
                         if (issue_variant(r, s, &leaf, err, errlen) != 0)
                                 return -1;

@@ -34,6 +34,10 @@ struct run_options {
         const char *listen;          /* "addr[:port]"; NULL: 127.0.0.1, any port */
         const char *serve_dns;       /* "addr:port" to serve the harness zone on, or NULL */
         const char *ca, *cert, *key; /* harness PKI files (with --target) */
+        /* With --target: a CA the partner trusts and its key (pki_load). The run issues
+         * each certificate variant (and, without cert, the harness certificate) for
+         * the scenario's own domain; NULL: variants come from cert_dir. */
+        const char *issuer_cert, *issuer_key;
         /* The scenarios to run: the selected ones of the suite, in order (borrowed). */
         const struct scenario_suite *suite;
         /* With --target: the certificate variants, <cert_dir>/<domain>-<variant>.pem and
