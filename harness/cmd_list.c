@@ -7,9 +7,9 @@
 #include "commands.h"
 #include "json.h"
 #include "scenario.h"
+#include "suitecli.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define WORDS_MAX 64
 
 /* Tags as "a,b,c" into buf (bounded). */
 static const char *tags_text(const struct scenario *s, char *buf, size_t len)
@@ -181,52 +181,22 @@ static int list_json(const struct scenario_suite *suite)
 
 int cmd_list(int argc, char **argv)
 {
-        const char *dir = NULL, *pos[1];
-        const char *add[16], *only[WORDS_MAX], *skip[WORDS_MAX];
-        size_t n_add = 0, n_only = 0, n_skip = 0, npos;
+        const char *pos[1];
+        size_t npos;
         bool json = false;
-        const struct cli_opt opts[] = {
-            {.name = "--scenarios", .metavar = "DIR", .value = &dir},
-            {.name = "--add-scenarios",
-             .metavar = "DIR",
-             .list = add,
-             .list_len = &n_add,
-             .list_cap = ARRAY_LEN(add)},
-            {.name = "--only",
-             .metavar = "TAG",
-             .list = only,
-             .list_len = &n_only,
-             .list_cap = ARRAY_LEN(only)},
-            {.name = "--skip",
-             .metavar = "TAG",
-             .list = skip,
-             .list_len = &n_skip,
-             .list_cap = ARRAY_LEN(skip)},
-            {.name = "--json", .flag = &json},
-        };
+        struct suite_cli sc;
+        struct cli_opt opts[SUITE_CLI_NOPTS + 1];
         struct scenario_suite suite;
         char err[1024];
         int rc;
 
+        suite_cli_opts(&sc, opts);
+        opts[SUITE_CLI_NOPTS] = (struct cli_opt){.name = "--json", .flag = &json};
         if (cli_parse(argc, argv, opts, ARRAY_LEN(opts), pos, 0, &npos, err, sizeof(err)) != 0)
                 return command_usage_error("list", err);
-        if (scenario_load_dir(dir != NULL ? dir : SCENARIO_DEFAULT_DIR, &suite, err, sizeof(err)) !=
-            0) {
-                fprintf(stderr, "s2scheck: %s\n", err);
-                return EXIT_USAGE;
-        }
-        for (size_t i = 0; i < n_add; i++) {
-                if (scenario_suite_add_dir(&suite, add[i], err, sizeof(err)) != 0) {
-                        fprintf(stderr, "s2scheck: %s\n", err);
-                        scenario_suite_cleanup(&suite);
-                        return EXIT_USAGE;
-                }
-        }
-        if (scenario_select(&suite, only, n_only, skip, n_skip, err, sizeof(err)) != 0) {
-                scenario_suite_cleanup(&suite);
-                return command_usage_error("list", err);
-        }
-        rc = EXIT_MATCH;
+        rc = suite_cli_load(&sc, "list", &suite);
+        if (rc != EXIT_MATCH)
+                return rc;
         if (json)
                 rc = list_json(&suite);
         else

@@ -11,9 +11,9 @@
 #include "report.h"
 #include "runner.h"
 #include "scenario.h"
+#include "suitecli.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define WORDS_MAX 64
 
 static void on_signal(int sig)
 {
@@ -59,12 +59,12 @@ int cmd_run(int argc, char **argv)
         const char *domain = NULL, *listen = NULL, *serve_dns = NULL, *ca = NULL, *cert = NULL;
         const char *key = NULL, *jobs = NULL, *json = NULL, *junit = NULL, *transcripts = NULL;
         const char *timeout = NULL, *step_timeout = NULL, *pause = NULL, *conns = NULL;
-        const char *pos[1], *dir = NULL, *cert_dir = NULL, *issuer_cert = NULL, *issuer_key = NULL;
-        const char *add[16], *only[WORDS_MAX], *skip[WORDS_MAX];
-        size_t n_add = 0, n_only = 0, n_skip = 0;
+        const char *pos[1], *cert_dir = NULL, *issuer_cert = NULL, *issuer_key = NULL;
+        struct suite_cli sc;
         struct scenario_suite suite;
         bool quiet = false;
-        const struct cli_opt opts[] = {
+        /* The suite options fill the last SUITE_CLI_NOPTS entries (suite_cli_opts). */
+        struct cli_opt opts[] = {
             {.name = "--partner", .metavar = "FILE", .value = &partner_file},
             {.name = "--identity", .metavar = "DOMAIN", .value = &identity},
             {.name = "--target", .metavar = "HOST[:PORT]", .value = &target},
@@ -84,25 +84,14 @@ int cmd_run(int argc, char **argv)
             {.name = "--timeout", .metavar = "S", .value = &timeout},
             {.name = "--step-timeout", .metavar = "MS", .value = &step_timeout},
             {.name = "--quiet", .flag = &quiet},
-            {.name = "--scenarios", .metavar = "DIR", .value = &dir},
-            {.name = "--add-scenarios",
-             .metavar = "DIR",
-             .list = add,
-             .list_len = &n_add,
-             .list_cap = ARRAY_LEN(add)},
-            {.name = "--only",
-             .metavar = "TAG",
-             .list = only,
-             .list_len = &n_only,
-             .list_cap = ARRAY_LEN(only)},
-            {.name = "--skip",
-             .metavar = "TAG",
-             .list = skip,
-             .list_len = &n_skip,
-             .list_cap = ARRAY_LEN(skip)},
             {.name = "--cert-dir", .metavar = "DIR", .value = &cert_dir},
             {.name = "--issuer-cert", .metavar = "FILE", .value = &issuer_cert},
             {.name = "--issuer-key", .metavar = "FILE", .value = &issuer_key},
+            {0},
+            {0},
+            {0},
+            {0},
+            {0},
         };
         struct run_options o;
         struct run_report rep;
@@ -113,7 +102,9 @@ int cmd_run(int argc, char **argv)
         int rc;
         bool failed_output = false;
 
+        _Static_assert(SUITE_CLI_NOPTS == 5, "one {0} per suite option above");
         memset(&o, 0, sizeof(o));
+        suite_cli_opts(&sc, &opts[ARRAY_LEN(opts) - SUITE_CLI_NOPTS]);
         if (cli_parse(argc, argv, opts, ARRAY_LEN(opts), pos, 0, &npos, err, sizeof(err)) != 0)
                 return command_usage_error("run", err);
         if (partner_file == NULL)
@@ -125,22 +116,9 @@ int cmd_run(int argc, char **argv)
             number_opt("run", "--step-timeout", step_timeout, 50, 600000, &o.step_timeout_ms) != 0)
                 return EXIT_USAGE;
         /* The suite first: a suite that does not load does not run (docs/scenarios.md). */
-        if (scenario_load_dir(dir != NULL ? dir : SCENARIO_DEFAULT_DIR, &suite, err, sizeof(err)) !=
-            0) {
-                fprintf(stderr, "s2scheck: %s\n", err);
-                return EXIT_USAGE;
-        }
-        for (size_t i = 0; i < n_add; i++) {
-                if (scenario_suite_add_dir(&suite, add[i], err, sizeof(err)) != 0) {
-                        fprintf(stderr, "s2scheck: %s\n", err);
-                        scenario_suite_cleanup(&suite);
-                        return EXIT_USAGE;
-                }
-        }
-        if (scenario_select(&suite, only, n_only, skip, n_skip, err, sizeof(err)) != 0) {
-                scenario_suite_cleanup(&suite);
-                return command_usage_error("run", err);
-        }
+        rc = suite_cli_load(&sc, "run", &suite);
+        if (rc != EXIT_MATCH)
+                return rc;
         if (partner_load(partner_file, identity, &p, err, sizeof(err)) != 0) {
                 fprintf(stderr, "s2scheck: %s\n", err);
                 scenario_suite_cleanup(&suite);

@@ -1415,12 +1415,15 @@ static void finalize(struct scen *s)
                 /* A known deviation (docs/scenarios.md <xfail>). */
                 if (res->verdict == VERDICT_MISMATCH) {
                         res->verdict = VERDICT_XFAIL;
-                        logf_(s, "runner: expected deviation: %s", s->def->xfail);
+                        logf_(s, "runner: expected deviation%s%s: %s",
+                              s->def->quirk_at != NULL ? ", quirk at " : "",
+                              s->def->quirk_at != NULL ? s->def->quirk_at : "", s->def->xfail);
                 } else if (res->verdict == VERDICT_MATCH) {
                         res->verdict = VERDICT_XPASS;
                         textf(res->cause, sizeof(res->cause),
-                              "expected to deviate (%s), but it matched: the quirk is gone",
-                              s->def->xfail);
+                              "expected to deviate (%s%s%s), but it matched: the quirk is gone",
+                              s->def->xfail, s->def->quirk_at != NULL ? "; quirk at " : "",
+                              s->def->quirk_at != NULL ? s->def->quirk_at : "");
                 }
         }
         res->seconds = now_s() - s->t0;

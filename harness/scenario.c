@@ -248,18 +248,7 @@ static void failf(struct load *ld, long line, const char *field, const char *fmt
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        if (ld->err == NULL || ld->errlen == 0)
-                return;
-        if (line > 0)
-                snprintf(ld->err, ld->errlen, "%s:%ld: %s: %s", ld->file, line, field, msg);
-        else
-                snprintf(ld->err, ld->errlen, "%s: %s: %s", ld->file, field, msg);
-        for (char *c = ld->err; *c != '\0'; c++) {
-                if (*c == '\n' || *c == '\r' || *c == '\t')
-                        *c = ' ';
-                else if ((unsigned char)*c < 0x20 || *c == 0x7f)
-                        *c = '?';
-        }
+        xmlload_error_line(ld->err, ld->errlen, ld->file, line, field, msg);
 }
 
 /* Joins the names of a table into "a, b, c" (bounded). */
@@ -789,6 +778,7 @@ static void scenario_cleanup(struct scenario *s)
                 free(s->mux_from[i]);
         free(s->mux_from);
         free(s->xfail);
+        free(s->quirk_at);
         memset(s, 0, sizeof(*s));
 }
 

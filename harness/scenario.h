@@ -154,7 +154,8 @@ struct scenario {
         unsigned also_accept;            /* expect_oracle: further accepted codes */
         unsigned checks;                 /* bit (1u << enum scenario_check) */
         char *xfail;                     /* reason of an expected deviation, or NULL */
-        bool selected;                   /* set by scenario_select */
+        char *quirk_at; /* "FILE:LINE" of the quirks entry that set xfail (quirks.h), or NULL */
+        bool selected;  /* set by scenario_select */
 };
 
 struct scenario_suite {

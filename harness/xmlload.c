@@ -211,3 +211,21 @@ void xmlload_unquiet(const struct xmlload_quiet *saved)
 {
         xmlSetStructuredErrorFunc(saved->ctx, saved->handler);
 }
+
+void xmlload_error_line(char *err, size_t errlen, const char *file, long line, const char *field,
+                        const char *msg)
+{
+        if (err == NULL || errlen == 0)
+                return;
+        if (line > 0)
+                snprintf(err, errlen, "%s:%ld: %s: %s", file, line, field, msg);
+        else
+                snprintf(err, errlen, "%s: %s: %s", file, field, msg);
+        /* One line, whatever the input or libxml2's message held ("...!\nBytes: 0xC3"). */
+        for (char *c = err; *c != '\0'; c++) {
+                if (*c == '\n' || *c == '\r' || *c == '\t')
+                        *c = ' ';
+                else if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                        *c = '?';
+        }
+}

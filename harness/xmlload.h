@@ -67,4 +67,12 @@ struct xmlload_quiet {
 void xmlload_quiet(struct xmlload_quiet *saved);
 void xmlload_unquiet(const struct xmlload_quiet *saved);
 
+/*
+ * Writes the one-line load error "FILE:LINE: FIELD: message" (":LINE" only when
+ * line > 0) into err; control characters from the input or libxml2's messages
+ * become spaces or '?', so the line stays one line. msg is already formatted.
+ */
+void xmlload_error_line(char *err, size_t errlen, const char *file, long line, const char *field,
+                        const char *msg);
+
 #endif

@@ -132,3 +132,78 @@ Test(pki, refuses_no_domain)
         cr_expect_null(l.cert_pem);
         pki_free(p);
 }
+
+/* The build's test CA (certs/gen-certs.sh) loaded from its files signs leaves that a
+ * peer trusting only ca.pem accepts: the --issuer-cert path of `run`. */
+Test(pki, loaded_issuer_signs_trusted_leaves)
+{
+        char err[256];
+        struct pki *p = pki_load(S2S_CERT_DIR "/ca.pem", S2S_CERT_DIR "/ca.key", err, sizeof(err));
+        const char *d[] = {"cert-expired-out.harness.test"};
+        struct pki_leaf l, pl;
+        struct tls_creds_config c = {0}, pc = {0};
+        struct tls_creds *hc, *partner;
+        struct tls_session *client, *server;
+        struct tls_peer peer;
+
+        cr_assert_not_null(p, "%s", err);
+        cr_assert_eq(pki_issue(p, d, 1, 0, &l, err, sizeof(err)), 0, "%s", err);
+        c.ca_file = S2S_CERT_DIR "/ca.pem";
+        c.cert_pem = l.cert_pem;
+        c.key_pem = l.key_pem;
+        hc = tls_creds_new(&c, err, sizeof(err));
+        cr_assert_not_null(hc, "%s", err);
+        /* The partner: the build's own partner.test files, trusting ca.pem only. */
+        pc.ca_file = S2S_CERT_DIR "/ca.pem";
+        pc.cert_file = S2S_CERT_DIR "/partner.test.pem";
+        pc.key_file = S2S_CERT_DIR "/partner.test.key";
+        partner = tls_creds_new(&pc, err, sizeof(err));
+        cr_assert_not_null(partner, "%s", err);
+        client =
+            tls_session_new(hc, TLS_ROLE_CLIENT, "partner.test", false, NULL, err, sizeof(err));
+        server = tls_session_new(partner, TLS_ROLE_SERVER, NULL, true, NULL, err, sizeof(err));
+        cr_assert(client != NULL && server != NULL, "%s", err);
+        handshake(client, server);
+        cr_assert_eq(tls_session_peer(server, &peer), 0);
+        cr_expect(peer.chain_ok, "chain: %s", peer.verify_text);
+        cr_expect_eq(certid_match(&peer.ids, d[0]), CERTID_DNS);
+        tls_peer_cleanup(&peer);
+        cr_expect_not_null(strstr(pki_ca_pem(p), "BEGIN CERTIFICATE"));
+        /* The same CA also signs a second leaf (no state spent by the first). */
+        cr_expect_eq(pki_issue(p, d, 1, 1, &pl, err, sizeof(err)), 0, "%s", err);
+        pki_leaf_cleanup(&pl);
+        tls_session_free(client);
+        tls_session_free(server);
+        tls_creds_free(hc);
+        tls_creds_free(partner);
+        pki_leaf_cleanup(&l);
+        pki_free(p);
+}
+
+/* Each wrong pair is refused with the file it is about. */
+Test(pki, load_refuses_wrong_issuers)
+{
+        static const struct {
+                const char *cert, *key, *says;
+        } cases[] = {
+            {S2S_CERT_DIR "/partner.test.pem", S2S_CERT_DIR "/partner.test.key",
+             "partner.test.pem: not a CA certificate"},
+            {S2S_CERT_DIR "/ca.pem", S2S_CERT_DIR "/ca2.key", "ca2.key is not the key of"},
+            {S2S_CERT_DIR "/missing.pem", S2S_CERT_DIR "/ca.key",
+             "missing.pem: cannot read the issuer certificate"},
+            {S2S_CERT_DIR "/ca.pem", S2S_CERT_DIR "/missing.key",
+             "missing.key: cannot read the issuer key"},
+            {S2S_CERT_DIR "/ca.key", S2S_CERT_DIR "/ca.key", "ca.key: not a PEM certificate"},
+            {S2S_CERT_DIR "/ca.pem", S2S_CERT_DIR "/ca.pem",
+             "ca.pem: not an unencrypted PEM private key"},
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char err[512] = "";
+                struct pki *p = pki_load(cases[i].cert, cases[i].key, err, sizeof(err));
+
+                cr_expect_null(p, "case %zu loaded", i);
+                cr_expect_not_null(strstr(err, cases[i].says), "case %zu: \"%s\"", i, err);
+                pki_free(p);
+        }
+}

@@ -83,6 +83,36 @@ mkdir -p "$tmp/plain" && mv "$tmp/plain.xml" "$tmp/plain/quirk-plain-out.xml"
 check "a mismatch exits 1" test "$?" -eq 1
 check "a mismatch is reported" test "$(jq -r '.results[0].verdict' "$tmp/pl.json")" = mismatch
 
+# --quirks: the same mismatch, marked in a quirks file instead of the scenario: xfail,
+# exit 0; a quirk on a scenario that matches: xpass naming the quirk, exit 1; a quirks
+# file that names no scenario of the suite: exit 2 before anything runs.
+cat >"$tmp/q.xml" <<'XML'
+<quirks xmlns="urn:s2scheck:quirks:1" partner="vendor gateway">
+  <quirk scenario="quirk-plain-out" reason="vendor case 3: fails H9 with F3"/>
+  <quirk scenario="matrix-h9-out" reason="vendor case 4: was broken, is fixed"/>
+</quirks>
+XML
+"$bin" run --partner "$m09" --quiet --add-scenarios "$tmp/plain" --quirks "$tmp/q.xml" \
+	--only quirk-plain-out --json "$tmp/qx.json" >"$tmp/qx.txt" 2>&1
+rc=$?
+check "--quirks: a known mismatch exits 0, got $rc" test "$rc" -eq 0
+check "--quirks: ... reported xfail" test "$(jq -r '.results[0].verdict' "$tmp/qx.json")" = xfail
+"$bin" run --partner "$m09" --quiet --add-scenarios "$tmp/plain" --quirks "$tmp/q.xml" \
+	--only matrix-h9-out --json "$tmp/qp.json" >"$tmp/qp.txt" 2>&1
+rc=$?
+check "--quirks: a quirk that matches exits 1, got $rc" test "$rc" -eq 1
+check "--quirks: ... reported xpass" test "$(jq -r '.results[0].verdict' "$tmp/qp.json")" = xpass
+check "--quirks: ... the cause names the quirk [$(jq -r '.results[0].cause' "$tmp/qp.json")]" \
+	grep -q "vendor case 4.*quirk at $tmp/q.xml:3" <<<"$(jq -r '.results[0].cause' "$tmp/qp.json")"
+"$bin" run --partner "$m09" --quiet --quirks "$tmp/q.xml" --json "$tmp/qe.json" \
+	>/dev/null 2>"$tmp/qe.err"
+rc=$?
+check "--quirks naming a scenario not in the suite: exit 2, got $rc" test "$rc" -eq 2
+check "... names the file and line [$(cat "$tmp/qe.err")]" \
+	grep -q "^s2scheck: $tmp/q.xml:2: quirk@scenario: no scenario of the suite has the id \"quirk-plain-out\"" \
+	"$tmp/qe.err"
+check "... and runs nothing" test ! -e "$tmp/qe.json"
+
 # A named check that fails makes a mismatch naming the check.
 mkdir -p "$tmp/check"
 cat >"$tmp/check/check-fails-out.xml" <<'XML'

@@ -148,7 +148,26 @@ check "--target srv: all scenarios match" \
 	test "$(jq '.summary.mismatch + .summary.error' "$tmp/srv.json")" = 0
 check "serve published its zone" grep -q "serving the zone of partner.test" "$tmp/serve.log"
 
-# 5. serve's usage errors.
+# 5. Certificate variants against a partner on the wire: with --issuer-cert/--issuer-key
+# (the CA serve trusts) and no --cert, the run issues the harness certificate and every
+# variant for each scenario's own domain; no certificate scenario is skipped.
+timeout -k 5 120 "$bin" run --partner "$src/fixtures/partners/m13.xml" --target srv \
+	--resolver "127.0.0.1:$pdns" --serve-dns "127.0.0.1:$dns" --listen 127.0.0.1:0 \
+	--ca "$pki/ca.pem" --issuer-cert "$pki/ca.pem" --issuer-key "$pki/ca.key" --quiet \
+	--timeout 20 --only certificate --json "$tmp/iss.json" >"$tmp/iss.txt" 2>"$tmp/iss.err"
+rc=$?
+check "--issuer-cert: exit 0, got $rc ($(head -c 300 "$tmp/iss.err"))" test "$rc" -eq 0
+check "--issuer-cert: 29 certificate scenarios, all match [$(jq -c .summary "$tmp/iss.json")]" \
+	test "$(jq '[.results[] | select(.verdict == "match")] | length' "$tmp/iss.json")" = 29
+"$bin" run --partner "$src/fixtures/partners/m13.xml" --target 127.0.0.1:1 \
+	--issuer-cert "$pki/partner.test.pem" --issuer-key "$pki/partner.test.key" \
+	>/dev/null 2>"$tmp/iss2.err"
+rc=$?
+check "--issuer-cert with a leaf: exit 2 [$rc]" test "$rc" -eq 2
+check "--issuer-cert with a leaf: says so [$(cat "$tmp/iss2.err")]" \
+	grep -q "partner.test.pem: not a CA certificate" "$tmp/iss2.err"
+
+# 6. serve's usage errors.
 "$bin" serve --partner "$src/fixtures/partners/m13.xml" >/dev/null 2>"$tmp/u1"
 check "serve without --listen exits 2" test "$?" -eq 2
 "$bin" serve --partner "$src/fixtures/partners/m13.xml" --listen 127.0.0.1:0 >/dev/null 2>"$tmp/u2"

@@ -1,0 +1,261 @@
+#include "quirks.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/tree.h>
+#include <libxml/xmlstring.h>
+
+#include "xmlload.h"
+
+#define QUIRKS_NS "urn:s2scheck:quirks:1"
+#define QUIRKS_ACCEPTED                                                                            \
+        "<quirks xmlns=\"" QUIRKS_NS "\" partner=\"NAME\"> with <quirk scenario=\"ID\" "           \
+        "reason=\"TEXT\"/> elements (docs/scenarios.md)"
+
+static void failf(char *err, size_t errlen, const char *file, long line, const char *field,
+                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void failf(char *err, size_t errlen, const char *file, long line, const char *field,
+                  const char *fmt, ...)
+{
+        char msg[768];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        xmlload_error_line(err, errlen, file, line, field, msg);
+}
+
+static bool is_ours(const xmlNode *n, const char *name)
+{
+        return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
+               xmlStrEqual(n->ns->href, BAD_CAST QUIRKS_NS) && xmlStrEqual(n->name, BAD_CAST name);
+}
+
+static struct scenario *find(struct scenario_suite *suite, const char *id)
+{
+        for (size_t i = 0; i < suite->n; i++)
+                if (strcmp(suite->items[i].id, id) == 0)
+                        return &suite->items[i];
+        return NULL;
+}
+
+/* s with every run of XML whitespace made one space, trimmed; NULL on OOM. */
+static char *one_line(const char *s)
+{
+        char *out = malloc(strlen(s) + 1), *o = out;
+        bool gap = false;
+
+        if (out == NULL)
+                return NULL;
+        for (; *s != '\0'; s++) {
+                if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') {
+                        gap = o != out;
+                        continue;
+                }
+                if (gap)
+                        *o++ = ' ';
+                gap = false;
+                *o++ = *s;
+        }
+        *o = '\0';
+        return out;
+}
+
+/* One pending change: applied only when the whole file is good. */
+struct change {
+        struct scenario *s;
+        char *reason;
+        char *at;
+};
+
+static int read_quirks(const char *file, char **data, size_t *len, char *err, size_t errlen)
+{
+        switch (xmlload_read(file, QUIRKS_FILE_MAX, true, data, len)) {
+        case XMLLOAD_READ_OK:
+                return 0;
+        case XMLLOAD_READ_OPEN:
+                failf(err, errlen, file, 0, "file", "cannot open: %s; accepted: a readable file",
+                      strerror(errno));
+                break;
+        case XMLLOAD_READ_IO:
+                failf(err, errlen, file, 0, "file", "cannot read: %s; accepted: a readable file",
+                      strerror(errno));
+                break;
+        case XMLLOAD_READ_TOO_BIG:
+                failf(err, errlen, file, 0, "file",
+                      "the file is larger than %d bytes; accepted: at most 256 KiB",
+                      QUIRKS_FILE_MAX);
+                break;
+        case XMLLOAD_READ_NUL:
+                failf(err, errlen, file, 0, "file",
+                      "the file contains NUL bytes; accepted: UTF-8 XML");
+                break;
+        case XMLLOAD_READ_OOM:
+                failf(err, errlen, file, 0, "file", "out of memory; accepted: a smaller file");
+                break;
+        }
+        return -1;
+}
+
+/* Checks one <quirk> against the suite and the changes before it; fills *c. */
+static int check_quirk(struct scenario_suite *suite, const char *file, const xmlNode *q,
+                       const struct change *done, size_t n_done, struct change *c, char *err,
+                       size_t errlen)
+{
+        long line = xmlGetLineNo(q);
+        xmlChar *id = xmlGetNoNsProp(q, BAD_CAST "scenario");
+        xmlChar *reason = xmlGetNoNsProp(q, BAD_CAST "reason");
+        char at[1100];
+        int rc = -1;
+
+        if (id == NULL || reason == NULL) { /* the schema requires both */
+                failf(err, errlen, file, line, "quirk", "out of memory; accepted: -");
+                goto done;
+        }
+        c->s = find(suite, (const char *)id);
+        if (c->s == NULL) {
+                failf(err, errlen, file, line, "quirk@scenario",
+                      "no scenario of the suite has the id \"%.64s\"; accepted: an id that "
+                      "`s2scheck list` shows",
+                      (const char *)id);
+                goto done;
+        }
+        for (size_t i = 0; i < n_done; i++) {
+                if (done[i].s == c->s) {
+                        failf(err, errlen, file, line, "quirk@scenario",
+                              "\"%s\" is also listed at %s; accepted: each scenario once", c->s->id,
+                              done[i].at);
+                        goto done;
+                }
+        }
+        if (c->s->quirk_at != NULL) {
+                failf(err, errlen, file, line, "quirk@scenario",
+                      "\"%s\" is also listed at %s; accepted: each scenario once across all "
+                      "--quirks files",
+                      c->s->id, c->s->quirk_at);
+                goto done;
+        }
+        if (c->s->xfail != NULL) {
+                failf(err, errlen, file, line, "quirk@scenario",
+                      "%s:%ld already expects a deviation (<xfail reason=\"%.80s\">); accepted: "
+                      "a scenario without <xfail>",
+                      c->s->file, c->s->line, c->s->xfail);
+                goto done;
+        }
+        snprintf(at, sizeof(at), "%s:%ld", file, line);
+        c->reason = one_line((const char *)reason);
+        c->at = strdup(at);
+        if (c->reason == NULL || c->at == NULL) {
+                free(c->reason);
+                free(c->at);
+                failf(err, errlen, file, line, "quirk", "out of memory; accepted: -");
+                goto done;
+        }
+        rc = 0;
+done:
+        xmlFree(id);
+        xmlFree(reason);
+        return rc;
+}
+
+static int apply_doc(struct scenario_suite *suite, const char *file, const xmlNode *root, char *err,
+                     size_t errlen)
+{
+        struct change *ch = NULL;
+        size_t n = 0, cap = 0;
+        int rc = -1;
+
+        for (const xmlNode *q = root->children; q != NULL; q = q->next) {
+                if (!is_ours(q, "quirk"))
+                        continue;
+                if (n == cap) {
+                        size_t ncap = cap != 0 ? cap * 2 : 16;
+                        struct change *grown = realloc(ch, ncap * sizeof(*grown));
+
+                        if (grown == NULL) {
+                                failf(err, errlen, file, xmlGetLineNo(q), "quirk",
+                                      "out of memory; accepted: fewer quirks");
+                                goto done;
+                        }
+                        ch = grown;
+                        cap = ncap;
+                }
+                memset(&ch[n], 0, sizeof(ch[n]));
+                if (check_quirk(suite, file, q, ch, n, &ch[n], err, errlen) != 0)
+                        goto done;
+                n++;
+        }
+        for (size_t i = 0; i < n; i++) {
+                ch[i].s->xfail = ch[i].reason;
+                ch[i].s->quirk_at = ch[i].at;
+        }
+        n = 0;
+        rc = 0;
+done:
+        for (size_t i = 0; i < n; i++) {
+                free(ch[i].reason);
+                free(ch[i].at);
+        }
+        free(ch);
+        return rc;
+}
+
+int quirks_apply(struct scenario_suite *suite, const char *file, char *err, size_t errlen)
+{
+        struct xmlload_quiet quiet;
+        struct xmlload_error e;
+        xmlDocPtr doc = NULL;
+        const xmlNode *root;
+        char *data = NULL;
+        size_t len = 0;
+        int v, rc = -1;
+
+        if (err != NULL && errlen > 0)
+                err[0] = '\0';
+        if (file == NULL) {
+                failf(err, errlen, "(null)", 0, "file", "no file name; accepted: a path");
+                return -1;
+        }
+        if (read_quirks(file, &data, &len, err, errlen) != 0)
+                return -1;
+        xmlload_quiet(&quiet);
+        doc = xmlload_parse(data, len, file, &e);
+        if (doc == NULL) {
+                failf(err, errlen, file, e.line, "XML", "%s", e.msg);
+                goto done;
+        }
+        root = xmlDocGetRootElement(doc);
+        if (root == NULL || !is_ours(root, "quirks")) {
+                failf(err, errlen, file, root != NULL ? xmlGetLineNo(root) : 0, "XML",
+                      "the root element <%s> (namespace \"%s\") is not a quirks list; accepted: "
+                      "%s",
+                      root != NULL ? (const char *)root->name : "",
+                      root != NULL && root->ns != NULL ? (const char *)root->ns->href : "none",
+                      QUIRKS_ACCEPTED);
+                goto done;
+        }
+        v = xmlload_validate(doc, "quirks", &e);
+        if (v < 0) {
+                failf(err, errlen, file, 0, "XML",
+                      "internal: the built-in schema does not load (%s); accepted: -", e.msg);
+                goto done;
+        }
+        if (v == 0) {
+                failf(err, errlen, file, e.line,
+                      e.node != NULL ? (const char *)e.node->name : "XML", "%s; accepted: %s",
+                      e.msg, QUIRKS_ACCEPTED);
+                goto done;
+        }
+        rc = apply_doc(suite, file, root, err, errlen);
+done:
+        xmlload_unquiet(&quiet);
+        xmlFreeDoc(doc);
+        free(data);
+        return rc;
+}

@@ -1,0 +1,65 @@
+#include "suitecli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "quirks.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+void suite_cli_opts(struct suite_cli *sc, struct cli_opt *opts)
+{
+        memset(sc, 0, sizeof(*sc));
+        memset(opts, 0, SUITE_CLI_NOPTS * sizeof(*opts));
+        opts[0] = (struct cli_opt){.name = "--scenarios", .metavar = "DIR", .value = &sc->dir};
+        opts[1] = (struct cli_opt){.name = "--add-scenarios",
+                                   .metavar = "DIR",
+                                   .list = sc->add,
+                                   .list_len = &sc->n_add,
+                                   .list_cap = ARRAY_LEN(sc->add)};
+        opts[2] = (struct cli_opt){.name = "--quirks",
+                                   .metavar = "FILE",
+                                   .list = sc->quirks,
+                                   .list_len = &sc->n_quirks,
+                                   .list_cap = ARRAY_LEN(sc->quirks)};
+        opts[3] = (struct cli_opt){.name = "--only",
+                                   .metavar = "TAG",
+                                   .list = sc->only,
+                                   .list_len = &sc->n_only,
+                                   .list_cap = ARRAY_LEN(sc->only)};
+        opts[4] = (struct cli_opt){.name = "--skip",
+                                   .metavar = "TAG",
+                                   .list = sc->skip,
+                                   .list_len = &sc->n_skip,
+                                   .list_cap = ARRAY_LEN(sc->skip)};
+}
+
+int suite_cli_load(const struct suite_cli *sc, const char *command, struct scenario_suite *suite)
+{
+        char err[1024];
+
+        if (scenario_load_dir(sc->dir != NULL ? sc->dir : SCENARIO_DEFAULT_DIR, suite, err,
+                              sizeof(err)) != 0) {
+                fprintf(stderr, "s2scheck: %s\n", err);
+                return EXIT_USAGE;
+        }
+        for (size_t i = 0; i < sc->n_add; i++) {
+                if (scenario_suite_add_dir(suite, sc->add[i], err, sizeof(err)) != 0)
+                        goto fail;
+        }
+        for (size_t i = 0; i < sc->n_quirks; i++) {
+                if (quirks_apply(suite, sc->quirks[i], err, sizeof(err)) != 0)
+                        goto fail;
+        }
+        if (scenario_select(suite, sc->only, sc->n_only, sc->skip, sc->n_skip, err, sizeof(err)) !=
+            0) {
+                scenario_suite_cleanup(suite);
+                return command_usage_error(command, err);
+        }
+        return EXIT_MATCH;
+fail:
+        fprintf(stderr, "s2scheck: %s\n", err);
+        scenario_suite_cleanup(suite);
+        return EXIT_USAGE;
+}

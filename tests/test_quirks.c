@@ -1,0 +1,192 @@
+/* quirks_apply: the per-partner overlay of known deviations (docs/scenarios.md). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "quirks.h"
+#include "scenario.h"
+
+static char dir[64];
+
+static void setup(void)
+{
+        snprintf(dir, sizeof(dir), "/tmp/s2s-quirks-XXXXXX");
+        cr_assert_not_null(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+        char cmd[128];
+
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        cr_assert_eq(system(cmd), 0);
+}
+
+/* Writes text to DIR/name and returns the path (static buffer, one at a time). */
+static const char *file(const char *name, const char *text)
+{
+        static char path[128];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        f = fopen(path, "w");
+        cr_assert_not_null(f);
+        cr_assert_geq(fputs(text, f), 0);
+        cr_assert_eq(fclose(f), 0);
+        return path;
+}
+
+static struct scenario *by_id(struct scenario_suite *s, const char *id)
+{
+        for (size_t i = 0; i < s->n; i++)
+                if (strcmp(s->items[i].id, id) == 0)
+                        return &s->items[i];
+        cr_assert_fail("no scenario %s", id);
+        return NULL;
+}
+
+static void load(struct scenario_suite *s)
+{
+        char err[1024];
+
+        cr_assert_eq(scenario_load_dir(SCENARIO_DEFAULT_DIR, s, err, sizeof(err)), 0, "%s", err);
+}
+
+/* No scenario of the default suite carries an xfail: the quirks belong to partners. */
+static size_t count_xfail(struct scenario_suite *s)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < s->n; i++)
+                n += s->items[i].xfail != NULL;
+        return n;
+}
+
+Test(quirks, marks_the_listed_scenarios, .init = setup, .fini = teardown)
+{
+        struct scenario_suite s;
+        char err[1024], at[160];
+        const char *f = file("p.xml", "<quirks xmlns='urn:s2scheck:quirks:1' partner='Prosody'>\n"
+                                      "  <quirk scenario='cert-clientauth-out'\n"
+                                      "         reason='wants serverAuth\n   as well'/>\n"
+                                      "  <quirk scenario='matrix-h1-in' reason='two'/>\n"
+                                      "</quirks>\n");
+
+        load(&s);
+        cr_assert_eq(count_xfail(&s), 0);
+        cr_assert_eq(quirks_apply(&s, f, err, sizeof(err)), 0, "%s", err);
+        cr_expect_eq(count_xfail(&s), 2);
+        cr_expect_str_eq(by_id(&s, "cert-clientauth-out")->xfail, "wants serverAuth as well");
+        /* libxml2 numbers an element by the line its start tag ends on. */
+        snprintf(at, sizeof(at), "%s:4", f);
+        cr_expect_str_eq(by_id(&s, "cert-clientauth-out")->quirk_at, at);
+        cr_expect_str_eq(by_id(&s, "matrix-h1-in")->xfail, "two");
+        scenario_suite_cleanup(&s);
+}
+
+Test(quirks, an_empty_list_changes_nothing, .init = setup, .fini = teardown)
+{
+        struct scenario_suite s;
+        char err[1024];
+
+        load(&s);
+        cr_assert_eq(quirks_apply(&s, file("e.xml", "<quirks xmlns='urn:s2scheck:quirks:1'/>"), err,
+                                  sizeof(err)),
+                     0, "%s", err);
+        cr_expect_eq(count_xfail(&s), 0);
+        scenario_suite_cleanup(&s);
+}
+
+/* Each broken file: -1, the suite untouched (not even the good quirks before the bad
+ * one), and one line naming the file, the line and what would be accepted. */
+Test(quirks, refuses_broken_files, .init = setup, .fini = teardown)
+{
+        static const struct {
+                const char *text, *says;
+        } cases[] = {
+            {"<quirks xmlns='urn:s2scheck:quirks:1'>\n"
+             "<quirk scenario='matrix-h1-in' reason='a'/>\n"
+             "<quirk scenario='no-such-scenario' reason='b'/></quirks>",
+             ":3: quirk@scenario: no scenario of the suite has the id \"no-such-scenario\""},
+            {"<quirks xmlns='urn:s2scheck:quirks:1'>\n"
+             "<quirk scenario='matrix-h1-in' reason='a'/>\n"
+             "<quirk scenario='matrix-h1-in' reason='b'/></quirks>",
+             ":3: quirk@scenario: \"matrix-h1-in\" is also listed at "},
+            {"<quirks xmlns='urn:s2scheck:quirks:1'>\n<quirk scenario='matrix-h1-in'/></quirks>",
+             ":2: quirk: "},
+            {"<quirks xmlns='urn:s2scheck:quirks:1'>\n<quirk scenario='matrix-h1-in' "
+             "reason=''/></quirks>",
+             ":2: quirk: "},
+            {"<quirks xmlns='urn:s2scheck:quirks:1'>\n<other/></quirks>", ":2: other: "},
+            {"<quirks xmlns='urn:other'/>", "is not a quirks list; accepted: <quirks"},
+            {"<?xml version='1.0'?>\n<!DOCTYPE quirks [<!ENTITY a 'b'>]>\n"
+             "<quirks xmlns='urn:s2scheck:quirks:1'/>",
+             "XML: a <!DOCTYPE> is not allowed; accepted: XML without a DTD"},
+            {"<quirks xmlns='urn:s2scheck:quirks:1'>\n<quirk", ": XML: "},
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct scenario_suite s;
+                char err[1024] = "", name[32];
+                const char *f;
+
+                snprintf(name, sizeof(name), "bad%zu.xml", i);
+                f = file(name, cases[i].text);
+                load(&s);
+                cr_expect_eq(quirks_apply(&s, f, err, sizeof(err)), -1, "case %zu applied", i);
+                cr_expect_not_null(strstr(err, cases[i].says), "case %zu: \"%s\"", i, err);
+                cr_expect_eq(strncmp(err, f, strlen(f)), 0, "case %zu names the file: %s", i, err);
+                cr_expect_null(strchr(err, '\n'), "case %zu: one line", i);
+                cr_expect_eq(count_xfail(&s), 0, "case %zu changed the suite", i);
+                scenario_suite_cleanup(&s);
+        }
+}
+
+/* Two files may not both describe one scenario, and a quirk may not hide a scenario's
+ * own <xfail>. */
+Test(quirks, one_reason_per_scenario, .init = setup, .fini = teardown)
+{
+        struct scenario_suite s;
+        char err[1024], a[128];
+        struct scenario *sc;
+
+        load(&s);
+        snprintf(a, sizeof(a), "%s",
+                 file("a.xml", "<quirks xmlns='urn:s2scheck:quirks:1'>"
+                               "<quirk scenario='matrix-h2-out' reason='a'/></quirks>"));
+        cr_assert_eq(quirks_apply(&s, a, err, sizeof(err)), 0, "%s", err);
+        cr_expect_eq(quirks_apply(&s,
+                                  file("b.xml", "<quirks xmlns='urn:s2scheck:quirks:1'>"
+                                                "<quirk scenario='matrix-h2-out' reason='b'/>"
+                                                "</quirks>"),
+                                  err, sizeof(err)),
+                     -1);
+        cr_expect_not_null(strstr(err, "is also listed at"), "%s", err);
+        cr_expect_not_null(strstr(err, a), "%s", err);
+        sc = by_id(&s, "matrix-h3-out");
+        sc->xfail = strdup("the scenario's own");
+        cr_assert_not_null(sc->xfail);
+        cr_expect_eq(quirks_apply(&s,
+                                  file("c.xml", "<quirks xmlns='urn:s2scheck:quirks:1'>"
+                                                "<quirk scenario='matrix-h3-out' reason='c'/>"
+                                                "</quirks>"),
+                                  err, sizeof(err)),
+                     -1);
+        cr_expect_not_null(strstr(err, "already expects a deviation"), "%s", err);
+        cr_expect_str_eq(sc->xfail, "the scenario's own");
+        scenario_suite_cleanup(&s);
+}
+
+Test(quirks, refuses_a_missing_file)
+{
+        struct scenario_suite s;
+        char err[1024];
+
+        load(&s);
+        cr_expect_eq(quirks_apply(&s, "/nonexistent/q.xml", err, sizeof(err)), -1);
+        cr_expect_str_eq(err, "/nonexistent/q.xml: file: cannot open: No such file or directory; "
+                              "accepted: a readable file");
+        scenario_suite_cleanup(&s);
+}
