@@ -51,6 +51,44 @@ static bool classifiable(const struct scenario_result *s)
                s->verdict != VERDICT_SKIP;
 }
 
+/* A match only through an alternative the scenario accepts (an UNDEFINED point of
+ * the reference, e.g. closing at the handshake instead of dialback with a bad
+ * certificate): the partner chose something its configuration does not imply,
+ * which is worth telling (reference §3.7, §3.10). */
+static bool is_alternative(const struct scenario_result *s)
+{
+        return s->verdict == VERDICT_MATCH && s->accepted != 0 && s->observed != 0 &&
+               !oracle_consistent(s->expected, s->observed);
+}
+
+/*
+ * The number of outbound scenarios in which the harness presented a certificate that
+ * cannot prove its domain, dialback was the outcome the configuration implies, and
+ * the partner closed instead (F3): the partner demands a valid certificate even for
+ * dialback (e.g. Prosody's s2s_secure_auth), which no Lync setting expresses.
+ */
+static size_t cert_required_for_dialback(const struct run_report *r)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < r->n_results; i++) {
+                const struct scenario_result *s = &r->results[i];
+
+                /* "none" does not count: with no certificate at all a partner may have
+                 * other reasons to refuse (a TLS stack that wants a client certificate). */
+                n += s->dir == DIR_OUTBOUND && strcmp(s->certificate, "default") != 0 &&
+                     strcmp(s->certificate, "none") != 0 && s->expected == OUTCOME_DT &&
+                     s->observed == OUTCOME_BIT(OUTCOME_F3) &&
+                     (s->verdict == VERDICT_MATCH || s->verdict == VERDICT_XFAIL);
+        }
+        return n;
+}
+
+#define CERT_FOR_DIALBACK_TEXT                                                                     \
+        "the partner demands a valid certificate even for dialback: with a certificate that "      \
+        "cannot prove the harness domain it closed instead of verifying with dialback "            \
+        "(XEP-0178 step 9 allows dialback then; reference CRT-6, §3.7)"
+
 /* A finding no Lync setting expresses: a scenario that went wrong although no
  * partner configuration accounts for it (a failed wire check, or a mismatch of a
  * scenario outside the classification). */
@@ -612,6 +650,51 @@ static void text_classification(FILE *f, const struct run_report *r, bool color,
         }
 }
 
+/*
+ * The findings no Lync setting expresses (alternatives false), or the choices the
+ * partner made where the reference accepts several outcomes (alternatives true).
+ */
+static void text_findings(FILE *f, const struct run_report *r, const char *bold, const char *reset,
+                          bool alternatives, struct buf *t1, struct buf *t2)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < r->n_results; i++)
+                n += alternatives ? is_alternative(&r->results[i]) : is_finding(&r->results[i]);
+        if (n == 0)
+                return;
+        if (alternatives)
+                fprintf(f,
+                        "\n%sChoices on points the reference leaves open%s (%zu; accepted "
+                        "alternatives, reference §3.7, §3.10):\n",
+                        bold, reset, n);
+        else
+                fprintf(f,
+                        "\n%sFindings no Lync setting expresses%s (%zu; not used by the "
+                        "classification):\n",
+                        bold, reset, n);
+        if (alternatives && cert_required_for_dialback(r) > 0)
+                fprintf(f, "  In short: %s (%zu scenario%s).\n", CERT_FOR_DIALBACK_TEXT,
+                        cert_required_for_dialback(r),
+                        cert_required_for_dialback(r) == 1 ? "" : "s");
+        for (size_t i = 0; i < r->n_results; i++) {
+                const struct scenario_result *s = &r->results[i];
+                char obs[48];
+
+                if (alternatives ? !is_alternative(s) : !is_finding(s))
+                        continue;
+                fprintf(f, "  %s (%s): ", TCLEAN(t1, s->id), verdict_name(s->verdict));
+                if (alternatives)
+                        fprintf(f, "%s where the configuration implies %s: ",
+                                outcome_set_text(s->observed, "|", obs, sizeof(obs)),
+                                outcome_name(s->expected));
+                fprintf(f, "%s", TCLEAN(t2, s->cause));
+                if (s->spec[0] != '\0')
+                        fprintf(f, " [%s]", TCLEAN(t1, s->spec));
+                fputc('\n', f);
+        }
+}
+
 int report_text(FILE *f, const struct run_report *r, bool color)
 {
         struct text_row t;
@@ -697,28 +780,8 @@ int report_text(FILE *f, const struct run_report *r, bool color)
         if (r->incomplete)
                 fprintf(f, "(incomplete: %zu not run)\n", not_run);
         text_classification(f, r, color, &t1);
-        {
-                size_t nf = 0;
-
-                for (size_t i = 0; i < r->n_results; i++)
-                        nf += is_finding(&r->results[i]);
-                if (nf > 0)
-                        fprintf(f,
-                                "\n%sFindings no Lync setting expresses%s (%zu; not used by the "
-                                "classification):\n",
-                                bold, reset, nf);
-                for (size_t i = 0; i < r->n_results; i++) {
-                        const struct scenario_result *s = &r->results[i];
-
-                        if (!is_finding(s))
-                                continue;
-                        fprintf(f, "  %s (%s): %s", TCLEAN(&t1, s->id), verdict_name(s->verdict),
-                                TCLEAN(&t2, s->cause));
-                        if (s->spec[0] != '\0')
-                                fprintf(f, " [%s]", TCLEAN(&t1, s->spec));
-                        fputc('\n', f);
-                }
-        }
+        text_findings(f, r, bold, reset, false, &t1, &t2);
+        text_findings(f, r, bold, reset, true, &t1, &t2);
         buf_cleanup(&t1);
         buf_cleanup(&t2);
         if (fflush(f) != 0 || ferror(f))
@@ -918,6 +981,18 @@ int report_json(const struct run_report *r, struct buf *out)
                 if (is_finding(&r->results[i]))
                         jstr_n(&j, &tmp, r->results[i].id, sizeof(r->results[i].id));
         }
+        json_end_array(&j);
+        json_key(&j, "alternatives");
+        json_begin_array(&j);
+        for (size_t i = 0; i < r->n_results; i++) {
+                if (is_alternative(&r->results[i]))
+                        jstr_n(&j, &tmp, r->results[i].id, sizeof(r->results[i].id));
+        }
+        json_end_array(&j);
+        json_key(&j, "finding_patterns");
+        json_begin_array(&j);
+        if (cert_required_for_dialback(r) > 0)
+                json_string(&j, "certificate-required-for-dialback");
         json_end_array(&j);
 
         json_key(&j, "classification");

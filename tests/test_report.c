@@ -1636,3 +1636,73 @@ Test(report_results, cleanup_frees_and_zeroes)
         run_report_cleanup(NULL);
         scenario_result_cleanup(NULL);
 }
+
+/*
+ * Matches through an accepted alternative are listed apart from the findings, and
+ * outbound variants closed with F3 where dialback was implied make the
+ * certificate-required-for-dialback pattern ("none" alone does not).
+ */
+Test(report_findings, alternatives_and_the_dialback_pattern)
+{
+        struct run_report r;
+        struct scenario_result *s;
+        struct buf b;
+        struct jv *v;
+        char *text = NULL, joined[256];
+        size_t len = 0;
+        FILE *f;
+
+        init_report(&r, "partner.example", 7);
+        s = add(&r, "cert-none-out", 9, DIR_OUTBOUND, OUTCOME_DT, B(F3), VERDICT_MATCH);
+        snprintf(s->certificate, sizeof(s->certificate), "none");
+        s->accepted = B(F3);
+        s->unclassified = true;
+        s = add(&r, "plain-out", 9, DIR_OUTBOUND, OUTCOME_S, B(S), VERDICT_MATCH);
+        snprintf(s->certificate, sizeof(s->certificate), "default");
+        report_summarize(&r);
+        v = report_to_json(&r, &b);
+        jjoin(jget(v, "alternatives"), joined, sizeof(joined));
+        cr_expect_str_eq(joined, "cert-none-out");
+        jjoin(jget(v, "finding_patterns"), joined, sizeof(joined));
+        cr_expect_str_eq(joined, "", "no certificate at all is not the pattern");
+        jjoin(jget(v, "findings_outside_lync"), joined, sizeof(joined));
+        cr_expect_str_eq(joined, "", "an accepted alternative is not a finding");
+        jv_free(v);
+        buf_cleanup(&b);
+
+        s = add(&r, "cert-expired-out", 9, DIR_OUTBOUND, OUTCOME_DT, B(F3), VERDICT_MATCH);
+        snprintf(s->certificate, sizeof(s->certificate), "expired");
+        s->accepted = B(F3);
+        s->unclassified = true;
+        /* Inbound, or the implied outcome itself: not the pattern, not alternatives. */
+        s = add(&r, "cert-expired-in", 9, DIR_INBOUND, OUTCOME_DT, B(F3), VERDICT_MATCH);
+        snprintf(s->certificate, sizeof(s->certificate), "expired");
+        s->accepted = B(F3);
+        s = add(&r, "cert-wrongname-out", 9, DIR_OUTBOUND, OUTCOME_DT, B(DT), VERDICT_MATCH);
+        snprintf(s->certificate, sizeof(s->certificate), "wrongname");
+        s->accepted = B(F3);
+        report_summarize(&r);
+        v = report_to_json(&r, &b);
+        jjoin(jget(v, "alternatives"), joined, sizeof(joined));
+        cr_expect_str_eq(joined, "cert-none-out,cert-expired-out,cert-expired-in");
+        jjoin(jget(v, "finding_patterns"), joined, sizeof(joined));
+        cr_expect_str_eq(joined, "certificate-required-for-dialback");
+        jv_free(v);
+        buf_cleanup(&b);
+        f = open_memstream(&text, &len);
+        cr_assert_not_null(f);
+        cr_assert_eq(report_text(f, &r, false), 0);
+        fclose(f);
+        cr_expect_not_null(strstr(text, "Choices on points the reference leaves open (3;"), "%s",
+                           text);
+        cr_expect_not_null(strstr(text, "In short: the partner demands a valid certificate even "
+                                        "for dialback"),
+                           "%s", text);
+        cr_expect_not_null(strstr(text, "(1 scenario)."), "%s", text);
+        cr_expect_not_null(strstr(text, "  cert-expired-out (match): F3 where the configuration "
+                                        "implies Dt: "),
+                           "%s", text);
+        cr_expect_null(strstr(text, "Findings no Lync setting expresses"), "%s", text);
+        free(text);
+        run_report_cleanup(&r);
+}
