@@ -91,6 +91,10 @@ struct engine {
 
         /* Progress. */
         bool sasl_done, sasl_tried;
+        /* Misbehaviour stanza-before-auth: the early stanza went out, so a failure waits
+         * for the peer's answer (<not-authorized/>) instead of closing first. */
+        bool early_stanza_sent;
+        bool awaiting_peer_close; /* in EXPECT_CLOSE without our </stream:stream> sent */
         unsigned sasl_failures;
         bool starttls_offered;   /* receiving: offered in the current features */
         bool starttls_unoffered; /* receiving: the peer asked for TLS we did not offer */
@@ -877,6 +881,15 @@ static void i_no_method(struct engine *e, const char *where)
                        "EXTERNAL: %s, dialback: %s)",
                        where, mine, e->feat.external ? "yes" : "no",
                        peer_signals_dialback(e) ? "yes" : "no");
+        if (e->early_stanza_sent && e->state != ST_CLOSED && e->state != ST_EXPECT_CLOSE) {
+                /* RFC 6120 §4.3.5: the probe is the peer's answer to the early stanza;
+                 * closing now would cut it off. Wait for it (bounded by the step
+                 * timeout), then answer its close. */
+                tracef(e, TRACE_NOTE, "waiting for the peer's answer to the early stanza");
+                e->awaiting_peer_close = true;
+                set_state(e, ST_EXPECT_CLOSE);
+                return;
+        }
         close_stream(e);
 }
 
@@ -1030,6 +1043,7 @@ static void i_negotiate(struct engine *e)
                 if (bad->stanza_before_auth && !e->sasl_tried && !e->tls_attempted) {
                         tracef(e, TRACE_NOTE, "misbehaving: a stanza before authentication");
                         send_raw_ping(e, local_domain(e), e->remote, "early-1");
+                        e->early_stanza_sent = true;
                 }
                 if (bad->auth_before_tls && !e->sasl_tried) {
                         tracef(e, TRACE_NOTE, "misbehaving: <auth/> before TLS");
@@ -1933,7 +1947,7 @@ static void on_peer_stream_error(struct engine *e, xmlNodePtr n)
                        text != NULL ? ": " : "", text != NULL ? (const char *)text : "");
         xmlFree(text);
         /* RFC 6120 §4.9.1.1: answer the close and close. */
-        if (e->state != ST_EXPECT_CLOSE)
+        if (e->state != ST_EXPECT_CLOSE || e->awaiting_peer_close)
                 send_text(e, "</stream:stream>");
         closed(e);
 }
@@ -1994,7 +2008,7 @@ static enum xs_action on_xs_event(void *user, const struct xs_event *ev)
                         finish_failure(e, "RFC 6120 §4.4", "the peer closed the stream while %s",
                                        engine_state_name(e->state));
                 }
-                if (e->state != ST_EXPECT_CLOSE)
+                if (e->state != ST_EXPECT_CLOSE || e->awaiting_peer_close)
                         send_text(e, "</stream:stream>");
                 if (e->tls_up && tls_session_bye(e->tls) == 0)
                         flush_tls(e);

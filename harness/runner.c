@@ -1438,15 +1438,18 @@ static void finalize(struct scen *s)
 
 /* After a success: the test stanza answered (when it counts) and, when the harness
  * misbehaves once authenticated, the partner's reaction (its stream closed). */
+#define REACTION_CHECKS                                                                            \
+        ((1u << CHECK_INVALID_FROM) | (1u << CHECK_UNSOLICITED_IGNORED) |                          \
+         (1u << CHECK_NO_STANZA_ACCEPTED) | (1u << CHECK_NOT_AUTHORIZED_CLOSE))
+
 static bool settled(const struct scen *s)
 {
-        if (wants_ping(s) && !all_answered(s))
+        if ((s->result.outcomes & OUTCOME_SUCCESS_SET) && wants_ping(s) && !all_answered(s))
                 return false;
-        /* Checks that judge how the partner reacts to what the harness does once
-         * authenticated wait for that reaction (the partner closing its stream). */
-        if (s->def->checks &
-            ((1u << CHECK_INVALID_FROM) | (1u << CHECK_UNSOLICITED_IGNORED) |
-             (1u << CHECK_NO_STANZA_ACCEPTED) | (1u << CHECK_NOT_AUTHORIZED_CLOSE)))
+        /* Checks that judge how the partner reacts to what the harness does (a stanza
+         * too early, a from never authenticated) wait for that reaction: the partner
+         * closing its stream, also when the harness has already failed. */
+        if (s->def->checks & REACTION_CHECKS)
                 return s->main == NULL;
         return true;
 }
@@ -1456,8 +1459,11 @@ static bool tick(struct scen *s, double now)
 {
         if (s->st == SC_RUNNING) {
                 if (s->have_result) {
-                        if ((s->result.outcomes & OUTCOME_SUCCESS_SET) && !settled(s)) {
-                                /* Reference §3.6: a success also needs the test stanza. */
+                        if (((s->result.outcomes & OUTCOME_SUCCESS_SET) ||
+                             (s->def->checks & REACTION_CHECKS)) &&
+                            !settled(s)) {
+                                /* Reference §3.6: a success also needs the test stanza;
+                                 * a reaction check needs the partner's answer. */
                                 s->st = SC_SETTLING;
                                 s->settle_deadline =
                                     now + (s->r->ref != NULL ? PONG_WAIT_REF_S : PONG_WAIT_S);
