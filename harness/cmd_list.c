@@ -194,7 +194,7 @@ int cmd_list(int argc, char **argv)
         opts[SUITE_CLI_NOPTS] = (struct cli_opt){.name = "--json", .flag = &json};
         if (cli_parse(argc, argv, opts, ARRAY_LEN(opts), pos, 0, &npos, err, sizeof(err)) != 0)
                 return command_usage_error("list", err);
-        rc = suite_cli_load(&sc, "list", &suite);
+        rc = suite_cli_load(&sc, "list", NULL, &suite);
         if (rc != EXIT_MATCH)
                 return rc;
         if (json)

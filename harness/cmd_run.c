@@ -115,14 +115,16 @@ int cmd_run(int argc, char **argv)
             number_opt("run", "--timeout", timeout, 1, 3600, &o.timeout_s) != 0 ||
             number_opt("run", "--step-timeout", step_timeout, 50, 600000, &o.step_timeout_ms) != 0)
                 return EXIT_USAGE;
-        /* The suite first: a suite that does not load does not run (docs/scenarios.md). */
-        rc = suite_cli_load(&sc, "run", &suite);
-        if (rc != EXIT_MATCH)
-                return rc;
+        /* The partner, then the suite (quirks depend on the configuration): a suite
+         * that does not load does not run (docs/scenarios.md). */
         if (partner_load(partner_file, identity, &p, err, sizeof(err)) != 0) {
                 fprintf(stderr, "s2scheck: %s\n", err);
-                scenario_suite_cleanup(&suite);
                 return EXIT_USAGE;
+        }
+        rc = suite_cli_load(&sc, "run", &p.neg, &suite);
+        if (rc != EXIT_MATCH) {
+                partner_cleanup(&p);
+                return rc;
         }
         o.suite = &suite;
         o.cert_dir = cert_dir;

@@ -9,12 +9,14 @@
 #include <libxml/tree.h>
 #include <libxml/xmlstring.h>
 
+#include "settings.h"
 #include "xmlload.h"
 
 #define QUIRKS_NS "urn:s2scheck:quirks:1"
 #define QUIRKS_ACCEPTED                                                                            \
         "<quirks xmlns=\"" QUIRKS_NS "\" partner=\"NAME\"> with <quirk scenario=\"ID\" "           \
-        "reason=\"TEXT\"/> elements (docs/scenarios.md)"
+        "reason=\"TEXT\"/> elements, optionally partner-tls, partner-sasl (Required Optional "     \
+        "NotSupported) and partner-dialback (true, false) (docs/scenarios.md)"
 
 static void failf(char *err, size_t errlen, const char *file, long line, const char *field,
                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -103,10 +105,48 @@ static int read_quirks(const char *file, char **data, size_t *len, char *err, si
         return -1;
 }
 
+/* Whether the space-separated negotiation values of attribute name (absent: any)
+ * include v. The schema has checked the words. */
+static bool neg_listed(const xmlNode *q, const char *name, enum neg v)
+{
+        xmlChar *raw = xmlGetNoNsProp(q, BAD_CAST name);
+        bool hit = false;
+        char *save = NULL;
+
+        if (raw == NULL)
+                return true;
+        for (char *w = strtok_r((char *)raw, " \t\r\n", &save); w != NULL;
+             w = strtok_r(NULL, " \t\r\n", &save)) {
+                enum neg n;
+
+                if (neg_parse(w, &n) == 0 && n == v)
+                        hit = true;
+        }
+        xmlFree(raw);
+        return hit;
+}
+
+/* Whether the quirk's conditions hold for partner (NULL: always). */
+static bool applies(const xmlNode *q, const struct neg_settings *partner)
+{
+        xmlChar *db;
+        bool ok;
+
+        if (partner == NULL)
+                return true;
+        if (!neg_listed(q, "partner-tls", partner->tls) ||
+            !neg_listed(q, "partner-sasl", partner->sasl))
+                return false;
+        db = xmlGetNoNsProp(q, BAD_CAST "partner-dialback");
+        ok = db == NULL || xmlStrEqual(db, BAD_CAST(partner->dialback ? "true" : "false"));
+        xmlFree(db);
+        return ok;
+}
+
 /* Checks one <quirk> against the suite and the changes before it; fills *c. */
 static int check_quirk(struct scenario_suite *suite, const char *file, const xmlNode *q,
-                       const struct change *done, size_t n_done, struct change *c, char *err,
-                       size_t errlen)
+                       const struct neg_settings *partner, const struct change *done, size_t n_done,
+                       struct change *c, char *err, size_t errlen)
 {
         long line = xmlGetLineNo(q);
         xmlChar *id = xmlGetNoNsProp(q, BAD_CAST "scenario");
@@ -124,6 +164,11 @@ static int check_quirk(struct scenario_suite *suite, const char *file, const xml
                       "no scenario of the suite has the id \"%.64s\"; accepted: an id that "
                       "`s2scheck list` shows",
                       (const char *)id);
+                goto done;
+        }
+        if (!applies(q, partner)) {
+                c->s = NULL; /* not for this partner configuration */
+                rc = 0;
                 goto done;
         }
         for (size_t i = 0; i < n_done; i++) {
@@ -164,8 +209,8 @@ done:
         return rc;
 }
 
-static int apply_doc(struct scenario_suite *suite, const char *file, const xmlNode *root, char *err,
-                     size_t errlen)
+static int apply_doc(struct scenario_suite *suite, const char *file, const xmlNode *root,
+                     const struct neg_settings *partner, char *err, size_t errlen)
 {
         struct change *ch = NULL;
         size_t n = 0, cap = 0;
@@ -187,9 +232,10 @@ static int apply_doc(struct scenario_suite *suite, const char *file, const xmlNo
                         cap = ncap;
                 }
                 memset(&ch[n], 0, sizeof(ch[n]));
-                if (check_quirk(suite, file, q, ch, n, &ch[n], err, errlen) != 0)
+                if (check_quirk(suite, file, q, partner, ch, n, &ch[n], err, errlen) != 0)
                         goto done;
-                n++;
+                if (ch[n].s != NULL)
+                        n++;
         }
         for (size_t i = 0; i < n; i++) {
                 ch[i].s->xfail = ch[i].reason;
@@ -206,7 +252,8 @@ done:
         return rc;
 }
 
-int quirks_apply(struct scenario_suite *suite, const char *file, char *err, size_t errlen)
+int quirks_apply(struct scenario_suite *suite, const char *file, const struct neg_settings *partner,
+                 char *err, size_t errlen)
 {
         struct xmlload_quiet quiet;
         struct xmlload_error e;
@@ -252,7 +299,7 @@ int quirks_apply(struct scenario_suite *suite, const char *file, char *err, size
                       e.msg, QUIRKS_ACCEPTED);
                 goto done;
         }
-        rc = apply_doc(suite, file, root, err, errlen);
+        rc = apply_doc(suite, file, root, partner, err, errlen);
 done:
         xmlload_unquiet(&quiet);
         xmlFreeDoc(doc);

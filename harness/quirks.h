@@ -11,17 +11,22 @@
 #include <stddef.h>
 
 #include "scenario.h"
+#include "settings.h"
 
 #define QUIRKS_FILE_MAX (256 * 1024)
 
 /*
  * Loads file (strictly: size bound, no DTD, the built-in schema) and applies
- * it to every scenario of suite, selected or not. Each quirk's scenario must
- * be in the suite, appear once across all quirks files applied, and not carry
- * an <xfail> of its own (two reasons for one deviation hide one of them).
- * Returns 0, or -1 with the suite unchanged and one line in err,
- * "FILE:LINE: FIELD: what; accepted: what would do".
+ * it to every scenario of suite, selected or not. A quirk applies when partner
+ * (the partner configuration of the run, borrowed) meets its partner-tls,
+ * partner-sasl and partner-dialback conditions; with partner NULL (`list`)
+ * every quirk applies. Each quirk's scenario must be in the suite (checked for
+ * every quirk), and an applied quirk's scenario must not be marked by another
+ * applied quirk (of any file) nor carry an <xfail> of its own (two reasons for
+ * one deviation hide one of them). Returns 0, or -1 with the suite unchanged
+ * and one line in err, "FILE:LINE: FIELD: what; accepted: what would do".
  */
-int quirks_apply(struct scenario_suite *suite, const char *file, char *err, size_t errlen);
+int quirks_apply(struct scenario_suite *suite, const char *file, const struct neg_settings *partner,
+                 char *err, size_t errlen);
 
 #endif

@@ -1028,8 +1028,9 @@ static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t er
 
         if (d->cert == CERT_DEFAULT && s->n_mux == 0)
                 return 0;
-        if (r->o->target == NULL || (r->pki != NULL && d->cert != CERT_DEFAULT)) {
-                /* Issued now: the run-time PKI, or --issuer-cert with --target. */
+        if (r->o->target == NULL || r->pki != NULL) {
+                /* Issued now: the run-time PKI, or --issuer-cert with --target. The default
+                 * variant's wildcard covers the extra senders LABEL.<scenario domain>. */
                 struct pki_leaf leaf = {0};
 
                 if (r->o->target == NULL)

@@ -35,7 +35,8 @@ void suite_cli_opts(struct suite_cli *sc, struct cli_opt *opts)
                                    .list_cap = ARRAY_LEN(sc->skip)};
 }
 
-int suite_cli_load(const struct suite_cli *sc, const char *command, struct scenario_suite *suite)
+int suite_cli_load(const struct suite_cli *sc, const char *command,
+                   const struct neg_settings *partner, struct scenario_suite *suite)
 {
         char err[1024];
 
@@ -49,7 +50,7 @@ int suite_cli_load(const struct suite_cli *sc, const char *command, struct scena
                         goto fail;
         }
         for (size_t i = 0; i < sc->n_quirks; i++) {
-                if (quirks_apply(suite, sc->quirks[i], err, sizeof(err)) != 0)
+                if (quirks_apply(suite, sc->quirks[i], partner, err, sizeof(err)) != 0)
                         goto fail;
         }
         if (scenario_select(suite, sc->only, sc->n_only, sc->skip, sc->n_skip, err, sizeof(err)) !=

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "scenario.h"
+#include "settings.h"
 
 #define SUITE_CLI_NOPTS 5
 #define SUITE_CLI_WORDS_MAX 64
@@ -31,11 +32,13 @@ void suite_cli_opts(struct suite_cli *sc, struct cli_opt *opts);
 
 /*
  * Loads the suite sc names: the folder, the added folders, the quirks files
- * (quirks.h), then the selection. A suite that does not load does not run:
+ * (quirks.h; partner is the run's configuration for their conditions, NULL for
+ * none), then the selection. A suite that does not load does not run:
  * returns EXIT_MATCH with *suite filled (scenario_suite_cleanup), or EXIT_USAGE
  * after printing one line (and, for a selection word, command's usage) to
  * stderr, with *suite empty.
  */
-int suite_cli_load(const struct suite_cli *sc, const char *command, struct scenario_suite *suite);
+int suite_cli_load(const struct suite_cli *sc, const char *command,
+                   const struct neg_settings *partner, struct scenario_suite *suite);
 
 #endif

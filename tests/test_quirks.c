@@ -76,7 +76,7 @@ Test(quirks, marks_the_listed_scenarios, .init = setup, .fini = teardown)
 
         load(&s);
         cr_assert_eq(count_xfail(&s), 0);
-        cr_assert_eq(quirks_apply(&s, f, err, sizeof(err)), 0, "%s", err);
+        cr_assert_eq(quirks_apply(&s, f, NULL, err, sizeof(err)), 0, "%s", err);
         cr_expect_eq(count_xfail(&s), 2);
         cr_expect_str_eq(by_id(&s, "cert-clientauth-out")->xfail, "wants serverAuth as well");
         /* libxml2 numbers an element by the line its start tag ends on. */
@@ -92,8 +92,8 @@ Test(quirks, an_empty_list_changes_nothing, .init = setup, .fini = teardown)
         char err[1024];
 
         load(&s);
-        cr_assert_eq(quirks_apply(&s, file("e.xml", "<quirks xmlns='urn:s2scheck:quirks:1'/>"), err,
-                                  sizeof(err)),
+        cr_assert_eq(quirks_apply(&s, file("e.xml", "<quirks xmlns='urn:s2scheck:quirks:1'/>"),
+                                  NULL, err, sizeof(err)),
                      0, "%s", err);
         cr_expect_eq(count_xfail(&s), 0);
         scenario_suite_cleanup(&s);
@@ -135,7 +135,8 @@ Test(quirks, refuses_broken_files, .init = setup, .fini = teardown)
                 snprintf(name, sizeof(name), "bad%zu.xml", i);
                 f = file(name, cases[i].text);
                 load(&s);
-                cr_expect_eq(quirks_apply(&s, f, err, sizeof(err)), -1, "case %zu applied", i);
+                cr_expect_eq(quirks_apply(&s, f, NULL, err, sizeof(err)), -1, "case %zu applied",
+                             i);
                 cr_expect_not_null(strstr(err, cases[i].says), "case %zu: \"%s\"", i, err);
                 cr_expect_eq(strncmp(err, f, strlen(f)), 0, "case %zu names the file: %s", i, err);
                 cr_expect_null(strchr(err, '\n'), "case %zu: one line", i);
@@ -156,12 +157,12 @@ Test(quirks, one_reason_per_scenario, .init = setup, .fini = teardown)
         snprintf(a, sizeof(a), "%s",
                  file("a.xml", "<quirks xmlns='urn:s2scheck:quirks:1'>"
                                "<quirk scenario='matrix-h2-out' reason='a'/></quirks>"));
-        cr_assert_eq(quirks_apply(&s, a, err, sizeof(err)), 0, "%s", err);
+        cr_assert_eq(quirks_apply(&s, a, NULL, err, sizeof(err)), 0, "%s", err);
         cr_expect_eq(quirks_apply(&s,
                                   file("b.xml", "<quirks xmlns='urn:s2scheck:quirks:1'>"
                                                 "<quirk scenario='matrix-h2-out' reason='b'/>"
                                                 "</quirks>"),
-                                  err, sizeof(err)),
+                                  NULL, err, sizeof(err)),
                      -1);
         cr_expect_not_null(strstr(err, "is also listed at"), "%s", err);
         cr_expect_not_null(strstr(err, a), "%s", err);
@@ -172,7 +173,7 @@ Test(quirks, one_reason_per_scenario, .init = setup, .fini = teardown)
                                   file("c.xml", "<quirks xmlns='urn:s2scheck:quirks:1'>"
                                                 "<quirk scenario='matrix-h3-out' reason='c'/>"
                                                 "</quirks>"),
-                                  err, sizeof(err)),
+                                  NULL, err, sizeof(err)),
                      -1);
         cr_expect_not_null(strstr(err, "already expects a deviation"), "%s", err);
         cr_expect_str_eq(sc->xfail, "the scenario's own");
@@ -185,8 +186,85 @@ Test(quirks, refuses_a_missing_file)
         char err[1024];
 
         load(&s);
-        cr_expect_eq(quirks_apply(&s, "/nonexistent/q.xml", err, sizeof(err)), -1);
+        cr_expect_eq(quirks_apply(&s, "/nonexistent/q.xml", NULL, err, sizeof(err)), -1);
         cr_expect_str_eq(err, "/nonexistent/q.xml: file: cannot open: No such file or directory; "
                               "accepted: a readable file");
         scenario_suite_cleanup(&s);
+}
+
+/* Conditions: a quirk applies only to the partner configurations it names; the ids
+ * of the others are still checked, and two quirks of one scenario may coexist when
+ * their conditions do not meet. */
+Test(quirks, conditions_on_the_partner_configuration, .init = setup, .fini = teardown)
+{
+        static const struct {
+                struct neg_settings p;
+                const char *h1out, *h2out;
+        } cases[] = {
+            {{NEG_REQUIRED, NEG_OPTIONAL, true}, "tls-sasl", "db"},
+            {{NEG_OPTIONAL, NEG_REQUIRED, false}, "tls-sasl", NULL},
+            {{NEG_NOTSUPPORTED, NEG_NOTSUPPORTED, true}, "plain", "db"},
+            {{NEG_REQUIRED, NEG_NOTSUPPORTED, false}, NULL, NULL},
+        };
+        const char *f = file("c.xml", "<quirks xmlns='urn:s2scheck:quirks:1'>\n"
+                                      "<quirk scenario='matrix-h1-out' reason='tls-sasl'\n"
+                                      "  partner-tls='Required Optional' partner-sasl='Required "
+                                      "Optional'/>\n"
+                                      "<quirk scenario='matrix-h1-out' reason='plain' "
+                                      "partner-tls='NotSupported'/>\n"
+                                      "<quirk scenario='matrix-h2-out' reason='db' "
+                                      "partner-dialback='true'/>\n"
+                                      "</quirks>\n");
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct scenario_suite s;
+                char err[1024];
+                const char *got;
+
+                load(&s);
+                cr_assert_eq(quirks_apply(&s, f, &cases[i].p, err, sizeof(err)), 0, "%zu: %s", i,
+                             err);
+                got = by_id(&s, "matrix-h1-out")->xfail;
+                if (cases[i].h1out == NULL)
+                        cr_expect_null(got, "case %zu: %s", i, got);
+                else
+                        cr_expect(got != NULL && strcmp(got, cases[i].h1out) == 0, "case %zu: %s",
+                                  i, got != NULL ? got : "(none)");
+                got = by_id(&s, "matrix-h2-out")->xfail;
+                if (cases[i].h2out == NULL)
+                        cr_expect_null(got, "case %zu: %s", i, got);
+                else
+                        cr_expect(got != NULL && strcmp(got, cases[i].h2out) == 0, "case %zu", i);
+                scenario_suite_cleanup(&s);
+        }
+        /* Overlapping conditions for one configuration: the second is refused. */
+        {
+                struct scenario_suite s;
+                struct neg_settings p = {NEG_REQUIRED, NEG_REQUIRED, true};
+                char err[1024];
+
+                load(&s);
+                cr_expect_eq(
+                    quirks_apply(&s,
+                                 file("o.xml", "<quirks xmlns='urn:s2scheck:quirks:1'>"
+                                               "<quirk scenario='matrix-h3-out' reason='a' "
+                                               "partner-tls='Required'/>\n"
+                                               "<quirk scenario='matrix-h3-out' reason='b' "
+                                               "partner-dialback='true'/></quirks>"),
+                                 &p, err, sizeof(err)),
+                    -1);
+                cr_expect_not_null(strstr(err, ":2: quirk@scenario: \"matrix-h3-out\" is also "
+                                               "listed at "),
+                                   "%s", err);
+                /* A bad value is the schema's to refuse. */
+                cr_expect_eq(
+                    quirks_apply(&s,
+                                 file("v.xml", "<quirks xmlns='urn:s2scheck:quirks:1'>\n"
+                                               "<quirk scenario='matrix-h3-out' reason='a' "
+                                               "partner-tls='Mandatory'/></quirks>"),
+                                 &p, err, sizeof(err)),
+                    -1);
+                cr_expect_not_null(strstr(err, ":2: quirk: "), "%s", err);
+                scenario_suite_cleanup(&s);
+        }
 }

@@ -663,24 +663,66 @@ peers_scenario_names() {
 	done
 }
 
-# Runs `S2SCHECK run ARGS...` in the background, its PID recorded like a server's (so the
-# EXIT trap stops it on failure), and waits for it, at most LIMIT_S seconds (then
-# SIGTERM, SIGKILL 5 s later: `timeout` is the recorded process). stdout and stderr go
-# to OUT/stdout and OUT/stderr. Sets PEERS_RUN_RC (its exit code; 124 when the limit
-# struck) and PEERS_RUN_SECS (wall time).
-peers_s2scheck_run() { # NAME LIMIT_S OUT S2SCHECK ARGS...
-	local name=$1 limit=$2 out=$3 bin=$4 t0 pid
+# Starts `S2SCHECK run ARGS...` in the background, its PID recorded like a server's (so
+# the EXIT trap stops it on failure), bounded to LIMIT_S seconds (then SIGTERM, SIGKILL
+# 5 s later: `timeout` is the recorded process). stdout and stderr go to OUT/stdout and
+# OUT/stderr. Several runs may go at once (each against its own server);
+# peers_s2scheck_wait NAME collects one.
+peers_s2scheck_start() { # NAME LIMIT_S OUT S2SCHECK ARGS...
+	local name=$1 limit=$2 out=$3 bin=$4
 	shift 4
 	mkdir -p "$out" || return 1
-	t0=$(peers_now_us)
-	timeout -k 5 "$limit" "$bin" run --only matrix "$@" >"$out/stdout" 2>"$out/stderr" &
-	pid=$!
-	peers_register "$name" s2scheck "$pid" "$out"
-	wait "$pid"
+	PEERS_T0[$name]=$(peers_now_us)
+	timeout -k 5 "$limit" "$bin" run "$@" >"$out/stdout" 2>"$out/stderr" &
+	peers_register "$name" s2scheck "$!" "$out"
+}
+
+# Waits for a run started by peers_s2scheck_start. Sets PEERS_RUN_RC (its exit code;
+# 124 when the limit struck) and PEERS_RUN_SECS (wall time).
+peers_s2scheck_wait() { # NAME
+	local name=$1
+	wait "${PEERS_PID[$name]}"
 	PEERS_RUN_RC=$?
 	unset "PEERS_PID[$name]"
-	PEERS_RUN_SECS=$(peers_secs $(($(peers_now_us) - t0)))
+	PEERS_RUN_SECS=$(peers_secs $(($(peers_now_us) - ${PEERS_T0[$name]})))
 	peers_log "$name: s2scheck run exit $PEERS_RUN_RC in $PEERS_RUN_SECS s"
+}
+
+# Runs `S2SCHECK run ARGS...` and waits for it (peers_s2scheck_start, _wait).
+peers_s2scheck_run() { # NAME LIMIT_S OUT S2SCHECK ARGS...
+	peers_s2scheck_start "$@" || return 1
+	peers_s2scheck_wait "$1"
+}
+
+# Checks a run of the whole default suite against what the partner really is (one
+# check per line):
+#   - exit 0: every scenario matched, or deviated as a quirk of the --quirks files says
+#     (xfail; a quirk that no longer shows is an xpass, exit 1);
+#   - every scenario of the suite (SUITE_IDS, space-separated) has a result (one per
+#     additional domain for the domains-additional ones);
+#   - verdicts are match or xfail only, or skip where the scenario's <requires> rules the
+#     partner out: no error, no other skip (so every certificate variant ran);
+#   - the classification names exactly CLASS and the configuration matches;
+#   - one transcript per result.
+# Prints the end of stderr and the results that are not a match when something is off.
+peers_check_suite() { # LABEL OUT CLASS SUITE_IDS
+	local what=$1 out=$2 class=$3 ids=$4 json=$2/r.json got n want
+	check "$what: exit 0 [$PEERS_RUN_RC]" test "$PEERS_RUN_RC" -eq 0
+	if [ "$PEERS_RUN_RC" -ne 0 ]; then
+		peers_show_log "$out/stderr"
+		jq -r '.results[] | select(.verdict != "match" and .verdict != "xfail") | "#   \(.id) \(.verdict): expected \(.expected), observed \(.observed): \(.cause)"' \
+			"$json" 2>/dev/null | head -n 30
+	fi
+	got=$(jq -r '[.results[].id | sub("\\..*$"; "")] | unique | join(" ")' "$json" 2>/dev/null)
+	want=$(tr ' ' '\n' <<<"$ids" | sort -u | tr '\n' ' ' | sed 's/ $//')
+	check "$what: a result for each of the $(wc -w <<<"$ids") scenarios" test "$got" = "$want"
+	got=$(jq -r '[.results[] | select(.verdict != "match" and .verdict != "xfail" and (.verdict != "skip" or (.cause | startswith("skipped: the scenario requires") | not))) | "\(.id)=\(.verdict)"] | join(" ")' "$json" 2>/dev/null)
+	check "$what: only match, xfail and skips by <requires> [$got]" test -z "$got"
+	got=$(jq -r '.classification.state + " " + (.classification.classes | join(","))' "$json" 2>/dev/null)
+	check "$what: classification [$got] = [matches $class]" test "$got" = "matches $class"
+	n=$(jq '.results | length' "$json" 2>/dev/null)
+	got=$(find "$out/tr" -name '*.txt' 2>/dev/null | wc -l)
+	check "$what: one transcript per result [$got of ${n:-?}]" test "$got" = "${n:-x}"
 }
 
 # Checks a run's report against what the partner really is (use with check-counting

@@ -71,7 +71,7 @@ for kind in true lie; do
 		fi
 		out=$PEERS_RUN/run-$variant-$kind
 		what="$variant ($class) as $pfile.partner.xml"
-		peers_s2scheck_run "run-$variant-$kind" 120 "$out" "$bin" \
+		peers_s2scheck_run "run-$variant-$kind" 120 "$out" "$bin" --only matrix \
 			--partner "$PEERS_FIXTURES/ejabberd/$pfile.partner.xml" \
 			--target "127.0.0.1:${PEERS_PORT[$n]}" \
 			--serve-dns "127.0.0.1:$((base + 200 + i))" \

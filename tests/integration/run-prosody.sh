@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # `s2scheck run` against real Prosody 0.12 partners (fixtures/servers/prosody/*.cfg.lua)
 # on loopback, in a network namespace with only lo. For each variant:
-#   - Prosody serves partner.test on its s2s port; its resolver (libunbound) forwards
-#     to the run's own --serve-dns zone, so that it finds h13-in.harness.test etc. at
-#     the run's --listen port when it connects in (inbound scenarios);
-#   - the run with the partner file of the class the smoke test established exits 0,
-#     every scenario matches, and the classification names that class;
-#   - the run with a partner file of another class exits 1, and the classification
-#     still names the true class.
-# Both runs of a variant use the same DNS and listen ports: Prosody caches the answers.
-# docs/peers.md ("s2scheck run against the real partners") lists what this shows.
+#   - Prosody serves partner.test and its additional domain chat.partner.test on its s2s
+#     port; its resolver (libunbound) forwards to the run's own --serve-dns zone, so that
+#     it finds each scenario's domain (matrix-h13-in.harness.test ...) at the run's
+#     --listen port when it connects in (inbound scenarios);
+#   - the WHOLE default suite runs with the partner file of the class the smoke test
+#     established and Prosody's quirks (fixtures/servers/prosody/quirks.xml): exit 0,
+#     every scenario matches or deviates exactly as a documented quirk says, every
+#     certificate variant runs (issued for each scenario's domain by the test CA,
+#     --issuer-cert), and the classification names that class; the s2s_secure_auth
+#     variant also shows the certificate-required-for-dialback finding, the others not;
+#   - the matrix scenarios with a partner file of another class (the lie) exit 1, and
+#     the classification still names the true class.
+# The suite runs of all variants go at once (each against its own Prosody); the lies
+# follow. docs/peers.md ("s2scheck run against the real partners") lists what this shows.
 # Usage (as root): run-prosody.sh S2SCHECK SOURCE_DIR BUILD_DIR
 set -u
 source "$2/tests/integration/lib.sh"
@@ -18,16 +23,21 @@ bin=$1
 pki=$PEERS_PKI
 
 # variant | its class (smoke-prosody.sh) | a partner file of another class (the lie)
+#         | finding patterns the whole suite shows (JSON finding_patterns)
 expect=(
-	"req-db|E4|notls-db"
-	"opt-db|E2|req-nodb"
-	"notls-db|E7|req-db"
-	"req-nodb|E1|opt-db"
-	"opt-nodb|E3|opt-db-nosasl"
-	"req-db-nosasl|E5|opt-nodb"
-	"opt-db-nosasl|E6|req-db-nosasl"
+	"req-db|E4|notls-db|"
+	"opt-db|E2|req-nodb|"
+	"notls-db|E7|req-db|"
+	"req-nodb|E1|opt-db|"
+	"opt-nodb|E3|opt-db-nosasl|"
+	"req-db-nosasl|E5|opt-nodb|"
+	"opt-db-nosasl|E6|req-db-nosasl|"
+	"req-db-secure|E4|notls-db|certificate-required-for-dialback"
 )
 base=15500 # Prosody s2s: base+i; the runs: listen base+100+i, DNS base+200+i
+quirks=("$PEERS_FIXTURES/prosody/quirks.xml")
+suite_ids=$("$bin" list --json | jq -r '[.scenarios[].id] | join(" ")')
+check "the default suite lists well over 100 scenarios" test "$(wc -w <<<"$suite_ids")" -gt 100
 
 names=()
 for i in "${!expect[@]}"; do
@@ -41,33 +51,48 @@ for n in "${names[@]}"; do
 	check "$n (${PEERS_VARIANT[$n]}) listens" peers_wait_ready "$n"
 done
 
+# run_args I PARTNER_FILE OUT: the options of every run against variant I.
+run_args() {
+	local i=$1
+	args=(--partner "$PEERS_FIXTURES/prosody/$2.partner.xml"
+		--target "127.0.0.1:${PEERS_PORT[p$i]}"
+		--serve-dns "127.0.0.1:$((base + 200 + i))" --listen "127.0.0.1:$((base + 100 + i))"
+		--ca "$pki/ca.pem" --issuer-cert "$pki/ca.pem" --issuer-key "$pki/ca.key"
+		--partner-connections 8 --timeout 20 --json "$3/r.json" --transcripts "$3/tr" --quiet)
+}
+
 times=()
 for i in "${!expect[@]}"; do
-	IFS='|' read -r variant class lie <<<"${expect[$i]}"
-	n=p$i
-	for kind in true lie; do
-		pfile=$variant
-		want=0
-		if [ "$kind" = lie ]; then
-			pfile=$lie
-			want=1
-		fi
-		out=$PEERS_RUN/run-$variant-$kind
-		what="$variant ($class) as $pfile.partner.xml"
-		peers_s2scheck_run "run-$variant-$kind" 120 "$out" "$bin" \
-			--partner "$PEERS_FIXTURES/prosody/$pfile.partner.xml" \
-			--target "127.0.0.1:${PEERS_PORT[$n]}" \
-			--serve-dns "127.0.0.1:$((base + 200 + i))" \
-			--listen "127.0.0.1:$((base + 100 + i))" \
-			--ca "$pki/ca.pem" --cert "$pki/harness.test.pem" --key "$pki/harness.test.key" \
-			--timeout 15 --json "$out/r.json" --transcripts "$out/tr" --quiet
-		peers_check_run "$what" "$out" "$want" "$class"
-		times+=("$variant/$kind=${PEERS_RUN_SECS}s")
+	IFS='|' read -r variant _ <<<"${expect[$i]}"
+	out=$PEERS_RUN/suite-$variant
+	run_args "$i" "$variant" "$out"
+	q=()
+	for f in "${quirks[@]}" "$PEERS_FIXTURES/prosody/quirks-$variant.xml"; do
+		[ -f "$f" ] && q+=(--quirks "$f")
 	done
+	peers_s2scheck_start "suite-$variant" 300 "$out" "$bin" "${args[@]}" "${q[@]}"
+done
+for i in "${!expect[@]}"; do
+	IFS='|' read -r variant class _ patterns <<<"${expect[$i]}"
+	out=$PEERS_RUN/suite-$variant
+	peers_s2scheck_wait "suite-$variant"
+	times+=("$variant/suite=${PEERS_RUN_SECS}s")
+	peers_check_suite "$variant ($class), the default suite" "$out" "$class" "$suite_ids"
+	got=$(jq -r '.finding_patterns | join(" ")' "$out/r.json" 2>/dev/null)
+	check "$variant: finding patterns [$got] = [$patterns]" test "$got" = "$patterns"
 	# Prosody found the scenario domains through the run's zone (libunbound's log).
 	check "$variant: Prosody resolved _xmpp-server._tcp.matrix-h13-in.harness.test through --serve-dns" \
 		grep -q "Results for _xmpp-server._tcp.matrix-h13-in.harness.test IN SRV: 1 items" \
-		"${PEERS_DIR[$n]}/prosody.log"
+		"${PEERS_DIR[p$i]}/prosody.log"
+done
+
+for i in "${!expect[@]}"; do
+	IFS='|' read -r variant class lie _ <<<"${expect[$i]}"
+	out=$PEERS_RUN/lie-$variant
+	run_args "$i" "$lie" "$out"
+	peers_s2scheck_run "lie-$variant" 120 "$out" "$bin" --only matrix "${args[@]}"
+	peers_check_run "$variant ($class) as $lie.partner.xml" "$out" 1 "$class"
+	times+=("$variant/lie=${PEERS_RUN_SECS}s")
 done
 
 t0=$(peers_now_us)
