@@ -131,14 +131,18 @@ static bool features_in(const struct check_facts *f, char *why, size_t whylen)
         return true;
 }
 
+/* Outbound: the partner processed a harness stanza although nothing authenticated the
+ * harness. An answered ping counts only without a success: after one (judged by the
+ * outcome) it is the expected answer, no sign that an earlier stanza was processed. */
 static bool stanza_accepted(const struct check_facts *f)
 {
-        return f->pong || f->stanzas_from_partner > 0;
+        return (f->pong && !(f->observed & OUTCOME_SUCCESS_SET)) || f->stanzas_from_partner > 0;
 }
 
 bool check_eval(enum scenario_check c, const struct check_facts *f, char *why, size_t whylen)
 {
         const struct finding *x;
+        unsigned n;
 
         if (why != NULL && whylen > 0)
                 why[0] = '\0';
@@ -178,11 +182,12 @@ bool check_eval(enum scenario_check c, const struct check_facts *f, char *why, s
                                               "a stanza before authentication", why, whylen);
                 if (!stanza_accepted(f))
                         return true;
+                n = f->stanzas_from_partner +
+                    (f->pong && !(f->observed & OUTCOME_SUCCESS_SET) ? 1u : 0u);
                 return fail(why, whylen,
-                            "the partner processed a harness stanza (%u answer%s) although the "
-                            "harness never authenticated [RFC 6120 §4.3.5; XEP-0220 §2.1.1]",
-                            f->stanzas_from_partner + (f->pong ? 1u : 0u),
-                            f->stanzas_from_partner + (f->pong ? 1u : 0u) == 1 ? "" : "s");
+                            "the partner processed a harness stanza sent without "
+                            "authentication (%u answer%s) [RFC 6120 §4.3.5; XEP-0220 §2.1.1]",
+                            n, n == 1 ? "" : "s");
         case CHECK_VERIFY_ID_POST_TLS:
                 if (f->verify_id == NULL || f->verify_id[0] == '\0' || f->post_tls_id == NULL ||
                     f->post_tls_id[0] == '\0' || strcmp(f->verify_id, f->post_tls_id) == 0)

@@ -38,7 +38,8 @@ struct check_facts {
          * Inbound: the partner's test stanza reached the harness (reference partner)
          * or the partner answered the trigger's ping (real partner). */
         bool pong;
-        unsigned stanzas_from_partner;  /* outbound: stanzas the partner sent the harness */
+        unsigned stanzas_from_partner;  /* outbound: stanzas the partner sent the harness,
+                                           other than answers to its pings */
         const struct finding *findings; /* the findings of every harness stream */
         size_t n_findings;
         const struct check_features *features; /* outbound: in order */

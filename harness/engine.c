@@ -99,6 +99,7 @@ struct engine {
         bool starttls_offered;   /* receiving: offered in the current features */
         bool starttls_unoffered; /* receiving: the peer asked for TLS we did not offer */
         bool auth_attempted;     /* receiving: the peer tried SASL or dialback */
+        bool claim_open;         /* initiating: our unsolicited db:result, not yet answered */
         bool verify_only;        /* receiving: only db:verify so far */
         bool got_verify;         /* receiving: a db:verify arrived */
         enum outcome detected;   /* F1/F2 detected explicitly, else OUTCOME_COUNT */
@@ -909,6 +910,7 @@ static void i_authenticate(struct engine *e)
                 send_db(e, "result", local_domain(e), e->remote, NULL, "valid", NULL, NULL);
                 if (p != NULL)
                         p->verified = true;
+                e->claim_open = true;
                 set_state(e, ST_EXPECT_STANZAS);
                 ev = push_event(e, EV_AUTHENTICATED);
                 if (ev != NULL) {
@@ -1231,6 +1233,30 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
         bool first = e->state == ST_EXPECT_DB_RESULT;
         struct engine_event *ev;
 
+        /* Our unsolicited <db:result type='valid'/> (misbehaviour) carried from and to:
+         * a peer may take it for a request with an empty key (Prosody 0.12 verifies it).
+         * Its typed answer for that pair correlates by from/to on this stream (XEP-0220
+         * §3.1) and is its verdict: invalid or error refuse the pair, valid grants it. */
+        if (type != NULL && p != NULL && e->claim_open && domain_eq(p->from, local_domain(e)) &&
+            domain_eq(p->to, e->remote)) {
+                e->claim_open = false;
+                if (strcmp(type, "valid") == 0) {
+                        finding(e, FINDING_VIOLATION, "XEP-0220 §2.2.1",
+                                "the peer answered type='valid' to a db:result that carried no "
+                                "key");
+                        finish_success(e, METHOD_DT, e->remote);
+                        return;
+                }
+                p->verified = false;
+                p->failed = true;
+                finding(e, FINDING_NOTE, "XEP-0220 §2.2.1",
+                        "the peer took our unsolicited db:result for a request and answered "
+                        "type='%s'",
+                        type);
+                finish_failure(e, "XEP-0220 §2.2.1", "dialback result type='%s'", type);
+                close_stream(e);
+                return;
+        }
         /* DB-9 (XEP-0220 §3.1): a typed result must answer a request of ours. */
         if (type == NULL || p == NULL || !p->pending) {
                 finding(e, FINDING_VIOLATION, "XEP-0220 §3.1",

@@ -381,13 +381,15 @@ static void on_stanza(void *user, struct stream *st, xmlNodePtr stanza)
         struct scen *s = user;
         const char *type = xs_attr(stanza, "type"), *id = xs_attr(stanza, "id");
 
+        bool ping = false;
+
         (void)st;
         if (s->finalized)
                 return;
-        s->stanzas_in++;
         for (size_t k = 0; id != NULL && type != NULL && k < s->n_pings; k++) {
                 if (strcmp(id, s->ping_ids[k]) != 0 || !xs_is(stanza, XS_NS_SERVER, "iq"))
                         continue;
+                ping = true;
                 /* Outbound (and the trigger of a real partner): the answer to our ping.
                  * Inbound from the reference partner: its own ping arrived. */
                 if (strcmp(type, "result") == 0 ||
@@ -400,6 +402,8 @@ static void on_stanza(void *user, struct stream *st, xmlNodePtr stanza)
                 }
                 s->r->changed = true;
         }
+        if (!ping)
+                s->stanzas_in++; /* the pings are facts of their own (pong) */
 }
 
 static bool all_answered(const struct scen *s)

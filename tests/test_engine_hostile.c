@@ -341,9 +341,10 @@ static void solo_trace(void *user, const struct trace_entry *t)
                 buf_printf(&s->trace, "%d %.*s\n", (int)t->kind, (int)t->len, t->text);
 }
 
-/* One engine without TLS; hosted[0] is its domain. */
-static void solo_new(struct solo *s, enum engine_role role, int row, const char *const *hosted,
-                     size_t n_hosted, size_t before_features)
+/* One engine without TLS; hosted[0] is its domain; bad: its misbehaviours (or NULL). */
+static void solo_new_bad(struct solo *s, enum engine_role role, int row, const char *const *hosted,
+                         size_t n_hosted, size_t before_features,
+                         const struct engine_misbehaviour *bad)
 {
         struct engine_config c;
         char err[256];
@@ -359,6 +360,8 @@ static void solo_new(struct solo *s, enum engine_role role, int row, const char 
         cr_assert_eq(settings_from_row(row, &c.neg), 0);
         c.sem = SEMANTICS_MATRIX;
         engine_knobs_default(&c.knobs);
+        if (bad != NULL)
+                c.knobs.bad = *bad;
         c.secret = "s3cr3tf0rd14lb4ck";
         xs_limits_default(&c.limits);
         c.max_bytes_before_features = before_features;
@@ -368,6 +371,12 @@ static void solo_new(struct solo *s, enum engine_role role, int row, const char 
         cr_assert_not_null(s->e, "%s", err);
         if (role == ENGINE_INITIATING)
                 cr_assert_eq(engine_start(s->e), 0);
+}
+
+static void solo_new(struct solo *s, enum engine_role role, int row, const char *const *hosted,
+                     size_t n_hosted, size_t before_features)
+{
+        solo_new_bad(s, role, row, hosted, n_hosted, before_features, NULL);
 }
 
 static void solo_free(struct solo *s)
@@ -487,6 +496,76 @@ Test(scripted, unsolicited_db_verify)
         cr_expect(solo_has(&s, FINDING_VIOLATION, "XEP-0220 §3.1", "unsolicited db:verify"));
         cr_expect_eq(engine_state(s.e), ST_EXPECT_NEGOTIATION);
         cr_expect_eq(solo_event(&s, EV_AUTHENTICATED, &ev), 0);
+        solo_free(&s);
+}
+
+/* The harness's unsolicited <db:result type='valid'/> taken by the peer for a request
+ * (Prosody 0.12 verifies the empty key and answers type='invalid', then stays silent):
+ * that answer correlates by from/to and ends the stream as a failure (XEP-0220 §2.2.1,
+ * §3.1), instead of being ignored while the stream waits for nothing. */
+static void unsolicited_answered(const char *type, bool success)
+{
+        struct engine_misbehaviour bad = {.unsolicited_db_valid = true};
+        struct solo s;
+        char answer[256];
+        const char *out;
+
+        solo_new_bad(&s, ENGINE_INITIATING, 17, h_only, 1, 0, &bad);
+        out = solo_feed(&s, "<stream:stream xmlns='jabber:server' "
+                            "xmlns:stream='http://etherx.jabber.org/streams' "
+                            "xmlns:db='jabber:server:dialback' from='" PARTNER "' to='" HARNESS
+                            "' id='sid1' version='1.0'><stream:features/>");
+        cr_assert(strstr(out, "type=\"valid\"") != NULL, "%s\n%s", out, s.trace.data);
+        cr_assert_eq(engine_state(s.e), ST_EXPECT_STANZAS, "%s", s.trace.data);
+        cr_assert_not(engine_result(s.e)->final, "nothing decided by our own claim");
+        snprintf(answer, sizeof(answer),
+                 "<db:result from='" PARTNER "' to='" HARNESS "' id='sid1' type='%s'/>", type);
+        out = solo_feed(&s, answer);
+        cr_expect(engine_result(s.e)->final, "%s", s.trace.data);
+        if (success) {
+                cr_expect(engine_result(s.e)->authenticated, "%s", s.trace.data);
+                cr_expect(solo_has(&s, FINDING_VIOLATION, "XEP-0220 §2.2.1", "no key"));
+        } else {
+                cr_expect_not(engine_result(s.e)->authenticated, "%s", s.trace.data);
+                cr_expect_eq(engine_result(s.e)->outcomes, OUTCOME_BIT(OUTCOME_F4), "%s",
+                             s.trace.data);
+                cr_expect(strstr(out, "</stream:stream>") != NULL, "%s", out);
+                cr_expect_eq(engine_pair_state(s.e, HARNESS, PARTNER), PAIR_FAILED);
+        }
+        cr_expect_not(solo_has(&s, FINDING_VIOLATION, "XEP-0220 §3.1", "answers no request"));
+        solo_free(&s);
+}
+
+Test(scripted, unsolicited_claim_answered_invalid)
+{
+        unsolicited_answered("invalid", false);
+}
+
+Test(scripted, unsolicited_claim_answered_error)
+{
+        unsolicited_answered("error", false);
+}
+
+Test(scripted, unsolicited_claim_answered_valid)
+{
+        unsolicited_answered("valid", true);
+}
+
+/* A typed result for another pair is still DB-9: ignored, and the claim stays open. */
+Test(scripted, unsolicited_claim_other_pair_ignored)
+{
+        struct engine_misbehaviour bad = {.unsolicited_db_valid = true};
+        struct solo s;
+
+        solo_new_bad(&s, ENGINE_INITIATING, 17, h_only, 1, 0, &bad);
+        solo_feed(&s, "<stream:stream xmlns='jabber:server' "
+                      "xmlns:stream='http://etherx.jabber.org/streams' "
+                      "xmlns:db='jabber:server:dialback' from='" PARTNER "' to='" HARNESS
+                      "' id='sid1' version='1.0'><stream:features/>");
+        solo_feed(&s, "<db:result from='" PARTNER "' to='other.test' type='invalid'/>");
+        cr_expect(solo_has(&s, FINDING_VIOLATION, "XEP-0220 §3.1", "answers no request"));
+        cr_expect_not(engine_result(s.e)->final, "%s", s.trace.data);
+        cr_expect_eq(engine_state(s.e), ST_EXPECT_STANZAS);
         solo_free(&s);
 }
 

@@ -104,6 +104,16 @@ Test(checks, no_stanza_accepted)
         f.stanzas_from_partner = 1;
         cr_expect(!eval(CHECK_NO_STANZA_ACCEPTED, &f, why));
         cr_expect(strstr(why, "processed a harness stanza") != NULL, "%s", why);
+        f.stanzas_from_partner = 0;
+        f.pong = true; /* the ping answered although the harness never authenticated */
+        cr_expect(!eval(CHECK_NO_STANZA_ACCEPTED, &f, why));
+        /* The partner ignored an early stanza, then authenticated the harness for real
+         * (the outcome judges that) and answered the ping sent after it: nothing was
+         * processed before authentication (Prosody 0.12, order-stanza-before-auth-out). */
+        f.observed = OUTCOME_BIT(OUTCOME_S);
+        cr_expect(eval(CHECK_NO_STANZA_ACCEPTED, &f, why), "%s", why);
+        f.stanzas_from_partner = 1; /* but an answer to the early stanza counts */
+        cr_expect(!eval(CHECK_NO_STANZA_ACCEPTED, &f, why));
         f = base(9, DIR_INBOUND);
         cr_expect(eval(CHECK_NO_STANZA_ACCEPTED, &f, why));
         f.findings = &v;
