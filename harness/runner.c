@@ -1018,8 +1018,24 @@ static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t er
                 s->no_creds = d->cert == CERT_NONE;
                 return 0;
         }
-        if (d->cert == CERT_DEFAULT)
-                return 0; /* the operator's certificate; extra senders need it to cover them */
+        if (d->cert == CERT_DEFAULT) {
+                /* The operator's certificate. Each extra sender may need a stream of its
+                 * own with SASL EXTERNAL (XEP-0178), and the partner answers its ping on
+                 * a stream to that name, whose certificate it checks (RFC 6120
+                 * §13.7.2.1): the certificate must name it, and *.DOMAIN does not cover
+                 * LABEL.<id>.DOMAIN (RFC 6125 §6.4.3). */
+                for (size_t k = 0; k < s->n_mux; k++) {
+                        if (file_names(r->o->cert, s->mux[k]))
+                                continue;
+                        s->skip = true;
+                        textf(s->skip_why, sizeof(s->skip_why),
+                              "skipped: %s does not name the extra sender %s (give a "
+                              "certificate that also names *.%s)",
+                              r->o->cert, s->mux[k], s->domain);
+                        break;
+                }
+                return 0;
+        }
         c.ca_file = r->o->ca;
         if (d->cert != CERT_NONE) {
                 const char *dir = r->o->cert_dir != NULL ? r->o->cert_dir : RUNNER_CERT_DIR;
