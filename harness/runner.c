@@ -4,6 +4,7 @@
 #include <gnutls/x509.h>
 
 #include <ctype.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1477,17 +1478,33 @@ static void progress(struct runner *r, const struct scenario_result *res)
                 report_progress(stderr, r->o->progress_tty, r->done, r->n, res);
 }
 
+/*
+ * Connections to a real partner a scenario may hold at once: its stream and a dialback
+ * verification, and a stream of its own for each extra sender or target that cannot be
+ * multiplexed (XEP-0220 §2.6). Two scenarios with extra senders started together under
+ * the cap would each wait for the other's slots until the ping timed out.
+ */
+static unsigned conns_needed(const struct scen *s)
+{
+        unsigned n = 2 + (unsigned)s->n_mux;
+
+        if (s->def->mux_additional)
+                n += (unsigned)s->r->p->n_additional;
+        return n;
+}
+
 static int run_all(struct runner *r, struct run_report *rep, char *err, size_t errlen)
 {
         const struct run_options *o = r->o;
         unsigned jobs = o->jobs > 0 ? o->jobs : DEFAULT_JOBS;
+        unsigned cap = UINT_MAX;
         size_t next = 0;
 
         if (o->target != NULL) {
                 /* A scenario may hold two connections to a real partner at once (its stream
-                 * and a dialback verification), so the connection cap bounds the jobs. */
-                unsigned cap = o->partner_conns > 0 ? o->partner_conns : DEFAULT_JOBS;
-
+                 * and a dialback verification), so the connection cap bounds the jobs;
+                 * conns_needed() counts the scenarios that need more. */
+                cap = o->partner_conns > 0 ? o->partner_conns : DEFAULT_JOBS;
                 if (jobs > cap / 2)
                         jobs = cap / 2 > 0 ? cap / 2 : 1;
         }
@@ -1495,22 +1512,29 @@ static int run_all(struct runner *r, struct run_report *rep, char *err, size_t e
         while (r->done < r->n) {
                 double now = now_s();
                 size_t running = 0;
+                unsigned used = 0;
 
                 if (interrupted)
                         break;
                 for (size_t i = 0; i < r->n; i++) {
                         if (r->sc[i].st == SC_RUNNING || r->sc[i].st == SC_SETTLING) {
-                                if (tick(&r->sc[i], now))
+                                if (tick(&r->sc[i], now)) {
                                         progress(r, r->sc[i].res);
-                                else
+                                } else {
                                         running++;
+                                        used += conns_needed(&r->sc[i]);
+                                }
                         }
                 }
-                while (next < r->n && running < jobs) {
+                while (next < r->n && running < jobs &&
+                       (running == 0 || used + conns_needed(&r->sc[next]) <= cap)) {
                         if (start_scenario(&r->sc[next], err, errlen) != 0)
                                 return -1;
+                        if (r->sc[next].st != SC_DONE) {
+                                running++;
+                                used += conns_needed(&r->sc[next]);
+                        }
                         next++;
-                        running++;
                 }
                 r->changed = false;
                 if (net_run(r->loop, TICK_MS, until_changed, r) == NET_RUN_ERROR) {

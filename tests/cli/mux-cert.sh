@@ -76,7 +76,8 @@ check "M7, default certificate: the skip names the certificate and the sender" \
 	jq -e --arg c "$pki/harness.test.pem" '.results[] | select(.id == "domains-mux-sender-h1-out") | .cause == "skipped: \($c) does not name the extra sender mux1.domains-mux-sender-h1-out.harness.test (give a certificate that also names *.domains-mux-sender-h1-out.harness.test)"' "$tmp/m07.json"
 
 # 2. A harness certificate from the test CA that also names *.<id>.harness.test: the
-# same scenarios run and match against M7.
+# same scenarios run and match, against M7 and against M1 (E1, no dialback, so each
+# sender has a stream of its own).
 {
 	sed -n '/^cn\|^dns_name\|^other_name\|^tls_www\|^signing_key\|_date/p' "$pki/tmpl/harness.test.tmpl"
 	for i in "${ids[@]}"; do echo "dns_name = \"*.$i.harness.test\""; done
@@ -85,7 +86,7 @@ certtool --generate-privkey --key-type=ecdsa --curve=secp256r1 --outfile "$tmp/m
 certtool --generate-certificate --load-privkey "$tmp/mux.key" --load-ca-certificate "$pki/ca.pem" \
 	--load-ca-privkey "$pki/ca.key" --template "$tmp/mux.tmpl" --outfile "$tmp/mux.pem" >/dev/null 2>&1
 check "a harness certificate naming the senders was issued" test -s "$tmp/mux.pem"
-for m in m07; do
+for m in m07 m01; do
 	mux_run "$src/fixtures/partners/$m.xml" "$tmp/$m-mux" "$tmp/mux.pem" "$tmp/mux.key"
 	check "$m, certificate naming the senders: exit 0, got $rc ($(head -c 300 "$tmp/$m-mux.err"))" test "$rc" = 0
 	got=$(verdicts "$tmp/$m-mux")
