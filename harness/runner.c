@@ -4,6 +4,7 @@
 #include <gnutls/x509.h>
 
 #include <ctype.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1054,8 +1055,24 @@ static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t er
                 s->no_creds = d->cert == CERT_NONE;
                 return 0;
         }
-        if (d->cert == CERT_DEFAULT)
-                return 0; /* the operator's certificate; extra senders need it to cover them */
+        if (d->cert == CERT_DEFAULT) {
+                /* The operator's certificate. Each extra sender may need a stream of its
+                 * own with SASL EXTERNAL (XEP-0178), and the partner answers its ping on
+                 * a stream to that name, whose certificate it checks (RFC 6120
+                 * §13.7.2.1): the certificate must name it, and *.DOMAIN does not cover
+                 * LABEL.<id>.DOMAIN (RFC 6125 §6.4.3). */
+                for (size_t k = 0; k < s->n_mux; k++) {
+                        if (file_names(r->o->cert, s->mux[k]))
+                                continue;
+                        s->skip = true;
+                        textf(s->skip_why, sizeof(s->skip_why),
+                              "skipped: %s does not name the extra sender %s (give a "
+                              "certificate that also names *.%s)",
+                              r->o->cert, s->mux[k], s->domain);
+                        break;
+                }
+                return 0;
+        }
         c.ca_file = r->o->ca;
         if (d->cert != CERT_NONE) {
                 const char *dir = r->o->cert_dir != NULL ? r->o->cert_dir : RUNNER_CERT_DIR;
@@ -1506,17 +1523,33 @@ static void progress(struct runner *r, const struct scenario_result *res)
                 report_progress(stderr, r->o->progress_tty, r->done, r->n, res);
 }
 
+/*
+ * Connections to a real partner a scenario may hold at once: its stream and a dialback
+ * verification, and a stream of its own for each extra sender or target that cannot be
+ * multiplexed (XEP-0220 §2.6). Two scenarios with extra senders started together under
+ * the cap would each wait for the other's slots until the ping timed out.
+ */
+static unsigned conns_needed(const struct scen *s)
+{
+        unsigned n = 2 + (unsigned)s->n_mux;
+
+        if (s->def->mux_additional)
+                n += (unsigned)s->r->p->n_additional;
+        return n;
+}
+
 static int run_all(struct runner *r, struct run_report *rep, char *err, size_t errlen)
 {
         const struct run_options *o = r->o;
         unsigned jobs = o->jobs > 0 ? o->jobs : DEFAULT_JOBS;
+        unsigned cap = UINT_MAX;
         size_t next = 0;
 
         if (o->target != NULL) {
                 /* A scenario may hold two connections to a real partner at once (its stream
-                 * and a dialback verification), so the connection cap bounds the jobs. */
-                unsigned cap = o->partner_conns > 0 ? o->partner_conns : DEFAULT_JOBS;
-
+                 * and a dialback verification), so the connection cap bounds the jobs;
+                 * conns_needed() counts the scenarios that need more. */
+                cap = o->partner_conns > 0 ? o->partner_conns : DEFAULT_JOBS;
                 if (jobs > cap / 2)
                         jobs = cap / 2 > 0 ? cap / 2 : 1;
         }
@@ -1524,22 +1557,29 @@ static int run_all(struct runner *r, struct run_report *rep, char *err, size_t e
         while (r->done < r->n) {
                 double now = now_s();
                 size_t running = 0;
+                unsigned used = 0;
 
                 if (interrupted)
                         break;
                 for (size_t i = 0; i < r->n; i++) {
                         if (r->sc[i].st == SC_RUNNING || r->sc[i].st == SC_SETTLING) {
-                                if (tick(&r->sc[i], now))
+                                if (tick(&r->sc[i], now)) {
                                         progress(r, r->sc[i].res);
-                                else
+                                } else {
                                         running++;
+                                        used += conns_needed(&r->sc[i]);
+                                }
                         }
                 }
-                while (next < r->n && running < jobs) {
+                while (next < r->n && running < jobs &&
+                       (running == 0 || used + conns_needed(&r->sc[next]) <= cap)) {
                         if (start_scenario(&r->sc[next], err, errlen) != 0)
                                 return -1;
+                        if (r->sc[next].st != SC_DONE) {
+                                running++;
+                                used += conns_needed(&r->sc[next]);
+                        }
                         next++;
-                        running++;
                 }
                 r->changed = false;
                 if (net_run(r->loop, TICK_MS, until_changed, r) == NET_RUN_ERROR) {
