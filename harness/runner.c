@@ -1067,7 +1067,8 @@ static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t er
                         s->skip = true;
                         textf(s->skip_why, sizeof(s->skip_why),
                               "skipped: %s does not name the extra sender %s (give a "
-                              "certificate that also names *.%s)",
+                              "certificate that also names *.%s, or --issuer-cert and "
+                              "--issuer-key)",
                               r->o->cert, s->mux[k], s->domain);
                         break;
                 }

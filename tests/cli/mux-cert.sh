@@ -73,7 +73,7 @@ check "M7, default certificate: exit 0, got $rc ($(head -c 300 "$tmp/m07.err"))"
 got=$(verdicts "$tmp/m07")
 check "M7, default certificate: the sender scenarios are skipped [$got]" test "$got" = "$(all skip)"
 check "M7, default certificate: the skip names the certificate and the sender" \
-	jq -e --arg c "$pki/harness.test.pem" '.results[] | select(.id == "domains-mux-sender-h1-out") | .cause == "skipped: \($c) does not name the extra sender mux1.domains-mux-sender-h1-out.harness.test (give a certificate that also names *.domains-mux-sender-h1-out.harness.test)"' "$tmp/m07.json"
+	jq -e --arg c "$pki/harness.test.pem" '.results[] | select(.id == "domains-mux-sender-h1-out") | .cause == "skipped: \($c) does not name the extra sender mux1.domains-mux-sender-h1-out.harness.test (give a certificate that also names *.domains-mux-sender-h1-out.harness.test, or --issuer-cert and --issuer-key)"' "$tmp/m07.json"
 
 # 2. A harness certificate from the test CA that also names *.<id>.harness.test: the
 # same scenarios run and match, against M7 and against M1 (E1, no dialback, so each
