@@ -252,6 +252,58 @@ done:
         return rc;
 }
 
+static bool known_attr(const xmlAttr *a)
+{
+        static const char *const known[] = {"scenario", "reason", "partner-tls", "partner-sasl",
+                                            "partner-dialback"};
+
+        if (a->ns != NULL)
+                return false;
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+                if (xmlStrEqual(a->name, BAD_CAST known[i]))
+                        return true;
+        return false;
+}
+
+/* libxml2 says only "Element quirk failed to validate attributes": name what. */
+static void explain(char *err, size_t errlen, const char *file, const struct xmlload_error *e)
+{
+        const xmlNode *q = e->node;
+        xmlChar *v;
+        int n;
+
+        if (q != NULL && is_ours(q, "quirk")) {
+                for (const xmlAttr *a = q->properties; a != NULL; a = a->next) {
+                        if (!known_attr(a)) {
+                                failf(err, errlen, file, e->line, "quirk",
+                                      "attribute %s is not part of the format; accepted: %s",
+                                      (const char *)a->name, QUIRKS_ACCEPTED);
+                                return;
+                        }
+                }
+                v = xmlGetNoNsProp(q, BAD_CAST "scenario");
+                if (v == NULL) {
+                        failf(err, errlen, file, e->line, "quirk@scenario",
+                              "the attribute is missing; accepted: a scenario id");
+                        return;
+                }
+                xmlFree(v);
+                v = xmlGetNoNsProp(q, BAD_CAST "reason");
+                n = v != NULL ? xmlStrlen(v) : -1;
+                xmlFree(v);
+                if (n < 1 || n > 300) {
+                        failf(err, errlen, file, e->line, "quirk@reason",
+                              "the reason is %s; accepted: 1-300 bytes",
+                              n < 0    ? "missing"
+                              : n == 0 ? "empty"
+                                       : "too long");
+                        return;
+                }
+        }
+        failf(err, errlen, file, e->line, q != NULL ? (const char *)q->name : "XML",
+              "%s; accepted: %s", e->msg, QUIRKS_ACCEPTED);
+}
+
 int quirks_apply(struct scenario_suite *suite, const char *file, const struct neg_settings *partner,
                  char *err, size_t errlen)
 {
@@ -294,9 +346,7 @@ int quirks_apply(struct scenario_suite *suite, const char *file, const struct ne
                 goto done;
         }
         if (v == 0) {
-                failf(err, errlen, file, e.line,
-                      e.node != NULL ? (const char *)e.node->name : "XML", "%s; accepted: %s",
-                      e.msg, QUIRKS_ACCEPTED);
+                explain(err, errlen, file, &e);
                 goto done;
         }
         rc = apply_doc(suite, file, root, partner, err, errlen);

@@ -1242,8 +1242,13 @@ static int start_scenario(struct scen *s, char *err, size_t errlen)
                 for (size_t m = 0; m < s->n_mux; m++)
                         d[nd++] = s->mux[m];
                 settings_from_row(TRIGGER_ROW, &trig);
-                s->trigger = new_node(r, "trigger", d, nd, &trig, r->hcreds, secret, &tobs,
-                                      on_trace, s, err, errlen);
+                /* The trigger must authenticate every sender: the scenario's own default
+                 * certificate also names the extra senders (scenario_creds); a variant
+                 * is for the scenario's stream, not for the trigger. */
+                s->trigger = new_node(r, "trigger", d, nd, &trig,
+                                      s->def->cert == CERT_DEFAULT && s->creds != NULL ? s->creds
+                                                                                       : r->hcreds,
+                                      secret, &tobs, on_trace, s, err, errlen);
                 if (s->trigger == NULL)
                         return -1;
                 logf_(s, "runner: triggering: a ping from %s to %s over an H%d stream", s->domain,

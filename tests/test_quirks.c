@@ -115,10 +115,13 @@ Test(quirks, refuses_broken_files, .init = setup, .fini = teardown)
              "<quirk scenario='matrix-h1-in' reason='b'/></quirks>",
              ":3: quirk@scenario: \"matrix-h1-in\" is also listed at "},
             {"<quirks xmlns='urn:s2scheck:quirks:1'>\n<quirk scenario='matrix-h1-in'/></quirks>",
-             ":2: quirk: "},
+             ":2: quirk@reason: the reason is missing; accepted: 1-300 bytes"},
+            {"<quirks xmlns='urn:s2scheck:quirks:1'>\n<quirk scenario='matrix-h1-in' reason='a' "
+             "when='x'/></quirks>",
+             ":2: quirk: attribute when is not part of the format; accepted: "},
             {"<quirks xmlns='urn:s2scheck:quirks:1'>\n<quirk scenario='matrix-h1-in' "
              "reason=''/></quirks>",
-             ":2: quirk: "},
+             ":2: quirk@reason: the reason is empty; accepted: 1-300 bytes"},
             {"<quirks xmlns='urn:s2scheck:quirks:1'>\n<other/></quirks>", ":2: other: "},
             {"<quirks xmlns='urn:other'/>", "is not a quirks list; accepted: <quirks"},
             {"<?xml version='1.0'?>\n<!DOCTYPE quirks [<!ENTITY a 'b'>]>\n"
