@@ -256,6 +256,11 @@ bool check_eval(enum scenario_check c, const struct check_facts *f, char *why, s
         case CHECK_NOT_AUTHORIZED_CLOSE:
                 if (f->peer_error != NULL && strcmp(f->peer_error, "not-authorized") == 0)
                         return true;
+                /* A partner that requires TLS may name that policy instead: the stanza
+                 * came before TLS too (RFC 6120 §4.9.3.14; reference STR table .14). */
+                if (f->peer_error != NULL && strcmp(f->peer_error, "policy-violation") == 0 &&
+                    f->partner.tls == NEG_REQUIRED && !f->tls)
+                        return true;
                 return fail(why, whylen,
                             "a stanza before authentication did not get <not-authorized/> "
                             "(stream error: %s) [RFC 6120 §4.3.5, §4.9.3.12]",

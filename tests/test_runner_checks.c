@@ -210,6 +210,15 @@ Test(checks, reactions_to_harness_misbehaviour)
         cr_expect(eval(CHECK_NOT_AUTHORIZED_CLOSE, &f, why));
         f.peer_error = "";
         cr_expect(!eval(CHECK_NOT_AUTHORIZED_CLOSE, &f, why));
+        /* policy-violation only from a partner that requires TLS, before TLS. */
+        f.peer_error = "policy-violation";
+        cr_expect(!eval(CHECK_NOT_AUTHORIZED_CLOSE, &f, why), "M9 does not require TLS");
+        f.partner.tls = NEG_REQUIRED;
+        f.tls = false;
+        cr_expect(eval(CHECK_NOT_AUTHORIZED_CLOSE, &f, why));
+        f.tls = true;
+        cr_expect(!eval(CHECK_NOT_AUTHORIZED_CLOSE, &f, why), "after TLS it is no excuse");
+        f = base(9, DIR_OUTBOUND);
         f.db_result_sent = true;
         cr_expect(!eval(CHECK_DB_INVALID_CLOSE, &f, why));
         v[0] = fnd(FINDING_NOTE, "XEP-0220 §2.2.1", "dialback for a -> b answered type='invalid'");

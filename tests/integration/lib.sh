@@ -653,14 +653,16 @@ peers_hosts_add() { # NAME...
 	done
 }
 
-# The scenario domains of the default suite under the harness domain: h1-out ... h18-in.
-peers_scenario_names() {
-	local h d
-	for h in $(seq 1 18); do
-		for d in out in; do
-			printf '%s\n' "matrix-h$h-$d.$PEERS_HARNESS"
-		done
-	done
+# The names a run of the default suite uses under the harness domain, one per line:
+# each scenario's <id>.harness.test, each extra sender <label>.<id>.harness.test
+# (<multiplex from>), and for a scenario run once per additional partner domain
+# <id>-a1.harness.test ... <id>-aN (N: ADDITIONAL, default 1), from `S2SCHECK list
+# --json`; runner.c forms them the same way.
+peers_scenario_names() { # S2SCHECK [ADDITIONAL]
+	"$1" list --json | jq -r --arg h "$PEERS_HARNESS" --argjson n "${2:-1}" \
+		'.scenarios[] | (.id + "." + $h),
+		 (.id as $i | .multiplex_from[] | . + "." + $i + "." + $h),
+		 (select(.partner_domain == "additional") | .id as $i | range(1; $n + 1) | $i + "-a" + tostring + "." + $h)'
 }
 
 # Starts `S2SCHECK run ARGS...` in the background, its PID recorded like a server's (so
@@ -692,6 +694,17 @@ peers_s2scheck_wait() { # NAME
 peers_s2scheck_run() { # NAME LIMIT_S OUT S2SCHECK ARGS...
 	peers_s2scheck_start "$@" || return 1
 	peers_s2scheck_wait "$1"
+}
+
+# Sets PEERS_ARGS to the options of a run against a real partner on loopback: the
+# partner file, the target, the run's own DNS zone and listener, the test CA as the
+# partner's CA and as the issuer of every harness certificate (--issuer-cert: each
+# scenario's domain and certificate variant), JSON and transcripts in OUT.
+peers_run_args() { # PARTNER_FILE S2S_PORT DNS_PORT LISTEN_PORT OUT
+	PEERS_ARGS=(--partner "$1" --target "127.0.0.1:$2"
+		--serve-dns "127.0.0.1:$3" --listen "127.0.0.1:$4"
+		--ca "$PEERS_PKI/ca.pem" --issuer-cert "$PEERS_PKI/ca.pem" --issuer-key "$PEERS_PKI/ca.key"
+		--json "$5/r.json" --transcripts "$5/tr" --quiet)
 }
 
 # Checks a run of the whole default suite against what the partner really is (one

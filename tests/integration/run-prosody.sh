@@ -20,7 +20,6 @@ set -u
 source "$2/tests/integration/lib.sh"
 peers_init "$0" "$@"
 bin=$1
-pki=$PEERS_PKI
 
 # variant | its class (smoke-prosody.sh) | a partner file of another class (the lie)
 #         | finding patterns the whole suite shows (JSON finding_patterns)
@@ -53,12 +52,9 @@ done
 
 # run_args I PARTNER_FILE OUT: the options of every run against variant I.
 run_args() {
-	local i=$1
-	args=(--partner "$PEERS_FIXTURES/prosody/$2.partner.xml"
-		--target "127.0.0.1:${PEERS_PORT[p$i]}"
-		--serve-dns "127.0.0.1:$((base + 200 + i))" --listen "127.0.0.1:$((base + 100 + i))"
-		--ca "$pki/ca.pem" --issuer-cert "$pki/ca.pem" --issuer-key "$pki/ca.key"
-		--partner-connections 8 --timeout 20 --json "$3/r.json" --transcripts "$3/tr" --quiet)
+	peers_run_args "$PEERS_FIXTURES/prosody/$2.partner.xml" "${PEERS_PORT[p$1]}" \
+		$((base + 200 + $1)) $((base + 100 + $1)) "$3"
+	args=("${PEERS_ARGS[@]}" --partner-connections 8 --timeout 20 --step-timeout 4000)
 }
 
 times=()
