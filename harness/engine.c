@@ -2479,6 +2479,11 @@ const struct engine_result *engine_result(const struct engine *e)
         return &e->result;
 }
 
+const char *engine_local_domain(const struct engine *e)
+{
+        return local_domain(e);
+}
+
 const char *engine_stream_id(const struct engine *e)
 {
         return e->stream_id;

@@ -368,6 +368,10 @@ const struct engine_result *engine_result(const struct engine *e);
 /* The stream id in force (ours when receiving, the peer's when initiating). */
 const char *engine_stream_id(const struct engine *e);
 
+/* The domain this side speaks for: an initiating stream's 'from' (its sender), a
+ * receiving stream's hosted domain once the header named it; "" before. */
+const char *engine_local_domain(const struct engine *e);
+
 /* True when the peer only used this stream for db:verify (receiving). */
 bool engine_verify_only(const struct engine *e);
 

@@ -36,6 +36,7 @@
 #define DEFAULT_TIMEOUT_S 30
 #define TRANSCRIPT_MAX (1u << 20) /* per scenario */
 #define PONG_WAIT_S 10.0
+#define TRIGGER_GRACE_S 2.0 /* after a failed trigger, before giving up on the partner */
 #define PONG_WAIT_REF_S 3.0 /* the in-process reference partner answers at once */
 /* Step timeout with the in-process reference partner (no network in between), unless
  * --step-timeout says otherwise: keeps the silent-peer scenarios short. */
@@ -106,6 +107,10 @@ struct scen {
          * nothing (a partner that verifies on its own outbound stream, then goes
          * quiet): what it ended with, used when no other stream came in. */
         bool have_fallback;
+        /* Inbound, real partner: the trigger stream of the scenario's own domain failed
+         * (when), so the partner has no ping to answer and will not connect in. */
+        bool trigger_failed;
+        double trigger_failed_at;
         struct engine_result fallback;
 };
 
@@ -423,6 +428,12 @@ static void on_trigger_result(void *user, struct stream *st)
         textf(s->trigger_why, sizeof(s->trigger_why),
               "the trigger stream (H%d) could not authenticate: %s%s%s", TRIGGER_ROW, res->cause,
               node_stream_failure(st)[0] ? "; " : "", node_stream_failure(st));
+        if (!node_stream_superseded(st) &&
+            strcmp(engine_local_domain(node_stream_engine(st)), s->domain) == 0 &&
+            !s->trigger_failed) {
+                s->trigger_failed = true;
+                s->trigger_failed_at = now_s();
+        }
         s->r->changed = true;
 }
 
@@ -1482,6 +1493,21 @@ static bool settled(const struct scen *s)
         return true;
 }
 
+/*
+ * Inbound against a real partner: the trigger of the scenario's own domain failed a
+ * while ago (TRIGGER_GRACE_S: a partner may still be on its way in, e.g. to verify
+ * dialback) and nothing of the partner's is open on the scenario's node. Waiting
+ * for the scenario timeout would add nothing.
+ */
+static bool trigger_hopeless(const struct scen *s, double now)
+{
+        struct stream *open[4];
+
+        if (!s->trigger_failed || now < s->trigger_failed_at + TRIGGER_GRACE_S)
+                return false;
+        return node_streams(s->node, open, sizeof(open) / sizeof(open[0])) == 0;
+}
+
 /* Advances one running scenario; returns true when it finished. */
 static bool tick(struct scen *s, double now)
 {
@@ -1504,6 +1530,12 @@ static bool tick(struct scen *s, double now)
                 }
                 if (now >= s->deadline) {
                         logf_(s, "runner: scenario timeout");
+                        finalize(s);
+                        return true;
+                }
+                if (trigger_hopeless(s, now)) {
+                        logf_(s, "runner: the trigger failed and the partner has not connected "
+                                 "in: it has no ping to answer");
                         finalize(s);
                         return true;
                 }

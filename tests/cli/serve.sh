@@ -167,7 +167,27 @@ check "--issuer-cert with a leaf: exit 2 [$rc]" test "$rc" -eq 2
 check "--issuer-cert with a leaf: says so [$(cat "$tmp/iss2.err")]" \
 	grep -q "partner.test.pem: not a CA certificate" "$tmp/iss2.err"
 
-# 6. serve's usage errors.
+# 6. A partner with no method at all (M18): it cannot authenticate the trigger of an
+# inbound scenario, so it has no ping to answer and will not connect in. The scenario
+# is an error naming that, decided once the trigger failed, not at the (long) timeout.
+kill "$serve_pid"
+wait "$serve_pid" 2>/dev/null
+start_serve "$src/fixtures/partners/m18.xml" "$dns"
+timeout -k 5 120 "$bin" run --partner "$src/fixtures/partners/m18.xml" \
+	--target "127.0.0.1:$serve_port" --serve-dns "127.0.0.1:$dns" --listen 127.0.0.1:0 \
+	--ca "$pki/ca.pem" --issuer-cert "$pki/ca.pem" --issuer-key "$pki/ca.key" --quiet \
+	--timeout 100 --only matrix-h9-in --json "$tmp/m18.json" --transcripts "$tmp/m18tr" \
+	>"$tmp/m18.txt" 2>"$tmp/m18.err"
+rc=$?
+check "M18 inbound: exit 3 (could not test), got $rc" test "$rc" -eq 3
+check "M18 inbound: the cause names the failed trigger [$(jq -r '.results[0].cause' "$tmp/m18.json")]" \
+	grep -q "never connected in .*the trigger stream (H9) could not authenticate" \
+	<<<"$(jq -r '.results[0].cause' "$tmp/m18.json")"
+check "M18 inbound: decided after the trigger failed, not at the timeout" \
+	grep -q "runner: the trigger failed and the partner has not connected in" \
+	"$tmp/m18tr/matrix-h9-in.txt"
+
+# 7. serve's usage errors.
 "$bin" serve --partner "$src/fixtures/partners/m13.xml" >/dev/null 2>"$tmp/u1"
 check "serve without --listen exits 2" test "$?" -eq 2
 "$bin" serve --partner "$src/fixtures/partners/m13.xml" --listen 127.0.0.1:0 >/dev/null 2>"$tmp/u2"

@@ -696,6 +696,27 @@ peers_s2scheck_run() { # NAME LIMIT_S OUT S2SCHECK ARGS...
 	peers_s2scheck_wait "$1"
 }
 
+# Checks a run of the whole default suite against a partner configured with no
+# authentication method at all (Lync M18; ejabberd false-nodb), which Lync refuses to
+# commit: outbound, every scenario matches (F0: every attempt fails) or is skipped by
+# its <requires>; inbound, the partner cannot be made to connect in (the trigger stream
+# cannot authenticate either), so every inbound scenario is an error naming that, and
+# the run exits 3 (could not test); the classification finds no valid configuration
+# and says the configured row explains what was seen.
+peers_check_no_method() { # LABEL OUT ROW
+	local what=$1 out=$2 row=$3 json=$2/r.json got
+	check "$what: exit 3 [$PEERS_RUN_RC]" test "$PEERS_RUN_RC" -eq 3
+	got=$(jq -r '[.results[] | select(.direction == "outbound" and .verdict != "match" and (.verdict != "skip" or (.cause | startswith("skipped: the scenario requires") | not))) | "\(.id)=\(.verdict)"] | join(" ")' "$json" 2>/dev/null)
+	check "$what: outbound, only match and skips by <requires> [$got]" test -z "$got"
+	got=$(jq -r '[.results[] | select(.direction == "inbound" and (.verdict != "error" or (.cause | test("never connected in .*: the trigger stream \\(H9\\) could not authenticate") | not)) and (.verdict != "skip" or (.cause | startswith("skipped: the scenario requires") | not))) | "\(.id)=\(.verdict)"] | join(" ")' "$json" 2>/dev/null)
+	check "$what: inbound, every scenario an error because nothing authenticates (or skipped by <requires>) [$got]" test -z "$got"
+	got=$(jq '[.results[] | select(.direction == "inbound")] | length' "$json" 2>/dev/null)
+	check "$what: inbound results [$got]" test "${got:-0}" -gt 30
+	got=$(jq -r '.classification | .state + " " + (.partner_row_consistent | tostring) + " " + (.invalid_configs | join(","))' "$json" 2>/dev/null)
+	check "$what: classification [$got]: no valid configuration, $row explains it" \
+		grep -Eq "^none true .*\b$row\b" <<<"$got"
+}
+
 # Sets PEERS_ARGS to the options of a run against a real partner on loopback: the
 # partner file, the target, the run's own DNS zone and listener, the test CA as the
 # partner's CA and as the issuer of every harness certificate (--issuer-cert: each
