@@ -1,7 +1,6 @@
 #include "partner.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,28 +24,6 @@ static const char ACCEPT_NEG_XML[] = "Required, Optional, NotSupported";
 static const char ACCEPT_TYPE_TEXT[] =
     "Federated, PublicVerified, PublicUnverified (or \"Public verified\", \"Public unverified\")";
 static const char ACCEPT_TYPE_XML[] = "Federated, PublicVerified, PublicUnverified";
-
-/* One loader run: where errors go and what they are about. */
-struct load {
-        const char *file;
-        char *err;
-        size_t errlen;
-};
-
-static void failf(struct load *ld, long line, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Writes "FILE:LINE: FIELD: message" (":LINE" only when known). */
-static void failf(struct load *ld, long line, const char *field, const char *fmt, ...)
-{
-        char msg[768];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        xmlload_error_line(ld->err, ld->errlen, ld->file, line, field, msg);
-}
 
 const char *partner_type_name(enum partner_type t)
 {
@@ -222,51 +199,52 @@ int partner_cmdlet(const struct partner *p, const char *verb, struct buf *out)
 
 /* ---- checks shared by both formats ------------------------------------------ */
 
-static int set_primary(struct load *ld, struct partner *p, const char *text, long line,
+static int set_primary(struct xmlload_where *ld, struct partner *p, const char *text, long line,
                        const char *field)
 {
         char norm[DOMAIN_MAX_LEN + 1], why[512];
 
         if (domain_check(text, norm, sizeof(norm), why, sizeof(why)) < 0) {
-                failf(ld, line, field, "%s", why);
+                xmlload_failf(ld, line, field, "%s", why);
                 return -1;
         }
         p->primary = strdup(norm);
         if (p->primary == NULL) {
-                failf(ld, line, field, "out of memory; accepted: a smaller file");
+                xmlload_failf(ld, line, field, "out of memory; accepted: a smaller file");
                 return -1;
         }
         return 0;
 }
 
-static int add_domain(struct load *ld, struct partner *p, const char *text, long line,
+static int add_domain(struct xmlload_where *ld, struct partner *p, const char *text, long line,
                       const char *field)
 {
         char norm[DOMAIN_MAX_LEN + 1], why[512];
         char **grown;
 
         if (domain_check(text, norm, sizeof(norm), why, sizeof(why)) < 0) {
-                failf(ld, line, field, "%s", why);
+                xmlload_failf(ld, line, field, "%s", why);
                 return -1;
         }
         if (strcmp(norm, p->primary) == 0) {
-                failf(ld, line, field,
-                      "\"%s\" is the primary domain (Identity); accepted: only other domains "
-                      "of the partner",
-                      norm);
+                xmlload_failf(
+                    ld, line, field,
+                    "\"%s\" is the primary domain (Identity); accepted: only other domains "
+                    "of the partner",
+                    norm);
                 return -1;
         }
         for (size_t i = 0; i < p->n_additional; i++) {
                 if (strcmp(norm, p->additional[i]) == 0) {
-                        failf(ld, line, field, "\"%s\" is listed twice; accepted: each domain once",
-                              norm);
+                        xmlload_failf(ld, line, field,
+                                      "\"%s\" is listed twice; accepted: each domain once", norm);
                         return -1;
                 }
         }
         if (p->n_additional >= PARTNER_ADDITIONAL_MAX) {
-                failf(ld, line, field,
-                      "more than %d additional domains; accepted: at most %d per partner",
-                      PARTNER_ADDITIONAL_MAX, PARTNER_ADDITIONAL_MAX);
+                xmlload_failf(ld, line, field,
+                              "more than %d additional domains; accepted: at most %d per partner",
+                              PARTNER_ADDITIONAL_MAX, PARTNER_ADDITIONAL_MAX);
                 return -1;
         }
         grown = realloc(p->additional, (p->n_additional + 1) * sizeof(*grown));
@@ -279,62 +257,64 @@ static int add_domain(struct load *ld, struct partner *p, const char *text, long
         p->n_additional++;
         return 0;
 oom:
-        failf(ld, line, field, "out of memory; accepted: a smaller file");
+        xmlload_failf(ld, line, field, "out of memory; accepted: a smaller file");
         return -1;
 }
 
 /* Description: free text, but one line of valid UTF-8 so it survives the cmdlet line. */
-static int set_description(struct load *ld, struct partner *p, const char *text, long line)
+static int set_description(struct xmlload_where *ld, struct partner *p, const char *text, long line)
 {
         size_t len = strlen(text);
 
         if (len == 0)
                 return 0;
         if (len > PARTNER_DESCRIPTION_MAX) {
-                failf(ld, line, "Description",
-                      "the text is %zu bytes long; accepted: at most %d bytes", len,
-                      PARTNER_DESCRIPTION_MAX);
+                xmlload_failf(ld, line, "Description",
+                              "the text is %zu bytes long; accepted: at most %d bytes", len,
+                              PARTNER_DESCRIPTION_MAX);
                 return -1;
         }
         for (const unsigned char *c = (const unsigned char *)text; *c != '\0'; c++) {
                 if (*c < 0x20 || *c == 0x7f) {
-                        failf(ld, line, "Description",
-                              "control character 0x%02x in the text; accepted: printable text "
-                              "on one line",
-                              *c);
+                        xmlload_failf(
+                            ld, line, "Description",
+                            "control character 0x%02x in the text; accepted: printable text "
+                            "on one line",
+                            *c);
                         return -1;
                 }
         }
         if (!xmlCheckUTF8((const unsigned char *)text)) {
-                failf(ld, line, "Description",
-                      "the text is not valid UTF-8; accepted: UTF-8 text (save the file as "
-                      "UTF-8)");
+                xmlload_failf(ld, line, "Description",
+                              "the text is not valid UTF-8; accepted: UTF-8 text (save the file as "
+                              "UTF-8)");
                 return -1;
         }
         p->description = strdup(text);
         if (p->description == NULL) {
-                failf(ld, line, "Description", "out of memory; accepted: a smaller file");
+                xmlload_failf(ld, line, "Description", "out of memory; accepted: a smaller file");
                 return -1;
         }
         return 0;
 }
 
-static int parse_neg(struct load *ld, const char *text, long line, const char *field,
+static int parse_neg(struct xmlload_where *ld, const char *text, long line, const char *field,
                      const char *accepted, enum neg *out)
 {
         if (neg_parse(text, out) < 0) {
-                failf(ld, line, field, "\"%.64s\" is not a value; accepted: %s", text, accepted);
+                xmlload_failf(ld, line, field, "\"%.64s\" is not a value; accepted: %s", text,
+                              accepted);
                 return -1;
         }
         return 0;
 }
 
-static int parse_type(struct load *ld, const char *text, long line, const char *accepted,
+static int parse_type(struct xmlload_where *ld, const char *text, long line, const char *accepted,
                       enum partner_type *out)
 {
         if (partner_type_parse(text, out) < 0) {
-                failf(ld, line, "PartnerType", "\"%.64s\" is not a value; accepted: %s", text,
-                      accepted);
+                xmlload_failf(ld, line, "PartnerType", "\"%.64s\" is not a value; accepted: %s",
+                              text, accepted);
                 return -1;
         }
         return 0;
@@ -342,25 +322,27 @@ static int parse_type(struct load *ld, const char *text, long line, const char *
 
 /* ---- reading the file -------------------------------------------------------- */
 
-static int read_file(struct load *ld, char **data, size_t *len)
+static int read_file(struct xmlload_where *ld, char **data, size_t *len)
 {
         switch (xmlload_read(ld->file, PARTNER_FILE_MAX, false, data, len)) {
         case XMLLOAD_READ_OK:
                 return 0;
         case XMLLOAD_READ_OPEN:
-                failf(ld, 0, "file", "cannot open: %s; accepted: a readable file", strerror(errno));
+                xmlload_failf(ld, 0, "file", "cannot open: %s; accepted: a readable file",
+                              strerror(errno));
                 break;
         case XMLLOAD_READ_IO:
-                failf(ld, 0, "file", "cannot read: %s; accepted: a readable file", strerror(errno));
+                xmlload_failf(ld, 0, "file", "cannot read: %s; accepted: a readable file",
+                              strerror(errno));
                 break;
         case XMLLOAD_READ_TOO_BIG:
-                failf(ld, 0, "file",
-                      "the file is larger than %d bytes; accepted: at most 1 MiB per file",
-                      PARTNER_FILE_MAX);
+                xmlload_failf(ld, 0, "file",
+                              "the file is larger than %d bytes; accepted: at most 1 MiB per file",
+                              PARTNER_FILE_MAX);
                 break;
         case XMLLOAD_READ_NUL: /* not asked for: partner_load explains NUL bytes itself */
         case XMLLOAD_READ_OOM:
-                failf(ld, 0, "file", "out of memory; accepted: a smaller file");
+                xmlload_failf(ld, 0, "file", "out of memory; accepted: a smaller file");
                 break;
         }
         return -1;
@@ -380,12 +362,13 @@ static void records_free(struct record *r, size_t n)
         free(r);
 }
 
-static struct partner *records_add(struct load *ld, struct record **r, size_t *n, long line)
+static struct partner *records_add(struct xmlload_where *ld, struct record **r, size_t *n,
+                                   long line)
 {
         struct record *grown = realloc(*r, (*n + 1) * sizeof(**r));
 
         if (grown == NULL) {
-                failf(ld, line, "file", "out of memory; accepted: a smaller file");
+                xmlload_failf(ld, line, "file", "out of memory; accepted: a smaller file");
                 return NULL;
         }
         *r = grown;
@@ -413,24 +396,26 @@ static void list_identities(const struct record *r, size_t n, char *out, size_t 
  * Picks the record named by identity (or the only one) and moves it to out.
  * The records are freed either way.
  */
-static int records_pick(struct load *ld, struct record *r, size_t n, const char *identity,
+static int records_pick(struct xmlload_where *ld, struct record *r, size_t n, const char *identity,
                         struct partner *out)
 {
         char names[512], norm[DOMAIN_MAX_LEN + 1], why[512];
         size_t pick = n;
 
         if (n == 0) {
-                failf(ld, 0, "file",
-                      "no partner in the file; accepted: at least one partner with an Identity");
+                xmlload_failf(
+                    ld, 0, "file",
+                    "no partner in the file; accepted: at least one partner with an Identity");
                 goto fail;
         }
         for (size_t i = 1; i < n; i++) {
                 for (size_t j = 0; j < i; j++) {
                         if (strcmp(r[i].p.primary, r[j].p.primary) == 0) {
-                                failf(ld, r[i].line, "Identity",
-                                      "\"%s\" is also the partner at line %ld; accepted: each "
-                                      "partner once per file",
-                                      r[i].p.primary, r[j].line);
+                                xmlload_failf(
+                                    ld, r[i].line, "Identity",
+                                    "\"%s\" is also the partner at line %ld; accepted: each "
+                                    "partner once per file",
+                                    r[i].p.primary, r[j].line);
                                 goto fail;
                         }
                 }
@@ -438,25 +423,25 @@ static int records_pick(struct load *ld, struct record *r, size_t n, const char 
         list_identities(r, n, names, sizeof(names));
         if (identity == NULL) {
                 if (n > 1) {
-                        failf(ld, 0, "--identity",
-                              "the file holds %zu partners and none was chosen; accepted: "
-                              "--identity with one of %s",
-                              n, names);
+                        xmlload_failf(ld, 0, "--identity",
+                                      "the file holds %zu partners and none was chosen; accepted: "
+                                      "--identity with one of %s",
+                                      n, names);
                         goto fail;
                 }
                 pick = 0;
         } else {
                 if (domain_check(identity, norm, sizeof(norm), why, sizeof(why)) < 0) {
-                        failf(ld, 0, "--identity", "%s", why);
+                        xmlload_failf(ld, 0, "--identity", "%s", why);
                         goto fail;
                 }
                 for (size_t i = 0; i < n; i++)
                         if (strcmp(r[i].p.primary, norm) == 0)
                                 pick = i;
                 if (pick == n) {
-                        failf(ld, 0, "--identity",
-                              "\"%s\" is not a partner in the file; accepted: one of %s", norm,
-                              names);
+                        xmlload_failf(ld, 0, "--identity",
+                                      "\"%s\" is not a partner in the file; accepted: one of %s",
+                                      norm, names);
                         goto fail;
                 }
         }
@@ -506,7 +491,8 @@ struct text_rec {
         size_t n_seen;
 };
 
-static int parse_bool(struct load *ld, const char *text, long line, const char *field, bool *out)
+static int parse_bool(struct xmlload_where *ld, const char *text, long line, const char *field,
+                      bool *out)
 {
         if (strcasecmp(text, "true") == 0) {
                 *out = true;
@@ -516,7 +502,7 @@ static int parse_bool(struct load *ld, const char *text, long line, const char *
                 *out = false;
                 return 0;
         }
-        failf(ld, line, field, "\"%.64s\" is not a value; accepted: True, False", text);
+        xmlload_failf(ld, line, field, "\"%.64s\" is not a value; accepted: True, False", text);
         return -1;
 }
 
@@ -526,7 +512,7 @@ static bool is_space(char c)
 }
 
 /* "{a.example, b.example}", "{}" or "": PowerShell's rendering of a string collection. */
-static int text_additional(struct load *ld, struct partner *p, char *v, long line)
+static int text_additional(struct xmlload_where *ld, struct partner *p, char *v, long line)
 {
         const char *field = "AdditionalDomains";
         size_t len = strlen(v);
@@ -535,18 +521,19 @@ static int text_additional(struct load *ld, struct partner *p, char *v, long lin
         if (len == 0)
                 return 0;
         if (v[0] != '{' || v[len - 1] != '}') {
-                failf(ld, line, field,
-                      "\"%.64s\" is not a list; accepted: {a.example, b.example}, {} or nothing",
-                      v);
+                xmlload_failf(
+                    ld, line, field,
+                    "\"%.64s\" is not a list; accepted: {a.example, b.example}, {} or nothing", v);
                 return -1;
         }
         v[len - 1] = '\0';
         s = v + 1;
         /* PowerShell cuts long lists at $FormatEnumerationLimit and appends "...". */
         if (len >= 5 && strcmp(v + len - 4, "...") == 0) {
-                failf(ld, line, field,
-                      "the list is cut short with \"...\" by PowerShell; accepted: the full list "
-                      "(set $FormatEnumerationLimit = -1 before Get-CsXmppAllowedPartner)");
+                xmlload_failf(
+                    ld, line, field,
+                    "the list is cut short with \"...\" by PowerShell; accepted: the full list "
+                    "(set $FormatEnumerationLimit = -1 before Get-CsXmppAllowedPartner)");
                 return -1;
         }
         while (is_space(*s))
@@ -573,15 +560,16 @@ static int text_additional(struct load *ld, struct partner *p, char *v, long lin
         return 0;
 }
 
-static int text_build(struct load *ld, struct text_rec *t, struct partner *p)
+static int text_build(struct xmlload_where *ld, struct text_rec *t, struct partner *p)
 {
         const char *id = t->val[K_IDENTITY], *dom = t->val[K_DOMAIN];
         char norm[DOMAIN_MAX_LEN + 1], why[512];
 
         if (id == NULL && dom == NULL) {
-                failf(ld, t->line, "Identity",
-                      "the partner starting here has neither Identity nor Domain; accepted: an "
-                      "\"Identity : DOMAIN\" line in every partner");
+                xmlload_failf(
+                    ld, t->line, "Identity",
+                    "the partner starting here has neither Identity nor Domain; accepted: an "
+                    "\"Identity : DOMAIN\" line in every partner");
                 return -1;
         }
         if (id != NULL) {
@@ -589,14 +577,15 @@ static int text_build(struct load *ld, struct text_rec *t, struct partner *p)
                         return -1;
                 if (dom != NULL) {
                         if (domain_check(dom, norm, sizeof(norm), why, sizeof(why)) < 0) {
-                                failf(ld, t->at[K_DOMAIN], "Domain", "%s", why);
+                                xmlload_failf(ld, t->at[K_DOMAIN], "Domain", "%s", why);
                                 return -1;
                         }
                         if (strcmp(norm, p->primary) != 0) {
-                                failf(ld, t->at[K_DOMAIN], "Domain",
-                                      "\"%s\" differs from Identity \"%s\"; accepted: the same "
-                                      "domain in both, or only one of them",
-                                      norm, p->primary);
+                                xmlload_failf(
+                                    ld, t->at[K_DOMAIN], "Domain",
+                                    "\"%s\" differs from Identity \"%s\"; accepted: the same "
+                                    "domain in both, or only one of them",
+                                    norm, p->primary);
                                 return -1;
                         }
                 }
@@ -639,21 +628,22 @@ static int text_build(struct load *ld, struct text_rec *t, struct partner *p)
                 errno = 0;
                 n = strtoull(v, &end, 10);
                 if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 || n > 4294967295ULL) {
-                        failf(ld, t->at[K_CONNLIMIT], "ConnectionLimit",
-                              "\"%.64s\" is not a number; accepted: 0 to 4294967295 (UInt32)", v);
+                        xmlload_failf(
+                            ld, t->at[K_CONNLIMIT], "ConnectionLimit",
+                            "\"%.64s\" is not a number; accepted: 0 to 4294967295 (UInt32)", v);
                         return -1;
                 }
         }
         if (t->val[K_PROXY] != NULL && t->val[K_PROXY][0] != '\0' &&
             domain_check(t->val[K_PROXY], NULL, 0, why, sizeof(why)) < 0) {
-                failf(ld, t->at[K_PROXY], "ProxyFqdn", "%s", why);
+                xmlload_failf(ld, t->at[K_PROXY], "ProxyFqdn", "%s", why);
                 return -1;
         }
         return 0;
 }
 
 /* Ends the record in t (if any) and appends it to the list. */
-static int text_flush(struct load *ld, struct text_rec *t, struct record **r, size_t *n)
+static int text_flush(struct xmlload_where *ld, struct text_rec *t, struct record **r, size_t *n)
 {
         struct partner *p;
 
@@ -701,15 +691,16 @@ static int text_split(char *line, char **key, char **val)
         return 0;
 }
 
-static int text_line(struct load *ld, struct text_rec *t, char *line, long lineno)
+static int text_line(struct xmlload_where *ld, struct text_rec *t, char *line, long lineno)
 {
         char *key, *val;
 
         if (text_split(line, &key, &val) < 0) {
-                failf(ld, lineno, "line",
-                      "\"%.60s\" is not a \"Name : Value\" line; accepted: Name : Value lines, "
-                      "one blank line between partners",
-                      line);
+                xmlload_failf(
+                    ld, lineno, "line",
+                    "\"%.60s\" is not a \"Name : Value\" line; accepted: Name : Value lines, "
+                    "one blank line between partners",
+                    line);
                 return -1;
         }
         for (size_t i = 0; i < t->n_seen; i++) {
@@ -717,18 +708,19 @@ static int text_line(struct load *ld, struct text_rec *t, char *line, long linen
                         for (int k = 0; k < K_COUNT; k++)
                                 if (strcasecmp(key, text_keys[k]) == 0)
                                         key = (char *)text_keys[k];
-                        failf(ld, lineno, key,
-                              "the key appears twice in one partner (first at line %ld); "
-                              "accepted: each key once, with a blank line between partners",
-                              t->seen_at[i]);
+                        xmlload_failf(ld, lineno, key,
+                                      "the key appears twice in one partner (first at line %ld); "
+                                      "accepted: each key once, with a blank line between partners",
+                                      t->seen_at[i]);
                         return -1;
                 }
         }
         if (t->n_seen >= TEXT_KEYS_MAX) {
-                failf(ld, lineno, key,
-                      "more than %d lines in one partner; accepted: at most %d, with a blank "
-                      "line between partners",
-                      TEXT_KEYS_MAX, TEXT_KEYS_MAX);
+                xmlload_failf(
+                    ld, lineno, key,
+                    "more than %d lines in one partner; accepted: at most %d, with a blank "
+                    "line between partners",
+                    TEXT_KEYS_MAX, TEXT_KEYS_MAX);
                 return -1;
         }
         if (t->n_seen == 0)
@@ -745,7 +737,7 @@ static int text_line(struct load *ld, struct text_rec *t, char *line, long linen
         return 0;
 }
 
-static int text_load(struct load *ld, char *data, size_t len, const char *identity,
+static int text_load(struct xmlload_where *ld, char *data, size_t len, const char *identity,
                      struct partner *out)
 {
         struct record *r = NULL;
@@ -756,7 +748,7 @@ static int text_load(struct load *ld, char *data, size_t len, const char *identi
 
         t = calloc(1, sizeof(*t));
         if (t == NULL) {
-                failf(ld, 0, "file", "out of memory; accepted: a smaller file");
+                xmlload_failf(ld, 0, "file", "out of memory; accepted: a smaller file");
                 return -1;
         }
         while (s < end) {
@@ -865,7 +857,7 @@ static const char ACCEPT_CHILDREN[] =
  * XmppAllowedPartner failed to validate content"); the schema decides, this only
  * says in the user's terms what the element at fault got wrong.
  */
-static void xml_schema_fail(struct load *ld, const struct xmlload_error *e)
+static void xml_schema_fail(struct xmlload_where *ld, const struct xmlload_error *e)
 {
         const xmlNode *n = e->node;
         const struct xml_field *f = NULL;
@@ -873,8 +865,8 @@ static void xml_schema_fail(struct load *ld, const struct xmlload_error *e)
         char *text;
 
         if (n == NULL) {
-                failf(ld, line, "XML", "%s; accepted: a document as in docs/partner-format.md",
-                      e->msg);
+                xmlload_failf(ld, line, "XML",
+                              "%s; accepted: a document as in docs/partner-format.md", e->msg);
                 return;
         }
         if (line <= 0)
@@ -886,11 +878,12 @@ static void xml_schema_fail(struct load *ld, const struct xmlload_error *e)
                                   !is_ours(n, "XmppAllowedPartners"))) {
                 bool in_list = n->parent != NULL && is_ours(n->parent, "AdditionalDomains");
 
-                failf(ld, line, (const char *)n->name,
-                      "element <%s> is not part of the format (or not in namespace " PARTNER_NS
-                      "); accepted: %s",
-                      (const char *)n->name,
-                      in_list ? "<Domain> elements in AdditionalDomains" : ACCEPT_CHILDREN);
+                xmlload_failf(
+                    ld, line, (const char *)n->name,
+                    "element <%s> is not part of the format (or not in namespace " PARTNER_NS
+                    "); accepted: %s",
+                    (const char *)n->name,
+                    in_list ? "<Domain> elements in AdditionalDomains" : ACCEPT_CHILDREN);
                 return;
         }
         if (is_ours(n, "XmppAllowedPartner") || is_ours(n, "XmppAllowedPartners")) {
@@ -901,24 +894,25 @@ static void xml_schema_fail(struct load *ld, const struct xmlload_error *e)
                         if (a->ns != NULL || !xmlStrEqual(a->name, BAD_CAST "Identity"))
                                 extra = a;
                 if (is_ours(n, "XmppAllowedPartner") && id == NULL)
-                        failf(ld, line, "Identity",
-                              "the attribute is missing; accepted: <XmppAllowedPartner "
-                              "Identity=\"DOMAIN\"> on every partner");
+                        xmlload_failf(ld, line, "Identity",
+                                      "the attribute is missing; accepted: <XmppAllowedPartner "
+                                      "Identity=\"DOMAIN\"> on every partner");
                 else if (extra != NULL)
-                        failf(ld, line, (const char *)extra->name,
-                              "attribute %s is not part of the format; accepted: Identity on "
-                              "XmppAllowedPartner only",
-                              (const char *)extra->name);
+                        xmlload_failf(
+                            ld, line, (const char *)extra->name,
+                            "attribute %s is not part of the format; accepted: Identity on "
+                            "XmppAllowedPartner only",
+                            (const char *)extra->name);
                 else if (is_ours(n, "XmppAllowedPartners") &&
                          xmlFirstElementChild((xmlNode *)n) == NULL)
-                        failf(ld, line, (const char *)n->name,
-                              "the list holds no partner; accepted: one or more "
-                              "<XmppAllowedPartner> elements");
+                        xmlload_failf(ld, line, (const char *)n->name,
+                                      "the list holds no partner; accepted: one or more "
+                                      "<XmppAllowedPartner> elements");
                 else
-                        failf(ld, line, (const char *)n->name, "%s; accepted: %s", e->msg,
-                              is_ours(n, "XmppAllowedPartners")
-                                  ? "one or more <XmppAllowedPartner> elements only"
-                                  : ACCEPT_CHILDREN);
+                        xmlload_failf(ld, line, (const char *)n->name, "%s; accepted: %s", e->msg,
+                                      is_ours(n, "XmppAllowedPartners")
+                                          ? "one or more <XmppAllowedPartner> elements only"
+                                          : ACCEPT_CHILDREN);
                 xmlFree(id);
                 return;
         }
@@ -926,19 +920,20 @@ static void xml_schema_fail(struct load *ld, const struct xmlload_error *e)
              s = s->next) {
                 if (s != n && s->type == XML_ELEMENT_NODE && xmlStrEqual(s->name, n->name) &&
                     !xmlStrEqual(n->name, BAD_CAST "Domain")) {
-                        failf(ld, line, f->name,
-                              "the element appears more than once; accepted: at most one <%s> "
-                              "per partner",
-                              f->name);
+                        xmlload_failf(
+                            ld, line, f->name,
+                            "the element appears more than once; accepted: at most one <%s> "
+                            "per partner",
+                            f->name);
                         return;
                 }
         }
         for (const xmlNode *c = n->children; c != NULL; c = c->next) {
                 if (c->type == XML_ELEMENT_NODE &&
                     !xmlStrEqual(n->name, BAD_CAST "AdditionalDomains")) {
-                        failf(ld, line, f->name,
-                              "element <%s> inside it; accepted: text only, one of %s",
-                              (const char *)c->name, f->accepted);
+                        xmlload_failf(ld, line, f->name,
+                                      "element <%s> inside it; accepted: text only, one of %s",
+                                      (const char *)c->name, f->accepted);
                         return;
                 }
         }
@@ -950,31 +945,33 @@ static void xml_schema_fail(struct load *ld, const struct xmlload_error *e)
                         if (strcmp(text, *v) == 0)
                                 known = true;
                 if (!known) {
-                        failf(ld, line, f->name, "\"%.64s\" is not a value; accepted: %s", text,
-                              f->accepted);
+                        xmlload_failf(ld, line, f->name, "\"%.64s\" is not a value; accepted: %s",
+                                      text, f->accepted);
                         free(text);
                         return;
                 }
         }
         if (text != NULL && xmlStrEqual(n->name, BAD_CAST "Description") &&
             strlen(text) > PARTNER_DESCRIPTION_MAX) {
-                failf(ld, line, f->name, "the text is %zu bytes long; accepted: at most %d bytes",
-                      strlen(text), PARTNER_DESCRIPTION_MAX);
+                xmlload_failf(ld, line, f->name,
+                              "the text is %zu bytes long; accepted: at most %d bytes",
+                              strlen(text), PARTNER_DESCRIPTION_MAX);
                 free(text);
                 return;
         }
         free(text);
-        failf(ld, line, f->name, "%s; accepted: %s", e->msg, f->accepted);
+        xmlload_failf(ld, line, f->name, "%s; accepted: %s", e->msg, f->accepted);
 }
 
-static int xml_validate(struct load *ld, xmlDocPtr doc)
+static int xml_validate(struct xmlload_where *ld, xmlDocPtr doc)
 {
         struct xmlload_error e;
         int v = xmlload_validate(doc, "partner", &e);
 
         if (v < 0) {
-                failf(ld, 0, "XML", "internal: the built-in schema does not load (%s); accepted: -",
-                      e.msg);
+                xmlload_failf(ld, 0, "XML",
+                              "internal: the built-in schema does not load (%s); accepted: -",
+                              e.msg);
                 return -1;
         }
         if (v == 0) {
@@ -985,16 +982,16 @@ static int xml_validate(struct load *ld, xmlDocPtr doc)
 }
 
 /* One <XmppAllowedPartner>, already valid against the schema. */
-static int xml_partner(struct load *ld, const xmlNode *n, struct partner *p)
+static int xml_partner(struct xmlload_where *ld, const xmlNode *n, struct partner *p)
 {
         xmlChar *id = xmlGetNoNsProp(n, BAD_CAST "Identity");
         char *text = NULL;
         int rc = -1;
 
         if (id == NULL) {
-                failf(ld, xmlGetLineNo(n), "Identity",
-                      "the attribute is missing; accepted: "
-                      "Identity=\"DOMAIN\"");
+                xmlload_failf(ld, xmlGetLineNo(n), "Identity",
+                              "the attribute is missing; accepted: "
+                              "Identity=\"DOMAIN\"");
                 return -1;
         }
         if (set_primary(ld, p, (const char *)id, xmlGetLineNo(n), "Identity") < 0)
@@ -1020,7 +1017,8 @@ static int xml_partner(struct load *ld, const xmlNode *n, struct partner *p)
                 }
                 text = xml_text(c, is_ours(c, "Description"));
                 if (text == NULL) {
-                        failf(ld, line, (const char *)c->name, "out of memory; accepted: -");
+                        xmlload_failf(ld, line, (const char *)c->name,
+                                      "out of memory; accepted: -");
                         goto done;
                 }
                 if (is_ours(c, "Description")) {
@@ -1050,7 +1048,7 @@ done:
         return rc;
 }
 
-static int xml_load(struct load *ld, const char *data, size_t len, const char *identity,
+static int xml_load(struct xmlload_where *ld, const char *data, size_t len, const char *identity,
                     struct partner *out)
 {
         xmlDocPtr doc;
@@ -1062,18 +1060,19 @@ static int xml_load(struct load *ld, const char *data, size_t len, const char *i
 
         doc = xmlload_parse(data, len, ld->file, &e);
         if (doc == NULL) {
-                failf(ld, e.line, "XML", "%s", e.msg);
+                xmlload_failf(ld, e.line, "XML", "%s", e.msg);
                 return -1;
         }
         root = xmlDocGetRootElement(doc);
         if (root == NULL ||
             !(is_ours(root, "XmppAllowedPartner") || is_ours(root, "XmppAllowedPartners"))) {
-                failf(ld, root != NULL ? xmlGetLineNo(root) : 0, "XML",
-                      "the root element <%s> (namespace \"%s\") is not a partner "
-                      "configuration; accepted: <XmppAllowedPartner> or <XmppAllowedPartners> in "
-                      "namespace " PARTNER_NS,
-                      root != NULL ? (const char *)root->name : "",
-                      root != NULL && root->ns != NULL ? (const char *)root->ns->href : "none");
+                xmlload_failf(
+                    ld, root != NULL ? xmlGetLineNo(root) : 0, "XML",
+                    "the root element <%s> (namespace \"%s\") is not a partner "
+                    "configuration; accepted: <XmppAllowedPartner> or <XmppAllowedPartners> in "
+                    "namespace " PARTNER_NS,
+                    root != NULL ? (const char *)root->name : "",
+                    root != NULL && root->ns != NULL ? (const char *)root->ns->href : "none");
                 goto done;
         }
         if (xml_validate(ld, doc) < 0)
@@ -1108,7 +1107,7 @@ done:
 int partner_load(const char *path, const char *identity, struct partner *out, char *err,
                  size_t errlen)
 {
-        struct load ld = {path != NULL ? path : "(null)", err, errlen};
+        struct xmlload_where ld = {path != NULL ? path : "(null)", err, errlen};
         struct xmlload_quiet quiet;
         char *data = NULL;
         size_t len = 0, skip = 0;
@@ -1119,7 +1118,7 @@ int partner_load(const char *path, const char *identity, struct partner *out, ch
                 err[0] = '\0';
         memset(out, 0, sizeof(*out));
         if (path == NULL) {
-                failf(&ld, 0, "file", "no file name; accepted: a path");
+                xmlload_failf(&ld, 0, "file", "no file name; accepted: a path");
                 return -1;
         }
         if (read_file(&ld, &data, &len) < 0)
@@ -1127,13 +1126,15 @@ int partner_load(const char *path, const char *identity, struct partner *out, ch
         /* Windows PowerShell's ">" writes UTF-16; say so rather than "not a Name : Value line". */
         if (len >= 2 && (((unsigned char)data[0] == 0xff && (unsigned char)data[1] == 0xfe) ||
                          ((unsigned char)data[0] == 0xfe && (unsigned char)data[1] == 0xff))) {
-                failf(&ld, 1, "file",
-                      "the file is UTF-16; accepted: UTF-8 or ASCII (Out-File -Encoding utf8, or "
-                      "iconv -f UTF-16 -t UTF-8)");
+                xmlload_failf(
+                    &ld, 1, "file",
+                    "the file is UTF-16; accepted: UTF-8 or ASCII (Out-File -Encoding utf8, or "
+                    "iconv -f UTF-16 -t UTF-8)");
                 goto done;
         }
         if (memchr(data, '\0', len) != NULL) {
-                failf(&ld, 0, "file", "the file contains NUL bytes; accepted: UTF-8 or ASCII text");
+                xmlload_failf(&ld, 0, "file",
+                              "the file contains NUL bytes; accepted: UTF-8 or ASCII text");
                 goto done;
         }
         if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
@@ -1158,7 +1159,7 @@ int partner_load(const char *path, const char *identity, struct partner *out, ch
         out->format = format;
         out->source = strdup(path);
         if (out->source == NULL) {
-                failf(&ld, 0, "file", "out of memory; accepted: -");
+                xmlload_failf(&ld, 0, "file", "out of memory; accepted: -");
                 partner_cleanup(out);
                 rc = -1;
         }

@@ -1,7 +1,6 @@
 #include "quirks.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,20 +17,9 @@
         "reason=\"TEXT\"/> elements, optionally partner-tls, partner-sasl (Required Optional "     \
         "NotSupported) and partner-dialback (true, false) (docs/scenarios.md)"
 
-static void failf(char *err, size_t errlen, const char *file, long line, const char *field,
-                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static void failf(char *err, size_t errlen, const char *file, long line, const char *field,
-                  const char *fmt, ...)
-{
-        char msg[768];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        xmlload_error_line(err, errlen, file, line, field, msg);
-}
+/* failf(err, errlen, file, ...): one quirks error line (xmlload_failf). */
+#define failf(err, errlen, file, ...)                                                              \
+        xmlload_failf(&(const struct xmlload_where){(file), (err), (errlen)}, __VA_ARGS__)
 
 static bool is_ours(const xmlNode *n, const char *name)
 {

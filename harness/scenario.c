@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,27 +229,6 @@ const char *db_answer_name(enum db_answer a)
 
 /* ---- errors -------------------------------------------------------------------- */
 
-struct load {
-        const char *file;
-        char *err;
-        size_t errlen;
-};
-
-static void failf(struct load *ld, long line, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Writes "FILE:LINE: FIELD: message" (":LINE" only when known), on one line. */
-static void failf(struct load *ld, long line, const char *field, const char *fmt, ...)
-{
-        char msg[768];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        xmlload_error_line(ld->err, ld->errlen, ld->file, line, field, msg);
-}
-
 /* Joins the names of a table into "a, b, c" (bounded). */
 static const char *names_list(const struct scenario_name_info *t, size_t n, unsigned dirs,
                               char *buf, size_t len)
@@ -280,27 +258,30 @@ static const char *dirs_text(unsigned dirs)
 
 /* ---- reading a file -------------------------------------------------------------- */
 
-static int read_file(struct load *ld, char **data, size_t *len)
+static int read_file(struct xmlload_where *ld, char **data, size_t *len)
 {
         switch (xmlload_read(ld->file, SCENARIO_FILE_MAX, true, data, len)) {
         case XMLLOAD_READ_OK:
                 return 0;
         case XMLLOAD_READ_OPEN:
-                failf(ld, 0, "file", "cannot open: %s; accepted: a readable file", strerror(errno));
+                xmlload_failf(ld, 0, "file", "cannot open: %s; accepted: a readable file",
+                              strerror(errno));
                 break;
         case XMLLOAD_READ_IO:
-                failf(ld, 0, "file", "cannot read: %s; accepted: a readable file", strerror(errno));
+                xmlload_failf(ld, 0, "file", "cannot read: %s; accepted: a readable file",
+                              strerror(errno));
                 break;
         case XMLLOAD_READ_TOO_BIG:
-                failf(ld, 0, "file",
-                      "the file is larger than %d bytes; accepted: at most 64 KiB per scenario",
-                      SCENARIO_FILE_MAX);
+                xmlload_failf(
+                    ld, 0, "file",
+                    "the file is larger than %d bytes; accepted: at most 64 KiB per scenario",
+                    SCENARIO_FILE_MAX);
                 break;
         case XMLLOAD_READ_NUL:
-                failf(ld, 0, "file", "the file contains NUL bytes; accepted: UTF-8 XML");
+                xmlload_failf(ld, 0, "file", "the file contains NUL bytes; accepted: UTF-8 XML");
                 break;
         case XMLLOAD_READ_OOM:
-                failf(ld, 0, "file", "out of memory; accepted: a smaller file");
+                xmlload_failf(ld, 0, "file", "out of memory; accepted: a smaller file");
                 break;
         }
         return -1;
@@ -536,8 +517,8 @@ static bool value_in(const char *values, const char *v, size_t vlen)
 }
 
 /* Checks one attribute value against its rule; 0, or -1 with the error written. */
-static int explain_value(struct load *ld, long line, const char *field, const struct attr_rule *a,
-                         const char *value)
+static int explain_value(struct xmlload_where *ld, long line, const char *field,
+                         const struct attr_rule *a, const char *value)
 {
         char acc[512];
         const char *p = value;
@@ -547,22 +528,23 @@ static int explain_value(struct load *ld, long line, const char *field, const st
         if (!a->list) {
                 if (value_in(a->values, value, strlen(value)))
                         return 0;
-                failf(ld, line, field, "\"%.64s\" is not a value; accepted: %s", value,
-                      values_text(a->values, acc, sizeof(acc)));
+                xmlload_failf(ld, line, field, "\"%.64s\" is not a value; accepted: %s", value,
+                              values_text(a->values, acc, sizeof(acc)));
                 return -1;
         }
         if (*p == '\0') {
-                failf(ld, line, field, "the list is empty; accepted: one or more of %s",
-                      values_text(a->values, acc, sizeof(acc)));
+                xmlload_failf(ld, line, field, "the list is empty; accepted: one or more of %s",
+                              values_text(a->values, acc, sizeof(acc)));
                 return -1;
         }
         while (*p != '\0') {
                 size_t n = strcspn(p, " ");
 
                 if (!value_in(a->values, p, n)) {
-                        failf(ld, line, field,
-                              "\"%.*s\" is not a value; accepted: a space-separated list of %s",
-                              (int)(n > 64 ? 64 : n), p, values_text(a->values, acc, sizeof(acc)));
+                        xmlload_failf(
+                            ld, line, field,
+                            "\"%.*s\" is not a value; accepted: a space-separated list of %s",
+                            (int)(n > 64 ? 64 : n), p, values_text(a->values, acc, sizeof(acc)));
                         return -1;
                 }
                 p += n;
@@ -573,7 +555,7 @@ static int explain_value(struct load *ld, long line, const char *field, const st
 }
 
 /* Explains one element; returns -1 when it found (and wrote) the problem. */
-static int explain_element(struct load *ld, const xmlNode *n)
+static int explain_element(struct xmlload_where *ld, const xmlNode *n)
 {
         const struct elem_rule *r;
         long line = xmlGetLineNo(n);
@@ -587,12 +569,13 @@ static int explain_element(struct load *ld, const xmlNode *n)
 
         r = is_ours(n, NULL) ? rule_for(n) : NULL;
         if (r == NULL) {
-                failf(ld, line, name,
-                      "element <%s> is not part of the format%s; accepted: %s in <%s>", name,
-                      is_ours(n, NULL) ? "" : " (or not in namespace " SCENARIO_NS ")",
-                      parent != NULL && strcmp(parent, "expect") == 0 ? ACCEPT_EXPECT_CHILDREN
-                                                                      : ACCEPT_SCENARIO_CHILDREN,
-                      parent != NULL ? parent : "scenario");
+                xmlload_failf(
+                    ld, line, name,
+                    "element <%s> is not part of the format%s; accepted: %s in <%s>", name,
+                    is_ours(n, NULL) ? "" : " (or not in namespace " SCENARIO_NS ")",
+                    parent != NULL && strcmp(parent, "expect") == 0 ? ACCEPT_EXPECT_CHILDREN
+                                                                    : ACCEPT_SCENARIO_CHILDREN,
+                    parent != NULL ? parent : "scenario");
                 return -1;
         }
         /* The second one is the mistake: count the siblings up to this one. */
@@ -604,9 +587,10 @@ static int explain_element(struct load *ld, const xmlNode *n)
                         break;
         }
         if (r->max > 0 && count > r->max && n->parent->type == XML_ELEMENT_NODE) {
-                failf(ld, line, name,
-                      "the element appears more than once; accepted: at most one <%s> in <%s>",
-                      name, parent);
+                xmlload_failf(
+                    ld, line, name,
+                    "the element appears more than once; accepted: at most one <%s> in <%s>", name,
+                    parent);
                 return -1;
         }
         for (const xmlAttr *a = n->properties; a != NULL; a = a->next) {
@@ -631,8 +615,9 @@ static int explain_element(struct load *ld, const xmlNode *n)
                                      : "",
                                  a->ns != NULL && a->ns->prefix != NULL ? ":" : "",
                                  (const char *)a->name);
-                        failf(ld, line, field, "attribute %s is not part of <%s>; accepted: %s",
-                              (const char *)a->name, name, used > 0 ? acc : "no attributes");
+                        xmlload_failf(
+                            ld, line, field, "attribute %s is not part of <%s>; accepted: %s",
+                            (const char *)a->name, name, used > 0 ? acc : "no attributes");
                         return -1;
                 }
         }
@@ -644,12 +629,13 @@ static int explain_element(struct load *ld, const xmlNode *n)
                 snprintf(field, sizeof(field), "%s@%s", name, a->name);
                 if (v == NULL) {
                         if (oom) {
-                                failf(ld, line, field, "out of memory; accepted: -");
+                                xmlload_failf(ld, line, field, "out of memory; accepted: -");
                                 return -1;
                         }
                         if (a->required) {
-                                failf(ld, line, field, "the attribute is missing; accepted: %s",
-                                      r->accepted);
+                                xmlload_failf(ld, line, field,
+                                              "the attribute is missing; accepted: %s",
+                                              r->accepted);
                                 return -1;
                         }
                         continue;
@@ -664,8 +650,9 @@ static int explain_element(struct load *ld, const xmlNode *n)
                 bool to = xmlHasProp(n, BAD_CAST "to") != NULL;
 
                 if (from == to) {
-                        failf(ld, line, name, "%s; accepted: %s",
-                              from ? "both from and to" : "neither from nor to", r->accepted);
+                        xmlload_failf(ld, line, name, "%s; accepted: %s",
+                                      from ? "both from and to" : "neither from nor to",
+                                      r->accepted);
                         return -1;
                 }
         }
@@ -682,25 +669,27 @@ static int explain_element(struct load *ld, const xmlNode *n)
                         const xmlNode *later =
                             xmlGetLineNo(outcome) >= xmlGetLineNo(oracle) ? outcome : oracle;
 
-                        failf(ld, xmlGetLineNo(later), (const char *)later->name,
-                              "<outcome> and <%s> in one <expect>; accepted: either <oracle/> "
-                              "(with <also-accept>) or an explicit set of <outcome> elements",
-                              (const char *)oracle->name);
+                        xmlload_failf(
+                            ld, xmlGetLineNo(later), (const char *)later->name,
+                            "<outcome> and <%s> in one <expect>; accepted: either <oracle/> "
+                            "(with <also-accept>) or an explicit set of <outcome> elements",
+                            (const char *)oracle->name);
                         return -1;
                 }
         }
         for (const xmlNode *c = n->children; c != NULL; c = c->next) {
                 if (c->type == XML_ELEMENT_NODE && r->text) {
-                        failf(ld, xmlGetLineNo(c), name, "element <%s> inside it; accepted: %s",
-                              (const char *)c->name, r->accepted);
+                        xmlload_failf(ld, xmlGetLineNo(c), name,
+                                      "element <%s> inside it; accepted: %s", (const char *)c->name,
+                                      r->accepted);
                         return -1;
                 }
                 if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && !r->text) {
                         for (const xmlChar *t = c->content; t != NULL && *t != '\0'; t++) {
                                 if (!is_space((char)*t)) {
-                                        failf(ld, xmlGetLineNo(c) > 0 ? xmlGetLineNo(c) : line,
-                                              name, "text inside <%s>; accepted: %s", name,
-                                              r->accepted);
+                                        xmlload_failf(
+                                            ld, xmlGetLineNo(c) > 0 ? xmlGetLineNo(c) : line, name,
+                                            "text inside <%s>; accepted: %s", name, r->accepted);
                                         return -1;
                                 }
                         }
@@ -711,12 +700,13 @@ static int explain_element(struct load *ld, const xmlNode *n)
                 size_t max = strcmp(name, "title") == 0 ? 200 : strcmp(name, "spec") == 0 ? 128 : 0;
 
                 if (t == NULL) {
-                        failf(ld, line, name, "out of memory; accepted: -");
+                        xmlload_failf(ld, line, name, "out of memory; accepted: -");
                         return -1;
                 }
                 if (max > 0 && strlen(t) > max) {
-                        failf(ld, line, name, "the text is %zu bytes long; accepted: at most %zu",
-                              strlen(t), max);
+                        xmlload_failf(ld, line, name,
+                                      "the text is %zu bytes long; accepted: at most %zu",
+                                      strlen(t), max);
                         free(t);
                         return -1;
                 }
@@ -728,10 +718,11 @@ static int explain_element(struct load *ld, const xmlNode *n)
 
                 xmlFree(reason);
                 if (len == 0 || len > 300) {
-                        failf(ld, line, "xfail@reason",
-                              "the reason is %zu bytes long; accepted: 1-300 bytes saying why "
-                              "the partner deviates",
-                              len);
+                        xmlload_failf(
+                            ld, line, "xfail@reason",
+                            "the reason is %zu bytes long; accepted: 1-300 bytes saying why "
+                            "the partner deviates",
+                            len);
                         return -1;
                 }
         }
@@ -742,20 +733,21 @@ static int explain_element(struct load *ld, const xmlNode *n)
         return 0;
 }
 
-static int xml_validate(struct load *ld, xmlDocPtr doc)
+static int xml_validate(struct xmlload_where *ld, xmlDocPtr doc)
 {
         struct xmlload_error e;
         int v = xmlload_validate(doc, "scenario", &e);
 
         if (v < 0) {
-                failf(ld, 0, "XML", "internal: the built-in schema does not load (%s); accepted: -",
-                      e.msg);
+                xmlload_failf(ld, 0, "XML",
+                              "internal: the built-in schema does not load (%s); accepted: -",
+                              e.msg);
                 return -1;
         }
         if (v == 0) {
                 if (explain_element(ld, xmlDocGetRootElement(doc)) == 0)
-                        failf(ld, e.line, "XML", "%s; accepted: a scenario as in docs/scenarios.md",
-                              e.msg);
+                        xmlload_failf(ld, e.line, "XML",
+                                      "%s; accepted: a scenario as in docs/scenarios.md", e.msg);
                 return -1;
         }
         return 0;
@@ -820,36 +812,37 @@ static const char *label_problem(const char *s, size_t max)
         return NULL;
 }
 
-static int check_label(struct load *ld, long line, const char *field, const char *what,
+static int check_label(struct xmlload_where *ld, long line, const char *field, const char *what,
                        const char *s, size_t max)
 {
         const char *why = label_problem(s, max);
 
         if (why == NULL)
                 return 0;
-        failf(ld, line, field,
-              "\"%.80s\" is not a valid %s: %s; accepted: lower-case letters, digits and '-' "
-              "(not first or last), at most %zu characters",
-              s, what, why, max);
+        xmlload_failf(
+            ld, line, field,
+            "\"%.80s\" is not a valid %s: %s; accepted: lower-case letters, digits and '-' "
+            "(not first or last), at most %zu characters",
+            s, what, why, max);
         return -1;
 }
 
 /* Appends a copy of text to a bounded string list; refuses duplicates. */
-static int list_add(struct load *ld, long line, const char *field, char ***list, size_t *n,
+static int list_add(struct xmlload_where *ld, long line, const char *field, char ***list, size_t *n,
                     size_t max, const char *text)
 {
         char **grown;
 
         for (size_t i = 0; i < *n; i++) {
                 if (strcmp((*list)[i], text) == 0) {
-                        failf(ld, line, field, "\"%.80s\" is listed twice; accepted: each once",
-                              text);
+                        xmlload_failf(ld, line, field,
+                                      "\"%.80s\" is listed twice; accepted: each once", text);
                         return -1;
                 }
         }
         if (*n >= max) {
-                failf(ld, line, field, "more than %zu <%s> elements; accepted: at most %zu", max,
-                      field, max);
+                xmlload_failf(ld, line, field, "more than %zu <%s> elements; accepted: at most %zu",
+                              max, field, max);
                 return -1;
         }
         grown = realloc(*list, (*n + 1) * sizeof(*grown));
@@ -862,12 +855,12 @@ static int list_add(struct load *ld, long line, const char *field, char ***list,
         (*n)++;
         return 0;
 oom:
-        failf(ld, line, field, "out of memory; accepted: a smaller suite");
+        xmlload_failf(ld, line, field, "out of memory; accepted: a smaller suite");
         return -1;
 }
 
 /* Finds name in a table; -1 when unknown (error written). */
-static int table_lookup(struct load *ld, long line, const char *field, const char *what,
+static int table_lookup(struct xmlload_where *ld, long line, const char *field, const char *what,
                         const struct scenario_name_info *t, size_t n, const char *name)
 {
         char acc[1024];
@@ -876,8 +869,8 @@ static int table_lookup(struct load *ld, long line, const char *field, const cha
                 if (strcmp(t[i].name, name) == 0)
                         return (int)i;
         }
-        failf(ld, line, field, "\"%.64s\" is not a known %s; accepted: %s", name, what,
-              names_list(t, n, BOTH, acc, sizeof(acc)));
+        xmlload_failf(ld, line, field, "\"%.64s\" is not a known %s; accepted: %s", name, what,
+                      names_list(t, n, BOTH, acc, sizeof(acc)));
         return -1;
 }
 
@@ -903,8 +896,8 @@ static int parse_index(const char *text, const char *const *names, size_t n)
         return -1;
 }
 
-static int parse_bool_value(struct load *ld, long line, const char *field, const char *text,
-                            bool *out)
+static int parse_bool_value(struct xmlload_where *ld, long line, const char *field,
+                            const char *text, bool *out)
 {
         if (strcmp(text, "true") == 0) {
                 *out = true;
@@ -914,11 +907,11 @@ static int parse_bool_value(struct load *ld, long line, const char *field, const
                 *out = false;
                 return 0;
         }
-        failf(ld, line, field, "\"%.64s\" is not a value; accepted: true, false", text);
+        xmlload_failf(ld, line, field, "\"%.64s\" is not a value; accepted: true, false", text);
         return -1;
 }
 
-static int set_knob(struct load *ld, long line, struct scenario *s, const char *name,
+static int set_knob(struct xmlload_where *ld, long line, struct scenario *s, const char *name,
                     const char *value)
 {
         static const char *const badcert[] = {"reference", "abort", "continue"};
@@ -931,7 +924,8 @@ static int set_knob(struct load *ld, long line, struct scenario *s, const char *
         if (k < 0)
                 return -1;
         if (s->knobs_set & (1u << k)) {
-                failf(ld, line, "knob@name", "\"%s\" is set twice; accepted: each knob once", name);
+                xmlload_failf(ld, line, "knob@name",
+                              "\"%s\" is set twice; accepted: each knob once", name);
                 return -1;
         }
         s->knobs_set |= 1u << k;
@@ -970,24 +964,26 @@ static int set_knob(struct load *ld, long line, struct scenario *s, const char *
                 break;
         }
 bad:
-        failf(ld, line, "knob@value", "\"%.64s\" is not a value of %s; accepted: %s", value, name,
-              knobs[k].values);
+        xmlload_failf(ld, line, "knob@value", "\"%.64s\" is not a value of %s; accepted: %s", value,
+                      name, knobs[k].values);
         return -1;
 }
 
-static int set_outcome(struct load *ld, long line, const char *field, const char *text,
+static int set_outcome(struct xmlload_where *ld, long line, const char *field, const char *text,
                        unsigned *set)
 {
         enum outcome o;
 
         if (outcome_parse(text, &o) != 0) {
-                failf(ld, line, field,
-                      "\"%.64s\" is not an outcome code; accepted: S, Dt, Dp, F0, F1, F2, F3, F4",
-                      text);
+                xmlload_failf(
+                    ld, line, field,
+                    "\"%.64s\" is not an outcome code; accepted: S, Dt, Dp, F0, F1, F2, F3, F4",
+                    text);
                 return -1;
         }
         if (*set & OUTCOME_BIT(o)) {
-                failf(ld, line, field, "\"%s\" is listed twice; accepted: each code once", text);
+                xmlload_failf(ld, line, field, "\"%s\" is listed twice; accepted: each code once",
+                              text);
                 return -1;
         }
         *set |= OUTCOME_BIT(o);
@@ -1003,7 +999,7 @@ static int count_bits(unsigned v)
         return n;
 }
 
-static int build_expect(struct load *ld, const xmlNode *n, struct scenario *s)
+static int build_expect(struct xmlload_where *ld, const xmlNode *n, struct scenario *s)
 {
         bool oom = false;
         long oracle_line = xmlGetLineNo(n);
@@ -1028,10 +1024,11 @@ static int build_expect(struct load *ld, const xmlNode *n, struct scenario *s)
                                                                                     : METHOD_DP;
 
                                 if (s->oracle_without & bit) {
-                                        failf(ld, line, "oracle@without",
-                                              "\"%.*s\" is listed twice; accepted: each method "
-                                              "once",
-                                              (int)k, w);
+                                        xmlload_failf(
+                                            ld, line, "oracle@without",
+                                            "\"%.*s\" is listed twice; accepted: each method "
+                                            "once",
+                                            (int)k, w);
                                         free(without);
                                         return -1;
                                 }
@@ -1056,16 +1053,18 @@ static int build_expect(struct load *ld, const xmlNode *n, struct scenario *s)
                                 return -1;
                         }
                         if (s->checks & (1u << k)) {
-                                failf(ld, line, "check@name",
-                                      "\"%s\" is listed twice; accepted: each check once", name);
+                                xmlload_failf(ld, line, "check@name",
+                                              "\"%s\" is listed twice; accepted: each check once",
+                                              name);
                                 free(name);
                                 return -1;
                         }
                         if ((checks[k].dirs & (1u << s->dir)) == 0) {
-                                failf(ld, line, "check@name",
-                                      "\"%s\" only applies to %s scenarios; accepted: a check "
-                                      "for direction %s",
-                                      name, dirs_text(checks[k].dirs), direction_name(s->dir));
+                                xmlload_failf(
+                                    ld, line, "check@name",
+                                    "\"%s\" only applies to %s scenarios; accepted: a check "
+                                    "for direction %s",
+                                    name, dirs_text(checks[k].dirs), direction_name(s->dir));
                                 free(name);
                                 return -1;
                         }
@@ -1087,18 +1086,19 @@ static int build_expect(struct load *ld, const xmlNode *n, struct scenario *s)
                         return -1;
         }
         if (s->expect_oracle && count_bits(s->oracle_without) == 3) {
-                failf(ld, oracle_line, "oracle@without",
-                      "every method is taken away, so nothing can succeed; accepted: an explicit "
-                      "set of <outcome> codes instead");
+                xmlload_failf(
+                    ld, oracle_line, "oracle@without",
+                    "every method is taken away, so nothing can succeed; accepted: an explicit "
+                    "set of <outcome> codes instead");
                 return -1;
         }
         return 0;
 oom:
-        failf(ld, xmlGetLineNo(n), "expect", "out of memory; accepted: -");
+        xmlload_failf(ld, xmlGetLineNo(n), "expect", "out of memory; accepted: -");
         return -1;
 }
 
-static int build_requires(struct load *ld, const xmlNode *n, struct scenario *s)
+static int build_requires(struct xmlload_where *ld, const xmlNode *n, struct scenario *s)
 {
         bool oom = false;
         long line = xmlGetLineNo(n);
@@ -1107,11 +1107,11 @@ static int build_requires(struct load *ld, const xmlNode *n, struct scenario *s)
         int rc = -1;
 
         if (oom) {
-                failf(ld, line, "requires", "out of memory; accepted: -");
+                xmlload_failf(ld, line, "requires", "out of memory; accepted: -");
                 goto done;
         }
         if (tls == NULL && db == NULL) {
-                failf(
+                xmlload_failf(
                     ld, line, "requires",
                     "no condition; accepted: partner-tls=\"...\" and/or partner-dialback=\"...\"");
                 goto done;
@@ -1123,15 +1123,15 @@ static int build_requires(struct load *ld, const xmlNode *n, struct scenario *s)
 
                 w[k] = '\0';
                 if (parse_neg_value(w, &v) != 0) {
-                        failf(ld, line, "requires@partner-tls",
-                              "\"%.64s\" is not a value; accepted: Required, Optional, "
-                              "NotSupported",
-                              w);
+                        xmlload_failf(ld, line, "requires@partner-tls",
+                                      "\"%.64s\" is not a value; accepted: Required, Optional, "
+                                      "NotSupported",
+                                      w);
                         goto done;
                 }
                 if (s->requires_partner_tls & (1u << v)) {
-                        failf(ld, line, "requires@partner-tls",
-                              "\"%s\" is listed twice; accepted: each value once", w);
+                        xmlload_failf(ld, line, "requires@partner-tls",
+                                      "\"%s\" is listed twice; accepted: each value once", w);
                         goto done;
                 }
                 s->requires_partner_tls |= 1u << v;
@@ -1154,7 +1154,7 @@ done:
         return rc;
 }
 
-static int build_harness(struct load *ld, const xmlNode *n, struct scenario *s)
+static int build_harness(struct xmlload_where *ld, const xmlNode *n, struct scenario *s)
 {
         static const char *const names[] = {"tls", "sasl", "dialback", "semantics"};
         long line = xmlGetLineNo(n);
@@ -1167,7 +1167,7 @@ static int build_harness(struct load *ld, const xmlNode *n, struct scenario *s)
 
                 if (v == NULL) {
                         if (oom) {
-                                failf(ld, line, "harness", "out of memory; accepted: -");
+                                xmlload_failf(ld, line, "harness", "out of memory; accepted: -");
                                 return -1;
                         }
                         continue;
@@ -1177,10 +1177,11 @@ static int build_harness(struct load *ld, const xmlNode *n, struct scenario *s)
                         enum neg *dst = i == 0 ? &s->harness.tls : &s->harness.sasl;
 
                         if (parse_neg_value(v, dst) != 0) {
-                                failf(ld, line, field,
-                                      "\"%.64s\" is not a value; accepted: Required, Optional, "
-                                      "NotSupported",
-                                      v);
+                                xmlload_failf(
+                                    ld, line, field,
+                                    "\"%.64s\" is not a value; accepted: Required, Optional, "
+                                    "NotSupported",
+                                    v);
                                 rc = -1;
                         }
                 } else if (i == 2) {
@@ -1190,8 +1191,8 @@ static int build_harness(struct load *ld, const xmlNode *n, struct scenario *s)
                 } else if (strcmp(v, "matrix") == 0) {
                         s->sem = SEMANTICS_MATRIX;
                 } else {
-                        failf(ld, line, field, "\"%.64s\" is not a value; accepted: matrix, strict",
-                              v);
+                        xmlload_failf(ld, line, field,
+                                      "\"%.64s\" is not a value; accepted: matrix, strict", v);
                         rc = -1;
                 }
                 free(v);
@@ -1202,19 +1203,20 @@ static int build_harness(struct load *ld, const xmlNode *n, struct scenario *s)
 }
 
 /* Reads one attribute that the schema made required. */
-static char *required_attr(struct load *ld, const xmlNode *n, const char *name, const char *field)
+static char *required_attr(struct xmlload_where *ld, const xmlNode *n, const char *name,
+                           const char *field)
 {
         bool oom = false;
         char *v = attr_text(n, name, &oom);
 
         if (v == NULL)
-                failf(ld, xmlGetLineNo(n), field, "%s; accepted: -",
-                      oom ? "out of memory" : "the attribute is missing");
+                xmlload_failf(ld, xmlGetLineNo(n), field, "%s; accepted: -",
+                              oom ? "out of memory" : "the attribute is missing");
         return v;
 }
 
 /* Cross-field rules: a setting that cannot take effect is a mistake, not a no-op. */
-static int check_consistency(struct load *ld, const xmlNode *root, struct scenario *s,
+static int check_consistency(struct xmlload_where *ld, const xmlNode *root, struct scenario *s,
                              long mb_line[MB_COUNT], long auth_line, long cert_line)
 {
         unsigned dirbit = 1u << s->dir;
@@ -1225,65 +1227,71 @@ static int check_consistency(struct load *ld, const xmlNode *root, struct scenar
                 if ((s->misbehave & (1u << m)) == 0)
                         continue;
                 if ((misbehaviours[m].dirs & dirbit) == 0) {
-                        failf(ld, mb_line[m], "misbehave@what",
-                              "\"%s\" only applies to %s scenarios; accepted: a misbehaviour "
-                              "for direction %s",
-                              name, dirs_text(misbehaviours[m].dirs), direction_name(s->dir));
+                        xmlload_failf(
+                            ld, mb_line[m], "misbehave@what",
+                            "\"%s\" only applies to %s scenarios; accepted: a misbehaviour "
+                            "for direction %s",
+                            name, dirs_text(misbehaviours[m].dirs), direction_name(s->dir));
                         return -1;
                 }
                 if ((mb_needs_dialback & (1u << m)) && !s->harness.dialback) {
-                        failf(ld, mb_line[m], "misbehave@what",
-                              "\"%s\" needs dialback on the harness side; accepted: <harness "
-                              "dialback=\"true\"/> (the default)",
-                              name);
+                        xmlload_failf(
+                            ld, mb_line[m], "misbehave@what",
+                            "\"%s\" needs dialback on the harness side; accepted: <harness "
+                            "dialback=\"true\"/> (the default)",
+                            name);
                         return -1;
                 }
                 if ((mb_needs_tls & (1u << m)) && s->harness.tls == NEG_NOTSUPPORTED) {
-                        failf(ld, mb_line[m], "misbehave@what",
-                              "\"%s\" needs TLS on the harness side; accepted: <harness "
-                              "tls=\"Required\"/> or \"Optional\"",
-                              name);
+                        xmlload_failf(ld, mb_line[m], "misbehave@what",
+                                      "\"%s\" needs TLS on the harness side; accepted: <harness "
+                                      "tls=\"Required\"/> or \"Optional\"",
+                                      name);
                         return -1;
                 }
         }
         if ((s->misbehave & (1u << MB_SILENT_AUTHORITATIVE)) &&
             s->authoritative != DB_ANSWER_TRUTHFUL) {
-                failf(ld, mb_line[MB_SILENT_AUTHORITATIVE], "misbehave@what",
-                      "\"silent-authoritative\" and <authoritative answer=\"%s\"/> contradict each "
-                      "other; accepted: one of them",
-                      db_answer_name(s->authoritative));
+                xmlload_failf(
+                    ld, mb_line[MB_SILENT_AUTHORITATIVE], "misbehave@what",
+                    "\"silent-authoritative\" and <authoritative answer=\"%s\"/> contradict each "
+                    "other; accepted: one of them",
+                    db_answer_name(s->authoritative));
                 return -1;
         }
         /* XEP-0220 §2.2: the harness is the authoritative server only for its own
          * domains, that is, when it initiates. */
         if (auth_line > 0 && s->dir != DIR_OUTBOUND) {
-                failf(ld, auth_line, "authoritative",
-                      "the harness answers <db:verify/> only when it initiates (XEP-0220 §2.2); "
-                      "accepted: <authoritative/> in outbound scenarios");
+                xmlload_failf(
+                    ld, auth_line, "authoritative",
+                    "the harness answers <db:verify/> only when it initiates (XEP-0220 §2.2); "
+                    "accepted: <authoritative/> in outbound scenarios");
                 return -1;
         }
         if (auth_line > 0 && !s->harness.dialback) {
-                failf(ld, auth_line, "authoritative",
-                      "the harness side does no dialback; accepted: <harness dialback=\"true\"/> "
-                      "with <authoritative/>");
+                xmlload_failf(
+                    ld, auth_line, "authoritative",
+                    "the harness side does no dialback; accepted: <harness dialback=\"true\"/> "
+                    "with <authoritative/>");
                 return -1;
         }
         if (cert_line > 0 && s->cert == CERT_NONE && s->dir != DIR_OUTBOUND) {
-                failf(ld, cert_line, "certificate@variant",
-                      "a receiving harness without a certificate cannot offer TLS; accepted: "
-                      "variant=\"none\" in outbound scenarios");
+                xmlload_failf(
+                    ld, cert_line, "certificate@variant",
+                    "a receiving harness without a certificate cannot offer TLS; accepted: "
+                    "variant=\"none\" in outbound scenarios");
                 return -1;
         }
         if (s->mux_additional && s->pdom == PARTNER_DOMAIN_ADDITIONAL) {
-                failf(ld, xmlGetLineNo(root), "multiplex@to",
-                      "<multiplex to=\"additional\"/> with <partner-domain "
-                      "select=\"additional\"/>; accepted: one of them");
+                xmlload_failf(ld, xmlGetLineNo(root), "multiplex@to",
+                              "<multiplex to=\"additional\"/> with <partner-domain "
+                              "select=\"additional\"/>; accepted: one of them");
                 return -1;
         }
         return 0;
 }
 
-static int build(struct load *ld, const xmlNode *root, struct scenario *s)
+static int build(struct xmlload_where *ld, const xmlNode *root, struct scenario *s)
 {
         long mb_line[MB_COUNT] = {0}, auth_line = 0, cert_line = 0;
         char *v = NULL, *w = NULL;
@@ -1334,9 +1342,9 @@ static int build(struct load *ld, const xmlNode *root, struct scenario *s)
                         if (v == NULL)
                                 goto oom;
                         if (v[0] == '\0') {
-                                failf(ld, line, "spec",
-                                      "the reference is empty; accepted: a section such as "
-                                      "\"RFC 6120 §5.4.3.3\"");
+                                xmlload_failf(ld, line, "spec",
+                                              "the reference is empty; accepted: a section such as "
+                                              "\"RFC 6120 §5.4.3.3\"");
                                 goto fail;
                         }
                         if (list_add(ld, line, "spec", &s->specs, &s->n_specs, SCENARIO_SPECS_MAX,
@@ -1348,9 +1356,9 @@ static int build(struct load *ld, const xmlNode *root, struct scenario *s)
                                 return -1;
                         idx = parse_index(v, cert_names, CERT_COUNT);
                         if (idx < 0) {
-                                failf(ld, line, "certificate@variant",
-                                      "\"%.64s\" is not a value; accepted: see docs/scenarios.md",
-                                      v);
+                                xmlload_failf(
+                                    ld, line, "certificate@variant",
+                                    "\"%.64s\" is not a value; accepted: see docs/scenarios.md", v);
                                 goto fail;
                         }
                         s->cert = (enum cert_variant)idx;
@@ -1361,10 +1369,11 @@ static int build(struct load *ld, const xmlNode *root, struct scenario *s)
                                 return -1;
                         idx = parse_index(v, db_answer_names, ARRAY_LEN(db_answer_names));
                         if (idx < 0) {
-                                failf(ld, line, "authoritative@answer",
-                                      "\"%.64s\" is not a value; accepted: truthful, valid, "
-                                      "invalid, error, none",
-                                      v);
+                                xmlload_failf(
+                                    ld, line, "authoritative@answer",
+                                    "\"%.64s\" is not a value; accepted: truthful, valid, "
+                                    "invalid, error, none",
+                                    v);
                                 goto fail;
                         }
                         s->authoritative = (enum db_answer)idx;
@@ -1383,9 +1392,10 @@ static int build(struct load *ld, const xmlNode *root, struct scenario *s)
                                 goto oom;
                         if (v == NULL) {
                                 if (s->mux_additional) {
-                                        failf(ld, line, "multiplex@to",
-                                              "\"additional\" is listed twice; accepted: each "
-                                              "once");
+                                        xmlload_failf(
+                                            ld, line, "multiplex@to",
+                                            "\"additional\" is listed twice; accepted: each "
+                                            "once");
                                         return -1;
                                 }
                                 s->mux_additional = true;
@@ -1404,9 +1414,9 @@ static int build(struct load *ld, const xmlNode *root, struct scenario *s)
                         if (idx < 0)
                                 goto fail;
                         if (s->misbehave & (1u << idx)) {
-                                failf(ld, line, "misbehave@what",
-                                      "\"%s\" is listed twice; accepted: each misbehaviour once",
-                                      v);
+                                xmlload_failf(
+                                    ld, line, "misbehave@what",
+                                    "\"%s\" is listed twice; accepted: each misbehaviour once", v);
                                 goto fail;
                         }
                         s->misbehave |= 1u << idx;
@@ -1431,8 +1441,9 @@ static int build(struct load *ld, const xmlNode *root, struct scenario *s)
                         if (v == NULL)
                                 return -1;
                         if (v[0] == '\0') {
-                                failf(ld, line, "xfail@reason",
-                                      "the reason is empty; accepted: why the partner deviates");
+                                xmlload_failf(
+                                    ld, line, "xfail@reason",
+                                    "the reason is empty; accepted: why the partner deviates");
                                 goto fail;
                         }
                         s->xfail = v;
@@ -1443,7 +1454,7 @@ static int build(struct load *ld, const xmlNode *root, struct scenario *s)
         }
         return check_consistency(ld, root, s, mb_line, auth_line, cert_line);
 oom:
-        failf(ld, s->line, "scenario", "out of memory; accepted: a smaller suite");
+        xmlload_failf(ld, s->line, "scenario", "out of memory; accepted: a smaller suite");
 fail:
         free(v);
         free(w);
@@ -1451,7 +1462,7 @@ fail:
 }
 
 /* Loads one file into *s (cleaned by the caller on failure). */
-static int load_file(struct load *ld, struct scenario *s)
+static int load_file(struct xmlload_where *ld, struct scenario *s)
 {
         xmlDocPtr doc;
         const xmlNode *root;
@@ -1465,16 +1476,17 @@ static int load_file(struct load *ld, struct scenario *s)
                 return -1;
         doc = xmlload_parse(data, len, ld->file, &e);
         if (doc == NULL) {
-                failf(ld, e.line, "XML", "%s", e.msg);
+                xmlload_failf(ld, e.line, "XML", "%s", e.msg);
                 goto done;
         }
         root = xmlDocGetRootElement(doc);
         if (root == NULL || !is_ours(root, "scenario")) {
-                failf(ld, root != NULL ? xmlGetLineNo(root) : 0, "XML",
-                      "the root element <%s> (namespace \"%s\") is not a scenario; accepted: "
-                      "<scenario> in namespace " SCENARIO_NS,
-                      root != NULL ? (const char *)root->name : "",
-                      root != NULL && root->ns != NULL ? (const char *)root->ns->href : "none");
+                xmlload_failf(
+                    ld, root != NULL ? xmlGetLineNo(root) : 0, "XML",
+                    "the root element <%s> (namespace \"%s\") is not a scenario; accepted: "
+                    "<scenario> in namespace " SCENARIO_NS,
+                    root != NULL ? (const char *)root->name : "",
+                    root != NULL && root->ns != NULL ? (const char *)root->ns->href : "none");
                 goto done;
         }
         if (xml_validate(ld, doc) < 0)
@@ -1508,7 +1520,7 @@ static bool ends_with_xml(const char *name)
 }
 
 /* The *.xml regular files of dir, sorted; hidden names skipped. */
-static int list_dir(struct load *ld, const char *dir, char ***out, size_t *nout)
+static int list_dir(struct xmlload_where *ld, const char *dir, char ***out, size_t *nout)
 {
         DIR *d = opendir(dir);
         struct dirent *de;
@@ -1519,8 +1531,9 @@ static int list_dir(struct load *ld, const char *dir, char ***out, size_t *nout)
         *out = NULL;
         *nout = 0;
         if (d == NULL) {
-                failf(ld, 0, "folder", "cannot open: %s; accepted: a readable folder of scenarios",
-                      strerror(errno));
+                xmlload_failf(ld, 0, "folder",
+                              "cannot open: %s; accepted: a readable folder of scenarios",
+                              strerror(errno));
                 return -1;
         }
         /* Bounded: readdir ends, and more than SCENARIO_FILES_MAX files is an error. */
@@ -1533,16 +1546,18 @@ static int list_dir(struct load *ld, const char *dir, char ***out, size_t *nout)
                         continue;
                 if (snprintf(path, sizeof(path), "%s%s%s", dir, slash ? "" : "/", de->d_name) >=
                     (int)sizeof(path)) {
-                        failf(ld, 0, "folder",
-                              "the path of %s is too long; accepted: shorter paths", de->d_name);
+                        xmlload_failf(ld, 0, "folder",
+                                      "the path of %s is too long; accepted: shorter paths",
+                                      de->d_name);
                         goto fail;
                 }
                 if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
                         continue;
                 if (n >= SCENARIO_FILES_MAX) {
-                        failf(ld, 0, "folder",
-                              "more than %d scenario files; accepted: at most %d per folder",
-                              SCENARIO_FILES_MAX, SCENARIO_FILES_MAX);
+                        xmlload_failf(
+                            ld, 0, "folder",
+                            "more than %d scenario files; accepted: at most %d per folder",
+                            SCENARIO_FILES_MAX, SCENARIO_FILES_MAX);
                         goto fail;
                 }
                 grown = realloc(names, (n + 1) * sizeof(*grown));
@@ -1557,9 +1572,10 @@ static int list_dir(struct load *ld, const char *dir, char ***out, size_t *nout)
         closedir(d);
         d = NULL;
         if (n == 0) {
-                failf(ld, 0, "folder",
-                      "no scenario file (*.xml) in it; accepted: a folder with at least one "
-                      "scenario");
+                xmlload_failf(
+                    ld, 0, "folder",
+                    "no scenario file (*.xml) in it; accepted: a folder with at least one "
+                    "scenario");
                 goto fail;
         }
         qsort(names, n, sizeof(*names), cmp_names);
@@ -1567,7 +1583,7 @@ static int list_dir(struct load *ld, const char *dir, char ***out, size_t *nout)
         *nout = n;
         return 0;
 oom:
-        failf(ld, 0, "folder", "out of memory; accepted: fewer files");
+        xmlload_failf(ld, 0, "folder", "out of memory; accepted: fewer files");
 fail:
         if (d != NULL)
                 closedir(d);
@@ -1588,7 +1604,7 @@ void scenario_suite_cleanup(struct scenario_suite *suite)
 /* Loads dir and appends to suite; on failure the suite is as it was. */
 static int add_dir(struct scenario_suite *suite, const char *dir, char *err, size_t errlen)
 {
-        struct load ld = {dir != NULL ? dir : "(null)", err, errlen};
+        struct xmlload_where ld = {dir != NULL ? dir : "(null)", err, errlen};
         struct xmlload_quiet quiet;
         char **names = NULL;
         size_t n = 0, base = suite->n;
@@ -1598,26 +1614,26 @@ static int add_dir(struct scenario_suite *suite, const char *dir, char *err, siz
         if (err != NULL && errlen > 0)
                 err[0] = '\0';
         if (dir == NULL) {
-                failf(&ld, 0, "folder", "no folder name; accepted: a path");
+                xmlload_failf(&ld, 0, "folder", "no folder name; accepted: a path");
                 return -1;
         }
         if (list_dir(&ld, dir, &names, &n) < 0)
                 return -1;
         if (suite->n + n > SCENARIO_SUITE_MAX) {
-                failf(&ld, 0, "folder",
-                      "the suite would hold %zu scenarios; accepted: at most %d in all",
-                      suite->n + n, SCENARIO_SUITE_MAX);
+                xmlload_failf(&ld, 0, "folder",
+                              "the suite would hold %zu scenarios; accepted: at most %d in all",
+                              suite->n + n, SCENARIO_SUITE_MAX);
                 goto done;
         }
         grown = realloc(suite->items, (suite->n + n) * sizeof(*grown));
         if (grown == NULL) {
-                failf(&ld, 0, "folder", "out of memory; accepted: fewer files");
+                xmlload_failf(&ld, 0, "folder", "out of memory; accepted: fewer files");
                 goto done;
         }
         suite->items = grown;
         xmlload_quiet(&quiet);
         for (size_t i = 0; i < n; i++) {
-                struct load fl = {names[i], err, errlen};
+                struct xmlload_where fl = {names[i], err, errlen};
                 struct scenario *s = &suite->items[suite->n];
 
                 if (load_file(&fl, s) < 0) {
@@ -1626,10 +1642,11 @@ static int add_dir(struct scenario_suite *suite, const char *dir, char *err, siz
                 }
                 for (size_t j = 0; j < suite->n; j++) {
                         if (strcmp(suite->items[j].id, s->id) == 0) {
-                                failf(&fl, s->line, "scenario@id",
-                                      "\"%s\" is also the id of %s:%ld; accepted: each id once "
-                                      "in the suite",
-                                      s->id, suite->items[j].file, suite->items[j].line);
+                                xmlload_failf(
+                                    &fl, s->line, "scenario@id",
+                                    "\"%s\" is also the id of %s:%ld; accepted: each id once "
+                                    "in the suite",
+                                    s->id, suite->items[j].file, suite->items[j].line);
                                 scenario_cleanup(s);
                                 goto restore;
                         }

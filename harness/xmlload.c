@@ -1,6 +1,7 @@
 #include "xmlload.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <libxml/parser.h>
 #include <libxml/relaxng.h>
 #include <libxml/xmlerror.h>
@@ -228,4 +229,16 @@ void xmlload_error_line(char *err, size_t errlen, const char *file, long line, c
                 else if ((unsigned char)*c < 0x20 || *c == 0x7f)
                         *c = '?';
         }
+}
+
+void xmlload_failf(const struct xmlload_where *w, long line, const char *field, const char *fmt,
+                   ...)
+{
+        char msg[768];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        xmlload_error_line(w->err, w->errlen, w->file, line, field, msg);
 }

@@ -67,6 +67,20 @@ struct xmlload_quiet {
 void xmlload_quiet(struct xmlload_quiet *saved);
 void xmlload_unquiet(const struct xmlload_quiet *saved);
 
+/* One loader run: the file it reads and where its one-line error goes. */
+struct xmlload_where {
+        const char *file;
+        char *err;
+        size_t errlen;
+};
+
+/*
+ * Writes "FILE:LINE: FIELD: message" into w->err (xmlload_error_line), the message
+ * formatted like printf.
+ */
+void xmlload_failf(const struct xmlload_where *w, long line, const char *field, const char *fmt,
+                   ...) __attribute__((format(printf, 4, 5)));
+
 /*
  * Writes the one-line load error "FILE:LINE: FIELD: message" (":LINE" only when
  * line > 0) into err; control characters from the input or libxml2's messages
