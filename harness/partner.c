@@ -324,28 +324,7 @@ static int parse_type(struct xmlload_where *ld, const char *text, long line, con
 
 static int read_file(struct xmlload_where *ld, char **data, size_t *len)
 {
-        switch (xmlload_read(ld->file, PARTNER_FILE_MAX, false, data, len)) {
-        case XMLLOAD_READ_OK:
-                return 0;
-        case XMLLOAD_READ_OPEN:
-                xmlload_failf(ld, 0, "file", "cannot open: %s; accepted: a readable file",
-                              strerror(errno));
-                break;
-        case XMLLOAD_READ_IO:
-                xmlload_failf(ld, 0, "file", "cannot read: %s; accepted: a readable file",
-                              strerror(errno));
-                break;
-        case XMLLOAD_READ_TOO_BIG:
-                xmlload_failf(ld, 0, "file",
-                              "the file is larger than %d bytes; accepted: at most 1 MiB per file",
-                              PARTNER_FILE_MAX);
-                break;
-        case XMLLOAD_READ_NUL: /* not asked for: partner_load explains NUL bytes itself */
-        case XMLLOAD_READ_OOM:
-                xmlload_failf(ld, 0, "file", "out of memory; accepted: a smaller file");
-                break;
-        }
-        return -1;
+        return xmlload_read_file(ld, PARTNER_FILE_MAX, "at most 1 MiB per file", false, data, len);
 }
 
 /* ---- picking one partner out of a file --------------------------------------- */

@@ -66,31 +66,9 @@ struct change {
 
 static int read_quirks(const char *file, char **data, size_t *len, char *err, size_t errlen)
 {
-        switch (xmlload_read(file, QUIRKS_FILE_MAX, true, data, len)) {
-        case XMLLOAD_READ_OK:
-                return 0;
-        case XMLLOAD_READ_OPEN:
-                failf(err, errlen, file, 0, "file", "cannot open: %s; accepted: a readable file",
-                      strerror(errno));
-                break;
-        case XMLLOAD_READ_IO:
-                failf(err, errlen, file, 0, "file", "cannot read: %s; accepted: a readable file",
-                      strerror(errno));
-                break;
-        case XMLLOAD_READ_TOO_BIG:
-                failf(err, errlen, file, 0, "file",
-                      "the file is larger than %d bytes; accepted: at most 256 KiB",
-                      QUIRKS_FILE_MAX);
-                break;
-        case XMLLOAD_READ_NUL:
-                failf(err, errlen, file, 0, "file",
-                      "the file contains NUL bytes; accepted: UTF-8 XML");
-                break;
-        case XMLLOAD_READ_OOM:
-                failf(err, errlen, file, 0, "file", "out of memory; accepted: a smaller file");
-                break;
-        }
-        return -1;
+        const struct xmlload_where w = {file, err, errlen};
+
+        return xmlload_read_file(&w, QUIRKS_FILE_MAX, "at most 256 KiB", true, data, len);
 }
 
 /* Whether the space-separated negotiation values of attribute name (absent: any)

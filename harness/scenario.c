@@ -260,31 +260,8 @@ static const char *dirs_text(unsigned dirs)
 
 static int read_file(struct xmlload_where *ld, char **data, size_t *len)
 {
-        switch (xmlload_read(ld->file, SCENARIO_FILE_MAX, true, data, len)) {
-        case XMLLOAD_READ_OK:
-                return 0;
-        case XMLLOAD_READ_OPEN:
-                xmlload_failf(ld, 0, "file", "cannot open: %s; accepted: a readable file",
-                              strerror(errno));
-                break;
-        case XMLLOAD_READ_IO:
-                xmlload_failf(ld, 0, "file", "cannot read: %s; accepted: a readable file",
-                              strerror(errno));
-                break;
-        case XMLLOAD_READ_TOO_BIG:
-                xmlload_failf(
-                    ld, 0, "file",
-                    "the file is larger than %d bytes; accepted: at most 64 KiB per scenario",
-                    SCENARIO_FILE_MAX);
-                break;
-        case XMLLOAD_READ_NUL:
-                xmlload_failf(ld, 0, "file", "the file contains NUL bytes; accepted: UTF-8 XML");
-                break;
-        case XMLLOAD_READ_OOM:
-                xmlload_failf(ld, 0, "file", "out of memory; accepted: a smaller file");
-                break;
-        }
-        return -1;
+        return xmlload_read_file(ld, SCENARIO_FILE_MAX, "at most 64 KiB per scenario", true, data,
+                                 len);
 }
 
 static bool is_ours(const xmlNode *n, const char *name)

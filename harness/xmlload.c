@@ -11,40 +11,47 @@
 
 #include "schema.h"
 
-enum xmlload_read_result xmlload_read(const char *path, size_t max, bool refuse_nul, char **data,
-                                      size_t *len)
+int xmlload_read_file(const struct xmlload_where *w, size_t max, const char *limit, bool refuse_nul,
+                      char **data, size_t *len)
 {
-        enum xmlload_read_result rc = XMLLOAD_READ_OK;
-        FILE *f = fopen(path, "rb");
-        char *b;
+        FILE *f = fopen(w->file, "rb");
+        char *b = NULL;
         size_t n;
-        int saved;
 
-        if (f == NULL)
-                return XMLLOAD_READ_OPEN;
+        if (f == NULL) {
+                xmlload_failf(w, 0, "file", "cannot open: %s; accepted: a readable file",
+                              strerror(errno));
+                return -1;
+        }
         b = malloc(max + 2);
         if (b == NULL) {
-                fclose(f);
-                return XMLLOAD_READ_OOM;
+                xmlload_failf(w, 0, "file", "out of memory; accepted: a smaller file");
+                goto fail;
         }
         n = fread(b, 1, max + 1, f);
-        saved = errno;
-        if (ferror(f))
-                rc = XMLLOAD_READ_IO;
-        else if (n > max)
-                rc = XMLLOAD_READ_TOO_BIG;
-        else if (refuse_nul && memchr(b, '\0', n) != NULL)
-                rc = XMLLOAD_READ_NUL;
-        fclose(f);
-        if (rc != XMLLOAD_READ_OK) {
-                free(b);
-                errno = saved;
-                return rc;
+        if (ferror(f)) {
+                xmlload_failf(w, 0, "file", "cannot read: %s; accepted: a readable file",
+                              strerror(errno));
+                goto fail;
+        }
+        if (n > max) {
+                xmlload_failf(w, 0, "file", "the file is larger than %zu bytes; accepted: %s", max,
+                              limit);
+                goto fail;
+        }
+        if (refuse_nul && memchr(b, '\0', n) != NULL) {
+                xmlload_failf(w, 0, "file", "the file contains NUL bytes; accepted: UTF-8 XML");
+                goto fail;
         }
         b[n] = '\0';
+        fclose(f);
         *data = b;
         *len = n;
-        return XMLLOAD_READ_OK;
+        return 0;
+fail:
+        free(b);
+        fclose(f);
+        return -1;
 }
 
 /* Keeps the first error, and the first element a validation error names. */

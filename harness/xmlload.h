@@ -22,23 +22,6 @@ struct xmlload_error {
         const xmlNode *node; /* validation: the element at fault, when known */
 };
 
-enum xmlload_read_result {
-        XMLLOAD_READ_OK = 0,
-        XMLLOAD_READ_OPEN,    /* cannot open (errno kept) */
-        XMLLOAD_READ_IO,      /* read error (errno kept) */
-        XMLLOAD_READ_TOO_BIG, /* more than max bytes */
-        XMLLOAD_READ_NUL,     /* a NUL byte (with refuse_nul) */
-        XMLLOAD_READ_OOM,
-};
-
-/*
- * Reads path whole into *data (NUL-terminated, caller frees) and its length
- * into *len; at most max bytes. With refuse_nul, a NUL byte in the file is
- * refused. Returns XMLLOAD_READ_OK or the reason (errno set for OPEN/IO).
- */
-enum xmlload_read_result xmlload_read(const char *path, size_t max, bool refuse_nul, char **data,
-                                      size_t *len);
-
 /*
  * Parses data as one XML document (url names it in libxml2's messages). No DTD
  * (refused before any declaration is read), no entity expansion, no network,
@@ -80,6 +63,15 @@ struct xmlload_where {
  */
 void xmlload_failf(const struct xmlload_where *w, long line, const char *field, const char *fmt,
                    ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Reads w->file whole into *data (NUL-terminated, caller frees) and its length into
+ * *len: at most max bytes (limit says it for people: "at most 64 KiB per scenario");
+ * with refuse_nul a NUL byte is refused (partner files explain theirs themselves).
+ * Returns 0, or -1 with the error in w ("FILE: file: cannot open: ...; accepted: ...").
+ */
+int xmlload_read_file(const struct xmlload_where *w, size_t max, const char *limit, bool refuse_nul,
+                      char **data, size_t *len);
 
 /*
  * Writes the one-line load error "FILE:LINE: FIELD: message" (":LINE" only when
