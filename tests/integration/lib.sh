@@ -717,6 +717,38 @@ peers_check_no_method() { # LABEL OUT ROW
 		grep -Eq "^none true .*\b$row\b" <<<"$got"
 }
 
+# The smoke checks of one running variant (smoke-prosody.sh, smoke-ejabberd.sh), one
+# check per line: its partner file is in CLASS (`s2scheck matrix`); its pre-TLS
+# features are PRE; its post-TLS features are POST with the valid harness certificate
+# and BAD with one from an untrusted CA (POST "-": it offers no TLS at all); plaintext
+# dialback ends in DB. SPEC is "variant|class|pre|post|bad|db" as the scripts list it.
+peers_smoke_variant() { # S2SCHECK SERVER_KIND NAME SPEC
+	local bin=$1 kind=$2 n=$3 variant class pre post bad db what json got port
+	IFS='|' read -r variant class pre post bad db <<<"$4"
+	port=${PEERS_PORT[$n]}
+	what="$variant ($class)"
+	# The partner file states the Lync setting the variant expresses; the oracle must
+	# put it in the class observed here.
+	json=$("$bin" matrix "$PEERS_FIXTURES/$kind/$variant.partner.xml" --json)
+	got=$(jq -r 'if .valid then .class else .row end' <<<"$json")
+	check "$what: $variant.partner.xml is in class [$got] = [$class]" test "$got" = "$class"
+	peers_probe_plain "$port"
+	got=$(peers_features "$PEERS_PRE")
+	check "$what: pre-TLS features [$got] = [$pre]" test "$got" = "$pre"
+	peers_probe_tls "$port"
+	if [ "$post" = - ]; then
+		check "$what: no STARTTLS, so no TLS" test -z "$PEERS_POST"
+	else
+		got=$(peers_features "$PEERS_POST")
+		check "$what: post-TLS features [$got] = [$post]" test "$got" = "$post"
+		peers_probe_tls "$port" "$PEERS_PARTNER" "$PEERS_HARNESS" "$PEERS_HARNESS-ca2"
+		got=$(peers_features "$PEERS_POST")
+		check "$what: post-TLS, untrusted harness certificate [$got] = [$bad]" test "$got" = "$bad"
+	fi
+	peers_probe_dialback "$port"
+	check "$what: plaintext dialback [$PEERS_DB] = [$db]" test "$PEERS_DB" = "$db"
+}
+
 # Sets PEERS_ARGS to the options of a run against a real partner on loopback: the
 # partner file, the target, the run's own DNS zone and listener, the test CA as the
 # partner's CA and as the issuer of every harness certificate (--issuer-cert: each

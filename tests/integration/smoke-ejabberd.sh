@@ -45,31 +45,7 @@ for n in "${names[@]}"; do
 done
 
 for i in "${!expect[@]}"; do
-	IFS='|' read -r variant class pre post bad db <<<"${expect[$i]}"
-	n=e$((i + 1))
-	port=${PEERS_PORT[$n]}
-	what="$variant ($class)"
-	# The partner file states the Lync setting the variant expresses; the oracle must
-	# put it in the class observed here.
-	json=$("$1" matrix "$PEERS_FIXTURES/ejabberd/$variant.partner.xml" --json)
-	got=$(jq -r 'if .valid then .class else .row end' <<<"$json")
-	check "$what: $variant.partner.xml is in class [$got] = [$class]" test "$got" = "$class"
-	peers_probe_plain "$port"
-	got=$(peers_features "$PEERS_PRE")
-	check "$what: pre-TLS features [$got] = [$pre]" test "$got" = "$pre"
-	if [ "$post" = - ]; then
-		peers_probe_tls "$port"
-		check "$what: no STARTTLS, so no TLS" test -z "$PEERS_POST"
-	else
-		peers_probe_tls "$port"
-		got=$(peers_features "$PEERS_POST")
-		check "$what: post-TLS features [$got] = [$post]" test "$got" = "$post"
-		peers_probe_tls "$port" "$PEERS_PARTNER" "$PEERS_HARNESS" "$PEERS_HARNESS-ca2"
-		got=$(peers_features "$PEERS_POST")
-		check "$what: post-TLS, untrusted harness certificate [$got] = [$bad]" test "$got" = "$bad"
-	fi
-	peers_probe_dialback "$port"
-	check "$what: plaintext dialback [$PEERS_DB] = [$db]" test "$PEERS_DB" = "$db"
+	peers_smoke_variant "$1" ejabberd "e$((i + 1))" "${expect[$i]}"
 done
 
 t0=$(peers_now_us)
