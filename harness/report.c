@@ -51,6 +51,20 @@ static bool classifiable(const struct scenario_result *s)
                s->verdict != VERDICT_SKIP;
 }
 
+/* Whether the cause still lacks its rule: a failed check's cause already ends
+ * with "[rule]". */
+static bool spec_to_add(const struct scenario_result *s)
+{
+        char tail[sizeof(s->spec) + 4];
+        size_t n, c;
+
+        if (s->spec[0] == '\0')
+                return false;
+        n = (size_t)snprintf(tail, sizeof(tail), "[%s]", s->spec);
+        c = strlen(s->cause);
+        return !(n < sizeof(tail) && c >= n && strcmp(s->cause + c - n, tail) == 0);
+}
+
 /* A match only through an alternative the scenario accepts (an UNDEFINED point of
  * the reference, e.g. closing at the handshake instead of dialback with a bad
  * certificate): the partner chose something its configuration does not imply,
@@ -689,7 +703,7 @@ static void text_findings(FILE *f, const struct run_report *r, const char *bold,
                                 outcome_set_text(s->observed, "|", obs, sizeof(obs)),
                                 outcome_name(s->expected));
                 fprintf(f, "%s", TCLEAN(t2, s->cause));
-                if (s->spec[0] != '\0')
+                if (spec_to_add(s))
                         fprintf(f, " [%s]", TCLEAN(t1, s->spec));
                 fputc('\n', f);
         }
@@ -755,8 +769,11 @@ int report_text(FILE *f, const struct run_report *r, bool color)
                         continue;
                 if (s->cause[0] != '\0')
                         fprintf(f, "    cause: %s%s%s%s\n", TCLEAN(&t1, s->cause),
-                                s->spec[0] ? " [" : "", TCLEAN(&t2, s->spec),
-                                s->spec[0] ? "]" : "");
+                                spec_to_add(s) ? " [" : "",
+                                spec_to_add(s) ? TCLEAN(&t2, s->spec) : "",
+                                spec_to_add(s) ? "]" : "");
+                if (s->verdict == VERDICT_XFAIL && s->known_deviation[0] != '\0')
+                        fprintf(f, "    known deviation: %s\n", TCLEAN(&t1, s->known_deviation));
                 if (s->rationale[0] != '\0' &&
                     (s->verdict == VERDICT_MISMATCH || s->verdict == VERDICT_XPASS))
                         fprintf(f, "    expected because: %s\n", TCLEAN(&t1, s->rationale));
@@ -874,6 +891,11 @@ static void json_result(struct json *j, struct buf *tmp, const struct scenario_r
         json_kv_string(j, "verdict", verdict_name(s->verdict));
         json_kv_bool(j, "not_run", s->not_run);
         JSTR(j, tmp, "cause", s->cause);
+        json_key(j, "known_deviation");
+        if (s->known_deviation[0] != '\0')
+                jstr_n(j, tmp, s->known_deviation, sizeof(s->known_deviation));
+        else
+                json_null(j);
         JSTR(j, tmp, "spec", s->spec);
         JSTR(j, tmp, "rationale", s->rationale);
         JSTR(j, tmp, "tags", s->tags);

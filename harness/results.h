@@ -46,6 +46,9 @@ struct scenario_result {
          * finding and is left out of the classification (reference §3.8). */
         bool unclassified;
         char failed_check[64]; /* the named wire check that failed, "" when none */
+        /* A known deviation the run expects (<xfail> or a --quirks entry): its reason and
+         * where it was declared; "" when none. */
+        char known_deviation[RESULT_TEXT_MAX];
 };
 
 /* A whole run against one partner. */

@@ -1451,7 +1451,10 @@ static void finalize(struct scen *s)
         if (res->verdict == VERDICT_MATCH || res->verdict == VERDICT_MISMATCH)
                 run_checks(s);
         if (s->def->xfail != NULL) {
-                /* A known deviation (docs/scenarios.md <xfail>). */
+                /* A known deviation (docs/scenarios.md <xfail>, or a quirk). */
+                textf(res->known_deviation, sizeof(res->known_deviation), "%s (%s %s)",
+                      s->def->xfail, s->def->quirk_at != NULL ? "quirk at" : "scenario",
+                      s->def->quirk_at != NULL ? s->def->quirk_at : s->def->file);
                 if (res->verdict == VERDICT_MISMATCH) {
                         res->verdict = VERDICT_XFAIL;
                         logf_(s, "runner: expected deviation%s%s: %s",

@@ -97,6 +97,12 @@ XML
 rc=$?
 check "--quirks: a known mismatch exits 0, got $rc" test "$rc" -eq 0
 check "--quirks: ... reported xfail" test "$(jq -r '.results[0].verdict' "$tmp/qx.json")" = xfail
+check "--quirks: ... with the reason and the quirk's place [$(jq -r '.results[0].known_deviation' "$tmp/qx.json")]" \
+	test "$(jq -r '.results[0].known_deviation' "$tmp/qx.json")" = "vendor case 3: fails H9 with F3 (quirk at $tmp/q.xml:2)"
+check "--quirks: ... and the text report says it" \
+	grep -q "^    known deviation: vendor case 3: fails H9 with F3 (quirk at $tmp/q.xml:2)" "$tmp/qx.txt"
+check "a match has no known deviation" \
+	test "$(jq -r '.results[0].known_deviation' "$tmp/matrix.json")" = null
 "$bin" run --partner "$m09" --quiet --add-scenarios "$tmp/plain" --quirks "$tmp/q.xml" \
 	--only matrix-h9-out --json "$tmp/qp.json" >"$tmp/qp.txt" 2>&1
 rc=$?
