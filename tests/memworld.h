@@ -16,6 +16,7 @@
 #include "memnet.h"
 #include "node.h"
 #include "oracle.h"
+#include "testcreds.h"
 #include "tls.h"
 
 #define HARNESS "harness.test"
@@ -65,19 +66,7 @@ static inline void world_on_stanza(void *user, struct stream *s, xmlNodePtr st)
 /* Credentials from the generated PKI: <name>.pem/.key, trusting ca.pem. */
 static inline struct tls_creds *world_creds(const char *name)
 {
-        char cert[512], key[512], ca[512], err[256];
-        struct tls_creds_config c = {0};
-        struct tls_creds *r;
-
-        snprintf(cert, sizeof(cert), "%s/%s.pem", S2S_CERT_DIR, name);
-        snprintf(key, sizeof(key), "%s/%s.key", S2S_CERT_DIR, name);
-        snprintf(ca, sizeof(ca), "%s/ca.pem", S2S_CERT_DIR);
-        c.ca_file = ca;
-        c.cert_file = cert;
-        c.key_file = key;
-        r = tls_creds_new(&c, err, sizeof(err));
-        cr_assert_not_null(r, "credentials %s: %s", name, err);
-        return r;
+        return test_creds(name, NULL);
 }
 
 /* hcert/pcert: certificate names under S2S_CERT_DIR ("harness.test", ...). */

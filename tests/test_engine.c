@@ -17,6 +17,7 @@
 #include "memnet.h"
 #include "node.h"
 #include "oracle.h"
+#include "testcreds.h"
 #include "tls.h"
 
 #define HARNESS "harness.test"
@@ -58,19 +59,7 @@ static void on_stanza(void *user, struct stream *s, xmlNodePtr st)
 
 static struct tls_creds *creds(const char *name)
 {
-        char cert[512], key[512], ca[512], err[256];
-        struct tls_creds_config c = {0};
-        struct tls_creds *r;
-
-        snprintf(cert, sizeof(cert), "%s/%s.pem", S2S_CERT_DIR, name);
-        snprintf(key, sizeof(key), "%s/%s.key", S2S_CERT_DIR, name);
-        snprintf(ca, sizeof(ca), "%s/ca.pem", S2S_CERT_DIR);
-        c.ca_file = ca;
-        c.cert_file = cert;
-        c.key_file = key;
-        r = tls_creds_new(&c, err, sizeof(err));
-        cr_assert_not_null(r, "credentials %s: %s", name, err);
-        return r;
+        return test_creds(name, NULL);
 }
 
 static struct node *make_node(struct world *w, const char *name, const char *domain,

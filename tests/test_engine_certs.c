@@ -31,6 +31,7 @@
 #include "memnet.h"
 #include "node.h"
 #include "oracle.h"
+#include "testcreds.h"
 #include "tls.h"
 
 #define HARNESS "harness.test"
@@ -276,19 +277,10 @@ static void on_stanza(void *user, struct stream *s, xmlNodePtr st)
 /* Credentials for domain + suffix; suffix NULL = trust anchors only, no certificate. */
 static struct tls_creds *creds(const char *domain, const char *suffix)
 {
-        char cert[512], key[512], ca[512], err[256];
-        struct tls_creds_config c = {0};
-        struct tls_creds *r;
+        char name[256];
 
-        snprintf(cert, sizeof(cert), "%s/%s%s.pem", S2S_CERT_DIR, domain, suffix ? suffix : "");
-        snprintf(key, sizeof(key), "%s/%s%s.key", S2S_CERT_DIR, domain, suffix ? suffix : "");
-        snprintf(ca, sizeof(ca), "%s/ca.pem", S2S_CERT_DIR);
-        c.ca_file = ca;
-        c.cert_file = suffix != NULL ? cert : NULL;
-        c.key_file = suffix != NULL ? key : NULL;
-        r = tls_creds_new(&c, err, sizeof(err));
-        cr_assert_not_null(r, "credentials %s%s: %s", domain, suffix ? suffix : " (none)", err);
-        return r;
+        snprintf(name, sizeof(name), "%s%s", domain, suffix != NULL ? suffix : "");
+        return test_creds(suffix != NULL ? name : NULL, NULL);
 }
 
 static struct node *make_node(struct world *w, const char *name, const char *domain,

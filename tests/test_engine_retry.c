@@ -6,24 +6,6 @@
  */
 #include "memworld.h"
 
-static struct tls_creds *creds_prio(const char *name, const char *priority)
-{
-        char cert[512], key[512], ca[512], err[256];
-        struct tls_creds_config c = {0};
-        struct tls_creds *r;
-
-        snprintf(cert, sizeof(cert), "%s/%s.pem", S2S_CERT_DIR, name);
-        snprintf(key, sizeof(key), "%s/%s.key", S2S_CERT_DIR, name);
-        snprintf(ca, sizeof(ca), "%s/ca.pem", S2S_CERT_DIR);
-        c.ca_file = ca;
-        c.cert_file = cert;
-        c.key_file = key;
-        c.priority = priority;
-        r = tls_creds_new(&c, err, sizeof(err));
-        cr_assert_not_null(r, "credentials %s: %s", name, err);
-        return r;
-}
-
 /* The harness's outbound AUTH streams: how many, and the last one's outcome. */
 static unsigned outbound(struct world *w, size_t *count)
 {
@@ -52,8 +34,8 @@ static void run(int hrow, int prow, bool retry, unsigned want, size_t want_strea
         size_t count;
 
         memset(&w, 0, sizeof(w));
-        w.hcreds = creds_prio(HARNESS, "NORMAL:-VERS-ALL:+VERS-TLS1.3");
-        w.pcreds = creds_prio(PARTNER, "NORMAL:-VERS-ALL:+VERS-TLS1.2");
+        w.hcreds = test_creds(HARNESS, "NORMAL:-VERS-ALL:+VERS-TLS1.3");
+        w.pcreds = test_creds(PARTNER, "NORMAL:-VERS-ALL:+VERS-TLS1.2");
         w.net = memnet_new();
         buf_init(&w.trace, 0);
         world_config(&w, &hc, "harness", HARNESS, hrow, w.hcreds);

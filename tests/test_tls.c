@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "certid.h"
+#include "testcreds.h"
 #include "tls.h"
 
 #define PRIO_13 "NORMAL:-VERS-ALL:+VERS-TLS1.3"
@@ -29,22 +30,7 @@ static void cert_path(char *dst, size_t len, const char *name, const char *ext)
 /* Credentials trusting ca.pem, with certificate `name` (NULL: none). */
 static struct tls_creds *creds(const char *name, const char *prio)
 {
-        char ca[512], crt[512], key[512], err[512];
-        struct tls_creds_config c = {0};
-        struct tls_creds *cr;
-
-        cert_path(ca, sizeof(ca), "ca", "pem");
-        c.ca_file = ca;
-        if (name != NULL) {
-                cert_path(crt, sizeof(crt), name, "pem");
-                cert_path(key, sizeof(key), name, "key");
-                c.cert_file = crt;
-                c.key_file = key;
-        }
-        c.priority = prio;
-        cr = tls_creds_new(&c, err, sizeof(err));
-        cr_assert_not_null(cr, "tls_creds_new(%s): %s", name != NULL ? name : "-", err);
-        return cr;
+        return test_creds(name, prio);
 }
 
 /* Moves all pending ciphertext from a to b; returns the number of bytes moved. */
