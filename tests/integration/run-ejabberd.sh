@@ -36,7 +36,7 @@ expect=(
 )
 base=15700 # ejabberd s2s: base+i; Erlang distribution base+50+i; runs: listen
 # base+100+i, DNS base+200+i
-quirks=("$PEERS_FIXTURES/ejabberd/quirks.xml")
+quirks=$PEERS_FIXTURES/ejabberd/quirks.xml
 suite_ids=$("$bin" list --json | jq -r '[.scenarios[].id] | join(" ")')
 check "the default suite lists well over 100 scenarios" test "$(wc -w <<<"$suite_ids")" -gt 100
 
@@ -68,11 +68,7 @@ for i in "${!expect[@]}"; do
 	IFS='|' read -r variant _ <<<"${expect[$i]}"
 	out=$PEERS_RUN/suite-$variant
 	run_args "$i" "$variant" "$out"
-	q=()
-	for f in "${quirks[@]}"; do
-		[ -f "$f" ] && q+=(--quirks "$f")
-	done
-	peers_s2scheck_start "suite-$variant" 300 "$out" "$bin" "${args[@]}" "${q[@]}"
+	peers_s2scheck_start "suite-$variant" 300 "$out" "$bin" "${args[@]}" --quirks "$quirks"
 done
 declare -A last_end # server -> when its last run ended (microseconds)
 for i in "${!expect[@]}"; do

@@ -34,7 +34,7 @@ expect=(
 	"req-db-secure|E4|notls-db|certificate-required-for-dialback"
 )
 base=15500 # Prosody s2s: base+i; the runs: listen base+100+i, DNS base+200+i
-quirks=("$PEERS_FIXTURES/prosody/quirks.xml")
+quirks=$PEERS_FIXTURES/prosody/quirks.xml
 suite_ids=$("$bin" list --json | jq -r '[.scenarios[].id] | join(" ")')
 check "the default suite lists well over 100 scenarios" test "$(wc -w <<<"$suite_ids")" -gt 100
 
@@ -62,11 +62,7 @@ for i in "${!expect[@]}"; do
 	IFS='|' read -r variant _ <<<"${expect[$i]}"
 	out=$PEERS_RUN/suite-$variant
 	run_args "$i" "$variant" "$out"
-	q=()
-	for f in "${quirks[@]}" "$PEERS_FIXTURES/prosody/quirks-$variant.xml"; do
-		[ -f "$f" ] && q+=(--quirks "$f")
-	done
-	peers_s2scheck_start "suite-$variant" 300 "$out" "$bin" "${args[@]}" "${q[@]}"
+	peers_s2scheck_start "suite-$variant" 300 "$out" "$bin" "${args[@]}" --quirks "$quirks"
 done
 for i in "${!expect[@]}"; do
 	IFS='|' read -r variant class _ patterns <<<"${expect[$i]}"
