@@ -945,14 +945,10 @@ static void xml_schema_fail(struct xmlload_where *ld, const struct xmlload_error
 static int xml_validate(struct xmlload_where *ld, xmlDocPtr doc)
 {
         struct xmlload_error e;
-        int v = xmlload_validate(doc, "partner", &e);
+        int v = xmlload_validate(ld, doc, "partner", &e);
 
-        if (v < 0) {
-                xmlload_failf(ld, 0, "XML",
-                              "internal: the built-in schema does not load (%s); accepted: -",
-                              e.msg);
+        if (v < 0)
                 return -1;
-        }
         if (v == 0) {
                 xml_schema_fail(ld, &e);
                 return -1;
@@ -1034,14 +1030,11 @@ static int xml_load(struct xmlload_where *ld, const char *data, size_t len, cons
         const xmlNode *root;
         struct record *r = NULL;
         size_t n = 0;
-        struct xmlload_error e;
         int rc = -1;
 
-        doc = xmlload_parse(data, len, ld->file, &e);
-        if (doc == NULL) {
-                xmlload_failf(ld, e.line, "XML", "%s", e.msg);
+        doc = xmlload_parse(ld, data, len);
+        if (doc == NULL)
                 return -1;
-        }
         root = xmlDocGetRootElement(doc);
         if (root == NULL ||
             !(is_ours(root, "XmppAllowedPartner") || is_ours(root, "XmppAllowedPartners"))) {

@@ -17,10 +17,6 @@
         "reason=\"TEXT\"/> elements, optionally partner-tls, partner-sasl (Required Optional "     \
         "NotSupported) and partner-dialback (true, false) (docs/scenarios.md)"
 
-/* failf(err, errlen, file, ...): one quirks error line (xmlload_failf). */
-#define failf(err, errlen, file, ...)                                                              \
-        xmlload_failf(&(const struct xmlload_where){(file), (err), (errlen)}, __VA_ARGS__)
-
 static bool is_ours(const xmlNode *n, const char *name)
 {
         return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
@@ -64,13 +60,6 @@ struct change {
         char *at;
 };
 
-static int read_quirks(const char *file, char **data, size_t *len, char *err, size_t errlen)
-{
-        const struct xmlload_where w = {file, err, errlen};
-
-        return xmlload_read_file(&w, QUIRKS_FILE_MAX, "at most 256 KiB", true, data, len);
-}
-
 /* Whether the space-separated negotiation values of attribute name (absent: any)
  * include v. The schema has checked the words. */
 static bool neg_listed(const xmlNode *q, const char *name, enum neg v)
@@ -110,9 +99,9 @@ static bool applies(const xmlNode *q, const struct neg_settings *partner)
 }
 
 /* Checks one <quirk> against the suite and the changes before it; fills *c. */
-static int check_quirk(struct scenario_suite *suite, const char *file, const xmlNode *q,
-                       const struct neg_settings *partner, const struct change *done, size_t n_done,
-                       struct change *c, char *err, size_t errlen)
+static int check_quirk(struct scenario_suite *suite, const struct xmlload_where *w,
+                       const xmlNode *q, const struct neg_settings *partner,
+                       const struct change *done, size_t n_done, struct change *c)
 {
         long line = xmlGetLineNo(q);
         xmlChar *id = xmlGetNoNsProp(q, BAD_CAST "scenario");
@@ -121,15 +110,15 @@ static int check_quirk(struct scenario_suite *suite, const char *file, const xml
         int rc = -1;
 
         if (id == NULL || reason == NULL) { /* the schema requires both */
-                failf(err, errlen, file, line, "quirk", "out of memory; accepted: -");
+                xmlload_failf(w, line, "quirk", "out of memory; accepted: -");
                 goto done;
         }
         c->s = find(suite, (const char *)id);
         if (c->s == NULL) {
-                failf(err, errlen, file, line, "quirk@scenario",
-                      "no scenario of the suite has the id \"%.64s\"; accepted: an id that "
-                      "`s2scheck list` shows",
-                      (const char *)id);
+                xmlload_failf(w, line, "quirk@scenario",
+                              "no scenario of the suite has the id \"%.64s\"; accepted: an id that "
+                              "`s2scheck list` shows",
+                              (const char *)id);
                 goto done;
         }
         if (!applies(q, partner)) {
@@ -139,33 +128,35 @@ static int check_quirk(struct scenario_suite *suite, const char *file, const xml
         }
         for (size_t i = 0; i < n_done; i++) {
                 if (done[i].s == c->s) {
-                        failf(err, errlen, file, line, "quirk@scenario",
-                              "\"%s\" is also listed at %s; accepted: each scenario once", c->s->id,
-                              done[i].at);
+                        xmlload_failf(w, line, "quirk@scenario",
+                                      "\"%s\" is also listed at %s; accepted: each scenario once",
+                                      c->s->id, done[i].at);
                         goto done;
                 }
         }
         if (c->s->quirk_at != NULL) {
-                failf(err, errlen, file, line, "quirk@scenario",
-                      "\"%s\" is also listed at %s; accepted: each scenario once across all "
-                      "--quirks files",
-                      c->s->id, c->s->quirk_at);
+                xmlload_failf(
+                    w, line, "quirk@scenario",
+                    "\"%s\" is also listed at %s; accepted: each scenario once across all "
+                    "--quirks files",
+                    c->s->id, c->s->quirk_at);
                 goto done;
         }
         if (c->s->xfail != NULL) {
-                failf(err, errlen, file, line, "quirk@scenario",
-                      "%s:%ld already expects a deviation (<xfail reason=\"%.80s\">); accepted: "
-                      "a scenario without <xfail>",
-                      c->s->file, c->s->line, c->s->xfail);
+                xmlload_failf(
+                    w, line, "quirk@scenario",
+                    "%s:%ld already expects a deviation (<xfail reason=\"%.80s\">); accepted: "
+                    "a scenario without <xfail>",
+                    c->s->file, c->s->line, c->s->xfail);
                 goto done;
         }
-        snprintf(at, sizeof(at), "%s:%ld", file, line);
+        snprintf(at, sizeof(at), "%s:%ld", w->file, line);
         c->reason = one_line((const char *)reason);
         c->at = strdup(at);
         if (c->reason == NULL || c->at == NULL) {
                 free(c->reason);
                 free(c->at);
-                failf(err, errlen, file, line, "quirk", "out of memory; accepted: -");
+                xmlload_failf(w, line, "quirk", "out of memory; accepted: -");
                 goto done;
         }
         rc = 0;
@@ -175,8 +166,8 @@ done:
         return rc;
 }
 
-static int apply_doc(struct scenario_suite *suite, const char *file, const xmlNode *root,
-                     const struct neg_settings *partner, char *err, size_t errlen)
+static int apply_doc(struct scenario_suite *suite, const struct xmlload_where *w,
+                     const xmlNode *root, const struct neg_settings *partner)
 {
         struct change *ch = NULL;
         size_t n = 0, cap = 0;
@@ -190,15 +181,15 @@ static int apply_doc(struct scenario_suite *suite, const char *file, const xmlNo
                         struct change *grown = realloc(ch, ncap * sizeof(*grown));
 
                         if (grown == NULL) {
-                                failf(err, errlen, file, xmlGetLineNo(q), "quirk",
-                                      "out of memory; accepted: fewer quirks");
+                                xmlload_failf(w, xmlGetLineNo(q), "quirk",
+                                              "out of memory; accepted: fewer quirks");
                                 goto done;
                         }
                         ch = grown;
                         cap = ncap;
                 }
                 memset(&ch[n], 0, sizeof(ch[n]));
-                if (check_quirk(suite, file, q, partner, ch, n, &ch[n], err, errlen) != 0)
+                if (check_quirk(suite, w, q, partner, ch, n, &ch[n]) != 0)
                         goto done;
                 if (ch[n].s != NULL)
                         n++;
@@ -232,7 +223,7 @@ static bool known_attr(const xmlAttr *a)
 }
 
 /* libxml2 says only "Element quirk failed to validate attributes": name what. */
-static void explain(char *err, size_t errlen, const char *file, const struct xmlload_error *e)
+static void explain(const struct xmlload_where *w, const struct xmlload_error *e)
 {
         const xmlNode *q = e->node;
         xmlChar *v;
@@ -241,16 +232,17 @@ static void explain(char *err, size_t errlen, const char *file, const struct xml
         if (q != NULL && is_ours(q, "quirk")) {
                 for (const xmlAttr *a = q->properties; a != NULL; a = a->next) {
                         if (!known_attr(a)) {
-                                failf(err, errlen, file, e->line, "quirk",
-                                      "attribute %s is not part of the format; accepted: %s",
-                                      (const char *)a->name, QUIRKS_ACCEPTED);
+                                xmlload_failf(
+                                    w, e->line, "quirk",
+                                    "attribute %s is not part of the format; accepted: %s",
+                                    (const char *)a->name, QUIRKS_ACCEPTED);
                                 return;
                         }
                 }
                 v = xmlGetNoNsProp(q, BAD_CAST "scenario");
                 if (v == NULL) {
-                        failf(err, errlen, file, e->line, "quirk@scenario",
-                              "the attribute is missing; accepted: a scenario id");
+                        xmlload_failf(w, e->line, "quirk@scenario",
+                                      "the attribute is missing; accepted: a scenario id");
                         return;
                 }
                 xmlFree(v);
@@ -258,21 +250,22 @@ static void explain(char *err, size_t errlen, const char *file, const struct xml
                 n = v != NULL ? xmlStrlen(v) : -1;
                 xmlFree(v);
                 if (n < 1 || n > 300) {
-                        failf(err, errlen, file, e->line, "quirk@reason",
-                              "the reason is %s; accepted: 1-300 bytes",
-                              n < 0    ? "missing"
-                              : n == 0 ? "empty"
-                                       : "too long");
+                        xmlload_failf(w, e->line, "quirk@reason",
+                                      "the reason is %s; accepted: 1-300 bytes",
+                                      n < 0    ? "missing"
+                                      : n == 0 ? "empty"
+                                               : "too long");
                         return;
                 }
         }
-        failf(err, errlen, file, e->line, q != NULL ? (const char *)q->name : "XML",
-              "%s; accepted: %s", e->msg, QUIRKS_ACCEPTED);
+        xmlload_failf(w, e->line, q != NULL ? (const char *)q->name : "XML", "%s; accepted: %s",
+                      e->msg, QUIRKS_ACCEPTED);
 }
 
 int quirks_apply(struct scenario_suite *suite, const char *file, const struct neg_settings *partner,
                  char *err, size_t errlen)
 {
+        const struct xmlload_where w = {file != NULL ? file : "(null)", err, errlen};
         struct xmlload_quiet quiet;
         struct xmlload_error e;
         xmlDocPtr doc = NULL;
@@ -284,38 +277,34 @@ int quirks_apply(struct scenario_suite *suite, const char *file, const struct ne
         if (err != NULL && errlen > 0)
                 err[0] = '\0';
         if (file == NULL) {
-                failf(err, errlen, "(null)", 0, "file", "no file name; accepted: a path");
+                xmlload_failf(&w, 0, "file", "no file name; accepted: a path");
                 return -1;
         }
-        if (read_quirks(file, &data, &len, err, errlen) != 0)
+        if (xmlload_read_file(&w, QUIRKS_FILE_MAX, "at most 256 KiB", true, &data, &len) != 0)
                 return -1;
         xmlload_quiet(&quiet);
-        doc = xmlload_parse(data, len, file, &e);
-        if (doc == NULL) {
-                failf(err, errlen, file, e.line, "XML", "%s", e.msg);
+        doc = xmlload_parse(&w, data, len);
+        if (doc == NULL)
                 goto done;
-        }
         root = xmlDocGetRootElement(doc);
         if (root == NULL || !is_ours(root, "quirks")) {
-                failf(err, errlen, file, root != NULL ? xmlGetLineNo(root) : 0, "XML",
-                      "the root element <%s> (namespace \"%s\") is not a quirks list; accepted: "
-                      "%s",
-                      root != NULL ? (const char *)root->name : "",
-                      root != NULL && root->ns != NULL ? (const char *)root->ns->href : "none",
-                      QUIRKS_ACCEPTED);
+                xmlload_failf(
+                    &w, root != NULL ? xmlGetLineNo(root) : 0, "XML",
+                    "the root element <%s> (namespace \"%s\") is not a quirks list; accepted: "
+                    "%s",
+                    root != NULL ? (const char *)root->name : "",
+                    root != NULL && root->ns != NULL ? (const char *)root->ns->href : "none",
+                    QUIRKS_ACCEPTED);
                 goto done;
         }
-        v = xmlload_validate(doc, "quirks", &e);
-        if (v < 0) {
-                failf(err, errlen, file, 0, "XML",
-                      "internal: the built-in schema does not load (%s); accepted: -", e.msg);
+        v = xmlload_validate(&w, doc, "quirks", &e);
+        if (v < 0)
                 goto done;
-        }
         if (v == 0) {
-                explain(err, errlen, file, &e);
+                explain(&w, &e);
                 goto done;
         }
-        rc = apply_doc(suite, file, root, partner, err, errlen);
+        rc = apply_doc(suite, &w, root, partner);
 done:
         xmlload_unquiet(&quiet);
         xmlFreeDoc(doc);

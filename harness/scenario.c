@@ -713,14 +713,10 @@ static int explain_element(struct xmlload_where *ld, const xmlNode *n)
 static int xml_validate(struct xmlload_where *ld, xmlDocPtr doc)
 {
         struct xmlload_error e;
-        int v = xmlload_validate(doc, "scenario", &e);
+        int v = xmlload_validate(ld, doc, "scenario", &e);
 
-        if (v < 0) {
-                xmlload_failf(ld, 0, "XML",
-                              "internal: the built-in schema does not load (%s); accepted: -",
-                              e.msg);
+        if (v < 0)
                 return -1;
-        }
         if (v == 0) {
                 if (explain_element(ld, xmlDocGetRootElement(doc)) == 0)
                         xmlload_failf(ld, e.line, "XML",
@@ -1443,7 +1439,6 @@ static int load_file(struct xmlload_where *ld, struct scenario *s)
 {
         xmlDocPtr doc;
         const xmlNode *root;
-        struct xmlload_error e;
         char *data = NULL;
         size_t len = 0;
         int rc = -1;
@@ -1451,11 +1446,9 @@ static int load_file(struct xmlload_where *ld, struct scenario *s)
         memset(s, 0, sizeof(*s));
         if (read_file(ld, &data, &len) < 0)
                 return -1;
-        doc = xmlload_parse(data, len, ld->file, &e);
-        if (doc == NULL) {
-                xmlload_failf(ld, e.line, "XML", "%s", e.msg);
+        doc = xmlload_parse(ld, data, len);
+        if (doc == NULL)
                 goto done;
-        }
         root = xmlDocGetRootElement(doc);
         if (root == NULL || !is_ours(root, "scenario")) {
                 xmlload_failf(

@@ -112,7 +112,8 @@ static void refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *ext_id, co
         xmlStopParser(ctxt);
 }
 
-xmlDocPtr xmlload_parse(const char *data, size_t len, const char *url, struct xmlload_error *e)
+/* The parse itself; e says why when it returns NULL. */
+static xmlDocPtr parse(const char *data, size_t len, const char *url, struct xmlload_error *e)
 {
         xmlParserCtxtPtr ctxt;
         xmlDocPtr doc;
@@ -159,7 +160,18 @@ xmlDocPtr xmlload_parse(const char *data, size_t len, const char *url, struct xm
         return doc;
 }
 
-int xmlload_validate(xmlDocPtr doc, const char *schema, struct xmlload_error *e)
+xmlDocPtr xmlload_parse(const struct xmlload_where *w, const char *data, size_t len)
+{
+        struct xmlload_error e;
+        xmlDocPtr doc = parse(data, len, w->file, &e);
+
+        if (doc == NULL)
+                xmlload_failf(w, e.line, "XML", "%s", e.msg);
+        return doc;
+}
+
+int xmlload_validate(const struct xmlload_where *w, xmlDocPtr doc, const char *schema,
+                     struct xmlload_error *e)
 {
         xmlRelaxNGParserCtxtPtr pctxt = NULL;
         xmlRelaxNGPtr rng = NULL;
@@ -171,7 +183,8 @@ int xmlload_validate(xmlDocPtr doc, const char *schema, struct xmlload_error *e)
         memset(e, 0, sizeof(*e));
         text = schema_get(schema, &len);
         if (text == NULL) {
-                snprintf(e->msg, sizeof(e->msg), "the %s schema is not built in", schema);
+                xmlload_failf(w, 0, "XML", "internal: the %s schema is not built in; accepted: -",
+                              schema);
                 return -1;
         }
         pctxt = xmlRelaxNGNewMemParserCtxt(text, (int)len);
@@ -192,8 +205,8 @@ int xmlload_validate(xmlDocPtr doc, const char *schema, struct xmlload_error *e)
         }
         goto done;
 internal:
-        if (!e->set)
-                snprintf(e->msg, sizeof(e->msg), "out of memory");
+        xmlload_failf(w, 0, "XML", "internal: the built-in schema does not load (%s); accepted: -",
+                      e->set ? e->msg : "out of memory");
         rc = -1;
 done:
         xmlRelaxNGFreeValidCtxt(vctxt);

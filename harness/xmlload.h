@@ -3,8 +3,8 @@
  * quirks): a bounded read, a parse that refuses any DTD and never touches the
  * network, validation against a RELAX NG schema built into the program
  * (schema.h). libxml2's messages are captured with their line, never printed
- * (toolchain.md §2a). Each format keeps its own wording of the errors; this
- * module only finds them.
+ * (toolchain.md §2a). Errors are one line, "FILE:LINE: FIELD: what; accepted: what
+ * would do"; each format explains its own schema errors in its own terms.
  */
 #ifndef S2S_XMLLOAD_H
 #define S2S_XMLLOAD_H
@@ -12,6 +12,13 @@
 #include <libxml/tree.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+/* One loader run: the file it reads and where its one-line error goes. */
+struct xmlload_where {
+        const char *file;
+        char *err;
+        size_t errlen;
+};
 
 /* The first error libxml2 reported (later ones only confuse). */
 struct xmlload_error {
@@ -23,20 +30,21 @@ struct xmlload_error {
 };
 
 /*
- * Parses data as one XML document (url names it in libxml2's messages). No DTD
- * (refused before any declaration is read), no entity expansion, no network,
- * never XML_PARSE_HUGE. Returns the document (xmlFreeDoc) or NULL with e set:
- * e->msg is then the whole complaint, "WHAT; accepted: WHAT WOULD DO", and
- * e->dtd tells a refused DTD from a malformed document.
+ * Parses data, the contents of w->file, as one XML document. No DTD (refused
+ * before any declaration is read), no entity expansion, no network, never
+ * XML_PARSE_HUGE. Returns the document (xmlFreeDoc), or NULL with the error in w:
+ * "FILE:LINE: XML: what; accepted: what would do".
  */
-xmlDocPtr xmlload_parse(const char *data, size_t len, const char *url, struct xmlload_error *e);
+xmlDocPtr xmlload_parse(const struct xmlload_where *w, const char *data, size_t len);
 
 /*
  * Validates doc against the built-in schema harness/schema/<schema>.rng.
- * Returns 1 valid, 0 invalid (e holds the first error and the element at
- * fault), or -1 when the schema itself cannot be used (e->msg says why).
+ * Returns 1 valid; 0 invalid, with e holding libxml2's first error and the
+ * element at fault, for the format to explain in its own terms; or -1 when the
+ * schema itself cannot be used (an internal error, written into w).
  */
-int xmlload_validate(xmlDocPtr doc, const char *schema, struct xmlload_error *e);
+int xmlload_validate(const struct xmlload_where *w, xmlDocPtr doc, const char *schema,
+                     struct xmlload_error *e);
 
 /*
  * Silences libxml2's global error handler until xmlload_unquiet restores it
@@ -49,13 +57,6 @@ struct xmlload_quiet {
 };
 void xmlload_quiet(struct xmlload_quiet *saved);
 void xmlload_unquiet(const struct xmlload_quiet *saved);
-
-/* One loader run: the file it reads and where its one-line error goes. */
-struct xmlload_where {
-        const char *file;
-        char *err;
-        size_t errlen;
-};
 
 /*
  * Writes "FILE:LINE: FIELD: message" into w->err (xmlload_error_line), the message
