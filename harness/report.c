@@ -687,10 +687,13 @@ static void text_findings(FILE *f, const struct run_report *r, const char *bold,
                         "\n%sFindings no Lync setting expresses%s (%zu; not used by the "
                         "classification):\n",
                         bold, reset, n);
-        if (alternatives && cert_required_for_dialback(r) > 0)
-                fprintf(f, "  In short: %s (%zu scenario%s).\n", CERT_FOR_DIALBACK_TEXT,
-                        cert_required_for_dialback(r),
-                        cert_required_for_dialback(r) == 1 ? "" : "s");
+        if (alternatives) {
+                size_t nc = cert_required_for_dialback(r);
+
+                if (nc > 0)
+                        fprintf(f, "  In short: %s (%zu scenario%s).\n", CERT_FOR_DIALBACK_TEXT, nc,
+                                nc == 1 ? "" : "s");
+        }
         for (size_t i = 0; i < r->n_results; i++) {
                 const struct scenario_result *s = &r->results[i];
                 char obs[48];

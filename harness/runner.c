@@ -386,7 +386,6 @@ static void on_stanza(void *user, struct stream *st, xmlNodePtr stanza)
 {
         struct scen *s = user;
         const char *type = xs_attr(stanza, "type"), *id = xs_attr(stanza, "id");
-
         bool ping = false;
 
         (void)st;
@@ -1457,15 +1456,12 @@ static void finalize(struct scen *s)
                       s->def->quirk_at != NULL ? s->def->quirk_at : s->def->file);
                 if (res->verdict == VERDICT_MISMATCH) {
                         res->verdict = VERDICT_XFAIL;
-                        logf_(s, "runner: expected deviation%s%s: %s",
-                              s->def->quirk_at != NULL ? ", quirk at " : "",
-                              s->def->quirk_at != NULL ? s->def->quirk_at : "", s->def->xfail);
+                        logf_(s, "runner: expected deviation: %s", res->known_deviation);
                 } else if (res->verdict == VERDICT_MATCH) {
                         res->verdict = VERDICT_XPASS;
                         textf(res->cause, sizeof(res->cause),
-                              "expected to deviate (%s%s%s), but it matched: the quirk is gone",
-                              s->def->xfail, s->def->quirk_at != NULL ? "; quirk at " : "",
-                              s->def->quirk_at != NULL ? s->def->quirk_at : "");
+                              "expected to deviate: %s; but it matched: the quirk is gone",
+                              res->known_deviation);
                 }
         }
         res->seconds = now_s() - s->t0;
