@@ -31,6 +31,10 @@ declare -A PEERS_VARIANT # NAME -> fixture variant
 declare -A PEERS_T0    # NAME -> start time (microseconds)
 declare -A PEERS_READY # NAME -> start-up time in seconds ("0.081")
 
+# jq definitions for the report checks: by_requires is a result skipped because the
+# scenario's <requires> rules the partner out (runner.c: "skipped: the scenario requires").
+PEERS_JQ_DEFS='def by_requires: .verdict == "skip" and (.cause | startswith("skipped: the scenario requires")); '
+
 peers_log() { echo "# $*"; }
 
 # Microseconds since the epoch, for timings (bash's EPOCHREALTIME, no fork).
@@ -706,9 +710,9 @@ peers_s2scheck_run() { # NAME LIMIT_S OUT S2SCHECK ARGS...
 peers_check_no_method() { # LABEL OUT ROW
 	local what=$1 out=$2 row=$3 json=$2/r.json got
 	check "$what: exit 3 [$PEERS_RUN_RC]" test "$PEERS_RUN_RC" -eq 3
-	got=$(jq -r '[.results[] | select(.direction == "outbound" and .verdict != "match" and (.verdict != "skip" or (.cause | startswith("skipped: the scenario requires") | not))) | "\(.id)=\(.verdict)"] | join(" ")' "$json" 2>/dev/null)
+	got=$(jq -r "$PEERS_JQ_DEFS"'[.results[] | select(.direction == "outbound" and .verdict != "match" and (by_requires | not)) | "\(.id)=\(.verdict)"] | join(" ")' "$json" 2>/dev/null)
 	check "$what: outbound, only match and skips by <requires> [$got]" test -z "$got"
-	got=$(jq -r '[.results[] | select(.direction == "inbound" and (.verdict != "error" or (.cause | test("never connected in .*: the trigger stream \\(H9\\) could not authenticate") | not)) and (.verdict != "skip" or (.cause | startswith("skipped: the scenario requires") | not))) | "\(.id)=\(.verdict)"] | join(" ")' "$json" 2>/dev/null)
+	got=$(jq -r "$PEERS_JQ_DEFS"'[.results[] | select(.direction == "inbound" and (.verdict != "error" or (.cause | test("never connected in .*: the trigger stream \\(H9\\) could not authenticate") | not)) and (by_requires | not)) | "\(.id)=\(.verdict)"] | join(" ")' "$json" 2>/dev/null)
 	check "$what: inbound, every scenario an error because nothing authenticates (or skipped by <requires>) [$got]" test -z "$got"
 	got=$(jq '[.results[] | select(.direction == "inbound")] | length' "$json" 2>/dev/null)
 	check "$what: inbound results [$got]" test "${got:-0}" -gt 30
@@ -782,7 +786,7 @@ peers_check_suite() { # LABEL OUT CLASS SUITE_IDS
 	got=$(jq -r '[.results[].id | sub("\\..*$"; "")] | unique | join(" ")' "$json" 2>/dev/null)
 	want=$(tr ' ' '\n' <<<"$ids" | sort -u | tr '\n' ' ' | sed 's/ $//')
 	check "$what: a result for each of the $(wc -w <<<"$ids") scenarios" test "$got" = "$want"
-	got=$(jq -r '[.results[] | select(.verdict != "match" and .verdict != "xfail" and (.verdict != "skip" or (.cause | startswith("skipped: the scenario requires") | not))) | "\(.id)=\(.verdict)"] | join(" ")' "$json" 2>/dev/null)
+	got=$(jq -r "$PEERS_JQ_DEFS"'[.results[] | select(.verdict != "match" and .verdict != "xfail" and (by_requires | not)) | "\(.id)=\(.verdict)"] | join(" ")' "$json" 2>/dev/null)
 	check "$what: only match, xfail and skips by <requires> [$got]" test -z "$got"
 	got=$(jq -r '.classification.state + " " + (.classification.classes | join(","))' "$json" 2>/dev/null)
 	check "$what: classification [$got] = [matches $class]" test "$got" = "matches $class"
