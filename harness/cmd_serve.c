@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "dns.h"
 #include "dnszone.h"
+#include "hostile.h"
 #include "net.h"
 #include "node.h"
 #include "partner.h"
@@ -44,10 +45,19 @@ static void on_result(void *user, struct stream *s)
                 codes[0] ? codes : "-", r->cause);
 }
 
+void cmd_serve_help_tail(FILE *f)
+{
+        hostile_print(f);
+        fprintf(f, "\nExit: 0 after a signal, 2 usage or configuration error (an unknown NAME\n"
+                   "lists the accepted ones).\n");
+}
+
 int cmd_serve(int argc, char **argv)
 {
         const char *partner_file = NULL, *identity = NULL, *listen = NULL, *ca = NULL;
         const char *cert = NULL, *key = NULL, *resolver = NULL, *serve_dns = NULL, *pos[1];
+        const char *misbehave[32];
+        size_t n_misbehave = 0;
         const struct cli_opt opts[] = {
             {.name = "--partner", .metavar = "FILE", .value = &partner_file},
             {.name = "--identity", .metavar = "DOMAIN", .value = &identity},
@@ -57,7 +67,13 @@ int cmd_serve(int argc, char **argv)
             {.name = "--key", .metavar = "FILE", .value = &key},
             {.name = "--resolver", .metavar = "ADDR[:PORT]", .value = &resolver},
             {.name = "--serve-dns", .metavar = "ADDR:PORT", .value = &serve_dns},
+            {.name = "--misbehave",
+             .metavar = "NAME",
+             .list = misbehave,
+             .list_len = &n_misbehave,
+             .list_cap = ARRAY_LEN(misbehave)},
         };
+        struct net_pacing pace = {0, 0};
         struct dns_zone *zone = NULL;
         struct tls_creds_config cc = {0};
         struct node_config cfg;
@@ -121,6 +137,12 @@ int cmd_serve(int argc, char **argv)
         cfg.neg = p.neg;
         cfg.sem = SEMANTICS_MATRIX;
         engine_knobs_default(&cfg.knobs);
+        for (size_t i = 0; i < n_misbehave; i++) {
+                if (hostile_apply(misbehave[i], &cfg.knobs.bad, &pace, err, sizeof(err)) != 0) {
+                        rc = command_usage_error("serve", err);
+                        goto out;
+                }
+        }
         cfg.creds = creds;
         cfg.db_answer = DB_ANSWER_TRUTHFUL;
         xs_limits_default(&cfg.limits);
@@ -129,6 +151,7 @@ int cmd_serve(int argc, char **argv)
         n = node_new(&cfg, &t, &obs, err, sizeof(err));
         if (n == NULL || net_listen(loop, host, port, n, &bound, err, sizeof(err)) != 0)
                 goto fail;
+        net_set_pacing(loop, n, &pace);
         if (serve_dns != NULL) {
                 /* The partner's own zone: SRV and A/AAAA for its domains, pointing here. */
                 struct dnszone_config zc = {0};
@@ -159,6 +182,8 @@ int cmd_serve(int argc, char **argv)
                 fprintf(stderr, "s2scheck serve: serving the zone of %s on %s port %u\n", p.primary,
                         dhost, (unsigned)dport);
         }
+        for (size_t i = 0; i < n_misbehave; i++)
+                fprintf(stderr, "s2scheck serve: misbehaving: %s\n", misbehave[i]);
         fprintf(stderr, "s2scheck serve: %s (M%d) listening on %s port %u\n", p.primary,
                 settings_row(&p.neg), host, (unsigned)bound);
 

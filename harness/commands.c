@@ -17,7 +17,7 @@ const struct command commands[] = {
      "  --cmdlet           also print the equivalent New-CsXmppAllowedPartner command\n"
      "\n"
      "Exit: 0 valid, 2 invalid configuration or bad input.\n",
-     cmd_validate},
+     cmd_validate, NULL},
     {"matrix", "matrix PARTNER [--identity DOMAIN] [--json] [--strict]",
      "print the expected outcome of every harness setting against a partner",
      "Prints the partner's row, validity, accepted methods (S, Dt, Dp) and class (E1-E7),\n"
@@ -30,7 +30,7 @@ const struct command commands[] = {
      "  --strict           read the harness side with strict semantics (reference §3.5)\n"
      "\n"
      "Exit: 0 printed, 2 bad input.\n",
-     cmd_matrix},
+     cmd_matrix, NULL},
     {"run",
      "run --partner FILE [--identity D] [--target HOST[:PORT]|srv] [--resolver ADDR[:PORT]] "
      "[--domain HARNESS_DOMAIN] [--listen ADDR[:PORT]] [--serve-dns ADDR:PORT] [--ca F] "
@@ -79,10 +79,10 @@ const struct command commands[] = {
      "  --quiet                  no progress on stderr\n"
      "\n"
      "Exit: 0 all match, 1 a mismatch, 2 usage or configuration error, 3 could not test.\n",
-     cmd_run},
+     cmd_run, NULL},
     {"serve",
      "serve --partner FILE --listen ADDR:PORT --ca F --cert F --key F [--identity D] "
-     "[--resolver ADDR[:PORT]] [--serve-dns ADDR:PORT]",
+     "[--resolver ADDR[:PORT]] [--serve-dns ADDR:PORT] [--misbehave NAME]...",
      "run the reference partner as a standalone server",
      "Runs a conforming S2S server that behaves exactly as PARTNER says (its TLS, SASL and\n"
      "dialback settings, its domains), so that the harness, or your own gateway, can be run\n"
@@ -92,8 +92,10 @@ const struct command commands[] = {
      "A/AAAA for its domains, pointing at --listen) so that `run --target srv` can find it.\n"
      "It runs until SIGINT or SIGTERM.\n"
      "\n"
-     "Exit: 0 after a signal, 2 usage or configuration error.\n",
-     cmd_serve},
+     "--misbehave NAME (repeatable) makes it a hostile partner, for regression tests of\n"
+     "the side that talks to it. [R] shows when it receives a connection, [I] when it\n"
+     "opens one (docs/cli.md). NAME is one of:\n",
+     cmd_serve, cmd_serve_help_tail},
     {"list",
      "list [--scenarios DIR] [--add-scenarios DIR]... [--only TAG]... [--skip TAG]... [--json]",
      "list the scenarios a run would use",
@@ -109,8 +111,8 @@ const struct command commands[] = {
      "\n"
      "A --only/--skip word that matches no scenario is an error.\n"
      "Exit: 0 listed, 2 bad option or a suite that does not load (one line on stderr).\n",
-     cmd_list},
-    {NULL, NULL, NULL, NULL, NULL},
+     cmd_list, NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
 const struct command *command_find(const char *name)

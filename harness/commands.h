@@ -13,6 +13,7 @@ struct command {
         const char *summary; /* one line for the command list */
         const char *help;    /* the rest of `s2scheck help NAME` */
         int (*run)(int argc, char **argv);
+        void (*help_tail)(FILE *f); /* NULL, or prints more help from a table */
 };
 
 /* The command table, terminated by an entry with name NULL. */
@@ -32,5 +33,8 @@ int cmd_matrix(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+
+/* serve --help: the --misbehave names (hostile_print). */
+void cmd_serve_help_tail(FILE *f);
 
 #endif

@@ -29,6 +29,8 @@
 #define ID_MAX 128
 #define DEFAULT_BEFORE_FEATURES 16384
 #define TLS_PUMP_ROUNDS 64
+#define HOSTILE_COUNT 10000                    /* nesting, attributes, features */
+#define HOSTILE_HUGE_BYTES (10u * 1024 * 1024) /* the huge element's text */
 
 /* What the parser handler asked for when it paused the reader. */
 enum switch_kind {
@@ -114,6 +116,9 @@ struct engine {
         size_t n_findings;
         size_t dropped_findings;
         struct engine_result result;
+        /* Wire hostility (knobs.bad.wire): done once; then the engine sends nothing. */
+        bool hostile_sent;
+        bool muted;
 };
 
 static const char *const state_names[] = {
@@ -375,6 +380,8 @@ static void send_bytes(struct engine *e, const char *data, size_t len)
                 return;
         if (e->cfg.role == ENGINE_RECEIVING && e->cfg.knobs.bad.silent)
                 return; /* misbehaving: a server that accepts and never answers */
+        if (e->muted)
+                return; /* misbehaving: nothing after the hostile bytes */
         if (e->tls_up) {
                 if (tls_session_write(e->tls, data, len) != 0)
                         finding(e, FINDING_ERROR, "internal", "TLS write failed: %s",
@@ -470,6 +477,144 @@ static void send_db(struct engine *e, const char *name, const char *from, const 
         xmlFreeNode(n);
 }
 
+/* A raw stream header (no escaping: our own domains and ids) with a chosen stream
+ * namespace and n extra attributes, for the hostile headers. */
+static int hostile_open(struct buf *b, const char *stream_ns, unsigned n_attrs, const char *to,
+                        const char *from, const char *id)
+{
+        if (buf_printf(b, "<stream:stream xmlns='" XS_NS_SERVER "' xmlns:stream='%s'", stream_ns) !=
+                0 ||
+            (to != NULL && buf_printf(b, " to='%s'", to) != 0) ||
+            (from != NULL && buf_printf(b, " from='%s'", from) != 0) ||
+            (id != NULL && buf_printf(b, " id='%s'", id) != 0))
+                return -1;
+        for (unsigned i = 0; i < n_attrs; i++) {
+                if (buf_printf(b, " a%u='%u'", i, i) != 0)
+                        return -1;
+        }
+        return buf_puts(b, " version='1.0'>");
+}
+
+/* Appends what comes after a normal header: the huge element, the nesting, the
+ * features. */
+static int hostile_tail(struct buf *b, enum engine_wire w)
+{
+        char chunk[4096];
+
+        switch (w) {
+        case WIRE_HUGE_ELEMENT:
+                memset(chunk, 'A', sizeof(chunk));
+                if (buf_puts(b, "<message xmlns='" XS_NS_SERVER "'><body>") != 0)
+                        return -1;
+                for (size_t n = 0; n < HOSTILE_HUGE_BYTES; n += sizeof(chunk)) {
+                        if (buf_append(b, chunk, sizeof(chunk)) != 0)
+                                return -1;
+                }
+                return buf_puts(b, "</body></message>");
+        case WIRE_DEEP_NESTING:
+                for (unsigned i = 0; i < HOSTILE_COUNT; i++) {
+                        if (buf_puts(b, "<a>") != 0)
+                                return -1;
+                }
+                for (unsigned i = 0; i < HOSTILE_COUNT; i++) {
+                        if (buf_puts(b, "</a>") != 0)
+                                return -1;
+                }
+                return 0;
+        case WIRE_MANY_FEATURES:
+                if (buf_puts(b, "<stream:features>") != 0)
+                        return -1;
+                for (unsigned i = 0; i < HOSTILE_COUNT; i++) {
+                        if (buf_printf(b, "<f%u xmlns='urn:example:feature:%u'/>", i, i) != 0)
+                                return -1;
+                }
+                return buf_puts(b, "</stream:features>");
+        default:
+                return 0;
+        }
+}
+
+/*
+ * The bytes of a header-site hostility (enum engine_wire) into b, given the
+ * header we would have sent (normal). Returns 0, or -1 when out of memory.
+ */
+static int hostile_bytes(struct buf *b, enum engine_wire w, const struct buf *normal,
+                         const char *to, const char *from, const char *id)
+{
+        static const char utf7[] = "<?xml version=\"1.0\" encoding=\"UTF-7\"\x1a?>";
+
+        switch (w) {
+        case WIRE_GARBAGE:
+                for (unsigned i = 0; i < 256; i++) {
+                        unsigned char c = (unsigned char)(i * 151u + 7u); /* starts with 0x07 */
+                        if (buf_append(b, &c, 1) != 0)
+                                return -1;
+                }
+                return 0;
+        case WIRE_ENTITY_BOMB:
+                if (buf_puts(
+                        b, "<?xml version='1.0'?><!DOCTYPE stream:stream [<!ENTITY l0 'lol'>") != 0)
+                        return -1;
+                for (unsigned i = 1; i < 10; i++) {
+                        if (buf_printf(b, "<!ENTITY l%u '", i) != 0)
+                                return -1;
+                        for (unsigned k = 0; k < 10; k++) {
+                                if (buf_printf(b, "&l%u;", i - 1) != 0)
+                                        return -1;
+                        }
+                        if (buf_puts(b, "'>") != 0)
+                                return -1;
+                }
+                if (buf_puts(b, "]>") != 0 || hostile_open(b, XS_NS_STREAMS, 0, to, from, id) != 0)
+                        return -1;
+                return buf_puts(b, "<message xmlns='" XS_NS_SERVER "'><body>&l9;</body></message>");
+        case WIRE_MANY_ATTRIBUTES:
+                return buf_puts(b, "<?xml version='1.0'?>") != 0 ||
+                               hostile_open(b, XS_NS_STREAMS, HOSTILE_COUNT, to, from, id) != 0
+                           ? -1
+                           : 0;
+        case WIRE_WRONG_NAMESPACE:
+                return buf_puts(b, "<?xml version='1.0'?>") != 0 ||
+                               hostile_open(b, "http://etherx.jabber.org/streams/wrong", 0, to,
+                                            from, id) != 0
+                           ? -1
+                           : 0;
+        case WIRE_UTF7_DECLARATION:
+                return buf_append(b, utf7, sizeof(utf7) - 1);
+        default:
+                /* The header itself is fine; what follows is not. */
+                if (buf_append(b, normal->data, normal->len) != 0)
+                        return -1;
+                return hostile_tail(b, w);
+        }
+}
+
+/* Sends the hostile bytes in place of our first stream header, then mutes the
+ * engine. Returns true when it did (the caller sends nothing else). */
+static bool send_hostile_header(struct engine *e, const struct buf *normal, const char *to,
+                                const char *from, const char *id)
+{
+        enum engine_wire w = e->cfg.knobs.bad.wire;
+        struct buf b;
+
+        if (e->hostile_sent || w == WIRE_NONE || w == WIRE_SILENCE || w == WIRE_CLOSE_AT_ONCE ||
+            w == WIRE_CLOSE_MID_TLS || w == WIRE_PROCEED_THEN_PLAINTEXT)
+                return false;
+        e->hostile_sent = true;
+        buf_init(&b, 0);
+        if (hostile_bytes(&b, w, normal, to, from, id) != 0) {
+                finding(e, FINDING_ERROR, "internal", "out of memory for the hostile bytes");
+        } else {
+                tracef(e, TRACE_NOTE,
+                       "misbehaving: %zu hostile bytes in place of the stream header", b.len);
+                send_bytes(e, b.data, b.len);
+        }
+        buf_cleanup(&b);
+        e->muted = true;
+        e->header_sent = true;
+        return true;
+}
+
 static void send_header(struct engine *e, const char *to, const char *from, const char *id)
 {
         struct xs_header_out h;
@@ -485,7 +630,7 @@ static void send_header(struct engine *e, const char *to, const char *from, cons
         buf_init(&b, 0);
         if (xs_write_header(&b, &h) != 0)
                 finding(e, FINDING_ERROR, "internal", "could not write a stream header");
-        else
+        else if (!send_hostile_header(e, &b, to, from, id))
                 send_buf(e, &b);
         buf_cleanup(&b);
         e->header_sent = true;
@@ -728,8 +873,21 @@ static void pump_tls(struct engine *e)
                 if (e->state == ST_CLOSED)
                         return;
                 if (e->state == ST_EXPECT_TLS_HANDSHAKE) {
+                        size_t before = e->out.len;
+
                         st = tls_session_handshake(e->tls);
                         flush_tls(e);
+                        if (e->cfg.knobs.bad.wire == WIRE_CLOSE_MID_TLS &&
+                            e->out.len > before + 1) {
+                                /* Misbehaving: half of the first flight, then the TCP close. */
+                                e->out.len = before + (e->out.len - before) / 2;
+                                tracef(e, TRACE_NOTE,
+                                       "misbehaving: closing after %zu bytes of the TLS handshake",
+                                       e->out.len - before);
+                                finish_failure(e, "misbehaviour", "closed in the middle of TLS");
+                                closed(e);
+                                return;
+                        }
                         if (st == TLS_AGAIN)
                                 return;
                         if (st != TLS_DONE) {
@@ -1313,6 +1471,16 @@ static void i_on_element(struct engine *e, xmlNodePtr n)
                 }
                 break;
         case ST_EXPECT_PROCEED:
+                if (xs_is(n, NS_TLS, "proceed") &&
+                    e->cfg.knobs.bad.wire == WIRE_PROCEED_THEN_PLAINTEXT) {
+                        /* Misbehaving: no TLS after <proceed/>, a new plaintext stream. */
+                        tracef(e, TRACE_NOTE, "misbehaving: plaintext after <proceed/>");
+                        e->pending_switch = SWITCH_RESTART;
+                        set_state(e, ST_EXPECT_HEADER);
+                        send_header(e, e->remote, local_domain(e), NULL);
+                        e->muted = true;
+                        return;
+                }
                 if (xs_is(n, NS_TLS, "proceed")) {
                         e->pending_switch = SWITCH_TLS;
                         return;
@@ -1908,6 +2076,15 @@ static void r_on_element(struct engine *e, xmlNodePtr n)
                         return;
                 }
                 send_text(e, "<proceed xmlns='" NS_TLS "'/>");
+                if (e->cfg.knobs.bad.wire == WIRE_PROCEED_THEN_PLAINTEXT) {
+                        /* Misbehaving: a plaintext stream where TLS records belong. */
+                        tracef(e, TRACE_NOTE, "misbehaving: plaintext after <proceed/>");
+                        send_header(e, e->peer_from[0] != '\0' ? e->peer_from : NULL, e->peer_to,
+                                    e->stream_id);
+                        r_send_features(e);
+                        e->muted = true;
+                        return;
+                }
                 e->pending_switch = SWITCH_TLS;
                 return;
         }
@@ -2164,6 +2341,9 @@ struct engine *engine_new(const struct engine_config *cfg, char *err, size_t err
         }
         e->result.peer_silent = true;
         e->state = cfg->role == ENGINE_INITIATING ? ST_START : ST_EXPECT_HEADER;
+        /* Misbehaving: not one byte (close-at-once also closes, engine_wants_close). */
+        e->muted =
+            e->cfg.knobs.bad.wire == WIRE_SILENCE || e->cfg.knobs.bad.wire == WIRE_CLOSE_AT_ONCE;
         return e;
 fail:
         engine_free(e);
@@ -2303,6 +2483,9 @@ struct buf *engine_output(struct engine *e)
 
 bool engine_wants_close(const struct engine *e)
 {
+        /* Misbehaving: the connection is closed as soon as it is up. */
+        if (e->cfg.knobs.bad.wire == WIRE_CLOSE_AT_ONCE && e->state != ST_START)
+                return true;
         return e->state == ST_CLOSED;
 }
 

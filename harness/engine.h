@@ -90,6 +90,38 @@ enum dboff_reply {
 };
 
 /*
+ * Wire-level hostility of the reference partner (`serve --misbehave`, design.md
+ * §6): bytes no server should send, to prove that the other side refuses them
+ * with a verdict (never a crash, a hang or unbounded memory). R = as receiving
+ * server, I = as initiating server (AUTH and VERIFY streams alike). Unless said
+ * otherwise the bytes replace this side's first stream header, and the engine
+ * sends nothing more on that stream (it still reads, and closes on its own
+ * timers or errors).
+ */
+enum engine_wire {
+        WIRE_NONE = 0,
+        WIRE_GARBAGE,          /* R, I: 256 bytes of binary garbage */
+        WIRE_ENTITY_BOMB,      /* R, I: a DOCTYPE declaring nested entities (billion laughs)
+                                  before the header, and a reference to the biggest */
+        WIRE_HUGE_ELEMENT,     /* R, I: the header, then one 10 MB <message/> */
+        WIRE_DEEP_NESTING,     /* R, I: the header, then 10,000 nested elements */
+        WIRE_MANY_ATTRIBUTES,  /* R, I: a header with 10,000 extra attributes */
+        WIRE_MANY_FEATURES,    /* R, I: the header, then <stream:features/> with 10,000
+                                  features */
+        WIRE_WRONG_NAMESPACE,  /* R, I: a header whose stream namespace is not
+                                  http://etherx.jabber.org/streams (RFC 6120 §4.8.1) */
+        WIRE_UTF7_DECLARATION, /* R, I: the 39 bytes <?xml version="1.0" encoding="UTF-7"\x1a?> */
+        WIRE_STALL,            /* R, I: the header, then nothing (pacing adds keepalives) */
+        WIRE_SILENCE,          /* R, I: not a byte, ever */
+        WIRE_CLOSE_AT_ONCE,    /* R: closes right after the accept; I: right after the
+                                  connect; not a byte either way */
+        WIRE_CLOSE_MID_TLS,    /* R, I: half of its first TLS flight, then the TCP close */
+        WIRE_PROCEED_THEN_PLAINTEXT, /* R: <proceed/>, then a plaintext header and features
+                                        instead of TLS; I: after <proceed/>, a plaintext
+                                        header instead of TLS (RFC 6120 §5.4.3.3) */
+};
+
+/*
  * Misbehaviour of the reference partner (design.md §6), all off by default.
  * Each breaks one rule; a conforming engine on the other side reports it as a
  * FINDING_VIOLATION citing that rule (or, for silence, times out) and never
@@ -122,6 +154,7 @@ struct engine_misbehaviour {
                                         host (XEP-0220 §2.2.1: item-not-found) */
         bool silent;                 /* R: never sends a byte, not even a header (a silent
                                         authoritative server, XEP-0220 §2.5) */
+        enum engine_wire wire;       /* wire-level hostility (see enum engine_wire) */
 };
 
 /* The domain a stanza_unauth_from misbehaviour claims. */

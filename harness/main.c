@@ -27,6 +27,8 @@ static int help(int argc, char **argv)
                 return EXIT_USAGE;
         }
         printf("usage: s2scheck %s\n\n%s", c->usage, c->help);
+        if (c->help_tail != NULL)
+                c->help_tail(stdout);
         return EXIT_MATCH;
 }
 

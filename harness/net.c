@@ -93,6 +93,7 @@ struct conn {
         struct xs_parser *rx;
         bool route_ready;
         char route_to[DNS_HOST_MAX];
+        int64_t pace_at; /* net_set_pacing: the next paced write is due then */
 };
 
 /* One name resolution on a worker thread. Inputs and outputs are written by
@@ -144,6 +145,9 @@ struct net_loop {
         unsigned cap;
         unsigned pause_ms;
         int64_t last_connect;
+        /* Output pacing of one node's streams (net_set_pacing). */
+        const struct node *pace_node;
+        struct net_pacing pace;
         atomic_int interrupted;
         /* Poll set, rebuilt each round: pfd[i] belongs to ref[i]. */
         struct pollfd *pfd;
@@ -895,6 +899,70 @@ static bool flush(int fd, struct buf *out)
         return true;
 }
 
+/* ---- output pacing (net_set_pacing) ---- */
+
+void net_set_pacing(struct net_loop *l, const struct node *n, const struct net_pacing *p)
+{
+        l->pace_node = p != NULL ? n : NULL;
+        memset(&l->pace, 0, sizeof(l->pace));
+        if (p != NULL)
+                l->pace = *p;
+}
+
+static bool paced(const struct net_loop *l, const struct conn *c)
+{
+        return l->pace_node != NULL && c->kind == CONN_STREAM && c->s != NULL &&
+               node_stream_node(c->s) == l->pace_node &&
+               (l->pace.drip_ms > 0 || l->pace.keepalive_ms > 0);
+}
+
+/* Writes what pacing allows at t: one byte (drip), a space (keepalive on an idle
+ * stream), or everything (keepalive only, with bytes queued). Returns false on a
+ * write error. */
+static bool pace_write(const struct net_loop *l, struct conn *c, struct buf *out, int64_t t)
+{
+        static const char space = ' ';
+        bool drip = l->pace.drip_ms > 0 && out->len > 0;
+        ssize_t w;
+
+        if (out->len > 0 && !drip) {
+                c->pace_at = t + l->pace.keepalive_ms;
+                return flush(c->fd, out);
+        }
+        /* Keepalives only once the stream has said something (never before a header). */
+        if (c->pace_at > t || (!drip && (l->pace.keepalive_ms == 0 || c->pace_at == 0)))
+                return true;
+        w = send(c->fd, drip ? out->data : &space, 1, MSG_NOSIGNAL);
+        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                return false;
+        if (w == 1 && drip)
+                buf_consume(out, 1);
+        c->pace_at = t + (drip ? l->pace.drip_ms : l->pace.keepalive_ms);
+        return true;
+}
+
+/* Sends a stream's queued bytes, paced or not. Returns false on a write error. */
+static bool stream_write(const struct net_loop *l, struct conn *c, struct buf *out, int64_t t)
+{
+        if (paced(l, c))
+                return pace_write(l, c, out, t);
+        return out->len == 0 || flush(c->fd, out);
+}
+
+/* The next paced write of any stream, -1 none. */
+static int64_t pace_deadline(const struct net_loop *l)
+{
+        int64_t d = -1;
+
+        for (size_t i = 0; i < l->nconns; i++) {
+                const struct conn *c = l->conns[i];
+
+                if (c->phase == PH_OPEN && c->fd >= 0 && paced(l, c) && (d < 0 || c->pace_at < d))
+                        d = c->pace_at;
+        }
+        return d;
+}
+
 /* Our side is done: FIN after the last byte, then wait briefly for the peer's. */
 static void stream_finish(struct net_loop *l, struct conn *c, int64_t t)
 {
@@ -941,7 +1009,7 @@ static void service(struct net_loop *l, int64_t t)
                 if (c->phase != PH_OPEN)
                         continue;
                 out = node_stream_output(c->s);
-                if (c->fd >= 0 && out->len > 0 && !flush(c->fd, out)) {
+                if (c->fd >= 0 && !stream_write(l, c, out, t)) {
                         /* The peer is gone: what it did not take is lost. */
                         buf_consume(out, out->len);
                         c->eof = true;
@@ -1226,6 +1294,12 @@ static int64_t next_deadline(const struct net_loop *l)
                 if (x >= 0 && (d < 0 || x < d))
                         d = x;
         }
+        if (l->pace_node != NULL) {
+                int64_t p = pace_deadline(l);
+
+                if (p >= 0 && (d < 0 || p < d))
+                        d = p;
+        }
         return d;
 }
 
@@ -1281,8 +1355,8 @@ static long poll_build(struct net_loop *l)
                         /* After the peer's FIN, POLLIN would fire on every round. */
                         ev = c->eof ? 0 : POLLIN;
                         if ((c->kind == CONN_DNS && c->out.len > 0) ||
-                            (c->s != NULL && node_stream_output(c->s)->len > 0))
-                                ev |= POLLOUT;
+                            (c->s != NULL && node_stream_output(c->s)->len > 0 && !paced(l, c)))
+                                ev |= POLLOUT; /* paced streams wake by their deadline */
                 }
                 if (ev == 0)
                         continue;

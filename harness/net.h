@@ -163,6 +163,22 @@ int net_run(struct net_loop *l, unsigned max_ms, bool (*until)(void *user), void
  */
 void net_set_politeness(struct net_loop *l, unsigned cap, unsigned pause_ms);
 
+/*
+ * Output pacing for hostile tests (`serve --misbehave`): how the streams of one
+ * node write. drip_ms > 0: one byte per drip_ms; keepalive_ms > 0: while the
+ * stream has nothing queued, one space per keepalive_ms, written as is (meant
+ * for streams that have not started TLS: a space inside TLS would break it).
+ * Zeros: write freely, no keepalive.
+ */
+struct net_pacing {
+        unsigned drip_ms;
+        unsigned keepalive_ms;
+};
+
+/* Paces every stream of node n (accepted and initiated) as p says (copied); one
+ * node at a time: a second call replaces the first, p NULL stops pacing. */
+void net_set_pacing(struct net_loop *l, const struct node *n, const struct net_pacing *p);
+
 /* Makes net_run return NET_RUN_INTERRUPTED promptly. Async-signal-safe and
  * callable from any thread (an atomic flag and a write to a pipe). */
 void net_interrupt(struct net_loop *l);
