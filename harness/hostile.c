@@ -104,6 +104,13 @@ static const struct hostile table[] = {
      WIRE_PROCEED_THEN_PLAINTEXT,
      NO_FLAG,
      {0, 0}},
+    {"unverified-valid",
+     "R",
+     "answers <db:result/> with type='valid' at once, never sending <db:verify/> to the "
+     "sender's authoritative server",
+     WIRE_NONE,
+     FLAG(valid_without_verify),
+     {0, 0}},
     {"utf7-declaration",
      "R, I",
      "the 39 bytes <?xml version=\"1.0\" encoding=\"UTF-7\"\\x1a?> as its stream header",

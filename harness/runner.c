@@ -1355,6 +1355,7 @@ static void run_checks(struct scen *s)
         f.db_result_sent = s->db_result_sent;
         f.post_tls_id = s->post_tls_id;
         f.verify_id = s->verify_id;
+        f.unverified_valid = s->have_result && s->result.unverified_valid;
         for (int c = 0; c < CHECK_COUNT; c++) {
                 char why[RESULT_TEXT_MAX - 80], line[RESULT_TEXT_MAX];
 
