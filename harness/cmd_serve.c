@@ -56,7 +56,7 @@ int cmd_serve(int argc, char **argv)
 {
         const char *partner_file = NULL, *identity = NULL, *listen = NULL, *ca = NULL;
         const char *cert = NULL, *key = NULL, *resolver = NULL, *serve_dns = NULL, *pos[1];
-        const char *misbehave[32];
+        const char *misbehave[32], *misbehave_as = NULL;
         size_t n_misbehave = 0;
         const struct cli_opt opts[] = {
             {.name = "--partner", .metavar = "FILE", .value = &partner_file},
@@ -72,8 +72,9 @@ int cmd_serve(int argc, char **argv)
              .list = misbehave,
              .list_len = &n_misbehave,
              .list_cap = ARRAY_LEN(misbehave)},
+            {.name = "--misbehave-as", .metavar = "ROLE", .value = &misbehave_as},
         };
-        struct net_pacing pace = {0, 0};
+        struct net_pacing pace = {0, 0, 0};
         struct dns_zone *zone = NULL;
         struct tls_creds_config cc = {0};
         struct node_config cfg;
@@ -93,6 +94,10 @@ int cmd_serve(int argc, char **argv)
                 return command_usage_error("serve", err);
         if (partner_file == NULL)
                 return command_usage_error("serve", "missing --partner FILE");
+        if (misbehave_as != NULL && strcmp(misbehave_as, "receiving") != 0 &&
+            strcmp(misbehave_as, "initiating") != 0)
+                return command_usage_error("serve", "--misbehave-as: accepted: receiving, "
+                                                    "initiating (default: both)");
         if (listen == NULL)
                 return command_usage_error("serve", "missing --listen ADDR:PORT");
         if (cert == NULL || key == NULL || ca == NULL)
@@ -142,6 +147,15 @@ int cmd_serve(int argc, char **argv)
                         rc = command_usage_error("serve", err);
                         goto out;
                 }
+        }
+        if (misbehave_as != NULL) {
+                /* The wire behaviours and pacing on one side only (the protocol ones
+                 * belong to one side anyway). */
+                unsigned role = strcmp(misbehave_as, "receiving") == 0 ? 1u << ENGINE_RECEIVING
+                                                                       : 1u << ENGINE_INITIATING;
+
+                cfg.knobs.bad.wire_roles = role;
+                pace.roles = role;
         }
         cfg.creds = creds;
         cfg.db_answer = DB_ANSWER_TRUTHFUL;

@@ -82,7 +82,7 @@ const struct command commands[] = {
      cmd_run, NULL},
     {"serve",
      "serve --partner FILE --listen ADDR:PORT --ca F --cert F --key F [--identity D] "
-     "[--resolver ADDR[:PORT]] [--serve-dns ADDR:PORT] [--misbehave NAME]...",
+     "[--resolver ADDR[:PORT]] [--serve-dns ADDR:PORT] [--misbehave NAME]... [--misbehave-as ROLE]",
      "run the reference partner as a standalone server",
      "Runs a conforming S2S server that behaves exactly as PARTNER says (its TLS, SASL and\n"
      "dialback settings, its domains), so that the harness, or your own gateway, can be run\n"
@@ -94,7 +94,8 @@ const struct command commands[] = {
      "\n"
      "--misbehave NAME (repeatable) makes it a hostile partner, for regression tests of\n"
      "the side that talks to it. [R] shows when it receives a connection, [I] when it\n"
-     "opens one (docs/cli.md). NAME is one of:\n",
+     "opens one (docs/cli.md); --misbehave-as receiving|initiating limits the wire\n"
+     "behaviours to that side (default: both). NAME is one of:\n",
      cmd_serve, cmd_serve_help_tail},
     {"list",
      "list [--scenarios DIR] [--add-scenarios DIR]... [--only TAG]... [--skip TAG]... [--json]",

@@ -480,6 +480,16 @@ static void send_db(struct engine *e, const char *name, const char *from, const 
         xmlFreeNode(n);
 }
 
+/* The wire hostility in force for this stream's role (knobs.bad.wire_roles). */
+static enum engine_wire wire(const struct engine *e)
+{
+        unsigned roles = e->cfg.knobs.bad.wire_roles;
+
+        if (roles != 0 && (roles & (1u << e->cfg.role)) == 0)
+                return WIRE_NONE;
+        return e->cfg.knobs.bad.wire;
+}
+
 /* A raw stream header (no escaping: our own domains and ids) with a chosen stream
  * namespace and n extra attributes, for the hostile headers. */
 static int hostile_open(struct buf *b, const char *stream_ns, unsigned n_attrs, const char *to,
@@ -597,7 +607,7 @@ static int hostile_bytes(struct buf *b, enum engine_wire w, const struct buf *no
 static bool send_hostile_header(struct engine *e, const struct buf *normal, const char *to,
                                 const char *from, const char *id)
 {
-        enum engine_wire w = e->cfg.knobs.bad.wire;
+        enum engine_wire w = wire(e);
         struct buf b;
 
         if (e->hostile_sent || w == WIRE_NONE || w == WIRE_SILENCE || w == WIRE_CLOSE_AT_ONCE ||
@@ -880,8 +890,7 @@ static void pump_tls(struct engine *e)
 
                         st = tls_session_handshake(e->tls);
                         flush_tls(e);
-                        if (e->cfg.knobs.bad.wire == WIRE_CLOSE_MID_TLS &&
-                            e->out.len > before + 1) {
+                        if (wire(e) == WIRE_CLOSE_MID_TLS && e->out.len > before + 1) {
                                 /* Misbehaving: half of the first flight, then the TCP close. */
                                 e->out.len = before + (e->out.len - before) / 2;
                                 tracef(e, TRACE_NOTE,
@@ -1506,8 +1515,7 @@ static void i_on_element(struct engine *e, xmlNodePtr n)
                 }
                 break;
         case ST_EXPECT_PROCEED:
-                if (xs_is(n, NS_TLS, "proceed") &&
-                    e->cfg.knobs.bad.wire == WIRE_PROCEED_THEN_PLAINTEXT) {
+                if (xs_is(n, NS_TLS, "proceed") && wire(e) == WIRE_PROCEED_THEN_PLAINTEXT) {
                         /* Misbehaving: no TLS after <proceed/>, a new plaintext stream. */
                         tracef(e, TRACE_NOTE, "misbehaving: plaintext after <proceed/>");
                         e->pending_switch = SWITCH_RESTART;
@@ -2120,7 +2128,7 @@ static void r_on_element(struct engine *e, xmlNodePtr n)
                         return;
                 }
                 send_text(e, "<proceed xmlns='" NS_TLS "'/>");
-                if (e->cfg.knobs.bad.wire == WIRE_PROCEED_THEN_PLAINTEXT) {
+                if (wire(e) == WIRE_PROCEED_THEN_PLAINTEXT) {
                         /* Misbehaving: a plaintext stream where TLS records belong. */
                         tracef(e, TRACE_NOTE, "misbehaving: plaintext after <proceed/>");
                         send_header(e, e->peer_from[0] != '\0' ? e->peer_from : NULL, e->peer_to,
@@ -2386,8 +2394,7 @@ struct engine *engine_new(const struct engine_config *cfg, char *err, size_t err
         e->result.peer_silent = true;
         e->state = cfg->role == ENGINE_INITIATING ? ST_START : ST_EXPECT_HEADER;
         /* Misbehaving: not one byte (close-at-once also closes, engine_wants_close). */
-        e->muted =
-            e->cfg.knobs.bad.wire == WIRE_SILENCE || e->cfg.knobs.bad.wire == WIRE_CLOSE_AT_ONCE;
+        e->muted = wire(e) == WIRE_SILENCE || wire(e) == WIRE_CLOSE_AT_ONCE;
         return e;
 fail:
         engine_free(e);
@@ -2528,7 +2535,7 @@ struct buf *engine_output(struct engine *e)
 bool engine_wants_close(const struct engine *e)
 {
         /* Misbehaving: the connection is closed as soon as it is up. */
-        if (e->cfg.knobs.bad.wire == WIRE_CLOSE_AT_ONCE && e->state != ST_START)
+        if (wire(e) == WIRE_CLOSE_AT_ONCE && e->state != ST_START)
                 return true;
         return e->state == ST_CLOSED;
 }

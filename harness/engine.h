@@ -158,6 +158,8 @@ struct engine_misbehaviour {
                                         sending db:verify to the authoritative server
                                         (XEP-0220 §2.1-§2.3: it accepts anyone) */
         enum engine_wire wire;       /* wire-level hostility (see enum engine_wire) */
+        unsigned wire_roles;         /* where wire applies: bits (1u << enum engine_role);
+                                        0 = both roles */
 };
 
 /* The domain a stanza_unauth_from misbehaviour claims. */

@@ -913,7 +913,9 @@ static bool paced(const struct net_loop *l, const struct conn *c)
 {
         return l->pace_node != NULL && c->kind == CONN_STREAM && c->s != NULL &&
                node_stream_node(c->s) == l->pace_node &&
-               (l->pace.drip_ms > 0 || l->pace.keepalive_ms > 0);
+               (l->pace.drip_ms > 0 || l->pace.keepalive_ms > 0) &&
+               (l->pace.roles == 0 ||
+                (l->pace.roles & (1u << engine_role(node_stream_engine(c->s)))) != 0);
 }
 
 /* Writes what pacing allows at t: one byte (drip), a space (keepalive on an idle

@@ -168,11 +168,13 @@ void net_set_politeness(struct net_loop *l, unsigned cap, unsigned pause_ms);
  * node write. drip_ms > 0: one byte per drip_ms; keepalive_ms > 0: while the
  * stream has nothing queued, one space per keepalive_ms, written as is (meant
  * for streams that have not started TLS: a space inside TLS would break it).
- * Zeros: write freely, no keepalive.
+ * Zeros: write freely, no keepalive. roles limits pacing to the accepted
+ * (receiving) or the initiated streams.
  */
 struct net_pacing {
         unsigned drip_ms;
         unsigned keepalive_ms;
+        unsigned roles; /* streams paced: bits (1u << enum engine_role); 0 = all */
 };
 
 /* Paces every stream of node n (accepted and initiated) as p says (copied); one

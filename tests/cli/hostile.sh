@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# The hostile-partner regression suite (issue 9 item 6): `s2scheck run` against
+# `s2scheck serve --misbehave NAME`, one NAME at a time, over loopback. For each:
+# a JSON report is written, the exit is 1 or 3 (never a signal, never 0), the
+# verdict's cause names what the partner did, the run ends within its configured
+# timeouts, and its peak RSS stays under 64 MB. Every NAME is tried with the
+# partner as receiving server (outbound scenario); those that can show on the
+# partner's own connections are also tried as initiating server (inbound
+# scenario, `--misbehave-as initiating`).
+# Usage: hostile.sh S2SCHECK SOURCE_DIR BUILD_DIR
+set -u
+bin=$1
+src=$2
+build=$3
+source "$src/tests/cli-lib.sh"
+tmp=$(mktemp -d)
+pki=$build/certs
+serve_pid=""
+cleanup() {
+	stop_serve
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# The run's bounds: each case must end within TIMEOUT + SLACK seconds.
+TIMEOUT=6
+STEP_MS=2000
+SLACK=6
+RSS_MAX_KB=65536
+
+rand_port() { echo $((20000 + RANDOM % 40000)); }
+
+stop_serve() { # by the PID we recorded; SIGKILL after 5 s
+	[ -n "$serve_pid" ] || return 0
+	kill "$serve_pid" 2>/dev/null
+	for _ in $(seq 1 50); do
+		kill -0 "$serve_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$serve_pid" 2>/dev/null
+	wait "$serve_pid" 2>/dev/null
+	serve_pid=""
+}
+
+# start_serve PARTNER DNS_PORT SERVE_ARGS...: sets serve_pid, serve_port.
+start_serve() {
+	local partner=$1 dns=$2 log=$tmp/serve.log
+	shift 2
+	: >"$log"
+	"$bin" serve --partner "$src/fixtures/partners/$partner.xml" --listen 127.0.0.1:0 \
+		--resolver "127.0.0.1:$dns" --ca "$pki/ca.pem" --cert "$pki/partner.test.pem" \
+		--key "$pki/partner.test.key" "$@" 2>"$log" &
+	serve_pid=$!
+	serve_port=""
+	for _ in $(seq 1 100); do # at most 10 s (sanitizer builds start slowly)
+		serve_port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' "$log")
+		[ -n "$serve_port" ] && return 0
+		kill -0 "$serve_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "serve did not start: $(cat "$log")"
+	return 1
+}
+
+# Assertions that wait on work in progress elsewhere: NAME -> what they wait on.
+# A failed cause check of such a NAME is reported as PENDING, not as a failure.
+declare -A waiting=()
+
+# hostile LABEL NAME PARTNER SCENARIO EXITS CAUSE_REGEX [SERVE_ARGS...]
+# EXITS: the accepted exit codes ("1", "3", "1 3").
+hostile() {
+	local label=$1 name=$2 partner=$3 scen=$4 exits=$5 want=$6 out=$tmp/$1
+	shift 6
+	local rc=none dns t0 t1 ms cause rss
+	for _ in 1 2 3; do # the DNS port is random: retry on a clash
+		dns=$(rand_port)
+		start_serve "$partner" "$dns" --misbehave "$name" "$@" || break
+		rm -f "$out.json"
+		t0=$(date +%s%N)
+		/usr/bin/time -f %M -o "$out.rss" timeout -k 5 $((TIMEOUT + SLACK + 30)) \
+			"$bin" run --partner "$src/fixtures/partners/$partner.xml" \
+			--target "127.0.0.1:$serve_port" --serve-dns "127.0.0.1:$dns" \
+			--listen 127.0.0.1:0 --ca "$pki/ca.pem" --cert "$pki/harness.test.pem" \
+			--key "$pki/harness.test.key" --quiet --timeout "$TIMEOUT" \
+			--step-timeout "$STEP_MS" --only "$scen" --json "$out.json" \
+			>"$out.txt" 2>"$out.err"
+		rc=$?
+		t1=$(date +%s%N)
+		check "$label: serve --misbehave $name is still up after the run" \
+			kill -0 "$serve_pid"
+		stop_serve
+		grep -q "Address already in use" "$out.err" || break
+		rc=none
+	done
+	ms=$(((t1 - t0) / 1000000))
+	cause=$(jq -r '.results[0].cause' "$out.json" 2>/dev/null)
+	rss=$(grep -E '^[0-9]+$' "$out.rss" 2>/dev/null | tail -1)
+	echo "$label: exit $rc, ${ms} ms, peak RSS ${rss:-?} KB, cause: $cause"
+	check "$label: the run ran" test "$rc" != none
+	check "$label: not ended by a signal (exit $rc; $(grep -h 'signal' "$out.rss" 2>/dev/null))" \
+		test "$rc" != none -a "$rc" -lt 124
+	check "$label: exit in {$exits}, got $rc ($(head -c 200 "$out.err"))" \
+		grep -qw -- "$rc" <<<"$exits"
+	check "$label: a JSON report with one result" \
+		test "$(jq '.results | length' "$out.json" 2>/dev/null)" = 1
+	if [ -n "${waiting[$name]:-}" ] && ! grep -Eq -- "$want" <<<"$cause"; then
+		echo "PENDING: $label: the cause should match /$want/ (waiting on ${waiting[$name]})"
+	else
+		check "$label: the cause names the behaviour (/$want/): $cause" \
+			grep -Eq -- "$want" <<<"$cause"
+	fi
+	check "$label: within the configured timeouts ($ms ms <= $(((TIMEOUT + SLACK) * 1000)))" \
+		test "$ms" -le $(((TIMEOUT + SLACK) * 1000))
+	if [ -n "${S2S_SANITIZER_LOG:-}" ]; then
+		: # ASan's shadow memory and quarantine: RSS is the normal build's check
+	else
+		check "$label: peak RSS ${rss:-?} KB < $RSS_MAX_KB KB" test "${rss:-999999}" -lt "$RSS_MAX_KB"
+	fi
+}
+
+# 0. The vocabulary: serve --help lists every NAME; an unknown NAME is exit 2 with the list.
+"$bin" serve --help >"$tmp/help.txt"
+names=$(sed -n 's/^  \([a-z0-9-]*\) *\[R.*/\1/p' "$tmp/help.txt")
+check "serve --help lists 16 behaviours (got $(wc -w <<<"$names"))" test "$(wc -w <<<"$names")" -eq 16
+"$bin" serve --partner "$src/fixtures/partners/m13.xml" --listen 127.0.0.1:0 --ca "$pki/ca.pem" \
+	--cert "$pki/partner.test.pem" --key "$pki/partner.test.key" --misbehave no-such \
+	>/dev/null 2>"$tmp/unknown.err"
+rc=$?
+check "an unknown NAME: exit 2, got $rc" test "$rc" -eq 2
+check "an unknown NAME: the accepted list [$(head -1 "$tmp/unknown.err")]" \
+	grep -q "unknown behaviour 'no-such'; accepted: garbage, entity-bomb" "$tmp/unknown.err"
+"$bin" serve --partner "$src/fixtures/partners/m13.xml" --listen 127.0.0.1:0 --ca "$pki/ca.pem" \
+	--cert "$pki/partner.test.pem" --key "$pki/partner.test.key" --misbehave garbage \
+	--misbehave silence >/dev/null 2>"$tmp/two.err"
+check "two behaviours that replace the same bytes: exit 2" test "$?" -eq 2
+for n in $names; do
+	check "docs/cli.md documents --misbehave $n" grep -q "^| \`$n\`" "$src/docs/cli.md"
+done
+
+# 1. The partner as receiving server: the harness connects in (M13: TLS Required,
+# dialback; H13: the harness the same), so every stage of the negotiation is reached.
+R=(m13 matrix-h13-out)
+hostile out-garbage garbage "${R[@]}" 1 "unsupported-encoding|not-well-formed"
+hostile out-entity-bomb entity-bomb "${R[@]}" 1 "restricted-xml.*DOCTYPE"
+# Before the first features the initiating harness bounds the bytes it takes
+# (16 KiB): the 10 MB element and the 10,000 features meet that limit first.
+hostile out-huge-element huge-element "${R[@]}" 1 "policy-violation"
+hostile out-deep-nesting deep-nesting "${R[@]}" 1 "policy-violation.*max_depth"
+hostile out-many-attributes many-attributes "${R[@]}" 1 "policy-violation.*max_(header|attrs)"
+hostile out-many-features many-features "${R[@]}" 1 "policy-violation"
+waiting[slow-drip]="main's hard cap per step (issue 9 item 4): a drip restarts the step timer"
+hostile out-slow-drip slow-drip "${R[@]}" 3 "EXPECT_HEADER"
+waiting[whitespace-keepalive]="main's hard cap per step (issue 9 item 4): spaces restart the step timer"
+hostile out-whitespace-keepalive whitespace-keepalive "${R[@]}" 3 "EXPECT_FEATURES"
+hostile out-silence silence "${R[@]}" 3 "timeout while EXPECT_HEADER.*never sent anything"
+hostile out-close-after-accept close-after-accept "${R[@]}" 3 \
+	"closed the TCP connection while EXPECT_HEADER.*never sent anything"
+hostile out-close-mid-tls close-mid-tls "${R[@]}" 1 \
+	"closed the TCP connection while EXPECT_TLS_HANDSHAKE"
+hostile out-wrong-namespace wrong-namespace "${R[@]}" 1 "invalid-namespace"
+hostile out-starttls-after-tls starttls-after-tls "${R[@]}" 1 "STARTTLS offered again after TLS"
+hostile out-proceed-then-plaintext proceed-then-plaintext "${R[@]}" 1 "TLS handshake failed"
+hostile out-unverified-valid unverified-valid "${R[@]}" 1 "without verifying"
+hostile out-utf7-declaration utf7-declaration "${R[@]}" 1 "unsupported-encoding.*UTF-7"
+
+# 2. The partner as initiating server: it connects in to the harness's --listen
+# (M1 and H1: SASL EXTERNAL, so the trigger stream needs no dialback verify stream
+# from the partner, which would meet the behaviour first).
+I=(m01 matrix-h1-in --misbehave-as initiating)
+hostile in-huge-element huge-element "${I[@]:0:2}" 1 "policy-violation.*max_element" "${I[@]:2}"
+hostile in-deep-nesting deep-nesting "${I[@]:0:2}" 1 "policy-violation.*max_depth" "${I[@]:2}"
+hostile in-many-features many-features "${I[@]:0:2}" 1 "policy-violation.*max_element" "${I[@]:2}"
+hostile in-close-mid-tls close-mid-tls "${I[@]:0:2}" 1 \
+	"closed the TCP connection while EXPECT_TLS_HANDSHAKE" "${I[@]:2}"
+hostile in-proceed-then-plaintext proceed-then-plaintext "${I[@]:0:2}" 1 \
+	"TLS handshake failed" "${I[@]:2}"
+hostile in-starttls-after-tls starttls-after-tls "${I[@]:0:2}" 1 \
+	"STARTTLS asked for but not offered" "${I[@]:2}"
+# A header the harness cannot read never names the scenario's domain, so the
+# listener cannot tell which scenario it belongs to: the scenario is an error
+# (exit 3) at its timeout, and `run` survives the 39 bytes on its --listen.
+hostile in-utf7-declaration utf7-declaration "${I[@]:0:2}" 3 "never connected in" "${I[@]:2}"
+
+finish hostile
