@@ -377,6 +377,82 @@ Test(hostile, control_runs_are_clean)
         }
 }
 
+/*
+ * Wire-level hostility (enum engine_wire, `serve --misbehave`), in both roles of
+ * the partner: the harness ends unauthenticated, and its cause names what the
+ * partner did. R: the harness initiates (H13 x M13, TLS then dialback); I: the
+ * partner initiates (H1 x M1: SASL EXTERNAL, so no verify stream of the harness
+ * meets the partner's hostility first).
+ */
+struct wire_case {
+        enum engine_wire wire;
+        const char *as_receiving; /* in the harness's cause, the partner receiving */
+        const char *as_initiating;
+};
+
+static const struct wire_case wire_cases[] = {
+    {WIRE_GARBAGE, "unsupported-encoding", "unsupported-encoding"},
+    {WIRE_ENTITY_BOMB, "DOCTYPE", "DOCTYPE"},
+    /* Before the first features the initiating harness bounds the bytes it takes
+     * (whole in memory: that bound may come before the parser's own limits). */
+    {WIRE_HUGE_ELEMENT, "too many bytes before features", "max_element"},
+    {WIRE_DEEP_NESTING, "policy-violation", "max_depth"},
+    {WIRE_MANY_ATTRIBUTES, "policy-violation", "max_header"},
+    {WIRE_MANY_FEATURES, "too many bytes before features", "max_element"},
+    {WIRE_WRONG_NAMESPACE, "invalid-namespace", "invalid-namespace"},
+    {WIRE_UTF7_DECLARATION, "UTF-7", "UTF-7"},
+    /* In memory the partner's own timer may end the stall first. */
+    {WIRE_STALL, "while EXPECT_FEATURES", "while EXPECT_NEGOTIATION"},
+    {WIRE_SILENCE, "never sent anything", "never sent anything"},
+    {WIRE_CLOSE_AT_ONCE, "never sent anything", "never sent anything"},
+    {WIRE_CLOSE_MID_TLS, "while EXPECT_TLS_HANDSHAKE", "while EXPECT_TLS_HANDSHAKE"},
+    {WIRE_PROCEED_THEN_PLAINTEXT, "TLS handshake failed", "TLS handshake failed"},
+};
+
+Test(hostile, wire_behaviours_both_roles)
+{
+        for (size_t i = 0; i < sizeof(wire_cases) / sizeof(wire_cases[0]); i++) {
+                const struct wire_case *c = &wire_cases[i];
+
+                for (int initiates = 0; initiates < 2; initiates++) {
+                        struct scenario sc = {initiates ? 1 : 13, initiates ? 1 : 13, !initiates,
+                                              NULL, false};
+                        struct engine_misbehaviour bad = {.wire = c->wire};
+                        const char *want = initiates ? c->as_initiating : c->as_receiving;
+                        struct world w;
+                        struct engine *h;
+
+                        hostile(&w, &sc, &bad);
+                        h = harness_side(&w, &sc);
+                        cr_assert_not_null(h, "wire %d: no harness stream\n%s", (int)c->wire,
+                                           w.trace.data);
+                        expect_unauthenticated(&w, &sc);
+                        cr_expect_not_null(strstr(engine_result(h)->cause, want),
+                                           "wire %d, partner %s: cause '%s' does not say '%s'\n%s",
+                                           (int)c->wire, initiates ? "initiating" : "receiving",
+                                           engine_result(h)->cause, want, w.trace.data);
+                        world_free(&w);
+                }
+        }
+}
+
+/* wire_roles keeps the hostility on one side: the other side is conforming. */
+Test(hostile, wire_roles_limit_the_side)
+{
+        struct world w;
+        struct scenario sc = {13, 13, true, NULL, false};
+        struct engine_misbehaviour bad = {.wire = WIRE_GARBAGE,
+                                          .wire_roles = 1u << ENGINE_INITIATING};
+
+        hostile(&w, &sc, &bad);
+        /* The partner receives normally, and its dialback verify stream (initiating)
+         * is the one that sends garbage: no verification, no authentication. */
+        expect_unauthenticated(&w, &sc);
+        cr_expect_eq(engine_result(harness_side(&w, &sc))->restarts, 1, "TLS went on\n%s",
+                     w.trace.data);
+        world_free(&w);
+}
+
 /* ---- 2. scripted raw-byte peers -------------------------------------------------- */
 
 #define STREAM_OPEN(to, from)                                                                      \
