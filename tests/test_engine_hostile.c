@@ -839,6 +839,44 @@ Test(scripted, doctype)
         solo_free(&s);
 }
 
+/*
+ * STR-11 (RFC 6120 §11.6): the 39 bytes of issue 9 (a UTF-7 declaration with a
+ * control byte) crashed libxml2's encoding switch. Either role answers with
+ * <unsupported-encoding/>, records the violation and closes.
+ */
+#define UTF7_HEADER "<?xml version=\"1.0\" encoding=\"UTF-7\"\x1a?>"
+
+Test(scripted, utf7_header_receiving)
+{
+        struct solo s;
+        const char *out;
+
+        solo_new(&s, ENGINE_RECEIVING, 17, h_only, 1, 0);
+        out = solo_feed(&s, UTF7_HEADER);
+        cr_expect(strstr(out, "<unsupported-encoding") != NULL, "%s", out);
+        cr_expect_eq(engine_state(s.e), ST_CLOSED);
+        cr_expect(solo_has(&s, FINDING_VIOLATION, "RFC 6120 §11", "unsupported-encoding"), "%s",
+                  s.trace.data);
+        cr_expect_not(engine_result(s.e)->authenticated);
+        solo_free(&s);
+}
+
+Test(scripted, utf7_header_initiating)
+{
+        struct solo s;
+        const char *out;
+
+        solo_new(&s, ENGINE_INITIATING, 17, h_only, 1, 0);
+        out = solo_feed(&s, UTF7_HEADER);
+        cr_expect(strstr(out, "<unsupported-encoding") != NULL, "%s", out);
+        cr_expect_eq(engine_state(s.e), ST_CLOSED);
+        cr_expect(solo_has(&s, FINDING_VIOLATION, "RFC 6120 §11", "unsupported-encoding"), "%s",
+                  s.trace.data);
+        cr_expect(engine_result(s.e)->final);
+        cr_expect_not(engine_result(s.e)->authenticated);
+        solo_free(&s);
+}
+
 /* Bounded input (design.md §3): too much before the first features. */
 Test(scripted, bytes_before_features)
 {
