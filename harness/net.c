@@ -951,15 +951,24 @@ static bool stream_write(const struct net_loop *l, struct conn *c, struct buf *o
         return out->len == 0 || flush(c->fd, out);
 }
 
-/* The next paced write of any stream, -1 none. */
+/* The next paced write of any stream that has one to make (a byte queued under
+ * drip, or a keepalive once the stream has spoken), -1 none: an idle paced
+ * stream must not make poll return at once. */
 static int64_t pace_deadline(const struct net_loop *l)
 {
         int64_t d = -1;
 
         for (size_t i = 0; i < l->nconns; i++) {
                 const struct conn *c = l->conns[i];
+                bool queued;
 
-                if (c->phase == PH_OPEN && c->fd >= 0 && paced(l, c) && (d < 0 || c->pace_at < d))
+                if (c->phase != PH_OPEN || c->fd < 0 || !paced(l, c))
+                        continue;
+                queued = node_stream_output(c->s)->len > 0;
+                if (!(queued && l->pace.drip_ms > 0) &&
+                    !(!queued && l->pace.keepalive_ms > 0 && c->pace_at != 0))
+                        continue;
+                if (d < 0 || c->pace_at < d)
                         d = c->pace_at;
         }
         return d;
@@ -1357,8 +1366,9 @@ static long poll_build(struct net_loop *l)
                         /* After the peer's FIN, POLLIN would fire on every round. */
                         ev = c->eof ? 0 : POLLIN;
                         if ((c->kind == CONN_DNS && c->out.len > 0) ||
-                            (c->s != NULL && node_stream_output(c->s)->len > 0 && !paced(l, c)))
-                                ev |= POLLOUT; /* paced streams wake by their deadline */
+                            (c->s != NULL && node_stream_output(c->s)->len > 0 &&
+                             !(paced(l, c) && l->pace.drip_ms > 0)))
+                                ev |= POLLOUT; /* a drip wakes by its deadline */
                 }
                 if (ev == 0)
                         continue;
