@@ -137,6 +137,29 @@ for n in $names; do
 	check "docs/cli.md documents --misbehave $n" grep -q "^| \`$n\`" "$src/docs/cli.md"
 done
 
+# 0b. The pacing itself, seen by a raw client: a header in, then count what comes back.
+# raw_read NAME SECONDS: the bytes serve --misbehave NAME sends within SECONDS.
+raw_read() {
+	local got=$tmp/raw.$1
+	start_serve m13 "$(rand_port)" --misbehave "$1" || return 1
+	(
+		exec 3<>"/dev/tcp/127.0.0.1/$serve_port" || exit 1
+		printf "%s" "<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' to='partner.test' from='raw.test' version='1.0'>" >&3
+		timeout "$2" cat <&3 >"$got"
+		exec 3>&-
+	)
+	stop_serve
+	wc -c <"$got"
+}
+n=$(raw_read slow-drip 2.5)
+check "slow-drip: one byte per second (got $n bytes in 2.5 s)" test "${n:-0}" -ge 2 -a "${n:-0}" -le 4
+raw_read whitespace-keepalive 1.5 >/dev/null
+spaces=$(sed 's/.*version=.1\.0. xml:lang=.en.>//' "$tmp/raw.whitespace-keepalive" | tr -cd ' ' | wc -c)
+check "whitespace-keepalive: its header, then a space every 0.2 s (got $spaces in 1.5 s)" \
+	test "$spaces" -ge 4 -a "$spaces" -le 9
+check "whitespace-keepalive: nothing but spaces after the header" \
+	test -z "$(sed 's/.*<stream:stream [^>]*>//' "$tmp/raw.whitespace-keepalive" | tr -d ' ')"
+
 # 1. The partner as receiving server: the harness connects in (M13: TLS Required,
 # dialback; H13: the harness the same), so every stage of the negotiation is reached.
 R=(m13 matrix-h13-out)
