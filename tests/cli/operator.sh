@@ -83,6 +83,13 @@ refused run-quirks-fifo "--quirks $tmp/fifo: $fifo_fix" -- \
 	"$bin" run --partner "$partner" --quirks "$tmp/fifo" --quiet
 refused list-quirks-fifo "--quirks $tmp/fifo: $fifo_fix" -- \
 	"$bin" list --quirks "$tmp/fifo"
+mkdir "$tmp/scen"
+cp "$src/scenarios/matrix-h9-out.xml" "$tmp/scen/"
+mkfifo "$tmp/scen/x.xml"
+# A scenario folder reads only its regular *.xml files (docs/scenarios.md): no wait.
+attempt scenario-fifo "$bin" run --partner "$partner" --scenarios "$tmp/scen" --quiet
+check "a FIFO in --scenarios is not read: exit 0 (got $rc) within 5 s ($secs s)" \
+	test "$rc" -eq 0 -a "$(echo "$secs < 5" | bc)" -eq 1
 refused validate-fifo "$tmp/fifo: file: $fifo_fix; accepted: a regular file" -- \
 	"$bin" validate "$tmp/fifo"
 refused run-issuer-key-fifo "--issuer-key $tmp/fifo: $fifo_fix" -- \
