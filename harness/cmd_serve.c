@@ -11,6 +11,7 @@
 #include "net.h"
 #include "node.h"
 #include "partner.h"
+#include "preflight.h"
 #include "tls.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -86,6 +87,16 @@ int cmd_serve(int argc, char **argv)
                 fprintf(stderr, "s2scheck serve: --listen '%s': %s\n", listen, err);
                 return EXIT_USAGE;
         }
+        {
+                /* A FIFO or device would block the start (docs/cli.md). */
+                const struct preflight_file in[] = {
+                    {"--partner", partner_file}, {"--ca", ca}, {"--cert", cert}, {"--key", key}};
+
+                if (preflight_inputs(in, ARRAY_LEN(in), err, sizeof(err)) != 0) {
+                        fprintf(stderr, "s2scheck serve: %s\n", err);
+                        return EXIT_USAGE;
+                }
+        }
         if (partner_load(partner_file, identity, &p, err, sizeof(err)) != 0) {
                 fprintf(stderr, "s2scheck: %s\n", err);
                 return EXIT_USAGE;
@@ -93,6 +104,10 @@ int cmd_serve(int argc, char **argv)
         cc.ca_file = ca;
         cc.cert_file = cert;
         cc.key_file = key;
+        cc.ca_opt = "--ca";
+        cc.cert_opt = "--cert";
+        cc.key_opt = "--key";
+        cc.refuse_expired = true;
         creds = tls_creds_new(&cc, err, sizeof(err));
         if (creds == NULL)
                 goto fail;
@@ -127,8 +142,12 @@ int cmd_serve(int argc, char **argv)
         cfg.answer_pings = true;
         t = net_transport(loop);
         n = node_new(&cfg, &t, &obs, err, sizeof(err));
-        if (n == NULL || net_listen(loop, host, port, n, &bound, err, sizeof(err)) != 0)
+        if (n == NULL)
                 goto fail;
+        if (net_listen(loop, host, port, n, &bound, err, sizeof(err)) != 0) {
+                preflight_listen_failed("--listen", listen, err, sizeof(err));
+                goto fail;
+        }
         if (serve_dns != NULL) {
                 /* The partner's own zone: SRV and A/AAAA for its domains, pointing here. */
                 struct dnszone_config zc = {0};
@@ -154,8 +173,10 @@ int cmd_serve(int argc, char **argv)
                                 goto fail;
                         }
                 }
-                if (net_serve_dns(loop, dhost, dport, zone, NULL, err, sizeof(err)) != 0)
+                if (net_serve_dns(loop, dhost, dport, zone, NULL, err, sizeof(err)) != 0) {
+                        preflight_listen_failed("--serve-dns", serve_dns, err, sizeof(err));
                         goto fail;
+                }
                 fprintf(stderr, "s2scheck serve: serving the zone of %s on %s port %u\n", p.primary,
                         dhost, (unsigned)dport);
         }

@@ -99,7 +99,7 @@ check "a bad --target exits 2" test "$?" -eq 2
 check "a bad --target is named" grep -q -- "--target" "$tmp/e4"
 "$bin" run --partner "$src/fixtures/partners/m07.xml" --json /nonexistent/dir/r.json --quiet \
 	>/dev/null 2>"$tmp/e5"
-check "an unwritable --json exits 3" test "$?" -eq 3
+check "an unwritable --json exits 2 (before the run; tests/cli/operator.sh)" test "$?" -eq 2
 check "an unwritable --json leaves nothing" test ! -e /nonexistent/dir/r.json
 
 finish run
