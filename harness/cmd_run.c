@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "partner.h"
+#include "preflight.h"
 #include "report.h"
 #include "runner.h"
 #include "scenario.h"
@@ -38,6 +39,7 @@ static int number_opt(const char *cmd, const char *name, const char *text, long 
         return 0;
 }
 
+/* A report to its file (atomically), or to standard output for "-". */
 static int write_report(const char *path, const char *what, struct buf *b, int fmt_rc)
 {
         char err[512];
@@ -46,11 +48,45 @@ static int write_report(const char *path, const char *what, struct buf *b, int f
                 fprintf(stderr, "s2scheck run: could not format the %s report\n", what);
                 return -1;
         }
+        if (preflight_is_stdout(path)) {
+                if (fwrite(b->data, 1, b->len, stdout) != b->len || fflush(stdout) != 0) {
+                        fprintf(stderr,
+                                "s2scheck run: cannot write the %s report to standard "
+                                "output\n",
+                                what);
+                        return -1;
+                }
+                return 0;
+        }
         if (report_write_atomic(path, b, err, sizeof(err)) != 0) {
                 fprintf(stderr, "s2scheck run: %s\n", err);
                 return -1;
         }
         return 0;
+}
+
+/*
+ * The operator's paths, before anything runs (docs/cli.md): no FIFO or device as an
+ * input file, and reports that can be written where they are asked for. A mistake
+ * here would otherwise block the run or surface only after it (exit 3).
+ */
+static int check_paths(const struct preflight_file *in, size_t n_in, const char *json,
+                       const char *junit, const char *transcripts)
+{
+        char err[1200];
+
+        if (preflight_is_stdout(json) && preflight_is_stdout(junit))
+                return command_usage_error("run", "--json - and --junit - would both write to "
+                                                  "standard output: give one of them a file");
+        if (preflight_inputs(in, n_in, err, sizeof(err)) != 0 ||
+            (json != NULL && preflight_report("--json", json, err, sizeof(err)) != 0) ||
+            (junit != NULL && preflight_report("--junit", junit, err, sizeof(err)) != 0) ||
+            (transcripts != NULL &&
+             preflight_report_dir("--transcripts", transcripts, err, sizeof(err)) != 0)) {
+                fprintf(stderr, "s2scheck run: %s\n", err);
+                return EXIT_USAGE;
+        }
+        return EXIT_MATCH;
 }
 
 int cmd_run(int argc, char **argv)
@@ -115,6 +151,19 @@ int cmd_run(int argc, char **argv)
             number_opt("run", "--timeout", timeout, 1, 3600, &o.timeout_s) != 0 ||
             number_opt("run", "--step-timeout", step_timeout, 50, 600000, &o.step_timeout_ms) != 0)
                 return EXIT_USAGE;
+        {
+                const struct preflight_file in[] = {
+                    {"--partner", partner_file},
+                    {"--ca", ca},
+                    {"--cert", cert},
+                    {"--key", key},
+                    {"--issuer-cert", issuer_cert},
+                    {"--issuer-key", issuer_key},
+                };
+
+                if (check_paths(in, ARRAY_LEN(in), json, junit, transcripts) != EXIT_MATCH)
+                        return EXIT_USAGE;
+        }
         /* The partner, then the suite (quirks depend on the configuration): a suite
          * that does not load does not run (docs/scenarios.md). */
         if (partner_load(partner_file, identity, &p, err, sizeof(err)) != 0) {
@@ -156,7 +205,9 @@ int cmd_run(int argc, char **argv)
                 scenario_suite_cleanup(&suite);
                 return EXIT_USAGE;
         }
-        if (report_text(stdout, &rep, isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL) != 0)
+        /* With --json - or --junit -, standard output carries that report alone. */
+        if (!preflight_is_stdout(json) && !preflight_is_stdout(junit) &&
+            report_text(stdout, &rep, isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL) != 0)
                 failed_output = true;
         fflush(stdout);
         if (json != NULL) {

@@ -12,6 +12,7 @@
 #include "net.h"
 #include "node.h"
 #include "partner.h"
+#include "preflight.h"
 #include "tls.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -74,6 +75,7 @@ int cmd_serve(int argc, char **argv)
              .list_cap = ARRAY_LEN(misbehave)},
             {.name = "--misbehave-as", .metavar = "ROLE", .value = &misbehave_as},
         };
+        struct engine_misbehaviour bad = {0}; /* all off, as engine_knobs_default */
         struct net_pacing pace = {0, 0, 0};
         struct dns_zone *zone = NULL;
         struct tls_creds_config cc = {0};
@@ -98,6 +100,19 @@ int cmd_serve(int argc, char **argv)
             strcmp(misbehave_as, "initiating") != 0)
                 return command_usage_error("serve", "--misbehave-as: accepted: receiving, "
                                                     "initiating (default: both)");
+        for (size_t i = 0; i < n_misbehave; i++) {
+                if (hostile_apply(misbehave[i], &bad, &pace, err, sizeof(err)) != 0)
+                        return command_usage_error("serve", err);
+        }
+        if (misbehave_as != NULL) {
+                /* The wire behaviours and pacing on one side only (the protocol ones
+                 * belong to one side anyway). */
+                unsigned role = strcmp(misbehave_as, "receiving") == 0 ? 1u << ENGINE_RECEIVING
+                                                                       : 1u << ENGINE_INITIATING;
+
+                bad.wire_roles = role;
+                pace.roles = role;
+        }
         if (listen == NULL)
                 return command_usage_error("serve", "missing --listen ADDR:PORT");
         if (cert == NULL || key == NULL || ca == NULL)
@@ -107,6 +122,16 @@ int cmd_serve(int argc, char **argv)
                 fprintf(stderr, "s2scheck serve: --listen '%s': %s\n", listen, err);
                 return EXIT_USAGE;
         }
+        {
+                /* A FIFO or device would block the start (docs/cli.md). */
+                const struct preflight_file in[] = {
+                    {"--partner", partner_file}, {"--ca", ca}, {"--cert", cert}, {"--key", key}};
+
+                if (preflight_inputs(in, ARRAY_LEN(in), err, sizeof(err)) != 0) {
+                        fprintf(stderr, "s2scheck serve: %s\n", err);
+                        return EXIT_USAGE;
+                }
+        }
         if (partner_load(partner_file, identity, &p, err, sizeof(err)) != 0) {
                 fprintf(stderr, "s2scheck: %s\n", err);
                 return EXIT_USAGE;
@@ -114,6 +139,10 @@ int cmd_serve(int argc, char **argv)
         cc.ca_file = ca;
         cc.cert_file = cert;
         cc.key_file = key;
+        cc.ca_opt = "--ca";
+        cc.cert_opt = "--cert";
+        cc.key_opt = "--key";
+        cc.refuse_expired = true;
         creds = tls_creds_new(&cc, err, sizeof(err));
         if (creds == NULL)
                 goto fail;
@@ -142,29 +171,19 @@ int cmd_serve(int argc, char **argv)
         cfg.neg = p.neg;
         cfg.sem = SEMANTICS_MATRIX;
         engine_knobs_default(&cfg.knobs);
-        for (size_t i = 0; i < n_misbehave; i++) {
-                if (hostile_apply(misbehave[i], &cfg.knobs.bad, &pace, err, sizeof(err)) != 0) {
-                        rc = command_usage_error("serve", err);
-                        goto out;
-                }
-        }
-        if (misbehave_as != NULL) {
-                /* The wire behaviours and pacing on one side only (the protocol ones
-                 * belong to one side anyway). */
-                unsigned role = strcmp(misbehave_as, "receiving") == 0 ? 1u << ENGINE_RECEIVING
-                                                                       : 1u << ENGINE_INITIATING;
-
-                cfg.knobs.bad.wire_roles = role;
-                pace.roles = role;
-        }
+        cfg.knobs.bad = bad;
         cfg.creds = creds;
         cfg.db_answer = DB_ANSWER_TRUTHFUL;
         xs_limits_default(&cfg.limits);
         cfg.answer_pings = true;
         t = net_transport(loop);
         n = node_new(&cfg, &t, &obs, err, sizeof(err));
-        if (n == NULL || net_listen(loop, host, port, n, &bound, err, sizeof(err)) != 0)
+        if (n == NULL)
                 goto fail;
+        if (net_listen(loop, host, port, n, &bound, err, sizeof(err)) != 0) {
+                preflight_listen_failed("--listen", listen, err, sizeof(err));
+                goto fail;
+        }
         net_set_pacing(loop, n, &pace);
         if (serve_dns != NULL) {
                 /* The partner's own zone: SRV and A/AAAA for its domains, pointing here. */
@@ -191,8 +210,10 @@ int cmd_serve(int argc, char **argv)
                                 goto fail;
                         }
                 }
-                if (net_serve_dns(loop, dhost, dport, zone, NULL, err, sizeof(err)) != 0)
+                if (net_serve_dns(loop, dhost, dport, zone, NULL, err, sizeof(err)) != 0) {
+                        preflight_listen_failed("--serve-dns", serve_dns, err, sizeof(err));
                         goto fail;
+                }
                 fprintf(stderr, "s2scheck serve: serving the zone of %s on %s port %u\n", p.primary,
                         dhost, (unsigned)dport);
         }

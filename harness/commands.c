@@ -36,7 +36,7 @@ const struct command commands[] = {
      "[--domain HARNESS_DOMAIN] [--listen ADDR[:PORT]] [--serve-dns ADDR:PORT] [--ca F] "
      "[--cert F --key F] [--cert-dir DIR] [--issuer-cert F --issuer-key F] [--scenarios DIR] "
      "[--add-scenarios DIR]... "
-     "[--only TAG]... [--skip TAG]... [--jobs N] [--json F] [--junit F] [--transcripts DIR] "
+     "[--only TAG]... [--skip TAG]... [--jobs N] [--json F|-] [--junit F|-] [--transcripts DIR] "
      "[--timeout S]",
      "run the conformance suite against a partner, on the wire",
      "Runs the selected scenarios (docs/scenarios.md; default: every file of the shipped\n"
@@ -57,7 +57,8 @@ const struct command commands[] = {
      "                           (default 127.0.0.1, any port)\n"
      "  --serve-dns ADDR:PORT    serve the harness zone (SRV, A/AAAA for DOMAIN and below)\n"
      "  --ca F --cert F --key F  the partner's CA, the harness certificate (valid for DOMAIN and\n"
-     "                           *.DOMAIN) and key; needed with --target\n"
+     "                           *.DOMAIN) and key; with --target (no --ca: the system's\n"
+     "                           trust store, which must not be empty)\n"
      "  --cert-dir DIR           with --target: the certificate variants as\n"
      "                           DIR/DOMAIN-VARIANT.pem/.key (default: the build's certs/)\n"
      "  --issuer-cert F --issuer-key F\n"
@@ -74,10 +75,12 @@ const struct command commands[] = {
      "  --pause MS               real partner: pause between two connections\n"
      "  --timeout S              per scenario (default 30)\n"
      "  --step-timeout MS        per negotiation step (default: docs/timeouts.md)\n"
-     "  --json F, --junit F      write the reports (docs/report-json.md, docs/report-junit.md)\n"
+     "  --json F, --junit F      write the reports (docs/report-json.md, docs/report-junit.md);\n"
+     "                           '-' for standard output (then the text report is not printed)\n"
      "  --transcripts DIR        one wire transcript per scenario\n"
      "  --quiet                  no progress on stderr\n"
      "\n"
+     "Files, report paths, certificates and ports are checked before the first scenario.\n"
      "Exit: 0 all match, 1 a mismatch, 2 usage or configuration error, 3 could not test.\n",
      cmd_run, NULL},
     {"serve",

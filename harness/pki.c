@@ -8,7 +8,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "infile.h"
+
 #define PKI_DAY (24 * 60 * 60)
+/* A CA certificate or key file is small; a larger file is neither. */
+#define PKI_FILE_MAX (1024u * 1024)
 
 struct pki {
         gnutls_x509_privkey_t key;
@@ -99,12 +103,17 @@ fail:
         return NULL;
 }
 
+/* The issuer files are named by their options: pki_load serves only them. */
+#define ISSUER_CERT_FIX "pass the certificate of a CA the partner trusts (PEM)"
+#define ISSUER_KEY_FIX "pass the unencrypted PEM key of --issuer-cert"
+
 struct pki *pki_load(const char *cert_file, const char *key_file, char *err, size_t errlen)
 {
         struct pki *p = calloc(1, sizeof(*p));
         gnutls_datum_t cd = {NULL, 0}, kd = {NULL, 0};
         unsigned char cid[64], kid[64];
-        size_t clen = sizeof(cid), klen = sizeof(kid);
+        size_t clen = sizeof(cid), klen = sizeof(kid), clen_file = 0, klen_file = 0;
+        char *cdata = NULL, *kdata = NULL;
         unsigned ca = 0;
         int r;
 
@@ -112,14 +121,15 @@ struct pki *pki_load(const char *cert_file, const char *key_file, char *err, siz
                 snprintf(err, errlen, "out of memory");
                 return NULL;
         }
-        if (gnutls_load_file(cert_file, &cd) < 0) {
-                snprintf(err, errlen, "%s: cannot read the issuer certificate", cert_file);
+        if (infile_read_opt("--issuer-cert", cert_file, ISSUER_CERT_FIX, PKI_FILE_MAX, &cdata,
+                            &clen_file, err, errlen) != INFILE_OK ||
+            infile_read_opt("--issuer-key", key_file, ISSUER_KEY_FIX, PKI_FILE_MAX, &kdata,
+                            &klen_file, err, errlen) != INFILE_OK)
                 goto fail;
-        }
-        if (gnutls_load_file(key_file, &kd) < 0) {
-                snprintf(err, errlen, "%s: cannot read the issuer key", key_file);
-                goto fail;
-        }
+        cd.data = (unsigned char *)cdata;
+        cd.size = (unsigned)clen_file;
+        kd.data = (unsigned char *)kdata;
+        kd.size = (unsigned)klen_file;
         if (gnutls_x509_crt_init(&p->crt) < 0) {
                 p->crt = NULL;
                 snprintf(err, errlen, "out of memory");
@@ -131,43 +141,40 @@ struct pki *pki_load(const char *cert_file, const char *key_file, char *err, siz
                 goto fail;
         }
         if ((r = gnutls_x509_crt_import(p->crt, &cd, GNUTLS_X509_FMT_PEM)) < 0) {
-                snprintf(err, errlen, "%s: not a PEM certificate: %s", cert_file,
-                         gnutls_strerror(r));
+                snprintf(err, errlen, "--issuer-cert %s: not a PEM certificate (GnuTLS: %s): %s",
+                         cert_file, gnutls_strerror(r), ISSUER_CERT_FIX);
                 goto fail;
         }
         if ((r = gnutls_x509_privkey_import(p->key, &kd, GNUTLS_X509_FMT_PEM)) < 0) {
-                snprintf(err, errlen, "%s: not an unencrypted PEM private key: %s", key_file,
-                         gnutls_strerror(r));
+                snprintf(err, errlen,
+                         "--issuer-key %s: not an unencrypted PEM private key (GnuTLS: %s): %s",
+                         key_file, gnutls_strerror(r), ISSUER_KEY_FIX);
                 goto fail;
         }
         /* RFC 5280 §4.2.1.9: only a CA certificate may sign the leaves. */
         if (gnutls_x509_crt_get_basic_constraints(p->crt, NULL, &ca, NULL) < 0 || !ca) {
-                snprintf(err, errlen, "%s: not a CA certificate (basicConstraints CA:TRUE)",
-                         cert_file);
+                snprintf(err, errlen,
+                         "--issuer-cert %s: not a CA certificate (basicConstraints CA:TRUE): %s",
+                         cert_file, ISSUER_CERT_FIX);
                 goto fail;
         }
         if (gnutls_x509_crt_get_key_id(p->crt, 0, cid, &clen) < 0 ||
             gnutls_x509_privkey_get_key_id(p->key, 0, kid, &klen) < 0 || clen != klen ||
             memcmp(cid, kid, clen) != 0) {
-                snprintf(err, errlen, "%s is not the key of %s", key_file, cert_file);
+                snprintf(err, errlen, "--issuer-key %s is not the key of --issuer-cert %s: %s",
+                         key_file, cert_file, ISSUER_KEY_FIX);
                 goto fail;
         }
-        p->ca_pem = malloc(cd.size + 1);
-        if (p->ca_pem == NULL) {
-                snprintf(err, errlen, "out of memory");
-                goto fail;
-        }
-        memcpy(p->ca_pem, cd.data, cd.size);
-        p->ca_pem[cd.size] = '\0';
-        gnutls_free(cd.data);
-        gnutls_memset(kd.data, 0, kd.size);
-        gnutls_free(kd.data);
+        /* infile_read NUL-terminates: the file's text is the CA's PEM as it is. */
+        p->ca_pem = cdata;
+        gnutls_memset(kdata, 0, klen_file);
+        free(kdata);
         return p;
 fail:
-        gnutls_free(cd.data);
-        if (kd.data != NULL) {
-                gnutls_memset(kd.data, 0, kd.size);
-                gnutls_free(kd.data);
+        free(cdata);
+        if (kdata != NULL) {
+                gnutls_memset(kdata, 0, klen_file);
+                free(kdata);
         }
         pki_free(p);
         return NULL;

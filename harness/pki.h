@@ -28,7 +28,8 @@ struct pki *pki_new(const char *cn, char *err, size_t errlen);
  * key_file (its PEM private key). For runs against a real partner that trusts a
  * test CA the operator controls: the run then issues every certificate variant
  * for each scenario's own domain (docs/certificates.md). Returns NULL with a
- * reason naming the file in err (unreadable, not PEM, not a CA, key not the
+ * reason in err that names the option (--issuer-cert, --issuer-key), the file and
+ * the fix (unreadable or not a regular file, not PEM, not a CA, key not the
  * certificate's).
  */
 struct pki *pki_load(const char *cert_file, const char *key_file, char *err, size_t errlen);

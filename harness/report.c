@@ -1390,6 +1390,7 @@ int report_write_atomic(const char *path, const struct buf *data, char *err, siz
 {
         char tmp[PATH_BUF], dir[PATH_BUF];
         const char *slash, *base, *what = NULL;
+        struct stat st;
         int fd = -1, saved = 0, dfd;
         bool created = false;
 
@@ -1410,6 +1411,12 @@ int report_write_atomic(const char *path, const struct buf *data, char *err, siz
             snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path + 1) : 1,
                      slash ? path : ".") >= (int)sizeof(dir)) {
                 set_err(err, errlen, "%s: path too long", path);
+                return -1;
+        }
+        /* The rename would replace a device, a FIFO or a link (/dev/stdout) with a
+         * regular file; preflight_report refuses them earlier, this is the last word. */
+        if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+                set_err(err, errlen, "%s: not a regular file: use '-' for standard output", path);
                 return -1;
         }
         fd = mkstemp(tmp);

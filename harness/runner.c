@@ -19,10 +19,12 @@
 #include "dialback.h"
 #include "dns.h"
 #include "dnszone.h"
+#include "infile.h"
 #include "jid.h"
 #include "net.h"
 #include "node.h"
 #include "pki.h"
+#include "preflight.h"
 #include "report.h"
 #include "scenario.h"
 #include "tls.h"
@@ -442,14 +444,25 @@ static void on_trigger_result(void *user, struct stream *st)
 
 /* ---- set-up ---------------------------------------------------------------------- */
 
-static struct tls_creds *creds_files(const char *ca, const char *cert, const char *key, char *err,
-                                     size_t errlen)
+/* The trust of a run against --target: --ca, or else the system's store (real
+ * partners use public CAs); an empty store stops the run (docs/cli.md). */
+static void target_trust(const struct run_options *o, struct tls_creds_config *c)
+{
+        c->ca_file = o->ca;
+        c->ca_opt = "--ca";
+        c->system_trust = true;
+}
+
+static struct tls_creds *creds_files(const struct run_options *o, char *err, size_t errlen)
 {
         struct tls_creds_config c = {0};
 
-        c.ca_file = ca;
-        c.cert_file = cert;
-        c.key_file = key;
+        target_trust(o, &c);
+        c.cert_file = o->cert;
+        c.key_file = o->key;
+        c.cert_opt = "--cert";
+        c.key_opt = "--key";
+        c.refuse_expired = true;
         return tls_creds_new(&c, err, errlen);
 }
 
@@ -525,13 +538,13 @@ static int setup_pki(struct runner *r, char *err, size_t errlen)
                 }
                 if (pki_issue(r->pki, hdomains, 1, 1, &r->hleaf, err, errlen) != 0)
                         return -1;
-                c.ca_file = o->ca;
+                target_trust(o, &c);
                 c.cert_pem = r->hleaf.cert_pem;
                 c.key_pem = r->hleaf.key_pem;
                 r->hcreds = tls_creds_new(&c, err, errlen);
                 return r->hcreds != NULL ? 0 : -1;
         }
-        r->hcreds = creds_files(o->ca, o->cert, o->key, err, errlen);
+        r->hcreds = creds_files(o, err, errlen);
         return r->hcreds != NULL ? 0 : -1;
 }
 
@@ -626,8 +639,11 @@ static int setup_net(struct runner *r, char *err, size_t errlen)
                 }
         }
         if (net_listen_router(r->loop, r->listen_host, r->listen_port, route, r, &r->listen_port,
-                              err, errlen) != 0)
+                              err, errlen) != 0) {
+                preflight_listen_failed("--listen", o->listen != NULL ? o->listen : "127.0.0.1:0",
+                                        err, errlen);
                 return -1;
+        }
         if (o->resolver != NULL) {
                 struct dns_resolver_config rc = {0};
 
@@ -651,9 +667,12 @@ static int setup_net(struct runner *r, char *err, size_t errlen)
                 zc.addrs[zc.naddrs++] = r->listen_host;
                 zc.port = r->listen_port;
                 r->zone = dnszone_new(&zc, err, errlen);
-                if (r->zone == NULL ||
-                    net_serve_dns(r->loop, host, dport, r->zone, NULL, err, errlen) != 0)
+                if (r->zone == NULL)
                         return -1;
+                if (net_serve_dns(r->loop, host, dport, r->zone, NULL, err, errlen) != 0) {
+                        preflight_listen_failed("--serve-dns", o->serve_dns, err, errlen);
+                        return -1;
+                }
         }
         return 0;
 }
@@ -1019,10 +1038,15 @@ static bool file_names(const char *file, const char *domain)
         gnutls_datum_t d = {NULL, 0};
         gnutls_x509_crt_t crt = NULL;
         struct cert_ids ids;
+        char why[256], *data = NULL;
+        size_t len = 0;
         bool ok = false;
 
-        if (gnutls_load_file(file, &d) < 0)
+        /* infile_read: a FIFO in --cert-dir must not block the run. */
+        if (infile_read(file, 1024 * 1024, &data, &len, why, sizeof(why)) != INFILE_OK)
                 return false;
+        d.data = (unsigned char *)data;
+        d.size = (unsigned)len;
         if (gnutls_x509_crt_init(&crt) >= 0 &&
             gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM) >= 0 &&
             certid_from_x509(crt, &ids) == 0) {
@@ -1031,7 +1055,7 @@ static bool file_names(const char *file, const char *domain)
         }
         if (crt != NULL)
                 gnutls_x509_crt_deinit(crt);
-        gnutls_free(d.data);
+        free(data);
         return ok;
 }
 
@@ -1057,7 +1081,7 @@ static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t er
                 if (r->o->target == NULL)
                         c.ca_pem = pki_ca_pem(r->pki);
                 else
-                        c.ca_file = r->o->ca;
+                        target_trust(r->o, &c);
                 if (d->cert != CERT_NONE) {
                         if (issue_variant(r, s, &leaf, err, errlen) != 0)
                                 return -1;
@@ -1090,7 +1114,7 @@ static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t er
                 }
                 return 0;
         }
-        c.ca_file = r->o->ca;
+        target_trust(r->o, &c);
         if (d->cert != CERT_NONE) {
                 const char *dir = r->o->cert_dir != NULL ? r->o->cert_dir : RUNNER_CERT_DIR;
 

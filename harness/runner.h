@@ -33,7 +33,7 @@ struct run_options {
         const char *domain;          /* harness domain; NULL: "harness.test" */
         const char *listen;          /* "addr[:port]"; NULL: 127.0.0.1, any port */
         const char *serve_dns;       /* "addr:port" to serve the harness zone on, or NULL */
-        const char *ca, *cert, *key; /* harness PKI files (with --target) */
+        const char *ca, *cert, *key; /* harness PKI files (--target; no ca: system trust) */
         /* With --target: a CA the partner trusts and its key (pki_load). The run issues
          * each certificate variant (and, without cert, the harness certificate) for
          * the scenario's own domain; NULL: variants come from cert_dir. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "preflight.h"
 #include "quirks.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -50,7 +51,8 @@ int suite_cli_load(const struct suite_cli *sc, const char *command,
                         goto fail;
         }
         for (size_t i = 0; i < sc->n_quirks; i++) {
-                if (quirks_apply(suite, sc->quirks[i], partner, err, sizeof(err)) != 0)
+                if (preflight_input("--quirks", sc->quirks[i], err, sizeof(err)) != 0 ||
+                    quirks_apply(suite, sc->quirks[i], partner, err, sizeof(err)) != 0)
                         goto fail;
         }
         if (scenario_select(suite, sc->only, sc->n_only, sc->skip, sc->n_skip, err, sizeof(err)) !=

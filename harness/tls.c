@@ -5,9 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+
+#include "infile.h"
 
 /* Queued, not yet decrypted ciphertext. A peer that floods us faster than the engine
  * reads is cut off rather than buffered without end. */
@@ -71,6 +74,168 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
         va_end(ap);
 }
 
+/* Operator files are small; a larger one is not a certificate, a key or a CA list. */
+#define TLS_PEM_FILE_MAX (4u * 1024 * 1024)
+
+static const char *label(const char *opt, const char *dflt)
+{
+        return opt != NULL ? opt : dflt;
+}
+
+/* Reads a PEM file whole; the error is "LABEL FILE: why: fix". Free with free_pem. */
+static int read_pem(const char *lbl, const char *file, const char *fix, gnutls_datum_t *out,
+                    char *err, size_t errlen)
+{
+        char *data = NULL;
+        size_t len = 0;
+
+        if (infile_read_opt(lbl, file, fix, TLS_PEM_FILE_MAX, &data, &len, err, errlen) !=
+            INFILE_OK)
+                return -1;
+        out->data = (unsigned char *)data;
+        out->size = (unsigned)len;
+        return 0;
+}
+
+/* Key material is wiped before it is freed. */
+static void free_pem(gnutls_datum_t *d)
+{
+        if (d->data != NULL)
+                gnutls_memset(d->data, 0, d->size);
+        free(d->data);
+        d->data = NULL;
+        d->size = 0;
+}
+
+static int load_trust(struct tls_creds *cr, const struct tls_creds_config *c, char *err,
+                      size_t errlen)
+{
+        const char *lbl = label(c->ca_opt, "CA file");
+        const char *fix = "pass the partner's CA certificate (PEM)";
+        gnutls_datum_t d = {NULL, 0};
+        int rc;
+
+        if (c->ca_file != NULL) {
+                if (read_pem(lbl, c->ca_file, fix, &d, err, errlen) != 0)
+                        return -1;
+                /* Returns the number of certificates loaded; none is an error for us. */
+                rc = gnutls_certificate_set_x509_trust_mem(cr->x509, &d, GNUTLS_X509_FMT_PEM);
+                free_pem(&d);
+                if (rc == 0)
+                        set_err(err, errlen, "%s %s: no PEM certificate in it: %s", lbl, c->ca_file,
+                                fix);
+                else if (rc < 0)
+                        set_err(err, errlen, "%s %s: not a PEM certificate (GnuTLS: %s): %s", lbl,
+                                c->ca_file, gnutls_strerror(rc), fix);
+                return rc > 0 ? 0 : -1;
+        }
+        if (c->ca_pem != NULL) {
+                d.data = (unsigned char *)c->ca_pem;
+                d.size = (unsigned)strlen(c->ca_pem);
+                rc = gnutls_certificate_set_x509_trust_mem(cr->x509, &d, GNUTLS_X509_FMT_PEM);
+                if (rc <= 0)
+                        set_err(err, errlen, "cannot load the in-memory CA: %s",
+                                rc == 0 ? "no certificate in it" : gnutls_strerror(rc));
+                return rc > 0 ? 0 : -1;
+        }
+        if (!c->system_trust)
+                return 0;
+        /* Debian's GnuTLS reads /etc/ssl/certs/ca-certificates.crt (ca-certificates). */
+        rc = gnutls_certificate_set_x509_system_trust(cr->x509);
+        if (rc <= 0) {
+                set_err(err, errlen,
+                        "no %s given and the system trust store is empty (%s%s): install the "
+                        "ca-certificates package, or pass %s FILE (the partner's CA)",
+                        lbl, rc == 0 ? "0 certificates loaded" : "GnuTLS: ",
+                        rc == 0 ? "" : gnutls_strerror(rc), lbl);
+                return -1;
+        }
+        return 0;
+}
+
+/* A certificate that is not valid now, for the operator's own (c->refuse_expired). */
+static int check_validity(gnutls_x509_crt_t crt, const char *lbl, const char *file, char *err,
+                          size_t errlen)
+{
+        time_t now = time(NULL), from = gnutls_x509_crt_get_activation_time(crt);
+        time_t until = gnutls_x509_crt_get_expiration_time(crt);
+        time_t when = until < now ? until : from;
+        char date[64] = "?";
+        struct tm tm;
+
+        if (from <= now && now <= until)
+                return 0;
+        if (gmtime_r(&when, &tm) != NULL)
+                strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S UTC", &tm);
+        set_err(err, errlen,
+                "%s %s: %s %s: pass a certificate that is valid now (docs/certificates.md "
+                "says how to issue one)",
+                lbl, file, until < now ? "expired on" : "not valid before", date);
+        return -1;
+}
+
+/* The operator's certificate and key files: each error says which file is wrong. */
+static int load_cert_files(struct tls_creds *cr, const struct tls_creds_config *c, char *err,
+                           size_t errlen)
+{
+        const char *clbl = label(c->cert_opt, "certificate");
+        const char *klbl = label(c->key_opt, "key");
+        gnutls_datum_t cd = {NULL, 0}, kd = {NULL, 0};
+        gnutls_x509_crt_t *crts = NULL;
+        gnutls_x509_privkey_t key = NULL;
+        unsigned ncrts = 0;
+        char fix[160];
+        int rc, ret = -1;
+
+        snprintf(fix, sizeof(fix), "pass the key that belongs to %s", clbl);
+        if (read_pem(clbl, c->cert_file, "pass the harness certificate (PEM)", &cd, err, errlen) !=
+                0 ||
+            read_pem(klbl, c->key_file, fix, &kd, err, errlen) != 0)
+                goto out;
+        rc = gnutls_x509_crt_list_import2(&crts, &ncrts, &cd, GNUTLS_X509_FMT_PEM, 0);
+        if (rc < 0 || ncrts == 0) {
+                set_err(err, errlen,
+                        "%s %s: not a PEM certificate (GnuTLS: %s): pass the harness certificate "
+                        "(PEM)",
+                        clbl, c->cert_file,
+                        rc < 0 ? gnutls_strerror(rc) : "no certificate in the file");
+                goto out;
+        }
+        if (c->refuse_expired && check_validity(crts[0], clbl, c->cert_file, err, errlen) != 0)
+                goto out;
+        /* The GnuTLS error text names the problem, never the key's content. */
+        rc = gnutls_x509_privkey_init(&key);
+        if (rc >= 0)
+                rc = gnutls_x509_privkey_import2(key, &kd, GNUTLS_X509_FMT_PEM, NULL, 0);
+        if (rc < 0) {
+                set_err(err, errlen, "%s %s: not an unencrypted PEM private key (GnuTLS: %s): %s",
+                        klbl, c->key_file, gnutls_strerror(rc), fix);
+                goto out;
+        }
+        rc = gnutls_certificate_set_x509_key(cr->x509, crts, ncrts, key);
+        if (rc == GNUTLS_E_CERTIFICATE_KEY_MISMATCH) {
+                set_err(err, errlen, "%s %s is not the key of %s %s (GnuTLS: %s): %s", klbl,
+                        c->key_file, clbl, c->cert_file, gnutls_strerror(rc), fix);
+                goto out;
+        }
+        if (rc < 0) {
+                set_err(err, errlen, "%s %s with %s %s: cannot be used (GnuTLS: %s)", clbl,
+                        c->cert_file, klbl, c->key_file, gnutls_strerror(rc));
+                goto out;
+        }
+        cr->has_cert = true;
+        ret = 0;
+out:
+        for (unsigned i = 0; i < ncrts; i++)
+                gnutls_x509_crt_deinit(crts[i]);
+        gnutls_free(crts);
+        if (key != NULL)
+                gnutls_x509_privkey_deinit(key);
+        free_pem(&cd);
+        free_pem(&kd);
+        return ret;
+}
+
 struct tls_creds *tls_creds_new(const struct tls_creds_config *c, char *err, size_t errlen)
 {
         struct tls_creds *cr;
@@ -96,26 +261,8 @@ struct tls_creds *tls_creds_new(const struct tls_creds_config *c, char *err, siz
                 set_err(err, errlen, "TLS credentials: %s", gnutls_strerror(rc));
                 goto fail;
         }
-        if (c->ca_file != NULL) {
-                /* Returns the number of certificates loaded; none is an error for us. */
-                rc = gnutls_certificate_set_x509_trust_file(cr->x509, c->ca_file,
-                                                            GNUTLS_X509_FMT_PEM);
-                if (rc <= 0) {
-                        set_err(err, errlen, "cannot load CA file %s: %s", c->ca_file,
-                                rc == 0 ? "no certificate in it" : gnutls_strerror(rc));
-                        goto fail;
-                }
-        }
-        if (c->ca_file == NULL && c->ca_pem != NULL) {
-                gnutls_datum_t d = {(unsigned char *)c->ca_pem, (unsigned)strlen(c->ca_pem)};
-
-                rc = gnutls_certificate_set_x509_trust_mem(cr->x509, &d, GNUTLS_X509_FMT_PEM);
-                if (rc <= 0) {
-                        set_err(err, errlen, "cannot load the in-memory CA: %s",
-                                rc == 0 ? "no certificate in it" : gnutls_strerror(rc));
-                        goto fail;
-                }
-        }
+        if (load_trust(cr, c, err, errlen) != 0)
+                goto fail;
         if (c->cert_file == NULL && c->cert_pem != NULL) {
                 gnutls_datum_t cd = {(unsigned char *)c->cert_pem, (unsigned)strlen(c->cert_pem)};
                 gnutls_datum_t kd = {(unsigned char *)c->key_pem, (unsigned)strlen(c->key_pem)};
@@ -129,17 +276,8 @@ struct tls_creds *tls_creds_new(const struct tls_creds_config *c, char *err, siz
                 }
                 cr->has_cert = true;
         }
-        if (c->cert_file != NULL) {
-                /* The GnuTLS error text names the problem, never the key's content. */
-                rc = gnutls_certificate_set_x509_key_file2(cr->x509, c->cert_file, c->key_file,
-                                                           GNUTLS_X509_FMT_PEM, NULL, 0);
-                if (rc < 0) {
-                        set_err(err, errlen, "cannot load certificate %s with key %s: %s",
-                                c->cert_file, c->key_file, gnutls_strerror(rc));
-                        goto fail;
-                }
-                cr->has_cert = true;
-        }
+        if (c->cert_file != NULL && load_cert_files(cr, c, err, errlen) != 0)
+                goto fail;
         rc = gnutls_priority_init(&cr->prio, prio, &errpos);
         if (rc < 0) {
                 cr->prio = NULL;

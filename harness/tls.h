@@ -38,15 +38,27 @@ struct tls_creds_config {
         const char *ca_pem;
         const char *cert_pem;
         const char *key_pem;
+        /* With neither ca_file nor ca_pem: true trusts the system's store
+         * (gnutls_certificate_set_x509_system_trust; real partners use public CAs), and
+         * a store with no certificate is an error; false trusts nothing. */
+        bool system_trust;
+        /* How the operator named the files ("--ca", "--cert", "--key"), so that each
+         * error names the option, the file and the fix; NULL: "CA file",
+         * "certificate", "key". */
+        const char *ca_opt, *cert_opt, *key_opt;
+        /* Refuse a cert_file that has expired or is not yet valid (the operator's own
+         * certificate; a certificate variant may be expired on purpose). */
+        bool refuse_expired;
 };
 
 struct tls_creds;
 
 /* Loads trust anchors, certificate, key and priority once, to be shared by many
  * sessions (which borrow it: free the credentials only after their last session).
+ * Files are read with infile_read (a FIFO or device is refused, never waited on).
  * Also keeps GnuTLS's own logging off stderr. Returns NULL and writes a reason into err
- * (never key material) on failure; a bad priority string names the position of the
- * error. */
+ * (never key material) on failure: "OPTION FILE: what is wrong (GnuTLS: ...): the
+ * fix" for a file; a bad priority string names the position of the error. */
 struct tls_creds *tls_creds_new(const struct tls_creds_config *c, char *err, size_t errlen);
 
 /* NULL-safe. */

@@ -9,49 +9,41 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "infile.h"
 #include "schema.h"
 
 int xmlload_read_file(const struct xmlload_where *w, size_t max, const char *limit, bool refuse_nul,
                       char **data, size_t *len)
 {
-        FILE *f = fopen(w->file, "rb");
+        char why[256];
         char *b = NULL;
-        size_t n;
+        size_t n = 0;
 
-        if (f == NULL) {
-                xmlload_failf(w, 0, "file", "cannot open: %s; accepted: a readable file",
-                              strerror(errno));
+        switch (infile_read(w->file, max, &b, &n, why, sizeof(why))) {
+        case INFILE_OK:
+                break;
+        case INFILE_TOO_LARGE: /* the limit is said in the format's own terms */
+                xmlload_failf(w, 0, "file", "the file is %s; accepted: %s", why, limit);
                 return -1;
-        }
-        b = malloc(max + 2);
-        if (b == NULL) {
+        case INFILE_NOT_REGULAR:
+                xmlload_failf(w, 0, "file", "%s; accepted: a regular file", why);
+                return -1;
+        case INFILE_NO_MEMORY:
                 xmlload_failf(w, 0, "file", "out of memory; accepted: a smaller file");
-                goto fail;
-        }
-        n = fread(b, 1, max + 1, f);
-        if (ferror(f)) {
-                xmlload_failf(w, 0, "file", "cannot read: %s; accepted: a readable file",
-                              strerror(errno));
-                goto fail;
-        }
-        if (n > max) {
-                xmlload_failf(w, 0, "file", "the file is larger than %zu bytes; accepted: %s", max,
-                              limit);
-                goto fail;
+                return -1;
+        case INFILE_UNREADABLE:
+        default:
+                xmlload_failf(w, 0, "file", "%s; accepted: a readable file", why);
+                return -1;
         }
         if (refuse_nul && memchr(b, '\0', n) != NULL) {
                 xmlload_failf(w, 0, "file", "the file contains NUL bytes; accepted: UTF-8 XML");
-                goto fail;
+                free(b);
+                return -1;
         }
-        b[n] = '\0';
-        fclose(f);
         *data = b;
         *len = n;
         return 0;
-fail:
-        free(b);
-        fclose(f);
-        return -1;
 }
 
 /* Keeps the first error, and the first element a validation error names. */

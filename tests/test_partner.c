@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "partner.h"
@@ -371,6 +372,21 @@ Test(partner, missing_file)
 {
         load_bad(DIR "no-such-file.xml", NULL,
                  DIR "no-such-file.xml: file: cannot open: ", "No such file");
+}
+
+/* A FIFO (no writer) or a device is refused at once: reading it would block. */
+Test(partner, fifo_and_device_refused, .timeout = 10)
+{
+        char dir[] = "/tmp/s2s-partner-XXXXXX", fifo[64], prefix[128];
+
+        cr_assert_not_null(mkdtemp(dir));
+        snprintf(fifo, sizeof(fifo), "%s/p.xml", dir);
+        cr_assert_eq(mkfifo(fifo, 0600), 0);
+        snprintf(prefix, sizeof(prefix), "%s: file: ", fifo);
+        load_bad(fifo, NULL, prefix, "not a regular file but a FIFO; accepted: a regular file");
+        load_bad("/dev/zero", NULL, "/dev/zero: file: ", "not a regular file but a character");
+        unlink(fifo);
+        rmdir(dir);
 }
 
 Test(partner, file_too_big)

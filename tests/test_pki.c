@@ -1,5 +1,8 @@
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "certid.h"
 #include "pki.h"
@@ -188,11 +191,12 @@ Test(pki, load_refuses_wrong_issuers)
         } cases[] = {
             {S2S_CERT_DIR "/partner.test.pem", S2S_CERT_DIR "/partner.test.key",
              "partner.test.pem: not a CA certificate"},
-            {S2S_CERT_DIR "/ca.pem", S2S_CERT_DIR "/ca2.key", "ca2.key is not the key of"},
+            {S2S_CERT_DIR "/ca.pem", S2S_CERT_DIR "/ca2.key",
+             "ca2.key is not the key of --issuer-cert"},
             {S2S_CERT_DIR "/missing.pem", S2S_CERT_DIR "/ca.key",
-             "missing.pem: cannot read the issuer certificate"},
+             "--issuer-cert " S2S_CERT_DIR "/missing.pem: cannot open: No such file"},
             {S2S_CERT_DIR "/ca.pem", S2S_CERT_DIR "/missing.key",
-             "missing.key: cannot read the issuer key"},
+             "--issuer-key " S2S_CERT_DIR "/missing.key: cannot open: No such file"},
             {S2S_CERT_DIR "/ca.key", S2S_CERT_DIR "/ca.key", "ca.key: not a PEM certificate"},
             {S2S_CERT_DIR "/ca.pem", S2S_CERT_DIR "/ca.pem",
              "ca.pem: not an unencrypted PEM private key"},
@@ -206,4 +210,24 @@ Test(pki, load_refuses_wrong_issuers)
                 cr_expect_not_null(strstr(err, cases[i].says), "case %zu: \"%s\"", i, err);
                 pki_free(p);
         }
+}
+
+/* A FIFO as --issuer-key is refused at once, naming the option (no blocking read). */
+Test(pki, load_refuses_a_fifo, .timeout = 10)
+{
+        char dir[] = "/tmp/s2s-pki-XXXXXX", fifo[64], err[512] = "";
+        struct pki *p;
+
+        cr_assert_not_null(mkdtemp(dir));
+        snprintf(fifo, sizeof(fifo), "%s/ca.key", dir);
+        cr_assert_eq(mkfifo(fifo, 0600), 0);
+        p = pki_load(S2S_CERT_DIR "/ca.pem", fifo, err, sizeof(err));
+        cr_expect_null(p);
+        cr_expect_not_null(strstr(err, "--issuer-key "), "%s", err);
+        cr_expect_not_null(strstr(err, "not a regular file but a FIFO: pass the unencrypted PEM "
+                                       "key of --issuer-cert"),
+                           "%s", err);
+        pki_free(p);
+        unlink(fifo);
+        rmdir(dir);
 }

@@ -7,21 +7,18 @@
 
 #include "quirks.h"
 #include "scenario.h"
+#include "testdir.h"
 
 static char dir[64];
 
 static void setup(void)
 {
-        snprintf(dir, sizeof(dir), "/tmp/s2s-quirks-XXXXXX");
-        cr_assert_not_null(mkdtemp(dir));
+        test_dir_make(dir, sizeof(dir), "quirks");
 }
 
 static void teardown(void)
 {
-        char cmd[128];
-
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        cr_assert_eq(system(cmd), 0);
+        test_dir_remove(dir);
 }
 
 /* Writes text to DIR/name and returns the path (static buffer, one at a time). */

@@ -1515,11 +1515,12 @@ Test(report_files, atomic_write_failures_leave_nothing)
         for (int i = 0; i < 4096; i++)
                 buf_puts(&b, "0123456789abcdef");
 
-        /* The target is a directory: rename fails. */
+        /* The target is a directory: refused before a temporary file exists (the
+         * rename would fail; for a device or a link it would replace it). */
         snprintf(path, sizeof(path), "%s/adir", tmpdir);
         cr_assert_eq(mkdir(path, 0755), 0);
         cr_expect_eq(report_write_atomic(path, &b, err, sizeof(err)), -1);
-        cr_expect_not_null(strstr(err, "cannot rename"), "%s", err);
+        cr_expect_not_null(strstr(err, "not a regular file"), "%s", err);
         listing(tmpdir, names, sizeof(names));
         cr_expect_str_eq(names, "adir", "left: %s", names);
         rmdir(path);
@@ -1574,6 +1575,34 @@ Test(report_files, atomic_write_read_only_dir)
         listing(tmpdir, names, sizeof(names));
         cr_expect_str_eq(names, "");
         cr_assert_eq(chmod(tmpdir, 0755), 0);
+        buf_cleanup(&b);
+        remove_tree(tmpdir);
+}
+
+/* A FIFO or a link (e.g. /dev/stdout) is never replaced by the report, and the
+ * write does not block on the FIFO. */
+Test(report_files, atomic_write_keeps_fifos_and_links, .timeout = 10)
+{
+        char path[128], link[128], names[256], err[512] = "";
+        struct buf b;
+        struct stat st;
+
+        make_tmpdir();
+        buf_init(&b, 0);
+        buf_puts(&b, "{}\n");
+        snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+        cr_assert_eq(mkfifo(path, 0644), 0);
+        cr_expect_eq(report_write_atomic(path, &b, err, sizeof(err)), -1);
+        cr_expect_not_null(strstr(err, "not a regular file"), "%s", err);
+        cr_assert_eq(lstat(path, &st), 0);
+        cr_expect(S_ISFIFO(st.st_mode));
+        snprintf(link, sizeof(link), "%s/out", tmpdir);
+        cr_assert_eq(symlink("/dev/null", link), 0);
+        cr_expect_eq(report_write_atomic(link, &b, err, sizeof(err)), -1);
+        cr_assert_eq(lstat(link, &st), 0);
+        cr_expect(S_ISLNK(st.st_mode), "the link was replaced");
+        listing(tmpdir, names, sizeof(names));
+        cr_expect_str_eq(names, "fifo,out", "left: %s", names);
         buf_cleanup(&b);
         remove_tree(tmpdir);
 }

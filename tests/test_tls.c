@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <gnutls/gnutls.h>
 
@@ -904,4 +906,125 @@ Test(tls, quiet_on_stderr, .init = cr_redirect_stderr)
         pair_close(&p);
         fflush(stderr);
         cr_expect_stderr_eq_str("");
+}
+
+/* The operator's files: each error names the option, the file and the fix (issue 9:
+ * a missing --cert and a missing --key both said "Error while reading file."). */
+Test(tls, operator_file_errors_name_option_file_fix, .timeout = 10)
+{
+        char ca[512], crt[512], key[512], pkey[512], expired[512], expkey[512], notyet[512];
+        char notyetkey[512], tmp[] = "/tmp/s2s-tls-XXXXXX", fifo[64], err[1024];
+        struct {
+                const char *ca, *cert, *key;
+                const char *says[3];
+        } cases[] = {
+            {ca,
+             "/nonexistent/h.pem",
+             key,
+             {"--cert /nonexistent/h.pem: cannot open: No such file",
+              "pass the harness certificate (PEM)", NULL}},
+            {ca,
+             crt,
+             "/nonexistent/h.key",
+             {"--key /nonexistent/h.key: cannot open: No such file",
+              "pass the key that belongs to --cert", NULL}},
+            {ca,
+             crt,
+             ca,
+             {"--key ", "ca.pem: not an unencrypted PEM private key (GnuTLS: ",
+              "): pass the key that belongs to --cert"}},
+            {ca,
+             crt,
+             pkey,
+             {"--key ", "partner.test.key is not the key of --cert ",
+              "harness.test.pem (GnuTLS: "}},
+            {ca,
+             expired,
+             expkey,
+             {"--cert ", "harness.test-expired.pem: expired on ",
+              "pass a certificate that is valid now"}},
+            {ca, notyet, notyetkey, {"harness.test-notyet.pem: not valid before ", NULL, NULL}},
+            {ca, key, key, {"--cert ", "harness.test.key: not a PEM certificate (GnuTLS: ", NULL}},
+            {key,
+             crt,
+             key,
+             {"--ca ", "harness.test.key: no PEM certificate in it: pass the partner's CA", NULL}},
+            {"/tmp", crt, key, {"--ca /tmp: not a regular file but a directory", NULL, NULL}},
+            {fifo,
+             crt,
+             key,
+             {"--ca /tmp/s2s-tls-", "/ca.pem: not a regular file but a FIFO", NULL}},
+        };
+
+        cert_path(ca, sizeof(ca), "ca", "pem");
+        cert_path(crt, sizeof(crt), "harness.test", "pem");
+        cert_path(key, sizeof(key), "harness.test", "key");
+        cert_path(pkey, sizeof(pkey), "partner.test", "key");
+        cert_path(expired, sizeof(expired), "harness.test-expired", "pem");
+        cert_path(expkey, sizeof(expkey), "harness.test-expired", "key");
+        cert_path(notyet, sizeof(notyet), "harness.test-notyet", "pem");
+        cert_path(notyetkey, sizeof(notyetkey), "harness.test-notyet", "key");
+        cr_assert_not_null(mkdtemp(tmp));
+        snprintf(fifo, sizeof(fifo), "%s/ca.pem", tmp);
+        cr_assert_eq(mkfifo(fifo, 0600), 0);
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct tls_creds_config c = {0};
+
+                c.ca_file = cases[i].ca;
+                c.cert_file = cases[i].cert;
+                c.key_file = cases[i].key;
+                c.ca_opt = "--ca";
+                c.cert_opt = "--cert";
+                c.key_opt = "--key";
+                c.refuse_expired = true;
+                err[0] = '\0';
+                cr_expect_null(tls_creds_new(&c, err, sizeof(err)), "case %zu loaded", i);
+                for (int k = 0; k < 3 && cases[i].says[k] != NULL; k++)
+                        cr_expect_not_null(strstr(err, cases[i].says[k]), "case %zu: \"%s\"", i,
+                                           err);
+        }
+        unlink(fifo);
+        rmdir(tmp);
+}
+
+/* A certificate variant may be expired on purpose: only refuse_expired refuses it. */
+Test(tls, expired_certificate_loads_as_a_variant)
+{
+        struct tls_creds_config c = {0};
+        char crt[512], key[512], err[512] = "";
+        struct tls_creds *cr;
+
+        cert_path(crt, sizeof(crt), "harness.test-expired", "pem");
+        cert_path(key, sizeof(key), "harness.test-expired", "key");
+        c.cert_file = crt;
+        c.key_file = key;
+        cr = tls_creds_new(&c, err, sizeof(err));
+        cr_expect_not_null(cr, "%s", err);
+        cr_expect(tls_creds_has_cert(cr));
+        tls_creds_free(cr);
+}
+
+/* Without a CA file the system's store is used (Debian: ca-certificates). The empty
+ * store is tested by tests/cli/operator.sh, which hides the bundle in a mount
+ * namespace. */
+Test(tls, system_trust_store)
+{
+        struct tls_creds_config c = {0};
+        char err[512] = "";
+        struct tls_creds *cr;
+        struct stat st;
+
+        c.system_trust = true;
+        c.ca_opt = "--ca";
+        cr = tls_creds_new(&c, err, sizeof(err));
+        if (stat("/etc/ssl/certs/ca-certificates.crt", &st) == 0 && st.st_size > 0) {
+                cr_expect_not_null(cr, "%s", err);
+        } else {
+                cr_expect_null(cr);
+                cr_expect_not_null(strstr(err, "no --ca given and the system trust store is empty"),
+                                   "%s", err);
+                cr_expect_not_null(strstr(err, "install the ca-certificates package, or pass --ca"),
+                                   "%s", err);
+        }
+        tls_creds_free(cr);
 }

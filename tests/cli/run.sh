@@ -43,7 +43,10 @@ for m in $(seq -w 1 18); do
 	check "M$m: the matrix scenarios all match" test "$(jq '[.results[] |
 		select(.tags | split(",") | index("matrix")) | select(.verdict == "match")] | length' \
 		"$out/r.json")" -eq 36
-	check "M$m: well under 10 s ($secs s)" test "$(echo "$secs < 10" | bc)" -eq 1
+	# Not a speed target (bench/ keeps those): a run that finishes before one
+	# scenario timeout (30 s) had no scenario waiting for its timeout, whatever the load.
+	check "M$m: no scenario waited for its timeout ($secs s < 30 s)" \
+		test "$(echo "$secs < 30" | bc)" -eq 1
 	check "M$m: not incomplete" test "$(jq '.incomplete' "$out/r.json" 2>/dev/null)" = false
 	check "M$m: JUnit valid against the XSD" \
 		xmllint --noout --schema "$src/tests/schema/junit.xsd" "$out/r.xml"
@@ -99,7 +102,7 @@ check "a bad --target exits 2" test "$?" -eq 2
 check "a bad --target is named" grep -q -- "--target" "$tmp/e4"
 "$bin" run --partner "$src/fixtures/partners/m07.xml" --json /nonexistent/dir/r.json --quiet \
 	>/dev/null 2>"$tmp/e5"
-check "an unwritable --json exits 3" test "$?" -eq 3
+check "an unwritable --json exits 2 (before the run; tests/cli/operator.sh)" test "$?" -eq 2
 check "an unwritable --json leaves nothing" test ! -e /nonexistent/dir/r.json
 
 finish run
