@@ -6,7 +6,8 @@
  * all), so the pressure lasts the whole time. With --from SRC the connections
  * come from SRC (another loopback address, e.g. 127.0.0.2: a stranger, not the
  * partner). Prints "flooding" once the connections are opened, and one line at
- * the end: "opened N, refused R, closed by the server C, open at the end O".
+ * the end (also after SIGTERM): "opened N, refused R, closed by the server C,
+ * open at the end O".
  * Every loop is bounded by COUNT and by SECONDS.
  */
 #include <arpa/inet.h>
@@ -14,6 +15,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,14 @@
 
 #define FLOOD_MAX 5000
 #define FLOOD_BATCH 50
+
+static volatile sig_atomic_t stop; /* SIGTERM: stop early, still print the summary */
+
+static void on_term(int sig)
+{
+        (void)sig;
+        stop = 1;
+}
 
 struct flood {
         struct sockaddr_in sa;
@@ -72,7 +82,7 @@ static int open_one(struct flood *f, size_t i)
  * together with the server. Returns 0, or -1 at the end. */
 static int wait_listening(const struct flood *f, long long end)
 {
-        while (now_ms() < end) {
+        while (now_ms() < end && !stop) {
                 int fd = socket(AF_INET, SOCK_STREAM, 0);
                 int rc;
 
@@ -148,6 +158,7 @@ int main(int argc, char **argv)
                 return 2;
         }
         f.budget = 20 * f.count;
+        signal(SIGTERM, on_term);
         end = now_ms() + 1000 * strtoll(argv[4], NULL, 10);
         /* COUNT connections need COUNT descriptors. */
         if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -168,7 +179,7 @@ int main(int argc, char **argv)
         }
         printf("flooding\n");
         fflush(stdout);
-        while (now_ms() < end)
+        while (now_ms() < end && !stop)
                 round_trip(&f, reopen, 100);
         for (size_t i = 0; i < f.count; i++) {
                 if (f.fd[i] >= 0) {
