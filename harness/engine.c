@@ -93,6 +93,7 @@ struct engine {
         char peer_from[DOMAIN_MAX], peer_to[DOMAIN_MAX];
         size_t bytes_in;
         bool first_features_seen;
+        struct engine_input_counts counts; /* for the owner's step timer */
 
         /* Progress. */
         bool sasl_done, sasl_tried;
@@ -2293,9 +2294,20 @@ static void parse_error(struct engine *e)
         stream_error(e, cond != NULL && xs_condition_is_defined(cond) ? cond : "bad-format", NULL);
 }
 
+/* Counts plaintext for engine_input_counts: whitespace is not progress. */
+static void count_text(struct engine *e, const char *data, size_t len)
+{
+        e->counts.text += len;
+        for (size_t i = 0; i < len; i++) {
+                if (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n')
+                        e->counts.space++;
+        }
+}
+
 /* Feeds plaintext to the XML reader, honouring pauses for TLS and restarts. */
 static void feed_plain(struct engine *e, const char *data, size_t len)
 {
+        count_text(e, data, len);
         /* Each round consumes bytes or switches once; the bound is generous. */
         for (size_t round = 0; len > 0 && round < len + 16; round++) {
                 size_t used = 0;
@@ -2458,6 +2470,9 @@ int engine_input(struct engine *e, const void *data, size_t len)
         if (len == 0)
                 return 0;
         e->result.peer_silent = false;
+        e->counts.bytes += len;
+        if (e->tls != NULL && !e->tls_up)
+                e->counts.handshake += len;
         if (e->state == ST_CLOSED)
                 return 0;
         if (!e->first_features_seen && e->cfg.role == ENGINE_INITIATING) {
@@ -2505,6 +2520,18 @@ void engine_peer_closed(struct engine *e)
 
 void engine_timeout(struct engine *e)
 {
+        engine_timeout_detail(e, NULL);
+}
+
+void engine_input_counts(const struct engine *e, struct engine_input_counts *out)
+{
+        *out = e->counts;
+}
+
+void engine_timeout_detail(struct engine *e, const char *detail)
+{
+        bool with = detail != NULL && detail[0] != '\0';
+
         if (e->state == ST_CLOSED)
                 return;
         if (e->state == ST_EXPECT_CLOSE) {
@@ -2518,9 +2545,10 @@ void engine_timeout(struct engine *e)
         if (!e->result.final) {
                 if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING)
                         i_verify_failed(e, DB_TIMEOUT, "timeout");
-                finish_failure(e, "reference §3.6", "timeout while %s%s",
+                finish_failure(e, "reference §3.6", "timeout while %s%s%s%s",
                                engine_state_name(e->state),
-                               e->result.peer_silent ? " (the peer never sent anything)" : "");
+                               e->result.peer_silent ? " (the peer never sent anything)" : "",
+                               with ? ": " : "", with ? detail : "");
         }
         if (e->state != ST_EXPECT_TLS_HANDSHAKE)
                 send_text(e, "</stream:stream>");

@@ -362,6 +362,26 @@ void engine_peer_closed(struct engine *e);
 /* The owner's timer for the current step ran out (the owner keeps clocks). */
 void engine_timeout(struct engine *e);
 
+/* As engine_timeout; detail (may be NULL; copied) is what the owner saw in the
+ * step, appended to the cause: "timeout while EXPECT_X: <detail>". */
+void engine_timeout_detail(struct engine *e, const char *detail);
+
+/*
+ * What came from the peer so far, counted from the engine's start (the owner
+ * keeps the differences per step, docs/timeouts.md "The step timer"). Text is
+ * plaintext handed to the XML reader (after TLS decryption); space is the part
+ * of it that is XML whitespace (a keepalive between elements is nothing else).
+ */
+struct engine_input_counts {
+        unsigned long long bytes;     /* every byte in, as received (TLS records included) */
+        unsigned long long handshake; /* bytes in while a TLS handshake was under way */
+        unsigned long long text;      /* plaintext bytes given to the XML reader */
+        unsigned long long space;     /* of text: XML whitespace (RFC 6120 §4.6.1 keepalives) */
+};
+
+/* Copies the counters into *out. */
+void engine_input_counts(const struct engine *e, struct engine_input_counts *out);
+
 /* Bytes to send; the caller drains them with buf_consume. Owned by the engine. */
 struct buf *engine_output(struct engine *e);
 

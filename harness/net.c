@@ -14,12 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdarg.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #define NET_MAX_LISTENERS 32
-#define NET_MAX_CONNS 1024
 #define NET_READ_CHUNK 16384  /* bytes read per connection per wakeup */
 #define NET_WRITE_CHUNK 65536 /* bytes per send() call */
 #define NET_ACCEPTS_PER_WAKEUP 16
@@ -29,6 +30,10 @@
 #define NET_DNS_UDP_MAX 4096
 #define NET_MAX_WAIT_MS 1000 /* poll never sleeps longer, so until() is rechecked */
 #define NET_REASON_MAX 512
+#define NET_NOFILE_WANT 4096 /* soft RLIMIT_NOFILE asked for (NET_MAX_CONNS and more) */
+#define NET_FD_RESERVE                                                                             \
+        256 /* descriptors kept from accepted connections: outgoing                                \
+               connections, listeners, DNS lookups, files */
 
 enum listener_kind {
         LISTEN_NODE,    /* accepted connections become node_accept streams */
@@ -79,11 +84,21 @@ struct conn {
         char trying[NET_PEER_MAX];
         bool eof;    /* the peer's FIN (or a reset) was seen */
         bool direct; /* the address being tried is a direct-TLS target (XEP-0368) */
+        /* Accepted by a listener: its source address (no port) for the per-source
+         * cap, when, and whether the peer has sent a byte yet (the idle drop). */
+        bool accepted;
+        bool heard;
+        char src[INET6_ADDRSTRLEN];
+        int64_t accepted_at;
         /* The running timer: -1 none. timer_state is the engine state it was started
-         * for, so a state change restarts it. */
+         * for, so a state change restarts it. The step began at step_start; progress
+         * (not whitespace) last came at last_progress; step_base and seen are the
+         * engine's input counters at the step's start and at the last read. */
         int64_t deadline;
         enum engine_state timer_state;
         bool timer_set;
+        int64_t step_start, last_progress;
+        struct engine_input_counts step_base, seen;
         /* CONN_DNS */
         const struct dns_zone *zone;
         struct buf in, out;
@@ -141,6 +156,11 @@ struct net_loop {
         struct dns_resolver_config rc;
         char rc_server[INET6_ADDRSTRLEN];
         int wake[2]; /* self-pipe: lookups done, net_interrupt */
+        /* What the listeners accept, and what the loop went short of. */
+        struct net_listen_limits lim;
+        unsigned long nofile; /* the soft RLIMIT_NOFILE after net_new raised it */
+        int spare_fd;         /* closed to accept-and-close when out of descriptors */
+        struct net_pressure pressure;
         /* Politeness towards the addresses we connect to (net_set_politeness). */
         unsigned cap;
         unsigned pause_ms;
@@ -177,6 +197,7 @@ void net_timeouts_default(struct net_timeouts *t)
         t->step_ms[ST_EXPECT_NEGOTIATION] = 15000;
         /* Authenticated streams stay open, idle, until they are closed. */
         t->step_ms[ST_EXPECT_STANZAS] = 0;
+        t->step_cap_factor = 2;
         t->close_ms = 2000;
         t->step_ms[ST_EXPECT_CLOSE] = t->close_ms;
         t->step_ms[ST_CLOSED] = t->close_ms;
@@ -218,6 +239,102 @@ static void wake(int fd)
         (void)n;
 }
 
+/* ---- limits: what the listeners accept, what the harness runs short of ---- */
+
+void net_listen_limits_default(struct net_listen_limits *lim)
+{
+        lim->per_source = 256;
+        lim->total = NET_MAX_CONNS * 3 / 4;
+        lim->idle_ms = 5000;
+}
+
+void net_set_listen_limits(struct net_loop *l, const struct net_listen_limits *lim)
+{
+        l->lim = *lim;
+}
+
+const char *net_shortage_name(enum net_shortage k)
+{
+        switch (k) {
+        case NET_SHORT_TABLE:
+                return "connection table full";
+        case NET_SHORT_FDS:
+                return "out of file descriptors";
+        case NET_SHORT_MEMORY:
+                return "out of memory";
+        case NET_SHORT_LISTEN_CAP:
+                return "listener cap reached";
+        default:
+                return "none";
+        }
+}
+
+void net_pressure(const struct net_loop *l, struct net_pressure *out)
+{
+        *out = l->pressure;
+}
+
+/* The harness lacked a resource: counted, and the last one kept in words. */
+static void shortage(struct net_loop *l, enum net_shortage k, const char *fmt, ...)
+{
+        va_list ap;
+        size_t used;
+
+        l->pressure.shortages++;
+        l->pressure.last = k;
+        snprintf(l->pressure.last_text, sizeof(l->pressure.last_text),
+                 "%s: ", net_shortage_name(k));
+        used = strlen(l->pressure.last_text);
+        va_start(ap, fmt);
+        vsnprintf(l->pressure.last_text + used, sizeof(l->pressure.last_text) - used, fmt, ap);
+        va_end(ap);
+}
+
+static enum net_shortage errno_shortage(int err)
+{
+        if (err == EMFILE || err == ENFILE)
+                return NET_SHORT_FDS;
+        if (err == ENOMEM || err == ENOBUFS || err == EAGAIN)
+                return NET_SHORT_MEMORY;
+        return NET_SHORT_NONE;
+}
+
+/*
+ * A fresh Debian has a soft limit of 1,024 descriptors: too few for a full
+ * connection table. Raise it towards the hard limit; the total accept cap
+ * follows what we got (accepted_cap).
+ */
+static unsigned long raise_nofile(void)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+                return 1024;
+        if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < NET_NOFILE_WANT) {
+                rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > NET_NOFILE_WANT
+                                  ? NET_NOFILE_WANT
+                                  : rl.rlim_max;
+
+                if (want > rl.rlim_cur) {
+                        rl.rlim_cur = want;
+                        if (setrlimit(RLIMIT_NOFILE, &rl) != 0 &&
+                            getrlimit(RLIMIT_NOFILE, &rl) != 0)
+                                return 1024;
+                }
+        }
+        return rl.rlim_cur == RLIM_INFINITY ? NET_NOFILE_WANT : (unsigned long)rl.rlim_cur;
+}
+
+/* The total cap in force: the configured one, lowered to leave NET_FD_RESERVE
+ * descriptors (or half of a small limit) to the harness's own connections. */
+static unsigned accepted_cap(const struct net_loop *l)
+{
+        unsigned long fds =
+            l->nofile > 2 * NET_FD_RESERVE ? l->nofile - NET_FD_RESERVE : l->nofile / 2;
+
+        return fds < l->lim.total ? (unsigned)fds : l->lim.total;
+}
+
 struct net_loop *net_new(char *err, size_t errlen)
 {
         struct net_loop *l = calloc(1, sizeof(*l));
@@ -228,6 +345,9 @@ struct net_loop *net_new(char *err, size_t errlen)
         }
         l->wake[0] = l->wake[1] = -1;
         net_timeouts_default(&l->to);
+        net_listen_limits_default(&l->lim);
+        l->nofile = raise_nofile();
+        l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         net_set_resolver(l, NULL);
         atomic_init(&l->interrupted, 0);
         if (pipe(l->wake) != 0 || set_fd_flags(l->wake[0]) != 0 || set_fd_flags(l->wake[1]) != 0) {
@@ -430,20 +550,26 @@ static struct conn *conn_add(struct net_loop *l, enum conn_kind kind)
 {
         struct conn *c;
 
-        if (l->nconns >= NET_MAX_CONNS)
+        if (l->nconns >= NET_MAX_CONNS) {
+                shortage(l, NET_SHORT_TABLE, "%d connections open", NET_MAX_CONNS);
                 return NULL;
+        }
         if (l->nconns == l->capconns) {
                 size_t cap = l->capconns ? l->capconns * 2 : 32;
                 struct conn **nc = realloc(l->conns, cap * sizeof(*nc));
 
-                if (nc == NULL)
+                if (nc == NULL) {
+                        shortage(l, NET_SHORT_MEMORY, "the connection table cannot grow");
                         return NULL;
+                }
                 l->conns = nc;
                 l->capconns = cap;
         }
         c = calloc(1, sizeof(*c));
-        if (c == NULL)
+        if (c == NULL) {
+                shortage(l, NET_SHORT_MEMORY, "no memory for a connection");
                 return NULL;
+        }
         c->kind = kind;
         c->fd = -1;
         c->deadline = -1;
@@ -502,14 +628,98 @@ static void compact(struct net_loop *l)
         l->nconns = k;
 }
 
+/*
+ * The step timer (docs/timeouts.md "The step timer"): the step's time from the
+ * last progress, but never past the hard cap (step_ms * step_cap_factor from the
+ * step's start), and an accepted connection that has said nothing is dropped
+ * after idle_ms.
+ */
+static int64_t step_deadline(const struct net_loop *l, const struct conn *c)
+{
+        unsigned ms = state_timeout(l, c->timer_state);
+        unsigned factor = l->to.step_cap_factor > 1 ? l->to.step_cap_factor : 1;
+        int64_t d = -1;
+
+        if (ms > 0) {
+                int64_t soft = c->last_progress + ms, hard = c->step_start + (int64_t)ms * factor;
+
+                d = soft < hard ? soft : hard;
+        }
+        if (c->accepted && !c->heard && l->lim.idle_ms > 0) {
+                int64_t idle = c->accepted_at + l->lim.idle_ms;
+
+                if (d < 0 || idle < d)
+                        d = idle;
+        }
+        return d;
+}
+
 static void timer_restart(struct net_loop *l, struct conn *c, int64_t t)
 {
-        enum engine_state st = engine_state(node_stream_engine(c->s));
-        unsigned ms = state_timeout(l, st);
+        struct engine *e = node_stream_engine(c->s);
 
         c->timer_set = true;
-        c->timer_state = st;
-        c->deadline = ms > 0 ? t + ms : -1;
+        c->timer_state = engine_state(e);
+        c->step_start = c->last_progress = t;
+        engine_input_counts(e, &c->step_base);
+        c->seen = c->step_base;
+        c->deadline = step_deadline(l, c);
+}
+
+/* Progress within a step: text that is not XML whitespace, or TLS handshake
+ * bytes. A whitespace keepalive (RFC 6120 §4.6.1) is not progress. */
+static bool made_progress(const struct engine_input_counts *before,
+                          const struct engine_input_counts *now)
+{
+        return now->handshake > before->handshake ||
+               now->text - now->space > before->text - before->space;
+}
+
+/* Bytes arrived within the step: the timer restarts only on progress. */
+static void timer_bytes(struct net_loop *l, struct conn *c, int64_t t)
+{
+        struct engine_input_counts now;
+
+        c->heard = true;
+        if (engine_state(node_stream_engine(c->s)) != c->timer_state) {
+                timer_restart(l, c, t);
+                return;
+        }
+        engine_input_counts(node_stream_engine(c->s), &now);
+        if (made_progress(&c->seen, &now))
+                c->last_progress = t;
+        c->seen = now;
+        c->deadline = step_deadline(l, c);
+}
+
+/* What trickled in during a step that timed out, for the cause; "" when the
+ * peer sent nothing in it (the engine then says so itself). */
+static void step_detail(const struct net_loop *l, const struct conn *c, int64_t t, char *out,
+                        size_t len)
+{
+        struct engine_input_counts now;
+        unsigned long long bytes, text, space;
+        unsigned ms = state_timeout(l, c->timer_state);
+        unsigned factor = l->to.step_cap_factor > 1 ? l->to.step_cap_factor : 1;
+        bool capped = t >= c->step_start + (int64_t)ms * factor && factor > 1;
+        double secs = (double)(t - c->step_start) / 1000.0;
+
+        out[0] = '\0';
+        engine_input_counts(node_stream_engine(c->s), &now);
+        bytes = now.bytes - c->step_base.bytes;
+        text = now.text - c->step_base.text;
+        space = now.space - c->step_base.space;
+        if (bytes == 0)
+                return;
+        if (text > 0 && text == space && now.handshake == c->step_base.handshake)
+                snprintf(out, len,
+                         "the peer trickled %llu bytes (whitespace only) over %.3g s without "
+                         "completing the step%s",
+                         bytes, secs, capped ? " (hard cap)" : "");
+        else
+                snprintf(out, len,
+                         "the peer trickled %llu bytes over %.3g s without completing the step%s",
+                         bytes, secs, capped ? " (hard cap)" : "");
 }
 
 /* The step timer follows the engine: a new state starts a new step. */
@@ -636,6 +846,9 @@ static void connect_next(struct net_loop *l, struct conn *c, int64_t t)
                                                 : sizeof(struct sockaddr_in);
                 fd = socket(ss->ss_family, SOCK_STREAM, 0);
                 if (fd < 0) {
+                        if (errno_shortage(errno) != NET_SHORT_NONE)
+                                shortage(l, errno_shortage(errno), "a socket to %s: %s", c->trying,
+                                         strerror(errno));
                         append_reason(c, "%s: %s", c->trying, strerror(errno));
                         continue;
                 }
@@ -740,6 +953,7 @@ static int lookup_start(struct net_loop *l, struct conn *c)
 
         if (k == NULL || (k->list = calloc(1, sizeof(*k->list))) == NULL) {
                 lookup_free(k);
+                shortage(l, NET_SHORT_MEMORY, "a DNS lookup for %s", c->domain);
                 stream_failed(c, "out of memory for the DNS lookup");
                 return -1;
         }
@@ -759,6 +973,7 @@ static int lookup_start(struct net_loop *l, struct conn *c)
         k->conn = c;
         if (pthread_create(&k->thread, NULL, lookup_main, k) != 0) {
                 lookup_free(k);
+                shortage(l, NET_SHORT_MEMORY, "no thread for a DNS lookup of %s", c->domain);
                 stream_failed(c, "cannot start a DNS lookup thread");
                 return -1;
         }
@@ -1059,9 +1274,9 @@ static void stream_read(struct net_loop *l, struct conn *c, int64_t t)
 
         if (n > 0) {
                 node_stream_input(c->s, chunk, (size_t)n);
-                /* Bytes arrived: the step gets its full time again. */
+                /* Progress gives the step its time again, up to the hard cap. */
                 if (c->s != NULL && c->phase == PH_OPEN)
-                        timer_restart(l, c, t);
+                        timer_bytes(l, c, t);
                 return;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -1143,6 +1358,17 @@ static void dns_tcp_read(struct conn *c, int64_t t)
         }
 }
 
+/* A routed connection has the EXPECT_HEADER step from its accept to say whom it
+ * wants (bytes do not extend it), and idle_ms to say anything at all. */
+static int64_t route_deadline(const struct net_loop *l, const struct conn *c)
+{
+        int64_t d = c->accepted_at + state_timeout(l, ST_EXPECT_HEADER);
+
+        if (!c->heard && l->lim.idle_ms > 0 && c->accepted_at + l->lim.idle_ms < d)
+                d = c->accepted_at + l->lim.idle_ms;
+        return d;
+}
+
 static enum xs_action route_header(void *user, const struct xs_event *ev)
 {
         struct conn *c = user;
@@ -1198,6 +1424,8 @@ static void route_read(struct net_loop *l, struct conn *c, int64_t t)
                 conn_kill(c);
                 return;
         }
+        c->heard = true;
+        c->deadline = route_deadline(l, c);
         if (buf_append(&c->in, chunk, (size_t)n) != 0) {
                 route_finish(l, c, t); /* oversized: the node's engine refuses it */
                 return;
@@ -1208,54 +1436,174 @@ static void route_read(struct net_loop *l, struct conn *c, int64_t t)
                 route_finish(l, c, t);
 }
 
+/* Why the listeners refuse a new connection, or ADMIT_OK. */
+enum admit {
+        ADMIT_OK = 0,
+        ADMIT_SOURCE_CAP, /* its source address is at lim.per_source */
+        ADMIT_TOTAL_CAP,  /* accepted connections are at the total cap */
+        ADMIT_TABLE_FULL, /* the connection table is full */
+};
+
+/* Counts the accepted connections still open, in all and from src; *src_heard
+ * tells whether one from src has sent anything (a real stream, maybe the
+ * partner's, not only idle connections). */
+static enum admit admit_check(const struct net_loop *l, const char *src, bool *src_heard)
+{
+        unsigned total = 0, from = 0;
+
+        *src_heard = false;
+        for (size_t i = 0; i < l->nconns; i++) {
+                const struct conn *o = l->conns[i];
+
+                if (!o->accepted || o->phase == PH_DEAD)
+                        continue;
+                total++;
+                if (strcmp(o->src, src) == 0) {
+                        from++;
+                        *src_heard = *src_heard || o->heard;
+                }
+        }
+        if (l->nconns >= NET_MAX_CONNS)
+                return ADMIT_TABLE_FULL;
+        if (total >= accepted_cap(l))
+                return ADMIT_TOTAL_CAP;
+        if (l->lim.per_source > 0 && from >= l->lim.per_source)
+                return ADMIT_SOURCE_CAP;
+        return ADMIT_OK;
+}
+
+/*
+ * Closes a connection the caps refuse, at once. A source at its own cap is a
+ * stranger's flood unless it also carries streams: only then (and for the
+ * total cap and the table, which refuse anyone) may a partner's connection
+ * have been lost, which the harness records as its own shortage.
+ */
+static void admit_refuse(struct net_loop *l, int fd, enum admit why, const char *src, bool heard)
+{
+        close(fd);
+        if (why == ADMIT_SOURCE_CAP) {
+                l->pressure.refused_source++;
+                if (heard)
+                        shortage(l, NET_SHORT_LISTEN_CAP,
+                                 "refused a connection from %s, at its cap of %u connections, "
+                                 "which also carries streams",
+                                 src, l->lim.per_source);
+                return;
+        }
+        l->pressure.refused_total++;
+        if (why == ADMIT_TABLE_FULL)
+                shortage(l, NET_SHORT_TABLE, "%d connections open: refused one from %s",
+                         NET_MAX_CONNS, src);
+        else
+                shortage(l, NET_SHORT_LISTEN_CAP,
+                         "%u accepted connections open (the total cap): refused one from %s",
+                         accepted_cap(l), src);
+}
+
+/* accept() failed for want of descriptors or memory: the listener stays
+ * readable, so take the connection with the spare descriptor and close it. */
+static void accept_shed(struct net_loop *l, struct listener *ls, int err)
+{
+        enum net_shortage k = errno_shortage(err);
+        int fd;
+
+        if (k == NET_SHORT_NONE)
+                return;
+        shortage(l, k, "accept on a listener: %s", strerror(err));
+        if (k != NET_SHORT_FDS || l->spare_fd < 0)
+                return;
+        close(l->spare_fd);
+        fd = accept(ls->fd, NULL, NULL);
+        if (fd >= 0)
+                close(fd);
+        l->pressure.refused_total++;
+        l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void src_str(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+        const void *a = ss->ss_family == AF_INET6
+                            ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
+                            : (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+
+        if (inet_ntop(ss->ss_family, a, out, (socklen_t)len) == NULL)
+                snprintf(out, len, "?");
+}
+
+/* An admitted connection becomes a stream of the listener's node (or waits for
+ * its header, with a router; or is a DNS client). Returns 0, or -1 (closed). */
+static int accept_one(struct net_loop *l, struct listener *ls, int fd,
+                      const struct sockaddr_storage *ss, const char *src, int64_t t)
+{
+        struct conn *c;
+
+        if (set_fd_flags(fd) != 0 || set_nodelay(fd) != 0 ||
+            (c = conn_add(l, ls->kind == LISTEN_NODE ? CONN_STREAM : CONN_DNS)) == NULL) {
+                close(fd);
+                return -1;
+        }
+        l->pressure.accepted++;
+        c->fd = fd;
+        c->phase = PH_OPEN;
+        c->accepted = true;
+        c->accepted_at = t;
+        snprintf(c->src, sizeof(c->src), "%s", src);
+        if (dns_addr_str(ss, c->peer, sizeof(c->peer)) != 0)
+                c->peer[0] = '\0';
+        if (ls->kind == LISTEN_DNS_TCP) {
+                c->zone = ls->zone;
+                c->deadline = t + NET_DNS_IDLE_MS;
+                return 0;
+        }
+        if (ls->route != NULL) {
+                /* Virtual hosting: the node is known once the header's 'to' is. */
+                c->phase = PH_ROUTING;
+                c->router = ls;
+                c->rx = xs_new(NULL, XS_NS_SERVER, route_header, c);
+                if (c->rx == NULL) {
+                        conn_kill(c);
+                        return -1;
+                }
+                c->deadline = route_deadline(l, c);
+                return 0;
+        }
+        c->s = node_accept(ls->node);
+        if (c->s == NULL) {
+                /* The node's stream table is full: refuse by closing. */
+                conn_kill(c);
+                return -1;
+        }
+        node_stream_set_user(c->s, c);
+        if (ls->direct_tls && node_stream_set_direct_tls(c->s) != 0) {
+                conn_kill(c);
+                return -1;
+        }
+        timer_restart(l, c, t);
+        return 0;
+}
+
 static void accept_some(struct net_loop *l, struct listener *ls, int64_t t)
 {
         for (int i = 0; i < NET_ACCEPTS_PER_WAKEUP; i++) {
                 struct sockaddr_storage ss;
                 socklen_t len = sizeof(ss);
                 int fd = accept(ls->fd, (struct sockaddr *)&ss, &len);
-                struct conn *c;
+                char src[INET6_ADDRSTRLEN];
+                enum admit why;
+                bool heard;
 
-                if (fd < 0)
+                if (fd < 0) {
+                        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                                accept_shed(l, ls, errno);
                         return;
-                if (set_fd_flags(fd) != 0 || set_nodelay(fd) != 0 ||
-                    (c = conn_add(l, ls->kind == LISTEN_NODE ? CONN_STREAM : CONN_DNS)) == NULL) {
-                        close(fd);
+                }
+                src_str(&ss, src, sizeof(src));
+                why = admit_check(l, src, &heard);
+                if (why != ADMIT_OK) {
+                        admit_refuse(l, fd, why, src, heard);
                         continue;
                 }
-                c->fd = fd;
-                c->phase = PH_OPEN;
-                if (dns_addr_str(&ss, c->peer, sizeof(c->peer)) != 0)
-                        c->peer[0] = '\0';
-                if (ls->kind == LISTEN_DNS_TCP) {
-                        c->zone = ls->zone;
-                        c->deadline = t + NET_DNS_IDLE_MS;
-                        continue;
-                }
-                if (ls->route != NULL) {
-                        /* Virtual hosting: the node is known once the header's 'to' is. */
-                        c->phase = PH_ROUTING;
-                        c->router = ls;
-                        c->rx = xs_new(NULL, XS_NS_SERVER, route_header, c);
-                        if (c->rx == NULL) {
-                                conn_kill(c);
-                                continue;
-                        }
-                        c->deadline = t + state_timeout(l, ST_EXPECT_HEADER);
-                        continue;
-                }
-                c->s = node_accept(ls->node);
-                if (c->s == NULL) {
-                        /* The node's stream table is full: refuse by closing. */
-                        conn_kill(c);
-                        continue;
-                }
-                node_stream_set_user(c->s, c);
-                if (ls->direct_tls && node_stream_set_direct_tls(c->s) != 0) {
-                        conn_kill(c);
-                        continue;
-                }
-                timer_restart(l, c, t);
+                accept_one(l, ls, fd, &ss, src, t);
         }
 }
 
@@ -1280,13 +1628,24 @@ static void expire(struct net_loop *l, int64_t t)
                         } else if (node_stream_done(c->s)) {
                                 /* Closed, but the peer does not take our last bytes. */
                                 conn_kill(c);
+                        } else if (c->accepted && !c->heard) {
+                                /* Said nothing at all: dropped, nobody to judge. */
+                                l->pressure.dropped_idle++;
+                                conn_kill(c);
                         } else {
-                                node_stream_timeout(c->s);
+                                char detail[NET_REASON_MAX];
+
+                                step_detail(l, c, t, detail, sizeof(detail));
+                                node_stream_timeout_detail(c->s, detail);
                                 c->timer_set = false;
                         }
                         break;
-                case PH_LINGER:
                 case PH_ROUTING: /* said no stream header in time: no node to judge it */
+                        if (!c->heard)
+                                l->pressure.dropped_idle++;
+                        conn_kill(c);
+                        break;
+                case PH_LINGER:
                         conn_kill(c);
                         break;
                 default:
@@ -1559,6 +1918,8 @@ void net_free(struct net_loop *l)
                 close(l->wake[0]);
         if (l->wake[1] >= 0)
                 close(l->wake[1]);
+        if (l->spare_fd >= 0)
+                close(l->spare_fd);
         free(l->pfd);
         free(l->ref);
         free(l);

@@ -35,11 +35,15 @@
 #define NET_MAX_LOOKUPS 8          /* resolver threads running at once; more wait */
 #define NET_MAX_TARGETS 32         /* net_set_target overrides */
 #define NET_PEER_MAX 64            /* "[::1]:5269" */
+#define NET_MAX_CONNS 1024         /* the connection table: accepted, outgoing, DNS over TCP */
 
 /*
  * Timeouts in milliseconds (docs/timeouts.md). A stream's timer restarts whenever
- * its engine state changes or bytes arrive from the peer; when it runs out the
- * engine records "timeout while EXPECT_X" (node_stream_timeout).
+ * its engine state changes or the peer makes progress within the step (bytes
+ * that are not XML whitespace, or TLS handshake bytes); whitespace keepalives do
+ * not count. Whatever arrives, a step ends at step_ms * step_cap_factor (the hard
+ * cap). When the timer runs out the engine records "timeout while EXPECT_X", with
+ * what trickled in during the step when anything did (node_stream_timeout_detail).
  */
 struct net_timeouts {
         unsigned connect_ms;          /* each TCP connect attempt (one address) */
@@ -47,17 +51,70 @@ struct net_timeouts {
                                          an authenticated stream may stay idle) */
         unsigned close_ms;            /* ST_EXPECT_CLOSE, flushing after ST_CLOSED, and the
                                          linger for the peer's FIN after our shutdown */
+        unsigned step_cap_factor;     /* hard cap of a step: step_ms times this (0 or 1:
+                                         progress never extends a step) */
 };
 
 /* connect 5 s, each negotiation step 10 s, EXPECT_DB_RESULT and the receiving side's
  * EXPECT_NEGOTIATION 15 s (they wait for a dialback verify round trip), close 2 s,
- * authenticated streams no timer. */
+ * authenticated streams no timer, hard cap 2 x the step. */
 void net_timeouts_default(struct net_timeouts *t);
+
+/*
+ * What the listeners accept (docs/timeouts.md "Listeners"). Counted over every
+ * listener of the loop, over accepted connections still open (DNS over TCP
+ * included). A connection over a cap is accepted and closed at once.
+ */
+struct net_listen_limits {
+        unsigned per_source; /* open at once from one source address */
+        unsigned total;      /* open at once in all; the loop lowers it to what the
+                                file descriptor limit allows */
+        unsigned idle_ms;    /* dropped when nothing came within this time (0: never) */
+};
+
+/* 256 per source, 768 in all (of NET_MAX_CONNS: the rest is for the harness's
+ * own connections), idle 5 s. */
+void net_listen_limits_default(struct net_listen_limits *lim);
 
 struct net_loop;
 
-/* A loop with default timeouts, no listeners and the system resolver. Returns NULL
- * with a reason in err. */
+/* Replaces the limits (copied); connections already accepted are kept. */
+void net_set_listen_limits(struct net_loop *l, const struct net_listen_limits *lim);
+
+/* Why the harness itself could not do something (not the peer's doing). */
+enum net_shortage {
+        NET_SHORT_NONE = 0,
+        NET_SHORT_TABLE,      /* the connection table (NET_MAX_CONNS) was full */
+        NET_SHORT_FDS,        /* out of file descriptors (EMFILE, ENFILE) */
+        NET_SHORT_MEMORY,     /* out of memory (or threads, kernel buffers) */
+        NET_SHORT_LISTEN_CAP, /* a listener cap refused a connection that may have
+                                 been the partner's */
+};
+
+/* "connection table full", "out of file descriptors", ... */
+const char *net_shortage_name(enum net_shortage k);
+
+/* How the loop fared under load, counted from net_new (counters only grow, so
+ * a caller compares two snapshots to see what happened in between). */
+struct net_pressure {
+        unsigned long shortages;      /* times the harness lacked a resource (enum net_shortage) */
+        enum net_shortage last;       /* the kind of the last one */
+        char last_text[192];          /* the last one in words, with the numbers */
+        unsigned long accepted;       /* connections the listeners took */
+        unsigned long refused_source; /* closed at once: their source was at its cap */
+        unsigned long refused_total;  /* closed at once: the total cap or the table */
+        unsigned long dropped_idle;   /* accepted, sent nothing in time, dropped */
+};
+
+/* Copies the counters into *out. */
+void net_pressure(const struct net_loop *l, struct net_pressure *out);
+
+/*
+ * A loop with default timeouts and listener limits, no listeners and the system
+ * resolver. It raises the process's soft RLIMIT_NOFILE towards its hard limit
+ * (NET_MAX_CONNS and a reserve need more than the usual 1,024). Returns NULL
+ * with a reason in err.
+ */
 struct net_loop *net_new(char *err, size_t errlen);
 
 /*

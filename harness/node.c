@@ -596,7 +596,12 @@ void node_stream_peer_closed(struct stream *s)
 
 void node_stream_timeout(struct stream *s)
 {
-        engine_timeout(s->e);
+        node_stream_timeout_detail(s, NULL);
+}
+
+void node_stream_timeout_detail(struct stream *s, const char *detail)
+{
+        engine_timeout_detail(s->e, detail);
         process(s);
 }
 

@@ -132,6 +132,10 @@ void node_stream_peer_closed(struct stream *s);
 /* The step timer of the stream ran out. */
 void node_stream_timeout(struct stream *s);
 
+/* As node_stream_timeout, with what the transport saw in the step
+ * (engine_timeout_detail; detail may be NULL). */
+void node_stream_timeout_detail(struct stream *s, const char *detail);
+
 /* Bytes to send (drain with buf_consume). */
 struct buf *node_stream_output(struct stream *s);
 

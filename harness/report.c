@@ -892,6 +892,11 @@ static void json_result(struct json *j, struct buf *tmp, const struct scenario_r
         else
                 json_null(j);
         json_kv_string(j, "verdict", verdict_name(s->verdict));
+        json_key(j, "error_cause");
+        if (s->verdict == VERDICT_ERROR && error_cause_name(s->error_cause) != NULL)
+                json_string(j, error_cause_name(s->error_cause));
+        else
+                json_null(j);
         json_kv_bool(j, "not_run", s->not_run);
         JSTR(j, tmp, "cause", s->cause);
         json_key(j, "known_deviation");

@@ -25,3 +25,15 @@ void run_report_cleanup(struct run_report *r)
         free(r->results);
         memset(r, 0, sizeof(*r));
 }
+
+const char *error_cause_name(enum error_cause c)
+{
+        switch (c) {
+        case ERROR_CAUSE_ENVIRONMENT:
+                return "environment";
+        case ERROR_CAUSE_HARNESS:
+                return "harness";
+        default:
+                return NULL;
+        }
+}

@@ -15,6 +15,17 @@
 
 #define RESULT_TEXT_MAX 512
 
+/* Why a result is an error (design.md §7: a cause has a class). */
+enum error_cause {
+        ERROR_CAUSE_NONE = 0,    /* not an error */
+        ERROR_CAUSE_ENVIRONMENT, /* DNS, connect, silence before anything, no result */
+        ERROR_CAUSE_HARNESS,     /* the harness ran short (net_pressure): table, descriptors,
+                                    memory, a listener cap */
+};
+
+/* "environment", "harness"; NULL for ERROR_CAUSE_NONE. */
+const char *error_cause_name(enum error_cause c);
+
 /* One scenario: one harness setting, one direction, one negotiation. */
 struct scenario_result {
         /* stable id: the scenario's id, with ".<domain>" for each additional partner
@@ -33,6 +44,7 @@ struct scenario_result {
         unsigned accepted; /* further accepted codes (OUTCOME_BIT set) */
         unsigned observed; /* codes consistent with the wire; 0 = nothing observed */
         enum verdict verdict;
+        enum error_cause error_cause; /* with verdict error: whose failure it was */
         bool not_run; /* the run was interrupted before this scenario ran (verdict skip) */
         char rationale[RESULT_TEXT_MAX]; /* why the oracle expects `expected` */
         char cause[RESULT_TEXT_MAX];     /* what happened and why, with the rule */

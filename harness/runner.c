@@ -118,6 +118,9 @@ struct scen {
         bool trigger_failed;
         double trigger_failed_at;
         struct engine_result fallback;
+        /* The loop's shortage and per-source refusal counts when the scenario
+         * started (net_pressure). */
+        unsigned long shortages0, refused0;
 };
 
 struct runner {
@@ -1230,6 +1233,18 @@ static void send_pings(struct scen *s, struct node *n, bool reverse)
         }
 }
 
+/* How often the harness ran short, and refused a source at its cap, so far
+ * (judge_shortage compares). */
+static void harness_pressure(const struct runner *r, unsigned long *shortages,
+                             unsigned long *refused)
+{
+        struct net_pressure p;
+
+        net_pressure(r->loop, &p);
+        *shortages = p.shortages;
+        *refused = p.refused_source;
+}
+
 static int start_scenario(struct scen *s, char *err, size_t errlen)
 {
         struct runner *r = s->r;
@@ -1238,6 +1253,7 @@ static int start_scenario(struct scen *s, char *err, size_t errlen)
 
         s->t0 = now_s();
         s->deadline = s->t0 + (r->o->timeout_s > 0 ? r->o->timeout_s : DEFAULT_TIMEOUT_S);
+        harness_pressure(r, &s->shortages0, &s->refused0);
         if (!s->skip && scenario_creds(r, s, err, errlen) != 0)
                 return -1;
         if (s->skip) {
@@ -1410,6 +1426,46 @@ static void run_checks(struct scen *s)
         }
 }
 
+/*
+ * The harness itself ran short (connection table, descriptors, memory, a
+ * listener cap that may have refused the partner) while the scenario ran: a
+ * mismatch or an error is then not the partner's doing, and the result is an
+ * error with the harness as its cause (design.md §7: a cause has a class). An
+ * error (nothing judged anyway) is also the harness's when a per-source cap
+ * refused connections meanwhile: the partner's may have been among them. A
+ * mismatch is not voided by that alone, or a stranger could hide one.
+ */
+static void judge_shortage(struct scen *s)
+{
+        struct scenario_result *res = s->res;
+        struct net_pressure p;
+        char was[RESULT_TEXT_MAX];
+
+        if (res->verdict != VERDICT_MISMATCH && res->verdict != VERDICT_ERROR)
+                return;
+        net_pressure(s->r->loop, &p);
+        snprintf(was, sizeof(was), "%s", res->cause);
+        if (p.shortages > s->shortages0)
+                textf(res->cause, sizeof(res->cause),
+                      "the harness ran short during this scenario (%lu time%s; last: %s): "
+                      "nothing to judge (it saw: %s)",
+                      p.shortages - s->shortages0, p.shortages - s->shortages0 > 1 ? "s" : "",
+                      p.last_text, was);
+        else if (res->verdict == VERDICT_ERROR && p.refused_source > s->refused0)
+                textf(res->cause, sizeof(res->cause),
+                      "the harness ran short during this scenario: its per-source listener cap "
+                      "refused %lu connection%s (the partner's may have been one): nothing to "
+                      "judge (it saw: %s)",
+                      p.refused_source - s->refused0, p.refused_source - s->refused0 > 1 ? "s" : "",
+                      was);
+        else
+                return;
+        res->verdict = VERDICT_ERROR;
+        res->error_cause = ERROR_CAUSE_HARNESS;
+        snprintf(res->spec, sizeof(res->spec), "design.md §7");
+        logf_(s, "runner: %s", res->cause);
+}
+
 static void finalize(struct scen *s)
 {
         struct scenario_result *res = s->res;
@@ -1479,8 +1535,11 @@ static void finalize(struct scen *s)
         }
         vi.observed = res->observed;
         res->verdict = verdict_judge(&vi);
+        if (res->verdict == VERDICT_ERROR)
+                res->error_cause = ERROR_CAUSE_ENVIRONMENT;
         if (res->verdict == VERDICT_MATCH || res->verdict == VERDICT_MISMATCH)
                 run_checks(s);
+        judge_shortage(s);
         if (s->def->xfail != NULL) {
                 /* A known deviation (docs/scenarios.md <xfail>, or a quirk). */
                 textf(res->known_deviation, sizeof(res->known_deviation), "%s (%s %s)",

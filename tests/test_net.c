@@ -10,8 +10,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -926,4 +928,235 @@ Test(net, direct_tls_via_xmpps_srv, .timeout = 30)
         close_and_drain(&w);
         world_free(&w);
         dnszone_free(z);
+}
+
+/* ---- bounded listeners and steps (docs/timeouts.md "Listeners", "The step timer") ---- */
+
+/* A raw TCP connection to 127.0.0.1:port from the loopback address src (a
+ * stranger on another address than the partner's), non-blocking. */
+static int raw_connect(const char *src, uint16_t port)
+{
+        struct sockaddr_in from, to;
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+        cr_assert_geq(fd, 0);
+        memset(&from, 0, sizeof(from));
+        from.sin_family = AF_INET;
+        cr_assert_eq(inet_pton(AF_INET, src, &from.sin_addr), 1);
+        cr_assert_eq(bind(fd, (struct sockaddr *)&from, sizeof(from)), 0, "bind %s: %s", src,
+                     strerror(errno));
+        memset(&to, 0, sizeof(to));
+        to.sin_family = AF_INET;
+        to.sin_port = htons(port);
+        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        cr_assert_eq(connect(fd, (struct sockaddr *)&to, sizeof(to)), 0, "connect: %s",
+                     strerror(errno));
+        return fd;
+}
+
+/* Whether the harness closed fd (EOF or reset) within wait_ms. */
+static bool closed_by_harness(int fd, int wait_ms)
+{
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        char c;
+
+        if (poll(&p, 1, wait_ms) <= 0)
+                return false;
+        return recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
+}
+
+static struct net_loop *limited_world(struct world *w, unsigned per_source, unsigned total,
+                                      unsigned idle_ms, uint16_t *port)
+{
+        struct neg_settings s;
+        struct net_listen_limits lim;
+        struct node *h;
+
+        world_init(w);
+        settings(&s, NEG_OPTIONAL, NEG_OPTIONAL, true);
+        h = make_node1(w, "harness", HARNESS, &s, w->hcreds);
+        *port = listen_on(w, "127.0.0.1", h);
+        net_listen_limits_default(&lim);
+        lim.per_source = per_source;
+        lim.total = total;
+        lim.idle_ms = idle_ms;
+        net_set_listen_limits(w->l, &lim);
+        return w->l;
+}
+
+Test(net, listener_caps_per_source_and_total, .timeout = 30)
+{
+        struct world w;
+        struct net_pressure p;
+        uint16_t port;
+        int fd[7];
+        bool refused[7];
+
+        limited_world(&w, 3, 5, 0, &port);
+        /* 4 from one stranger (its cap is 3), then 3 from another (2 fit the total of 5). */
+        for (int i = 0; i < 7; i++) {
+                fd[i] = raw_connect(i < 4 ? "127.0.0.2" : "127.0.0.3", port);
+                net_run(w.l, 100, NULL, NULL);
+        }
+        for (int i = 0; i < 7; i++)
+                refused[i] = closed_by_harness(fd[i], 200);
+        net_pressure(w.l, &p);
+        cr_expect(!refused[0] && !refused[1] && !refused[2], "the first 3 are kept");
+        cr_expect(refused[3], "the 4th from one source is closed at once");
+        cr_expect(!refused[4] && !refused[5], "another source fits under the total");
+        cr_expect(refused[6], "the 6th in all is closed at once");
+        cr_expect_eq(p.accepted, 5);
+        cr_expect_eq(p.refused_source, 1);
+        cr_expect_eq(p.refused_total, 1);
+        /* A stranger at its own cap is not the harness's shortage; the total cap is. */
+        cr_expect_eq(p.shortages, 1, "shortages %lu (%s)", p.shortages, p.last_text);
+        cr_expect_eq(p.last, NET_SHORT_LISTEN_CAP);
+        cr_expect(strstr(p.last_text, "total cap") != NULL, "%s", p.last_text);
+        for (int i = 0; i < 7; i++)
+                close(fd[i]);
+        world_free(&w);
+}
+
+Test(net, idle_accepted_connection_is_dropped, .timeout = 30)
+{
+        struct world w;
+        struct net_pressure p;
+        uint16_t port;
+        int idle, talker;
+        int64_t t0, took = -1;
+        const char *hdr = "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+                          "xmlns:stream='http://etherx.jabber.org/streams' to='harness.test' "
+                          "version='1.0'>";
+
+        limited_world(&w, 0, 100, 200, &port);
+        t0 = mono_ms();
+        idle = raw_connect("127.0.0.2", port);
+        talker = raw_connect("127.0.0.2", port);
+        cr_assert_eq(send(talker, hdr, strlen(hdr), 0), (ssize_t)strlen(hdr));
+        /* Bounded: at most 20 rounds of 100 ms. */
+        for (int i = 0; i < 20 && took < 0; i++) {
+                net_run(w.l, 100, NULL, NULL);
+                if (closed_by_harness(idle, 0))
+                        took = mono_ms() - t0;
+        }
+        cr_expect(took >= 190 && took < 1000, "the idle one was dropped after %lld ms, want 200",
+                  (long long)took);
+        cr_expect(!closed_by_harness(talker, 0), "the one that spoke is still served");
+        net_pressure(w.l, &p);
+        cr_expect_eq(p.dropped_idle, 1);
+        cr_expect_eq(p.shortages, 0);
+        close(idle);
+        close(talker);
+        world_free(&w);
+}
+
+/* A partner that answers the harness's header, then sends `drip` one piece at a
+ * time every 50 ms (at most 60 pieces: 3 s), never completing the features. */
+struct dripper {
+        int lfd;
+        const char *drip;
+        size_t piece;
+        atomic_int stop;
+};
+
+static void *drip_main(void *arg)
+{
+        struct dripper *d = arg;
+        struct pollfd p = {.fd = d->lfd, .events = POLLIN};
+        const char *hdr = "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+                          "xmlns:stream='http://etherx.jabber.org/streams' "
+                          "xmlns:db='jabber:server:dialback' from='partner.test' "
+                          "to='harness.test' id='drip-1' version='1.0'>";
+        char junk[4096];
+        int fd;
+        size_t off = 0;
+
+        if (poll(&p, 1, 5000) <= 0 || (fd = accept(d->lfd, NULL, NULL)) < 0)
+                return NULL;
+        p.fd = fd;
+        if (poll(&p, 1, 5000) <= 0 || recv(fd, junk, sizeof(junk), 0) <= 0 ||
+            send(fd, hdr, strlen(hdr), MSG_NOSIGNAL) < 0) {
+                close(fd);
+                return NULL;
+        }
+        for (int i = 0; i < 60 && !atomic_load(&d->stop); i++) {
+                size_t n = strlen(d->drip + off) < d->piece ? strlen(d->drip + off) : d->piece;
+
+                if (n == 0 || send(fd, d->drip + off, n, MSG_NOSIGNAL) < 0)
+                        break;
+                off += n;
+                poll(NULL, 0, 50);
+        }
+        close(fd);
+        return NULL;
+}
+
+/* The harness connects to a dripping partner; EXPECT_FEATURES has 300 ms. The
+ * step must end between lo and hi ms, with a cause naming the state, the
+ * trickle and `want`. Returns the harness's record. */
+static const struct rec *drip_case(struct world *w, const char *drip, int64_t lo, int64_t hi,
+                                   const char *want)
+{
+        struct neg_settings s;
+        struct net_timeouts to;
+        struct node *h;
+        struct dripper d = {.drip = drip, .piece = 1};
+        pthread_t th;
+        uint16_t port;
+        int64_t t0, took;
+        int rc;
+        const struct rec *r;
+
+        world_init(w);
+        settings(&s, NEG_OPTIONAL, NEG_OPTIONAL, true);
+        net_timeouts_default(&to);
+        to.step_ms[ST_EXPECT_FEATURES] = 300;
+        net_set_timeouts(w->l, &to);
+        h = make_node1(w, "harness", HARNESS, &s, w->hcreds);
+        d.lfd = silent_listener(&port);
+        atomic_init(&d.stop, 0);
+        target(w, PARTNER, "127.0.0.1", port);
+        cr_assert_eq(pthread_create(&th, NULL, drip_main, &d), 0);
+        t0 = mono_ms();
+        cr_assert_not_null(node_ping(h, HARNESS, PARTNER, "ping-drip"));
+        rc = net_run(w->l, 10000, harness_out_final, w);
+        atomic_store(&d.stop, 1);
+        pthread_join(th, NULL);
+        close(d.lfd);
+        cr_assert_eq(rc, NET_RUN_UNTIL, "net_run returned %d\n%s", rc, w->trace.data);
+        r = find_rec(w, "harness", ENGINE_INITIATING, PURPOSE_AUTH, PARTNER);
+        cr_assert_not_null(r);
+        took = r->at_ms - t0;
+        cr_expect(took >= lo && took < hi, "timed out after %lld ms, want %lld to %lld",
+                  (long long)took, (long long)lo, (long long)hi);
+        cr_expect(strstr(r->res.cause, "timeout while EXPECT_FEATURES: the peer trickled ") != NULL,
+                  "cause: %s", r->res.cause);
+        cr_expect(strstr(r->res.cause, want) != NULL, "cause: %s, want %s", r->res.cause, want);
+        return r;
+}
+
+Test(net, whitespace_keepalives_are_not_progress, .timeout = 30)
+{
+        struct world w;
+        const char *spaces = "                                                  "
+                             "                                                  ";
+
+        /* Without the rule, a space every 50 ms would keep the step alive for 5 s. */
+        drip_case(&w, spaces, 290, 550, "(whitespace only)");
+        world_free(&w);
+}
+
+Test(net, byte_drip_stops_at_the_hard_cap, .timeout = 30)
+{
+        struct world w;
+        const struct rec *r;
+
+        /* Each byte is progress and restarts the 300 ms, but the step ends at 2 x 300. */
+        r = drip_case(&w,
+                      "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
+                      "<dialback xmlns='urn:xmpp:features:dialback'/><unknown "
+                      "xmlns='urn:example:drip'/>",
+                      590, 900, "(hard cap)");
+        cr_expect(strstr(r->res.cause, "whitespace") == NULL, "cause: %s", r->res.cause);
+        world_free(&w);
 }
