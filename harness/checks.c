@@ -189,8 +189,17 @@ bool check_eval(enum scenario_check c, const struct check_facts *f, char *why, s
                             "authentication (%u answer%s) [RFC 6120 §4.3.5; XEP-0220 §2.1.1]",
                             n, n == 1 ? "" : "s");
         case CHECK_VERIFY_ID_POST_TLS:
-                if (f->verify_id == NULL || f->verify_id[0] == '\0' || f->post_tls_id == NULL ||
-                    f->post_tls_id[0] == '\0' || strcmp(f->verify_id, f->post_tls_id) == 0)
+                if (f->verify_id == NULL || f->verify_id[0] == '\0') {
+                        /* No verify: nothing to judge, unless the partner said valid anyway. */
+                        if (!f->unverified_valid && !(f->method & (METHOD_DT | METHOD_DP)))
+                                return true;
+                        return fail(why, whylen,
+                                    "no <db:verify/> reached the harness's authoritative "
+                                    "server, yet the partner answered type='valid' [XEP-0220 "
+                                    "§2.1.2, §2.2]");
+                }
+                if (f->post_tls_id == NULL || f->post_tls_id[0] == '\0' ||
+                    strcmp(f->verify_id, f->post_tls_id) == 0)
                         return true;
                 return fail(why, whylen,
                             "the partner's <db:verify/> carries id '%s', not the post-TLS stream "

@@ -48,11 +48,14 @@ struct check_facts {
         bool db_result_sent;       /* outbound: the harness sent a <db:result/> */
         const char *post_tls_id;   /* outbound: the partner's stream id after TLS, "" */
         const char *verify_id;     /* outbound: id of the partner's first <db:verify/>, "" */
+        /* The partner answered type='valid' to a key whose db:verify never reached
+         * the harness's authoritative server (engine_result.unverified_valid). */
+        bool unverified_valid;
 };
 
 /*
- * Judges check c on the facts. Returns true when it holds (or cannot apply: no
- * <db:verify/> came for verify-id-post-tls); false with a one-line reason in
+ * Judges check c on the facts. Returns true when it holds (or cannot apply:
+ * verify-id-post-tls when no dialback answer came); false with a one-line reason in
  * why, naming the rule (for the cause of a mismatch).
  */
 bool check_eval(enum scenario_check c, const struct check_facts *f, char *why, size_t whylen);

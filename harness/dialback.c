@@ -63,3 +63,54 @@ int dialback_new_secret(char out[DIALBACK_KEY_LEN + 1])
         to_hex(raw, sizeof(raw), out);
         return 0;
 }
+
+/* SHA-256 over "from\0to\0id\0key", domains in ASCII lower case (they compare
+ * case-insensitively, RFC 5890); -1 when the inputs do not fit. */
+static int ledger_digest(const char *from, const char *to, const char *id, const char *key,
+                         unsigned char out[32])
+{
+        const char *parts[4] = {from, to, id, key};
+        char msg[4 * (DIALBACK_MAX_INPUT + 1)];
+        size_t len = 0;
+
+        for (size_t i = 0; i < 4; i++) {
+                size_t n = parts[i] != NULL ? strlen(parts[i]) : 0;
+
+                if (parts[i] == NULL || n > DIALBACK_MAX_INPUT)
+                        return -1;
+                for (size_t k = 0; k < n; k++) {
+                        char c = parts[i][k];
+
+                        msg[len++] = i < 2 && c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+                }
+                msg[len++] = '\0';
+        }
+        return gnutls_hash_fast(GNUTLS_DIG_SHA256, msg, len, out) == 0 ? 0 : -1;
+}
+
+void db_ledger_record(struct db_ledger *l, const char *from, const char *to, const char *id,
+                      const char *key)
+{
+        unsigned char d[32];
+
+        if (l == NULL || ledger_digest(from, to, id, key, d) != 0)
+                return;
+        memcpy(l->digest[l->next], d, sizeof(d));
+        l->next = (l->next + 1) % DB_LEDGER_MAX;
+        if (l->n < DB_LEDGER_MAX)
+                l->n++;
+}
+
+bool db_ledger_has(const struct db_ledger *l, const char *from, const char *to, const char *id,
+                   const char *key)
+{
+        unsigned char d[32];
+
+        if (l == NULL || ledger_digest(from, to, id, key, d) != 0)
+                return false;
+        for (size_t i = 0; i < l->n; i++) {
+                if (memcmp(l->digest[i], d, sizeof(d)) == 0)
+                        return true;
+        }
+        return false;
+}

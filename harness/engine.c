@@ -52,6 +52,9 @@ struct peer_features {
 struct pair {
         char from[DOMAIN_MAX], to[DOMAIN_MAX];
         bool pending, verified, failed;
+        /* Initiating: the stream id and key of our db:result, which the peer's
+         * db:verify must carry to our authoritative server (engine_config.ledger). */
+        char id[ID_MAX], key[DIALBACK_KEY_LEN + 1];
 };
 
 #define MAX_HOSTED 16
@@ -799,6 +802,8 @@ static void i_send_db_result(struct engine *e, const char *from, const char *to)
         }
         p->pending = true;
         p->failed = false;
+        copy_str(p->id, sizeof(p->id), sid);
+        copy_str(p->key, sizeof(p->key), key);
         send_db(e, "result", from, to, NULL, NULL, key, NULL);
         if (e->state != ST_EXPECT_STANZAS)
                 set_state(e, ST_EXPECT_DB_RESULT);
@@ -1224,6 +1229,17 @@ static const char *db_error_condition(xmlNodePtr n)
         return "(none)";
 }
 
+/* Whether the peer's db:verify for pair p reached our authoritative server
+ * (engine_config.ledger; true when there is no ledger to ask). */
+static bool peer_verified(const struct engine *e, const struct pair *p)
+{
+        if (e->cfg.ledger == NULL)
+                return true;
+        /* The request the peer sends our authoritative server names itself as
+         * from (the receiving server) and us as to (XEP-0220 §2.1.2). */
+        return db_ledger_has(e->cfg.ledger, p->to, p->from, p->id, p->key);
+}
+
 /* Step 4 of XEP-0220 for one of our pending pairs (the stream's own, or multiplexed). */
 static void i_on_db_result(struct engine *e, xmlNodePtr n)
 {
@@ -1265,6 +1281,17 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
                 return;
         }
         p->pending = false;
+        if (strcmp(type, "valid") == 0 && !peer_verified(e, p)) {
+                /* DB-3..DB-5 (XEP-0220 §2.1-§2.3): a receiving server learns whether the
+                 * key is right only from our authoritative server. A 'valid' it never
+                 * asked for means it accepts any key: it would accept anyone. */
+                e->result.unverified_valid = true;
+                finding(e, FINDING_VIOLATION, "XEP-0220 §2.2",
+                        "the partner accepted dialback without verifying the key: no "
+                        "db:verify for %s -> %s (id %s) reached %s's authoritative server",
+                        p->from, p->to, p->id, p->from);
+                type = "unverified";
+        }
         if (strcmp(type, "valid") == 0) {
                 p->verified = true;
                 if (first) {
@@ -1284,9 +1311,17 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
         if (strcmp(type, "error") == 0)
                 finding(e, FINDING_NOTE, "XEP-0220 §2.5", "dialback for %s -> %s: error <%s/>",
                         p->from, p->to, db_error_condition(n));
-        else
+        else if (strcmp(type, "unverified") != 0)
                 finding(e, FINDING_NOTE, "XEP-0220 §2.2.1",
                         "dialback for %s -> %s answered type='%s'", p->from, p->to, type);
+        if (first && strcmp(type, "unverified") == 0) {
+                finish_failure(e, "XEP-0220 §2.2",
+                               "the partner accepted dialback without verifying the key: no "
+                               "db:verify reached %s's authoritative server",
+                               p->from);
+                close_stream(e);
+                return;
+        }
         if (first) {
                 finish_failure(e, "XEP-0220 §2.2.1", "dialback result type='%s'", type);
                 /* DB-5: after invalid, send nothing more on this connection; an error
@@ -1750,6 +1785,13 @@ static void r_on_db_result(struct engine *e, xmlNodePtr n)
         }
         p->pending = true;
         p->failed = false;
+        if (e->cfg.knobs.bad.valid_without_verify) {
+                tracef(e, TRACE_NOTE,
+                       "misbehaving: %s -> %s valid without asking %s's authoritative server", from,
+                       to, from);
+                engine_verify_result(e, from, to, e->stream_id, DB_VALID);
+                return;
+        }
         key = xmlNodeGetContent(n);
         ev = push_event(e, EV_NEED_VERIFY);
         if (ev != NULL) {
@@ -1789,6 +1831,8 @@ static void r_on_db_verify(struct engine *e, xmlNodePtr n)
                 return;
         }
         key = xmlNodeGetContent(n);
+        /* The proof an initiating stream of ours asks for before it counts 'valid'. */
+        db_ledger_record(e->cfg.ledger, from, to, id, key != NULL ? (const char *)key : "");
         /* DB-4 (XEP-0220 §2.2.2): recompute the key from from, to, id and our secret. */
         right = key != NULL && dialback_key(e->secret, from, to, id, expect) == 0 &&
                 dialback_key_equal(expect, (const char *)key);

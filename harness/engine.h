@@ -122,6 +122,9 @@ struct engine_misbehaviour {
                                         host (XEP-0220 §2.2.1: item-not-found) */
         bool silent;                 /* R: never sends a byte, not even a header (a silent
                                         authoritative server, XEP-0220 §2.5) */
+        bool valid_without_verify;   /* R: answers db:result type='valid' at once, never
+                                        sending db:verify to the authoritative server
+                                        (XEP-0220 §2.1-§2.3: it accepts anyone) */
 };
 
 /* The domain a stanza_unauth_from misbehaviour claims. */
@@ -209,7 +212,16 @@ struct engine_config {
         struct xs_limits limits;
         size_t max_bytes_before_features; /* initiating: bound on bytes before the first
                                              features (default 16384 when 0) */
-        engine_trace_fn trace;            /* may be NULL */
+        /* This server's record of the db:verify requests its authoritative role
+         * received (borrowed, shared by the server's streams; dialback.h).
+         * Receiving: each db:verify is recorded. Initiating: a type='valid' counts
+         * only when the peer's db:verify for that exact key, id and pair is in it
+         * (DB-3..DB-5, XEP-0220 §2.1-§2.3); otherwise it is the violation "accepted
+         * dialback without verifying". NULL only for an engine with no
+         * authoritative server of its own to ask (unit tests of one engine): a
+         * 'valid' is then taken as it comes. A node always passes its own. */
+        struct db_ledger *ledger;
+        engine_trace_fn trace; /* may be NULL */
         void *trace_user;
         /* The peer's configured settings, when the caller knows them (the harness
          * judging a partner configuration). Lets a receiving engine see a peer whose
@@ -276,6 +288,10 @@ struct engine_result {
         unsigned method;
         /* Domain pairs authenticated on this stream (SASL counts as one). */
         unsigned pairs;
+        /* Initiating: the peer answered type='valid' for a pair whose key never
+         * reached our authoritative server in a db:verify (engine_config.ledger):
+         * it accepts dialback without verifying, so it would accept anyone. */
+        bool unverified_valid;
 };
 
 struct engine;

@@ -40,6 +40,11 @@ struct node {
         char hosted_store[NODE_MAX_HOSTED][DOMAIN_MAX];
         char name[32];
         char secret[DIALBACK_KEY_LEN + 1];
+        /* db:verify requests this server's authoritative role received: the proof
+         * its initiating streams ask for before counting a 'valid' (dialback.h).
+         * ledger points at own_ledger or at the one the config shares. */
+        struct db_ledger own_ledger;
+        struct db_ledger *ledger;
         struct node_transport transport;
         struct node_observer obs;
         struct stream *streams[NODE_MAX_STREAMS];
@@ -84,6 +89,7 @@ struct node *node_new(const struct node_config *cfg, const struct node_transport
                 return NULL;
         }
         n->cfg.secret = NULL; /* only n->secret is used; it never leaves the node */
+        n->ledger = cfg->ledger != NULL ? cfg->ledger : &n->own_ledger;
         if (t != NULL)
                 n->transport = *t;
         if (obs != NULL)
@@ -149,6 +155,7 @@ static struct stream *stream_new(struct node *n, enum engine_role role, enum eng
         ec.knobs = n->cfg.knobs;
         ec.creds = n->cfg.creds;
         ec.secret = n->secret;
+        ec.ledger = n->ledger;
         ec.db_answer = n->cfg.db_answer;
         ec.verify_from = v_from;
         ec.verify_to = v_to;

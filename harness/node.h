@@ -20,6 +20,7 @@
 
 #include <libxml/tree.h>
 
+#include "dialback.h"
 #include "engine.h"
 
 #define NODE_MAX_HOSTED 16
@@ -67,6 +68,11 @@ struct node_config {
         struct engine_knobs knobs;
         struct tls_creds *creds; /* borrowed */
         const char *secret;      /* NULL: a random per-run secret */
+        /* The db:verify requests received by this server's authoritative role
+         * (dialback.h), borrowed. Nodes that share a secret speak for one server
+         * and must share it, so that a 'valid' on one node's stream finds the
+         * verify another node answered. NULL: the node keeps its own. */
+        struct db_ledger *ledger;
         enum db_answer db_answer;
         struct xs_limits limits;
         /* Every trace entry of every stream, with the stream it belongs to. */

@@ -93,6 +93,10 @@ struct scen {
         size_t n_fnd;
         struct node *node;    /* the scenario's harness node (settings H) */
         struct node *trigger; /* inbound against a real partner: authenticates with H9 */
+        /* The db:verify requests the scenario's domains' authoritative server got:
+         * node and trigger share it (and the secret), so a 'valid' on the trigger
+         * counts only if node answered the partner's verify (dialback.h). */
+        struct db_ledger ledger;
         struct buf log;
         double t0, deadline, settle_deadline;
         /* The stream the scenario is about, and what it ended with. */
@@ -533,7 +537,8 @@ static int setup_pki(struct runner *r, char *err, size_t errlen)
 
 static struct node *new_node(struct runner *r, const char *name, const char *const *domains,
                              size_t n, const struct neg_settings *neg, struct tls_creds *creds,
-                             const char *secret, const struct node_observer *obs,
+                             const char *secret, struct db_ledger *ledger,
+                             const struct node_observer *obs,
                              void (*trace)(void *, struct stream *, const struct trace_entry *),
                              void *trace_user, char *err, size_t errlen)
 {
@@ -549,6 +554,7 @@ static struct node *new_node(struct runner *r, const char *name, const char *con
         engine_knobs_default(&cfg.knobs);
         cfg.creds = creds;
         cfg.secret = secret;
+        cfg.ledger = ledger;
         cfg.db_answer = DB_ANSWER_TRUTHFUL;
         xs_limits_default(&cfg.limits);
         cfg.trace = trace;
@@ -682,7 +688,7 @@ static int setup_partner(struct runner *r, char *err, size_t errlen)
                 return 0;
         }
         r->ref = new_node(r, "partner", domains, n, &r->p->neg, r->pcreds, NULL, NULL, NULL, NULL,
-                          err, errlen);
+                          NULL, err, errlen);
         if (r->ref == NULL)
                 return -1;
         if (net_listen(r->loop, "127.0.0.1", 0, r->ref, &pport, err, errlen) != 0)
@@ -1146,6 +1152,7 @@ static struct node *scenario_node(struct scen *s, const char *secret,
         cfg.knobs = s->knobs;
         cfg.creds = s->creds != NULL || s->no_creds ? s->creds : r->hcreds;
         cfg.secret = secret;
+        cfg.ledger = &s->ledger;
         cfg.db_answer = s->db_answer;
         xs_limits_default(&cfg.limits);
         cfg.trace = on_trace;
@@ -1258,7 +1265,7 @@ static int start_scenario(struct scen *s, char *err, size_t errlen)
                 s->trigger = new_node(r, "trigger", d, nd, &trig,
                                       s->def->cert == CERT_DEFAULT && s->creds != NULL ? s->creds
                                                                                        : r->hcreds,
-                                      secret, &tobs, on_trace, s, err, errlen);
+                                      secret, &s->ledger, &tobs, on_trace, s, err, errlen);
                 if (s->trigger == NULL)
                         return -1;
                 logf_(s, "runner: triggering: a ping from %s to %s over an H%d stream", s->domain,
@@ -1355,6 +1362,7 @@ static void run_checks(struct scen *s)
         f.db_result_sent = s->db_result_sent;
         f.post_tls_id = s->post_tls_id;
         f.verify_id = s->verify_id;
+        f.unverified_valid = s->have_result && s->result.unverified_valid;
         for (int c = 0; c < CHECK_COUNT; c++) {
                 char why[RESULT_TEXT_MAX - 80], line[RESULT_TEXT_MAX];
 
@@ -1701,7 +1709,7 @@ int runner_run(const struct run_options *o, struct run_report *rep, char *err, s
         settings_from_row(TRIGGER_ROW, &base_neg);
         base_domain[0] = r.domain;
         r.base = new_node(&r, "harness", base_domain, 1, &base_neg, r.hcreds, NULL, NULL, NULL,
-                          NULL, err, errlen);
+                          NULL, NULL, err, errlen);
         if (r.base == NULL || setup_partner(&r, err, errlen) != 0)
                 goto out;
         if (run_all(&r, rep, err, errlen) != 0)

@@ -1,6 +1,7 @@
 #include "xmlstream.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,19 @@ enum xs_phase {
         PH_CLOSED,  /* after </stream:stream> */
 };
 
+/*
+ * The XML declaration at the stream start is read by xs_scan before libxml2
+ * parses it: libxml2 switches its input to a declared encoding (and its
+ * encoding switch has crashed on a malformed declaration), so a declaration
+ * that is not exactly XML 1.0 §2.8 with UTF-8 never reaches it (RFC 6120 §11.6).
+ */
+#define XS_DECL_MAX 160
+enum xs_decl {
+        DECL_UNDECIDED, /* the stream's first bytes still match "<?xml" */
+        DECL_READING,   /* inside "<?xml ... ?>" */
+        DECL_DONE,      /* checked, or the stream does not start with one */
+};
+
 /* Header strings, owned; xs_header points into them. */
 enum { HS_TO, HS_FROM, HS_ID, HS_VERSION, HS_LANG, HS_CONTENT_NS, HS_STREAM_PREFIX, HS_DB, HS_N };
 
@@ -50,6 +64,9 @@ struct xs_parser {
         size_t phase_bytes;
         unsigned utf8_need;             /* continuation bytes still expected */
         unsigned char utf8_lo, utf8_hi; /* range of the next continuation byte */
+        enum xs_decl decl;              /* the XML declaration, checked before libxml2 sees it */
+        char decl_text[XS_DECL_MAX];
+        size_t decl_len;
 
         char *hs[HS_N];
         char **ns; /* 2 * nb_ns strings */
@@ -101,8 +118,10 @@ static void xs_fail(struct xs_parser *p, const char *cond, size_t off, const cha
         va_start(ap, fmt);
         vsnprintf(p->err_text, sizeof(p->err_text), fmt, ap);
         va_end(ap);
-        if (p->ctxt != NULL)
-                xmlStopParser(p->ctxt);
+        /* No xmlStopParser here: this runs inside libxml2's callbacks (its error
+         * path included), where halting the parser frees input that libxml2 is
+         * still reading. xs_push stops it once xmlParseChunk has returned; until
+         * then every callback ignores a dead reader. */
 }
 
 static void xs_fail_memory(struct xs_parser *p)
@@ -162,12 +181,6 @@ static void xs_on_error(void *user, xmlErrorPtr err)
         else
                 why = "not well-formed XML (RFC 6120 §11.3)";
         xs_fail(p, cond, xs_parse_offset(p), "%s; libxml2 error %d: %s", why, err->code, msg);
-}
-
-static void xs_quiet_generic(void *ctx, const char *msg, ...)
-{
-        (void)ctx;
-        (void)msg;
 }
 
 /* ---- header strings ---- */
@@ -734,6 +747,8 @@ int xs_reset(struct xs_parser *p)
         p->phase = PH_HEADER;
         p->phase_bytes = 0;
         p->utf8_need = 0;
+        p->decl = DECL_UNDECIDED;
+        p->decl_len = 0;
         p->paused = 0;
         p->dead = 0;
         p->err_cond = NULL;
@@ -756,6 +771,144 @@ static size_t xs_bad_utf8(unsigned char c, size_t i, const char **cond, char *te
         *cond = "unsupported-encoding";
         snprintf(text, text_len, "invalid UTF-8 byte 0x%02X (RFC 6120 §11.6)", c);
         return i;
+}
+
+/* ---- the XML declaration (XML 1.0 §2.8) ---- */
+
+static bool xs_is_space(char c)
+{
+        return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static size_t xs_skip_space(const char *d, size_t n, size_t i)
+{
+        while (i < n && xs_is_space(d[i]))
+                i++;
+        return i;
+}
+
+/*
+ * One pseudo-attribute: S name Eq quoted-value. On success *vstart and *vlen point
+ * at the value inside d and the index after the closing quote is returned;
+ * 0 when d[i..] is not that (no value can end at index 0).
+ */
+static size_t xs_decl_attr(const char *d, size_t n, size_t i, const char *name, size_t *vstart,
+                           size_t *vlen)
+{
+        size_t len = strlen(name), j = xs_skip_space(d, n, i);
+        const char *close;
+        char quote;
+
+        if (j == i || n - j < len || memcmp(d + j, name, len) != 0)
+                return 0;
+        j = xs_skip_space(d, n, j + len);
+        if (j >= n || d[j] != '=')
+                return 0;
+        j = xs_skip_space(d, n, j + 1);
+        if (j >= n || (d[j] != '\'' && d[j] != '"'))
+                return 0;
+        quote = d[j];
+        close = memchr(d + j + 1, quote, n - j - 1);
+        if (close == NULL)
+                return 0;
+        *vstart = j + 1;
+        *vlen = (size_t)(close - (d + j + 1));
+        return (size_t)(close - d) + 1;
+}
+
+/*
+ * Checks a whole declaration "<?xml ... ?>" (d, n). Returns NULL when it is
+ * well-formed and declares UTF-8 or no encoding; otherwise the condition
+ * ("not-well-formed" or "unsupported-encoding") with a sentence in text.
+ */
+static const char *xs_check_decl(const char *d, size_t n, char *text, size_t text_len)
+{
+        size_t i = 5, v, vlen, k, next;
+
+        /* VersionInfo: '1.' [0-9]+ */
+        i = xs_decl_attr(d, n, i, "version", &v, &vlen);
+        if (i == 0 || vlen < 3 || d[v] != '1' || d[v + 1] != '.')
+                goto malformed;
+        for (k = 2; k < vlen; k++)
+                if (d[v + k] < '0' || d[v + k] > '9')
+                        goto malformed;
+        /* EncodingDecl? EncName ::= [A-Za-z] ([A-Za-z0-9._] | '-')* */
+        next = xs_decl_attr(d, n, i, "encoding", &v, &vlen);
+        if (next != 0) {
+                bool name_ok = vlen > 0 && ((d[v] | 0x20) >= 'a' && (d[v] | 0x20) <= 'z');
+
+                for (k = 1; name_ok && k < vlen; k++) {
+                        char c = d[v + k];
+
+                        name_ok = ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ||
+                                  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+                }
+                if (!name_ok)
+                        goto malformed;
+                if (vlen != 5 || strncasecmp(d + v, "UTF-8", 5) != 0) {
+                        snprintf(text, text_len,
+                                 "declared encoding '%.*s'; XMPP streams are UTF-8 only (RFC "
+                                 "6120 §11.6)",
+                                 (int)(vlen < 40 ? vlen : 40), d + v);
+                        return "unsupported-encoding";
+                }
+                i = next;
+        }
+        /* SDDecl? */
+        next = xs_decl_attr(d, n, i, "standalone", &v, &vlen);
+        if (next != 0) {
+                if (!(vlen == 3 && memcmp(d + v, "yes", 3) == 0) &&
+                    !(vlen == 2 && memcmp(d + v, "no", 2) == 0))
+                        goto malformed;
+                i = next;
+        }
+        i = xs_skip_space(d, n, i);
+        if (i + 2 == n && d[i] == '?' && d[i + 1] == '>')
+                return NULL;
+malformed:
+        snprintf(text, text_len,
+                 "malformed XML declaration (XML 1.0 §2.8: version, then optional encoding and "
+                 "standalone, then '?>') (RFC 6120 §11.3)");
+        return "not-well-formed";
+}
+
+/*
+ * Follows the stream's first bytes through a possible XML declaration.
+ * Returns NULL while all is well, or the condition (text set) when the
+ * declaration must not reach libxml2.
+ */
+static const char *xs_scan_decl(struct xs_parser *p, unsigned char c, size_t at, char *text,
+                                size_t text_len)
+{
+        static const char start[] = "<?xml";
+
+        if (p->decl == DECL_UNDECIDED) {
+                if (at >= sizeof(start) - 1 || (char)c != start[at]) {
+                        p->decl = DECL_DONE;
+                        return NULL;
+                }
+                p->decl_text[p->decl_len++] = (char)c;
+                if (p->decl_len == sizeof(start) - 1)
+                        p->decl = DECL_READING;
+                return NULL;
+        }
+        if (p->decl != DECL_READING)
+                return NULL;
+        if (p->decl_len == sizeof(start) - 1 && !xs_is_space((char)c)) {
+                /* "<?xmlfoo": a processing instruction, which xs_on_pi refuses. */
+                p->decl = DECL_DONE;
+                return NULL;
+        }
+        if (p->decl_len >= sizeof(p->decl_text)) {
+                snprintf(text, text_len, "XML declaration longer than %zu bytes (RFC 6120 §11.3)",
+                         sizeof(p->decl_text));
+                return "not-well-formed";
+        }
+        p->decl_text[p->decl_len++] = (char)c;
+        if (c != '>')
+                return NULL;
+        p->decl = DECL_DONE;
+        return xs_check_decl(p->decl_text, p->decl_len, text, text_len);
 }
 
 /*
@@ -820,6 +973,9 @@ static size_t xs_scan(struct xs_parser *p, const unsigned char *s, size_t n, con
                 }
                 switch (p->phase) {
                 case PH_HEADER:
+                        *cond = xs_scan_decl(p, c, at, text, text_len);
+                        if (*cond != NULL)
+                                return i;
                         if (++p->phase_bytes > p->lim.max_header) {
                                 *cond = "policy-violation";
                                 snprintf(text, text_len,
@@ -899,31 +1055,25 @@ static void xs_check_stall(struct xs_parser *p)
         }
 }
 
-/* Hands one piece to libxml2 with every libxml2 error routed to this reader. */
+/*
+ * Hands one piece to libxml2. Its errors reach this reader through the SAX
+ * serror of its own context; no process-wide libxml2 handler is touched.
+ */
 static void xs_push(struct xs_parser *p, const char *s, size_t n)
 {
-        xmlStructuredErrorFunc old_serror = xmlStructuredError;
-        void *old_sctx = xmlStructuredErrorContext;
-        xmlGenericErrorFunc old_generic = xmlGenericError;
-        void *old_gctx = xmlGenericErrorContext;
         int rc;
 
         p->piece_end = p->offset + n;
-        /* The SAX serror catches parser errors; these per-thread handlers catch
-         * the few that libxml2 raises without the context (encoding, I/O), and
-         * are restored so other modules keep theirs. */
-        xmlSetStructuredErrorFunc(p, xs_on_error);
-        xmlSetGenericErrorFunc(p, xs_quiet_generic);
         rc = xmlParseChunk(p->ctxt, s, (int)n, 0);
-        xmlStructuredError = old_serror;
-        xmlStructuredErrorContext = old_sctx;
-        xmlGenericError = old_generic;
-        xmlGenericErrorContext = old_gctx;
         p->offset += n;
         if (rc != 0 && !p->dead && !p->ctxt->wellFormed)
                 xs_fail(p, "not-well-formed", p->offset,
                         "not well-formed XML (RFC 6120 §11.3); libxml2 error %d", rc);
-        xs_check_stall(p);
+        if (!p->dead)
+                xs_check_stall(p);
+        /* Outside every callback now: safe to halt libxml2 for good. */
+        if (p->dead)
+                xmlStopParser(p->ctxt);
 }
 
 enum xs_status xs_feed(struct xs_parser *p, const char *data, size_t len, size_t *consumed)

@@ -85,6 +85,20 @@ Test(hostile, reuse_stream_id)
         world_free(&w);
 }
 
+/* STR-6 where TLS is the only restart (H13 x M13, Dt): the pre-TLS id again after
+ * the TLS restart is flagged too (issue 9: the id_seen loop had no test here). */
+Test(hostile, reuse_stream_id_tls_only_restart)
+{
+        struct world w;
+        struct scenario sc = {13, 13, true, NULL, false};
+        struct engine_misbehaviour bad = {.reuse_stream_id = true};
+
+        hostile(&w, &sc, &bad);
+        expect_violation(&w, "RFC 6120 §4.3.3", "reused after a restart");
+        cr_expect_eq(engine_result(harness_side(&w, &sc))->restarts, 1, "%s", w.trace.data);
+        world_free(&w);
+}
+
 /* TLS-9 (RFC 6120 §5.4.3.3): no STARTTLS after TLS. */
 Test(hostile, starttls_after_tls)
 {
@@ -264,6 +278,50 @@ Test(hostile, unsolicited_db_valid)
         world_free(&w);
 }
 
+/*
+ * DB-3..DB-5 (XEP-0220 §2.1-§2.3): a partner that answers type='valid' without
+ * sending db:verify to the harness's authoritative server accepts any key. It
+ * is a violation naming that, never Dp or Dt, on the harness's own stream
+ * (harness initiates) and on the harness's reply stream when the partner
+ * initiates (the harness answers the partner's ping over a stream of its own).
+ * Rows: Dp (H17 x M17, plaintext) and Dt (H13 x M13, over TLS).
+ */
+Test(hostile, valid_without_verify)
+{
+        static const struct scenario runs[] = {
+            {17, 17, true, NULL, false},
+            {13, 13, true, NULL, false},
+            {17, 17, false, NULL, false},
+            {13, 13, false, NULL, false},
+        };
+        struct engine_misbehaviour bad = {.valid_without_verify = true};
+
+        for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+                struct world w;
+                struct engine *h;
+
+                hostile(&w, &runs[i], &bad);
+                expect_violation(&w, "XEP-0220 §2.2", "accepted dialback without verifying");
+                /* Inbound, the harness itself verifies the partner's key (a db:verify
+                 * of its own); only the partner's side is blind. */
+                if (runs[i].harness_initiates)
+                        cr_expect(strstr(w.trace.data, "<db:verify") == NULL,
+                                  "no verify was sent\n%s", w.trace.data);
+                h = world_engine(&w, w.harness, ENGINE_INITIATING);
+                cr_assert_not_null(h, "%s", w.trace.data);
+                cr_expect(engine_result(h)->unverified_valid, "%s", w.trace.data);
+                cr_expect_not(engine_result(h)->authenticated, "%s", w.trace.data);
+                cr_expect_eq(engine_result(h)->outcomes & OUTCOME_SUCCESS_SET, 0, "%s",
+                             w.trace.data);
+                cr_expect_eq(engine_result(h)->method, 0);
+                cr_expect(strstr(engine_result(h)->cause, "without verifying") != NULL, "%s",
+                          engine_result(h)->cause);
+                if (runs[i].harness_initiates)
+                        expect_unauthenticated(&w, &runs[i]);
+                world_free(&w);
+        }
+}
+
 /* RFC 7590 §3.1, reference §3.6 F1: a TLS-Required partner must not go on in plaintext. */
 Test(hostile, tls_downgrade)
 {
@@ -341,10 +399,11 @@ static void solo_trace(void *user, const struct trace_entry *t)
                 buf_printf(&s->trace, "%d %.*s\n", (int)t->kind, (int)t->len, t->text);
 }
 
-/* One engine without TLS; hosted[0] is its domain; bad: its misbehaviours (or NULL). */
-static void solo_new_bad(struct solo *s, enum engine_role role, int row, const char *const *hosted,
-                         size_t n_hosted, size_t before_features,
-                         const struct engine_misbehaviour *bad)
+/* One engine without TLS; hosted[0] is its domain; bad: its misbehaviours (or NULL);
+ * ledger: its authoritative server's record of db:verify requests (or NULL). */
+static void solo_setup(struct solo *s, enum engine_role role, int row, const char *const *hosted,
+                       size_t n_hosted, size_t before_features,
+                       const struct engine_misbehaviour *bad, struct db_ledger *ledger)
 {
         struct engine_config c;
         char err[256];
@@ -367,10 +426,18 @@ static void solo_new_bad(struct solo *s, enum engine_role role, int row, const c
         c.max_bytes_before_features = before_features;
         c.trace = solo_trace;
         c.trace_user = s;
+        c.ledger = ledger;
         s->e = engine_new(&c, err, sizeof(err));
         cr_assert_not_null(s->e, "%s", err);
         if (role == ENGINE_INITIATING)
                 cr_assert_eq(engine_start(s->e), 0);
+}
+
+static void solo_new_bad(struct solo *s, enum engine_role role, int row, const char *const *hosted,
+                         size_t n_hosted, size_t before_features,
+                         const struct engine_misbehaviour *bad)
+{
+        solo_setup(s, role, row, hosted, n_hosted, before_features, bad, NULL);
 }
 
 static void solo_new(struct solo *s, enum engine_role role, int row, const char *const *hosted,
@@ -696,6 +763,44 @@ Test(scripted, doctype)
         solo_free(&s);
 }
 
+/*
+ * STR-11 (RFC 6120 §11.6): the 39 bytes of issue 9 (a UTF-7 declaration with a
+ * control byte) crashed libxml2's encoding switch. Either role answers with
+ * <unsupported-encoding/>, records the violation and closes.
+ */
+#define UTF7_HEADER "<?xml version=\"1.0\" encoding=\"UTF-7\"\x1a?>"
+
+Test(scripted, utf7_header_receiving)
+{
+        struct solo s;
+        const char *out;
+
+        solo_new(&s, ENGINE_RECEIVING, 17, h_only, 1, 0);
+        out = solo_feed(&s, UTF7_HEADER);
+        cr_expect(strstr(out, "<unsupported-encoding") != NULL, "%s", out);
+        cr_expect_eq(engine_state(s.e), ST_CLOSED);
+        cr_expect(solo_has(&s, FINDING_VIOLATION, "RFC 6120 §11", "unsupported-encoding"), "%s",
+                  s.trace.data);
+        cr_expect_not(engine_result(s.e)->authenticated);
+        solo_free(&s);
+}
+
+Test(scripted, utf7_header_initiating)
+{
+        struct solo s;
+        const char *out;
+
+        solo_new(&s, ENGINE_INITIATING, 17, h_only, 1, 0);
+        out = solo_feed(&s, UTF7_HEADER);
+        cr_expect(strstr(out, "<unsupported-encoding") != NULL, "%s", out);
+        cr_expect_eq(engine_state(s.e), ST_CLOSED);
+        cr_expect(solo_has(&s, FINDING_VIOLATION, "RFC 6120 §11", "unsupported-encoding"), "%s",
+                  s.trace.data);
+        cr_expect(engine_result(s.e)->final);
+        cr_expect_not(engine_result(s.e)->authenticated);
+        solo_free(&s);
+}
+
 /* Bounded input (design.md §3): too much before the first features. */
 Test(scripted, bytes_before_features)
 {
@@ -813,4 +918,104 @@ Test(scripted, initiator_target_multiplexing)
         cr_expect_str_eq(ev.to, "other.test");
         cr_expect_eq(engine_result(s.e)->pairs, 2);
         solo_free(&s);
+}
+
+/* Issue 9, mutation hole (a): a multiplexed pair's request is answered once. A
+ * second 'valid', or a 'valid' after 'invalid', answers no request (DB-9): the
+ * pair is neither verified again nor counted twice. */
+static void solo_two_pairs(struct solo *s)
+{
+        static const char *const two[] = {HARNESS, EXTRA};
+        struct engine_event ev;
+
+        solo_new(s, ENGINE_INITIATING, 17, two, 2, 0);
+        solo_feed(s, "<stream:stream xmlns='jabber:server' "
+                     "xmlns:stream='http://etherx.jabber.org/streams' "
+                     "xmlns:db='jabber:server:dialback' from='" PARTNER "' to='" HARNESS
+                     "' id='sid1' version='1.0'><stream:features/>");
+        solo_feed(s, "<db:result from='" PARTNER "' to='" HARNESS "' type='valid'/>");
+        cr_assert(solo_event(s, EV_AUTHENTICATED, &ev), "%s", s->trace.data);
+        cr_assert_eq(engine_add_pair(s->e, EXTRA, PARTNER), 0);
+        cr_assert_eq(engine_pair_state(s->e, EXTRA, PARTNER), PAIR_PENDING);
+}
+
+Test(scripted, multiplexed_valid_twice)
+{
+        struct solo s;
+
+        solo_two_pairs(&s);
+        solo_feed(&s, "<db:result from='" PARTNER "' to='" EXTRA "' type='valid'/>");
+        cr_expect_eq(engine_pair_state(s.e, EXTRA, PARTNER), PAIR_VALID);
+        cr_expect_eq(engine_result(s.e)->pairs, 2);
+        cr_expect_not(solo_has(&s, FINDING_VIOLATION, "XEP-0220 §3.1", "answers no request"));
+        solo_feed(&s, "<db:result from='" PARTNER "' to='" EXTRA "' type='valid'/>");
+        cr_expect(solo_has(&s, FINDING_VIOLATION, "XEP-0220 §3.1", "answers no request"), "%s",
+                  s.trace.data);
+        cr_expect_eq(engine_result(s.e)->pairs, 2, "the pair is counted once");
+        cr_expect_eq(engine_state(s.e), ST_EXPECT_STANZAS);
+        solo_free(&s);
+}
+
+Test(scripted, multiplexed_valid_after_invalid)
+{
+        struct solo s;
+        struct engine_event ev;
+
+        solo_two_pairs(&s);
+        solo_feed(&s, "<db:result from='" PARTNER "' to='" EXTRA "' type='invalid'/>");
+        cr_assert(solo_event(&s, EV_PAIR_FAILED, &ev));
+        cr_expect_eq(engine_pair_state(s.e, EXTRA, PARTNER), PAIR_FAILED);
+        solo_feed(&s, "<db:result from='" PARTNER "' to='" EXTRA "' type='valid'/>");
+        cr_expect(solo_has(&s, FINDING_VIOLATION, "XEP-0220 §3.1", "answers no request"), "%s",
+                  s.trace.data);
+        cr_expect_eq(engine_pair_state(s.e, EXTRA, PARTNER), PAIR_FAILED, "refused stays refused");
+        cr_expect_eq(engine_result(s.e)->pairs, 1);
+        cr_expect_not(solo_event(&s, EV_AUTHENTICATED, &ev));
+        solo_free(&s);
+}
+
+/*
+ * The ledger decides (XEP-0220 §2.1-§2.3): 'valid' counts only when the
+ * authoritative server received the db:verify for exactly that key, stream id
+ * and pair. Anything else (no verify, another id, another key, the domains
+ * swapped) is "accepted dialback without verifying".
+ */
+Test(scripted, valid_needs_the_exact_verify)
+{
+        enum { NONE, RIGHT, OTHER_ID, OTHER_KEY, SWAPPED, UPPER_CASE, N };
+
+        for (int k = NONE; k < N; k++) {
+                struct db_ledger ledger = {0};
+                struct solo s;
+                char key[DIALBACK_KEY_LEN + 1];
+                const char *out;
+                bool ok = k == RIGHT || k == UPPER_CASE;
+
+                solo_setup(&s, ENGINE_INITIATING, 17, h_only, 1, 0, NULL, &ledger);
+                out =
+                    solo_feed(&s, "<stream:stream xmlns='jabber:server' "
+                                  "xmlns:stream='http://etherx.jabber.org/streams' "
+                                  "xmlns:db='jabber:server:dialback' from='" PARTNER
+                                  "' to='" HARNESS "' id='sid1' version='1.0'><stream:features/>");
+                cr_assert(strstr(out, "<db:result") != NULL, "%s", out);
+                cr_assert_eq(dialback_key("s3cr3tf0rd14lb4ck", PARTNER, HARNESS, "sid1", key), 0);
+                cr_assert(strstr(out, key) != NULL, "the key is over (%s, %s, sid1)", PARTNER,
+                          HARNESS);
+                if (k == RIGHT)
+                        db_ledger_record(&ledger, PARTNER, HARNESS, "sid1", key);
+                else if (k == UPPER_CASE)
+                        db_ledger_record(&ledger, "PARTNER.test", "Harness.Test", "sid1", key);
+                else if (k == OTHER_ID)
+                        db_ledger_record(&ledger, PARTNER, HARNESS, "sid2", key);
+                else if (k == OTHER_KEY)
+                        db_ledger_record(&ledger, PARTNER, HARNESS, "sid1", "0123");
+                else if (k == SWAPPED)
+                        db_ledger_record(&ledger, HARNESS, PARTNER, "sid1", key);
+                solo_feed(&s, "<db:result from='" PARTNER "' to='" HARNESS "' type='valid'/>");
+                cr_expect_eq(engine_result(s.e)->authenticated, ok, "case %d\n%s", k, s.trace.data);
+                cr_expect_eq(engine_result(s.e)->unverified_valid, !ok, "case %d", k);
+                cr_expect_eq(solo_has(&s, FINDING_VIOLATION, "XEP-0220 §2.2", "without verifying"),
+                             !ok, "case %d", k);
+                solo_free(&s);
+        }
 }

@@ -135,6 +135,24 @@ Test(checks, verify_id_post_tls)
         cr_expect(strstr(why, "XEP-0220 §2.1.2") != NULL, "%s", why);
 }
 
+/* Issue 9: a 'valid' with no verify behind it fails the check; it no longer holds
+ * for want of a verify to judge. */
+Test(checks, verify_id_post_tls_without_any_verify)
+{
+        struct check_facts f = base(13, DIR_OUTBOUND);
+        char why[512];
+
+        f.post_tls_id = "abc";
+        f.unverified_valid = true;
+        cr_expect(!eval(CHECK_VERIFY_ID_POST_TLS, &f, why));
+        cr_expect(strstr(why, "no <db:verify/> reached") != NULL, "%s", why);
+        f.unverified_valid = false;
+        f.method = METHOD_DT;
+        cr_expect(!eval(CHECK_VERIFY_ID_POST_TLS, &f, why), "dialback credited with no verify");
+        f.method = METHOD_S;
+        cr_expect(eval(CHECK_VERIFY_ID_POST_TLS, &f, why), "SASL needs no verify");
+}
+
 /* Reference §3.8: <required/> exactly when TLS is Required, EXTERNAL only after TLS
  * and only when S is accepted, dialback signalled as configured. */
 Test(checks, features_consistent_outbound)

@@ -431,6 +431,12 @@ static const char billion_laughs[] =
     "<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams'>"
     "<message><body>&lol9;</body></message>";
 
+#define UTF7_SUB "<?xml version=\"1.0\" encoding=\"UTF-7\"\x1a?>"
+#define LONG_DECL                                                                                  \
+        "<?xml version='1.0'                                                               "       \
+        "                                                                                  "       \
+        "?>" HDR_BARE
+
 static const struct bad_case bad_cases[] = {
     {"doctype", "<?xml version='1.0'?><!DOCTYPE stream:stream>" HDR, 0, "restricted-xml"},
     {"billion laughs", billion_laughs, 0, "restricted-xml"},
@@ -458,6 +464,27 @@ static const struct bad_case bad_cases[] = {
     {"utf-8 surrogate", HDR "<message><body>\xed\xa0\x80</body></message>", 0,
      "unsupported-encoding"},
     {"utf-8 bom", "\xef\xbb\xbf" HDR, 0, "unsupported-encoding"},
+    /* The 39 bytes that crashed libxml2's encoding switch (issue 9). */
+    {"utf-7 declaration with a control byte", UTF7_SUB, 0, "unsupported-encoding"},
+    {"utf-7 declaration", "<?xml version='1.0' encoding='UTF-7'?>" HDR_BARE, 0,
+     "unsupported-encoding"},
+    {"utf8 without the dash", "<?xml version='1.0' encoding='UTF8'?>" HDR_BARE, 0,
+     "unsupported-encoding"},
+    {"ebcdic declaration", "<?xml version='1.0' encoding='IBM037'?>" HDR_BARE, 0,
+     "unsupported-encoding"},
+    {"control byte in the declaration", "<?xml version='1.0'\x1a?>" HDR_BARE, 0, "not-well-formed"},
+    {"declaration without version", "<?xml encoding='UTF-8'?>" HDR_BARE, 0, "not-well-formed"},
+    {"declaration with version 2.0", "<?xml version='2.0'?>" HDR_BARE, 0, "not-well-formed"},
+    {"declaration with an unknown pseudo-attribute", "<?xml version='1.0' foo='bar'?>" HDR_BARE, 0,
+     "not-well-formed"},
+    {"declaration with a bad encoding name", "<?xml version='1.0' encoding='-x'?>" HDR_BARE, 0,
+     "not-well-formed"},
+    {"declaration with standalone maybe", "<?xml version='1.0' standalone='maybe'?>" HDR_BARE, 0,
+     "not-well-formed"},
+    {"declaration with '>' inside", "<?xml version='1.0' encoding='a>b'?>" HDR_BARE, 0,
+     "not-well-formed"},
+    {"declaration longer than its limit", LONG_DECL, 0, "not-well-formed"},
+    {"declaration not at the start", " <?xml version='1.0'?>" HDR_BARE, 0, "not-well-formed"},
     {"utf-16le bytes", "<\0?\0x\0m\0l\0 \0", 12, "unsupported-encoding"},
     {"utf-16 bom", "\xff\xfe<\0?\0x\0m\0l\0", 12, "unsupported-encoding"},
     {"wrong stream namespace",
@@ -571,6 +598,8 @@ Test(forbidden, xml_declaration_is_allowed)
             HDR "<iq/>",
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>" HDR_BARE "<iq/>",
             "<?xml version='1.0' encoding='utf-8'?>" HDR_BARE "<iq/>",
+            "<?xml version = '1.1'  encoding = \"Utf-8\" standalone='yes' ?>" HDR_BARE "<iq/>",
+            "<?xml version='1.0' standalone=\"no\"?>\n" HDR_BARE "<iq/>",
             HDR_BARE "<iq/>",
         };
         size_t i;
@@ -582,6 +611,37 @@ Test(forbidden, xml_declaration_is_allowed)
                 cr_assert_eq(run_whole(ok[i], strlen(ok[i]), NULL, XS_NS_SERVER, &r, NULL), XS_OK,
                              "%s", ok[i]);
                 cr_assert_eq(r.n, 2);
+                rec_cleanup(&r);
+        }
+}
+
+/*
+ * Issue 9: these 39 bytes made libxml2 read freed input inside its encoding
+ * switch. At every split they give unsupported-encoding and no event, the
+ * declaration never reaching libxml2's encoding code.
+ */
+Test(forbidden, utf7_declaration_at_every_split)
+{
+        static const char s[] = UTF7_SUB;
+        size_t n = sizeof(s) - 1, chunk;
+
+        cr_assert_eq(n, 39);
+        for (chunk = 1; chunk <= n; chunk++) {
+                struct rec r;
+                struct xs_parser *p;
+
+                rec_init(&r);
+                p = xs_new(NULL, XS_NS_SERVER, on_event, &r);
+                cr_assert_not_null(p);
+                cr_assert_eq(feed_chunks(p, s, n, &chunk, 1), XS_ERROR, "chunk %zu", chunk);
+                cr_assert_str_eq(xs_error_condition(p), "unsupported-encoding");
+                cr_assert_not_null(strstr(xs_error_text(p), "UTF-7"), "%s", xs_error_text(p));
+                cr_assert_eq(r.n, 0);
+                /* A reset gives a working reader again. */
+                cr_assert_eq(xs_reset(p), 0);
+                cr_assert_eq(xs_feed(p, HDR, strlen(HDR), NULL), XS_OK);
+                cr_assert_eq(r.n, 1);
+                xs_free(p);
                 rec_cleanup(&r);
         }
 }
