@@ -24,6 +24,7 @@
  */
 #include <stddef.h>
 
+#include "dialback.h"
 #include "engine.h"
 #include "fuzz.h"
 #include "settings.h"
@@ -59,13 +60,18 @@ static const size_t misbehaviours[] = {
     offsetof(struct engine_misbehaviour, tls_downgrade),
     offsetof(struct engine_misbehaviour, ignore_required_tls),
     offsetof(struct engine_misbehaviour, unhosted_db_target),
+    offsetof(struct engine_misbehaviour, valid_without_verify),
 };
 #define N_MISBEHAVIOURS (sizeof(misbehaviours) / sizeof(misbehaviours[0]))
 
 static const enum db_type verify_answers[] = {DB_VALID, DB_INVALID, DB_ERROR, DB_TIMEOUT,
                                               DB_UNREACHABLE};
 
+#define SECRET "fuzz-dialback-secret"
+
 static struct tls_creds *engine_creds, *peer_creds;
+/* The engine's server's db:verify ledger (dialback.h), rebuilt for each input. */
+static struct db_ledger ledger;
 static int rows[SETTINGS_ROWS];
 static size_t n_rows;
 
@@ -141,7 +147,8 @@ static struct engine *new_engine(const uint8_t *ctl)
         if (mb > 0)
                 *(bool *)((char *)&c.knobs.bad + misbehaviours[mb - 1]) = true;
         c.creds = engine_creds;
-        c.secret = "fuzz-dialback-secret";
+        c.secret = SECRET;
+        c.ledger = &ledger;
         c.db_answer = (enum db_answer)(ctl[3] / 8 % 5);
         if (!FUZZ_RECEIVING && !FUZZ_TLS && (ctl[3] & 0x40) != 0) {
                 c.purpose = PURPOSE_VERIFY;
@@ -256,6 +263,23 @@ static struct tls_session *handshake(struct engine *e)
         return t;
 }
 
+/*
+ * An empty ledger, except that partner.test's db:verify of our key for the stream ids
+ * the corpus uses ("s1", "s2") has reached our authoritative server: an initiating
+ * engine can then meet both a verified and an unverified type='valid'.
+ */
+static void ledger_reset(void)
+{
+        static const char *const ids[] = {"s1", "s2"};
+        char key[DIALBACK_KEY_LEN + 1];
+
+        memset(&ledger, 0, sizeof(ledger));
+        for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+                FUZZ_SETUP(dialback_key(SECRET, PARTNER, HARNESS, ids[i], key) == 0, "key");
+                db_ledger_record(&ledger, PARTNER, HARNESS, ids[i], key);
+        }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         struct fuzz_split split;
@@ -267,6 +291,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (size < 4)
                 return 0;
+        ledger_reset();
         e = new_engine(ctl);
         if (FUZZ_TLS)
                 t = handshake(e);

@@ -52,6 +52,8 @@ EXTERNAL = f"<mechanisms xmlns='{SASL_NS}'><mechanism>EXTERNAL</mechanism></mech
 DIALBACK = "<dialback xmlns='urn:xmpp:features:dialback'><errors/></dialback>"
 PING = ("<iq type='get' id='p1' from='partner.test' to='harness.test'>"
         "<ping xmlns='urn:xmpp:ping'/></iq>")
+# Issue 9's 39 bytes (libxml2 crashed switching to UTF-7): a regression seed.
+UTF7 = b'<?xml version="1.0" encoding="UTF-7"\x1a?>'
 KEY = "37c69b1cf07a3f67c04a5ef5902fa5114f2c76fe4a2686482ba5b89323075643"
 
 # The peer of a receiving engine: an initiating partner.test.
@@ -96,6 +98,7 @@ def engine_seeds():
         for name, s in script.items():
             for i, c in enumerate(ctls):
                 write(target, f"{name}-{i}", c + s.encode())
+        write(target, "utf7-declaration", b"\x00\x10\x00\x00" + UTF7)
         for path in glob.glob(os.path.join(ROOT, f"fixtures/streams/*-{fixture}-*.xml")):
             write(target, "fixture-" + os.path.basename(path), ctls[0] + read(path))
     # After TLS: the post-TLS stream; rows with TLS only (ctl[1] picks among them).
@@ -127,6 +130,7 @@ def xmlstream_seeds():
         base = os.path.basename(path)
         write("xmlstream", base, b"\x00\x00" + read(path))
         write("xmlstream", "split-" + base, bytes([7 + i, 0x0a]) + read(path))
+    write("xmlstream", "utf7-declaration", b"\x00\x00" + UTF7)
     write("xmlstream", "doctype", b"\x00\x04<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'b'>]>")
     write("xmlstream", "client", b"\x03\x03" + header("a.test", "b.test").replace(
         "jabber:server'", "jabber:client'").encode() + b"<message>&amp;&#x41;</message>")
