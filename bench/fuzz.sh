@@ -79,6 +79,8 @@ for t in "${targets[@]}"; do
 		result=ok
 	elif [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		result="killed after ${wall}s"
+	elif grep -q "libFuzzer: run interrupted" "$log"; then
+		result=interrupted # SIGINT: libFuzzer still prints its figures
 	elif grep -q "ERROR: LeakSanitizer" "$log"; then
 		result=leak
 	elif grep -q "ERROR: libFuzzer: timeout" "$log"; then
