@@ -402,6 +402,26 @@ static void describe(const ldns_rdf *name, ldns_rr_type t, char *buf, size_t len
         free(ts);
 }
 
+/* dns_resolver_config.exchange in place of ldns_resolver_send_pkt: the same statuses
+ * (no reply is a network error), the reply decoded by ldns_wire2pkt as ldns does. */
+static ldns_status exchange(struct dns_ctx *x, const ldns_pkt *q, ldns_pkt **out)
+{
+        uint8_t *wire = NULL, reply[LDNS_MAX_PACKETLEN];
+        size_t wlen = 0, rlen = 0;
+        ldns_status st = ldns_pkt2wire(&wire, q, &wlen);
+
+        *out = NULL;
+        if (st != LDNS_STATUS_OK)
+                return st;
+        if (x->c->exchange(x->c->exchange_ctx, wire, wlen, reply, sizeof(reply), &rlen) != 0 ||
+            rlen > sizeof(reply))
+                st = LDNS_STATUS_NETWORK_ERR;
+        else
+                st = ldns_wire2pkt(out, reply, rlen);
+        free(wire);
+        return st;
+}
+
 /*
  * One query. ldns takes the first datagram that reaches its socket, so the id and
  * the question are checked here (RFC 5452 §9.1) before the answer is believed.
@@ -427,7 +447,7 @@ static enum qres ctx_query(struct dns_ctx *x, const ldns_rdf *name, ldns_rr_type
         if (gnutls_rnd(GNUTLS_RND_NONCE, &id, sizeof(id)) == 0)
                 ldns_pkt_set_id(q, id);
         id = ldns_pkt_id(q);
-        st = ldns_resolver_send_pkt(&a, x->res, q);
+        st = x->c->exchange != NULL ? exchange(x, q, &a) : ldns_resolver_send_pkt(&a, x->res, q);
         if (st == LDNS_STATUS_NETWORK_ERR || st == LDNS_STATUS_RES_NO_NS) {
                 snprintf(x->err, x->errlen,
                          "DNS query %s to %s: no answer within %u ms x %u tries (%s)", what,

@@ -28,6 +28,13 @@ struct dns_resolver_config {
         /* Randomness for RFC 2782 weighted order; NULL: gnutls_rnd. Tests pass their own. */
         uint32_t (*rng)(void *ctx);
         void *rng_ctx;
+        /* Replaces the network (fuzz/fuzz_dns_reply.c, tests): called with each query in
+         * wire form, it writes the reply into reply (at most cap bytes) and sets *rlen.
+         * Returns 0, or -1 for "no reply" (reported as a timeout). The reply is then parsed
+         * and checked exactly as one read from a socket. NULL: the network. */
+        int (*exchange)(void *ctx, const uint8_t *query, size_t qlen, uint8_t *reply, size_t cap,
+                        size_t *rlen);
+        void *exchange_ctx;
 };
 
 enum dns_status {

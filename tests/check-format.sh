@@ -5,7 +5,7 @@ set -u
 fmt=$1
 src=$2
 cd "$src" || exit 2
-mapfile -t files < <(find harness tests bench -name '*.[ch]' 2>/dev/null | sort)
+mapfile -t files < <(find harness tests bench fuzz -name '*.[ch]' 2>/dev/null | sort)
 if [ "${#files[@]}" -eq 0 ]; then
 	echo "check-format: no C sources found under $src" >&2
 	exit 1

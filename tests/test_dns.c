@@ -557,6 +557,65 @@ Test(dns, reply_with_wrong_id_is_rejected)
         dnszone_free(z);
 }
 
+/* dns_resolver_config.exchange in place of the network (fuzz/fuzz_dns_reply.c): each
+ * query reaches the callback in wire form and its reply is parsed and checked as one
+ * from a socket; no reply is a timeout. */
+struct exchange_ctx {
+        const struct dns_zone *z;
+        int calls;
+        bool wrong_id;
+};
+
+static int exchange_zone(void *user, const uint8_t *query, size_t qlen, uint8_t *reply, size_t cap,
+                         size_t *rlen)
+{
+        struct exchange_ctx *x = user;
+        uint8_t *a = NULL;
+        size_t alen = 0;
+
+        x->calls++;
+        if (x->z == NULL)
+                return -1;
+        cr_assert_eq(dnszone_answer(x->z, query, qlen, DNSZONE_TCP, &a, &alen), DNSZONE_REPLY);
+        cr_assert_leq(alen, cap);
+        memcpy(reply, a, alen);
+        if (x->wrong_id)
+                reply[0] ^= 0xff;
+        *rlen = alen;
+        free(a);
+        return 0;
+}
+
+Test(dns, exchange_replaces_the_network)
+{
+        struct dns_zone *z = zone_partner(false);
+        static const uint32_t low[] = {10};
+        struct seq r = {low, 1, 0};
+        struct exchange_ctx x = {z, 0, false};
+        struct dns_resolver_config c = {.server = "127.0.0.1",
+                                        .port = 9, /* discard: nothing may be sent there */
+                                        .timeout_ms = 100,
+                                        .rng = seq_next,
+                                        .rng_ctx = &r,
+                                        .exchange = exchange_zone,
+                                        .exchange_ctx = &x};
+        struct dns_target_list l;
+        char err[512];
+
+        find(&c, "partner.test", &l, DNS_FOUND_SRV, err, sizeof(err));
+        assert_partner_order(&l, "xmpp1.partner.test", "xmpp2.partner.test");
+        cr_assert_eq(x.calls, 2, "the two SRV queries; the addresses came as glue");
+
+        x.wrong_id = true;
+        find(&c, "partner.test", &l, DNS_ERROR, err, sizeof(err));
+        cr_assert(strstr(err, "does not match") != NULL, "%s", err);
+
+        x.z = NULL;
+        find(&c, "partner.test", &l, DNS_ERROR, err, sizeof(err));
+        cr_assert(strstr(err, "no answer") != NULL, "%s", err);
+        dnszone_free(z);
+}
+
 Test(dns, truncated_udp_answer_retried_over_tcp)
 {
         struct dnszone_config cfg = {
