@@ -117,6 +117,10 @@ struct scen {
          * (when), so the partner has no ping to answer and will not connect in. */
         bool trigger_failed;
         double trigger_failed_at;
+        /* The partner answered the trigger's dialback 'valid' without verifying it
+         * (engine_result.unverified_valid): a violation of its own, judged as such. */
+        bool trigger_unverified;
+        char trigger_rule[64];
         struct engine_result fallback;
         /* The loop's shortage and per-source refusal counts when the scenario
          * started (net_pressure). */
@@ -441,6 +445,10 @@ static void on_trigger_result(void *user, struct stream *st)
             !s->trigger_failed) {
                 s->trigger_failed = true;
                 s->trigger_failed_at = now_s();
+                if (res->unverified_valid) {
+                        s->trigger_unverified = true;
+                        snprintf(s->trigger_rule, sizeof(s->trigger_rule), "%s", res->rule);
+                }
         }
         s->r->changed = true;
 }
@@ -1522,6 +1530,15 @@ static void finalize(struct scen *s)
                          */
                         vi.environment_failed = true;
                 }
+        } else if (s->trigger_unverified) {
+                /* Not "could not test": the partner's own answer on the trigger stream
+                 * broke XEP-0220 §2.2 (it would accept anyone), so that is the verdict. */
+                vi.partner_violated = true;
+                textf(res->cause, sizeof(res->cause),
+                      "the partner never connected in to %s, and on the trigger stream to %s "
+                      "broke XEP-0220 §2.2: %s",
+                      s->domain, s->pdomain, s->trigger_why);
+                snprintf(res->spec, sizeof(res->spec), "%s", s->trigger_rule);
         } else {
                 vi.environment_failed = true;
                 if (s->res->dir == DIR_INBOUND)

@@ -14,6 +14,8 @@ enum verdict verdict_judge(const struct verdict_input *in)
 {
         bool ok;
 
+        if (in->partner_violated && !in->environment_failed && in->observed == 0)
+                return in->expect_mismatch ? VERDICT_XFAIL : VERDICT_MISMATCH;
         if (in->environment_failed || in->observed == 0)
                 return VERDICT_ERROR;
         ok = oracle_consistent(in->expected, in->observed);

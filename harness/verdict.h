@@ -30,13 +30,19 @@ struct verdict_input {
         unsigned observed;       /* codes consistent with the wire (OUTCOME_BIT set), 0 = none */
         bool environment_failed; /* DNS, connect, internal error, or silence before anything */
         bool expect_mismatch;    /* the scenario declares a known deviation (XFAIL) */
+        /* The partner broke a rule on a harness stream the scenario depends on (e.g.
+         * it answered the inbound trigger's dialback 'valid' without verifying it,
+         * XEP-0220 §2.2), so the scenario's own stream never came: nothing was
+         * observed, yet the partner is at fault. A mismatch whatever was expected. */
+        bool partner_violated;
 };
 
 /*
  * Judges one scenario. A success observation matches only its own code; a
  * failure set matches when it holds the expected code (or any accepted one);
  * F0 matches any failure (oracle_consistent). An environment failure is an
- * error verdict whatever was expected.
+ * error verdict whatever was expected; a partner violation with nothing
+ * observed is a mismatch (an xfail when expected).
  */
 enum verdict verdict_judge(const struct verdict_input *in);
 

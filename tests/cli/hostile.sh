@@ -176,6 +176,10 @@ hostile out-starttls-after-tls starttls-after-tls "${R[@]}" 1 "STARTTLS offered 
 hostile out-proceed-then-plaintext proceed-then-plaintext "${R[@]}" 1 "TLS handshake failed"
 hostile out-unverified-valid unverified-valid "${R[@]}" 1 "without verifying"
 hostile out-utf7-declaration utf7-declaration "${R[@]}" 1 "unsupported-encoding.*UTF-7"
+# Inbound, the harness's trigger stream (H9, dialback) meets the blind 'valid'
+# first: the partner never connects in, and that is its fault, not "could not test".
+hostile in-unverified-valid-trigger unverified-valid m13 matrix-h13-in 1 \
+	"never connected in.*trigger.*accepted dialback without verifying"
 
 # 2. The partner as initiating server: it connects in to the harness's --listen
 # (M1 and H1: SASL EXTERNAL, so the trigger stream needs no dialback verify stream
