@@ -33,3 +33,22 @@ finish() { # finish NAME
 	echo "$1: $((checks - fail)) passed, $fail failed"
 	[ "$fail" -eq 0 ]
 }
+
+# cli_scratch: a scratch folder $tmp and a list pids=() for the processes the test
+# starts in the background; on exit each is stopped by its recorded PID (SIGCONT
+# first, for one the test stopped) and the folder is removed.
+cli_scratch() {
+	tmp=$(mktemp -d)
+	pids=()
+	trap cli_cleanup EXIT
+}
+
+cli_cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill -CONT "$p" 2>/dev/null
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}

@@ -13,18 +13,9 @@ bin=$1
 src=$2
 build=$3
 source "$src/tests/cli-lib.sh"
-tmp=$(mktemp -d)
+cli_scratch
 pki=$build/certs
 partner=$src/fixtures/partners/m07.xml
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 mkfifo "$tmp/fifo"
 mkdir "$tmp/dir"

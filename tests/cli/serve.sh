@@ -10,18 +10,8 @@ bin=$1
 src=$2
 build=$3
 source "$src/tests/cli-lib.sh"
-tmp=$(mktemp -d)
+cli_scratch
 pki=$build/certs
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do
-		kill -CONT "$p" 2>/dev/null
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 # A free-looking port: random in 20000-59999 (the loops below retry on clashes).
 rand_port() { echo $((20000 + RANDOM % 40000)); }

@@ -10,17 +10,8 @@ bin=$1
 src=$2
 build=$3
 source "$src/tests/cli-lib.sh"
-tmp=$(mktemp -d)
+cli_scratch
 pki=$build/certs
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 utf7='<?xml version="1.0" encoding="UTF-7"\x1a?>'
 
