@@ -1415,6 +1415,7 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
         const char *from = xs_attr(n, "from"), *to = xs_attr(n, "to");
         struct pair *p = from != NULL && to != NULL ? find_pair(e, to, from) : NULL;
         bool first = e->state == ST_EXPECT_DB_RESULT;
+        bool blind; /* 'valid' with no db:verify behind it (DB-3..DB-5) */
         struct engine_event *ev;
 
         /* Our unsolicited <db:result type='valid'/> (misbehaviour) carried from and to:
@@ -1449,7 +1450,8 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
                 return;
         }
         p->pending = false;
-        if (strcmp(type, "valid") == 0 && !peer_verified(e, p)) {
+        blind = strcmp(type, "valid") == 0 && !peer_verified(e, p);
+        if (blind) {
                 /* DB-3..DB-5 (XEP-0220 §2.1-§2.3): a receiving server learns whether the
                  * key is right only from our authoritative server. A 'valid' it never
                  * asked for means it accepts any key: it would accept anyone. */
@@ -1458,9 +1460,7 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
                         "the partner accepted dialback without verifying the key: no "
                         "db:verify for %s -> %s (id %s) reached %s's authoritative server",
                         p->from, p->to, p->id, p->from);
-                type = "unverified";
-        }
-        if (strcmp(type, "valid") == 0) {
+        } else if (strcmp(type, "valid") == 0) {
                 p->verified = true;
                 if (first) {
                         i_authenticated(e, METHOD_DT);
@@ -1479,10 +1479,10 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
         if (strcmp(type, "error") == 0)
                 finding(e, FINDING_NOTE, "XEP-0220 §2.5", "dialback for %s -> %s: error <%s/>",
                         p->from, p->to, db_error_condition(n));
-        else if (strcmp(type, "unverified") != 0)
+        else if (!blind)
                 finding(e, FINDING_NOTE, "XEP-0220 §2.2.1",
                         "dialback for %s -> %s answered type='%s'", p->from, p->to, type);
-        if (first && strcmp(type, "unverified") == 0) {
+        if (first && blind) {
                 finish_failure(e, "XEP-0220 §2.2",
                                "the partner accepted dialback without verifying the key: no "
                                "db:verify reached %s's authoritative server",
