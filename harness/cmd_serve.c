@@ -191,8 +191,14 @@ int cmd_serve(int argc, char **argv)
                 char dhost[256];
                 uint16_t dport;
 
-                if (dns_parse_hostport(serve_dns, 53, dhost, sizeof(dhost), &dport, err,
-                                       sizeof(err)) != 0)
+                size_t sl = strlen(serve_dns);
+
+                /* No port means 53; an explicit ":0" any free port (said on stderr below). */
+                if ((sl > 2 && strcmp(serve_dns + sl - 2, ":0") == 0
+                             ? dns_parse_listen(serve_dns, dhost, sizeof(dhost), &dport, err,
+                                                sizeof(err))
+                             : dns_parse_hostport(serve_dns, 53, dhost, sizeof(dhost), &dport, err,
+                                                  sizeof(err))) != 0)
                         goto fail;
                 zc.apex = p.primary;
                 zc.addrs[zc.naddrs++] = host;
@@ -210,7 +216,7 @@ int cmd_serve(int argc, char **argv)
                                 goto fail;
                         }
                 }
-                if (net_serve_dns(loop, dhost, dport, zone, NULL, err, sizeof(err)) != 0) {
+                if (net_serve_dns(loop, dhost, dport, zone, &dport, err, sizeof(err)) != 0) {
                         preflight_listen_failed("--serve-dns", serve_dns, err, sizeof(err));
                         goto fail;
                 }

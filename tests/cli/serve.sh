@@ -124,8 +124,10 @@ kill -CONT "$serve_pid"
 # its own zone, and run is polite (two connections at a time, 20 ms apart).
 kill "$serve_pid"
 wait "$serve_pid" 2>/dev/null
-pdns=$(rand_port)
-start_serve "$src/fixtures/partners/m13.xml" "$dns" --serve-dns "127.0.0.1:$pdns"
+# Port 0: serve picks its DNS port and says which (a random one could be taken).
+start_serve "$src/fixtures/partners/m13.xml" "$dns" --serve-dns "127.0.0.1:0"
+pdns=$(sed -n 's/.*serving the zone of .* on 127.0.0.1 port \([0-9]*\).*/\1/p' "$tmp/serve.log")
+check "serve says which DNS port it picked [$pdns]" test -n "$pdns" -a "$pdns" != 0
 timeout -k 5 120 "$bin" run --partner "$src/fixtures/partners/m13.xml" --target srv \
 	--resolver "127.0.0.1:$pdns" \
 	--serve-dns "127.0.0.1:$dns" --listen 127.0.0.1:0 --ca "$pki/ca.pem" \
