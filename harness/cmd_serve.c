@@ -80,7 +80,7 @@ int cmd_serve(int argc, char **argv)
         struct dns_zone *zone = NULL;
         struct tls_creds_config cc = {0};
         struct node_config cfg;
-        struct node_observer obs = {NULL, on_result, NULL, NULL};
+        struct node_observer obs = {NULL, on_result, NULL, NULL, NULL};
         struct node_transport t;
         struct tls_creds *creds = NULL;
         struct net_loop *loop = NULL;
@@ -195,10 +195,10 @@ int cmd_serve(int argc, char **argv)
 
                 /* No port means 53; an explicit ":0" any free port (said on stderr below). */
                 if ((sl > 2 && strcmp(serve_dns + sl - 2, ":0") == 0
-                             ? dns_parse_listen(serve_dns, dhost, sizeof(dhost), &dport, err,
-                                                sizeof(err))
-                             : dns_parse_hostport(serve_dns, 53, dhost, sizeof(dhost), &dport, err,
-                                                  sizeof(err))) != 0)
+                         ? dns_parse_listen(serve_dns, dhost, sizeof(dhost), &dport, err,
+                                            sizeof(err))
+                         : dns_parse_hostport(serve_dns, 53, dhost, sizeof(dhost), &dport, err,
+                                              sizeof(err))) != 0)
                         goto fail;
                 zc.apex = p.primary;
                 zc.addrs[zc.naddrs++] = host;

@@ -57,6 +57,13 @@ struct pair {
         /* Initiating: the stream id and key of our db:result, which the peer's
          * db:verify must carry to our authoritative server (engine_config.ledger). */
         char id[ID_MAX], key[DIALBACK_KEY_LEN + 1];
+        /* Receiving: the target is another server's at this address (engine_vhost),
+         * judged under its settings; how it ended (engine_pair_result). */
+        bool vhost, done;
+        struct neg_settings neg;
+        enum semantics sem;
+        unsigned outcomes;
+        char cause[ENGINE_TEXT_MAX], rule[64];
 };
 
 #define MAX_HOSTED 16
@@ -87,6 +94,7 @@ struct engine {
         size_t n_ids;
         bool header_sent; /* receiving: our response header for the current stream */
         bool legacy;      /* the peer's header had no version (RFC 6120 §4.7.5) */
+        bool no_to;       /* receiving: the peer's header had no 'to' (legacy dialback) */
 
         struct peer_features feat;
         bool peer_db_declared;
@@ -285,25 +293,31 @@ static unsigned own_methods(const struct engine *e)
  * mostly knows the exact code; the receiving side sometimes cannot tell a
  * TLS-Required peer (F1) from one with no common plaintext method (F4).
  */
-static unsigned failure_outcomes(const struct engine *e)
+static unsigned failure_outcomes_for(const struct engine *e, const struct neg_settings *neg,
+                                     enum semantics sem)
 {
         unsigned set = 0;
 
         if (e->detected != OUTCOME_COUNT)
                 return OUTCOME_BIT(e->detected);
-        if (own_methods(e) == 0)
+        if (oracle_methods(neg, sem) == 0)
                 set |= OUTCOME_BIT(OUTCOME_F0);
         if (e->tls_up || e->tls_attempted)
                 return set | OUTCOME_BIT(OUTCOME_F3);
         if (e->cfg.role == ENGINE_INITIATING)
                 return set | OUTCOME_BIT(OUTCOME_F4);
-        if (e->cfg.neg.tls == NEG_REQUIRED)
+        if (neg->tls == NEG_REQUIRED)
                 return set | OUTCOME_BIT(OUTCOME_F2);
         if (e->starttls_unoffered)
                 return set | OUTCOME_BIT(OUTCOME_F1);
         if (e->starttls_offered || e->auth_attempted)
                 return set | OUTCOME_BIT(OUTCOME_F4);
         return set | OUTCOME_BIT(OUTCOME_F1) | OUTCOME_BIT(OUTCOME_F4);
+}
+
+static unsigned failure_outcomes(const struct engine *e)
+{
+        return failure_outcomes_for(e, &e->cfg.neg, e->cfg.sem);
 }
 
 static void finish(struct engine *e, unsigned outcomes, const char *rule, const char *fmt, ...)
@@ -641,6 +655,8 @@ static void send_header(struct engine *e, const char *to, const char *from, cons
         /* XEP-0220 §2.4.1: xmlns:db declares dialback support (reference §3.2). */
         h.dialback = e->cfg.neg.dialback && ((own_methods(e) & (METHOD_DT | METHOD_DP)) != 0 ||
                                              e->cfg.knobs.declare_db_without_method);
+        /* RFC 6120 §4.7.5: a version-less header is answered without one. */
+        h.no_version = e->cfg.role == ENGINE_RECEIVING ? e->legacy : e->cfg.knobs.bad.legacy_header;
         buf_init(&b, 0);
         if (xs_write_header(&b, &h) != 0)
                 finding(e, FINDING_ERROR, "internal", "could not write a stream header");
@@ -1342,8 +1358,9 @@ static void i_on_header(struct engine *e, const struct xs_header *h)
 {
         const char *id = h->id;
 
-        /* STR-2 (RFC 6120 §4.7.1-3): from = the domain we asked for; id present and new. */
-        if (h->from == NULL || !domain_eq(h->from, e->remote))
+        /* STR-2 (RFC 6120 §4.7.1-3): from = the domain we asked for; id present and new.
+         * A header that named no domain (legacy_header) asked for none. */
+        if (!e->cfg.knobs.bad.legacy_header && (h->from == NULL || !domain_eq(h->from, e->remote)))
                 finding(e, FINDING_VIOLATION, "RFC 6120 §4.7.1",
                         "response header from='%s', expected '%s'", h->from ? h->from : "(none)",
                         e->remote);
@@ -1722,7 +1739,16 @@ static void r_on_header(struct engine *e, const struct xs_header *h)
         if (h->id != NULL && h->id[0] != '\0')
                 finding(e, FINDING_NOTE, "RFC 6120 §4.7.3",
                         "initiating header carries id='%s' (ignored)", h->id);
-        if (h->to == NULL || !hosts(e, h->to)) {
+        e->no_to = h->to == NULL && e->peer_db_declared;
+        if (e->no_to) {
+                /* The pre-1.0 dialback form (XEP-0220 §2.4.1 declared, no to, from or
+                 * version): deployed, though to is a MUST (RFC 6120 §4.7.2, STR-1). Each
+                 * db:result and db:verify names its target, and is judged for it. */
+                finding(e, FINDING_NOTE, "RFC 6120 §4.7.2 (STR-1)",
+                        "initiating header has no 'to', a MUST (the legacy dialback form, "
+                        "deployed and accepted by Prosody): each <db:result/> and "
+                        "<db:verify/> is taken for the domain it names");
+        } else if (h->to == NULL || !hosts(e, h->to)) {
                 /* RFC 6120 §4.9.3.6: the stream's to names a domain we do not serve. */
                 finding(e, FINDING_VIOLATION, "RFC 6120 §4.9.3.6",
                         "stream to='%s' is not served here", h->to ? h->to : "(none)");
@@ -1731,7 +1757,7 @@ static void r_on_header(struct engine *e, const struct xs_header *h)
                 stream_error(e, "host-unknown", NULL);
                 return;
         }
-        if (h->from == NULL || h->from[0] == '\0')
+        if ((h->from == NULL || h->from[0] == '\0') && !e->no_to)
                 finding(e, FINDING_VIOLATION, "RFC 6120 §4.7.1",
                         "initiating server sent no 'from' on its stream header");
         if (h->version != NULL && strncmp(h->version, "1.", 2) != 0) {
@@ -1751,11 +1777,14 @@ static void r_on_header(struct engine *e, const struct xs_header *h)
         if (e->cfg.knobs.bad.omit_stream_id || e->cfg.knobs.bad.wrong_header_from)
                 tracef(e, TRACE_NOTE, "misbehaving: response header %s",
                        e->cfg.knobs.bad.omit_stream_id ? "without an id" : "with a wrong from");
+        e->legacy = h->version == NULL;
+        /* STR-11 (RFC 6120 §4.9.1.3): with no to, our from is our own domain. */
         send_header(e, e->peer_from[0] != '\0' ? e->peer_from : NULL,
-                    e->cfg.knobs.bad.wrong_header_from ? "elsewhere.example" : h->to,
+                    e->cfg.knobs.bad.wrong_header_from ? "elsewhere.example"
+                    : e->no_to                         ? local_domain(e)
+                                                       : h->to,
                     e->cfg.knobs.bad.omit_stream_id ? NULL : id);
-        if (h->version == NULL) {
-                e->legacy = true;
+        if (e->legacy) {
                 finding(e, FINDING_NOTE, "RFC 6120 §4.7.5",
                         "initiating header has no version: no features sent (legacy dialback)");
         } else {
@@ -1861,10 +1890,140 @@ static void r_on_auth(struct engine *e, xmlNodePtr n)
         set_state(e, ST_EXPECT_HEADER);
 }
 
+/*
+ * Whose rules judge a dialback request for a target: this server's when it hosts
+ * it, else those of the server at this address that does (engine_vhost, XEP-0220
+ * §2.6 target multiplexing), else nobody's (false: DB-6 item-not-found).
+ */
+struct db_policy {
+        bool vhost;
+        struct neg_settings neg;
+        enum semantics sem;
+        enum dboff_reply dboff;
+        bool requires_cert;
+        const char *secret;
+        enum db_answer answer;
+        struct db_ledger *ledger;
+        engine_trace_fn trace;
+        void *trace_user;
+};
+
+static bool db_policy(struct engine *e, const char *to, struct db_policy *p)
+{
+        struct engine_vhost vh;
+
+        memset(p, 0, sizeof(*p));
+        if (hosts(e, to)) {
+                p->neg = e->cfg.neg;
+                p->sem = e->cfg.sem;
+                p->dboff = e->cfg.knobs.dialback_off_reply;
+                p->requires_cert = e->cfg.knobs.dialback_requires_valid_cert;
+                p->secret = e->secret;
+                p->answer = e->cfg.db_answer;
+                p->ledger = e->cfg.ledger;
+                return true;
+        }
+        memset(&vh, 0, sizeof(vh));
+        if (e->cfg.role != ENGINE_RECEIVING || e->cfg.vhost == NULL ||
+            !e->cfg.vhost(e->cfg.vhost_user, to, &vh) || vh.secret == NULL)
+                return false;
+        p->vhost = true;
+        p->neg = vh.neg;
+        p->sem = vh.sem;
+        p->dboff = vh.dialback_off_reply;
+        p->requires_cert = vh.dialback_requires_valid_cert;
+        p->secret = vh.secret;
+        p->answer = vh.db_answer;
+        p->ledger = vh.ledger;
+        p->trace = vh.trace;
+        p->trace_user = vh.trace_user;
+        return true;
+}
+
+/* A line for the other server's own account too (its transcript). */
+static void vhost_trace(const struct db_policy *p, enum trace_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void vhost_trace(const struct db_policy *p, enum trace_kind kind, const char *fmt, ...)
+{
+        char text[ENGINE_TEXT_MAX + 64];
+        struct trace_entry t;
+        va_list ap;
+        int k;
+
+        if (!p->vhost || p->trace == NULL)
+                return;
+        va_start(ap, fmt);
+        k = vsnprintf(text, sizeof(text), fmt, ap);
+        va_end(ap);
+        if (k < 0)
+                return;
+        t.kind = kind;
+        t.text = text;
+        t.len = strlen(text);
+        p->trace(p->trace_user, &t);
+}
+
+/* A pair of another server's ends (EV_PAIR_DONE; engine_pair_result). */
+static void pair_done(struct engine *e, struct pair *p, unsigned outcomes, const char *rule,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void pair_done(struct engine *e, struct pair *p, unsigned outcomes, const char *rule,
+                      const char *fmt, ...)
+{
+        struct engine_event *ev;
+        va_list ap;
+
+        if (p == NULL || !p->vhost || p->done)
+                return;
+        p->done = true;
+        p->outcomes = outcomes;
+        copy_str(p->rule, sizeof(p->rule), rule);
+        va_start(ap, fmt);
+        vsnprintf(p->cause, sizeof(p->cause), fmt, ap);
+        va_end(ap);
+        ev = push_event(e, EV_PAIR_DONE);
+        if (ev != NULL) {
+                copy_str(ev->from, sizeof(ev->from), p->from);
+                copy_str(ev->to, sizeof(ev->to), p->to);
+                ev->type = p->verified ? DB_VALID : DB_INVALID;
+        }
+}
+
+/* Whether a pair decides the stream's own result: this server's pairs do; another
+ * server's (target multiplexing) report through EV_PAIR_DONE instead, except on a
+ * stream whose header named no target (legacy dialback): its pairs are all it has. */
+static bool own_result(const struct engine *e, const struct db_policy *pol)
+{
+        return !pol->vhost || e->no_to;
+}
+
+/* A refusal of (from, to) in step 1: the dialback error, and for another server's
+ * target the pair's own result. */
+static void db_refuse(struct engine *e, const struct db_policy *pol, const char *from,
+                      const char *to, const char *cond, const char *rule, const char *why)
+{
+        send_db(e, "result", to, from, NULL, "error", NULL, cond);
+        if (pol->vhost) {
+                struct pair *p = get_pair(e, from, to);
+
+                vhost_trace(pol, TRACE_NOTE, "db:result %s -> %s refused (%s): %s [%s]", from, to,
+                            cond, why, rule);
+                if (p != NULL) {
+                        p->vhost = true;
+                        p->failed = true;
+                        p->pending = false;
+                        pair_done(e, p, failure_outcomes_for(e, &pol->neg, pol->sem), rule, "%s",
+                                  why);
+                }
+        }
+}
+
 static void r_on_db_result(struct engine *e, xmlNodePtr n)
 {
         const char *from = xs_attr(n, "from"), *to = xs_attr(n, "to");
-        unsigned a = own_methods(e);
+        struct db_policy pol;
+        unsigned a;
         xmlChar *key;
         struct pair *p;
         struct engine_event *ev;
@@ -1902,22 +2061,43 @@ static void r_on_db_result(struct engine *e, xmlNodePtr n)
                 stream_error(e, "policy-violation", "TLS is Required for this peer");
                 return;
         }
-        if (!hosts(e, to)) {
+        if (!db_policy(e, to, &pol)) {
                 /* DB-6 (XEP-0220 §2.2.1): a dialback error, not a stream error. */
                 send_db(e, "result", to, from, NULL, "error", NULL, "item-not-found");
                 tracef(e, TRACE_NOTE, "db:result for %s, which is not hosted here", to);
                 return;
         }
-        if (!e->cfg.neg.dialback) {
+        a = oracle_methods(&pol.neg, pol.sem);
+        if (pol.vhost) {
+                /* XEP-0220 §2.6: target multiplexing to another server at this address;
+                 * judged as that server would, and reported to it. */
+                tracef(e, TRACE_NOTE,
+                       "db:result %s -> %s: %s is served at this address by another node; "
+                       "judged under its settings (XEP-0220 §2.6)",
+                       from, to, to);
+                vhost_trace(&pol, TRACE_RECV, "<db:result from='%s' to='%s'/> (on %s stream)", from,
+                            to, e->no_to ? "a legacy" : "another node's");
+        }
+        if (!pol.neg.dialback) {
                 tracef(e, TRACE_NOTE, "dialback is off here (SupportDialbackNegotiation False)");
-                switch (e->cfg.knobs.dialback_off_reply) {
+                switch (pol.dboff) {
                 case DBOFF_IGNORE:
                         return;
                 case DBOFF_DB_ERROR:
-                        send_db(e, "result", to, from, NULL, "error", NULL, "not-authorized");
-                        finish_failure(e, "XEP-0220 §2.5", "dialback refused: not supported here");
+                        db_refuse(e, &pol, from, to, "not-authorized", "XEP-0220 §2.5",
+                                  "dialback refused: not supported here");
+                        if (own_result(e, &pol))
+                                finish_failure(e, "XEP-0220 §2.5",
+                                               "dialback refused: not supported here");
                         return;
                 default:
+                        if (pol.vhost) {
+                                /* One stream carries other servers' pairs: a dialback error
+                                 * for this one, not a stream error for all (XEP-0220 §2.5). */
+                                db_refuse(e, &pol, from, to, "not-authorized", "XEP-0220 §2.5",
+                                          "dialback refused: not supported by that domain");
+                                return;
+                        }
                         finish_failure(e, "RFC 6120 §4.9.3.24",
                                        "dialback refused: not supported here");
                         stream_error(e, "unsupported-stanza-type", "dialback is not supported");
@@ -1926,25 +2106,34 @@ static void r_on_db_result(struct engine *e, xmlNodePtr n)
         }
         if (!e->tls_up && !(a & METHOD_DP)) {
                 /* DB-7 policy-violation: TLS is required before dialback here. */
-                if (e->cfg.neg.tls == NEG_REQUIRED)
+                if (pol.neg.tls == NEG_REQUIRED)
                         e->detected = OUTCOME_F2;
-                send_db(e, "result", to, from, NULL, "error", NULL,
-                        (a & METHOD_DT) ? "policy-violation" : "not-authorized");
-                finish_failure(e, "XEP-0220 §2.5", "plaintext dialback refused (%s)",
-                               (a & METHOD_DT) ? "TLS required first" : "dialback not accepted");
+                db_refuse(e, &pol, from, to,
+                          (a & METHOD_DT) ? "policy-violation" : "not-authorized", "XEP-0220 §2.5",
+                          (a & METHOD_DT) ? "plaintext dialback refused (TLS required first)"
+                                          : "plaintext dialback refused (dialback not accepted)");
+                if (own_result(e, &pol))
+                        finish_failure(e, "XEP-0220 §2.5", "plaintext dialback refused (%s)",
+                                       (a & METHOD_DT) ? "TLS required first"
+                                                       : "dialback not accepted");
                 return;
         }
         if (e->tls_up && !(a & METHOD_DT)) {
                 /* DB-7 not-authorized: only a certificate (SASL EXTERNAL) is accepted here. */
-                send_db(e, "result", to, from, NULL, "error", NULL, "not-authorized");
-                finish_failure(e, "XEP-0220 §2.5", "dialback refused: this side accepts {%s}",
-                               (a & METHOD_S) ? "S" : "");
+                db_refuse(e, &pol, from, to, "not-authorized", "XEP-0220 §2.5",
+                          "dialback refused: that side accepts only SASL EXTERNAL");
+                if (own_result(e, &pol))
+                        finish_failure(e, "XEP-0220 §2.5",
+                                       "dialback refused: this side accepts {%s}",
+                                       (a & METHOD_S) ? "S" : "");
                 return;
         }
-        if (e->cfg.knobs.dialback_requires_valid_cert && !cert_proves(e, from, NULL)) {
-                send_db(e, "result", to, from, NULL, "error", NULL, "not-authorized");
-                finish_failure(e, "XEP-0220 §2.5",
-                               "dialback refused: the certificate does not prove %s", from);
+        if (pol.requires_cert && !cert_proves(e, from, NULL)) {
+                db_refuse(e, &pol, from, to, "not-authorized", "XEP-0220 §2.5",
+                          "dialback refused: the certificate does not prove the sender");
+                if (own_result(e, &pol))
+                        finish_failure(e, "XEP-0220 §2.5",
+                                       "dialback refused: the certificate does not prove %s", from);
                 return;
         }
         p = find_pair(e, from, to);
@@ -1962,6 +2151,10 @@ static void r_on_db_result(struct engine *e, xmlNodePtr n)
         }
         p->pending = true;
         p->failed = false;
+        p->vhost = pol.vhost;
+        p->done = false;
+        p->neg = pol.neg;
+        p->sem = pol.sem;
         if (e->cfg.knobs.bad.valid_without_verify) {
                 tracef(e, TRACE_NOTE,
                        "misbehaving: %s -> %s valid without asking %s's authoritative server", from,
@@ -1987,6 +2180,7 @@ static void r_on_db_verify(struct engine *e, xmlNodePtr n)
 {
         const char *from = xs_attr(n, "from"), *to = xs_attr(n, "to"), *id = xs_attr(n, "id");
         char expect[DIALBACK_KEY_LEN + 1];
+        struct db_policy pol;
         xmlChar *key;
         const char *type = NULL;
         bool right;
@@ -2003,18 +2197,28 @@ static void r_on_db_verify(struct engine *e, xmlNodePtr n)
                 stream_error(e, "improper-addressing", "db:verify needs from, to and id");
                 return;
         }
-        if (!hosts(e, to)) {
+        if (!db_policy(e, to, &pol)) {
+                /* DB-6 (XEP-0220 §2.2.2): nobody at this address hosts to. */
                 send_db(e, "verify", to, from, id, "error", NULL, "item-not-found");
                 return;
         }
         key = xmlNodeGetContent(n);
+        if (pol.vhost) {
+                tracef(e, TRACE_NOTE,
+                       "db:verify for %s: served at this address by another node, answering "
+                       "as its authoritative server (XEP-0220 §2.2.2, §2.6)",
+                       to);
+                vhost_trace(&pol, TRACE_RECV,
+                            "<db:verify from='%s' to='%s' id='%s'/> (on %s stream)", from, to, id,
+                            e->no_to ? "a legacy" : "another node's");
+        }
         /* The proof an initiating stream of ours asks for before it counts 'valid'. */
-        db_ledger_record(e->cfg.ledger, from, to, id, key != NULL ? (const char *)key : "");
-        /* DB-4 (XEP-0220 §2.2.2): recompute the key from from, to, id and our secret. */
-        right = key != NULL && dialback_key(e->secret, from, to, id, expect) == 0 &&
+        db_ledger_record(pol.ledger, from, to, id, key != NULL ? (const char *)key : "");
+        /* DB-4 (XEP-0220 §2.2.2): recompute the key from from, to, id and the secret. */
+        right = key != NULL && dialback_key(pol.secret, from, to, id, expect) == 0 &&
                 dialback_key_equal(expect, (const char *)key);
         xmlFree(key);
-        switch (e->cfg.db_answer) {
+        switch (pol.answer) {
         case DB_ANSWER_VALID:
                 type = "valid";
                 break;
@@ -2025,16 +2229,22 @@ static void r_on_db_verify(struct engine *e, xmlNodePtr n)
                 send_db(e, "verify", to, from, id, "error", NULL, "item-not-found");
                 tracef(e, TRACE_NOTE, "authoritative: answering error as told (key %s)",
                        right ? "right" : "wrong");
+                vhost_trace(&pol, TRACE_NOTE, "authoritative: answering error as told (key %s)",
+                            right ? "right" : "wrong");
                 return;
         case DB_ANSWER_NONE:
                 tracef(e, TRACE_NOTE, "authoritative: not answering, as told (key %s)",
                        right ? "right" : "wrong");
+                vhost_trace(&pol, TRACE_NOTE, "authoritative: not answering, as told (key %s)",
+                            right ? "right" : "wrong");
                 return;
         default:
                 type = right ? "valid" : "invalid";
         }
         tracef(e, TRACE_NOTE, "authoritative: key for %s -> %s id %s is %s; answering %s", to, from,
                id, right ? "right" : "wrong", type);
+        vhost_trace(&pol, TRACE_NOTE, "authoritative: key for %s -> %s id %s is %s; answering %s",
+                    to, from, id, right ? "right" : "wrong", type);
         send_db(e, "verify", to, from, id, type, NULL, NULL);
 }
 
@@ -2079,7 +2289,9 @@ static void r_on_stanza(struct engine *e, xmlNodePtr n)
                 stream_error(e, "invalid-from", NULL);
                 return;
         }
-        if (!hosts(e, td)) {
+        /* A verified pair of another server at this address (XEP-0220 §2.6) is
+         * served here too. */
+        if (!hosts(e, td) && !pair_ok(e, fd, td)) {
                 finding(e, FINDING_VIOLATION, "RFC 6120 §4.9.3.6",
                         "stanza to '%s', not served here", td);
                 stream_error(e, "host-unknown", NULL);
@@ -2460,6 +2672,16 @@ int engine_start(struct engine *e)
                 return e->tls != NULL ? 0 : -1;
         }
         set_state(e, ST_EXPECT_HEADER);
+        if (e->cfg.knobs.bad.legacy_header) {
+                /* Deployed: the pre-1.0 dialback header (XEP-0220 §2.4.1), no to, from or
+                 * version, although to is a MUST (RFC 6120 §4.7.2). */
+                tracef(e, TRACE_NOTE,
+                       "misbehaving: legacy dialback header (no to, from or "
+                       "version) for %s",
+                       e->remote);
+                send_header(e, NULL, NULL, NULL);
+                return 0;
+        }
         /* STR-1 (RFC 6120 §4.7): to, from, version; no id from the initiator. */
         send_header(e, e->remote, local_domain(e), NULL);
         return 0;
@@ -2585,9 +2807,11 @@ int engine_verify_result(struct engine *e, const char *from, const char *to, con
         struct pair *p = find_pair(e, from, to);
         bool first = !any_verified(e) && !e->sasl_done;
         const char *cond;
+        bool own;
 
         if (p == NULL || !p->pending)
                 return -1;
+        own = !p->vhost || e->no_to;
         if (id != NULL && strcmp(id, e->stream_id) != 0)
                 finding(e, FINDING_NOTE, "XEP-0220 §2.1.2",
                         "verification for id %s, stream id is %s", id, e->stream_id);
@@ -2600,8 +2824,11 @@ int engine_verify_result(struct engine *e, const char *from, const char *to, con
                 send_db(e, "result", to, from, NULL, "valid", NULL, NULL);
                 if (first) {
                         set_state(e, ST_EXPECT_STANZAS);
-                        finish_success(e, METHOD_DT, from);
+                        if (own)
+                                finish_success(e, METHOD_DT, from);
                 }
+                pair_done(e, p, OUTCOME_BIT(e->tls_up ? OUTCOME_DT : OUTCOME_DP),
+                          "XEP-0220 §2.1-2.2", "dialback authenticated %s -> %s", from, to);
                 {
                         struct engine_event *ev = push_event(e, EV_AUTHENTICATED);
                         if (ev != NULL) {
@@ -2619,11 +2846,15 @@ int engine_verify_result(struct engine *e, const char *from, const char *to, con
                         "the authoritative server of %s declared the key for %s -> %s invalid "
                         "(stream id %s)",
                         from, from, to, e->stream_id);
+                pair_done(e, p, failure_outcomes_for(e, &p->neg, p->sem), "XEP-0220 §2.2.1",
+                          "the authoritative server answered invalid for %s -> %s", from, to);
                 if (first) {
                         send_db(e, "result", to, from, NULL, "invalid", NULL, NULL);
-                        finish_failure(e, "XEP-0220 §2.2.1",
-                                       "the authoritative server answered invalid for %s -> %s",
-                                       from, to);
+                        if (own)
+                                finish_failure(
+                                    e, "XEP-0220 §2.2.1",
+                                    "the authoritative server answered invalid for %s -> %s", from,
+                                    to);
                         /* DB-5: the stream's first pair invalid: the stream MUST be closed. */
                         close_stream(e);
                 } else {
@@ -2639,7 +2870,35 @@ int engine_verify_result(struct engine *e, const char *from, const char *to, con
                : type == DB_UNREACHABLE ? "remote-connection-failed"
                                         : "remote-server-not-found";
         send_db(e, "result", to, from, NULL, "error", NULL, cond);
-        finish_failure(e, "XEP-0220 §2.5", "verification of %s -> %s failed (%s)", from, to, cond);
+        pair_done(e, p, failure_outcomes_for(e, &p->neg, p->sem), "XEP-0220 §2.5",
+                  "verification of %s -> %s failed (%s)", from, to, cond);
+        if (own)
+                finish_failure(e, "XEP-0220 §2.5", "verification of %s -> %s failed (%s)", from, to,
+                               cond);
+        return 0;
+}
+
+int engine_pair_result(const struct engine *e, const char *from, const char *to,
+                       struct engine_result *out)
+{
+        const struct pair *p = NULL;
+
+        for (size_t i = 0; from != NULL && to != NULL && i < e->n_pairs; i++) {
+                if (domain_eq(e->pairs[i].from, from) && domain_eq(e->pairs[i].to, to))
+                        p = &e->pairs[i];
+        }
+        if (p == NULL || !p->done)
+                return -1;
+        *out = e->result;
+        out->final = true;
+        out->outcomes = p->outcomes;
+        out->authenticated = p->verified;
+        out->method = p->verified ? (e->tls_up ? METHOD_DT : METHOD_DP) : 0;
+        out->pairs = p->verified ? 1 : 0;
+        out->unverified_valid = false;
+        copy_str(out->cause, sizeof(out->cause), p->cause);
+        copy_str(out->rule, sizeof(out->rule), p->rule);
+        copy_str(out->peer_domain, sizeof(out->peer_domain), p->from);
         return 0;
 }
 

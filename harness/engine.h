@@ -160,6 +160,10 @@ struct engine_misbehaviour {
         enum engine_wire wire;       /* wire-level hostility (see enum engine_wire) */
         unsigned wire_roles;         /* where wire applies: bits (1u << enum engine_role);
                                         0 = both roles */
+        /* Deployed behaviours (issue 10), legal or common, that a harness must handle: */
+        bool legacy_header; /* I (AUTH and VERIFY): the pre-1.0 dialback header, no to,
+                               from or version, xmlns:db declared (RFC 6120 §4.7.2 MUST
+                               broken; XEP-0220 §2.4.1); dialback only */
 };
 
 /* The domain a stanza_unauth_from misbehaviour claims. */
@@ -227,6 +231,31 @@ struct trace_entry {
 
 typedef void (*engine_trace_fn)(void *user, const struct trace_entry *e);
 
+/*
+ * Another server at this stream's address that hosts a domain this engine does
+ * not (virtual hosting: the harness's scenario nodes share one listener, and a
+ * peer may carry <db:verify/> and <db:result/> for any of them on one stream,
+ * XEP-0220 §2.6). What a receiving engine needs to answer for that domain as
+ * its own server would: its settings, its authoritative secret, answer policy
+ * and ledger (XEP-0220 §2.2.2), and its trace (that server's account of the
+ * exchange). Everything is borrowed for the duration of the call that asked.
+ */
+struct engine_vhost {
+        struct neg_settings neg;
+        enum semantics sem;
+        enum dboff_reply dialback_off_reply;
+        bool dialback_requires_valid_cert;
+        const char *secret;
+        enum db_answer db_answer;
+        struct db_ledger *ledger;
+        engine_trace_fn trace; /* may be NULL */
+        void *trace_user;
+};
+
+/* Fills *out for domain and returns true when some server at this address hosts
+ * it; false when none does (then DB-6 item-not-found). */
+typedef bool (*engine_vhost_fn)(void *user, const char *domain, struct engine_vhost *out);
+
 struct engine_config {
         enum engine_role role;
         enum engine_purpose purpose;
@@ -263,6 +292,10 @@ struct engine_config {
          * TLS is Required go on without TLS (RFC 7590 §3.1 downgrade). */
         bool peer_known;
         struct neg_settings peer_neg;
+        /* Receiving: asked for a db:verify or db:result 'to' that is not in hosted
+         * (NULL: nobody else is asked, such a 'to' gets item-not-found, DB-6). */
+        engine_vhost_fn vhost;
+        void *vhost_user;
 };
 
 /* Named for what is expected next (design.md §3). */
@@ -293,6 +326,9 @@ enum engine_event_kind {
         /* initiating: a multiplexed pair (engine_add_pair) was refused (type, from/to =
          * our pair); the stream goes on for the pairs already valid */
         EV_PAIR_FAILED,
+        /* receiving: the verification of a pair whose target another server at this
+         * address hosts (engine_vhost) ended; engine_pair_result tells how */
+        EV_PAIR_DONE,
 };
 
 struct engine_event {
@@ -413,6 +449,15 @@ enum pair_state {
 
 /* The state of (from, to) on this stream; from is the initiating side's domain. */
 enum pair_state engine_pair_state(const struct engine *e, const char *from, const char *to);
+
+/*
+ * Receiving: how the pair (from, to) ended, as a result of its own (the pair's
+ * method and outcome, the stream's TLS and restarts), for a pair whose target
+ * another server at this address hosts (EV_PAIR_DONE): its verdict belongs to
+ * that server. Returns 0, or -1 when there is no such pair or it is not over.
+ */
+int engine_pair_result(const struct engine *e, const char *from, const char *to,
+                       struct engine_result *out);
 
 /*
  * Dialback multiplexing (XEP-0220 §2.6) on an authenticated initiating AUTH

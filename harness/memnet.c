@@ -6,6 +6,7 @@
 
 #define MEMNET_MAX_NODES 8
 #define MEMNET_MAX_LINKS 128
+#define MEMNET_MAX_ALIASES 8
 
 /* One TCP connection: a is the initiating stream, b the accepted one. */
 struct link {
@@ -21,6 +22,11 @@ struct memnet {
         struct link links[MEMNET_MAX_LINKS];
         size_t n_links;
         size_t chunk;
+        struct {
+                struct node *n;
+                char domain[256];
+        } aliases[MEMNET_MAX_ALIASES];
+        size_t n_aliases;
 };
 
 struct memnet *memnet_new(void)
@@ -44,6 +50,16 @@ int memnet_add(struct memnet *m, struct node *n)
         return 0;
 }
 
+int memnet_alias(struct memnet *m, struct node *n, const char *domain)
+{
+        if (m->n_aliases >= MEMNET_MAX_ALIASES || strlen(domain) >= sizeof(m->aliases[0].domain))
+                return -1;
+        m->aliases[m->n_aliases].n = n;
+        memcpy(m->aliases[m->n_aliases].domain, domain, strlen(domain) + 1);
+        m->n_aliases++;
+        return 0;
+}
+
 void memnet_set_chunk(struct memnet *m, size_t chunk)
 {
         m->chunk = chunk;
@@ -51,6 +67,10 @@ void memnet_set_chunk(struct memnet *m, size_t chunk)
 
 static struct node *serving(struct memnet *m, const char *domain)
 {
+        for (size_t i = 0; i < m->n_aliases; i++) {
+                if (strcasecmp(m->aliases[i].domain, domain) == 0)
+                        return m->aliases[i].n;
+        }
         for (size_t i = 0; i < m->n_nodes; i++) {
                 const struct node_config *c = node_config(m->nodes[i]);
 

@@ -25,6 +25,13 @@ void memnet_free(struct memnet *m);
 /* Registers a node as the server of each of its hosted domains. */
 int memnet_add(struct memnet *m, struct node *n);
 
+/*
+ * Serves domain at n's address (virtual hosting, as the runner's listener does
+ * for every harness name): connections for domain reach n, and n's streams count
+ * as the same server for it. domain is copied. Returns 0 or -1 (table full).
+ */
+int memnet_alias(struct memnet *m, struct node *n, const char *domain);
+
 /* The transport to give node_new: connect() links to the registered node. */
 struct node_transport memnet_transport(struct memnet *m);
 

@@ -22,8 +22,13 @@ struct stream {
         enum engine_purpose purpose;
         char local[DOMAIN_MAX];  /* initiating: our from */
         char remote[DOMAIN_MAX]; /* initiating: the domain we connect to */
-        /* VERIFY streams: the receiving stream waiting for the answer. */
+        /* VERIFY streams: the receiving stream waiting for the answer, which may be
+         * another node's (node_config.route): found again by node and serial. */
         struct stream *requester;
+        struct node *requester_node;
+        unsigned requester_serial;
+        /* Receiving: the node the last engine_vhost question named (its trace). */
+        struct node *vhost_node;
         char failure[256];
         xmlNodePtr queued[MAX_QUEUED]; /* stanzas waiting for authentication */
         size_t n_queued;
@@ -58,6 +63,50 @@ static void node_trace(void *user, const struct trace_entry *t)
 
         if (s->node->cfg.trace != NULL)
                 s->node->cfg.trace(s->node->cfg.trace_user, s, t);
+}
+
+static bool hosts(const struct node *n, const char *domain);
+
+/* The other node at this address that hosts domain (node_config.route), or NULL. */
+static struct node *route_to(struct node *n, const char *domain)
+{
+        struct node *b;
+
+        if (n->cfg.route == NULL || domain == NULL || hosts(n, domain))
+                return NULL;
+        b = n->cfg.route(n->cfg.route_user, domain);
+        return b != NULL && b != n && hosts(b, domain) ? b : NULL;
+}
+
+/* engine_vhost.trace: the other node's account of what its domain got here. */
+static void vhost_trace(void *user, const struct trace_entry *t)
+{
+        struct stream *s = user;
+        struct node *b = s->vhost_node;
+
+        if (b != NULL && b->cfg.trace != NULL)
+                b->cfg.trace(b->cfg.trace_user, s, t);
+}
+
+/* engine_config.vhost: a receiving stream asks who else at this address hosts domain. */
+static bool stream_vhost(void *user, const char *domain, struct engine_vhost *out)
+{
+        struct stream *s = user;
+        struct node *b = route_to(s->node, domain);
+
+        if (b == NULL)
+                return false;
+        s->vhost_node = b;
+        out->neg = b->cfg.neg;
+        out->sem = b->cfg.sem;
+        out->dialback_off_reply = b->cfg.knobs.dialback_off_reply;
+        out->dialback_requires_valid_cert = b->cfg.knobs.dialback_requires_valid_cert;
+        out->secret = b->secret;
+        out->db_answer = b->cfg.db_answer;
+        out->ledger = b->ledger;
+        out->trace = vhost_trace;
+        out->trace_user = s;
+        return true;
 }
 
 struct node *node_new(const struct node_config *cfg, const struct node_transport *t,
@@ -166,6 +215,10 @@ static struct stream *stream_new(struct node *n, enum engine_role role, enum eng
         ec.trace_user = s;
         ec.peer_known = n->cfg.peer_known;
         ec.peer_neg = n->cfg.peer_neg;
+        if (role == ENGINE_RECEIVING && n->cfg.route != NULL) {
+                ec.vhost = stream_vhost;
+                ec.vhost_user = s;
+        }
         s->e = engine_new(&ec, err, sizeof(err));
         if (s->e == NULL) {
                 free(s);
@@ -354,6 +407,24 @@ static struct stream *find_stream(struct node *n, const struct stream *s)
         return NULL;
 }
 
+/* The receiving stream a VERIFY stream answers, if it is still there. */
+static struct stream *requester(const struct stream *v)
+{
+        struct stream *r;
+
+        if (v->requester == NULL || v->requester_node == NULL)
+                return NULL;
+        r = find_stream(v->requester_node, v->requester);
+        return r != NULL && r->serial == v->requester_serial ? r : NULL;
+}
+
+static void set_requester(struct stream *v, struct stream *r)
+{
+        v->requester = r;
+        v->requester_node = r != NULL ? r->node : NULL;
+        v->requester_serial = r != NULL ? r->serial : 0;
+}
+
 /* XEP-0199: answer a ping addressed to one of our domains. */
 static bool answer_ping(struct node *n, xmlNodePtr st)
 {
@@ -447,6 +518,8 @@ static void retry_without_tls(struct stream *s)
                 return;
         /* A verify retry answers the same receiving stream. */
         r->requester = s->requester;
+        r->requester_node = s->requester_node;
+        r->requester_serial = s->requester_serial;
         s->requester = NULL;
         s->superseded = true;
         snprintf(note, sizeof(note),
@@ -495,15 +568,18 @@ static void handle_event(struct stream *s, struct engine_event *ev)
 
         switch (ev->kind) {
         case EV_NEED_VERIFY: {
-                /* XEP-0220 step 2: ask ev->from's authoritative server, from our domain ev->to. */
-                struct stream *v = open_stream(n, PURPOSE_VERIFY, ev->to, ev->from, ev->to,
-                                               ev->from, ev->id, ev->key);
+                /* XEP-0220 step 2: ask ev->from's authoritative server, from our domain ev->to
+                 * (from the node that hosts ev->to, when another node at this address does:
+                 * its settings, certificate and account). */
+                struct node *vn = route_to(n, ev->to);
+                struct stream *v = open_stream(vn != NULL ? vn : n, PURPOSE_VERIFY, ev->to,
+                                               ev->from, ev->to, ev->from, ev->id, ev->key);
 
                 if (v == NULL) {
                         engine_verify_result(s->e, ev->from, ev->to, ev->id, DB_UNREACHABLE);
                         break;
                 }
-                v->requester = s;
+                set_requester(v, s);
                 /* A transport that failed at once left v without a requester to tell. */
                 if (engine_state(v->e) == ST_CLOSED && v->failure[0] != '\0')
                         engine_verify_result(s->e, ev->from, ev->to, ev->id, DB_UNREACHABLE);
@@ -513,24 +589,41 @@ static void handle_event(struct stream *s, struct engine_event *ev)
                 /* A plaintext retry will ask again (retry_without_tls). */
                 if (will_retry(s))
                         break;
-                if (s->requester != NULL && find_stream(n, s->requester) != NULL) {
-                        struct stream *r = s->requester;
+                if (requester(s) != NULL) {
+                        struct stream *r = requester(s);
 
-                        s->requester = NULL;
+                        set_requester(s, NULL);
                         engine_verify_result(r->e, ev->from, ev->to, ev->id, ev->type);
                         process(r);
                 }
                 break;
+        case EV_PAIR_DONE: {
+                /* Another node's pair (XEP-0220 §2.6): its result is that node's. */
+                struct node *b = route_to(n, ev->to);
+
+                if (b != NULL && b->obs.on_pair != NULL)
+                        b->obs.on_pair(b->obs.user, s, ev->from, ev->to);
+                break;
+        }
         case EV_AUTHENTICATED:
         case EV_PAIR_FAILED:
                 if (s->role == ENGINE_INITIATING)
                         flush_queue(s);
                 break;
-        case EV_STANZA:
-                answer_ping(n, ev->stanza);
-                if (n->obs.on_stanza != NULL)
-                        n->obs.on_stanza(n->obs.user, s, ev->stanza);
+        case EV_STANZA: {
+                /* A stanza for another node's domain on a pair verified for it here. */
+                char fd[DOMAIN_MAX], td[DOMAIN_MAX];
+                struct node *b = NULL;
+
+                if (stanza_pair(ev->stanza, fd, td) == 0)
+                        b = route_to(n, td);
+                if (b == NULL)
+                        b = n;
+                answer_ping(b, ev->stanza);
+                if (b->obs.on_stanza != NULL)
+                        b->obs.on_stanza(b->obs.user, s, ev->stanza);
                 break;
+        }
         case EV_CLOSED:
                 retry_without_tls(s);
                 requeue_others(s);
@@ -569,12 +662,10 @@ void node_stream_failed(struct stream *s, const char *why)
         snprintf(s->failure, sizeof(s->failure), "%s", why);
         engine_peer_closed(s->e);
         process(s);
-        if (s->requester != NULL && find_stream(s->node, s->requester) != NULL) {
-                struct stream *r = s->requester;
-                const struct engine_result *res = engine_result(s->e);
+        if (requester(s) != NULL) {
+                struct stream *r = requester(s);
 
-                (void)res;
-                s->requester = NULL;
+                set_requester(s, NULL);
                 /* Nobody answered: XEP-0220 §2.5 remote-connection-failed territory. */
                 engine_verify_result(r->e, s->remote, s->local, engine_stream_id(r->e),
                                      DB_UNREACHABLE);

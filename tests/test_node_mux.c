@@ -1,0 +1,350 @@
+/*
+ * One answer for every harness domain on any stream (issue 10 items 1 and 2).
+ * The harness runs one node per scenario domain, all at one address; a partner
+ * may carry <db:verify/> and <db:result/> for any of them on one stream (XEP-0220
+ * §2.6), or open its streams with the legacy dialback header, which names no
+ * domain at all (RFC 6120 §4.7.2). Each request is answered and judged as the
+ * node hosting its 'to' would (node_config.route, engine_vhost), and its result
+ * reaches that node's observer.
+ *
+ * - engine level: a receiving engine asked for another server's domain answers
+ *   with that server's secret and settings; a domain nobody serves still gets
+ *   <item-not-found/> (DB-6); the legacy header is accepted (and answered
+ *   without version) only when it declares dialback;
+ * - node level, in memory: a base node (harness.test) that also receives the
+ *   connections for b.harness.test (memnet_alias, as the runner's listener
+ *   does), a node B hosting it, and a partner whose streams use the legacy header
+ *   (misbehaviour legacy_header), in both directions.
+ */
+#include <criterion/criterion.h>
+#include <strings.h>
+
+#include "dialback.h"
+#include "memworld.h"
+
+#define B_DOMAIN "b.harness.test"
+#define B_SECRET "b-secret-for-the-tests"
+#define LEGACY_OPEN                                                                                \
+        "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "                               \
+        "xmlns:stream='http://etherx.jabber.org/streams' "                                         \
+        "xmlns:db='jabber:server:dialback'>"
+
+/* ---- engine level: a receiving engine for harness.test, B answered through vhost ---- */
+
+struct one {
+        struct engine *e;
+        struct neg_settings b_neg;
+        struct db_ledger b_ledger;
+        struct buf b_trace; /* what B's own account received */
+        char out[16384];
+};
+
+static void b_trace(void *user, const struct trace_entry *t)
+{
+        struct one *o = user;
+
+        buf_printf(&o->b_trace, "%.*s\n", (int)t->len, t->text);
+}
+
+static bool b_vhost(void *user, const char *domain, struct engine_vhost *out)
+{
+        struct one *o = user;
+
+        if (strcmp(domain, B_DOMAIN) != 0)
+                return false;
+        out->neg = o->b_neg;
+        out->sem = SEMANTICS_MATRIX;
+        out->dialback_off_reply = DBOFF_STREAM_ERROR;
+        out->secret = B_SECRET;
+        out->db_answer = DB_ANSWER_TRUTHFUL;
+        out->ledger = &o->b_ledger;
+        out->trace = b_trace;
+        out->trace_user = o;
+        return true;
+}
+
+/* A receiving engine hosting harness.test with settings row own_row; B has b_row. */
+static void one_new(struct one *o, int own_row, int b_row)
+{
+        static const char *const hosted[] = {HARNESS};
+        struct engine_config c;
+        char err[256];
+
+        memset(o, 0, sizeof(*o));
+        buf_init(&o->b_trace, 0);
+        cr_assert_eq(settings_from_row(b_row, &o->b_neg), 0);
+        memset(&c, 0, sizeof(c));
+        c.role = ENGINE_RECEIVING;
+        c.purpose = PURPOSE_AUTH;
+        c.hosted = hosted;
+        c.n_hosted = 1;
+        cr_assert_eq(settings_from_row(own_row, &c.neg), 0);
+        c.sem = SEMANTICS_MATRIX;
+        engine_knobs_default(&c.knobs);
+        c.secret = "the-base-node-secret";
+        xs_limits_default(&c.limits);
+        c.vhost = b_vhost;
+        c.vhost_user = o;
+        o->e = engine_new(&c, err, sizeof(err));
+        cr_assert_not_null(o->e, "%s", err);
+}
+
+static void one_free(struct one *o)
+{
+        engine_free(o->e);
+        buf_cleanup(&o->b_trace);
+}
+
+/* Feeds xml; returns what the engine answered to it. */
+static const char *one_feed(struct one *o, const char *xml)
+{
+        struct buf *b = engine_output(o->e);
+        size_t n;
+
+        buf_consume(b, b->len);
+        cr_assert_eq(engine_input(o->e, xml, strlen(xml)), 0);
+        n = b->len < sizeof(o->out) - 1 ? b->len : sizeof(o->out) - 1;
+        memcpy(o->out, b->data, n);
+        o->out[n] = '\0';
+        return o->out;
+}
+
+static bool one_finding(struct one *o, enum finding_kind kind, const char *rule)
+{
+        size_t n;
+        const struct finding *f = engine_findings(o->e, &n);
+
+        for (size_t i = 0; i < n; i++) {
+                if (f[i].kind == kind && strstr(f[i].rule, rule) != NULL)
+                        return true;
+        }
+        return false;
+}
+
+/* Item 1: a db:verify for B is answered with B's secret and recorded in B's ledger. */
+Test(vhost, verify_for_another_node)
+{
+        struct one o;
+        char key[DIALBACK_KEY_LEN + 1], xml[512];
+        const char *out;
+
+        one_new(&o, 17, 17);
+        one_feed(&o, "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+                     "xmlns:stream='http://etherx.jabber.org/streams' "
+                     "xmlns:db='jabber:server:dialback' to='" HARNESS "' from='" PARTNER
+                     "' version='1.0'>");
+        cr_assert_eq(dialback_key(B_SECRET, PARTNER, B_DOMAIN, "sid1", key), 0);
+        snprintf(xml, sizeof(xml),
+                 "<db:verify from='" PARTNER "' to='" B_DOMAIN "' id='sid1'>%s</db:verify>", key);
+        out = one_feed(&o, xml);
+        cr_expect(strstr(out, "type=\"valid\"") != NULL, "B's key is valid: %s", out);
+        cr_expect(strstr(out, "item-not-found") == NULL, "%s", out);
+        cr_expect(db_ledger_has(&o.b_ledger, PARTNER, B_DOMAIN, "sid1", key));
+        cr_expect(strstr(o.b_trace.data, "answering valid") != NULL, "B's account: %s",
+                  o.b_trace.data);
+        /* The same key under another secret (the base node's) is not B's. */
+        snprintf(xml, sizeof(xml),
+                 "<db:verify from='" PARTNER "' to='" B_DOMAIN "' id='sid2'>%s</db:verify>", key);
+        out = one_feed(&o, xml);
+        cr_expect(strstr(out, "type=\"invalid\"") != NULL, "%s", out);
+        /* DB-6: a domain nobody at this address serves. */
+        out = one_feed(&o, "<db:verify from='" PARTNER
+                           "' to='nobody.harness.test' id='sid3'>00</db:verify>");
+        cr_expect(strstr(out, "item-not-found") != NULL, "%s", out);
+        one_free(&o);
+}
+
+/* Item 2: the legacy header is accepted, answered without version or features, and
+ * its missing 'to' is a finding with its rule. */
+Test(vhost, legacy_header_accepted)
+{
+        struct one o;
+        const char *out;
+
+        one_new(&o, 17, 17);
+        out = one_feed(&o, LEGACY_OPEN);
+        cr_assert(strstr(out, "<stream:stream") != NULL, "%s", out);
+        cr_expect(strstr(strstr(out, "<stream:stream"), "version=") == NULL,
+                  "no version to a version-less header: %s", out);
+        cr_expect(strstr(out, "features") == NULL, "%s", out);
+        cr_expect(strstr(out, "host-unknown") == NULL, "%s", out);
+        cr_expect(one_finding(&o, FINDING_NOTE, "RFC 6120 §4.7.2 (STR-1)"));
+        cr_expect_eq(engine_state(o.e), ST_EXPECT_NEGOTIATION);
+        one_free(&o);
+}
+
+/* Without the dialback namespace, a header without 'to' is still refused. */
+Test(vhost, no_to_without_dialback_refused)
+{
+        struct one o;
+        const char *out;
+
+        one_new(&o, 17, 17);
+        out = one_feed(&o, "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+                           "xmlns:stream='http://etherx.jabber.org/streams'>");
+        cr_expect(strstr(out, "host-unknown") != NULL, "%s", out);
+        cr_expect_eq(engine_state(o.e), ST_CLOSED);
+        one_free(&o);
+}
+
+/* Item 1, target multiplexing: a db:result for B is judged under B's settings. B
+ * (H13: TLS Required, dialback) refuses plaintext dialback with policy-violation
+ * (XEP-0220 §2.5, DB-7), although this node (H17) would accept it; the pair's
+ * result is B's F2. */
+Test(vhost, result_judged_under_the_targets_settings)
+{
+        struct one o;
+        struct engine_event ev;
+        struct engine_result r;
+        const char *out;
+        bool done = false;
+
+        one_new(&o, 17, 13);
+        one_feed(&o, LEGACY_OPEN);
+        out = one_feed(&o, "<db:result from='" PARTNER "' to='" B_DOMAIN "'>00</db:result>");
+        cr_expect(strstr(out, "policy-violation") != NULL, "%s", out);
+        while (engine_next_event(o.e, &ev)) {
+                if (ev.kind == EV_PAIR_DONE && strcmp(ev.to, B_DOMAIN) == 0)
+                        done = true;
+                cr_expect_neq(ev.kind, EV_NEED_VERIFY);
+                engine_event_cleanup(&ev);
+        }
+        cr_expect(done, "EV_PAIR_DONE for B");
+        cr_assert_eq(engine_pair_result(o.e, PARTNER, B_DOMAIN, &r), 0);
+        cr_expect_eq(r.outcomes, OUTCOME_BIT(OUTCOME_F2), "outcomes %#x", r.outcomes);
+        cr_expect_not(r.authenticated);
+        /* The same pair under this node's own settings would have been verified. */
+        out = one_feed(&o, "<db:result from='" PARTNER "' to='" HARNESS "'>00</db:result>");
+        cr_expect(strstr(out, "error") == NULL, "%s", out);
+        cr_expect_eq(engine_pair_state(o.e, PARTNER, HARNESS), PAIR_PENDING);
+        one_free(&o);
+}
+
+/* ---- node level: base + B at one address, a legacy-header partner ---- */
+
+struct mux {
+        struct world w;
+        struct node *b;
+        int pairs_to_b; /* on_pair calls on B */
+        struct engine_result b_pair;
+};
+
+static struct node *mux_route(void *user, const char *domain)
+{
+        struct mux *m = user;
+
+        if (strcasecmp(domain, B_DOMAIN) == 0)
+                return m->b;
+        return m->w.harness;
+}
+
+static void mux_on_pair(void *user, struct stream *s, const char *from, const char *to)
+{
+        struct mux *m = user;
+
+        m->pairs_to_b++;
+        cr_expect_eq(engine_pair_result(node_stream_engine(s), from, to, &m->b_pair), 0);
+}
+
+/* base hosts harness.test (row base_row) and receives b.harness.test's connections;
+ * B hosts b.harness.test (row b_row); the partner (row p_row) uses the legacy header. */
+static void mux_init(struct mux *m, int base_row, int b_row, int p_row)
+{
+        struct node_config hc, bc, pc;
+        struct node_transport t;
+        struct node_observer bobs = {world_on_stanza, NULL, NULL, m, mux_on_pair};
+        char err[256];
+
+        memset(m, 0, sizeof(*m));
+        world_init(&m->w, HARNESS, PARTNER);
+        world_config(&m->w, &hc, "harness", HARNESS, base_row, m->w.hcreds);
+        hc.route = mux_route;
+        hc.route_user = m;
+        world_config(&m->w, &bc, "b", B_DOMAIN, b_row, m->w.hcreds);
+        bc.route = mux_route;
+        bc.route_user = m;
+        world_config(&m->w, &pc, "partner", PARTNER, p_row, m->w.pcreds);
+        pc.knobs.bad.legacy_header = true;
+        m->w.harness = world_node(&m->w, &hc);
+        m->w.partner = world_node(&m->w, &pc);
+        t = memnet_transport(m->w.net);
+        m->b = node_new(&bc, &t, &bobs, err, sizeof(err));
+        cr_assert_not_null(m->b, "%s", err);
+        /* B's connections reach the base node, as the runner's listener sends a
+         * header without 'to' to its base node. */
+        cr_assert_eq(memnet_alias(m->w.net, m->w.harness, B_DOMAIN), 0);
+}
+
+static void mux_free(struct mux *m)
+{
+        world_free(&m->w);
+        node_free(m->b);
+}
+
+/* Whether the base node sent <item-not-found/> on any stream. */
+static bool item_not_found_sent(const struct mux *m)
+{
+        return strstr(m->w.trace.data != NULL ? m->w.trace.data : "", "item-not-found") != NULL;
+}
+
+/* The partner initiates to B with the legacy header (M17 x H17: Dp). */
+Test(legacy, partner_initiates)
+{
+        struct mux m;
+
+        mux_init(&m, 9, 17, 17);
+        cr_assert_not_null(node_ping(m.w.partner, PARTNER, B_DOMAIN, "in1"));
+        world_run(&m.w);
+        cr_expect_eq(m.pairs_to_b, 1, "the pair's result reached B\n%s", m.w.trace.data);
+        cr_expect(m.b_pair.authenticated);
+        cr_expect_eq(m.b_pair.outcomes, OUTCOME_BIT(OUTCOME_DP));
+        cr_expect_eq(m.w.pongs, 1, "B answered the partner's ping\n%s", m.w.trace.data);
+        cr_expect(world_finding(m.w.harness, FINDING_NOTE, "RFC 6120 §4.7.2 (STR-1)", NULL) != NULL,
+                  "%s", m.w.trace.data);
+        cr_expect_not(item_not_found_sent(&m), "%s", m.w.trace.data);
+        cr_expect_eq(world_count(m.w.harness, FINDING_VIOLATION), 0, "%s", m.w.trace.data);
+        mux_free(&m);
+}
+
+/* The same partner, where B requires TLS (H13): B's settings refuse the plaintext
+ * pair with policy-violation, and B gets the F2 that the oracle predicts. */
+Test(legacy, partner_initiates_refused_under_the_targets_settings)
+{
+        struct mux m;
+
+        mux_init(&m, 9, 13, 17);
+        cr_assert_not_null(node_ping(m.w.partner, PARTNER, B_DOMAIN, "in1"));
+        world_run(&m.w);
+        cr_expect_eq(m.pairs_to_b, 1, "%s", m.w.trace.data);
+        cr_expect_not(m.b_pair.authenticated);
+        cr_expect_eq(m.b_pair.outcomes, OUTCOME_BIT(OUTCOME_F2), "%#x\n%s", m.b_pair.outcomes,
+                     m.w.trace.data);
+        cr_expect(strstr(m.w.trace.data, "policy-violation") != NULL, "%s", m.w.trace.data);
+        cr_expect_eq(m.w.pongs, 0);
+        mux_free(&m);
+}
+
+/* B initiates; the partner verifies B's key over a legacy VERIFY stream, which lands
+ * on the base node and is answered with B's secret (no item-not-found). */
+Test(legacy, harness_initiates)
+{
+        struct mux m;
+        struct stream *out[4];
+        struct engine *e;
+
+        mux_init(&m, 9, 17, 17);
+        cr_assert_not_null(node_ping(m.b, B_DOMAIN, PARTNER, "out1"));
+        world_run(&m.w);
+        cr_assert_eq(world_streams(m.b, ENGINE_INITIATING, PURPOSE_AUTH, out, 4), 1, "%s",
+                     m.w.trace.data);
+        e = node_stream_engine(out[0]);
+        cr_expect_eq(engine_result(e)->method, METHOD_DP, "%s", m.w.trace.data);
+        /* B's 'valid' counts only if its own ledger holds the partner's verify. */
+        cr_expect_not(engine_result(e)->unverified_valid);
+        cr_expect_eq(m.w.pongs, 1, "%s", m.w.trace.data);
+        cr_expect(strstr(m.w.trace.data, "db:verify for " B_DOMAIN ": served at this address") !=
+                      NULL,
+                  "%s", m.w.trace.data);
+        cr_expect_not(item_not_found_sent(&m), "%s", m.w.trace.data);
+        mux_free(&m);
+}
