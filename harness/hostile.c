@@ -117,6 +117,13 @@ static const struct hostile table[] = {
      WIRE_UTF7_DECLARATION,
      NO_FLAG,
      {0, 0, 0}},
+    {"legacy-header",
+     "I",
+     "opens its streams with the pre-1.0 dialback header (no to, from or version; "
+     "xmlns:db declared) and uses dialback only",
+     WIRE_NONE,
+     FLAG(legacy_header),
+     {0, 0, 0}},
 };
 
 int hostile_apply(const char *name, struct engine_misbehaviour *bad, struct net_pacing *pace,
