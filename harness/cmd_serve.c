@@ -176,7 +176,8 @@ int cmd_serve(int argc, char **argv)
         cfg.db_answer = DB_ANSWER_TRUTHFUL;
         xs_limits_default(&cfg.limits);
         cfg.answer_pings = true;
-        t = net_transport(loop);
+        /* reuse-connection: streams to one address serve every domain found there. */
+        t = bad.reuse_connection ? net_transport_same_server(loop) : net_transport(loop);
         n = node_new(&cfg, &t, &obs, err, sizeof(err));
         if (n == NULL)
                 goto fail;

@@ -25,6 +25,7 @@
 #define MAX_FINDINGS 64
 #define MAX_PAIRS 16
 #define MAX_IDS 8
+#define MAX_VERIFIES 8 /* db:verify requests open on one AUTH stream */
 #define DOMAIN_MAX 256
 #define ID_MAX 128
 #define DEFAULT_BEFORE_FEATURES 16384
@@ -121,6 +122,11 @@ struct engine {
         struct pair pairs[MAX_PAIRS];
         size_t n_pairs;
         char sasl_identity[DOMAIN_MAX];
+        /* Initiating AUTH: db:verify requests sent on this stream (engine_send_verify). */
+        struct {
+                char from[DOMAIN_MAX], to[DOMAIN_MAX], id[ID_MAX];
+        } verifies[MAX_VERIFIES];
+        size_t n_verifies;
 
         struct engine_event events[MAX_EVENTS];
         size_t ev_head, ev_len;
@@ -679,10 +685,15 @@ static void close_stream(struct engine *e)
         set_state(e, ST_EXPECT_CLOSE);
 }
 
+static void push_verify_answer(struct engine *e, size_t i, enum db_type type);
+
 static void closed(struct engine *e)
 {
         if (e->state == ST_CLOSED)
                 return;
+        /* XEP-0220 §2.5: a connection that ends without the answer is a timeout. */
+        while (e->n_verifies > 0)
+                push_verify_answer(e, e->n_verifies - 1, DB_TIMEOUT);
         set_state(e, ST_CLOSED);
         push_event(e, EV_CLOSED);
 }
@@ -1523,6 +1534,51 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
         }
 }
 
+/* The request engine_send_verify sent that the answer n (from/to swapped) matches,
+ * or -1. */
+static int verify_request(const struct engine *e, xmlNodePtr n)
+{
+        const char *id = xs_attr(n, "id"), *from = xs_attr(n, "from"), *to = xs_attr(n, "to");
+
+        for (size_t i = 0; id != NULL && i < e->n_verifies; i++) {
+                if (strcmp(e->verifies[i].id, id) == 0 && domain_eq(e->verifies[i].to, from) &&
+                    domain_eq(e->verifies[i].from, to))
+                        return (int)i;
+        }
+        return -1;
+}
+
+static void push_verify_answer(struct engine *e, size_t i, enum db_type type)
+{
+        struct engine_event *ev = push_event(e, EV_VERIFY_ANSWER);
+
+        if (ev != NULL) {
+                /* The request's from and to, swapped as the answer names them. */
+                memcpy(ev->from, e->verifies[i].to, sizeof(ev->from));
+                memcpy(ev->to, e->verifies[i].from, sizeof(ev->to));
+                memcpy(ev->id, e->verifies[i].id, sizeof(ev->id));
+                ev->type = type;
+        }
+        e->verifies[i] = e->verifies[--e->n_verifies];
+}
+
+/* XEP-0220 §2.2.2 step 3 on an AUTH stream that carried our db:verify: true when n
+ * answered one (DB-9: a typed db:verify that answers nothing is not ours). */
+static bool i_on_verify_answer(struct engine *e, xmlNodePtr n)
+{
+        const char *type = xs_attr(n, "type");
+        int i = verify_request(e, n);
+
+        if (type == NULL || i < 0)
+                return false;
+        tracef(e, TRACE_NOTE, "authoritative answer on this stream: %s", type);
+        push_verify_answer(e, (size_t)i,
+                           strcmp(type, "valid") == 0     ? DB_VALID
+                           : strcmp(type, "invalid") == 0 ? DB_INVALID
+                                                          : DB_ERROR);
+        return true;
+}
+
 static void i_on_element(struct engine *e, xmlNodePtr n)
 {
         switch (e->state) {
@@ -1613,6 +1669,8 @@ static void i_on_element(struct engine *e, xmlNodePtr n)
                         i_on_db_result(e, n);
                         return;
                 }
+                if (xs_is(n, XS_NS_DIALBACK, "verify") && i_on_verify_answer(e, n))
+                        return;
                 break;
         case ST_EXPECT_VERIFY_ANSWER:
                 if (xs_is(n, XS_NS_DIALBACK, "verify")) {
@@ -2890,7 +2948,9 @@ int engine_pair_result(const struct engine *e, const char *from, const char *to,
         if (p == NULL || !p->done)
                 return -1;
         *out = e->result;
-        out->final = true;
+        /* A refused pair multiplexed on a stream with a target of its own is not the
+         * initiator's last word: it may open a stream for it (XEP-0220 §2.5, §2.6). */
+        out->final = p->verified || e->no_to;
         out->outcomes = p->outcomes;
         out->authenticated = p->verified;
         out->method = p->verified ? (e->tls_up ? METHOD_DT : METHOD_DP) : 0;
@@ -2962,7 +3022,12 @@ int engine_add_pair(struct engine *e, const char *from, const char *to)
         }
         if (!domain_eq(to, e->remote)) {
                 /* XEP-0220 §2.6: target multiplexing only after <dialback><errors/>. */
-                if (!e->feat.dialback_errors) {
+                if (!e->feat.dialback_errors && e->cfg.knobs.bad.reuse_connection) {
+                        tracef(e, TRACE_NOTE,
+                               "misbehaving: multiplexing to %s without <dialback><errors/> "
+                               "(same address)",
+                               to);
+                } else if (!e->feat.dialback_errors) {
                         tracef(e, TRACE_NOTE,
                                "cannot multiplex to %s: the peer advertised no dialback errors",
                                to);
@@ -2977,6 +3042,25 @@ int engine_add_pair(struct engine *e, const char *from, const char *to)
         }
         tracef(e, TRACE_NOTE, "multiplexing %s -> %s on this stream (XEP-0220 §2.6)", from, to);
         i_send_db_result(e, from, to);
+        return 0;
+}
+
+int engine_send_verify(struct engine *e, const char *from, const char *to, const char *id,
+                       const char *key)
+{
+        if (e->cfg.role != ENGINE_INITIATING || e->cfg.purpose != PURPOSE_AUTH ||
+            e->state != ST_EXPECT_STANZAS || from == NULL || to == NULL || id == NULL ||
+            e->n_verifies >= MAX_VERIFIES)
+                return -1;
+        copy_str(e->verifies[e->n_verifies].from, DOMAIN_MAX, from);
+        copy_str(e->verifies[e->n_verifies].to, DOMAIN_MAX, to);
+        copy_str(e->verifies[e->n_verifies].id, ID_MAX, id);
+        e->n_verifies++;
+        tracef(e, TRACE_NOTE,
+               "verifying %s -> %s on this stream (an existing connection to %s's "
+               "address, XEP-0220 §2.1.2)",
+               to, from, to);
+        send_db(e, "verify", from, to, id, NULL, key, NULL);
         return 0;
 }
 

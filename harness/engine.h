@@ -161,9 +161,13 @@ struct engine_misbehaviour {
         unsigned wire_roles;         /* where wire applies: bits (1u << enum engine_role);
                                         0 = both roles */
         /* Deployed behaviours (issue 10), legal or common, that a harness must handle: */
-        bool legacy_header; /* I (AUTH and VERIFY): the pre-1.0 dialback header, no to,
-                               from or version, xmlns:db declared (RFC 6120 §4.7.2 MUST
-                               broken; XEP-0220 §2.4.1); dialback only */
+        bool legacy_header;    /* I (AUTH and VERIFY): the pre-1.0 dialback header, no to,
+                                  from or version, xmlns:db declared (RFC 6120 §4.7.2 MUST
+                                  broken; XEP-0220 §2.4.1); dialback only */
+        bool reuse_connection; /* R: its db:verify for a domain at the address of one of its
+                                  authenticated initiating streams goes on that stream;
+                                  I: multiplexes targets at the same address on its stream
+                                  whatever <dialback><errors/> says (XEP-0220 §2.6) */
 };
 
 /* The domain a stanza_unauth_from misbehaviour claims. */
@@ -454,7 +458,10 @@ enum pair_state engine_pair_state(const struct engine *e, const char *from, cons
  * Receiving: how the pair (from, to) ended, as a result of its own (the pair's
  * method and outcome, the stream's TLS and restarts), for a pair whose target
  * another server at this address hosts (EV_PAIR_DONE): its verdict belongs to
- * that server. Returns 0, or -1 when there is no such pair or it is not over.
+ * that server. final is false for a refused pair multiplexed on a stream whose
+ * header named a target: the initiator may still open a stream of its own for it
+ * (XEP-0220 §2.5, §2.6). Returns 0, or -1 when there is no such pair or it is
+ * not over.
  */
 int engine_pair_result(const struct engine *e, const char *from, const char *to,
                        struct engine_result *out);
@@ -473,6 +480,18 @@ int engine_pair_result(const struct engine *e, const char *from, const char *to,
  * before. The caller then opens a stream of its own for the pair.
  */
 int engine_add_pair(struct engine *e, const char *from, const char *to);
+
+/*
+ * XEP-0220 §2.1.2 step 2 on an existing connection: sends <db:verify/> (from =
+ * the receiving server that asks, to = the originating domain, id, key) on an
+ * authenticated initiating AUTH stream to the authoritative server's address.
+ * Its answer comes as EV_VERIFY_ANSWER (from = the originating domain, to = the
+ * asking one, id, type), matched by id, from and to; if the stream closes first,
+ * each open request gets one with type DB_TIMEOUT. Returns 0, or -1 when the
+ * stream cannot carry it (not an authenticated AUTH stream, too many open).
+ */
+int engine_send_verify(struct engine *e, const char *from, const char *to, const char *id,
+                       const char *key);
 
 /* Closes the stream politely (</stream:stream>, close_notify). */
 void engine_close(struct engine *e);

@@ -124,6 +124,13 @@ static const struct hostile table[] = {
      WIRE_NONE,
      FLAG(legacy_header),
      {0, 0, 0}},
+    {"reuse-connection",
+     "R, I",
+     "keeps one connection per address: R: sends its <db:verify/> on an authenticated "
+     "stream of its own to that address; I: multiplexes every domain there on it",
+     WIRE_NONE,
+     FLAG(reuse_connection),
+     {0, 0, 0}},
 };
 
 int hostile_apply(const char *name, struct engine_misbehaviour *bad, struct net_pacing *pace,

@@ -27,6 +27,8 @@ struct memnet {
                 char domain[256];
         } aliases[MEMNET_MAX_ALIASES];
         size_t n_aliases;
+        struct node *shared[MEMNET_MAX_ALIASES][2]; /* pairs of nodes at one address */
+        size_t n_shared;
 };
 
 struct memnet *memnet_new(void)
@@ -58,6 +60,28 @@ int memnet_alias(struct memnet *m, struct node *n, const char *domain)
         memcpy(m->aliases[m->n_aliases].domain, domain, strlen(domain) + 1);
         m->n_aliases++;
         return 0;
+}
+
+int memnet_share_address(struct memnet *m, struct node *a, struct node *b)
+{
+        if (m->n_shared >= MEMNET_MAX_ALIASES)
+                return -1;
+        m->shared[m->n_shared][0] = a;
+        m->shared[m->n_shared][1] = b;
+        m->n_shared++;
+        return 0;
+}
+
+static bool one_address(const struct memnet *m, const struct node *a, const struct node *b)
+{
+        if (a == b)
+                return true;
+        for (size_t i = 0; i < m->n_shared; i++) {
+                if ((m->shared[i][0] == a && m->shared[i][1] == b) ||
+                    (m->shared[i][0] == b && m->shared[i][1] == a))
+                        return true;
+        }
+        return false;
 }
 
 void memnet_set_chunk(struct memnet *m, size_t chunk)
@@ -112,7 +136,7 @@ static bool mem_same_server(void *user, struct stream *s, const char *domain)
         for (size_t i = 0; i < m->n_links; i++) {
                 if (m->links[i].a == s)
                         return peer != NULL && m->links[i].b != NULL &&
-                               node_stream_node(m->links[i].b) == peer;
+                               one_address(m, node_stream_node(m->links[i].b), peer);
         }
         return false;
 }

@@ -136,6 +136,8 @@ struct pref {
         void *p;
 };
 
+#define NET_WHERE_MAX 64
+
 struct target {
         bool any; /* domain NULL: every domain without its own entry */
         char domain[DNS_HOST_MAX];
@@ -155,6 +157,12 @@ struct net_loop {
         size_t ntargets;
         struct dns_resolver_config rc;
         char rc_server[INET6_ADDRSTRLEN];
+        /* net_transport_same_server: where each domain was found (ring). */
+        struct {
+                char domain[DNS_HOST_MAX];
+                char addr[NET_PEER_MAX];
+        } where[NET_WHERE_MAX];
+        size_t nwhere, next_where;
         int wake[2]; /* self-pipe: lookups done, net_interrupt */
         /* What the listeners accept, and what the loop went short of. */
         struct net_listen_limits lim;
@@ -754,9 +762,12 @@ static void stream_failed(struct conn *c, const char *why)
         node_stream_failed(s, why);
 }
 
+static void where_put(struct net_loop *l, const char *domain, const char *addr);
+
 static void connected(struct net_loop *l, struct conn *c, int64_t t)
 {
         snprintf(c->peer, sizeof(c->peer), "%s", c->trying);
+        where_put(l, c->domain, c->peer);
         c->phase = PH_OPEN;
         c->timer_set = false;
         if (c->direct)
@@ -1052,6 +1063,76 @@ static int tp_connect(void *user, struct stream *s, const char *domain)
 struct node_transport net_transport(struct net_loop *l)
 {
         struct node_transport t = {.connect = tp_connect, .user = l, .same_server = NULL};
+
+        return t;
+}
+
+static void where_put(struct net_loop *l, const char *domain, const char *addr)
+{
+        size_t k = l->next_where;
+
+        for (size_t i = 0; i < l->nwhere; i++) {
+                if (strcasecmp(l->where[i].domain, domain) == 0)
+                        k = i;
+        }
+        snprintf(l->where[k].domain, sizeof(l->where[k].domain), "%s", domain);
+        snprintf(l->where[k].addr, sizeof(l->where[k].addr), "%s", addr);
+        if (k == l->next_where) {
+                l->next_where = (l->next_where + 1) % NET_WHERE_MAX;
+                if (l->nwhere < NET_WHERE_MAX)
+                        l->nwhere++;
+        }
+}
+
+/* The first address of domain into addr: remembered, else looked up now. */
+static int where_is(struct net_loop *l, const char *domain, char *addr, size_t len)
+{
+        const struct target *tg = target_for(l, domain);
+        struct dns_target_list *list;
+        char err[256];
+        int rc = -1;
+
+        for (size_t i = 0; i < l->nwhere; i++) {
+                if (strcasecmp(l->where[i].domain, domain) == 0) {
+                        snprintf(addr, len, "%s", l->where[i].addr);
+                        return 0;
+                }
+        }
+        list = calloc(1, sizeof(*list));
+        if (list == NULL)
+                return -1;
+        if (tg != NULL) {
+                list->count = 1;
+                list->status = dns_resolve_host(&l->rc, tg->host, tg->port, false,
+                                                &list->targets[0], err, sizeof(err));
+        } else {
+                dns_find_targets(&l->rc, domain, list, err, sizeof(err));
+        }
+        for (size_t i = 0; rc != 0 && i < list->count; i++) {
+                if (list->targets[i].naddrs > 0 &&
+                    dns_addr_str(&list->targets[i].addrs[0], addr, len) == 0)
+                        rc = 0;
+        }
+        free(list);
+        if (rc == 0)
+                where_put(l, domain, addr);
+        return rc;
+}
+
+static bool tp_same_server(void *user, struct stream *s, const char *domain)
+{
+        struct net_loop *l = user;
+        const struct conn *c = node_stream_user(s);
+        char addr[NET_PEER_MAX];
+
+        if (c == NULL || c->accepted || c->phase != PH_OPEN || c->peer[0] == '\0')
+                return false;
+        return where_is(l, domain, addr, sizeof(addr)) == 0 && strcmp(addr, c->peer) == 0;
+}
+
+struct node_transport net_transport_same_server(struct net_loop *l)
+{
+        struct node_transport t = {.connect = tp_connect, .user = l, .same_server = tp_same_server};
 
         return t;
 }

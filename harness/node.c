@@ -11,6 +11,7 @@
 
 #define DOMAIN_MAX 256
 #define MAX_QUEUED 16
+#define MAX_CARRIED 32 /* db:verify requests carried on AUTH streams (reuse_connection) */
 #define NS_PING "urn:xmpp:ping"
 
 struct stream {
@@ -55,6 +56,16 @@ struct node {
         struct stream *streams[NODE_MAX_STREAMS];
         size_t n_streams;
         unsigned next_serial;
+        /* reuse_connection: db:verify requests sent on an authenticated AUTH stream
+         * (carrier) for a receiving stream (requester), by (from, to, id) as the
+         * answer will name them. */
+        struct {
+                struct stream *carrier, *requester;
+                struct node *requester_node;
+                unsigned carrier_serial, requester_serial;
+                char from[DOMAIN_MAX], to[DOMAIN_MAX], id[128], key[DIALBACK_KEY_LEN + 1];
+        } carried[MAX_CARRIED];
+        size_t n_carried;
 };
 
 static void node_trace(void *user, const struct trace_entry *t)
@@ -425,6 +436,80 @@ static void set_requester(struct stream *v, struct stream *r)
         v->requester_serial = r != NULL ? r->serial : 0;
 }
 
+/*
+ * Misbehaviour reuse_connection (XEP-0220 §2.1.2 "a separate stream (new or
+ * reused)"): the verify request of receiving stream r for ev goes on an
+ * authenticated initiating stream already open to the authoritative server's
+ * address. Returns true when it went.
+ */
+static bool carry_verify(struct node *n, struct stream *r, const struct engine_event *ev)
+{
+        if (!n->cfg.knobs.bad.reuse_connection || n->n_carried >= MAX_CARRIED)
+                return false;
+        for (size_t i = 0; i < n->n_streams; i++) {
+                struct stream *c = n->streams[i];
+
+                if (!stream_usable(c) || engine_state(c->e) != ST_EXPECT_STANZAS ||
+                    strcasecmp(c->local, ev->to) != 0 || !same_server(n, c, ev->from) ||
+                    engine_send_verify(c->e, ev->to, ev->from, ev->id, ev->key) != 0)
+                        continue;
+                n->carried[n->n_carried].carrier = c;
+                n->carried[n->n_carried].carrier_serial = c->serial;
+                n->carried[n->n_carried].requester = r;
+                n->carried[n->n_carried].requester_node = r->node;
+                n->carried[n->n_carried].requester_serial = r->serial;
+                snprintf(n->carried[n->n_carried].from, DOMAIN_MAX, "%s", ev->from);
+                snprintf(n->carried[n->n_carried].to, DOMAIN_MAX, "%s", ev->to);
+                snprintf(n->carried[n->n_carried].id, sizeof(n->carried[0].id), "%s", ev->id);
+                snprintf(n->carried[n->n_carried].key, sizeof(n->carried[0].key), "%s", ev->key);
+                n->n_carried++;
+                return true;
+        }
+        return false;
+}
+
+static struct stream *open_stream(struct node *n, enum engine_purpose purpose, const char *local,
+                                  const char *remote, const char *v_from, const char *v_to,
+                                  const char *v_id, const char *v_key);
+
+/* The answer carried on AUTH stream c (EV_VERIFY_ANSWER): to the receiving stream
+ * that asked, if it is still there. A carrier that closed without the answer (the
+ * other side was closing it) does not decide: the request goes again on a verify
+ * stream of its own, as it would have without reuse. */
+static void carried_answer(struct stream *c, const struct engine_event *ev)
+{
+        struct node *n = c->node;
+
+        for (size_t i = 0; i < n->n_carried; i++) {
+                struct stream *r, *v;
+                char key[DIALBACK_KEY_LEN + 1];
+
+                if (n->carried[i].carrier != c || n->carried[i].carrier_serial != c->serial ||
+                    strcasecmp(n->carried[i].from, ev->from) != 0 ||
+                    strcasecmp(n->carried[i].to, ev->to) != 0 ||
+                    strcmp(n->carried[i].id, ev->id) != 0)
+                        continue;
+                r = find_stream(n->carried[i].requester_node, n->carried[i].requester);
+                if (r != NULL && r->serial != n->carried[i].requester_serial)
+                        r = NULL;
+                memcpy(key, n->carried[i].key, sizeof(key));
+                n->carried[i] = n->carried[--n->n_carried];
+                if (r == NULL)
+                        return;
+                if (ev->type == DB_TIMEOUT && engine_state(c->e) == ST_CLOSED) {
+                        v = open_stream(n, PURPOSE_VERIFY, ev->to, ev->from, ev->to, ev->from,
+                                        ev->id, key);
+                        if (v != NULL && !(engine_state(v->e) == ST_CLOSED && v->failure[0])) {
+                                set_requester(v, r);
+                                return;
+                        }
+                }
+                engine_verify_result(r->e, ev->from, ev->to, ev->id, ev->type);
+                process(r);
+                return;
+        }
+}
+
 /* XEP-0199: answer a ping addressed to one of our domains. */
 static bool answer_ping(struct node *n, xmlNodePtr st)
 {
@@ -572,9 +657,12 @@ static void handle_event(struct stream *s, struct engine_event *ev)
                  * (from the node that hosts ev->to, when another node at this address does:
                  * its settings, certificate and account). */
                 struct node *vn = route_to(n, ev->to);
-                struct stream *v = open_stream(vn != NULL ? vn : n, PURPOSE_VERIFY, ev->to,
-                                               ev->from, ev->to, ev->from, ev->id, ev->key);
+                struct stream *v;
 
+                if (carry_verify(vn != NULL ? vn : n, s, ev))
+                        break;
+                v = open_stream(vn != NULL ? vn : n, PURPOSE_VERIFY, ev->to, ev->from, ev->to,
+                                ev->from, ev->id, ev->key);
                 if (v == NULL) {
                         engine_verify_result(s->e, ev->from, ev->to, ev->id, DB_UNREACHABLE);
                         break;
@@ -586,6 +674,10 @@ static void handle_event(struct stream *s, struct engine_event *ev)
                 break;
         }
         case EV_VERIFY_ANSWER:
+                if (s->purpose == PURPOSE_AUTH) {
+                        carried_answer(s, ev);
+                        break;
+                }
                 /* A plaintext retry will ask again (retry_without_tls). */
                 if (will_retry(s))
                         break;

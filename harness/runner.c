@@ -414,11 +414,19 @@ static void on_pair(void *user, struct stream *st, const char *from, const char 
         logf_(s,
               "runner: the pair %s -> %s came on %s, a stream of another node (XEP-0220 §2.6): %s",
               from, to, node_stream_label(st), pr.cause);
+        add_findings(s, st);
+        s->r->changed = true;
+        if (!pr.final) {
+                /* Refused on another node's stream: the partner may open its own. */
+                if (!s->have_fallback) {
+                        s->have_fallback = true;
+                        s->fallback = pr;
+                }
+                return;
+        }
         s->have_result = true;
         s->result = pr;
         s->failure[0] = '\0';
-        add_findings(s, st);
-        s->r->changed = true;
 }
 
 static void on_stanza(void *user, struct stream *st, xmlNodePtr stanza)

@@ -52,3 +52,27 @@ cli_cleanup() {
 	done
 	rm -rf "$tmp"
 }
+
+# cli_start_serve PARTNER_XML DNS_PORT SERVE_ARGS...: `$bin serve` (with $pki's
+# partner.test certificate, resolving through 127.0.0.1:DNS_PORT) on an ephemeral
+# port, its stderr in $tmp/serve.log, its PID in pids; sets serve_pid and
+# serve_port, or returns 1 when it did not start within 10 s.
+cli_start_serve() {
+	local partner=$1 dns=$2 log=$tmp/serve.log
+	shift 2
+	: >"$log"
+	"$bin" serve --partner "$partner" --listen 127.0.0.1:0 --resolver "127.0.0.1:$dns" \
+		--ca "$pki/ca.pem" --cert "$pki/partner.test.pem" --key "$pki/partner.test.key" \
+		"$@" 2>"$log" &
+	serve_pid=$!
+	pids+=("$serve_pid")
+	serve_port=""
+	for _ in $(seq 1 100); do # sanitizer builds start slowly
+		serve_port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' "$log")
+		[ -n "$serve_port" ] && return 0
+		kill -0 "$serve_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "serve did not start: $(cat "$log")"
+	return 1
+}

@@ -246,9 +246,12 @@ static void mux_on_pair(void *user, struct stream *s, const char *from, const ch
         cr_expect_eq(engine_pair_result(node_stream_engine(s), from, to, &m->b_pair), 0);
 }
 
-/* base hosts harness.test (row base_row) and receives b.harness.test's connections;
- * B hosts b.harness.test (row b_row); the partner (row p_row) uses the legacy header. */
-static void mux_init(struct mux *m, int base_row, int b_row, int p_row)
+/* base hosts harness.test (row base_row), B hosts b.harness.test (row b_row), one
+ * address; the partner has row p_row. legacy: the partner uses the legacy header and
+ * B's connections reach the base node, as the runner's listener sends a header
+ * without 'to' to its base node. Else the partner reuses connections
+ * (reuse_connection) and connections reach the node of their domain. */
+static void mux_init(struct mux *m, int base_row, int b_row, int p_row, bool legacy)
 {
         struct node_config hc, bc, pc;
         struct node_transport t;
@@ -264,21 +267,27 @@ static void mux_init(struct mux *m, int base_row, int b_row, int p_row)
         bc.route = mux_route;
         bc.route_user = m;
         world_config(&m->w, &pc, "partner", PARTNER, p_row, m->w.pcreds);
-        pc.knobs.bad.legacy_header = true;
+        pc.knobs.bad.legacy_header = legacy;
+        pc.knobs.bad.reuse_connection = !legacy;
         m->w.harness = world_node(&m->w, &hc);
         m->w.partner = world_node(&m->w, &pc);
         t = memnet_transport(m->w.net);
         m->b = node_new(&bc, &t, &bobs, err, sizeof(err));
         cr_assert_not_null(m->b, "%s", err);
-        /* B's connections reach the base node, as the runner's listener sends a
-         * header without 'to' to its base node. */
-        cr_assert_eq(memnet_alias(m->w.net, m->w.harness, B_DOMAIN), 0);
+        if (legacy) {
+                cr_assert_eq(memnet_alias(m->w.net, m->w.harness, B_DOMAIN), 0);
+        } else {
+                cr_assert_eq(memnet_add(m->w.net, m->b), 0);
+                cr_assert_eq(memnet_share_address(m->w.net, m->w.harness, m->b), 0);
+        }
 }
 
 static void mux_free(struct mux *m)
 {
-        world_free(&m->w);
+        memnet_reset(m->w.net);
         node_free(m->b);
+        m->b = NULL;
+        world_free(&m->w);
 }
 
 /* Whether the base node sent <item-not-found/> on any stream. */
@@ -292,7 +301,7 @@ Test(legacy, partner_initiates)
 {
         struct mux m;
 
-        mux_init(&m, 9, 17, 17);
+        mux_init(&m, 9, 17, 17, true);
         cr_assert_not_null(node_ping(m.w.partner, PARTNER, B_DOMAIN, "in1"));
         world_run(&m.w);
         cr_expect_eq(m.pairs_to_b, 1, "the pair's result reached B\n%s", m.w.trace.data);
@@ -312,7 +321,7 @@ Test(legacy, partner_initiates_refused_under_the_targets_settings)
 {
         struct mux m;
 
-        mux_init(&m, 9, 13, 17);
+        mux_init(&m, 9, 13, 17, true);
         cr_assert_not_null(node_ping(m.w.partner, PARTNER, B_DOMAIN, "in1"));
         world_run(&m.w);
         cr_expect_eq(m.pairs_to_b, 1, "%s", m.w.trace.data);
@@ -332,7 +341,7 @@ Test(legacy, harness_initiates)
         struct stream *out[4];
         struct engine *e;
 
-        mux_init(&m, 9, 17, 17);
+        mux_init(&m, 9, 17, 17, true);
         cr_assert_not_null(node_ping(m.b, B_DOMAIN, PARTNER, "out1"));
         world_run(&m.w);
         cr_assert_eq(world_streams(m.b, ENGINE_INITIATING, PURPOSE_AUTH, out, 4), 1, "%s",
@@ -345,6 +354,73 @@ Test(legacy, harness_initiates)
         cr_expect(strstr(m.w.trace.data, "db:verify for " B_DOMAIN ": served at this address") !=
                       NULL,
                   "%s", m.w.trace.data);
+        cr_expect_not(item_not_found_sent(&m), "%s", m.w.trace.data);
+        mux_free(&m);
+}
+
+/* ---- reuse-connection: one connection per address ---- */
+
+/* The partner initiates: after its stream to A, its pair for B rides on that stream
+ * (target multiplexing, judged and attributed as B's), and the verify requests it
+ * makes as receiving server go on it too. */
+static void reuse_partner_initiates(int hrow, int prow, unsigned method)
+{
+        struct mux m;
+        struct stream *out[4];
+
+        mux_init(&m, hrow, hrow, prow, false);
+        cr_assert_not_null(node_ping(m.w.partner, PARTNER, HARNESS, "in1"));
+        world_run(&m.w);
+        cr_assert_not_null(node_ping(m.w.partner, PARTNER, B_DOMAIN, "in2"));
+        world_run(&m.w);
+        cr_expect_eq(world_streams(m.w.partner, ENGINE_INITIATING, PURPOSE_AUTH, out, 4), 1,
+                     "one connection from the partner\n%s", m.w.trace.data);
+        cr_expect_eq(m.pairs_to_b, 1, "B got its pair\n%s", m.w.trace.data);
+        cr_expect(m.b_pair.authenticated);
+        cr_expect_eq(m.b_pair.method, method);
+        cr_expect_eq(m.w.pongs, 2, "%s", m.w.trace.data);
+        cr_expect(strstr(m.w.trace.data, "verifying " HARNESS " -> " PARTNER " on this stream") !=
+                      NULL,
+                  "the partner verified A's key on its own stream\n%s", m.w.trace.data);
+        cr_expect_eq(world_streams(m.w.partner, ENGINE_INITIATING, PURPOSE_VERIFY, out, 4), 0,
+                     "no verify stream of the partner's\n%s", m.w.trace.data);
+        cr_expect_not(item_not_found_sent(&m), "%s", m.w.trace.data);
+        mux_free(&m);
+}
+
+Test(reuse, partner_initiates_plaintext)
+{
+        reuse_partner_initiates(17, 17, METHOD_DP);
+}
+
+Test(reuse, partner_initiates_tls)
+{
+        reuse_partner_initiates(13, 13, METHOD_DT);
+}
+
+/* The harness initiates from B after the partner has a connection to A: the partner
+ * verifies B's key on that connection (to A's node), which answers with B's secret. */
+Test(reuse, harness_initiates)
+{
+        struct mux m;
+        struct stream *out[4];
+
+        mux_init(&m, 17, 17, 17, false);
+        cr_assert_not_null(node_ping(m.w.partner, PARTNER, HARNESS, "in1"));
+        world_run(&m.w);
+        cr_assert_not_null(node_ping(m.b, B_DOMAIN, PARTNER, "out1"));
+        world_run(&m.w);
+        cr_assert_eq(world_streams(m.b, ENGINE_INITIATING, PURPOSE_AUTH, out, 4), 1, "%s",
+                     m.w.trace.data);
+        cr_expect_eq(engine_result(node_stream_engine(out[0]))->method, METHOD_DP, "%s",
+                     m.w.trace.data);
+        cr_expect_not(engine_result(node_stream_engine(out[0]))->unverified_valid);
+        cr_expect(strstr(m.w.trace.data, "db:verify for " B_DOMAIN ": served at this address") !=
+                      NULL,
+                  "B's key verified on the partner's connection to A\n%s", m.w.trace.data);
+        cr_expect_eq(world_streams(m.w.partner, ENGINE_INITIATING, PURPOSE_VERIFY, out, 4), 0, "%s",
+                     m.w.trace.data);
+        cr_expect_eq(m.w.pongs, 2, "%s", m.w.trace.data);
         cr_expect_not(item_not_found_sent(&m), "%s", m.w.trace.data);
         mux_free(&m);
 }

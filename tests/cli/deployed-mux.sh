@@ -5,6 +5,8 @@
 # inbound ones). A conforming partner that behaves so must still get every cell
 # right (exit 0), no <item-not-found/> for a name the harness serves, and the
 # classification of its own row.
+# - reuse-connection: one connection per address; for the partner as initiating
+#   server, pairs for other harness domains on it (XEP-0220 §2.6).
 # - legacy-header: the partner opens its streams with the pre-1.0 dialback header
 #   (no to, from or version). Its streams land on no scenario's node; each
 #   db:result and db:verify is answered and judged for the domain it names
@@ -17,27 +19,6 @@ build=$3
 source "$src/tests/cli-lib.sh"
 cli_scratch
 pki=$build/certs
-
-# start_serve PARTNER SERVE_ARGS...: serve on an ephemeral port; sets serve_pid, serve_port.
-start_serve() {
-	local partner=$1 log=$tmp/serve.log
-	shift
-	: >"$log"
-	"$bin" serve --partner "$src/fixtures/partners/$partner.xml" --listen 127.0.0.1:0 \
-		--resolver "127.0.0.1:$dns" --ca "$pki/ca.pem" --cert "$pki/partner.test.pem" \
-		--key "$pki/partner.test.key" "$@" 2>"$log" &
-	serve_pid=$!
-	pids+=("$serve_pid")
-	serve_port=""
-	for _ in $(seq 1 100); do # at most 10 s (sanitizer builds start slowly)
-		serve_port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' "$log")
-		[ -n "$serve_port" ] && return 0
-		kill -0 "$serve_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "serve did not start: $(cat "$log")"
-	return 1
-}
 
 stop_serve() {
 	kill "$serve_pid" 2>/dev/null
@@ -53,7 +34,7 @@ deployed() {
 	for n in "$@"; do args+=(--misbehave "$n"); done
 	for try in 1 2 3; do
 		dns=$((20000 + RANDOM % 40000))
-		start_serve "$partner" "${args[@]}" || break
+		cli_start_serve "$src/fixtures/partners/$partner.xml" "$dns" "${args[@]}" || break
 		timeout -k 5 200 "$bin" run --partner "$src/fixtures/partners/$partner.xml" \
 			--target "127.0.0.1:$serve_port" --serve-dns "127.0.0.1:$dns" \
 			--listen 127.0.0.1:0 --ca "$pki/ca.pem" --cert "$pki/harness.test.pem" \
@@ -93,5 +74,19 @@ check "legacy-header: outbound, the partner's db:verify on a legacy stream is an
 check "legacy-header: ... with that domain's secret" \
 	grep -q "authoritative: key for matrix-h17-out.harness.test -> partner.test id .* is right; answering valid" \
 	"$out.tr/matrix-h17-out.txt"
+
+# 2. reuse-connection: one connection per address, in both roles (M13, M15, M17). As
+# initiating server the partner multiplexes the pairs for other harness domains on a
+# stream it has to the harness address: each is judged under its own scenario's
+# settings and attributed to it. (As receiving server its db:verify goes on such a
+# stream only while one is authenticated; the matrix's timing rarely leaves one
+# open, so that side is asserted in memory: tests/test_node_mux.c, reuse::*.)
+for row in 13:E5 15:E6 17:E7; do
+	m=m${row%%:*}
+	deployed "reuse-$m" "$m" "${row##*:}" matrix reuse-connection
+	check "reuse-$m: a partner's db:result rode on another scenario's stream" \
+		grep -q "<db:result from='partner.test' to='matrix-h[0-9]*-[a-z]*.harness.test'/> (on another node's stream)" \
+		"$tmp/reuse-$m.tr/"*.txt
+done
 
 finish deployed-mux
