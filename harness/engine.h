@@ -161,13 +161,16 @@ struct engine_misbehaviour {
         unsigned wire_roles;         /* where wire applies: bits (1u << enum engine_role);
                                         0 = both roles */
         /* Deployed behaviours (issue 10), legal or common, that a harness must handle: */
-        bool legacy_header;    /* I (AUTH and VERIFY): the pre-1.0 dialback header, no to,
-                                  from or version, xmlns:db declared (RFC 6120 §4.7.2 MUST
-                                  broken; XEP-0220 §2.4.1); dialback only */
-        bool reuse_connection; /* R: its db:verify for a domain at the address of one of its
-                                  authenticated initiating streams goes on that stream;
-                                  I: multiplexes targets at the same address on its stream
-                                  whatever <dialback><errors/> says (XEP-0220 §2.6) */
+        bool legacy_header;          /* I (AUTH and VERIFY): the pre-1.0 dialback header, no to,
+                                        from or version, xmlns:db declared (RFC 6120 §4.7.2 MUST
+                                        broken; XEP-0220 §2.4.1); dialback only */
+        bool reuse_connection;       /* R: its db:verify for a domain at the address of one of its
+                                        authenticated initiating streams goes on that stream;
+                                        I: multiplexes targets at the same address on its stream
+                                        whatever <dialback><errors/> says (XEP-0220 §2.6) */
+        bool verify_after_own_route; /* R: to verify a key it first authenticates its own
+                                        route (its domain -> the key's) with <db:result/>
+                                        and sends <db:verify/> on it once valid */
 };
 
 /* The domain a stanza_unauth_from misbehaviour claims. */

@@ -131,6 +131,13 @@ static const struct hostile table[] = {
      WIRE_NONE,
      FLAG(reuse_connection),
      {0, 0, 0}},
+    {"verify-after-own-route",
+     "R",
+     "to verify a key, first authenticates its own route to that domain with <db:result/> "
+     "and sends the <db:verify/> on it once valid",
+     WIRE_NONE,
+     FLAG(verify_after_own_route),
+     {0, 0, 0}},
 };
 
 int hostile_apply(const char *name, struct engine_misbehaviour *bad, struct net_pacing *pace,

@@ -64,6 +64,7 @@ struct node {
                 struct node *requester_node;
                 unsigned carrier_serial, requester_serial;
                 char from[DOMAIN_MAX], to[DOMAIN_MAX], id[128], key[DIALBACK_KEY_LEN + 1];
+                bool waiting; /* verify_after_own_route: not sent until the route is valid */
         } carried[MAX_CARRIED];
         size_t n_carried;
 };
@@ -436,6 +437,23 @@ static void set_requester(struct stream *v, struct stream *r)
         v->requester_serial = r != NULL ? r->serial : 0;
 }
 
+/* Records the verify request of r for ev as carried on AUTH stream c. */
+static void carried_add(struct node *n, struct stream *c, struct stream *r,
+                        const struct engine_event *ev, bool waiting)
+{
+        n->carried[n->n_carried].carrier = c;
+        n->carried[n->n_carried].carrier_serial = c->serial;
+        n->carried[n->n_carried].requester = r;
+        n->carried[n->n_carried].requester_node = r->node;
+        n->carried[n->n_carried].requester_serial = r->serial;
+        snprintf(n->carried[n->n_carried].from, DOMAIN_MAX, "%s", ev->from);
+        snprintf(n->carried[n->n_carried].to, DOMAIN_MAX, "%s", ev->to);
+        snprintf(n->carried[n->n_carried].id, sizeof(n->carried[0].id), "%s", ev->id);
+        snprintf(n->carried[n->n_carried].key, sizeof(n->carried[0].key), "%s", ev->key);
+        n->carried[n->n_carried].waiting = waiting;
+        n->n_carried++;
+}
+
 /*
  * Misbehaviour reuse_connection (XEP-0220 §2.1.2 "a separate stream (new or
  * reused)"): the verify request of receiving stream r for ev goes on an
@@ -453,16 +471,7 @@ static bool carry_verify(struct node *n, struct stream *r, const struct engine_e
                     strcasecmp(c->local, ev->to) != 0 || !same_server(n, c, ev->from) ||
                     engine_send_verify(c->e, ev->to, ev->from, ev->id, ev->key) != 0)
                         continue;
-                n->carried[n->n_carried].carrier = c;
-                n->carried[n->n_carried].carrier_serial = c->serial;
-                n->carried[n->n_carried].requester = r;
-                n->carried[n->n_carried].requester_node = r->node;
-                n->carried[n->n_carried].requester_serial = r->serial;
-                snprintf(n->carried[n->n_carried].from, DOMAIN_MAX, "%s", ev->from);
-                snprintf(n->carried[n->n_carried].to, DOMAIN_MAX, "%s", ev->to);
-                snprintf(n->carried[n->n_carried].id, sizeof(n->carried[0].id), "%s", ev->id);
-                snprintf(n->carried[n->n_carried].key, sizeof(n->carried[0].key), "%s", ev->key);
-                n->n_carried++;
+                carried_add(n, c, r, ev, false);
                 return true;
         }
         return false;
@@ -471,6 +480,85 @@ static bool carry_verify(struct node *n, struct stream *r, const struct engine_e
 static struct stream *open_stream(struct node *n, enum engine_purpose purpose, const char *local,
                                   const char *remote, const char *v_from, const char *v_to,
                                   const char *v_id, const char *v_key);
+static bool own_pair(const struct stream *s, const char *from, const char *to);
+
+static void carried_update(struct stream *c);
+
+/*
+ * Misbehaviour verify_after_own_route: before it verifies ev's key, the node
+ * authenticates its own route (ev->to -> ev->from) on an initiating stream (one it
+ * has, or a new one), and sends the <db:verify/> on it once that pair is valid.
+ * Returns true when the request waits there (or went).
+ */
+static bool verify_after_route(struct node *n, struct stream *r, const struct engine_event *ev)
+{
+        struct stream *c = NULL;
+
+        if (!n->cfg.knobs.bad.verify_after_own_route || n->n_carried >= MAX_CARRIED)
+                return false;
+        for (size_t i = 0; c == NULL && i < n->n_streams; i++) {
+                if (stream_usable(n->streams[i]) && own_pair(n->streams[i], ev->to, ev->from))
+                        c = n->streams[i];
+        }
+        if (c == NULL)
+                c = open_stream(n, PURPOSE_AUTH, ev->to, ev->from, NULL, NULL, NULL, NULL);
+        if (c == NULL || engine_state(c->e) == ST_CLOSED)
+                return false;
+        carried_add(n, c, r, ev, true);
+        {
+                char note[DOMAIN_MAX * 4 + 160];
+                struct trace_entry t = {TRACE_NOTE, note, 0};
+
+                snprintf(note, sizeof(note),
+                         "misbehaving: the db:verify for %s -> %s waits for our route %s -> %s",
+                         ev->from, ev->to, ev->to, ev->from);
+                t.len = strlen(note);
+                node_trace(c, &t);
+        }
+        carried_update(c);
+        return true;
+}
+
+/* The requests waiting for stream c's own route (verify_after_route): sent once
+ * that route is valid; asked again on a verify stream of their own once it cannot
+ * be (refused, or the stream closed first), as without the behaviour. */
+static void carried_update(struct stream *c)
+{
+        struct node *n = c->node;
+        enum pair_state own = engine_pair_state(c->e, c->local, c->remote);
+        const struct engine_result *res = engine_result(c->e);
+        bool hopeless = engine_state(c->e) == ST_CLOSED || own == PAIR_FAILED ||
+                        (res->final && !res->authenticated);
+
+        for (size_t i = 0; i < n->n_carried;) {
+                struct stream *r, *v;
+
+                if (n->carried[i].carrier != c || !n->carried[i].waiting) {
+                        i++;
+                        continue;
+                }
+                if (own == PAIR_VALID &&
+                    engine_send_verify(c->e, n->carried[i].to, n->carried[i].from, n->carried[i].id,
+                                       n->carried[i].key) == 0) {
+                        n->carried[i++].waiting = false;
+                        continue;
+                }
+                if (!hopeless) {
+                        i++;
+                        continue;
+                }
+                r = find_stream(n->carried[i].requester_node, n->carried[i].requester);
+                if (r != NULL && r->serial != n->carried[i].requester_serial)
+                        r = NULL;
+                v = r == NULL ? NULL
+                              : open_stream(n, PURPOSE_VERIFY, n->carried[i].to, n->carried[i].from,
+                                            n->carried[i].to, n->carried[i].from, n->carried[i].id,
+                                            n->carried[i].key);
+                if (v != NULL)
+                        set_requester(v, r);
+                n->carried[i] = n->carried[--n->n_carried];
+        }
+}
 
 /* The answer carried on AUTH stream c (EV_VERIFY_ANSWER): to the receiving stream
  * that asked, if it is still there. A carrier that closed without the answer (the
@@ -659,7 +747,8 @@ static void handle_event(struct stream *s, struct engine_event *ev)
                 struct node *vn = route_to(n, ev->to);
                 struct stream *v;
 
-                if (carry_verify(vn != NULL ? vn : n, s, ev))
+                if (carry_verify(vn != NULL ? vn : n, s, ev) ||
+                    verify_after_route(vn != NULL ? vn : n, s, ev))
                         break;
                 v = open_stream(vn != NULL ? vn : n, PURPOSE_VERIFY, ev->to, ev->from, ev->to,
                                 ev->from, ev->id, ev->key);
@@ -732,6 +821,8 @@ static void process(struct stream *s)
                 handle_event(s, &ev);
                 engine_event_cleanup(&ev);
         }
+        if (s->role == ENGINE_INITIATING && s->purpose == PURPOSE_AUTH && s->node->n_carried > 0)
+                carried_update(s);
         report(s);
 }
 

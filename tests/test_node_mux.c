@@ -24,6 +24,9 @@
 
 #define B_DOMAIN "b.harness.test"
 #define B_SECRET "b-secret-for-the-tests"
+#define LEGACY ((struct engine_misbehaviour){.legacy_header = true})
+#define REUSE ((struct engine_misbehaviour){.reuse_connection = true})
+#define OWN_ROUTE ((struct engine_misbehaviour){.verify_after_own_route = true})
 #define LEGACY_OPEN                                                                                \
         "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "                               \
         "xmlns:stream='http://etherx.jabber.org/streams' "                                         \
@@ -247,12 +250,13 @@ static void mux_on_pair(void *user, struct stream *s, const char *from, const ch
 }
 
 /* base hosts harness.test (row base_row), B hosts b.harness.test (row b_row), one
- * address; the partner has row p_row. legacy: the partner uses the legacy header and
+ * address; the partner has row p_row and misbehaviour pbad. With legacy_header,
  * B's connections reach the base node, as the runner's listener sends a header
- * without 'to' to its base node. Else the partner reuses connections
- * (reuse_connection) and connections reach the node of their domain. */
-static void mux_init(struct mux *m, int base_row, int b_row, int p_row, bool legacy)
+ * without 'to' to its base node; else connections reach the node of their domain. */
+static void mux_init(struct mux *m, int base_row, int b_row, int p_row,
+                     struct engine_misbehaviour pbad, bool b_cert_only)
 {
+        bool legacy = pbad.legacy_header;
         struct node_config hc, bc, pc;
         struct node_transport t;
         struct node_observer bobs = {world_on_stanza, NULL, NULL, m, mux_on_pair};
@@ -266,9 +270,11 @@ static void mux_init(struct mux *m, int base_row, int b_row, int p_row, bool leg
         world_config(&m->w, &bc, "b", B_DOMAIN, b_row, m->w.hcreds);
         bc.route = mux_route;
         bc.route_user = m;
+        /* Dialback only from a certificate that proves the sender (Prosody's
+         * s2s_secure_auth). */
+        bc.knobs.dialback_requires_valid_cert = b_cert_only;
         world_config(&m->w, &pc, "partner", PARTNER, p_row, m->w.pcreds);
-        pc.knobs.bad.legacy_header = legacy;
-        pc.knobs.bad.reuse_connection = !legacy;
+        pc.knobs.bad = pbad;
         m->w.harness = world_node(&m->w, &hc);
         m->w.partner = world_node(&m->w, &pc);
         t = memnet_transport(m->w.net);
@@ -301,7 +307,7 @@ Test(legacy, partner_initiates)
 {
         struct mux m;
 
-        mux_init(&m, 9, 17, 17, true);
+        mux_init(&m, 9, 17, 17, LEGACY, false);
         cr_assert_not_null(node_ping(m.w.partner, PARTNER, B_DOMAIN, "in1"));
         world_run(&m.w);
         cr_expect_eq(m.pairs_to_b, 1, "the pair's result reached B\n%s", m.w.trace.data);
@@ -321,7 +327,7 @@ Test(legacy, partner_initiates_refused_under_the_targets_settings)
 {
         struct mux m;
 
-        mux_init(&m, 9, 13, 17, true);
+        mux_init(&m, 9, 13, 17, LEGACY, false);
         cr_assert_not_null(node_ping(m.w.partner, PARTNER, B_DOMAIN, "in1"));
         world_run(&m.w);
         cr_expect_eq(m.pairs_to_b, 1, "%s", m.w.trace.data);
@@ -341,7 +347,7 @@ Test(legacy, harness_initiates)
         struct stream *out[4];
         struct engine *e;
 
-        mux_init(&m, 9, 17, 17, true);
+        mux_init(&m, 9, 17, 17, LEGACY, false);
         cr_assert_not_null(node_ping(m.b, B_DOMAIN, PARTNER, "out1"));
         world_run(&m.w);
         cr_assert_eq(world_streams(m.b, ENGINE_INITIATING, PURPOSE_AUTH, out, 4), 1, "%s",
@@ -368,7 +374,7 @@ static void reuse_partner_initiates(int hrow, int prow, unsigned method)
         struct mux m;
         struct stream *out[4];
 
-        mux_init(&m, hrow, hrow, prow, false);
+        mux_init(&m, hrow, hrow, prow, REUSE, false);
         cr_assert_not_null(node_ping(m.w.partner, PARTNER, HARNESS, "in1"));
         world_run(&m.w);
         cr_assert_not_null(node_ping(m.w.partner, PARTNER, B_DOMAIN, "in2"));
@@ -405,7 +411,7 @@ Test(reuse, harness_initiates)
         struct mux m;
         struct stream *out[4];
 
-        mux_init(&m, 17, 17, 17, false);
+        mux_init(&m, 17, 17, 17, REUSE, false);
         cr_assert_not_null(node_ping(m.w.partner, PARTNER, HARNESS, "in1"));
         world_run(&m.w);
         cr_assert_not_null(node_ping(m.b, B_DOMAIN, PARTNER, "out1"));
@@ -422,5 +428,87 @@ Test(reuse, harness_initiates)
                      m.w.trace.data);
         cr_expect_eq(m.w.pongs, 2, "%s", m.w.trace.data);
         cr_expect_not(item_not_found_sent(&m), "%s", m.w.trace.data);
+        mux_free(&m);
+}
+
+/* ---- verify-after-own-route ---- */
+
+/* Whether the partner sent its db:verify on the stream of its own route, after that
+ * route's 'valid': the trace order of the two lines. */
+static bool verified_after_route(const struct mux *m, const char *harness_domain)
+{
+        char valid[256], verify[256];
+        const char *v, *q, *t = m->w.trace.data != NULL ? m->w.trace.data : "";
+
+        snprintf(valid, sizeof(valid), "outcome Dp: dialback authenticated " PARTNER " -> %s",
+                 harness_domain);
+        snprintf(verify, sizeof(verify), "verifying %s -> " PARTNER " on this stream",
+                 harness_domain);
+        v = strstr(t, valid);
+        q = strstr(t, verify);
+        return v != NULL && q != NULL && v < q;
+}
+
+/* The harness initiates: the partner authenticates its own route back first, then
+ * verifies the harness's key on it; no verify stream of the partner's. */
+Test(own_route, harness_initiates)
+{
+        struct mux m;
+        struct stream *out[4];
+
+        mux_init(&m, 17, 17, 17, OWN_ROUTE, false);
+        cr_assert_not_null(node_ping(m.b, B_DOMAIN, PARTNER, "out1"));
+        world_run(&m.w);
+        cr_assert_eq(world_streams(m.b, ENGINE_INITIATING, PURPOSE_AUTH, out, 4), 1, "%s",
+                     m.w.trace.data);
+        cr_expect_eq(engine_result(node_stream_engine(out[0]))->method, METHOD_DP, "%s",
+                     m.w.trace.data);
+        cr_expect_eq(m.w.pongs, 1, "%s", m.w.trace.data);
+        cr_expect(strstr(m.w.trace.data, "waits for our route " PARTNER " -> " B_DOMAIN) != NULL,
+                  "%s", m.w.trace.data);
+        cr_expect(verified_after_route(&m, B_DOMAIN), "%s", m.w.trace.data);
+        cr_expect_eq(world_streams(m.w.partner, ENGINE_INITIATING, PURPOSE_VERIFY, out, 4), 0, "%s",
+                     m.w.trace.data);
+        cr_expect_eq(world_count(m.w.harness, FINDING_VIOLATION) +
+                         world_count(m.b, FINDING_VIOLATION),
+                     0, "%s", m.w.trace.data);
+        mux_free(&m);
+}
+
+/* The partner initiates: its route is valid before the harness's answer comes, so
+ * its verify of the harness's key rides on it at once. */
+Test(own_route, partner_initiates)
+{
+        struct mux m;
+        struct stream *out[4];
+
+        mux_init(&m, 17, 17, 17, OWN_ROUTE, false);
+        cr_assert_not_null(node_ping(m.w.partner, PARTNER, B_DOMAIN, "in1"));
+        world_run(&m.w);
+        cr_expect_eq(m.w.pongs, 1, "%s", m.w.trace.data);
+        cr_expect(verified_after_route(&m, B_DOMAIN), "%s", m.w.trace.data);
+        cr_expect_eq(world_streams(m.w.partner, ENGINE_INITIATING, PURPOSE_VERIFY, out, 4), 0, "%s",
+                     m.w.trace.data);
+        mux_free(&m);
+}
+
+/* The harness refuses the partner's route (B accepts dialback only from a certificate
+ * that proves the sender; there is no TLS): the partner asks again on a verify stream
+ * of its own, and the harness's stream still authenticates. */
+Test(own_route, route_refused_falls_back)
+{
+        struct mux m;
+        struct stream *out[4];
+
+        mux_init(&m, 17, 17, 17, OWN_ROUTE, true);
+        cr_assert_not_null(node_ping(m.b, B_DOMAIN, PARTNER, "out1"));
+        world_run(&m.w);
+        cr_assert_eq(world_streams(m.b, ENGINE_INITIATING, PURPOSE_AUTH, out, 4), 1, "%s",
+                     m.w.trace.data);
+        cr_expect_eq(engine_result(node_stream_engine(out[0]))->method, METHOD_DP, "%s",
+                     m.w.trace.data);
+        cr_expect(strstr(m.w.trace.data, "not-authorized") != NULL, "%s", m.w.trace.data);
+        cr_expect_eq(world_streams(m.w.partner, ENGINE_INITIATING, PURPOSE_VERIFY, out, 4), 1,
+                     "the partner fell back to a verify stream\n%s", m.w.trace.data);
         mux_free(&m);
 }

@@ -89,4 +89,20 @@ for row in 13:E5 15:E6 17:E7; do
 		"$tmp/reuse-$m.tr/"*.txt
 done
 
+# 3. verify-after-own-route: to verify a harness key the partner first authenticates
+# its own route to that harness domain and sends <db:verify/> on it once valid; where
+# the harness's settings refuse that route, it falls back to a verify stream.
+for row in 13:E5 15:E6 17:E7; do
+	m=m${row%%:*}
+	deployed "own-route-$m" "$m" "${row##*:}" matrix verify-after-own-route
+	# One receiving stream that carried the partner's db:result and then its db:verify.
+	both=$(for f in "$tmp/own-route-$m.tr/"*-out.txt; do
+		awk '{ sub(/^\[[^]]*\] */, "") } # the time stamp; then label, in, recv, element
+			$2 == "in" && $3 == "recv" && $4 ~ /^<db:result/ { r[$1] = 1 }
+			$2 == "in" && $3 == "recv" && $4 ~ /^<db:verify/ && r[$1] { print FILENAME; exit }' "$f"
+	done | wc -l)
+	check "own-route-$m: the partner's db:verify came on its own route to the scenario ($both)" \
+		test "$both" -gt 0
+done
+
 finish deployed-mux

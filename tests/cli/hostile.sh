@@ -112,7 +112,7 @@ hostile() {
 # 0. The vocabulary: serve --help lists every NAME; an unknown NAME is exit 2 with the list.
 "$bin" serve --help >"$tmp/help.txt"
 names=$(sed -n 's/^  \([a-z0-9-]*\) *\[R.*/\1/p' "$tmp/help.txt")
-check "serve --help lists 17 behaviours (got $(wc -w <<<"$names"))" test "$(wc -w <<<"$names")" -eq 17
+check "serve --help lists 18 behaviours (got $(wc -w <<<"$names"))" test "$(wc -w <<<"$names")" -eq 18
 "$bin" serve --partner "$src/fixtures/partners/m13.xml" --listen 127.0.0.1:0 --ca "$pki/ca.pem" \
 	--cert "$pki/partner.test.pem" --key "$pki/partner.test.key" --misbehave no-such \
 	>/dev/null 2>"$tmp/unknown.err"
