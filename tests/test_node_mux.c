@@ -302,6 +302,21 @@ static bool item_not_found_sent(const struct mux *m)
         return strstr(m->w.trace.data != NULL ? m->w.trace.data : "", "item-not-found") != NULL;
 }
 
+/* B pings the partner; B's one stream must authenticate with plaintext dialback. */
+static struct engine *b_pings_partner(struct mux *m)
+{
+        struct stream *out[4];
+        struct engine *e;
+
+        cr_assert_not_null(node_ping(m->b, B_DOMAIN, PARTNER, "out1"));
+        world_run(&m->w);
+        cr_assert_eq(world_streams(m->b, ENGINE_INITIATING, PURPOSE_AUTH, out, 4), 1, "%s",
+                     m->w.trace.data);
+        e = node_stream_engine(out[0]);
+        cr_expect_eq(engine_result(e)->method, METHOD_DP, "%s", m->w.trace.data);
+        return e;
+}
+
 /* The partner initiates to B with the legacy header (M17 x H17: Dp). */
 Test(legacy, partner_initiates)
 {
@@ -344,16 +359,10 @@ Test(legacy, partner_initiates_refused_under_the_targets_settings)
 Test(legacy, harness_initiates)
 {
         struct mux m;
-        struct stream *out[4];
         struct engine *e;
 
         mux_init(&m, 9, 17, 17, LEGACY, false);
-        cr_assert_not_null(node_ping(m.b, B_DOMAIN, PARTNER, "out1"));
-        world_run(&m.w);
-        cr_assert_eq(world_streams(m.b, ENGINE_INITIATING, PURPOSE_AUTH, out, 4), 1, "%s",
-                     m.w.trace.data);
-        e = node_stream_engine(out[0]);
-        cr_expect_eq(engine_result(e)->method, METHOD_DP, "%s", m.w.trace.data);
+        e = b_pings_partner(&m);
         /* B's 'valid' counts only if its own ledger holds the partner's verify. */
         cr_expect_not(engine_result(e)->unverified_valid);
         cr_expect_eq(m.w.pongs, 1, "%s", m.w.trace.data);
@@ -410,17 +419,13 @@ Test(reuse, harness_initiates)
 {
         struct mux m;
         struct stream *out[4];
+        struct engine *e;
 
         mux_init(&m, 17, 17, 17, REUSE, false);
         cr_assert_not_null(node_ping(m.w.partner, PARTNER, HARNESS, "in1"));
         world_run(&m.w);
-        cr_assert_not_null(node_ping(m.b, B_DOMAIN, PARTNER, "out1"));
-        world_run(&m.w);
-        cr_assert_eq(world_streams(m.b, ENGINE_INITIATING, PURPOSE_AUTH, out, 4), 1, "%s",
-                     m.w.trace.data);
-        cr_expect_eq(engine_result(node_stream_engine(out[0]))->method, METHOD_DP, "%s",
-                     m.w.trace.data);
-        cr_expect_not(engine_result(node_stream_engine(out[0]))->unverified_valid);
+        e = b_pings_partner(&m);
+        cr_expect_not(engine_result(e)->unverified_valid);
         cr_expect(strstr(m.w.trace.data, "db:verify for " B_DOMAIN ": served at this address") !=
                       NULL,
                   "B's key verified on the partner's connection to A\n%s", m.w.trace.data);
@@ -455,14 +460,11 @@ Test(own_route, harness_initiates)
 {
         struct mux m;
         struct stream *out[4];
+        struct engine *e;
 
         mux_init(&m, 17, 17, 17, OWN_ROUTE, false);
-        cr_assert_not_null(node_ping(m.b, B_DOMAIN, PARTNER, "out1"));
-        world_run(&m.w);
-        cr_assert_eq(world_streams(m.b, ENGINE_INITIATING, PURPOSE_AUTH, out, 4), 1, "%s",
-                     m.w.trace.data);
-        cr_expect_eq(engine_result(node_stream_engine(out[0]))->method, METHOD_DP, "%s",
-                     m.w.trace.data);
+        e = b_pings_partner(&m);
+        cr_expect_not(engine_result(e)->unverified_valid);
         cr_expect_eq(m.w.pongs, 1, "%s", m.w.trace.data);
         cr_expect(strstr(m.w.trace.data, "waits for our route " PARTNER " -> " B_DOMAIN) != NULL,
                   "%s", m.w.trace.data);
@@ -501,12 +503,7 @@ Test(own_route, route_refused_falls_back)
         struct stream *out[4];
 
         mux_init(&m, 17, 17, 17, OWN_ROUTE, true);
-        cr_assert_not_null(node_ping(m.b, B_DOMAIN, PARTNER, "out1"));
-        world_run(&m.w);
-        cr_assert_eq(world_streams(m.b, ENGINE_INITIATING, PURPOSE_AUTH, out, 4), 1, "%s",
-                     m.w.trace.data);
-        cr_expect_eq(engine_result(node_stream_engine(out[0]))->method, METHOD_DP, "%s",
-                     m.w.trace.data);
+        b_pings_partner(&m);
         cr_expect(strstr(m.w.trace.data, "not-authorized") != NULL, "%s", m.w.trace.data);
         cr_expect_eq(world_streams(m.w.partner, ENGINE_INITIATING, PURPOSE_VERIFY, out, 4), 1,
                      "the partner fell back to a verify stream\n%s", m.w.trace.data);
