@@ -300,12 +300,12 @@ static unsigned own_methods(const struct engine *e)
  * TLS-Required peer (F1) from one with no common plaintext method (F4).
  */
 static unsigned failure_outcomes_for(const struct engine *e, const struct neg_settings *neg,
-                                     enum semantics sem)
+                                     enum semantics sem, enum outcome detected)
 {
         unsigned set = 0;
 
-        if (e->detected != OUTCOME_COUNT)
-                return OUTCOME_BIT(e->detected);
+        if (detected != OUTCOME_COUNT)
+                return OUTCOME_BIT(detected);
         if (oracle_methods(neg, sem) == 0)
                 set |= OUTCOME_BIT(OUTCOME_F0);
         if (e->tls_up || e->tls_attempted)
@@ -323,7 +323,7 @@ static unsigned failure_outcomes_for(const struct engine *e, const struct neg_se
 
 static unsigned failure_outcomes(const struct engine *e)
 {
-        return failure_outcomes_for(e, &e->cfg.neg, e->cfg.sem);
+        return failure_outcomes_for(e, &e->cfg.neg, e->cfg.sem, e->detected);
 }
 
 static void finish(struct engine *e, unsigned outcomes, const char *rule, const char *fmt, ...)
@@ -2022,6 +2022,19 @@ static void vhost_trace(const struct db_policy *p, enum trace_kind kind, const c
         p->trace(p->trace_user, &t);
 }
 
+/*
+ * The failure codes of another server's pair: as failure_outcomes under that
+ * server's settings, with only what this pair showed (a stream that carries many
+ * servers' pairs must not lend one pair's F2 to the next): F2 when those settings
+ * require TLS and the stream has none (XEP-0220 §2.5 policy-violation).
+ */
+static unsigned pair_failure_outcomes(const struct engine *e, const struct neg_settings *neg,
+                                      enum semantics sem)
+{
+        return failure_outcomes_for(
+            e, neg, sem, neg->tls == NEG_REQUIRED && !e->tls_up ? OUTCOME_F2 : OUTCOME_COUNT);
+}
+
 /* A pair of another server's ends (EV_PAIR_DONE; engine_pair_result). */
 static void pair_done(struct engine *e, struct pair *p, unsigned outcomes, const char *rule,
                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -2071,7 +2084,7 @@ static void db_refuse(struct engine *e, const struct db_policy *pol, const char 
                         p->vhost = true;
                         p->failed = true;
                         p->pending = false;
-                        pair_done(e, p, failure_outcomes_for(e, &pol->neg, pol->sem), rule, "%s",
+                        pair_done(e, p, pair_failure_outcomes(e, &pol->neg, pol->sem), rule, "%s",
                                   why);
                 }
         }
@@ -2904,7 +2917,7 @@ int engine_verify_result(struct engine *e, const char *from, const char *to, con
                         "the authoritative server of %s declared the key for %s -> %s invalid "
                         "(stream id %s)",
                         from, from, to, e->stream_id);
-                pair_done(e, p, failure_outcomes_for(e, &p->neg, p->sem), "XEP-0220 §2.2.1",
+                pair_done(e, p, pair_failure_outcomes(e, &p->neg, p->sem), "XEP-0220 §2.2.1",
                           "the authoritative server answered invalid for %s -> %s", from, to);
                 if (first) {
                         send_db(e, "result", to, from, NULL, "invalid", NULL, NULL);
@@ -2928,7 +2941,7 @@ int engine_verify_result(struct engine *e, const char *from, const char *to, con
                : type == DB_UNREACHABLE ? "remote-connection-failed"
                                         : "remote-server-not-found";
         send_db(e, "result", to, from, NULL, "error", NULL, cond);
-        pair_done(e, p, failure_outcomes_for(e, &p->neg, p->sem), "XEP-0220 §2.5",
+        pair_done(e, p, pair_failure_outcomes(e, &p->neg, p->sem), "XEP-0220 §2.5",
                   "verification of %s -> %s failed (%s)", from, to, cond);
         if (own)
                 finish_failure(e, "XEP-0220 §2.5", "verification of %s -> %s failed (%s)", from, to,

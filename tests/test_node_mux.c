@@ -24,6 +24,7 @@
 
 #define B_DOMAIN "b.harness.test"
 #define B_SECRET "b-secret-for-the-tests"
+#define C_DOMAIN "c.harness.test"
 #define LEGACY ((struct engine_misbehaviour){.legacy_header = true})
 #define REUSE ((struct engine_misbehaviour){.reuse_connection = true})
 #define OWN_ROUTE ((struct engine_misbehaviour){.verify_after_own_route = true})
@@ -36,7 +37,7 @@
 
 struct one {
         struct engine *e;
-        struct neg_settings b_neg;
+        struct neg_settings b_neg, c_neg; /* C: another node, H4 (Opt/Req/F) */
         struct db_ledger b_ledger;
         struct buf b_trace; /* what B's own account received */
         char out[16384];
@@ -53,9 +54,9 @@ static bool b_vhost(void *user, const char *domain, struct engine_vhost *out)
 {
         struct one *o = user;
 
-        if (strcmp(domain, B_DOMAIN) != 0)
+        if (strcmp(domain, B_DOMAIN) != 0 && strcmp(domain, C_DOMAIN) != 0)
                 return false;
-        out->neg = o->b_neg;
+        out->neg = strcmp(domain, B_DOMAIN) == 0 ? o->b_neg : o->c_neg;
         out->sem = SEMANTICS_MATRIX;
         out->dialback_off_reply = DBOFF_STREAM_ERROR;
         out->secret = B_SECRET;
@@ -76,6 +77,7 @@ static void one_new(struct one *o, int own_row, int b_row)
         memset(o, 0, sizeof(*o));
         buf_init(&o->b_trace, 0);
         cr_assert_eq(settings_from_row(b_row, &o->b_neg), 0);
+        cr_assert_eq(settings_from_row(4, &o->c_neg), 0);
         memset(&c, 0, sizeof(c));
         c.role = ENGINE_RECEIVING;
         c.purpose = PURPOSE_AUTH;
@@ -220,6 +222,12 @@ Test(vhost, result_judged_under_the_targets_settings)
         out = one_feed(&o, "<db:result from='" PARTNER "' to='" HARNESS "'>00</db:result>");
         cr_expect(strstr(out, "error") == NULL, "%s", out);
         cr_expect_eq(engine_pair_state(o.e, PARTNER, HARNESS), PAIR_PENDING);
+        /* C (H4: dialback False) refuses its pair too, and its code is its own (F4: no
+         * common plaintext method), not the F2 that B's pair showed on this stream. */
+        out = one_feed(&o, "<db:result from='" PARTNER "' to='" C_DOMAIN "'>00</db:result>");
+        cr_expect(strstr(out, "not-authorized") != NULL, "%s", out);
+        cr_assert_eq(engine_pair_result(o.e, PARTNER, C_DOMAIN, &r), 0);
+        cr_expect_eq(r.outcomes, OUTCOME_BIT(OUTCOME_F4), "outcomes %#x", r.outcomes);
         one_free(&o);
 }
 

@@ -105,4 +105,9 @@ for row in 13:E5 15:E6 17:E7; do
 		test "$both" -gt 0
 done
 
+# 4. All of them at once (legacy-header only where a legacy header fits: M17).
+deployed all-m13 m13 E5 matrix reuse-connection verify-after-own-route
+deployed all-m15 m15 E6 matrix reuse-connection verify-after-own-route
+deployed all-m17 m17 E7 matrix reuse-connection verify-after-own-route legacy-header
+
 finish deployed-mux
