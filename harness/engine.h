@@ -160,6 +160,10 @@ struct engine_misbehaviour {
         enum engine_wire wire;       /* wire-level hostility (see enum engine_wire) */
         unsigned wire_roles;         /* where wire applies: bits (1u << enum engine_role);
                                         0 = both roles */
+        bool verify_unhosted_target; /* R: a <db:result/> whose to it does not host is
+                                        verified anyway (db:verify to the sender's
+                                        authoritative server, then valid/invalid) instead
+                                        of <item-not-found/> (XEP-0220 §2.2.1, DB-6) */
 };
 
 /* The domain a stanza_unauth_from misbehaviour claims. */

@@ -117,6 +117,13 @@ static const struct hostile table[] = {
      WIRE_UTF7_DECLARATION,
      NO_FLAG,
      {0, 0, 0}},
+    {"verify-unhosted-target",
+     "R",
+     "verifies a <db:result/> whose to it does not host (db:verify, then valid/invalid) "
+     "instead of a dialback error <item-not-found/>",
+     WIRE_NONE,
+     FLAG(verify_unhosted_target),
+     {0, 0, 0}},
 };
 
 int hostile_apply(const char *name, struct engine_misbehaviour *bad, struct net_pacing *pace,
