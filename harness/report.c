@@ -712,6 +712,48 @@ static void text_findings(FILE *f, const struct run_report *r, const char *bold,
         }
 }
 
+/* "the partner connected N times to DOMAIN ... and was refused: ..." (refusals.h). */
+static void refused_line(const struct run_report *r, char *out, size_t len)
+{
+        char causes[RESULT_TEXT_MAX];
+        const struct refusals *x = &r->refused;
+
+        refusals_text(x, NULL, causes, sizeof(causes));
+        snprintf(out, len,
+                 "the partner connected %lu time%s to %s without reaching a scenario and was "
+                 "refused: %s",
+                 x->total, x->total == 1 ? "" : "s", x->domain[0] ? x->domain : "the harness",
+                 causes);
+}
+
+/* Streams the harness refused outside any scenario: never silent (issue 10). */
+static void text_refused(FILE *f, const struct run_report *r, const char *bold, const char *reset,
+                         struct buf *tmp)
+{
+        char line[2 * RESULT_TEXT_MAX];
+
+        if (r->refused.total == 0 && r->refused.dropped_before_header == 0)
+                return;
+        fprintf(f, "%sRefused streams:%s ", bold, reset);
+        if (r->refused.total > 0) {
+                refused_line(r, line, sizeof(line));
+                fprintf(f,
+                        "%s (the run-level transcript, " REPORT_RUN_TRANSCRIPT
+                        " with --transcripts, has them)",
+                        clean(tmp, line, sizeof(line), CLEAN_TERMINAL));
+        } else {
+                fprintf(f, "none");
+        }
+        if (r->refused.dropped_before_header > 0)
+                fprintf(f,
+                        "; %lu connection%s to the run's listeners said nothing in time and "
+                        "%s dropped before any stream began",
+                        r->refused.dropped_before_header,
+                        r->refused.dropped_before_header == 1 ? "" : "s",
+                        r->refused.dropped_before_header == 1 ? "was" : "were");
+        fputc('\n', f);
+}
+
 int report_text(FILE *f, const struct run_report *r, bool color)
 {
         struct text_row t;
@@ -799,6 +841,7 @@ int report_text(FILE *f, const struct run_report *r, bool color)
         fputc('\n', f);
         if (r->incomplete)
                 fprintf(f, "(incomplete: %zu not run)\n", not_run);
+        text_refused(f, r, bold, reset, &t1);
         text_classification(f, r, color, &t1);
         text_findings(f, r, bold, reset, false, &t1, &t2);
         text_findings(f, r, bold, reset, true, &t1, &t2);
@@ -933,6 +976,40 @@ static void json_result(struct json *j, struct buf *tmp, const struct scenario_r
         json_end_object(j);
 }
 
+/* "refused": the streams refused outside any scenario (docs/report-json.md). */
+static void json_refused(struct json *j, struct buf *tmp, const struct run_report *r)
+{
+        const struct refusals *x = &r->refused;
+
+        json_key(j, "refused");
+        json_begin_object(j);
+        json_kv_int(j, "total", (long long)x->total);
+        JSTR(j, tmp, "domain", x->domain);
+        json_key(j, "causes");
+        json_begin_array(j);
+        for (size_t i = 0; i < x->n_causes; i++) {
+                json_begin_object(j);
+                JSTR(j, tmp, "cause", x->causes[i].cause);
+                json_key(j, "rule");
+                if (x->causes[i].rule[0] != '\0')
+                        jstr_n(j, tmp, x->causes[i].rule, sizeof(x->causes[i].rule));
+                else
+                        json_null(j);
+                json_kv_int(j, "count", (long long)x->causes[i].count);
+                json_end_object(j);
+        }
+        json_end_array(j);
+        json_kv_int(j, "other", (long long)x->other);
+        json_kv_int(j, "dropped_before_header", (long long)x->dropped_before_header);
+        json_key(j, "transcript");
+        if (x->transcript != NULL)
+                jstr_n(j, tmp, x->transcript, SIZE_MAX);
+        else
+                json_null(j);
+        json_kv_bool(j, "transcript_truncated", x->transcript_truncated);
+        json_end_object(j);
+}
+
 int report_json(const struct run_report *r, struct buf *out)
 {
         struct json j;
@@ -1004,6 +1081,8 @@ int report_json(const struct run_report *r, struct buf *out)
         for (int v = 0; v < VERDICT_COUNT; v++)
                 json_kv_int(&j, verdict_name((enum verdict)v), r->counts[v]);
         json_end_object(&j);
+
+        json_refused(&j, &tmp, r);
 
         json_key(&j, "findings_outside_lync");
         json_begin_array(&j);
@@ -1294,6 +1373,20 @@ static int junit_counts(struct xw *x, const struct run_report *r)
         return 0;
 }
 
+/* refused_streams (always) and refused (the summary line, when any was). */
+static int junit_refused_properties(struct xw *x, const struct run_report *r)
+{
+        char n[32], line[2 * RESULT_TEXT_MAX];
+
+        snprintf(n, sizeof(n), "%lu", r->refused.total);
+        if (x_property(x, "refused_streams", n, sizeof(n)) < 0)
+                return -1;
+        if (r->refused.total == 0)
+                return 0;
+        refused_line(r, line, sizeof(line));
+        return x_property(x, "refused", line, sizeof(line));
+}
+
 int report_junit(const struct run_report *r, struct buf *out)
 {
         struct xw x = {0};
@@ -1332,12 +1425,17 @@ int report_junit(const struct run_report *r, struct buf *out)
              x_property(&x, "incomplete",
                         r->incomplete_reason[0] ? r->incomplete_reason : "interrupted",
                         sizeof(r->incomplete_reason)) < 0) ||
-            x_end(&x) < 0)
+            junit_refused_properties(&x, r) < 0 || x_end(&x) < 0)
                 goto fail;
         for (size_t i = 0; i < r->n_results; i++) {
                 if (junit_case(&x, r, &r->results[i]) < 0)
                         goto fail;
         }
+        /* The run-level transcript of the refused streams: the suite's system-out. */
+        if (r->refused.transcript != NULL && r->refused.transcript[0] != '\0' &&
+            (x_start(&x, "system-out") < 0 ||
+             x_text(&x, r->refused.transcript, strlen(r->refused.transcript)) < 0 || x_end(&x) < 0))
+                goto fail;
         if (x_end(&x) < 0 || x_end(&x) < 0 || xmlTextWriterEndDocument(x.w) < 0)
                 goto fail;
         xmlFreeTextWriter(x.w); /* flushes into xb */
@@ -1521,5 +1619,14 @@ int report_write_transcripts(const char *dir, const struct run_report *r, char *
                 if (report_write_atomic(path, &data, err, errlen) < 0)
                         return -1;
         }
-        return 0;
+        /* The streams no scenario owned; no scenario id has a '_' (docs/scenarios.md). */
+        if (snprintf(path, sizeof(path), "%s/" REPORT_RUN_TRANSCRIPT, dir) >= (int)sizeof(path)) {
+                set_err(err, errlen, "%s: path too long", dir);
+                return -1;
+        }
+        data.data = r->refused.transcript;
+        data.len = r->refused.transcript != NULL ? strlen(r->refused.transcript) : 0;
+        data.cap = data.len;
+        data.limit = 0;
+        return report_write_atomic(path, &data, err, errlen);
 }

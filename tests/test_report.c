@@ -1620,7 +1620,7 @@ Test(report_files, transcripts)
         cr_assert_eq(report_write_transcripts(dir, &r, err, sizeof(err)), 0, "%s", err);
         listing(dir, names, sizeof(names));
         cr_expect_str_eq(names, "H1-out.txt,H10-out.txt,H13-in.txt,H13-out.txt,H17-out.txt,"
-                                "H2-out.txt,H7-in.txt,H8-out.txt,H9-out.txt");
+                                "H2-out.txt,H7-in.txt,H8-out.txt,H9-out.txt,_run.txt");
         snprintf(path, sizeof(path), "%s/H13-in.txt", dir);
         got = slurp(path, &len);
         cr_expect_eq(len, strlen(nasty));
@@ -1635,7 +1635,7 @@ Test(report_files, transcripts)
         listing(dir, names, sizeof(names));
         cr_expect_eq(strlen(names), strlen("H1-out.txt,H10-out.txt,H13-in.txt,H13-out.txt,"
                                            "H17-out.txt,H2-out.txt,H7-in.txt,H8-out.txt,"
-                                           "H9-out.txt"));
+                                           "H9-out.txt,_run.txt"));
 
         /* An id that would escape the directory is refused. */
         snprintf(r.results[0].id, sizeof(r.results[0].id), "../escape");
@@ -1733,5 +1733,87 @@ Test(report_findings, alternatives_and_the_dialback_pattern)
                            "%s", text);
         cr_expect_null(strstr(text, "Findings no Lync setting expresses"), "%s", text);
         free(text);
+        run_report_cleanup(&r);
+}
+
+/* ---- streams refused outside any scenario (issue 10) ----------------------- */
+
+/* The mixed report with 86 refused streams: text, JSON, JUnit and the run-level
+ * transcript file all carry them; a run without any still says so in JSON/JUnit. */
+Test(report_refused, in_every_report)
+{
+        struct run_report r;
+        struct buf b, jb;
+        struct jv *v, *x;
+        xmlDocPtr doc;
+        char *text, dir[160], path[224], *got;
+        size_t len;
+        char err[512] = "";
+        const char *line = "the partner connected 86 times to harness.test without reaching a "
+                           "scenario and was refused: 80 host-unknown (no 'to') [RFC 6120 "
+                           "§4.9.3.6], 6 XML refused (invalid-namespace) [RFC 6120 §4.9.3]";
+
+        mixed_report(&r);
+        v = report_to_json(&r, &jb);
+        x = jget(v, "refused");
+        cr_assert_not_null(x, "always present");
+        cr_expect_eq(jnum(x, "total"), 0);
+        cr_expect_eq(jget(x, "causes")->n, 0);
+        cr_expect(jis_null(x, "transcript"));
+        jv_free(v);
+        buf_cleanup(&jb);
+        doc = junit_doc(&r, &b);
+        XSTR_EQ(doc, "//property[@name='refused_streams']/@value", "0");
+        cr_expect_eq(xpath_num(doc, "count(//property[@name='refused'])"), 0);
+        xmlFreeDoc(doc);
+        buf_cleanup(&b);
+        text = text_of(&r, false);
+        cr_expect_null(strstr(text, "Refused streams"), "%s", text);
+        free(text);
+
+        snprintf(r.refused.domain, sizeof(r.refused.domain), "harness.test");
+        for (int i = 0; i < 6; i++)
+                refusals_add(&r.refused, "XML refused (invalid-namespace)", "RFC 6120 §4.9.3");
+        for (int i = 0; i < 80; i++)
+                refusals_add(&r.refused, "host-unknown (no 'to')", "RFC 6120 §4.9.3.6");
+        r.refused.transcript = strdup(nasty);
+
+        text = text_of(&r, false);
+        cr_expect_not_null(strstr(text, line), "%s", text);
+        cr_expect_not_null(strstr(text, "_run.txt with --transcripts"), "%s", text);
+        free(text);
+
+        v = report_to_json(&r, &jb);
+        x = jget(v, "refused");
+        cr_expect_eq(jnum(x, "total"), 86);
+        cr_expect_str_eq(jstr(x, "domain"), "harness.test");
+        cr_assert_eq(jget(x, "causes")->n, 2);
+        cr_expect_str_eq(jstr(jget(x, "causes")->items[1], "cause"), "host-unknown (no 'to')");
+        cr_expect_str_eq(jstr(jget(x, "causes")->items[1], "rule"), "RFC 6120 §4.9.3.6");
+        cr_expect_eq(jnum(jget(x, "causes")->items[1], "count"), 80);
+        cr_expect_eq(jnum(x, "other"), 0);
+        cr_expect_eq(jnum(x, "dropped_before_header"), 0);
+        cr_expect_not(jbool(x, "transcript_truncated"));
+        cr_expect_not_null(jstr(x, "transcript"));
+        jv_free(v);
+        buf_cleanup(&jb);
+
+        doc = junit_doc(&r, &b);
+        cr_expect_eq(validate(doc), 0, "%s", b.data);
+        XSTR_EQ(doc, "//property[@name='refused_streams']/@value", "86");
+        XSTR_EQ(doc, "//property[@name='refused']/@value", line);
+        cr_expect_eq(xpath_num(doc, "count(/testsuites/testsuite/system-out)"), 1);
+        xmlFreeDoc(doc);
+        buf_cleanup(&b);
+
+        make_tmpdir();
+        snprintf(dir, sizeof(dir), "%s/t", tmpdir);
+        cr_assert_eq(report_write_transcripts(dir, &r, err, sizeof(err)), 0, "%s", err);
+        snprintf(path, sizeof(path), "%s/_run.txt", dir);
+        got = slurp(path, &len);
+        cr_expect_eq(len, strlen(nasty));
+        cr_expect_eq(memcmp(got, nasty, len), 0, "the run-level transcript keeps the raw bytes");
+        free(got);
+        remove_tree(tmpdir);
         run_report_cleanup(&r);
 }
