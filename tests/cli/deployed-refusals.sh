@@ -23,33 +23,7 @@ serve_pid=""
 
 rand_port() { echo $((20000 + RANDOM % 40000)); }
 
-stop_serve() { # by the PID we recorded
-	[ -n "$serve_pid" ] || return 0
-	kill "$serve_pid" 2>/dev/null
-	wait "$serve_pid" 2>/dev/null
-	serve_pid=""
-}
 
-# start_serve PARTNER DNS_PORT SERVE_ARGS...: serve on an ephemeral port; sets serve_port.
-start_serve() {
-	local partner=$1 dns=$2 log=$tmp/serve.log
-	shift 2
-	: >"$log"
-	"$bin" serve --partner "$src/fixtures/partners/$partner.xml" --listen 127.0.0.1:0 \
-		--resolver "127.0.0.1:$dns" --ca "$pki/ca.pem" --cert "$pki/partner.test.pem" \
-		--key "$pki/partner.test.key" "$@" 2>"$log" &
-	serve_pid=$!
-	pids+=("$serve_pid")
-	serve_port=""
-	for _ in $(seq 1 100); do # at most 10 s (sanitizer builds start slowly)
-		serve_port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' "$log")
-		[ -n "$serve_port" ] && return 0
-		kill -0 "$serve_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "serve did not start: $(cat "$log")"
-	return 1
-}
 
 # against OUT PARTNER "SERVE_ARGS" RUN_ARGS...: serve PARTNER with SERVE_ARGS, then
 # run against it (same partner file); retries when a random port clashes. Sets rc.
@@ -60,7 +34,7 @@ against() {
 	for _ in 1 2 3; do
 		dns=$(rand_port)
 		# shellcheck disable=SC2086 # sargs is a list of words
-		start_serve "$partner" "$dns" $sargs || break
+		cli_start_serve "$partner" "$dns" $sargs || break
 		timeout -k 5 240 "$bin" run --partner "$src/fixtures/partners/$partner.xml" \
 			--target "127.0.0.1:$serve_port" --serve-dns "127.0.0.1:$dns" \
 			--listen 127.0.0.1:0 --ca "$pki/ca.pem" --cert "$pki/harness.test.pem" \
@@ -68,7 +42,7 @@ against() {
 			--json "$out.json" --junit "$out.xml" --transcripts "$out.tr" "$@" \
 			>"$out.txt" 2>"$out.err"
 		rc=$?
-		stop_serve
+		cli_stop_serve
 		grep -q "Address already in use" "$out.err" || return 0
 		rc=none
 	done
@@ -142,7 +116,7 @@ out=$tmp/refused
 rc=none
 for _ in 1 2 3; do
 	lport=$(rand_port)
-	start_serve m13 "$(rand_port)" --misbehave silence || break
+	cli_start_serve m13 "$(rand_port)" --misbehave silence || break
 	(
 		for _ in $(seq 1 100); do # wait (5 s at most) for the run's listener
 			(exec 3<>"/dev/tcp/127.0.0.1/$lport") 2>/dev/null && break
@@ -160,7 +134,7 @@ for _ in 1 2 3; do
 		--transcripts "$out.tr" >"$out.txt" 2>"$out.err"
 	rc=$?
 	wait "$client" 2>/dev/null
-	stop_serve
+	cli_stop_serve
 	grep -q "Address already in use" "$out.err" || break
 	rc=none
 done
