@@ -1536,12 +1536,31 @@ static void judge_shortage(struct scen *s)
         logf_(s, "runner: %s", res->cause);
 }
 
+/*
+ * " (meanwhile it connected N times to harness.test without reaching a scenario and
+ * was refused: ...)" when streams were refused outside any scenario while s ran
+ * (a partner whose streams the harness could not attribute, issue 10), else "".
+ */
+static void refused_meanwhile(const struct scen *s, char *out, size_t len)
+{
+        char causes[RESULT_TEXT_MAX / 2];
+        unsigned long n = refusals_text(&s->r->refused, &s->refusals0, causes, sizeof(causes));
+
+        out[0] = '\0';
+        if (n > 0)
+                textf(out, len,
+                      " (meanwhile it connected %lu time%s to %s without reaching a scenario "
+                      "and was refused: %s)",
+                      n, n == 1 ? "" : "s", s->r->domain, causes);
+}
+
 static void finalize(struct scen *s)
 {
         struct scenario_result *res = s->res;
         struct verdict_input vi = {0};
         struct stream *all[NODE_MAX_STREAMS];
         size_t k;
+        char refused[RESULT_TEXT_MAX / 2 + 128];
 
         if (s->finalized)
                 return;
@@ -1572,6 +1591,12 @@ static void finalize(struct scen *s)
                         }
                 }
         }
+        refused_meanwhile(s, refused, sizeof(refused));
+        if (refused[0] != '\0')
+                logf_(s,
+                      "runner: streams outside any scenario while this one ran%s; their "
+                      "trace is in the run-level transcript (" REPORT_RUN_TRANSCRIPT ")",
+                      refused);
         if (!s->have_result && s->have_fallback) {
                 logf_(s, "runner: no other stream came in: judging the partner's stream that "
                          "carried only db:verify");
@@ -1597,25 +1622,15 @@ static void finalize(struct scen *s)
                  * broke XEP-0220 §2.2 (it would accept anyone), so that is the verdict. */
                 vi.partner_violated = true;
                 textf(res->cause, sizeof(res->cause),
-                      "the partner never connected in to %s, and on the trigger stream to %s "
+                      "the partner never connected in to %s%s, and on the trigger stream to %s "
                       "broke XEP-0220 §2.2: %s",
-                      s->domain, s->pdomain, s->trigger_why);
+                      s->domain, refused, s->pdomain, s->trigger_why);
                 snprintf(res->spec, sizeof(res->spec), "%s", s->trigger_rule);
         } else {
-                char refused[RESULT_TEXT_MAX / 2];
-                unsigned long nref =
-                    refusals_text(&s->r->refused, &s->refusals0, refused, sizeof(refused));
-
                 vi.environment_failed = true;
-                if (s->res->dir == DIR_INBOUND && nref > 0)
+                if (s->res->dir == DIR_INBOUND)
                         textf(res->cause, sizeof(res->cause),
-                              "the partner never connected in to %s%s%s; meanwhile it connected "
-                              "%lu time%s to %s without reaching a scenario and was refused: %s",
-                              s->domain, s->trigger_why[0] ? ": " : "", s->trigger_why, nref,
-                              nref == 1 ? "" : "s", s->r->domain, refused);
-                else if (s->res->dir == DIR_INBOUND)
-                        textf(res->cause, sizeof(res->cause),
-                              "the partner never connected in to %s%s%s", s->domain,
+                              "the partner never connected in to %s%s%s%s", s->domain, refused,
                               s->trigger_why[0] ? ": " : "", s->trigger_why);
                 else
                         textf(res->cause, sizeof(res->cause), "no result for the stream to %s%s%s",

@@ -149,8 +149,11 @@ check "refused: the text summary" grep -qF "Refused streams: $summary" "$out.txt
 check "refused: the JUnit properties" \
 	grep -qF "<property name=\"refused\" value=\"$summary\"/>" <(sed "s/&apos;/'/g" "$out.xml")
 check "refused: the scenario's cause says the partner was refused meanwhile" \
-	grep -qF "meanwhile it connected 4 times to harness.test without reaching a scenario and was refused: 3 host-unknown" \
+	grep -qF "never connected in to matrix-h13-in.harness.test (meanwhile it connected 4 times to harness.test without reaching a scenario and was refused: 3 host-unknown" \
 	<<<"$(result "$out.json" matrix-h13-in cause)"
+check "refused: the scenario's transcript points to the run-level one" \
+	grep -q "runner: streams outside any scenario while this one ran (meanwhile it connected 4 times.*_run.txt" \
+	"$out.tr/matrix-h13-in.txt"
 check "refused: the run-level transcript has each refused stream" \
 	test "$(grep -c 'refused outside any scenario' "$out.tr/_run.txt")" -eq 4
 check "refused: ... with its wire trace" \
