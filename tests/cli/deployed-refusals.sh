@@ -101,7 +101,9 @@ check "classify: the defect is a finding outside the Lync settings" \
 
 # 2. Refused streams. The partner is silent as receiving server, so the inbound
 # scenario's trigger fails and the partner never connects in; meanwhile a raw
-# client connects to the harness's --listen 4 times with streams no scenario owns.
+# client connects to the harness's --listen 4 times with streams no scenario owns
+# (reading the answers), then 100 times more (a header, then gone): the counts stay
+# exact while the run-level transcript keeps only the first 64 streams.
 raw() { # raw PORT OUT HEADER: one connection, one header, what comes back (2 s)
 	(
 		exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
@@ -124,6 +126,9 @@ for _ in 1 2 3; do
 		done
 		for i in 1 2 3; do raw "$lport" "$out.raw$i" "$unknown"; done
 		raw "$lport" "$out.rawns" "$wrongns"
+		for _ in $(seq 1 100); do
+			(exec 3<>"/dev/tcp/127.0.0.1/$lport" && printf "%s" "$unknown" >&3) 2>/dev/null
+		done
 	) &
 	client=$!
 	pids+=("$client")
@@ -138,24 +143,28 @@ for _ in 1 2 3; do
 	grep -q "Address already in use" "$out.err" || break
 	rc=none
 done
-summary="the partner connected 4 times to harness.test without reaching a scenario and was refused: 3 host-unknown (a 'to' not served here) [RFC 6120 §4.9.3.6], 1 XML refused (invalid-namespace) [RFC 6120 §4.9.3]"
+summary="the partner connected 104 times to harness.test without reaching a scenario and was refused: 103 host-unknown (a 'to' not served here) [RFC 6120 §4.9.3.6], 1 XML refused (invalid-namespace) [RFC 6120 §4.9.3]"
 check "refused: the run ran, exit 3 (the partner never connected in), got $rc" test "$rc" = 3
 check "refused: the raw client got <host-unknown/>" grep -q "<host-unknown " "$out.raw1"
 check "refused: the raw client got <invalid-namespace/>" grep -q "<invalid-namespace " "$out.rawns"
-check "refused: JSON counts 4" test "$(jq '.refused.total' "$out.json")" = 4
+check "refused: JSON counts 104" test "$(jq '.refused.total' "$out.json")" = 104
 check "refused: JSON, by cause" \
-	test "$(jq -r '[.refused.causes[] | "\(.count) \(.cause) \(.rule)"] | join("; ")' "$out.json")" = "3 host-unknown (a 'to' not served here) RFC 6120 §4.9.3.6; 1 XML refused (invalid-namespace) RFC 6120 §4.9.3"
+	test "$(jq -r '[.refused.causes[] | "\(.count) \(.cause) \(.rule)"] | join("; ")' "$out.json")" = "103 host-unknown (a 'to' not served here) RFC 6120 §4.9.3.6; 1 XML refused (invalid-namespace) RFC 6120 §4.9.3"
 check "refused: the text summary" grep -qF "Refused streams: $summary" "$out.txt"
 check "refused: the JUnit properties" \
 	grep -qF "<property name=\"refused\" value=\"$summary\"/>" <(sed "s/&apos;/'/g" "$out.xml")
 check "refused: the scenario's cause says the partner was refused meanwhile" \
-	grep -qF "never connected in to matrix-h13-in.harness.test (meanwhile it connected 4 times to harness.test without reaching a scenario and was refused: 3 host-unknown" \
+	grep -qF "never connected in to matrix-h13-in.harness.test (meanwhile it connected 104 times to harness.test without reaching a scenario and was refused: 103 host-unknown" \
 	<<<"$(result "$out.json" matrix-h13-in cause)"
 check "refused: the scenario's transcript points to the run-level one" \
-	grep -q "runner: streams outside any scenario while this one ran (meanwhile it connected 4 times.*_run.txt" \
+	grep -q "runner: streams outside any scenario while this one ran (meanwhile it connected 104 times.*_run.txt" \
 	"$out.tr/matrix-h13-in.txt"
-check "refused: the run-level transcript has each refused stream" \
-	test "$(grep -c 'refused outside any scenario' "$out.tr/_run.txt")" -eq 4
+check "refused: the run-level transcript has the first 64 refused streams" \
+	test "$(grep -c 'refused outside any scenario' "$out.tr/_run.txt")" -eq 64
+check "refused: ... says it keeps no more" \
+	grep -q "keeps the first 64 streams .*(104 refused in all)" "$out.tr/_run.txt"
+check "refused: ... and JSON says it was cut" \
+	test "$(jq '.refused.transcript_truncated' "$out.json")" = true
 check "refused: ... with its wire trace" \
 	grep -q "harness-base#1 in .*send .*<stream:error><host-unknown" "$out.tr/_run.txt"
 check "refused: the JSON transcript is the file's" \
