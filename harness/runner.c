@@ -349,7 +349,11 @@ static void on_base_closed(void *user, struct stream *st)
 
         if (engine_role(e) != ENGINE_RECEIVING || res->authenticated || engine_verify_only(e))
                 return;
-        refusals_cause_key(res->final ? res->cause : "", key, sizeof(key));
+        /* Not final: the harness closed it (the run ended) before it came to a result. */
+        if (res->final)
+                refusals_cause_key(res->cause, key, sizeof(key));
+        else
+                snprintf(key, sizeof(key), "closed by the harness before any result");
         refusals_add(&r->refused, key, res->final ? res->rule : "");
         if (!run_transcribed(st)) {
                 r->refused.transcript_truncated = true;
