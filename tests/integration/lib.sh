@@ -840,6 +840,7 @@ peers_check_run() { # LABEL OUT WANT_RC CLASS [KNOWN]
 	fi
 	got=$(jq -r '.classification.classes | join(",")' "$json" 2>/dev/null)
 	check "$what: classified as [$got] = [$class]" test "$got" = "$class"
-	n=$(find "$out/tr" -name '*.txt' 2>/dev/null | wc -l)
+	n=$(find "$out/tr" -name '*.txt' ! -name _run.txt 2>/dev/null | wc -l)
 	check "$what: 36 transcripts [$n]" test "$n" -eq 36
+	check "$what: the run-level transcript (_run.txt) is written" test -f "$out/tr/_run.txt"
 }
