@@ -82,22 +82,25 @@ check "conforming partner: match" \
 	test "$(result "$out.json" dialback-unhosted-target-out verdict)" = match
 
 # 1c. Both directions, and the classification: the matrix (the partner initiating and
-# receiving) against the knob partner still classifies it to its row; the defect is
-# a finding outside the Lync settings.
-out=$tmp/classify
-against "$out" m13 "--misbehave verify-unhosted-target" --only matrix \
-	--only dialback-unhosted-target-out
-check "classify: exit 1 (the defect), got $rc" test "$rc" = 1
-check "classify: no error" test "$(jq '.summary.error' "$out.json")" = 0
-check "classify: the only mismatch is the defect" \
-	test "$(jq -r '[.results[] | select(.verdict != "match") | .id] | join(",")' "$out.json")" = dialback-unhosted-target-out
-check "classify: inbound and outbound matrix scenarios ran (36)" \
-	test "$(jq '[.results[] | select(.classified)] | length' "$out.json")" -eq 36
-check "classify: class E5" test "$(jq -r '.classification.classes | join(",")' "$out.json")" = E5
-check "classify: the partner's row is consistent" \
-	test "$(jq '.classification.partner_row_consistent' "$out.json")" = true
-check "classify: the defect is a finding outside the Lync settings" \
-	test "$(jq -r '.findings_outside_lync | join(",")' "$out.json")" = dialback-unhosted-target-out
+# receiving) against the knob partner still classifies it to its row (M13 E5, M15
+# E6, M17 E7); the defect is a finding outside the Lync settings.
+for p in m13:E5 m15:E6 m17:E7; do
+	partner=${p%%:*} class=${p##*:} out=$tmp/classify-$partner
+	against "$out" "$partner" "--misbehave verify-unhosted-target" --only matrix \
+		--only dialback-unhosted-target-out
+	check "classify $partner: exit 1 (the defect), got $rc" test "$rc" = 1
+	check "classify $partner: no error" test "$(jq '.summary.error' "$out.json")" = 0
+	check "classify $partner: the only mismatch is the defect" \
+		test "$(jq -r '[.results[] | select(.verdict != "match") | .id] | join(",")' "$out.json")" = dialback-unhosted-target-out
+	check "classify $partner: inbound and outbound matrix scenarios ran (36)" \
+		test "$(jq '[.results[] | select(.classified)] | length' "$out.json")" -eq 36
+	check "classify $partner: class $class" \
+		test "$(jq -r '.classification.classes | join(",")' "$out.json")" = "$class"
+	check "classify $partner: the partner's row is consistent" \
+		test "$(jq '.classification.partner_row_consistent' "$out.json")" = true
+	check "classify $partner: the defect is a finding outside the Lync settings" \
+		test "$(jq -r '.findings_outside_lync | join(",")' "$out.json")" = dialback-unhosted-target-out
+done
 
 # 2. Refused streams. The partner is silent as receiving server, so the inbound
 # scenario's trigger fails and the partner never connects in; meanwhile a raw
