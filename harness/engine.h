@@ -160,6 +160,10 @@ struct engine_misbehaviour {
         enum engine_wire wire;       /* wire-level hostility (see enum engine_wire) */
         unsigned wire_roles;         /* where wire applies: bits (1u << enum engine_role);
                                         0 = both roles */
+        bool starttls_not_required;  /* R (TLS Required): <starttls/> without <required/>,
+                                        beside the dialback feature, before TLS (RFC 6120
+                                        §5.4.1), and a plaintext <db:result/> dropped
+                                        silently, no answer, no error (docs/peers.md) */
 };
 
 /* The domain a stanza_unauth_from misbehaviour claims. */
