@@ -702,9 +702,12 @@ static void text_classification(FILE *f, const struct run_report *r, bool color,
         }
         case CLS_SEVERAL:
                 fprintf(f,
-                        "  The observations do not decide between classes %s. Run the §3.8 "
+                        "  The observations do not decide between classes %s%s. Run the §3.8 "
                         "probes (H17, H13, H2 outbound) to tell them apart.\n",
-                        rows_text(cls_classes(r), 'E', rows, sizeof(rows)));
+                        rows_text(cls_classes(r), 'E', rows, sizeof(rows)),
+                        r->cls.by_behaviour ? " (compared by behaviour: none fits exactly, "
+                                              "docs/observables.md)"
+                                            : "");
                 for (int k = 1; k <= ORACLE_CLASSES; k++) {
                         if (cls_classes(r) & (1u << (k - 1)))
                                 fprintf(f, "    E%d: %s\n", k,
