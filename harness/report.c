@@ -381,6 +381,56 @@ static bool behaviour_only(const struct scenario_result *s, int row, enum outcom
                oracle_consistent_observable(&h, s->hsem, s->dir, *want, s->observed);
 }
 
+/*
+ * What a partner declared otherwise when an observation agrees with its row only by
+ * behaviour (docs/observables.md), by direction and the row's prediction: the
+ * failures without TLS that look alike differ only in what the partner says.
+ */
+static const struct {
+        enum direction dir;
+        enum outcome want;
+        const char *text;
+        const char *rule;
+} declared_otherwise[] = {
+    {DIR_OUTBOUND, OUTCOME_F2,
+     "it refused plaintext as a TLS-Required server does, but did not mark STARTTLS "
+     "<required/>",
+     "RFC 6120 §5.4.1"},
+    {DIR_OUTBOUND, OUTCOME_F4,
+     "it marked STARTTLS <required/>, which the row (TLS Optional) does not", "RFC 6120 §5.4.1"},
+    {DIR_INBOUND, OUTCOME_F1, "it went on without TLS although the row requires TLS",
+     "RFC 7590 §3.1"},
+    {DIR_INBOUND, OUTCOME_F4,
+     "it asked for TLS that was not offered, as a TLS-Required server does", "RFC 6120 §5.4.2.2"},
+};
+
+/* The declaration text and rule for a behaviour-only observation; a generic pair when
+ * the table has none. */
+static void declared(enum direction dir, enum outcome want, const char **text, const char **rule)
+{
+        *text = "what it declared differs from what it did";
+        *rule = "docs/observables.md";
+        for (size_t i = 0; i < sizeof(declared_otherwise) / sizeof(declared_otherwise[0]); i++) {
+                if (declared_otherwise[i].dir == dir && declared_otherwise[i].want == want) {
+                        *text = declared_otherwise[i].text;
+                        *rule = declared_otherwise[i].rule;
+                }
+        }
+}
+
+/* The number of observations the explaining row fits only by behaviour. */
+static size_t behaviour_only_count(const struct run_report *r)
+{
+        int row = r->cls.by_behaviour ? explaining_row(r) : 0;
+        size_t n = 0;
+        enum outcome want;
+        unsigned alike;
+
+        for (size_t i = 0; row > 0 && i < r->n_results; i++)
+                n += behaviour_only(&r->results[i], row, &want, &alike);
+        return n;
+}
+
 /* ---- text helpers ------------------------------------------------------- */
 
 /* "F1|F4" for a set of outcome codes; "" for the empty set. */
@@ -607,31 +657,33 @@ static int width_of(const char *s, int min)
 static void text_behaviour_only(FILE *f, const struct run_report *r, struct buf *tmp)
 {
         int row = explaining_row(r);
-        size_t n = 0;
+        size_t n = behaviour_only_count(r);
         enum outcome want;
         unsigned alike;
         char obs[40], set[40];
+        const char *text, *rule;
 
-        if (!r->cls.by_behaviour || row == 0)
+        if (n == 0)
                 return;
-        for (size_t i = 0; i < r->n_results; i++)
-                n += behaviour_only(&r->results[i], row, &want, &alike);
         fprintf(f,
                 "  Compared by behaviour: no configuration explains the observations exactly. "
                 "%zu observation%s agree%s with M%d only through codes the observing side cannot "
                 "tell apart (docs/observables.md): the partner does what M%d does but declares "
-                "otherwise (see its findings):\n",
+                "otherwise:\n",
                 n, n == 1 ? "" : "s", n == 1 ? "s" : "", row, row);
         for (size_t i = 0; i < r->n_results; i++) {
                 const struct scenario_result *s = &r->results[i];
 
                 if (!behaviour_only(s, row, &want, &alike))
                         continue;
+                declared(s->dir, want, &text, &rule);
                 fprintf(f,
-                        "    %s (%s, H%d): observed %s, M%d predicts %s (%s look the same there)\n",
+                        "    %s (%s, H%d): observed %s, M%d predicts %s (%s look the same there): "
+                        "%s [%s]\n",
                         TCLEAN(tmp, s->id), direction_name(s->dir), s->harness_row,
                         outcome_set_text(s->observed, "|", obs, sizeof(obs)), row,
-                        outcome_name(want), outcome_set_text(alike, "|", set, sizeof(set)));
+                        outcome_name(want), outcome_set_text(alike, "|", set, sizeof(set)), text,
+                        rule);
         }
 }
 
@@ -1093,6 +1145,8 @@ int report_json(const struct run_report *r, struct buf *out)
         json_begin_array(&j);
         if (cert_required_for_dialback(r) > 0)
                 json_string(&j, "certificate-required-for-dialback");
+        if (behaviour_only_count(r) > 0)
+                json_string(&j, "declared-otherwise");
         json_end_array(&j);
 
         json_key(&j, "classification");
@@ -1143,6 +1197,7 @@ int report_json(const struct run_report *r, struct buf *out)
                 const struct scenario_result *s = &r->results[i];
                 enum outcome want;
                 unsigned alike;
+                const char *text, *rule;
 
                 if (!behaviour_only(s, explaining_row(r), &want, &alike))
                         continue;
@@ -1156,6 +1211,9 @@ int report_json(const struct run_report *r, struct buf *out)
                                outcome_set_text(s->observed, "|", rows, sizeof(rows)));
                 json_kv_string(&j, "indistinguishable",
                                outcome_set_text(alike, "|", rows, sizeof(rows)));
+                declared(s->dir, want, &text, &rule);
+                json_kv_string(&j, "declared_otherwise", text);
+                json_kv_string(&j, "rule", rule);
                 json_end_object(&j);
         }
         json_end_array(&j);

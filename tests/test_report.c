@@ -1792,6 +1792,9 @@ Test(report_classify, by_behaviour)
                 cr_expect_not_null(
                     strstr(text, "H17-out (outbound, H17): observed F4, M13 predicts F2 (F2|F4"),
                     "%s", text);
+                cr_expect_not_null(strstr(text, "did not mark STARTTLS <required/> [RFC 6120 "
+                                                "§5.4.1]"),
+                                   "%s", text);
                 free(text);
 
                 v = report_to_json(&r, &b);
@@ -1804,6 +1807,10 @@ Test(report_classify, by_behaviour)
                 only = jget(cls, "behaviour_only");
                 cr_assert_not_null(only);
                 cr_expect_eq(only->n, 6);
+                cr_expect_str_eq(jstr(only->items[0], "rule"), "RFC 6120 §5.4.1");
+                cr_expect_str_eq(jstr(only->items[0], "indistinguishable"), "F2|F4");
+                jjoin(jget(v, "finding_patterns"), joined, sizeof(joined));
+                cr_expect_str_eq(joined, "declared-otherwise");
                 jv_free(v);
                 buf_cleanup(&b);
                 run_report_cleanup(&r);

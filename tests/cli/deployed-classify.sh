@@ -2,11 +2,12 @@
 # Issue 10 item 4, over the wire: `s2scheck serve` as M13 (TLS Required, dialback
 # only) with `--misbehave starttls-not-required` (it offers <starttls/> without
 # <required/>, RFC 6120 §5.4.1, and drops plaintext dialback silently) against
-# `s2scheck run --only matrix --only features`, both directions. The harness rows
-# with TLS NotSupported see F4 where M13 predicts F2 (mismatches, never errors); the
+# `s2scheck run --only matrix`, both directions. The harness rows with TLS
+# NotSupported see F4 where M13 predicts F2 (mismatches, never errors); the
 # classification still names E5/M13, by behaviour (docs/observables.md), and the
-# features check reports the missing <required/> as a finding. Run once with the
-# partner file M13 (state "matches") and once with M7's (state "class").
+# missing <required/> is a finding: the declared-otherwise pattern, and with
+# `--only features` also the features-consistent check. Run once with the partner
+# file M13 and the features scenarios (state "matches"), once with M7's (state "class").
 # Usage: deployed-classify.sh S2SCHECK SOURCE_DIR BUILD_DIR
 set -u
 bin=$1
@@ -31,10 +32,11 @@ stop_serve() {
 	wait "$serve_pid" 2>/dev/null
 }
 
-# run_against PARTNER_FILE OUT: sets rc. The run's DNS port is random (serve must be
-# told it first): a clash is retried with another one.
+# run_against PARTNER_FILE OUT [--only WORD]...: sets rc. The run's DNS port is random
+# (serve must be told it first): a clash is retried with another one.
 run_against() {
 	local partner=$1 out=$2 dns
+	shift 2
 	rc=none
 	for _ in 1 2 3; do
 		dns=$(cli_rand_port)
@@ -43,7 +45,7 @@ run_against() {
 			--target "127.0.0.1:$serve_port" --serve-dns "127.0.0.1:$dns" \
 			--listen 127.0.0.1:0 --ca "$pki/ca.pem" --cert "$pki/harness.test.pem" \
 			--key "$pki/harness.test.key" --quiet --timeout 10 --step-timeout 2000 \
-			--only matrix --only features --json "$out.json" >"$out.txt" 2>"$out.err"
+			"$@" --json "$out.json" >"$out.txt" 2>"$out.err"
 		rc=$?
 		stop_serve
 		grep -q "Address already in use" "$out.err" || return 0
@@ -55,7 +57,7 @@ jqr() { jq -r "$1" "$2.json" 2>/dev/null; }
 
 # 1. The partner file is its own row, M13.
 out=$tmp/own
-run_against m13 "$out"
+run_against m13 "$out" --only matrix --only features
 check "the run ran (exit 1: mismatches), got $rc ($(head -c 300 "$out.err"))" test "$rc" = 1
 check "no scenario is an error" test "$(jqr '.summary.error' "$out")" = 0
 # The mismatches are the outbound rows with TLS NotSupported (F4 where M13 says F2) and
@@ -85,18 +87,25 @@ check "the missing <required/> is a finding (features-consistent, RFC 6120 §5.4
 	test "$(jqr '[.results[] | select(.failed_check == "features-consistent") | select(.cause | test("without <required/>.*RFC 6120 §5.4.1"))] | length' "$out")" -ge 3
 check "the findings list it" \
 	test "$(jqr '.findings_outside_lync | map(select(startswith("features-h"))) | length' "$out")" = 4
+check "the finding pattern declared-otherwise, citing RFC 6120 §5.4.1" \
+	test "$(jqr '"\(.finding_patterns | index("declared-otherwise") != null) \([.classification.behaviour_only[].rule] | unique | join(","))"' "$out")" = \
+	"true RFC 6120 §5.4.1"
 check "the text report says so" grep -q "The configuration matches by behaviour: M13" "$out.txt"
 check "the text report does not say that nothing explains the observations" \
 	test "$(grep -c "No partner configuration explains" "$out.txt")" = 0
 
-# 2. The partner file says M7 (E4): the observations still fit E5 alone.
+# 2. The partner file says M7 (E4), and only the matrix runs (no features check): the
+# observations still fit E5 alone, and the missing <required/> is still a finding.
 out=$tmp/other
-run_against m07 "$out"
+run_against m07 "$out" --only matrix
 check "M7 file: the run ran (exit 1), got $rc ($(head -c 300 "$out.err"))" test "$rc" = 1
 check "M7 file: no scenario is an error" test "$(jqr '.summary.error' "$out")" = 0
 check "M7 file: the classification is class E5 by behaviour, suggesting M13" \
 	test "$(jqr '.classification | "\(.state) \(.compared) \(.classes | join(",")) \(.suggested_config)"' "$out")" = \
 	"class behaviour E5 M13"
+check "M7 file: the six F2 cells are declared-otherwise findings [RFC 6120 §5.4.1]" \
+	test "$(jqr '"\(.finding_patterns | join(",")) \([.classification.behaviour_only[] | select(.rule == "RFC 6120 §5.4.1")] | length)"' "$out")" = \
+	"declared-otherwise 6"
 check "M7 file: the gateway line is M13's" \
 	grep -q 'Set-CsXmppAllowedPartner -Identity "partner.test" -TlsNegotiation Required -SaslNegotiation NotSupported -SupportDialbackNegotiation $True' "$out.txt"
 
