@@ -1662,8 +1662,9 @@ static void r_send_features(struct engine *e)
                                 e->cfg.neg.tls == NEG_REQUIRED && can_tls;
 
                 if (unmarked) {
-                        /* Misbehaviour: TLS Required, yet neither <required/> (RFC 6120
-                         * §5.4.1) nor STARTTLS alone (TLS-3): dialback is signalled too. */
+                        /* Misbehaviour: TLS Required, yet neither <required/> (TLS-2,
+                         * RFC 6120 §5.4.1) nor STARTTLS alone (TLS-3, §5.3.1): dialback
+                         * is signalled too. */
                         e->starttls_offered = true;
                         tracef(e, TRACE_NOTE,
                                "misbehaving: TLS is Required, <starttls/> offered without "
@@ -1940,7 +1941,8 @@ static void r_on_db_result(struct engine *e, xmlNodePtr n)
         }
         if (!e->tls_up && e->cfg.knobs.bad.starttls_not_required &&
             e->cfg.neg.tls == NEG_REQUIRED) {
-                /* Misbehaviour: no DB-7 <policy-violation/>, no stream error: silence. */
+                /* Misbehaviour: no DB-7 <policy-violation/> (XEP-0220 §2.5), no stream
+                 * error: silence. */
                 tracef(e, TRACE_NOTE, "misbehaving: dropping plaintext db:result %s -> %s", from,
                        to);
                 return;
