@@ -1682,7 +1682,22 @@ static void r_send_features(struct engine *e)
                 bool can_tls =
                     e->cfg.neg.tls != NEG_NOTSUPPORTED && tls_creds_has_cert(e->cfg.creds);
 
-                if (can_tls) {
+                bool unmarked = e->cfg.knobs.bad.starttls_not_required &&
+                                e->cfg.neg.tls == NEG_REQUIRED && can_tls;
+
+                if (unmarked) {
+                        /* Misbehaviour: TLS Required, yet neither <required/> (TLS-2,
+                         * RFC 6120 §5.4.1) nor STARTTLS alone (TLS-3, §5.3.1): dialback
+                         * is signalled too. */
+                        e->starttls_offered = true;
+                        tracef(e, TRACE_NOTE,
+                               "misbehaving: TLS is Required, <starttls/> offered without "
+                               "<required/>");
+                        buf_puts(&f, "<starttls xmlns='" NS_TLS "'/>");
+                        if (a & METHOD_DT)
+                                buf_puts(&f, "<dialback xmlns='" NS_DB_FEATURE
+                                             "'><errors/></dialback>");
+                } else if (can_tls) {
                         e->starttls_offered = true;
                         /* TLS-2/TLS-3: <required/> iff Required, and nothing else then. */
                         buf_puts(&f, e->cfg.neg.tls == NEG_REQUIRED
@@ -1952,6 +1967,14 @@ static void r_on_db_result(struct engine *e, xmlNodePtr n)
                         stream_error(e, "unsupported-stanza-type", "dialback is not supported");
                         return;
                 }
+        }
+        if (!e->tls_up && e->cfg.knobs.bad.starttls_not_required &&
+            e->cfg.neg.tls == NEG_REQUIRED) {
+                /* Misbehaviour: no DB-7 <policy-violation/> (XEP-0220 §2.5), no stream
+                 * error: silence. */
+                tracef(e, TRACE_NOTE, "misbehaving: dropping plaintext db:result %s -> %s", from,
+                       to);
+                return;
         }
         if (!e->tls_up && !(a & METHOD_DP)) {
                 /* DB-7 policy-violation: TLS is required before dialback here. */

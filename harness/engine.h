@@ -164,6 +164,10 @@ struct engine_misbehaviour {
                                         verified anyway (db:verify to the sender's
                                         authoritative server, then valid/invalid) instead
                                         of <item-not-found/> (XEP-0220 §2.2.1, DB-6) */
+        bool starttls_not_required;  /* R (TLS Required): <starttls/> without <required/>,
+                                        beside the dialback feature, before TLS (RFC 6120
+                                        §5.4.1), and a plaintext <db:result/> dropped
+                                        silently, no answer, no error (docs/peers.md) */
 };
 
 /* The domain a stanza_unauth_from misbehaviour claims. */

@@ -124,6 +124,13 @@ static const struct hostile table[] = {
      WIRE_NONE,
      FLAG(verify_unhosted_target),
      {0, 0, 0}},
+    {"starttls-not-required",
+     "R",
+     "with TLS Required, offers <starttls/> without <required/> (and dialback) before TLS, and "
+     "silently drops a plaintext <db:result/>",
+     WIRE_NONE,
+     FLAG(starttls_not_required),
+     {0, 0, 0}},
 };
 
 int hostile_apply(const char *name, struct engine_misbehaviour *bad, struct net_pacing *pace,

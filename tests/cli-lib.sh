@@ -69,15 +69,7 @@ cli_start_serve() {
 		"$@" 2>"$log" &
 	serve_pid=$!
 	pids+=("$serve_pid")
-	serve_port=""
-	for _ in $(seq 1 100); do
-		serve_port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' "$log")
-		[ -n "$serve_port" ] && return 0
-		kill -0 "$serve_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "serve did not start: $(cat "$log")"
-	return 1
+	cli_wait_listening "$log" "$serve_pid"
 }
 
 # cli_stop_serve: stops the serve cli_start_serve started, by its PID; SIGKILL after 5 s.
@@ -92,3 +84,22 @@ cli_stop_serve() {
 	wait "$serve_pid" 2>/dev/null
 	serve_pid=""
 }
+# cli_wait_listening LOG PID: waits (at most 10 s: sanitizer builds start slowly) for
+# `serve`'s "listening on 127.0.0.1 port N" in LOG and sets serve_port to N; fails,
+# saying what serve said, when PID exits first or the time is up.
+cli_wait_listening() {
+	local _
+	serve_port=""
+	for _ in $(seq 1 100); do
+		serve_port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' "$1")
+		[ -n "$serve_port" ] && return 0
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "serve did not start: $(cat "$1")"
+	return 1
+}
+
+# cli_rand_port: a free-looking port in 20000-59999 for a listener whose port must be
+# known before it starts (a caller retries on "Address already in use").
+cli_rand_port() { echo $((20000 + RANDOM % 40000)); }
