@@ -1738,6 +1738,85 @@ Test(report_findings, alternatives_and_the_dialback_pattern)
         run_report_cleanup(&r);
 }
 
+/*
+ * A partner that does what M13 does but offers <starttls/> without <required/>: the
+ * harness rows with TLS NotSupported see F4 (F0|F4 without a method of their own)
+ * where M13 predicts F2. No class fits exactly; by behaviour E5 does, and the six
+ * cells are listed as what the partner declares otherwise (docs/observables.md).
+ */
+Test(report_classify, by_behaviour)
+{
+        for (int file_row = 13; file_row >= 7; file_row -= 6) {
+                struct run_report r;
+                struct buf b;
+                struct jv *v, *cls, *only;
+                char *text = NULL, joined[128];
+                size_t len = 0;
+                FILE *f;
+                struct neg_settings p, h;
+
+                init_report(&r, "partner.example", file_row);
+                cr_assert_eq(settings_from_row(13, &p), 0);
+                for (int hrow = 1; hrow <= SETTINGS_ROWS; hrow++) {
+                        for (int d = 0; d < 2; d++) {
+                                char id[16];
+                                enum outcome o;
+                                unsigned seen;
+
+                                settings_from_row(hrow, &h);
+                                o = oracle_expect(&h, SEMANTICS_MATRIX, &p, (enum direction)d, NULL,
+                                                  0);
+                                seen = OUTCOME_BIT(o);
+                                if (d == 0 && h.tls == NEG_NOTSUPPORTED)
+                                        seen =
+                                            B(F4) |
+                                            (oracle_methods(&h, SEMANTICS_MATRIX) == 0 ? B(F0) : 0);
+                                snprintf(id, sizeof(id), "H%d-%s", hrow, d ? "in" : "out");
+                                add(&r, id, hrow, (enum direction)d, o, seen,
+                                    oracle_consistent(o, seen) ? VERDICT_MATCH : VERDICT_MISMATCH);
+                        }
+                }
+                report_summarize(&r);
+                cr_expect_eq(r.cls.classes, 0u, "exactly, nothing fits");
+                cr_expect(r.cls.by_behaviour);
+                f = open_memstream(&text, &len);
+                cr_assert_not_null(f);
+                cr_assert_eq(report_text(f, &r, false), 0);
+                fclose(f);
+                cr_expect_null(strstr(text, "No partner configuration explains"), "%s", text);
+                cr_expect_not_null(strstr(text, file_row == 13
+                                                    ? "The configuration matches by behaviour: M13"
+                                                    : "The observations fit class E5 by behaviour"),
+                                   "%s", text);
+                cr_expect_not_null(strstr(text, "6 observations agree with M13 only"), "%s", text);
+                cr_expect_not_null(
+                    strstr(text, "H17-out (outbound, H17): observed F4, M13 predicts F2 (F2|F4"),
+                    "%s", text);
+                cr_expect_not_null(strstr(text, "did not mark STARTTLS <required/> [RFC 6120 "
+                                                "§5.4.1]"),
+                                   "%s", text);
+                free(text);
+
+                v = report_to_json(&r, &b);
+                cls = jget(v, "classification");
+                cr_expect_str_eq(jstr(cls, "state"), file_row == 13 ? "matches" : "class");
+                cr_expect_str_eq(jstr(cls, "compared"), "behaviour");
+                cr_expect_str_eq(jstr(cls, "suggested_config"), "M13");
+                jjoin(jget(cls, "classes"), joined, sizeof(joined));
+                cr_expect_str_eq(joined, "E5");
+                only = jget(cls, "behaviour_only");
+                cr_assert_not_null(only);
+                cr_expect_eq(only->n, 6);
+                cr_expect_str_eq(jstr(only->items[0], "rule"), "RFC 6120 §5.4.1");
+                cr_expect_str_eq(jstr(only->items[0], "indistinguishable"), "F2|F4");
+                jjoin(jget(v, "finding_patterns"), joined, sizeof(joined));
+                cr_expect_str_eq(joined, "declared-otherwise");
+                jv_free(v);
+                buf_cleanup(&b);
+                run_report_cleanup(&r);
+        }
+}
+
 /* ---- streams refused outside any scenario (issue 10) ----------------------- */
 
 /* The mixed report with 86 refused streams: text, JSON, JUnit and the run-level
@@ -1818,81 +1897,4 @@ Test(report_refused, in_every_report)
         free(got);
         remove_tree(tmpdir);
         run_report_cleanup(&r);
-/*
- * A partner that does what M13 does but offers <starttls/> without <required/>: the
- * harness rows with TLS NotSupported see F4 (F0|F4 without a method of their own)
- * where M13 predicts F2. No class fits exactly; by behaviour E5 does, and the six
- * cells are listed as what the partner declares otherwise (docs/observables.md).
- */
-Test(report_classify, by_behaviour)
-{
-        for (int file_row = 13; file_row >= 7; file_row -= 6) {
-                struct run_report r;
-                struct buf b;
-                struct jv *v, *cls, *only;
-                char *text = NULL, joined[128];
-                size_t len = 0;
-                FILE *f;
-                struct neg_settings p, h;
-
-                init_report(&r, "partner.example", file_row);
-                cr_assert_eq(settings_from_row(13, &p), 0);
-                for (int hrow = 1; hrow <= SETTINGS_ROWS; hrow++) {
-                        for (int d = 0; d < 2; d++) {
-                                char id[16];
-                                enum outcome o;
-                                unsigned seen;
-
-                                settings_from_row(hrow, &h);
-                                o = oracle_expect(&h, SEMANTICS_MATRIX, &p, (enum direction)d, NULL,
-                                                  0);
-                                seen = OUTCOME_BIT(o);
-                                if (d == 0 && h.tls == NEG_NOTSUPPORTED)
-                                        seen =
-                                            B(F4) |
-                                            (oracle_methods(&h, SEMANTICS_MATRIX) == 0 ? B(F0) : 0);
-                                snprintf(id, sizeof(id), "H%d-%s", hrow, d ? "in" : "out");
-                                add(&r, id, hrow, (enum direction)d, o, seen,
-                                    oracle_consistent(o, seen) ? VERDICT_MATCH : VERDICT_MISMATCH);
-                        }
-                }
-                report_summarize(&r);
-                cr_expect_eq(r.cls.classes, 0u, "exactly, nothing fits");
-                cr_expect(r.cls.by_behaviour);
-                f = open_memstream(&text, &len);
-                cr_assert_not_null(f);
-                cr_assert_eq(report_text(f, &r, false), 0);
-                fclose(f);
-                cr_expect_null(strstr(text, "No partner configuration explains"), "%s", text);
-                cr_expect_not_null(strstr(text, file_row == 13
-                                                    ? "The configuration matches by behaviour: M13"
-                                                    : "The observations fit class E5 by behaviour"),
-                                   "%s", text);
-                cr_expect_not_null(strstr(text, "6 observations agree with M13 only"), "%s", text);
-                cr_expect_not_null(
-                    strstr(text, "H17-out (outbound, H17): observed F4, M13 predicts F2 (F2|F4"),
-                    "%s", text);
-                cr_expect_not_null(strstr(text, "did not mark STARTTLS <required/> [RFC 6120 "
-                                                "§5.4.1]"),
-                                   "%s", text);
-                free(text);
-
-                v = report_to_json(&r, &b);
-                cls = jget(v, "classification");
-                cr_expect_str_eq(jstr(cls, "state"), file_row == 13 ? "matches" : "class");
-                cr_expect_str_eq(jstr(cls, "compared"), "behaviour");
-                cr_expect_str_eq(jstr(cls, "suggested_config"), "M13");
-                jjoin(jget(cls, "classes"), joined, sizeof(joined));
-                cr_expect_str_eq(joined, "E5");
-                only = jget(cls, "behaviour_only");
-                cr_assert_not_null(only);
-                cr_expect_eq(only->n, 6);
-                cr_expect_str_eq(jstr(only->items[0], "rule"), "RFC 6120 §5.4.1");
-                cr_expect_str_eq(jstr(only->items[0], "indistinguishable"), "F2|F4");
-                jjoin(jget(v, "finding_patterns"), joined, sizeof(joined));
-                cr_expect_str_eq(joined, "declared-otherwise");
-                jv_free(v);
-                buf_cleanup(&b);
-                run_report_cleanup(&r);
-        }
 }
