@@ -160,6 +160,14 @@ struct engine_misbehaviour {
         enum engine_wire wire;       /* wire-level hostility (see enum engine_wire) */
         unsigned wire_roles;         /* where wire applies: bits (1u << enum engine_role);
                                         0 = both roles */
+        bool verify_unhosted_target; /* R: a <db:result/> whose to it does not host is
+                                        verified anyway (db:verify to the sender's
+                                        authoritative server, then valid/invalid) instead
+                                        of <item-not-found/> (XEP-0220 §2.2.1, DB-6) */
+        bool starttls_not_required;  /* R (TLS Required): <starttls/> without <required/>,
+                                        beside the dialback feature, before TLS (RFC 6120
+                                        §5.4.1), and a plaintext <db:result/> dropped
+                                        silently, no answer, no error (docs/peers.md) */
         /* Deployed behaviours (issue 10), legal or common, that a harness must handle: */
         bool legacy_header;          /* I (AUTH and VERIFY): the pre-1.0 dialback header, no to,
                                         from or version, xmlns:db declared (RFC 6120 §4.7.2 MUST
@@ -468,6 +476,10 @@ enum pair_state engine_pair_state(const struct engine *e, const char *from, cons
  */
 int engine_pair_result(const struct engine *e, const char *from, const char *to,
                        struct engine_result *out);
+
+/* Receiving: how many pairs this stream carried for other servers at this address
+ * (engine_vhost); their results went to those servers (EV_PAIR_DONE). */
+unsigned engine_vhost_pairs(const struct engine *e);
 
 /*
  * Dialback multiplexing (XEP-0220 §2.6) on an authenticated initiating AUTH
