@@ -1123,11 +1123,16 @@ static bool tp_same_server(void *user, struct stream *s, const char *domain)
 {
         struct net_loop *l = user;
         const struct conn *c = node_stream_user(s);
-        char addr[NET_PEER_MAX];
+        char addr[NET_PEER_MAX], at[NET_PEER_MAX];
 
-        if (c == NULL || c->accepted || c->phase != PH_OPEN || c->peer[0] == '\0')
+        if (c == NULL || c->accepted || c->phase == PH_DEAD || c->phase == PH_LINGER)
                 return false;
-        return where_is(l, domain, addr, sizeof(addr)) == 0 && strcmp(addr, c->peer) == 0;
+        /* Connected: where it is; still on its way: where its domain is. */
+        if (c->phase == PH_OPEN && c->peer[0] != '\0')
+                snprintf(at, sizeof(at), "%s", c->peer);
+        else if (where_is(l, c->domain, at, sizeof(at)) != 0)
+                return false;
+        return where_is(l, domain, addr, sizeof(addr)) == 0 && strcmp(addr, at) == 0;
 }
 
 struct node_transport net_transport_same_server(struct net_loop *l)
