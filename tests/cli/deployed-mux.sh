@@ -58,6 +58,8 @@ out=$tmp/legacy-in
 check "legacy-header: an inbound transcript shows the pair carried on a legacy stream" \
 	grep -q "<db:result from='partner.test' to='matrix-h17-in.harness.test'/> (on a legacy stream)" \
 	"$out.tr/matrix-h17-in.txt"
+check "legacy-header: its legacy streams are in the scenarios, none refused [$(jq -c .refused.total "$out.json")]" \
+	test "$(jq '.refused.total' "$out.json")" = 0
 check "legacy-header: ... and attributed to the scenario" \
 	grep -q "runner: the pair partner.test -> matrix-h17-in.harness.test came on harness[-a-z]*#.*, a stream of another node" \
 	"$out.tr/matrix-h17-in.txt"
