@@ -125,26 +125,66 @@ struct engine {
         bool muted;
 };
 
-static const char *const state_names[] = {
-    "START",
-    "EXPECT_HEADER",
-    "EXPECT_FEATURES",
-    "EXPECT_PROCEED",
-    "EXPECT_TLS_HANDSHAKE",
-    "EXPECT_SASL_RESULT",
-    "EXPECT_DB_RESULT",
-    "EXPECT_VERIFY_ANSWER",
-    "EXPECT_NEGOTIATION",
-    "EXPECT_STANZAS",
-    "EXPECT_CLOSE",
-    "CLOSED",
+#define I_ (1u << ENGINE_INITIATING)
+#define R_ (1u << ENGINE_RECEIVING)
+
+/*
+ * One row per state: its name, who enters it, what bounds the wait in it, and
+ * what the engine records when that bound fires (engine_timeout_detail). A
+ * state added to enum engine_state without a row here has DEADLINE_NONE and
+ * fails tests/test_engine_deadlines.c. docs/timeouts.md shows the table.
+ */
+static const struct engine_state_info state_info[ENGINE_STATE_COUNT] = {
+    [ST_START] = {"START", I_, DEADLINE_CONNECT,
+                  "the connection's failure (DNS, connect): no stream, no bytes"},
+    [ST_EXPECT_HEADER] = {"EXPECT_HEADER", I_ | R_, DEADLINE_STEP,
+                          "timeout while EXPECT_HEADER: F3 after TLS, else the failure codes "
+                          "this side cannot tell apart"},
+    [ST_EXPECT_FEATURES] = {"EXPECT_FEATURES", I_, DEADLINE_STEP,
+                            "timeout while EXPECT_FEATURES (F3 after TLS, else F4)"},
+    [ST_EXPECT_PROCEED] = {"EXPECT_PROCEED", I_, DEADLINE_STEP,
+                           "timeout while EXPECT_PROCEED (F3: TLS attempted)"},
+    [ST_EXPECT_TLS_HANDSHAKE] = {"EXPECT_TLS_HANDSHAKE", I_ | R_, DEADLINE_STEP,
+                                 "timeout while EXPECT_TLS_HANDSHAKE (F3); no close tag"},
+    [ST_EXPECT_SASL_RESULT] = {"EXPECT_SASL_RESULT", I_, DEADLINE_STEP,
+                               "timeout while EXPECT_SASL_RESULT (F3)"},
+    [ST_EXPECT_DB_RESULT] = {"EXPECT_DB_RESULT", I_, DEADLINE_STEP,
+                             "timeout while EXPECT_DB_RESULT (dialback ignored?): F3 after "
+                             "TLS, else F4"},
+    [ST_EXPECT_VERIFY_ANSWER] = {"EXPECT_VERIFY_ANSWER", I_, DEADLINE_STEP,
+                                 "could not verify: timeout; the requester answers "
+                                 "type='error' <remote-server-timeout/>"},
+    [ST_EXPECT_NEGOTIATION] = {"EXPECT_NEGOTIATION", R_, DEADLINE_STEP,
+                               "timeout while EXPECT_NEGOTIATION: F1|F4 when no STARTTLS was "
+                               "offered and nothing tried, F2 with our TLS Required, F3 "
+                               "after TLS"},
+    [ST_EXPECT_CLAIM_ANSWER] = {"EXPECT_CLAIM_ANSWER", I_, DEADLINE_STEP,
+                                "the claim and the stanzas sent under it ignored (XEP-0220 "
+                                "§3.1, DB-9): F3 after TLS, else F4; not a timeout"},
+    [ST_EXPECT_STANZAS] = {"EXPECT_STANZAS", I_ | R_, DEADLINE_OWNER,
+                           "nothing: the result is final; the owner closes the stream"},
+    [ST_EXPECT_CLOSE] = {"EXPECT_CLOSE", I_ | R_, DEADLINE_CLOSE,
+                         "trace note 'the peer did not close its stream in time'; the "
+                         "result is unchanged"},
+    [ST_CLOSED] = {"CLOSED", I_ | R_, DEADLINE_CLOSE,
+                   "the connection is dropped with what the peer did not take"},
 };
+
+#undef I_
+#undef R_
+
+const struct engine_state_info *engine_state_info(enum engine_state s)
+{
+        if ((unsigned)s >= ENGINE_STATE_COUNT)
+                return NULL;
+        return &state_info[s];
+}
 
 const char *engine_state_name(enum engine_state s)
 {
-        if ((unsigned)s >= sizeof(state_names) / sizeof(state_names[0]))
-                return "?";
-        return state_names[s];
+        const struct engine_state_info *i = engine_state_info(s);
+
+        return i != NULL && i->name != NULL ? i->name : "?";
 }
 
 void engine_knobs_default(struct engine_knobs *k)
@@ -1084,7 +1124,9 @@ static void i_authenticate(struct engine *e)
                 if (p != NULL)
                         p->verified = true;
                 e->claim_open = true;
-                set_state(e, ST_EXPECT_STANZAS);
+                /* What is expected next is the peer's answer to the claim, or silence:
+                 * a step of its own, with its own deadline (docs/timeouts.md). */
+                set_state(e, ST_EXPECT_CLAIM_ANSWER);
                 ev = push_event(e, EV_AUTHENTICATED);
                 if (ev != NULL) {
                         copy_str(ev->from, sizeof(ev->from), local_domain(e));
@@ -1272,6 +1314,18 @@ static void i_negotiate(struct engine *e)
                         tracef(e, TRACE_NOTE,
                                "misbehaving: TLS is Required and not offered; "
                                "going on in plaintext");
+                } else if (!e->feat.starttls && e->cfg.neg.tls == NEG_REQUIRED &&
+                           e->cfg.knobs.bad.stall_without_tls) {
+                        /* Misbehaving (AUTH and VERIFY streams alike): no close, no stream
+                         * error, not another byte. The stream stays in EXPECT_FEATURES, so
+                         * its own step timer (or the peer's close) still ends it here, and
+                         * a VERIFY stream's requester then gets its error answer. */
+                        e->detected = OUTCOME_F1;
+                        tracef(e, TRACE_NOTE,
+                               "misbehaving: TLS is Required and not offered; "
+                               "stalling silently instead of closing");
+                        e->muted = true;
+                        return;
                 } else if (!e->feat.starttls && e->cfg.neg.tls == NEG_REQUIRED) {
                         e->detected = OUTCOME_F1;
                         finish_failure(
@@ -1429,6 +1483,7 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
                         finding(e, FINDING_VIOLATION, "XEP-0220 §2.2.1",
                                 "the peer answered type='valid' to a db:result that carried no "
                                 "key");
+                        set_state(e, ST_EXPECT_STANZAS);
                         finish_success(e, METHOD_DT, e->remote);
                         return;
                 }
@@ -1591,6 +1646,7 @@ static void i_on_element(struct engine *e, xmlNodePtr n)
                 }
                 break;
         case ST_EXPECT_DB_RESULT:
+        case ST_EXPECT_CLAIM_ANSWER:
         case ST_EXPECT_STANZAS:
                 if (xs_is(n, XS_NS_DIALBACK, "result")) {
                         i_on_db_result(e, n);
@@ -2056,6 +2112,11 @@ static void r_on_stanza(struct engine *e, xmlNodePtr n)
         char fd[DOMAIN_MAX], td[DOMAIN_MAX];
         struct engine_event *ev;
 
+        if (!e->sasl_done && !any_verified(e) && e->cfg.knobs.bad.drop_unauthenticated) {
+                tracef(e, TRACE_NOTE, "misbehaving: dropping <%s/> before authentication silently",
+                       (const char *)n->name);
+                return;
+        }
         if (!e->sasl_done && !any_verified(e)) {
                 /* STR-7 (RFC 6120 §4.3.5): no stanza before authentication. */
                 finding(e, FINDING_VIOLATION, "RFC 6120 §4.3.5", "<%s/> before authentication",
@@ -2071,6 +2132,13 @@ static void r_on_stanza(struct engine *e, xmlNodePtr n)
                 finding(e, FINDING_VIOLATION, "RFC 6120 §8.1.1.2",
                         "<%s/> without both a valid to and from", (const char *)n->name);
                 stream_error(e, "improper-addressing", NULL);
+                return;
+        }
+        if (e->cfg.knobs.bad.drop_unauthenticated &&
+            (!authenticated_from(e, fd) || (hosts(e, td) && !pair_ok(e, fd, td)))) {
+                tracef(e, TRACE_NOTE,
+                       "misbehaving: dropping <%s/> %s -> %s silently: not an authenticated pair",
+                       (const char *)n->name, fd, td);
                 return;
         }
         if (!authenticated_from(e, fd)) {
@@ -2539,16 +2607,44 @@ void engine_timeout_detail(struct engine *e, const char *detail)
                 closed(e);
                 return;
         }
+        if (e->state == ST_EXPECT_CLAIM_ANSWER) {
+                /* DB-9 (XEP-0220 §3.1): a result that answers no request is dropped
+                 * silently, and the stanzas sent under it then come before
+                 * authentication. Silence is the peer's answer: nothing authenticated
+                 * (F3 after TLS, F4 in plaintext), not a timeout. */
+                e->claim_open = false;
+                finding(e, FINDING_NOTE, "XEP-0220 §3.1",
+                        "the peer ignored our unsolicited db:result type='valid' and answered "
+                        "none of the stanzas sent under it%s%s",
+                        with ? ": " : "", with ? detail : "");
+                finish_failure(e, "XEP-0220 §3.1",
+                               "claim ignored: the unsolicited db:result type='valid' was "
+                               "dropped silently (DB-9) and the stanzas sent under it were not "
+                               "answered");
+                close_stream(e);
+                return;
+        }
         finding(e, FINDING_NOTE, "reference §3.6", "timeout while %s%s",
                 engine_state_name(e->state),
                 e->state == ST_EXPECT_DB_RESULT ? " (dialback ignored?)" : "");
         if (!e->result.final) {
                 if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING)
                         i_verify_failed(e, DB_TIMEOUT, "timeout");
-                finish_failure(e, "reference §3.6", "timeout while %s%s%s%s",
-                               engine_state_name(e->state),
-                               e->result.peer_silent ? " (the peer never sent anything)" : "",
-                               with ? ": " : "", with ? detail : "");
+                /* Reference §3.6: an initiator with TLS Required that finds no STARTTLS
+                 * should close (F1); one that stalls instead looks, from here, like one
+                 * with no common plaintext method (F4): say what was seen. */
+                bool stalled_unoffered = e->cfg.role == ENGINE_RECEIVING &&
+                                         e->state == ST_EXPECT_NEGOTIATION && !e->tls_up &&
+                                         !e->starttls_offered && !e->auth_attempted &&
+                                         !e->got_verify && !e->result.peer_silent;
+
+                finish_failure(
+                    e, "reference §3.6", "timeout while %s%s%s%s%s", engine_state_name(e->state),
+                    e->result.peer_silent ? " (the peer never sent anything)" : "",
+                    stalled_unoffered ? " (no STARTTLS offered; the peer tried nothing and did "
+                                        "not close)"
+                                      : "",
+                    with ? ": " : "", with ? detail : "");
         }
         if (e->state != ST_EXPECT_TLS_HANDSHAKE)
                 send_text(e, "</stream:stream>");
@@ -2648,7 +2744,9 @@ int engine_send_stanza(struct engine *e, xmlNodePtr stanza)
         const char *from = xs_attr(stanza, "from"), *to = xs_attr(stanza, "to");
         char fd[DOMAIN_MAX], td[DOMAIN_MAX];
 
-        if (e->cfg.role != ENGINE_INITIATING || e->state != ST_EXPECT_STANZAS)
+        /* Misbehaving (unsolicited_db_valid): stanzas go out under our own claim. */
+        if (e->cfg.role != ENGINE_INITIATING ||
+            (e->state != ST_EXPECT_STANZAS && e->state != ST_EXPECT_CLAIM_ANSWER))
                 return -1;
         /* RFC 6120 §8.1.1.2: S2S stanzas carry both; §4.9.3.9: from an authenticated pair. */
         if (from == NULL || to == NULL || jid_domain(from, fd, sizeof(fd)) != 0 ||

@@ -160,6 +160,12 @@ struct engine_misbehaviour {
         enum engine_wire wire;       /* wire-level hostility (see enum engine_wire) */
         unsigned wire_roles;         /* where wire applies: bits (1u << enum engine_role);
                                         0 = both roles */
+        bool drop_unauthenticated;   /* R: drops a stanza before authentication, or from a
+                                        domain not authenticated, silently instead of the
+                                        stream error (RFC 6120 §4.3.5, §4.9.3.9) */
+        bool stall_without_tls;      /* I: TLS Required and no STARTTLS offered: sends
+                                        nothing more and keeps the connection (instead of
+                                        closing, reference §3.6 F1) */
 };
 
 /* The domain a stanza_unauth_from misbehaviour claims. */
@@ -276,12 +282,42 @@ enum engine_state {
         ST_EXPECT_DB_RESULT,     /* initiating: <db:result type=.../> */
         ST_EXPECT_VERIFY_ANSWER, /* initiating VERIFY: <db:verify type=.../> */
         ST_EXPECT_NEGOTIATION,   /* receiving: starttls / auth / db:result / db:verify */
+        ST_EXPECT_CLAIM_ANSWER,  /* initiating (misbehaving: unsolicited db:result
+                                    type='valid'): the peer's answer to the claim, or
+                                    silence (XEP-0220 §3.1) */
         ST_EXPECT_STANZAS,       /* authenticated: stanzas (receiving) or nothing (initiating) */
         ST_EXPECT_CLOSE,         /* we sent </stream:stream>; the peer's close */
         ST_CLOSED,               /* done: close the TCP connection once output is sent */
+        ENGINE_STATE_COUNT,      /* not a state: the number of states (keep it last) */
 };
 
 const char *engine_state_name(enum engine_state s);
+
+/*
+ * No state without a deadline (docs/timeouts.md): what bounds the wait in each
+ * state, whoever owns the stream. The engine keeps no clock; its owner applies
+ * the timer the row names and, when it runs out, calls engine_timeout (or
+ * closes the stream), and the row says what the engine then records.
+ */
+enum engine_deadline {
+        DEADLINE_NONE = 0, /* no bound: never valid (tests/test_engine_deadlines.c) */
+        DEADLINE_CONNECT,  /* before the stream: DNS and TCP connect timeouts */
+        DEADLINE_STEP,     /* the step timer of the state (net_timeouts.step_ms[state]) */
+        DEADLINE_CLOSE,    /* the close timer (net_timeouts.close_ms) */
+        DEADLINE_OWNER,    /* nothing is awaited: the result is final, and the owner
+                              closes the stream (runner: at the scenario's end, after
+                              the settle time; serve and net: net_close_all) */
+};
+
+struct engine_state_info {
+        const char *name; /* "EXPECT_FEATURES" */
+        unsigned roles;   /* bits (1u << enum engine_role) that enter it */
+        enum engine_deadline deadline;
+        const char *on_expiry; /* what the engine records when the deadline fires */
+};
+
+/* The row of state s, or NULL when s is not a state. */
+const struct engine_state_info *engine_state_info(enum engine_state s);
 
 /* Requests and reports for the owner of the stream. */
 enum engine_event_kind {
