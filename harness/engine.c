@@ -1107,6 +1107,26 @@ static void i_no_method(struct engine *e, const char *where)
         close_stream(e);
 }
 
+/*
+ * DB-9 (XEP-0220 §3.1): a result that answers no request is dropped silently,
+ * and the stanzas sent under it then came before authentication. Silence, or a
+ * close without a word, is the peer's answer to our unsolicited claim: nothing
+ * authenticated (F3 after TLS, F4 in plaintext), not a timeout. how: what ended
+ * the wait.
+ */
+static void i_claim_ignored(struct engine *e, const char *how)
+{
+        e->claim_open = false;
+        finding(e, FINDING_NOTE, "XEP-0220 §3.1",
+                "the peer ignored our unsolicited db:result type='valid' and answered none of "
+                "the stanzas sent under it (%s)",
+                how);
+        finish_failure(e, "XEP-0220 §3.1",
+                       "claim ignored: the unsolicited db:result type='valid' was dropped "
+                       "silently (DB-9) and the stanzas sent under it were not answered (%s)",
+                       how);
+}
+
 /* Authentication for an AUTH stream once features are known. */
 static void i_authenticate(struct engine *e)
 {
@@ -2325,6 +2345,8 @@ static enum xs_action on_xs_event(void *user, const struct xs_event *ev)
         }
         case XS_EV_CLOSE:
                 trace(e, TRACE_RECV, "</stream:stream>", 16);
+                if (!e->result.final && e->state == ST_EXPECT_CLAIM_ANSWER)
+                        i_claim_ignored(e, "then the peer closed its stream");
                 if (!e->result.final) {
                         if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING)
                                 i_verify_failed(e, DB_TIMEOUT,
@@ -2575,6 +2597,8 @@ void engine_peer_closed(struct engine *e)
                 return;
         if (e->tls != NULL)
                 tls_session_input_eof(e->tls);
+        if (!e->result.final && e->state == ST_EXPECT_CLAIM_ANSWER)
+                i_claim_ignored(e, "then the peer closed the TCP connection");
         if (!e->result.final) {
                 if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING)
                         i_verify_failed(e, DB_TIMEOUT,
@@ -2608,19 +2632,7 @@ void engine_timeout_detail(struct engine *e, const char *detail)
                 return;
         }
         if (e->state == ST_EXPECT_CLAIM_ANSWER) {
-                /* DB-9 (XEP-0220 §3.1): a result that answers no request is dropped
-                 * silently, and the stanzas sent under it then come before
-                 * authentication. Silence is the peer's answer: nothing authenticated
-                 * (F3 after TLS, F4 in plaintext), not a timeout. */
-                e->claim_open = false;
-                finding(e, FINDING_NOTE, "XEP-0220 §3.1",
-                        "the peer ignored our unsolicited db:result type='valid' and answered "
-                        "none of the stanzas sent under it%s%s",
-                        with ? ": " : "", with ? detail : "");
-                finish_failure(e, "XEP-0220 §3.1",
-                               "claim ignored: the unsolicited db:result type='valid' was "
-                               "dropped silently (DB-9) and the stanzas sent under it were not "
-                               "answered");
+                i_claim_ignored(e, "silence for the claim's step");
                 close_stream(e);
                 return;
         }
