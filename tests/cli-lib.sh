@@ -52,3 +52,26 @@ cli_cleanup() {
 	done
 	rm -rf "$tmp"
 }
+
+# start_serve PARTNER DNS_PORT SERVE_ARGS...: starts `serve` (the reference partner
+# fixtures/partners/PARTNER.xml, the build's partner.test certificate, resolving
+# through 127.0.0.1:DNS_PORT) on a free loopback port, in the background; sets
+# serve_pid and serve_port. Needs $bin, $src, $pki and $tmp; the caller stops it.
+start_serve() {
+	local partner=$1 dns=$2 log=$tmp/serve.log
+	shift 2
+	: >"$log"
+	"$bin" serve --partner "$src/fixtures/partners/$partner.xml" --listen 127.0.0.1:0 \
+		--resolver "127.0.0.1:$dns" --ca "$pki/ca.pem" --cert "$pki/partner.test.pem" \
+		--key "$pki/partner.test.key" "$@" 2>"$log" &
+	serve_pid=$!
+	serve_port=""
+	for _ in $(seq 1 100); do # at most 10 s (sanitizer builds start slowly)
+		serve_port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' "$log")
+		[ -n "$serve_port" ] && return 0
+		kill -0 "$serve_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "serve did not start: $(cat "$log")"
+	return 1
+}

@@ -42,26 +42,6 @@ stop_serve() { # by the PID we recorded; SIGKILL after 5 s
 	serve_pid=""
 }
 
-# start_serve PARTNER DNS_PORT SERVE_ARGS...: sets serve_pid, serve_port.
-start_serve() {
-	local partner=$1 dns=$2 log=$tmp/serve.log
-	shift 2
-	: >"$log"
-	"$bin" serve --partner "$src/fixtures/partners/$partner.xml" --listen 127.0.0.1:0 \
-		--resolver "127.0.0.1:$dns" --ca "$pki/ca.pem" --cert "$pki/partner.test.pem" \
-		--key "$pki/partner.test.key" "$@" 2>"$log" &
-	serve_pid=$!
-	serve_port=""
-	for _ in $(seq 1 100); do # at most 10 s (sanitizer builds start slowly)
-		serve_port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' "$log")
-		[ -n "$serve_port" ] && return 0
-		kill -0 "$serve_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "serve did not start: $(cat "$log")"
-	return 1
-}
-
 # hostile LABEL NAME PARTNER SCENARIO EXITS CAUSE_REGEX [SERVE_ARGS...]
 # EXITS: the accepted exit codes ("1", "3", "1 3").
 hostile() {
@@ -111,8 +91,10 @@ hostile() {
 
 # 0. The vocabulary: serve --help lists every NAME; an unknown NAME is exit 2 with the list.
 "$bin" serve --help >"$tmp/help.txt"
-names=$(sed -n 's/^  \([a-z0-9-]*\) *\[R.*/\1/p' "$tmp/help.txt")
-check "serve --help lists 16 behaviours (got $(wc -w <<<"$names"))" test "$(wc -w <<<"$names")" -eq 16
+names=$(sed -n 's/^  \([a-z0-9-]*\) *\[[RI].*/\1/p' "$tmp/help.txt")
+documented=$(grep -cE '^\| `[a-z0-9-]+` \| (R|I|R, I) \|' "$src/docs/cli.md")
+check "serve --help lists as many behaviours as docs/cli.md documents ($documented; got $(wc -w <<<"$names"))" \
+	test "$(wc -w <<<"$names")" -eq "$documented" -a "$documented" -ge 16
 "$bin" serve --partner "$src/fixtures/partners/m13.xml" --listen 127.0.0.1:0 --ca "$pki/ca.pem" \
 	--cert "$pki/partner.test.pem" --key "$pki/partner.test.key" --misbehave no-such \
 	>/dev/null 2>"$tmp/unknown.err"
