@@ -132,7 +132,7 @@ struct engine {
  * One row per state: its name, who enters it, what bounds the wait in it, and
  * what the engine records when that bound fires (engine_timeout_detail). A
  * state added to enum engine_state without a row here has DEADLINE_NONE and
- * fails tests/test_engine_deadlines.c. docs/timeouts.md shows the table.
+ * fails tests/test_engine_silence.c. docs/timeouts.md shows the table.
  */
 static const struct engine_state_info state_info[ENGINE_STATE_COUNT] = {
     [ST_START] = {"START", I_, DEADLINE_CONNECT,

@@ -300,7 +300,7 @@ const char *engine_state_name(enum engine_state s);
  * closes the stream), and the row says what the engine then records.
  */
 enum engine_deadline {
-        DEADLINE_NONE = 0, /* no bound: never valid (tests/test_engine_deadlines.c) */
+        DEADLINE_NONE = 0, /* no bound: never valid (tests/test_engine_silence.c) */
         DEADLINE_CONNECT,  /* before the stream: DNS and TCP connect timeouts */
         DEADLINE_STEP,     /* the step timer of the state (net_timeouts.step_ms[state]) */
         DEADLINE_CLOSE,    /* the close timer (net_timeouts.close_ms) */
