@@ -195,10 +195,10 @@ int cmd_serve(int argc, char **argv)
 
                 /* No port means 53; an explicit ":0" any free port (said on stderr below). */
                 if ((sl > 2 && strcmp(serve_dns + sl - 2, ":0") == 0
-                             ? dns_parse_listen(serve_dns, dhost, sizeof(dhost), &dport, err,
-                                                sizeof(err))
-                             : dns_parse_hostport(serve_dns, 53, dhost, sizeof(dhost), &dport, err,
-                                                  sizeof(err))) != 0)
+                         ? dns_parse_listen(serve_dns, dhost, sizeof(dhost), &dport, err,
+                                            sizeof(err))
+                         : dns_parse_hostport(serve_dns, 53, dhost, sizeof(dhost), &dport, err,
+                                              sizeof(err))) != 0)
                         goto fail;
                 zc.apex = p.primary;
                 zc.addrs[zc.naddrs++] = host;
