@@ -162,7 +162,9 @@ static const struct engine_state_info state_info[ENGINE_STATE_COUNT] = {
                                 "the claim and the stanzas sent under it ignored (XEP-0220 "
                                 "§3.1, DB-9): F3 after TLS, else F4; not a timeout"},
     [ST_EXPECT_STANZAS] = {"EXPECT_STANZAS", I_ | R_, DEADLINE_OWNER,
-                           "nothing: the result is final; the owner closes the stream"},
+                           "nothing: the result is final; the owner closes the stream (a "
+                           "multiplexed pair awaiting its db:result is timed as "
+                           "EXPECT_DB_RESULT, engine_step_state, and refused when it fires)"},
     [ST_EXPECT_CLOSE] = {"EXPECT_CLOSE", I_ | R_, DEADLINE_CLOSE,
                          "trace note 'the peer did not close its stream in time'; the "
                          "result is unchanged"},
@@ -797,6 +799,18 @@ static bool any_verified(const struct engine *e)
 }
 
 /* The stream's own 'to' domain: the peer's when initiating, ours when receiving. */
+/* Initiating, authenticated: a multiplexed pair still waits for its db:result. */
+static bool pair_awaited(const struct engine *e)
+{
+        if (e->cfg.role != ENGINE_INITIATING || e->state != ST_EXPECT_STANZAS)
+                return false;
+        for (size_t i = 0; i < e->n_pairs; i++) {
+                if (e->pairs[i].pending)
+                        return true;
+        }
+        return false;
+}
+
 static const char *stream_to(const struct engine *e)
 {
         return e->cfg.role == ENGINE_INITIATING ? e->remote : e->peer_to;
@@ -2636,6 +2650,30 @@ void engine_timeout_detail(struct engine *e, const char *detail)
                 close_stream(e);
                 return;
         }
+        if (pair_awaited(e)) {
+                /* XEP-0220 §2.1.1 (DB-2): the initiator may time out a pair it asked
+                 * for; the pairs already valid keep the stream (§2.6). */
+                for (size_t i = 0; i < e->n_pairs; i++) {
+                        struct pair *p = &e->pairs[i];
+                        struct engine_event *ev;
+
+                        if (!p->pending)
+                                continue;
+                        p->pending = false;
+                        p->failed = true;
+                        finding(e, FINDING_NOTE, "XEP-0220 §2.1.1",
+                                "no answer to the db:result for the multiplexed pair %s -> %s "
+                                "within its step%s%s",
+                                p->from, p->to, with ? ": " : "", with ? detail : "");
+                        ev = push_event(e, EV_PAIR_FAILED);
+                        if (ev != NULL) {
+                                copy_str(ev->from, sizeof(ev->from), p->from);
+                                copy_str(ev->to, sizeof(ev->to), p->to);
+                                ev->type = DB_TIMEOUT;
+                        }
+                }
+                return;
+        }
         finding(e, FINDING_NOTE, "reference §3.6", "timeout while %s%s",
                 engine_state_name(e->state),
                 e->state == ST_EXPECT_DB_RESULT ? " (dialback ignored?)" : "");
@@ -2839,6 +2877,11 @@ void engine_close(struct engine *e)
 enum engine_state engine_state(const struct engine *e)
 {
         return e->state;
+}
+
+enum engine_state engine_step_state(const struct engine *e)
+{
+        return pair_awaited(e) ? ST_EXPECT_DB_RESULT : e->state;
 }
 
 enum engine_role engine_role(const struct engine *e)

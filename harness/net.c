@@ -91,9 +91,9 @@ struct conn {
         char src[INET6_ADDRSTRLEN];
         int64_t accepted_at;
         /* The running timer: -1 none. timer_state is the engine state it was started
-         * for, so a state change restarts it. The step began at step_start; progress
-         * (not whitespace) last came at last_progress; step_base and seen are the
-         * engine's input counters at the step's start and at the last read. */
+         * for (engine_step_state), so a state change restarts it. The step began at step_start;
+         * progress (not whitespace) last came at last_progress; step_base and seen are the engine's
+         * input counters at the step's start and at the last read. */
         int64_t deadline;
         enum engine_state timer_state;
         bool timer_set;
@@ -668,7 +668,7 @@ static void timer_restart(struct net_loop *l, struct conn *c, int64_t t)
         struct engine *e = node_stream_engine(c->s);
 
         c->timer_set = true;
-        c->timer_state = engine_state(e);
+        c->timer_state = engine_step_state(e);
         c->step_start = c->last_progress = t;
         engine_input_counts(e, &c->step_base);
         c->seen = c->step_base;
@@ -690,7 +690,7 @@ static void timer_bytes(struct net_loop *l, struct conn *c, int64_t t)
         struct engine_input_counts now;
 
         c->heard = true;
-        if (engine_state(node_stream_engine(c->s)) != c->timer_state) {
+        if (engine_step_state(node_stream_engine(c->s)) != c->timer_state) {
                 timer_restart(l, c, t);
                 return;
         }
@@ -736,7 +736,7 @@ static void timer_refresh(struct net_loop *l, struct conn *c, int64_t t)
 {
         if (c->kind != CONN_STREAM || c->phase != PH_OPEN || c->s == NULL)
                 return;
-        if (!c->timer_set || engine_state(node_stream_engine(c->s)) != c->timer_state)
+        if (!c->timer_set || engine_step_state(node_stream_engine(c->s)) != c->timer_state)
                 timer_restart(l, c, t);
 }
 

@@ -350,3 +350,92 @@ Test(silence, stall_knob_partner_receiving)
         cr_expect_not(traced(&w, "stalling"), "%s", w.trace.data);
         world_free(&w);
 }
+
+/* H9 (hosting HARNESS and EXTRA) against M9 that never answers a db:result
+ * (`ignore_db_result`): SASL EXTERNAL authenticates the first pair, and a pair
+ * multiplexed by dialback waits for nothing. */
+static void ignoring_world(struct world *w)
+{
+        struct node_config hc, pc;
+
+        world_init(w, HARNESS, PARTNER);
+        world_config(w, &hc, "harness", HARNESS, 9, w->hcreds);
+        hc.hosted[1] = EXTRA;
+        hc.n_hosted = 2;
+        world_config(w, &pc, "partner", PARTNER, 9, w->pcreds);
+        pc.knobs.bad.ignore_db_result = true;
+        w->harness = world_node(w, &hc);
+        w->partner = world_node(w, &pc);
+}
+
+/*
+ * A multiplexed pair (XEP-0220 §2.6) asked for on an authenticated stream, whose
+ * db:result the partner never answers (`ignore_db_result`): the stream is timed
+ * as EXPECT_DB_RESULT while the pair waits (engine_step_state), the pair is then
+ * refused with DB_TIMEOUT (XEP-0220 §2.1.1) and the stream goes on for the pair
+ * already valid. H9 x M9: SASL EXTERNAL first, the extra sender by dialback.
+ */
+Test(silence, multiplexed_pair_unanswered)
+{
+        struct world w;
+        struct stream *out[8];
+        struct engine *e;
+
+        ignoring_world(&w);
+        cr_assert_not_null(node_ping(w.harness, HARNESS, PARTNER, "p1"));
+        cr_assert_not_null(node_ping(w.harness, EXTRA, PARTNER, "p2"));
+        world_run(&w);
+
+        cr_assert_geq(world_streams(w.harness, ENGINE_INITIATING, PURPOSE_AUTH, out, 8), 1, "%s",
+                      w.trace.data);
+        e = node_stream_engine(out[0]);
+        cr_expect_eq(engine_result(e)->method, METHOD_S, "%s", w.trace.data);
+        cr_expect_eq(engine_pair_state(e, HARNESS, PARTNER), PAIR_VALID);
+        cr_expect_eq(engine_pair_state(e, EXTRA, PARTNER), PAIR_FAILED, "%s", w.trace.data);
+        cr_expect_eq(engine_state(e), ST_EXPECT_STANZAS, "the valid pair keeps the stream\n%s",
+                     w.trace.data);
+        cr_expect_eq(engine_step_state(e), ST_EXPECT_STANZAS, "nothing awaited any more");
+        cr_expect(
+            traced(&w, "no answer to the db:result for the multiplexed pair " EXTRA " -> " PARTNER),
+            "%s", w.trace.data);
+        cr_expect(traced(&w, "misbehaving: ignoring db:result " EXTRA " -> " PARTNER), "%s",
+                  w.trace.data);
+        cr_expect_geq(w.pongs, 1, "the valid pair's ping\n%s", w.trace.data);
+        expect_bounded(&w, w.harness);
+        world_free(&w);
+}
+
+/* While the multiplexed pair waits, the step state is EXPECT_DB_RESULT; before it,
+ * after it and for a receiving stream, the step state is the state. */
+Test(deadlines, step_state_of_an_awaited_pair)
+{
+        struct world w;
+        struct stream *out[8];
+        struct engine *e = NULL;
+
+        ignoring_world(&w);
+        cr_assert_not_null(node_ping(w.harness, HARNESS, PARTNER, "p1"));
+        /* Round by round (memnet_run is -1 while bytes move) until the stream is up. */
+        for (int round = 0; round < 500; round++) {
+                cr_assert_leq(memnet_run(w.net, 1), 0, "no timeout before authentication\n%s",
+                              w.trace.data);
+                if (world_streams(w.harness, ENGINE_INITIATING, PURPOSE_AUTH, out, 8) < 1)
+                        continue;
+                e = node_stream_engine(out[0]);
+                cr_expect_eq(engine_step_state(e), engine_state(e));
+                if (engine_state(e) == ST_EXPECT_STANZAS)
+                        break;
+        }
+        cr_assert_not_null(e);
+        cr_assert_eq(engine_state(e), ST_EXPECT_STANZAS, "%s", w.trace.data);
+        cr_assert_not_null(node_ping(w.harness, EXTRA, PARTNER, "p2"));
+        cr_expect_eq(engine_pair_state(e, EXTRA, PARTNER), PAIR_PENDING, "%s", w.trace.data);
+        cr_expect_eq(engine_state(e), ST_EXPECT_STANZAS);
+        cr_expect_eq(engine_step_state(e), ST_EXPECT_DB_RESULT);
+        world_run(&w);
+        cr_expect_eq(engine_pair_state(e, EXTRA, PARTNER), PAIR_FAILED, "%s", w.trace.data);
+        cr_expect_eq(engine_step_state(e), engine_state(e));
+        e = world_engine(&w, w.partner, ENGINE_RECEIVING);
+        cr_expect_eq(engine_step_state(e), engine_state(e));
+        world_free(&w);
+}
