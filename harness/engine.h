@@ -163,9 +163,9 @@ struct engine_misbehaviour {
         bool drop_unauthenticated;   /* R: drops a stanza before authentication, or from a
                                         domain not authenticated, silently instead of the
                                         stream error (RFC 6120 §4.3.5, §4.9.3.9) */
-        bool stall_without_tls;      /* I: TLS Required and no STARTTLS offered: sends
-                                        nothing more and keeps the connection (instead of
-                                        closing, reference §3.6 F1) */
+        bool stall_without_tls;      /* I (AUTH and VERIFY streams): TLS Required and no
+                                        STARTTLS offered: sends nothing more and keeps the
+                                        connection (instead of closing, reference §3.6 F1) */
 };
 
 /* The domain a stanza_unauth_from misbehaviour claims. */
