@@ -10,7 +10,8 @@
 # - stall-without-tls (I): the partner, TLS Required, finds no STARTTLS and stalls.
 #   The harness (H17) judges F1|F4 after one step. With the partner receiving, the
 #   knob changes nothing.
-# Every case asserts the verdict and that no scenario waited for --timeout.
+# Every case asserts the verdict and that no scenario waited for --timeout; at the
+# end the whole suite runs with both knobs on (M13, M15, M17 still classify).
 # Usage: deployed-silence.sh S2SCHECK SOURCE_DIR BUILD_DIR
 set -u
 bin=$1
@@ -137,5 +138,41 @@ done
 # outgoing streams, so H17 against M13 is the usual F2.
 group stall-out-m13 m13 stall-without-tls 0 matrix-h17-out
 expect stall-out-m13 matrix-h17-out match F2 "requires TLS"
+
+# 6. Both knobs at once, the whole suite (issue 10 acceptance, for these two knobs): a
+# partner with the methods of M13, M15, M17 still classifies as E5, E6, E7, with no
+# error verdict and no scenario at --timeout; the only mismatches are the two missing
+# stream errors above.
+for pc in m13:E5 m15:E6 m17:E7; do
+	partner=${pc%%:*} class=${pc##*:} label=suite-${pc%%:*} rc=none
+	out=$tmp/$label.json
+	for _ in 1 2 3; do # the DNS port is random: retry on a clash
+		dns=$(rand_port)
+		start_serve "$partner" "$dns" --misbehave drop-unauthenticated-stanzas \
+			--misbehave stall-without-tls || break
+		pids+=("$serve_pid")
+		rm -f "$out"
+		timeout -k 5 120 "$bin" run --partner "$src/fixtures/partners/$partner.xml" \
+			--target "127.0.0.1:$serve_port" --serve-dns "127.0.0.1:$dns" \
+			--listen 127.0.0.1:0 --ca "$pki/ca.pem" --cert "$pki/harness.test.pem" \
+			--key "$pki/harness.test.key" --quiet --timeout "$TIMEOUT" \
+			--step-timeout "$STEP_MS" --json "$out" >"$tmp/$label.txt" 2>"$tmp/$label.err"
+		rc=$?
+		stop_serve
+		grep -q "Address already in use" "$tmp/$label.err" || break
+		rc=none
+	done
+	echo "$label: exit $rc, $(jq -c .summary "$out" 2>/dev/null)"
+	check "$label: exit 1 (the two findings), got $rc" test "$rc" = 1
+	check "$label: classified as $class, got $(jq -c .classification.classes "$out" 2>/dev/null)" \
+		test "$(jq -c .classification.classes "$out" 2>/dev/null)" = "[\"$class\"]"
+	check "$label: no error verdict" test "$(jq .summary.error "$out" 2>/dev/null)" = 0
+	check "$label: the mismatches are the missing stream errors" \
+		test "$(jq -c '[.results[] | select(.verdict == "mismatch") | .failed_check] | sort' \
+			"$out" 2>/dev/null)" = '["invalid-from","not-authorized-close"]'
+	check "$label: no scenario ran until --timeout" \
+		test "$(jq --argjson t "$TIMEOUT" '[.results[] | select(.seconds >= $t - 5)] | length' \
+			"$out" 2>/dev/null)" = 0
+done
 
 finish deployed-silence
