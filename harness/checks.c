@@ -242,6 +242,9 @@ bool check_eval(enum scenario_check c, const struct check_facts *f, char *why, s
         case CHECK_DB_ITEM_NOT_FOUND:
                 if (!f->db_result_sent)
                         return true;
+                /* Verified anyway (valid or invalid): name what the partner did. */
+                if ((x = find(f, FINDING_VIOLATION, "XEP-0220 §2.2.1", "does not host")) != NULL)
+                        return fail(why, whylen, "%s [%s]", x->text, x->rule);
                 if (find(f, FINDING_NOTE, "XEP-0220 §2.5", "<item-not-found/>") != NULL)
                         return true;
                 return fail(why, whylen,

@@ -106,9 +106,12 @@ struct engine {
         bool starttls_unoffered; /* receiving: the peer asked for TLS we did not offer */
         bool auth_attempted;     /* receiving: the peer tried SASL or dialback */
         bool claim_open;         /* initiating: our unsolicited db:result, not yet answered */
-        bool verify_only;        /* receiving: only db:verify so far */
-        bool got_verify;         /* receiving: a db:verify arrived */
-        enum outcome detected;   /* F1/F2 detected explicitly, else OUTCOME_COUNT */
+        /* initiating: the target of our db:result that the peer does not host
+         * (unhosted_db_target misbehaviour), "" when none */
+        char unhosted_target[DOMAIN_MAX];
+        bool verify_only;      /* receiving: only db:verify so far */
+        bool got_verify;       /* receiving: a db:verify arrived */
+        enum outcome detected; /* F1/F2 detected explicitly, else OUTCOME_COUNT */
         /* Dialback pairs: ours when initiating, the peer's when receiving. */
         struct pair pairs[MAX_PAIRS];
         size_t n_pairs;
@@ -1005,6 +1008,7 @@ static void i_send_db_result(struct engine *e, const char *from, const char *to)
         if (e->cfg.knobs.bad.unhosted_db_target && domain_eq(to, e->remote)) {
                 snprintf(unhosted, sizeof(unhosted), "unhosted.%.200s", to);
                 to = unhosted;
+                copy_str(e->unhosted_target, sizeof(e->unhosted_target), to);
                 tracef(e, TRACE_NOTE, "misbehaving: dialback for %s, which the peer does not host",
                        to);
         }
@@ -1503,7 +1507,8 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
         const char *from = xs_attr(n, "from"), *to = xs_attr(n, "to");
         struct pair *p = from != NULL && to != NULL ? find_pair(e, to, from) : NULL;
         bool first = e->state == ST_EXPECT_DB_RESULT;
-        bool blind; /* 'valid' with no db:verify behind it (DB-3..DB-5) */
+        bool blind;    /* 'valid' with no db:verify behind it (DB-3..DB-5) */
+        bool unhosted; /* a verdict on our unhosted target (DB-6) */
         struct engine_event *ev;
 
         /* Our unsolicited <db:result type='valid'/> (misbehaviour) carried from and to:
@@ -1539,8 +1544,19 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
                 return;
         }
         p->pending = false;
-        blind = strcmp(type, "valid") == 0 && !peer_verified(e, p);
-        if (blind) {
+        /* DB-6 (XEP-0220 §2.2.1): the peer does not host the target of our probe, so
+         * the only answer is a dialback error <item-not-found/>. Verifying it anyway
+         * and answering valid (or invalid) accepts a pair for a domain it does not
+         * serve: never authentication. */
+        unhosted = e->unhosted_target[0] != '\0' && domain_eq(p->to, e->unhosted_target) &&
+                   strcmp(type, "error") != 0;
+        blind = !unhosted && strcmp(type, "valid") == 0 && !peer_verified(e, p);
+        if (unhosted) {
+                finding(e, FINDING_VIOLATION, "XEP-0220 §2.2.1",
+                        "the peer verified dialback for %s, a domain it does not host, and "
+                        "answered type='%s' instead of a dialback error <item-not-found/> (DB-6)",
+                        p->to, type);
+        } else if (blind) {
                 /* DB-3..DB-5 (XEP-0220 §2.1-§2.3): a receiving server learns whether the
                  * key is right only from our authoritative server. A 'valid' it never
                  * asked for means it accepts any key: it would accept anyone. */
@@ -1568,9 +1584,17 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
         if (strcmp(type, "error") == 0)
                 finding(e, FINDING_NOTE, "XEP-0220 §2.5", "dialback for %s -> %s: error <%s/>",
                         p->from, p->to, db_error_condition(n));
-        else if (!blind)
+        else if (!blind && !unhosted)
                 finding(e, FINDING_NOTE, "XEP-0220 §2.2.1",
                         "dialback for %s -> %s answered type='%s'", p->from, p->to, type);
+        if (first && unhosted) {
+                finish_failure(e, "XEP-0220 §2.2.1",
+                               "dialback for %s, which the peer does not host, answered type='%s' "
+                               "instead of <item-not-found/>",
+                               p->to, type);
+                close_stream(e);
+                return;
+        }
         if (first && blind) {
                 finish_failure(e, "XEP-0220 §2.2",
                                "the partner accepted dialback without verifying the key: no "
@@ -1591,7 +1615,7 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
         if (ev != NULL) {
                 copy_str(ev->from, sizeof(ev->from), p->from);
                 copy_str(ev->to, sizeof(ev->to), p->to);
-                ev->type = strcmp(type, "invalid") == 0 ? DB_INVALID : DB_ERROR;
+                ev->type = strcmp(type, "invalid") == 0 || unhosted ? DB_INVALID : DB_ERROR;
         }
 }
 
@@ -1748,7 +1772,22 @@ static void r_send_features(struct engine *e)
                 bool can_tls =
                     e->cfg.neg.tls != NEG_NOTSUPPORTED && tls_creds_has_cert(e->cfg.creds);
 
-                if (can_tls) {
+                bool unmarked = e->cfg.knobs.bad.starttls_not_required &&
+                                e->cfg.neg.tls == NEG_REQUIRED && can_tls;
+
+                if (unmarked) {
+                        /* Misbehaviour: TLS Required, yet neither <required/> (TLS-2,
+                         * RFC 6120 §5.4.1) nor STARTTLS alone (TLS-3, §5.3.1): dialback
+                         * is signalled too. */
+                        e->starttls_offered = true;
+                        tracef(e, TRACE_NOTE,
+                               "misbehaving: TLS is Required, <starttls/> offered without "
+                               "<required/>");
+                        buf_puts(&f, "<starttls xmlns='" NS_TLS "'/>");
+                        if (a & METHOD_DT)
+                                buf_puts(&f, "<dialback xmlns='" NS_DB_FEATURE
+                                             "'><errors/></dialback>");
+                } else if (can_tls) {
                         e->starttls_offered = true;
                         /* TLS-2/TLS-3: <required/> iff Required, and nothing else then. */
                         buf_puts(&f, e->cfg.neg.tls == NEG_REQUIRED
@@ -1992,7 +2031,12 @@ static void r_on_db_result(struct engine *e, xmlNodePtr n)
                 stream_error(e, "policy-violation", "TLS is Required for this peer");
                 return;
         }
-        if (!hosts(e, to)) {
+        if (!hosts(e, to) && e->cfg.knobs.bad.verify_unhosted_target) {
+                tracef(e, TRACE_NOTE,
+                       "misbehaving: verifying db:result for %s, which is not hosted here, "
+                       "instead of <item-not-found/>",
+                       to);
+        } else if (!hosts(e, to)) {
                 /* DB-6 (XEP-0220 §2.2.1): a dialback error, not a stream error. */
                 send_db(e, "result", to, from, NULL, "error", NULL, "item-not-found");
                 tracef(e, TRACE_NOTE, "db:result for %s, which is not hosted here", to);
@@ -2013,6 +2057,14 @@ static void r_on_db_result(struct engine *e, xmlNodePtr n)
                         stream_error(e, "unsupported-stanza-type", "dialback is not supported");
                         return;
                 }
+        }
+        if (!e->tls_up && e->cfg.knobs.bad.starttls_not_required &&
+            e->cfg.neg.tls == NEG_REQUIRED) {
+                /* Misbehaviour: no DB-7 <policy-violation/> (XEP-0220 §2.5), no stream
+                 * error: silence. */
+                tracef(e, TRACE_NOTE, "misbehaving: dropping plaintext db:result %s -> %s", from,
+                       to);
+                return;
         }
         if (!e->tls_up && !(a & METHOD_DP)) {
                 /* DB-7 policy-violation: TLS is required before dialback here. */

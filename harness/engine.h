@@ -160,6 +160,14 @@ struct engine_misbehaviour {
         enum engine_wire wire;       /* wire-level hostility (see enum engine_wire) */
         unsigned wire_roles;         /* where wire applies: bits (1u << enum engine_role);
                                         0 = both roles */
+        bool verify_unhosted_target; /* R: a <db:result/> whose to it does not host is
+                                        verified anyway (db:verify to the sender's
+                                        authoritative server, then valid/invalid) instead
+                                        of <item-not-found/> (XEP-0220 §2.2.1, DB-6) */
+        bool starttls_not_required;  /* R (TLS Required): <starttls/> without <required/>,
+                                        beside the dialback feature, before TLS (RFC 6120
+                                        §5.4.1), and a plaintext <db:result/> dropped
+                                        silently, no answer, no error (docs/peers.md) */
         bool drop_unauthenticated;   /* R: drops a stanza before authentication, or from a
                                         domain not authenticated, silently instead of the
                                         stream error (RFC 6120 §4.3.5, §4.9.3.9) */

@@ -117,6 +117,20 @@ static const struct hostile table[] = {
      WIRE_UTF7_DECLARATION,
      NO_FLAG,
      {0, 0, 0}},
+    {"verify-unhosted-target",
+     "R",
+     "verifies a <db:result/> whose to it does not host (db:verify, then valid/invalid) "
+     "instead of a dialback error <item-not-found/>",
+     WIRE_NONE,
+     FLAG(verify_unhosted_target),
+     {0, 0, 0}},
+    {"starttls-not-required",
+     "R",
+     "with TLS Required, offers <starttls/> without <required/> (and dialback) before TLS, and "
+     "silently drops a plaintext <db:result/>",
+     WIRE_NONE,
+     FLAG(starttls_not_required),
+     {0, 0, 0}},
     {"drop-unauthenticated-stanzas",
      "R",
      "drops a stanza sent before authentication, or from a domain not authenticated, "

@@ -340,30 +340,185 @@ bool oracle_consistent(enum outcome expected, unsigned observed_set)
         return (observed_set & OUTCOME_BIT(expected)) != 0;
 }
 
-void oracle_classify(const struct observation *obs, size_t n, struct classification *out)
+/*
+ * The failure code of a TLS situation (reference §3.3 without the methods): F1 or F2
+ * when the TLS rule fails first, else F3 with TLS on both sides and F4 without. The
+ * engine reports it when authentication fails there (with F0 beside it when its own
+ * side has no method).
+ */
+static enum outcome tls_failure(const struct neg_settings *i, const struct neg_settings *r)
 {
-        memset(out, 0, sizeof(*out));
+        if (i->tls == NEG_REQUIRED && r->tls == NEG_NOTSUPPORTED)
+                return OUTCOME_F1;
+        if (i->tls == NEG_NOTSUPPORTED && r->tls == NEG_REQUIRED)
+                return OUTCOME_F2;
+        if (i->tls != NEG_NOTSUPPORTED && r->tls != NEG_NOTSUPPORTED)
+                return OUTCOME_F3;
+        return OUTCOME_F4;
+}
+
+/* What a side sees of an outcome whatever the partner declares (oracle.h): the
+ * method of a success, or whether TLS was up when authentication failed. */
+enum footprint {
+        FP_S,
+        FP_DT,
+        FP_DP,
+        FP_FAIL_TLS,   /* F3 */
+        FP_FAIL_PLAIN, /* F1, F2, F4 */
+        FP_NONE,       /* F0: a statement about configurations, not an observation */
+};
+
+static enum footprint footprint(enum outcome o)
+{
+        switch (o) {
+        case OUTCOME_S:
+                return FP_S;
+        case OUTCOME_DT:
+                return FP_DT;
+        case OUTCOME_DP:
+                return FP_DP;
+        case OUTCOME_F3:
+                return FP_FAIL_TLS;
+        case OUTCOME_F1:
+        case OUTCOME_F2:
+        case OUTCOME_F4:
+                return FP_FAIL_PLAIN;
+        default:
+                return FP_NONE;
+        }
+}
+
+unsigned oracle_side_codes(const struct neg_settings *harness, enum semantics hsem,
+                           enum direction dir)
+{
+        unsigned set = 0;
+
         for (int row = 1; row <= SETTINGS_ROWS; row++) {
                 struct neg_settings p;
 
                 settings_from_row(row, &p);
-                out->first_conflict[row - 1] = -1;
-                for (size_t k = 0; k < n; k++) {
-                        struct neg_settings h;
+                set |= OUTCOME_BIT(oracle_expect(harness, hsem, &p, dir, NULL, 0));
+                set |= OUTCOME_BIT(dir == DIR_OUTBOUND ? tls_failure(harness, &p)
+                                                       : tls_failure(&p, harness));
+        }
+        return set;
+}
 
-                        if (settings_from_row(obs[k].harness_row, &h) != 0 ||
-                            !oracle_consistent(
-                                oracle_expect(&h, obs[k].hsem, &p, obs[k].dir, NULL, 0),
-                                obs[k].observed)) {
-                                out->first_conflict[row - 1] = (int)k;
-                                break;
+/* The codes of side that look like o (oracle_indistinguishable). */
+static unsigned alike(unsigned side, enum outcome o)
+{
+        unsigned set = OUTCOME_BIT(o);
+        enum footprint fp = footprint(o);
+
+        /* A code this side never reports has nothing to be confused with. */
+        if ((fp != FP_FAIL_TLS && fp != FP_FAIL_PLAIN) || !(side & set))
+                return set;
+        for (int c = 0; c < OUTCOME_COUNT; c++) {
+                if ((side & OUTCOME_BIT(c)) && footprint((enum outcome)c) == fp)
+                        set |= OUTCOME_BIT(c);
+        }
+        return set;
+}
+
+unsigned oracle_indistinguishable(const struct neg_settings *harness, enum semantics hsem,
+                                  enum direction dir, enum outcome o)
+{
+        return alike(oracle_side_codes(harness, hsem, dir), o);
+}
+
+static bool consistent_with_set(unsigned expected_set, unsigned observed_set)
+{
+        for (int c = 0; c < OUTCOME_COUNT; c++) {
+                if ((expected_set & OUTCOME_BIT(c)) &&
+                    oracle_consistent((enum outcome)c, observed_set))
+                        return true;
+        }
+        return false;
+}
+
+bool oracle_consistent_observable(const struct neg_settings *harness, enum semantics hsem,
+                                  enum direction dir, enum outcome expected, unsigned observed_set)
+{
+        return consistent_with_set(oracle_indistinguishable(harness, hsem, dir, expected),
+                                   observed_set);
+}
+
+void oracle_classify_begin(struct classification *c)
+{
+        memset(c, 0, sizeof(*c));
+        c->rows = (1u << SETTINGS_ROWS) - 1;
+        c->behaviour_rows = c->rows;
+        for (int row = 0; row < SETTINGS_ROWS; row++) {
+                c->first_conflict[row] = -1;
+                c->first_behaviour_conflict[row] = -1;
+        }
+}
+
+void oracle_classify_add(struct classification *c, const struct observation *obs, size_t n,
+                         size_t base)
+{
+        for (size_t k = 0; k < n; k++) {
+                struct neg_settings h;
+                unsigned side = 0;
+                bool known = settings_from_row(obs[k].harness_row, &h) == 0;
+
+                if (known)
+                        side = oracle_side_codes(&h, obs[k].hsem, obs[k].dir);
+                for (int row = 1; row <= SETTINGS_ROWS; row++) {
+                        unsigned bit = 1u << (row - 1);
+                        struct neg_settings p;
+                        enum outcome want = OUTCOME_COUNT;
+
+                        settings_from_row(row, &p);
+                        if (known)
+                                want = oracle_expect(&h, obs[k].hsem, &p, obs[k].dir, NULL, 0);
+                        if ((c->rows & bit) &&
+                            (!known || !oracle_consistent(want, obs[k].observed))) {
+                                c->rows &= ~bit;
+                                c->first_conflict[row - 1] = (int)(base + k);
+                        }
+                        if ((c->behaviour_rows & bit) &&
+                            (!known || !consistent_with_set(alike(side, want), obs[k].observed))) {
+                                c->behaviour_rows &= ~bit;
+                                c->first_behaviour_conflict[row - 1] = (int)(base + k);
                         }
                 }
-                if (out->first_conflict[row - 1] < 0)
-                        out->rows |= 1u << (row - 1);
         }
+}
+
+void oracle_classify_end(struct classification *c)
+{
+        c->classes = 0;
+        c->behaviour_classes = 0;
         for (int k = 1; k <= ORACLE_CLASSES; k++) {
-                if ((class_rows[k - 1] & out->rows) == class_rows[k - 1])
-                        out->classes |= 1u << (k - 1);
+                if ((class_rows[k - 1] & c->rows) == class_rows[k - 1])
+                        c->classes |= 1u << (k - 1);
+                if ((class_rows[k - 1] & c->behaviour_rows) == class_rows[k - 1])
+                        c->behaviour_classes |= 1u << (k - 1);
         }
+        c->by_behaviour = c->classes == 0 && c->behaviour_classes != 0;
+}
+
+void oracle_classify(const struct observation *obs, size_t n, struct classification *out)
+{
+        oracle_classify_begin(out);
+        oracle_classify_add(out, obs, n, 0);
+        oracle_classify_end(out);
+}
+
+unsigned oracle_classification_rows(const struct classification *c)
+{
+        return c->by_behaviour ? c->behaviour_rows : c->rows;
+}
+
+unsigned oracle_classification_classes(const struct classification *c)
+{
+        return c->by_behaviour ? c->behaviour_classes : c->classes;
+}
+
+int oracle_classification_conflict(const struct classification *c, int row)
+{
+        if (row < 1 || row > SETTINGS_ROWS)
+                return -1;
+        return c->by_behaviour ? c->first_behaviour_conflict[row - 1] : c->first_conflict[row - 1];
 }

@@ -142,6 +142,46 @@ int oracle_invalid_reason(const struct neg_settings *s, const char **rule, const
  */
 bool oracle_consistent(enum outcome expected, unsigned observed_set);
 
+/*
+ * What one harness side can tell apart (docs/observables.md). Of a negotiation
+ * a side sees, whatever the partner declares, whether it authenticated and with
+ * which method (S, Dt, Dp) and, when it did not, whether TLS was established
+ * (F3) or not (F1, F2, F4). Which of F1, F2 and F4 a failure without TLS is
+ * depends on why the partner did not go on: its own TLS policy or having no
+ * common method, which the side learns only from what the partner declares
+ * (<required/>, RFC 6120 §5.4.1) or cannot learn at all (a receiving side whose
+ * peer leaves without a word: F1|F4). F0 is no observation: it says that
+ * nothing may succeed.
+ */
+
+/*
+ * The codes a harness side (its settings, read with hsem, in direction dir)
+ * can report: for every partner row M1..M18, the oracle's outcome, and the
+ * failure code of the same TLS situation (what the engine reports when
+ * authentication fails there: F1 or F2 when the TLS rule fails first, else F3
+ * over TLS and F4 in plaintext). An OUTCOME_BIT set.
+ */
+unsigned oracle_side_codes(const struct neg_settings *harness, enum semantics hsem,
+                           enum direction dir);
+
+/*
+ * The codes that look the same as o from that side: o, and for a failure
+ * (F1..F4) the side can report, every code of oracle_side_codes that is also a
+ * failure with the same TLS state (F3 over TLS; F1, F2, F4 without). A success,
+ * F0, or a code the side never reports: o alone.
+ * E.g. an initiating harness with TLS NotSupported: F2|F4; a receiving one:
+ * F1|F4. An OUTCOME_BIT set.
+ */
+unsigned oracle_indistinguishable(const struct neg_settings *harness, enum semantics hsem,
+                                  enum direction dir, enum outcome o);
+
+/*
+ * Whether an observation agrees with an expected code by behaviour: with one of
+ * the codes oracle_indistinguishable gives for it (oracle_consistent each).
+ */
+bool oracle_consistent_observable(const struct neg_settings *harness, enum semantics hsem,
+                                  enum direction dir, enum outcome expected, unsigned observed_set);
+
 /* One observation: what a harness setting saw in one direction. */
 struct observation {
         int harness_row; /* 1..18 */
@@ -150,16 +190,50 @@ struct observation {
         unsigned observed; /* set of OUTCOME_BIT()s */
 };
 
-/* Which partner configurations explain a set of observations (reference §3.8). */
+/*
+ * Which partner configurations explain a set of observations (reference §3.8),
+ * compared two ways: exactly (oracle_consistent: each observation holds the
+ * predicted code), and by behaviour (oracle_consistent_observable: it holds a
+ * code that side cannot tell apart from the predicted one). The exact
+ * comparison decides; the behaviour one only when no valid class explains the
+ * observations exactly (by_behaviour): then the partner does what a row does
+ * but declares something else (e.g. TLS Required without <required/>), and the
+ * observations that differ exactly are its findings (docs/observables.md).
+ */
 struct classification {
         unsigned rows;    /* bit (r-1): row Mr (valid or not) predicts every observation */
         unsigned classes; /* bit (k-1): every row of class Ek predicts every observation */
         /* For each row Mr (index r-1): index of the first observation it does not
          * predict, or -1 when it predicts them all. */
         int first_conflict[SETTINGS_ROWS];
+        /* The same three, compared by behaviour (a superset of the exact ones). */
+        unsigned behaviour_rows;
+        unsigned behaviour_classes;
+        int first_behaviour_conflict[SETTINGS_ROWS];
+        /* No class explains the observations exactly and at least one does by
+         * behaviour: the behaviour fields are the classification. */
+        bool by_behaviour;
 };
 
 /* Fills *out. With n == 0 every configuration is consistent. */
 void oracle_classify(const struct observation *obs, size_t n, struct classification *out);
+
+/*
+ * oracle_classify in parts, for observations that come in chunks: begin, then
+ * add each chunk (base = the number of observations added before it, so that
+ * first_conflict indexes the whole set), then end (classes and by_behaviour).
+ */
+void oracle_classify_begin(struct classification *c);
+void oracle_classify_add(struct classification *c, const struct observation *obs, size_t n,
+                         size_t base);
+void oracle_classify_end(struct classification *c);
+
+/* The rows and classes that explain the observations: the behaviour ones when
+ * c->by_behaviour, else the exact ones. */
+unsigned oracle_classification_rows(const struct classification *c);
+unsigned oracle_classification_classes(const struct classification *c);
+/* The index of the first observation row (1..18) does not explain in the
+ * comparison that decided, or -1. */
+int oracle_classification_conflict(const struct classification *c, int row);
 
 #endif

@@ -165,6 +165,18 @@ enum cls_state {
 static const char *const cls_state_names[] = {"nothing-observed", "matches", "class", "undecided",
                                               "none"};
 
+/* What explains the observations: compared exactly, or by behaviour when no class
+ * does exactly (oracle.h, docs/observables.md). */
+static unsigned cls_rows(const struct run_report *r)
+{
+        return oracle_classification_rows(&r->cls);
+}
+
+static unsigned cls_classes(const struct run_report *r)
+{
+        return oracle_classification_classes(&r->cls);
+}
+
 static int own_row(const struct run_report *r)
 {
         return settings_row(&r->partner);
@@ -174,7 +186,7 @@ static bool own_row_consistent(const struct run_report *r)
 {
         int row = own_row(r);
 
-        return row >= 1 && row <= SETTINGS_ROWS && (r->cls.rows & (1u << (row - 1)));
+        return row >= 1 && row <= SETTINGS_ROWS && (cls_rows(r) & (1u << (row - 1)));
 }
 
 static enum cls_state cls_state(const struct run_report *r)
@@ -183,7 +195,7 @@ static enum cls_state cls_state(const struct run_report *r)
                 return CLS_NOTHING;
         if (own_row_consistent(r) && oracle_valid(&r->partner))
                 return CLS_OWN_ROW;
-        switch (popcount(r->cls.classes)) {
+        switch (popcount(cls_classes(r))) {
         case 0:
                 return CLS_NONE;
         case 1:
@@ -235,16 +247,11 @@ void report_summarize(struct run_report *r)
 {
         struct observation obs[OBS_CHUNK];
         size_t n = 0, base = 0;
-        struct classification part;
 
         memset(r->counts, 0, sizeof(r->counts));
-        memset(&r->cls, 0, sizeof(r->cls));
+        oracle_classify_begin(&r->cls);
         r->suggested[0] = '\0';
-        r->cls.rows = (1u << SETTINGS_ROWS) - 1;
-        for (int row = 0; row < SETTINGS_ROWS; row++)
-                r->cls.first_conflict[row] = -1;
-        /* Classified in chunks so that no allocation can fail: a row explains the
-         * whole set when it explains every chunk. */
+        /* Classified in chunks so that no allocation can fail. */
         for (size_t i = 0; i <= r->n_results; i++) {
                 const struct scenario_result *s = i < r->n_results ? &r->results[i] : NULL;
 
@@ -258,22 +265,13 @@ void report_summarize(struct run_report *r)
                         n++;
                 }
                 if (n == OBS_CHUNK || (s == NULL && n > 0)) {
-                        oracle_classify(obs, n, &part);
-                        for (int row = 0; row < SETTINGS_ROWS; row++) {
-                                if (r->cls.first_conflict[row] < 0 && part.first_conflict[row] >= 0)
-                                        r->cls.first_conflict[row] =
-                                            (int)base + part.first_conflict[row];
-                        }
-                        r->cls.rows &= part.rows;
+                        oracle_classify_add(&r->cls, obs, n, base);
                         base += n;
                         n = 0;
                 }
         }
         r->n_classified = base;
-        for (int k = 1; k <= ORACLE_CLASSES; k++) {
-                if ((oracle_class_rows(k) & r->cls.rows) == oracle_class_rows(k))
-                        r->cls.classes |= 1u << (k - 1);
-        }
+        oracle_classify_end(&r->cls);
         switch (cls_state(r)) {
         case CLS_OWN_ROW:
                 suggest(r, &r->partner);
@@ -281,7 +279,7 @@ void report_summarize(struct run_report *r)
         case CLS_ONE: {
                 struct neg_settings s;
 
-                if (settings_from_row(canonical_rows[lowest_class(r->cls.classes) - 1], &s) == 0)
+                if (settings_from_row(canonical_rows[lowest_class(cls_classes(r)) - 1], &s) == 0)
                         suggest(r, &s);
                 break;
         }
@@ -301,7 +299,7 @@ struct contradiction {
 static bool contradiction_of(const struct run_report *r, int row, struct contradiction *c)
 {
         struct neg_settings p, h;
-        int k = r->cls.first_conflict[row - 1];
+        int k = oracle_classification_conflict(&r->cls, row);
 
         if (k < 0 || settings_from_row(row, &p) != 0)
                 return false;
@@ -332,7 +330,7 @@ static size_t contradictions(const struct run_report *r, struct contradiction *o
                 n++;
         }
         for (int k = 1; k <= ORACLE_CLASSES; k++) {
-                if ((r->cls.classes & (1u << (k - 1))) || k == own_cls)
+                if ((cls_classes(r) & (1u << (k - 1))) || k == own_cls)
                         continue;
                 if (contradiction_of(r, canonical_rows[k - 1], &out[n])) {
                         n++;
@@ -347,6 +345,89 @@ static size_t contradictions(const struct run_report *r, struct contradiction *o
                         }
                 }
         }
+        return n;
+}
+
+/* The row that explains the observations: the partner's own (state "matches") or the
+ * canonical row of the one class that does (state "class"); 0 otherwise. */
+static int explaining_row(const struct run_report *r)
+{
+        switch (cls_state(r)) {
+        case CLS_OWN_ROW:
+                return own_row(r);
+        case CLS_ONE:
+                return canonical_rows[lowest_class(cls_classes(r)) - 1];
+        default:
+                return 0;
+        }
+}
+
+/*
+ * Whether s is an observation that row explains only by behaviour: it holds no code
+ * the row predicts, only one that the observing side cannot tell apart from it
+ * (oracle_indistinguishable). *want gets the row's prediction, *alike the set.
+ */
+static bool behaviour_only(const struct scenario_result *s, int row, enum outcome *want,
+                           unsigned *alike)
+{
+        struct neg_settings p, h;
+
+        if (!classifiable(s) || settings_from_row(row, &p) != 0 ||
+            settings_from_row(s->harness_row, &h) != 0)
+                return false;
+        *want = oracle_expect(&h, s->hsem, &p, s->dir, NULL, 0);
+        *alike = oracle_indistinguishable(&h, s->hsem, s->dir, *want);
+        return !oracle_consistent(*want, s->observed) &&
+               oracle_consistent_observable(&h, s->hsem, s->dir, *want, s->observed);
+}
+
+/*
+ * What a partner declared otherwise when an observation agrees with its row only by
+ * behaviour (docs/observables.md), by direction and the row's prediction: the
+ * failures without TLS that look alike differ only in what the partner says.
+ */
+static const struct {
+        enum direction dir;
+        enum outcome want;
+        const char *text;
+        const char *rule;
+} declared_otherwise[] = {
+    {DIR_OUTBOUND, OUTCOME_F2,
+     "it refused plaintext as a TLS-Required server does, but did not mark STARTTLS "
+     "<required/>",
+     "RFC 6120 §5.4.1"},
+    {DIR_OUTBOUND, OUTCOME_F4,
+     "it marked STARTTLS <required/>, which the row (TLS Optional) does not", "RFC 6120 §5.4.1"},
+    {DIR_INBOUND, OUTCOME_F1, "it went on without TLS although the row requires TLS",
+     "RFC 7590 §3.1"},
+    {DIR_INBOUND, OUTCOME_F4,
+     "it asked for TLS that was not offered, as a TLS-Required server does", "RFC 6120 §5.4.2.2"},
+};
+
+/* The declaration text and rule for a behaviour-only observation; a generic pair when
+ * the table has none. */
+static void declared(enum direction dir, enum outcome want, const char **text, const char **rule)
+{
+        *text = "what it declared differs from what it did";
+        *rule = "docs/observables.md";
+        for (size_t i = 0; i < sizeof(declared_otherwise) / sizeof(declared_otherwise[0]); i++) {
+                if (declared_otherwise[i].dir == dir && declared_otherwise[i].want == want) {
+                        *text = declared_otherwise[i].text;
+                        *rule = declared_otherwise[i].rule;
+                }
+        }
+}
+
+/* The number of observations the explaining row fits only by behaviour. */
+static size_t behaviour_only_count(const struct run_report *r)
+{
+        int row = r->cls.by_behaviour ? explaining_row(r) : 0;
+        size_t n = 0;
+        enum outcome want;
+        unsigned alike;
+
+        for (size_t i = 0; row > 0 && i < r->n_results; i++)
+                n += behaviour_only(&r->results[i], row, &want, &alike);
         return n;
 }
 
@@ -571,6 +652,41 @@ static int width_of(const char *s, int min)
         return n > min ? n : min;
 }
 
+/* With a classification by behaviour: the observations that agree with the explaining
+ * row only as codes their side cannot tell apart (docs/observables.md). */
+static void text_behaviour_only(FILE *f, const struct run_report *r, struct buf *tmp)
+{
+        int row = explaining_row(r);
+        size_t n = behaviour_only_count(r);
+        enum outcome want;
+        unsigned alike;
+        char obs[40], set[40];
+        const char *text, *rule;
+
+        if (n == 0)
+                return;
+        fprintf(f,
+                "  Compared by behaviour: no configuration explains the observations exactly. "
+                "%zu observation%s agree%s with M%d only through codes the observing side cannot "
+                "tell apart (docs/observables.md): the partner does what M%d does but declares "
+                "otherwise:\n",
+                n, n == 1 ? "" : "s", n == 1 ? "s" : "", row, row);
+        for (size_t i = 0; i < r->n_results; i++) {
+                const struct scenario_result *s = &r->results[i];
+
+                if (!behaviour_only(s, row, &want, &alike))
+                        continue;
+                declared(s->dir, want, &text, &rule);
+                fprintf(f,
+                        "    %s (%s, H%d): observed %s, M%d predicts %s (%s look the same there): "
+                        "%s [%s]\n",
+                        TCLEAN(tmp, s->id), direction_name(s->dir), s->harness_row,
+                        outcome_set_text(s->observed, "|", obs, sizeof(obs)), row,
+                        outcome_name(want), outcome_set_text(alike, "|", set, sizeof(set)), text,
+                        rule);
+        }
+}
+
 static void text_classification(FILE *f, const struct run_report *r, bool color, struct buf *tmp)
 {
         struct contradiction cs[1 + ORACLE_CLASSES];
@@ -588,16 +704,17 @@ static void text_classification(FILE *f, const struct run_report *r, bool color,
                 return;
         case CLS_OWN_ROW:
                 fprintf(f,
-                        "  The configuration matches: M%d (%s, class E%d) explains every "
+                        "  The configuration matches%s: M%d (%s, class E%d) explains every "
                         "observation.\n",
-                        own, settings_summary(&r->partner, set, sizeof(set)),
-                        oracle_class(&r->partner));
-                if (popcount(r->cls.classes) > 1)
+                        r->cls.by_behaviour ? " by behaviour" : "", own,
+                        settings_summary(&r->partner, set, sizeof(set)), oracle_class(&r->partner));
+                text_behaviour_only(f, r, tmp);
+                if (popcount(cls_classes(r)) > 1)
                         fprintf(f,
                                 "  (The observations are also consistent with other classes: "
                                 "%s; run the §3.8 probes H17, H13 and H2 outbound to tell them "
                                 "apart.)\n",
-                                rows_text(r->cls.classes, 'E', rows, sizeof(rows)));
+                                rows_text(cls_classes(r), 'E', rows, sizeof(rows)));
                 fprintf(f, "  %s\n", TCLEAN(tmp, r->suggested));
                 return;
         default:
@@ -621,25 +738,30 @@ static void text_classification(FILE *f, const struct run_report *r, bool color,
                         own);
         switch (cls_state(r)) {
         case CLS_ONE: {
-                int k = lowest_class(r->cls.classes);
+                int k = lowest_class(cls_classes(r));
                 struct neg_settings s;
 
                 settings_from_row(canonical_rows[k - 1], &s);
                 fprintf(f,
-                        "  The observations fit class E%d: %s. All rows of a class look the same "
-                        "on the wire, so any of them would do; suggested: M%d (%s).\n",
-                        k, rows_text(oracle_class_rows(k), 'M', rows, sizeof(rows)),
+                        "  The observations fit class E%d%s: %s. All rows of a class look the "
+                        "same on the wire, so any of them would do; suggested: M%d (%s).\n",
+                        k, r->cls.by_behaviour ? " by behaviour" : "",
+                        rows_text(oracle_class_rows(k), 'M', rows, sizeof(rows)),
                         canonical_rows[k - 1], settings_summary(&s, set, sizeof(set)));
+                text_behaviour_only(f, r, tmp);
                 fprintf(f, "  %s\n", TCLEAN(tmp, r->suggested));
                 break;
         }
         case CLS_SEVERAL:
                 fprintf(f,
-                        "  The observations do not decide between classes %s. Run the §3.8 "
+                        "  The observations do not decide between classes %s%s. Run the §3.8 "
                         "probes (H17, H13, H2 outbound) to tell them apart.\n",
-                        rows_text(r->cls.classes, 'E', rows, sizeof(rows)));
+                        rows_text(cls_classes(r), 'E', rows, sizeof(rows)),
+                        r->cls.by_behaviour ? " (compared by behaviour: none fits exactly, "
+                                              "docs/observables.md)"
+                                            : "");
                 for (int k = 1; k <= ORACLE_CLASSES; k++) {
-                        if (r->cls.classes & (1u << (k - 1)))
+                        if (cls_classes(r) & (1u << (k - 1)))
                                 fprintf(f, "    E%d: %s\n", k,
                                         rows_text(oracle_class_rows(k), 'M', rows, sizeof(rows)));
                 }
@@ -710,6 +832,48 @@ static void text_findings(FILE *f, const struct run_report *r, const char *bold,
                         fprintf(f, " [%s]", TCLEAN(t1, s->spec));
                 fputc('\n', f);
         }
+}
+
+/* "the partner connected N times to DOMAIN ... and was refused: ..." (refusals.h). */
+static void refused_line(const struct run_report *r, char *out, size_t len)
+{
+        char causes[RESULT_TEXT_MAX];
+        const struct refusals *x = &r->refused;
+
+        refusals_text(x, NULL, causes, sizeof(causes));
+        snprintf(out, len,
+                 "the partner connected %lu time%s to %s without reaching a scenario and was "
+                 "refused: %s",
+                 x->total, x->total == 1 ? "" : "s", x->domain[0] ? x->domain : "the harness",
+                 causes);
+}
+
+/* Streams the harness refused outside any scenario: never silent (issue 10). */
+static void text_refused(FILE *f, const struct run_report *r, const char *bold, const char *reset,
+                         struct buf *tmp)
+{
+        char line[2 * RESULT_TEXT_MAX];
+
+        if (r->refused.total == 0 && r->refused.dropped_before_header == 0)
+                return;
+        fprintf(f, "%sRefused streams:%s ", bold, reset);
+        if (r->refused.total > 0) {
+                refused_line(r, line, sizeof(line));
+                fprintf(f,
+                        "%s (the run-level transcript, " REPORT_RUN_TRANSCRIPT
+                        " with --transcripts, has them)",
+                        clean(tmp, line, sizeof(line), CLEAN_TERMINAL));
+        } else {
+                fprintf(f, "none");
+        }
+        if (r->refused.dropped_before_header > 0)
+                fprintf(f,
+                        "; %lu connection%s to the run's listeners said nothing in time and "
+                        "%s dropped before any stream began",
+                        r->refused.dropped_before_header,
+                        r->refused.dropped_before_header == 1 ? "" : "s",
+                        r->refused.dropped_before_header == 1 ? "was" : "were");
+        fputc('\n', f);
 }
 
 int report_text(FILE *f, const struct run_report *r, bool color)
@@ -799,6 +963,7 @@ int report_text(FILE *f, const struct run_report *r, bool color)
         fputc('\n', f);
         if (r->incomplete)
                 fprintf(f, "(incomplete: %zu not run)\n", not_run);
+        text_refused(f, r, bold, reset, &t1);
         text_classification(f, r, color, &t1);
         text_findings(f, r, bold, reset, false, &t1, &t2);
         text_findings(f, r, bold, reset, true, &t1, &t2);
@@ -933,6 +1098,40 @@ static void json_result(struct json *j, struct buf *tmp, const struct scenario_r
         json_end_object(j);
 }
 
+/* "refused": the streams refused outside any scenario (docs/report-json.md). */
+static void json_refused(struct json *j, struct buf *tmp, const struct run_report *r)
+{
+        const struct refusals *x = &r->refused;
+
+        json_key(j, "refused");
+        json_begin_object(j);
+        json_kv_int(j, "total", (long long)x->total);
+        JSTR(j, tmp, "domain", x->domain);
+        json_key(j, "causes");
+        json_begin_array(j);
+        for (size_t i = 0; i < x->n_causes; i++) {
+                json_begin_object(j);
+                JSTR(j, tmp, "cause", x->causes[i].cause);
+                json_key(j, "rule");
+                if (x->causes[i].rule[0] != '\0')
+                        jstr_n(j, tmp, x->causes[i].rule, sizeof(x->causes[i].rule));
+                else
+                        json_null(j);
+                json_kv_int(j, "count", (long long)x->causes[i].count);
+                json_end_object(j);
+        }
+        json_end_array(j);
+        json_kv_int(j, "other", (long long)x->other);
+        json_kv_int(j, "dropped_before_header", (long long)x->dropped_before_header);
+        json_key(j, "transcript");
+        if (x->transcript != NULL)
+                jstr_n(j, tmp, x->transcript, SIZE_MAX);
+        else
+                json_null(j);
+        json_kv_bool(j, "transcript_truncated", x->transcript_truncated);
+        json_end_object(j);
+}
+
 int report_json(const struct run_report *r, struct buf *out)
 {
         struct json j;
@@ -1005,6 +1204,8 @@ int report_json(const struct run_report *r, struct buf *out)
                 json_kv_int(&j, verdict_name((enum verdict)v), r->counts[v]);
         json_end_object(&j);
 
+        json_refused(&j, &tmp, r);
+
         json_key(&j, "findings_outside_lync");
         json_begin_array(&j);
         for (size_t i = 0; i < r->n_results; i++) {
@@ -1023,6 +1224,8 @@ int report_json(const struct run_report *r, struct buf *out)
         json_begin_array(&j);
         if (cert_required_for_dialback(r) > 0)
                 json_string(&j, "certificate-required-for-dialback");
+        if (behaviour_only_count(r) > 0)
+                json_string(&j, "declared-otherwise");
         json_end_array(&j);
 
         json_key(&j, "classification");
@@ -1030,10 +1233,11 @@ int report_json(const struct run_report *r, struct buf *out)
         json_kv_int(&j, "observations", (long long)r->n_classified);
         json_kv_string(&j, "state", cls_state_names[st]);
         json_kv_bool(&j, "partner_row_consistent", r->n_classified > 0 && own_row_consistent(r));
+        json_kv_string(&j, "compared", r->cls.by_behaviour ? "behaviour" : "exact");
         json_key(&j, "classes");
         json_begin_array(&j);
         for (k = 1; k <= ORACLE_CLASSES; k++) {
-                if (r->cls.classes & (1u << (k - 1))) {
+                if (cls_classes(r) & (1u << (k - 1))) {
                         snprintf(name, sizeof(name), "E%d", k);
                         json_string(&j, name);
                 }
@@ -1045,7 +1249,7 @@ int report_json(const struct run_report *r, struct buf *out)
                 for (int m = 1; m <= SETTINGS_ROWS; m++) {
                         struct neg_settings s;
 
-                        if (!(r->cls.rows & (1u << (m - 1))) || settings_from_row(m, &s) != 0 ||
+                        if (!(cls_rows(r) & (1u << (m - 1))) || settings_from_row(m, &s) != 0 ||
                             oracle_valid(&s) != (pass == 0))
                                 continue;
                         snprintf(name, sizeof(name), "M%d", m);
@@ -1055,7 +1259,7 @@ int report_json(const struct run_report *r, struct buf *out)
         }
         json_key(&j, "suggested_config");
         if (r->suggested[0] != '\0') {
-                k = st == CLS_OWN_ROW ? row : canonical_rows[lowest_class(r->cls.classes) - 1];
+                k = st == CLS_OWN_ROW ? row : canonical_rows[lowest_class(cls_classes(r)) - 1];
                 snprintf(name, sizeof(name), "M%d", k);
                 json_string(&j, name);
         } else {
@@ -1066,6 +1270,32 @@ int report_json(const struct run_report *r, struct buf *out)
                 jstr_n(&j, &tmp, r->suggested, sizeof(r->suggested));
         else
                 json_null(&j);
+        json_key(&j, "behaviour_only");
+        json_begin_array(&j);
+        for (size_t i = 0; r->cls.by_behaviour && explaining_row(r) > 0 && i < r->n_results; i++) {
+                const struct scenario_result *s = &r->results[i];
+                enum outcome want;
+                unsigned alike;
+                const char *text, *rule;
+
+                if (!behaviour_only(s, explaining_row(r), &want, &alike))
+                        continue;
+                json_begin_object(&j);
+                JSTR(&j, &tmp, "id", s->id);
+                json_kv_string(&j, "direction", direction_name(s->dir));
+                snprintf(name, sizeof(name), "H%d", s->harness_row);
+                json_kv_string(&j, "harness", name);
+                json_kv_string(&j, "expected", outcome_name(want));
+                json_kv_string(&j, "observed",
+                               outcome_set_text(s->observed, "|", rows, sizeof(rows)));
+                json_kv_string(&j, "indistinguishable",
+                               outcome_set_text(alike, "|", rows, sizeof(rows)));
+                declared(s->dir, want, &text, &rule);
+                json_kv_string(&j, "declared_otherwise", text);
+                json_kv_string(&j, "rule", rule);
+                json_end_object(&j);
+        }
+        json_end_array(&j);
         json_key(&j, "contradictions");
         json_begin_array(&j);
         for (size_t i = 0; i < nc; i++) {
@@ -1294,6 +1524,20 @@ static int junit_counts(struct xw *x, const struct run_report *r)
         return 0;
 }
 
+/* refused_streams (always) and refused (the summary line, when any was). */
+static int junit_refused_properties(struct xw *x, const struct run_report *r)
+{
+        char n[32], line[2 * RESULT_TEXT_MAX];
+
+        snprintf(n, sizeof(n), "%lu", r->refused.total);
+        if (x_property(x, "refused_streams", n, sizeof(n)) < 0)
+                return -1;
+        if (r->refused.total == 0)
+                return 0;
+        refused_line(r, line, sizeof(line));
+        return x_property(x, "refused", line, sizeof(line));
+}
+
 int report_junit(const struct run_report *r, struct buf *out)
 {
         struct xw x = {0};
@@ -1332,12 +1576,17 @@ int report_junit(const struct run_report *r, struct buf *out)
              x_property(&x, "incomplete",
                         r->incomplete_reason[0] ? r->incomplete_reason : "interrupted",
                         sizeof(r->incomplete_reason)) < 0) ||
-            x_end(&x) < 0)
+            junit_refused_properties(&x, r) < 0 || x_end(&x) < 0)
                 goto fail;
         for (size_t i = 0; i < r->n_results; i++) {
                 if (junit_case(&x, r, &r->results[i]) < 0)
                         goto fail;
         }
+        /* The run-level transcript of the refused streams: the suite's system-out. */
+        if (r->refused.transcript != NULL && r->refused.transcript[0] != '\0' &&
+            (x_start(&x, "system-out") < 0 ||
+             x_text(&x, r->refused.transcript, strlen(r->refused.transcript)) < 0 || x_end(&x) < 0))
+                goto fail;
         if (x_end(&x) < 0 || x_end(&x) < 0 || xmlTextWriterEndDocument(x.w) < 0)
                 goto fail;
         xmlFreeTextWriter(x.w); /* flushes into xb */
@@ -1521,5 +1770,14 @@ int report_write_transcripts(const char *dir, const struct run_report *r, char *
                 if (report_write_atomic(path, &data, err, errlen) < 0)
                         return -1;
         }
-        return 0;
+        /* The streams no scenario owned; no scenario id has a '_' (docs/scenarios.md). */
+        if (snprintf(path, sizeof(path), "%s/" REPORT_RUN_TRANSCRIPT, dir) >= (int)sizeof(path)) {
+                set_err(err, errlen, "%s: path too long", dir);
+                return -1;
+        }
+        data.data = r->refused.transcript;
+        data.len = r->refused.transcript != NULL ? strlen(r->refused.transcript) : 0;
+        data.cap = data.len;
+        data.limit = 0;
+        return report_write_atomic(path, &data, err, errlen);
 }

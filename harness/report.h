@@ -69,10 +69,16 @@ int report_junit(const struct run_report *r, struct buf *out);
  */
 int report_write_atomic(const char *path, const struct buf *data, char *err, size_t errlen);
 
+/* The run-level transcript's file name in the --transcripts directory: the streams
+ * the harness refused outside any scenario (refusals.h). Scenario ids have no '_'. */
+#define REPORT_RUN_TRANSCRIPT "_run.txt"
+
 /*
  * Writes each scenario's transcript to dir/<id>.txt (atomically, as above; an
  * empty file when there is none), creating dir (mode 0755) when missing. An id
  * that is not a safe file name ([A-Za-z0-9._-], not starting with '.') is refused.
+ * Also writes the run-level transcript, dir/REPORT_RUN_TRANSCRIPT (empty when no
+ * stream was refused outside any scenario).
  * Returns 0, or -1 with err set at the first failure (files written before stay).
  */
 int report_write_transcripts(const char *dir, const struct run_report *r, char *err, size_t errlen);

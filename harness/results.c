@@ -23,6 +23,7 @@ void run_report_cleanup(struct run_report *r)
         for (size_t i = 0; i < r->n_results; i++)
                 scenario_result_cleanup(&r->results[i]);
         free(r->results);
+        refusals_cleanup(&r->refused);
         memset(r, 0, sizeof(*r));
 }
 

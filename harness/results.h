@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "oracle.h"
+#include "refusals.h"
 #include "settings.h"
 #include "verdict.h"
 
@@ -81,6 +82,8 @@ struct run_report {
         char incomplete_reason[128];
         time_t started;
         double seconds;
+        /* Streams refused outside any scenario, with the run-level transcript. */
+        struct refusals refused;
 };
 
 /* Frees every owned part and zeroes r. NULL-safe. */

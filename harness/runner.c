@@ -37,6 +37,11 @@
 #define DEFAULT_JOBS 4
 #define DEFAULT_TIMEOUT_S 30
 #define TRANSCRIPT_MAX (1u << 20) /* per scenario */
+/* The run-level transcript of streams no scenario owns (refusals.h): its bytes, and
+ * the streams of the base node whose trace lines it keeps (by serial; later ones
+ * are only counted), so that a stranger connecting a million times costs nothing. */
+#define RUN_TRANSCRIPT_MAX (1u << 20)
+#define RUN_TRANSCRIBED_MAX 64u
 #define PONG_WAIT_S 10.0
 #define TRIGGER_GRACE_S 2.0 /* after a failed trigger, before giving up on the partner */
 #define PONG_WAIT_REF_S 3.0 /* the in-process reference partner answers at once */
@@ -125,6 +130,8 @@ struct scen {
         /* The loop's shortage and per-source refusal counts when the scenario
          * started (net_pressure). */
         unsigned long shortages0, refused0;
+        /* The streams refused outside any scenario when it started (refusals.h). */
+        struct refusals refusals0;
 };
 
 struct runner {
@@ -144,6 +151,11 @@ struct runner {
         char listen_host[64];
         uint16_t listen_port;
         size_t done;
+        /* Streams of the base node (no scenario owns them): counted by cause, and
+         * their trace lines in the run-level transcript (bounded). */
+        struct refusals refused;
+        struct buf runlog;
+        double t0;
 };
 
 static double now_s(void)
@@ -299,6 +311,59 @@ static void on_trace(void *user, struct stream *st, const struct trace_entry *t)
                 return;
         buf_printf(&s->log, "[%8.3f] %-22s %-7s %.*s\n", now_s() - s->t0, node_stream_label(st),
                    kinds[t->kind], (int)(t->len > 8192 ? 8192 : t->len), t->text);
+}
+
+/* ---- streams no scenario owns ---------------------------------------------------- */
+
+static bool run_transcribed(struct stream *st)
+{
+        return node_stream_serial(st) <= RUN_TRANSCRIBED_MAX;
+}
+
+static void on_base_trace(void *user, struct stream *st, const struct trace_entry *t)
+{
+        static const char *const kinds[] = {"send", "recv", "state", "tls", "finding", "note"};
+        struct runner *r = user;
+
+        if (!run_transcribed(st))
+                return;
+        if (r->runlog.len > RUN_TRANSCRIPT_MAX) {
+                r->refused.transcript_truncated = true;
+                return;
+        }
+        buf_printf(&r->runlog, "[%8.3f] %-22s %-7s %.*s\n", now_s() - r->t0, node_stream_label(st),
+                   kinds[t->kind], (int)(t->len > 8192 ? 8192 : t->len), t->text);
+}
+
+/*
+ * A stream of the base node ends: unless it authenticated or only carried
+ * db:verify (answered outside any scenario, not refused), the harness refused it,
+ * and that must show in the reports (issue 10: never refuse a stream silently).
+ */
+static void on_base_closed(void *user, struct stream *st)
+{
+        struct runner *r = user;
+        struct engine *e = node_stream_engine(st);
+        const struct engine_result *res = engine_result(e);
+        char key[REFUSAL_CAUSE_MAX];
+
+        if (engine_role(e) != ENGINE_RECEIVING || res->authenticated || engine_verify_only(e))
+                return;
+        /* Not final: the harness closed it (the run ended) before it came to a result. */
+        if (res->final)
+                refusals_cause_key(res->cause, key, sizeof(key));
+        else
+                snprintf(key, sizeof(key), "closed by the harness before any result");
+        refusals_add(&r->refused, key, res->final ? res->rule : "");
+        if (!run_transcribed(st)) {
+                r->refused.transcript_truncated = true;
+                return;
+        }
+        if (r->runlog.len <= RUN_TRANSCRIPT_MAX)
+                buf_printf(&r->runlog,
+                           "[%8.3f] runner: %s refused outside any scenario: %s%s%s%s\n",
+                           now_s() - r->t0, node_stream_label(st), key, res->rule[0] ? " [" : "",
+                           res->rule, res->rule[0] ? "]" : "");
 }
 
 /* ---- node observers ------------------------------------------------------------- */
@@ -1262,6 +1327,7 @@ static int start_scenario(struct scen *s, char *err, size_t errlen)
         s->t0 = now_s();
         s->deadline = s->t0 + (r->o->timeout_s > 0 ? r->o->timeout_s : DEFAULT_TIMEOUT_S);
         harness_pressure(r, &s->shortages0, &s->refused0);
+        refusals_mark(&r->refused, &s->refusals0);
         if (!s->skip && scenario_creds(r, s, err, errlen) != 0)
                 return -1;
         if (s->skip) {
@@ -1474,12 +1540,31 @@ static void judge_shortage(struct scen *s)
         logf_(s, "runner: %s", res->cause);
 }
 
+/*
+ * " (meanwhile it connected N times to harness.test without reaching a scenario and
+ * was refused: ...)" when streams were refused outside any scenario while s ran
+ * (a partner whose streams the harness could not attribute, issue 10), else "".
+ */
+static void refused_meanwhile(const struct scen *s, char *out, size_t len)
+{
+        char causes[RESULT_TEXT_MAX / 2];
+        unsigned long n = refusals_text(&s->r->refused, &s->refusals0, causes, sizeof(causes));
+
+        out[0] = '\0';
+        if (n > 0)
+                textf(out, len,
+                      " (meanwhile it connected %lu time%s to %s without reaching a scenario "
+                      "and was refused: %s)",
+                      n, n == 1 ? "" : "s", s->r->domain, causes);
+}
+
 static void finalize(struct scen *s)
 {
         struct scenario_result *res = s->res;
         struct verdict_input vi = {0};
         struct stream *all[NODE_MAX_STREAMS];
         size_t k;
+        char refused[RESULT_TEXT_MAX / 2 + 128];
 
         if (s->finalized)
                 return;
@@ -1510,6 +1595,12 @@ static void finalize(struct scen *s)
                         }
                 }
         }
+        refused_meanwhile(s, refused, sizeof(refused));
+        if (refused[0] != '\0')
+                logf_(s,
+                      "runner: streams outside any scenario while this one ran%s; their "
+                      "trace is in the run-level transcript (" REPORT_RUN_TRANSCRIPT ")",
+                      refused);
         if (!s->have_result && s->have_fallback) {
                 logf_(s, "runner: no other stream came in: judging the partner's stream that "
                          "carried only db:verify");
@@ -1535,15 +1626,15 @@ static void finalize(struct scen *s)
                  * broke XEP-0220 §2.2 (it would accept anyone), so that is the verdict. */
                 vi.partner_violated = true;
                 textf(res->cause, sizeof(res->cause),
-                      "the partner never connected in to %s, and on the trigger stream to %s "
+                      "the partner never connected in to %s%s, and on the trigger stream to %s "
                       "broke XEP-0220 §2.2: %s",
-                      s->domain, s->pdomain, s->trigger_why);
+                      s->domain, refused, s->pdomain, s->trigger_why);
                 snprintf(res->spec, sizeof(res->spec), "%s", s->trigger_rule);
         } else {
                 vi.environment_failed = true;
                 if (s->res->dir == DIR_INBOUND)
                         textf(res->cause, sizeof(res->cause),
-                              "the partner never connected in to %s%s%s", s->domain,
+                              "the partner never connected in to %s%s%s%s", s->domain, refused,
                               s->trigger_why[0] ? ": " : "", s->trigger_why);
                 else
                         textf(res->cause, sizeof(res->cause), "no result for the stream to %s%s%s",
@@ -1769,6 +1860,7 @@ static void cleanup(struct runner *r)
         free(r->sc);
         node_free(r->ref);
         node_free(r->base);
+        buf_cleanup(&r->runlog);
         dnszone_free(r->zone);
         tls_creds_free(r->hcreds);
         tls_creds_free(r->pcreds);
@@ -1776,6 +1868,27 @@ static void cleanup(struct runner *r)
         pki_leaf_cleanup(&r->pleaf);
         pki_free(r->pki);
         pki_free(r->pki2);
+}
+
+/* The refusals and the run-level transcript move to the report, with the
+ * listener's counts of connections that never reached a stream. */
+static void take_refusals(struct runner *r, struct run_report *rep)
+{
+        struct net_pressure p;
+
+        net_pressure(r->loop, &p);
+        rep->refused = r->refused;
+        snprintf(rep->refused.domain, sizeof(rep->refused.domain), "%s", r->domain);
+        rep->refused.dropped_before_header = p.dropped_idle;
+        if (rep->refused.transcript_truncated)
+                buf_printf(&r->runlog,
+                           "runner: the run-level transcript keeps the first %u streams and "
+                           "about %u bytes; the later ones are only counted (%lu refused in "
+                           "all)\n",
+                           RUN_TRANSCRIBED_MAX, RUN_TRANSCRIPT_MAX, rep->refused.total);
+        rep->refused.transcript = r->runlog.data;
+        r->runlog.data = NULL;
+        buf_cleanup(&r->runlog);
 }
 
 int runner_run(const struct run_options *o, struct run_report *rep, char *err, size_t errlen)
@@ -1788,6 +1901,8 @@ int runner_run(const struct run_options *o, struct run_report *rep, char *err, s
 
         memset(&r, 0, sizeof(r));
         memset(rep, 0, sizeof(*rep));
+        r.t0 = t0;
+        buf_init(&r.runlog, 0);
         interrupted = 0;
         r.o = o;
         r.p = o->partner;
@@ -1808,13 +1923,18 @@ int runner_run(const struct run_options *o, struct run_report *rep, char *err, s
                 goto out;
         settings_from_row(TRIGGER_ROW, &base_neg);
         base_domain[0] = r.domain;
-        r.base = new_node(&r, "harness", base_domain, 1, &base_neg, r.hcreds, NULL, NULL, NULL,
-                          NULL, NULL, err, errlen);
+        {
+                struct node_observer bobs = {NULL, NULL, on_base_closed, &r};
+
+                r.base = new_node(&r, "harness-base", base_domain, 1, &base_neg, r.hcreds, NULL,
+                                  NULL, &bobs, on_base_trace, &r, err, errlen);
+        }
         if (r.base == NULL || setup_partner(&r, err, errlen) != 0)
                 goto out;
         if (run_all(&r, rep, err, errlen) != 0)
                 goto out;
         rep->seconds = now_s() - t0;
+        take_refusals(&r, rep);
         report_summarize(rep);
         rc = 0;
 out:

@@ -53,25 +53,53 @@ cli_cleanup() {
 	rm -rf "$tmp"
 }
 
-# start_serve PARTNER DNS_PORT SERVE_ARGS...: starts `serve` (the reference partner
-# fixtures/partners/PARTNER.xml, the build's partner.test certificate, resolving
-# through 127.0.0.1:DNS_PORT) on a free loopback port, in the background; sets
-# serve_pid and serve_port. Needs $bin, $src, $pki and $tmp; the caller stops it.
-start_serve() {
+# cli_start_serve PARTNER DNS_PORT SERVE_ARGS...: `s2scheck serve` ($bin) as the
+# partner PARTNER (a file, or a name under $src/fixtures/partners/ such as m13;
+# partner.test's certificate from $pki, DNS from 127.0.0.1:DNS_PORT) on an
+# ephemeral loopback port, logging to $tmp/serve.log. Sets serve_pid (also added to
+# pids) and serve_port; returns 1 when it did not start within 10 s (sanitizer
+# builds start slowly).
+cli_start_serve() {
 	local partner=$1 dns=$2 log=$tmp/serve.log
 	shift 2
+	[[ $partner == */* ]] || partner=$src/fixtures/partners/$partner.xml
 	: >"$log"
-	"$bin" serve --partner "$src/fixtures/partners/$partner.xml" --listen 127.0.0.1:0 \
-		--resolver "127.0.0.1:$dns" --ca "$pki/ca.pem" --cert "$pki/partner.test.pem" \
-		--key "$pki/partner.test.key" "$@" 2>"$log" &
+	"$bin" serve --partner "$partner" --listen 127.0.0.1:0 --resolver "127.0.0.1:$dns" \
+		--ca "$pki/ca.pem" --cert "$pki/partner.test.pem" --key "$pki/partner.test.key" \
+		"$@" 2>"$log" &
 	serve_pid=$!
-	serve_port=""
-	for _ in $(seq 1 100); do # at most 10 s (sanitizer builds start slowly)
-		serve_port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' "$log")
-		[ -n "$serve_port" ] && return 0
+	pids+=("$serve_pid")
+	cli_wait_listening "$log" "$serve_pid"
+}
+
+# cli_stop_serve: stops the serve cli_start_serve started, by its PID; SIGKILL after 5 s.
+cli_stop_serve() {
+	[ -n "${serve_pid:-}" ] || return 0
+	kill "$serve_pid" 2>/dev/null
+	for _ in $(seq 1 50); do
 		kill -0 "$serve_pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	echo "serve did not start: $(cat "$log")"
+	kill -KILL "$serve_pid" 2>/dev/null
+	wait "$serve_pid" 2>/dev/null
+	serve_pid=""
+}
+# cli_wait_listening LOG PID: waits (at most 10 s: sanitizer builds start slowly) for
+# `serve`'s "listening on 127.0.0.1 port N" in LOG and sets serve_port to N; fails,
+# saying what serve said, when PID exits first or the time is up.
+cli_wait_listening() {
+	local _
+	serve_port=""
+	for _ in $(seq 1 100); do
+		serve_port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' "$1")
+		[ -n "$serve_port" ] && return 0
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "serve did not start: $(cat "$1")"
 	return 1
 }
+
+# cli_rand_port: a free-looking port in 20000-59999 for a listener whose port must be
+# known before it starts (a caller retries on "Address already in use").
+cli_rand_port() { echo $((20000 + RANDOM % 40000)); }

@@ -186,6 +186,11 @@ static void run_cell(struct world *w, int h, int m, enum direction dir)
         cr_expect(oracle_consistent(want, seen), "%s: expected %s, harness observed %s (%s)\n%s",
                   cell, outcome_name(want), got, engine_result(node_stream_engine(s))->cause,
                   w->trace.data);
+        /* What the side saw is among the codes the classification assumes it can report
+         * (oracle_side_codes, docs/observables.md). */
+        cr_expect_eq(seen & ~oracle_side_codes(&hs, SEMANTICS_MATRIX, dir), 0u,
+                     "%s: harness observed %s, outside the side's codes 0x%x\n%s", cell, got,
+                     oracle_side_codes(&hs, SEMANTICS_MATRIX, dir), w->trace.data);
         /* A success is seen exactly; never a success where a failure is due. */
         if (want <= OUTCOME_DP)
                 cr_expect_eq(seen, OUTCOME_BIT(want), "%s: success %s seen as %s\n%s", cell,

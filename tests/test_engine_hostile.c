@@ -1127,3 +1127,90 @@ Test(scripted, valid_needs_the_exact_verify)
                 solo_free(&s);
         }
 }
+
+/* ---- 3. deployed behaviours: starttls-not-required (docs/peers.md) --------------- */
+
+/*
+ * The partner is M13 (TLS Required, dialback only) but offers <starttls/> without
+ * <required/> (RFC 6120 §5.4.1) and drops a plaintext <db:result/> silently. Runs one
+ * harness row in the direction given and checks the harness's codes, and whether
+ * M13's prediction holds exactly or only by behaviour (oracle_indistinguishable).
+ * The caller frees *w.
+ */
+static void starttls_not_required(struct world *w, const struct scenario *sc, unsigned want,
+                                  bool exact)
+{
+        struct engine_misbehaviour bad = {.starttls_not_required = true};
+        struct neg_settings hs, ps;
+        enum direction dir = sc->harness_initiates ? DIR_OUTBOUND : DIR_INBOUND;
+        enum outcome pred;
+        unsigned got;
+
+        hostile(w, sc, &bad);
+        got = engine_result(harness_side(w, sc))->outcomes;
+        cr_expect_eq(got, want, "H%d %s: outcomes 0x%x, want 0x%x (%s)\n%s", sc->hrow,
+                     direction_name(dir), got, want, engine_result(harness_side(w, sc))->cause,
+                     w->trace.data);
+        settings_from_row(sc->hrow, &hs);
+        settings_from_row(sc->prow, &ps);
+        pred = oracle_expect(&hs, SEMANTICS_MATRIX, &ps, dir, NULL, 0);
+        cr_expect_eq(oracle_consistent(pred, got), exact, "H%d: M13 predicts %s exactly?", sc->hrow,
+                     outcome_name(pred));
+        cr_expect(oracle_consistent_observable(&hs, SEMANTICS_MATRIX, dir, pred, got),
+                  "H%d %s: M13's %s must hold by behaviour", sc->hrow, direction_name(dir),
+                  outcome_name(pred));
+        if (sc->harness_initiates && hs.tls == NEG_NOTSUPPORTED) {
+                /* What the harness saw offered, and that the partner said nothing back. */
+                cr_expect(strstr(w->trace.data, "features: starttls=offered") != NULL, "%s",
+                          w->trace.data);
+                cr_expect(strstr(w->trace.data, "<required/></starttls>") == NULL, "%s",
+                          w->trace.data);
+                cr_expect(strstr(w->trace.data, "policy-violation") == NULL,
+                          "no DB-7 error, no stream error\n%s", w->trace.data);
+        }
+}
+
+/* H17 (NS/NS/T) initiating: it takes the unmarked <starttls/> as optional, offers
+ * plaintext dialback and times out in EXPECT_DB_RESULT: F4 where M13 predicts F2. */
+Test(hostile, starttls_not_required_h17_out)
+{
+        struct world w;
+        struct scenario sc = {17, 13, true, NULL, false};
+
+        starttls_not_required(&w, &sc, OUTCOME_BIT(OUTCOME_F4), false);
+        cr_expect_geq(w.timeouts, 1);
+        cr_expect(strstr(engine_result(harness_side(&w, &sc))->cause, "EXPECT_DB_RESULT") != NULL,
+                  "%s\n%s", engine_result(harness_side(&w, &sc))->cause, w.trace.data);
+        cr_expect(strstr(w.trace.data, "misbehaving: dropping plaintext db:result") != NULL, "%s",
+                  w.trace.data);
+        expect_unauthenticated(&w, &sc);
+        world_free(&w);
+}
+
+/*
+ * The other cells. Outbound H6 (NS/Req/F, no method): F0|F4, not F2; H13 (Req/NS/T)
+ * starts TLS as offered and TLS dialback succeeds as M13 predicts. The partner
+ * initiating is unchanged (the knob is R only): H17 receiving sees the TLS-Required
+ * partner leave (F1|F4); H13 receiving verifies the key over TLS on the partner's
+ * authoritative stream, which offers the unmarked <starttls/> too (Dt).
+ */
+Test(hostile, starttls_not_required_other_cells)
+{
+        static const struct {
+                struct scenario sc;
+                unsigned want;
+                bool exact;
+        } cells[] = {
+            {{6, 13, true, NULL, false}, OUTCOME_BIT(OUTCOME_F0) | OUTCOME_BIT(OUTCOME_F4), false},
+            {{13, 13, true, NULL, false}, OUTCOME_BIT(OUTCOME_DT), true},
+            {{17, 13, false, NULL, false}, OUTCOME_BIT(OUTCOME_F1) | OUTCOME_BIT(OUTCOME_F4), true},
+            {{13, 13, false, NULL, false}, OUTCOME_BIT(OUTCOME_DT), true},
+        };
+
+        for (size_t i = 0; i < sizeof(cells) / sizeof(cells[0]); i++) {
+                struct world w;
+
+                starttls_not_required(&w, &cells[i].sc, cells[i].want, cells[i].exact);
+                world_free(&w);
+        }
+}

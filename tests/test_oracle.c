@@ -634,6 +634,16 @@ static void check_classify(const struct observation *obs, size_t n, unsigned wan
                              "%s: M%d first_conflict expected %d, got %d", what, m, fc[m - 1],
                              cl.first_conflict[m - 1]);
         }
+        /* Behaviour never rules out what the exact comparison keeps, and decides only
+         * when no class fits exactly. */
+        cr_expect_eq(cl.behaviour_rows & cl.rows, cl.rows, "%s: behaviour rows 0x%x lost 0x%x",
+                     what, cl.behaviour_rows, cl.rows);
+        cr_expect_eq(cl.by_behaviour, want_classes == 0 && cl.behaviour_classes != 0,
+                     "%s: by_behaviour %d", what, cl.by_behaviour);
+        if (!cl.by_behaviour) {
+                cr_expect_eq(oracle_classification_rows(&cl), cl.rows, "%s", what);
+                cr_expect_eq(oracle_classification_classes(&cl), cl.classes, "%s", what);
+        }
 }
 
 Test(oracle, classify_signature)
@@ -661,6 +671,8 @@ Test(oracle, classify_signature)
         }
 }
 
+/* check_classify also holds that a conforming partner is never classified by behaviour:
+ * E1 and E3, which differ only in <required/> (H17 F2 vs F4), stay apart. */
 Test(oracle, classify_full_observation_set)
 {
         for (int m = 1; m <= SETTINGS_ROWS; m++) {
@@ -762,6 +774,18 @@ Test(oracle, classify_contradiction)
         oracle_classify(inbound, 2, &cl);
         cr_expect_eq(cl.first_conflict[17 - 1], 1);
         cr_expect_eq(cl.first_conflict[1 - 1], 0);
+        /* A success is seen as itself, so by behaviour nothing fits either. */
+        cr_expect_not(cl.by_behaviour);
+        cr_expect_eq(cl.behaviour_classes, 0u, "0x%x", cl.behaviour_classes);
+
+        /* By behaviour, H17 F4 is also a TLS-Required partner that omits <required/>
+         * (F2|F4): "two" is E5 and "three" E4 (docs/observables.md). */
+        oracle_classify(two, 2, &cl);
+        cr_expect(cl.by_behaviour);
+        cr_expect_eq(cl.behaviour_classes, 1u << (5 - 1), "0x%x", cl.behaviour_classes);
+        oracle_classify(three, 3, &cl);
+        cr_expect(cl.by_behaviour);
+        cr_expect_eq(cl.behaviour_classes, 1u << (4 - 1), "0x%x", cl.behaviour_classes);
 }
 
 Test(oracle, classify_empty)
@@ -974,4 +998,145 @@ Test(oracle, classify_ambiguous_inbound_failure)
                      "rows 0x%x", cl.rows);
         cr_expect_eq(cl.classes, (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4), "classes 0x%x",
                      cl.classes);
+}
+
+/* ---- What a harness side can tell apart (docs/observables.md) ---------------- */
+
+/*
+ * The failures a side cannot tell apart, stated from the reference rather than
+ * derived: without TLS an initiating side with TLS NotSupported sees a partner that
+ * requires TLS (F2, §3.3) fail as one with no common plaintext method (F4) once the
+ * partner omits <required/> (RFC 6120 §5.4.1); a receiving side with TLS NotSupported
+ * sees a partner that requires TLS leave (F1) as one with no common method (F4, §3.6
+ * F1: "no defined stream condition"). Every other failure is seen as itself: F1 needs
+ * an initiator with TLS Required, F2 a receiver with TLS Required, F3 needs TLS up.
+ */
+static unsigned ref_alike(const struct neg_settings *h, enum direction dir, enum outcome o)
+{
+        unsigned f2f4 = (1u << OUTCOME_F2) | (1u << OUTCOME_F4);
+        unsigned f1f4 = (1u << OUTCOME_F1) | (1u << OUTCOME_F4);
+
+        if (h->tls == NEG_NOTSUPPORTED && dir == DIR_OUTBOUND && (f2f4 & (1u << o)))
+                return f2f4;
+        if (h->tls == NEG_NOTSUPPORTED && dir == DIR_INBOUND && (f1f4 & (1u << o)))
+                return f1f4;
+        return 1u << o;
+}
+
+Test(oracle, indistinguishable_sets)
+{
+        for (int hr = 1; hr <= SETTINGS_ROWS; hr++) {
+                struct neg_settings h = row_settings(hr);
+
+                for (int d = DIR_OUTBOUND; d <= DIR_INBOUND; d++) {
+                        for (int sem = SEMANTICS_MATRIX; sem <= SEMANTICS_STRICT; sem++) {
+                                for (int o = 0; o < OUTCOME_COUNT; o++) {
+                                        unsigned got = oracle_indistinguishable(
+                                            &h, (enum semantics)sem, (enum direction)d,
+                                            (enum outcome)o);
+                                        unsigned want =
+                                            ref_alike(&h, (enum direction)d, (enum outcome)o);
+
+                                        cr_expect_eq(got, want, "H%d %s %s %s: got 0x%x, want 0x%x",
+                                                     hr, d == DIR_OUTBOUND ? "out" : "in",
+                                                     sem ? "strict" : "matrix", codes[o], got,
+                                                     want);
+                                }
+                        }
+                }
+        }
+}
+
+Test(oracle, side_codes)
+{
+        struct neg_settings h17 = row_settings(17), h13 = row_settings(13), h6 = row_settings(6);
+        unsigned f0 = 1u << OUTCOME_F0;
+
+        /* §3.4 row H17 (F2, Dp, F4), F0 against the partner rows without a method. */
+        cr_expect_eq(oracle_side_codes(&h17, SEMANTICS_MATRIX, DIR_OUTBOUND),
+                     (1u << OUTCOME_F2) | (1u << OUTCOME_DP) | (1u << OUTCOME_F4) | f0);
+        /* Inbound the same row with F1 and F2 swapped (§3.4). */
+        cr_expect_eq(oracle_side_codes(&h17, SEMANTICS_MATRIX, DIR_INBOUND),
+                     (1u << OUTCOME_F1) | (1u << OUTCOME_DP) | (1u << OUTCOME_F4) | f0);
+        /* H13: F3, Dt, F1 (and F0). */
+        cr_expect_eq(oracle_side_codes(&h13, SEMANTICS_MATRIX, DIR_OUTBOUND),
+                     (1u << OUTCOME_F3) | (1u << OUTCOME_DT) | (1u << OUTCOME_F1) | f0);
+        /* H6 has no method: the oracle says F2 or F0, and the engine's failure code of a
+         * plaintext stream (F4) is reported beside F0. */
+        cr_expect_eq(oracle_side_codes(&h6, SEMANTICS_MATRIX, DIR_OUTBOUND),
+                     (1u << OUTCOME_F2) | (1u << OUTCOME_F4) | f0);
+        /* A success is never merged with anything, nor F0 (which forbids success only). */
+        cr_expect_eq(oracle_indistinguishable(&h17, SEMANTICS_MATRIX, DIR_OUTBOUND, OUTCOME_DP),
+                     1u << OUTCOME_DP);
+        cr_expect_eq(oracle_indistinguishable(&h17, SEMANTICS_MATRIX, DIR_OUTBOUND, OUTCOME_F0),
+                     f0);
+        cr_expect(oracle_consistent_observable(&h6, SEMANTICS_MATRIX, DIR_OUTBOUND, OUTCOME_F2,
+                                               f0 | (1u << OUTCOME_F4)));
+        cr_expect_not(oracle_consistent_observable(&h13, SEMANTICS_MATRIX, DIR_OUTBOUND, OUTCOME_F1,
+                                                   1u << OUTCOME_F3));
+}
+
+/* The 36 cells of a partner that is M13 (E5) but offers <starttls/> without <required/>
+ * and drops plaintext dialback: the harness rows with TLS NotSupported see F4 where
+ * M13 predicts F2 (with F0 beside it for the rows without a method), as the engine
+ * reports them. */
+static size_t m13_without_required(struct observation *obs)
+{
+        size_t n = 0;
+
+        for (int h = 1; h <= SETTINGS_ROWS; h++) {
+                struct neg_settings hs = row_settings(h);
+
+                for (int d = DIR_OUTBOUND; d <= DIR_INBOUND; d++) {
+                        enum outcome o = grid[h][col_of(13)];
+
+                        obs[n].harness_row = h;
+                        obs[n].hsem = SEMANTICS_MATRIX;
+                        obs[n].dir = (enum direction)d;
+                        if (d == DIR_INBOUND)
+                                obs[n].observed = 1u << mirror(o);
+                        else if (hs.tls == NEG_NOTSUPPORTED)
+                                obs[n].observed =
+                                    (1u << OUTCOME_F4) | (t31[h - 1].a == 0 ? 1u << OUTCOME_F0 : 0);
+                        else
+                                obs[n].observed = 1u << o;
+                        n++;
+                }
+        }
+        return n;
+}
+
+Test(oracle, classify_by_behaviour)
+{
+        struct observation obs[2 * SETTINGS_ROWS];
+        size_t n = m13_without_required(obs);
+        struct classification cl;
+
+        oracle_classify(obs, n, &cl);
+        /* Exactly, nothing valid fits (today's "no configuration explains"). */
+        cr_expect_eq(cl.classes, 0u, "classes 0x%x", cl.classes);
+        cr_expect_eq(cl.rows, 0u, "rows 0x%x", cl.rows);
+        /* By behaviour, only its own row. */
+        cr_expect(cl.by_behaviour);
+        cr_expect_eq(cl.behaviour_rows, BIT(13), "behaviour rows 0x%x", cl.behaviour_rows);
+        cr_expect_eq(cl.behaviour_classes, 1u << (5 - 1), "behaviour classes 0x%x",
+                     cl.behaviour_classes);
+        cr_expect_eq(oracle_classification_classes(&cl), 1u << (5 - 1));
+        cr_expect_eq(oracle_classification_conflict(&cl, 13), -1);
+        /* M13's first exact conflict is the first TLS-NotSupported outbound cell, H5. */
+        cr_expect_eq(cl.first_conflict[13 - 1], 8, "M13 exact conflict %d",
+                     cl.first_conflict[13 - 1]);
+        /* E3 (F4 at H17) still falls, by behaviour, at H1 outbound (S vs F3). */
+        cr_expect_eq(oracle_classification_conflict(&cl, 4), 0);
+
+        /* The same in chunks, as report_summarize adds them. */
+        {
+                struct classification parts;
+
+                oracle_classify_begin(&parts);
+                oracle_classify_add(&parts, obs, 10, 0);
+                oracle_classify_add(&parts, obs + 10, n - 10, 10);
+                oracle_classify_end(&parts);
+                cr_expect_eq(memcmp(&parts, &cl, sizeof(cl)), 0, "chunked differs");
+        }
 }

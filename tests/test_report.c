@@ -876,6 +876,8 @@ Test(report_classify, own_row_matches)
         jjoin(jget(cls, "classes"), joined, sizeof(joined));
         cr_expect_str_eq(joined, "E1");
         cr_expect_eq(jget(cls, "contradictions")->n, 6, "the six other classes");
+        cr_expect_str_eq(jstr(cls, "compared"), "exact");
+        cr_expect_eq(jget(cls, "behaviour_only")->n, 0);
         jv_free(v);
         buf_cleanup(&b);
         run_report_cleanup(&r);
@@ -1620,7 +1622,7 @@ Test(report_files, transcripts)
         cr_assert_eq(report_write_transcripts(dir, &r, err, sizeof(err)), 0, "%s", err);
         listing(dir, names, sizeof(names));
         cr_expect_str_eq(names, "H1-out.txt,H10-out.txt,H13-in.txt,H13-out.txt,H17-out.txt,"
-                                "H2-out.txt,H7-in.txt,H8-out.txt,H9-out.txt");
+                                "H2-out.txt,H7-in.txt,H8-out.txt,H9-out.txt,_run.txt");
         snprintf(path, sizeof(path), "%s/H13-in.txt", dir);
         got = slurp(path, &len);
         cr_expect_eq(len, strlen(nasty));
@@ -1635,7 +1637,7 @@ Test(report_files, transcripts)
         listing(dir, names, sizeof(names));
         cr_expect_eq(strlen(names), strlen("H1-out.txt,H10-out.txt,H13-in.txt,H13-out.txt,"
                                            "H17-out.txt,H2-out.txt,H7-in.txt,H8-out.txt,"
-                                           "H9-out.txt"));
+                                           "H9-out.txt,_run.txt"));
 
         /* An id that would escape the directory is refused. */
         snprintf(r.results[0].id, sizeof(r.results[0].id), "../escape");
@@ -1733,5 +1735,166 @@ Test(report_findings, alternatives_and_the_dialback_pattern)
                            "%s", text);
         cr_expect_null(strstr(text, "Findings no Lync setting expresses"), "%s", text);
         free(text);
+        run_report_cleanup(&r);
+}
+
+/*
+ * A partner that does what M13 does but offers <starttls/> without <required/>: the
+ * harness rows with TLS NotSupported see F4 (F0|F4 without a method of their own)
+ * where M13 predicts F2. No class fits exactly; by behaviour E5 does, and the six
+ * cells are listed as what the partner declares otherwise (docs/observables.md).
+ */
+Test(report_classify, by_behaviour)
+{
+        for (int file_row = 13; file_row >= 7; file_row -= 6) {
+                struct run_report r;
+                struct buf b;
+                struct jv *v, *cls, *only;
+                char *text = NULL, joined[128];
+                size_t len = 0;
+                FILE *f;
+                struct neg_settings p, h;
+
+                init_report(&r, "partner.example", file_row);
+                cr_assert_eq(settings_from_row(13, &p), 0);
+                for (int hrow = 1; hrow <= SETTINGS_ROWS; hrow++) {
+                        for (int d = 0; d < 2; d++) {
+                                char id[16];
+                                enum outcome o;
+                                unsigned seen;
+
+                                settings_from_row(hrow, &h);
+                                o = oracle_expect(&h, SEMANTICS_MATRIX, &p, (enum direction)d, NULL,
+                                                  0);
+                                seen = OUTCOME_BIT(o);
+                                if (d == 0 && h.tls == NEG_NOTSUPPORTED)
+                                        seen =
+                                            B(F4) |
+                                            (oracle_methods(&h, SEMANTICS_MATRIX) == 0 ? B(F0) : 0);
+                                snprintf(id, sizeof(id), "H%d-%s", hrow, d ? "in" : "out");
+                                add(&r, id, hrow, (enum direction)d, o, seen,
+                                    oracle_consistent(o, seen) ? VERDICT_MATCH : VERDICT_MISMATCH);
+                        }
+                }
+                report_summarize(&r);
+                cr_expect_eq(r.cls.classes, 0u, "exactly, nothing fits");
+                cr_expect(r.cls.by_behaviour);
+                f = open_memstream(&text, &len);
+                cr_assert_not_null(f);
+                cr_assert_eq(report_text(f, &r, false), 0);
+                fclose(f);
+                cr_expect_null(strstr(text, "No partner configuration explains"), "%s", text);
+                cr_expect_not_null(strstr(text, file_row == 13
+                                                    ? "The configuration matches by behaviour: M13"
+                                                    : "The observations fit class E5 by behaviour"),
+                                   "%s", text);
+                cr_expect_not_null(strstr(text, "6 observations agree with M13 only"), "%s", text);
+                cr_expect_not_null(
+                    strstr(text, "H17-out (outbound, H17): observed F4, M13 predicts F2 (F2|F4"),
+                    "%s", text);
+                cr_expect_not_null(strstr(text, "did not mark STARTTLS <required/> [RFC 6120 "
+                                                "§5.4.1]"),
+                                   "%s", text);
+                free(text);
+
+                v = report_to_json(&r, &b);
+                cls = jget(v, "classification");
+                cr_expect_str_eq(jstr(cls, "state"), file_row == 13 ? "matches" : "class");
+                cr_expect_str_eq(jstr(cls, "compared"), "behaviour");
+                cr_expect_str_eq(jstr(cls, "suggested_config"), "M13");
+                jjoin(jget(cls, "classes"), joined, sizeof(joined));
+                cr_expect_str_eq(joined, "E5");
+                only = jget(cls, "behaviour_only");
+                cr_assert_not_null(only);
+                cr_expect_eq(only->n, 6);
+                cr_expect_str_eq(jstr(only->items[0], "rule"), "RFC 6120 §5.4.1");
+                cr_expect_str_eq(jstr(only->items[0], "indistinguishable"), "F2|F4");
+                jjoin(jget(v, "finding_patterns"), joined, sizeof(joined));
+                cr_expect_str_eq(joined, "declared-otherwise");
+                jv_free(v);
+                buf_cleanup(&b);
+                run_report_cleanup(&r);
+        }
+}
+
+/* ---- streams refused outside any scenario (issue 10) ----------------------- */
+
+/* The mixed report with 86 refused streams: text, JSON, JUnit and the run-level
+ * transcript file all carry them; a run without any still says so in JSON/JUnit. */
+Test(report_refused, in_every_report)
+{
+        struct run_report r;
+        struct buf b, jb;
+        struct jv *v, *x;
+        xmlDocPtr doc;
+        char *text, dir[160], path[224], *got;
+        size_t len;
+        char err[512] = "";
+        const char *line = "the partner connected 86 times to harness.test without reaching a "
+                           "scenario and was refused: 80 host-unknown (no 'to') [RFC 6120 "
+                           "§4.9.3.6], 6 XML refused (invalid-namespace) [RFC 6120 §4.9.3]";
+
+        mixed_report(&r);
+        v = report_to_json(&r, &jb);
+        x = jget(v, "refused");
+        cr_assert_not_null(x, "always present");
+        cr_expect_eq(jnum(x, "total"), 0);
+        cr_expect_eq(jget(x, "causes")->n, 0);
+        cr_expect(jis_null(x, "transcript"));
+        jv_free(v);
+        buf_cleanup(&jb);
+        doc = junit_doc(&r, &b);
+        XSTR_EQ(doc, "//property[@name='refused_streams']/@value", "0");
+        cr_expect_eq(xpath_num(doc, "count(//property[@name='refused'])"), 0);
+        xmlFreeDoc(doc);
+        buf_cleanup(&b);
+        text = text_of(&r, false);
+        cr_expect_null(strstr(text, "Refused streams"), "%s", text);
+        free(text);
+
+        snprintf(r.refused.domain, sizeof(r.refused.domain), "harness.test");
+        for (int i = 0; i < 6; i++)
+                refusals_add(&r.refused, "XML refused (invalid-namespace)", "RFC 6120 §4.9.3");
+        for (int i = 0; i < 80; i++)
+                refusals_add(&r.refused, "host-unknown (no 'to')", "RFC 6120 §4.9.3.6");
+        r.refused.transcript = strdup(nasty);
+
+        text = text_of(&r, false);
+        cr_expect_not_null(strstr(text, line), "%s", text);
+        cr_expect_not_null(strstr(text, "_run.txt with --transcripts"), "%s", text);
+        free(text);
+
+        v = report_to_json(&r, &jb);
+        x = jget(v, "refused");
+        cr_expect_eq(jnum(x, "total"), 86);
+        cr_expect_str_eq(jstr(x, "domain"), "harness.test");
+        cr_assert_eq(jget(x, "causes")->n, 2);
+        cr_expect_str_eq(jstr(jget(x, "causes")->items[1], "cause"), "host-unknown (no 'to')");
+        cr_expect_str_eq(jstr(jget(x, "causes")->items[1], "rule"), "RFC 6120 §4.9.3.6");
+        cr_expect_eq(jnum(jget(x, "causes")->items[1], "count"), 80);
+        cr_expect_eq(jnum(x, "other"), 0);
+        cr_expect_eq(jnum(x, "dropped_before_header"), 0);
+        cr_expect_not(jbool(x, "transcript_truncated"));
+        cr_expect_not_null(jstr(x, "transcript"));
+        jv_free(v);
+        buf_cleanup(&jb);
+
+        doc = junit_doc(&r, &b);
+        cr_expect_eq(validate(doc), 0, "%s", b.data);
+        XSTR_EQ(doc, "//property[@name='refused_streams']/@value", "86");
+        XSTR_EQ(doc, "//property[@name='refused']/@value", line);
+        cr_expect_eq(xpath_num(doc, "count(/testsuites/testsuite/system-out)"), 1);
+        xmlFreeDoc(doc);
+        buf_cleanup(&b);
+
+        make_tmpdir();
+        snprintf(dir, sizeof(dir), "%s/t", tmpdir);
+        cr_assert_eq(report_write_transcripts(dir, &r, err, sizeof(err)), 0, "%s", err);
+        snprintf(path, sizeof(path), "%s/_run.txt", dir);
+        got = slurp(path, &len);
+        cr_expect_eq(len, strlen(nasty));
+        cr_expect_eq(memcmp(got, nasty, len), 0, "the run-level transcript keeps the raw bytes");
+        free(got);
+        remove_tree(tmpdir);
         run_report_cleanup(&r);
 }

@@ -26,13 +26,6 @@ pki=$build/certs
 TIMEOUT=25
 STEP_MS=2000
 
-rand_port() { echo $((20000 + RANDOM % 40000)); }
-
-stop_serve() { # by the PID start_serve recorded (cli-lib.sh)
-	kill "$serve_pid" 2>/dev/null
-	wait "$serve_pid" 2>/dev/null
-}
-
 # group LABEL PARTNER KNOB EXIT SCENARIO...: one `run` of the scenarios against
 # `serve --misbehave KNOB`; sets $out (the JSON report) for the checks that follow.
 group() {
@@ -42,9 +35,8 @@ group() {
 	for s in "$@"; do only+=(--only "$s"); done
 	out=$tmp/$label.json
 	for _ in 1 2 3; do # the DNS port is random: retry on a clash
-		dns=$(rand_port)
-		start_serve "$partner" "$dns" --misbehave "$knob" || break
-		pids+=("$serve_pid") # stopped on exit too, should a check abort the script
+		dns=$(cli_rand_port)
+		cli_start_serve "$partner" "$dns" --misbehave "$knob" || break
 		rm -rf "$out" "$tmp/$label.tr"
 		t0=$(date +%s)
 		timeout -k 5 $((TIMEOUT * 3)) "$bin" run --partner "$src/fixtures/partners/$partner.xml" \
@@ -56,7 +48,7 @@ group() {
 		rc=$?
 		t1=$(date +%s)
 		check "$label: serve --misbehave $knob is still up after the run" kill -0 "$serve_pid"
-		stop_serve
+		cli_stop_serve
 		grep -q "Address already in use" "$tmp/$label.err" || break
 		rc=none
 	done
@@ -147,10 +139,9 @@ for pc in m13:E5 m15:E6 m17:E7; do
 	partner=${pc%%:*} class=${pc##*:} label=suite-${pc%%:*} rc=none
 	out=$tmp/$label.json
 	for _ in 1 2 3; do # the DNS port is random: retry on a clash
-		dns=$(rand_port)
-		start_serve "$partner" "$dns" --misbehave drop-unauthenticated-stanzas \
+		dns=$(cli_rand_port)
+		cli_start_serve "$partner" "$dns" --misbehave drop-unauthenticated-stanzas \
 			--misbehave stall-without-tls || break
-		pids+=("$serve_pid")
 		rm -f "$out"
 		timeout -k 5 120 "$bin" run --partner "$src/fixtures/partners/$partner.xml" \
 			--target "127.0.0.1:$serve_port" --serve-dns "127.0.0.1:$dns" \
@@ -158,7 +149,7 @@ for pc in m13:E5 m15:E6 m17:E7; do
 			--key "$pki/harness.test.key" --quiet --timeout "$TIMEOUT" \
 			--step-timeout "$STEP_MS" --json "$out" >"$tmp/$label.txt" 2>"$tmp/$label.err"
 		rc=$?
-		stop_serve
+		cli_stop_serve
 		grep -q "Address already in use" "$tmp/$label.err" || break
 		rc=none
 	done

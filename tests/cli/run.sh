@@ -51,7 +51,14 @@ for m in $(seq -w 1 18); do
 	check "M$m: JUnit valid against the XSD" \
 		xmllint --noout --schema "$src/tests/schema/junit.xsd" "$out/r.xml"
 	check "M$m: JUnit has $n testcases" test "$(grep -c '<testcase ' "$out/r.xml")" -eq "${n:-0}"
-	check "M$m: $n transcripts" test "$(ls "$out/tr" | wc -l)" -eq "${n:-0}"
+	check "M$m: $n transcripts" test "$(ls "$out/tr" | grep -vcx _run.txt)" -eq "${n:-0}"
+	# Every stream of the reference partner reaches its scenario, except the
+	# dialback verification of the wrong-from scenario's claimed domain (wrong.test,
+	# which no harness node serves): refused, and on the record (_run.txt).
+	headers=$(grep -c ' recv    <stream:stream ' "$out/tr/_run.txt")
+	check "M$m: the refused streams are the wrong.test verifications ($headers)" \
+		test "$(grep -c " recv    <stream:stream .*to='wrong.test'" "$out/tr/_run.txt")" -eq "$headers" \
+		-a "$(jq '.refused.total' "$out/r.json")" -eq "$headers"
 	check "M$m: text report summary" grep -q "$n scenarios: $match match, 0 mismatch, 0 error, $skip skip" "$out/stdout"
 	if [[ " 05 06 11 12 14 16 18 " == *" $m "* ]]; then
 		check "M$m: its row explains the run but is invalid" \

@@ -16,25 +16,6 @@ pki=$build/certs
 # A free-looking port: random in 20000-59999 (the loops below retry on clashes).
 rand_port() { echo $((20000 + RANDOM % 40000)); }
 
-# start_serve PARTNER_FILE DNS_PORT: starts serve on an ephemeral port; sets serve_pid, serve_port.
-start_serve() {
-	local log=$tmp/serve.log partner=$1 dns=$2
-	shift 2
-	: >"$log"
-	"$bin" serve --partner "$partner" --listen 127.0.0.1:0 --resolver "127.0.0.1:$dns" \
-		--ca "$pki/ca.pem" --cert "$pki/partner.test.pem" --key "$pki/partner.test.key" \
-		"$@" 2>"$log" &
-	serve_pid=$!
-	pids+=("$serve_pid")
-	serve_port=""
-	for _ in $(seq 1 100); do # at most 5 s
-		serve_port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' "$log")
-		[ -n "$serve_port" ] && return 0
-		sleep 0.05
-	done
-	echo "serve did not start: $(cat "$log")"
-	return 1
-}
 
 run_against() { # run_against PARTNER_FILE DNS_PORT OUT [extra args]
 	local partner=$1 dns=$2 out=$3
@@ -50,7 +31,7 @@ run_against() { # run_against PARTNER_FILE DNS_PORT OUT [extra args]
 ok=0
 for _ in 1 2 3; do
 	dns=$(rand_port)
-	start_serve "$src/fixtures/partners/m13.xml" "$dns" || break
+	cli_start_serve "$src/fixtures/partners/m13.xml" "$dns" || break
 	run_against "$src/fixtures/partners/m07.xml" "$dns" "$tmp/mis"
 	rc=$?
 	if grep -q "Address already in use" "$tmp/mis.err"; then
@@ -125,7 +106,7 @@ kill -CONT "$serve_pid"
 kill "$serve_pid"
 wait "$serve_pid" 2>/dev/null
 # Port 0: serve picks its DNS port and says which (a random one could be taken).
-start_serve "$src/fixtures/partners/m13.xml" "$dns" --serve-dns "127.0.0.1:0"
+cli_start_serve "$src/fixtures/partners/m13.xml" "$dns" --serve-dns "127.0.0.1:0"
 pdns=$(sed -n 's/.*serving the zone of .* on 127.0.0.1 port \([0-9]*\).*/\1/p' "$tmp/serve.log")
 check "serve says which DNS port it picked [$pdns]" test -n "$pdns" -a "$pdns" != 0
 timeout -k 5 120 "$bin" run --partner "$src/fixtures/partners/m13.xml" --target srv \
@@ -164,7 +145,7 @@ check "--issuer-cert with a leaf: says so [$(cat "$tmp/iss2.err")]" \
 # is an error naming that, decided once the trigger failed, not at the (long) timeout.
 kill "$serve_pid"
 wait "$serve_pid" 2>/dev/null
-start_serve "$src/fixtures/partners/m18.xml" "$dns"
+cli_start_serve "$src/fixtures/partners/m18.xml" "$dns"
 timeout -k 5 120 "$bin" run --partner "$src/fixtures/partners/m18.xml" \
 	--target "127.0.0.1:$serve_port" --serve-dns "127.0.0.1:$dns" --listen 127.0.0.1:0 \
 	--ca "$pki/ca.pem" --issuer-cert "$pki/ca.pem" --issuer-key "$pki/ca.key" --quiet \

@@ -791,8 +791,11 @@ peers_check_suite() { # LABEL OUT CLASS SUITE_IDS
 	got=$(jq -r '.classification.state + " " + (.classification.classes | join(","))' "$json" 2>/dev/null)
 	check "$what: classification [$got] = [matches $class]" test "$got" = "matches $class"
 	n=$(jq '.results | length' "$json" 2>/dev/null)
-	got=$(find "$out/tr" -name '*.txt' 2>/dev/null | wc -l)
+	got=$(find "$out/tr" -name '*.txt' ! -name _run.txt 2>/dev/null | wc -l)
 	check "$what: one transcript per result [$got of ${n:-?}]" test "$got" = "${n:-x}"
+	check "$what: the run-level transcript (_run.txt) is written" test -f "$out/tr/_run.txt"
+	got=$(jq -r '.refused | select(.total > 0) | [.causes[] | "\(.count) \(.cause)"] | join(", ")' "$json" 2>/dev/null)
+	[ -z "$got" ] || echo "# $what: refused outside any scenario: $got"
 }
 
 # Checks a run's report against what the partner really is (use with check-counting
@@ -840,6 +843,7 @@ peers_check_run() { # LABEL OUT WANT_RC CLASS [KNOWN]
 	fi
 	got=$(jq -r '.classification.classes | join(",")' "$json" 2>/dev/null)
 	check "$what: classified as [$got] = [$class]" test "$got" = "$class"
-	n=$(find "$out/tr" -name '*.txt' 2>/dev/null | wc -l)
+	n=$(find "$out/tr" -name '*.txt' ! -name _run.txt 2>/dev/null | wc -l)
 	check "$what: 36 transcripts [$n]" test "$n" -eq 36
+	check "$what: the run-level transcript (_run.txt) is written" test -f "$out/tr/_run.txt"
 }
