@@ -1354,8 +1354,10 @@ static void i_negotiate(struct engine *e)
                                "going on in plaintext");
                 } else if (!e->feat.starttls && e->cfg.neg.tls == NEG_REQUIRED &&
                            e->cfg.knobs.bad.stall_without_tls) {
-                        /* Misbehaving (AUTH and VERIFY streams alike): no close, no stream
-                         * error, not another byte. The stream stays in EXPECT_FEATURES, so
+                        /* Misbehaving (AUTH and VERIFY streams alike): TLS-2 (RFC 6120
+                         * §5.4.1) and RFC 7590 §3.1 forbid going on, and reference §3.6 F1
+                         * expects a close; this side sends no close, no stream error, not
+                         * another byte. The stream stays in EXPECT_FEATURES, so
                          * its own step timer (or the peer's close) still ends it here, and
                          * a VERIFY stream's requester then gets its error answer. */
                         e->detected = OUTCOME_F1;
@@ -2199,6 +2201,7 @@ static void r_on_stanza(struct engine *e, xmlNodePtr n)
         struct engine_event *ev;
 
         if (!e->sasl_done && !any_verified(e) && e->cfg.knobs.bad.drop_unauthenticated) {
+                /* Misbehaving: not processed (STR-7 holds so far), but no <not-authorized/>. */
                 tracef(e, TRACE_NOTE, "misbehaving: dropping <%s/> before authentication silently",
                        (const char *)n->name);
                 return;
@@ -2222,6 +2225,7 @@ static void r_on_stanza(struct engine *e, xmlNodePtr n)
         }
         if (e->cfg.knobs.bad.drop_unauthenticated &&
             (!authenticated_from(e, fd) || (hosts(e, td) && !pair_ok(e, fd, td)))) {
+                /* Misbehaving: dropped instead of <invalid-from/> (RFC 6120 §4.9.3.9). */
                 tracef(e, TRACE_NOTE,
                        "misbehaving: dropping <%s/> %s -> %s silently: not an authenticated pair",
                        (const char *)n->name, fd, td);

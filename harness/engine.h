@@ -170,7 +170,7 @@ struct engine_misbehaviour {
                                         silently, no answer, no error (docs/peers.md) */
         bool drop_unauthenticated;   /* R: drops a stanza before authentication, or from a
                                         domain not authenticated, silently instead of the
-                                        stream error (RFC 6120 §4.3.5, §4.9.3.9) */
+                                        stream error (RFC 6120 §4.3.5 STR-7, §4.9.3.9) */
         bool stall_without_tls;      /* I (AUTH and VERIFY streams): TLS Required and no
                                         STARTTLS offered: sends nothing more and keeps the
                                         connection (instead of closing, reference §3.6 F1) */
