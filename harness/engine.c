@@ -142,26 +142,68 @@ struct engine {
         bool muted;
 };
 
-static const char *const state_names[] = {
-    "START",
-    "EXPECT_HEADER",
-    "EXPECT_FEATURES",
-    "EXPECT_PROCEED",
-    "EXPECT_TLS_HANDSHAKE",
-    "EXPECT_SASL_RESULT",
-    "EXPECT_DB_RESULT",
-    "EXPECT_VERIFY_ANSWER",
-    "EXPECT_NEGOTIATION",
-    "EXPECT_STANZAS",
-    "EXPECT_CLOSE",
-    "CLOSED",
+#define I_ (1u << ENGINE_INITIATING)
+#define R_ (1u << ENGINE_RECEIVING)
+
+/*
+ * One row per state: its name, who enters it, what bounds the wait in it, and
+ * what the engine records when that bound fires (engine_timeout_detail). A
+ * state added to enum engine_state without a row here has DEADLINE_NONE and
+ * fails tests/test_engine_silence.c. docs/timeouts.md shows the table.
+ */
+static const struct engine_state_info state_info[ENGINE_STATE_COUNT] = {
+    [ST_START] = {"START", I_, DEADLINE_CONNECT,
+                  "the connection's failure (DNS, connect): no stream, no bytes"},
+    [ST_EXPECT_HEADER] = {"EXPECT_HEADER", I_ | R_, DEADLINE_STEP,
+                          "timeout while EXPECT_HEADER: F3 after TLS, else the failure codes "
+                          "this side cannot tell apart"},
+    [ST_EXPECT_FEATURES] = {"EXPECT_FEATURES", I_, DEADLINE_STEP,
+                            "timeout while EXPECT_FEATURES (F3 after TLS, else F4)"},
+    [ST_EXPECT_PROCEED] = {"EXPECT_PROCEED", I_, DEADLINE_STEP,
+                           "timeout while EXPECT_PROCEED (F3: TLS attempted)"},
+    [ST_EXPECT_TLS_HANDSHAKE] = {"EXPECT_TLS_HANDSHAKE", I_ | R_, DEADLINE_STEP,
+                                 "timeout while EXPECT_TLS_HANDSHAKE (F3); no close tag"},
+    [ST_EXPECT_SASL_RESULT] = {"EXPECT_SASL_RESULT", I_, DEADLINE_STEP,
+                               "timeout while EXPECT_SASL_RESULT (F3)"},
+    [ST_EXPECT_DB_RESULT] = {"EXPECT_DB_RESULT", I_, DEADLINE_STEP,
+                             "timeout while EXPECT_DB_RESULT (dialback ignored?): F3 after "
+                             "TLS, else F4"},
+    [ST_EXPECT_VERIFY_ANSWER] = {"EXPECT_VERIFY_ANSWER", I_, DEADLINE_STEP,
+                                 "could not verify: timeout; the requester answers "
+                                 "type='error' <remote-server-timeout/>"},
+    [ST_EXPECT_NEGOTIATION] = {"EXPECT_NEGOTIATION", R_, DEADLINE_STEP,
+                               "timeout while EXPECT_NEGOTIATION: F1|F4 when no STARTTLS was "
+                               "offered and nothing tried, F2 with our TLS Required, F3 "
+                               "after TLS"},
+    [ST_EXPECT_CLAIM_ANSWER] = {"EXPECT_CLAIM_ANSWER", I_, DEADLINE_STEP,
+                                "the claim and the stanzas sent under it ignored (XEP-0220 "
+                                "§3.1, DB-9): F3 after TLS, else F4; not a timeout"},
+    [ST_EXPECT_STANZAS] = {"EXPECT_STANZAS", I_ | R_, DEADLINE_OWNER,
+                           "nothing: the result is final; the owner closes the stream (a "
+                           "multiplexed pair awaiting its db:result is timed as "
+                           "EXPECT_DB_RESULT, engine_step_state, and refused when it fires)"},
+    [ST_EXPECT_CLOSE] = {"EXPECT_CLOSE", I_ | R_, DEADLINE_CLOSE,
+                         "trace note 'the peer did not close its stream in time'; the "
+                         "result is unchanged"},
+    [ST_CLOSED] = {"CLOSED", I_ | R_, DEADLINE_CLOSE,
+                   "the connection is dropped with what the peer did not take"},
 };
+
+#undef I_
+#undef R_
+
+const struct engine_state_info *engine_state_info(enum engine_state s)
+{
+        if ((unsigned)s >= ENGINE_STATE_COUNT)
+                return NULL;
+        return &state_info[s];
+}
 
 const char *engine_state_name(enum engine_state s)
 {
-        if ((unsigned)s >= sizeof(state_names) / sizeof(state_names[0]))
-                return "?";
-        return state_names[s];
+        const struct engine_state_info *i = engine_state_info(s);
+
+        return i != NULL && i->name != NULL ? i->name : "?";
 }
 
 void engine_knobs_default(struct engine_knobs *k)
@@ -787,6 +829,18 @@ static bool any_verified(const struct engine *e)
 }
 
 /* The stream's own 'to' domain: the peer's when initiating, ours when receiving. */
+/* Initiating, authenticated: a multiplexed pair still waits for its db:result. */
+static bool pair_awaited(const struct engine *e)
+{
+        if (e->cfg.role != ENGINE_INITIATING || e->state != ST_EXPECT_STANZAS)
+                return false;
+        for (size_t i = 0; i < e->n_pairs; i++) {
+                if (e->pairs[i].pending)
+                        return true;
+        }
+        return false;
+}
+
 static const char *stream_to(const struct engine *e)
 {
         return e->cfg.role == ENGINE_INITIATING ? e->remote : e->peer_to;
@@ -1098,6 +1152,26 @@ static void i_no_method(struct engine *e, const char *where)
         close_stream(e);
 }
 
+/*
+ * DB-9 (XEP-0220 §3.1): a result that answers no request is dropped silently,
+ * and the stanzas sent under it then came before authentication. Silence, or a
+ * close without a word, is the peer's answer to our unsolicited claim: nothing
+ * authenticated (F3 after TLS, F4 in plaintext), not a timeout. how: what ended
+ * the wait.
+ */
+static void i_claim_ignored(struct engine *e, const char *how)
+{
+        e->claim_open = false;
+        finding(e, FINDING_NOTE, "XEP-0220 §3.1",
+                "the peer ignored our unsolicited db:result type='valid' and answered none of "
+                "the stanzas sent under it (%s)",
+                how);
+        finish_failure(e, "XEP-0220 §3.1",
+                       "claim ignored: the unsolicited db:result type='valid' was dropped "
+                       "silently (DB-9) and the stanzas sent under it were not answered (%s)",
+                       how);
+}
+
 /* Authentication for an AUTH stream once features are known. */
 static void i_authenticate(struct engine *e)
 {
@@ -1115,7 +1189,9 @@ static void i_authenticate(struct engine *e)
                 if (p != NULL)
                         p->verified = true;
                 e->claim_open = true;
-                set_state(e, ST_EXPECT_STANZAS);
+                /* What is expected next is the peer's answer to the claim, or silence:
+                 * a step of its own, with its own deadline (docs/timeouts.md). */
+                set_state(e, ST_EXPECT_CLAIM_ANSWER);
                 ev = push_event(e, EV_AUTHENTICATED);
                 if (ev != NULL) {
                         copy_str(ev->from, sizeof(ev->from), local_domain(e));
@@ -1303,6 +1379,20 @@ static void i_negotiate(struct engine *e)
                         tracef(e, TRACE_NOTE,
                                "misbehaving: TLS is Required and not offered; "
                                "going on in plaintext");
+                } else if (!e->feat.starttls && e->cfg.neg.tls == NEG_REQUIRED &&
+                           e->cfg.knobs.bad.stall_without_tls) {
+                        /* Misbehaving (AUTH and VERIFY streams alike): TLS-2 (RFC 6120
+                         * §5.4.1) and RFC 7590 §3.1 forbid going on, and reference §3.6 F1
+                         * expects a close; this side sends no close, no stream error, not
+                         * another byte. The stream stays in EXPECT_FEATURES, so
+                         * its own step timer (or the peer's close) still ends it here, and
+                         * a VERIFY stream's requester then gets its error answer. */
+                        e->detected = OUTCOME_F1;
+                        tracef(e, TRACE_NOTE,
+                               "misbehaving: TLS is Required and not offered; "
+                               "stalling silently instead of closing");
+                        e->muted = true;
+                        return;
                 } else if (!e->feat.starttls && e->cfg.neg.tls == NEG_REQUIRED) {
                         e->detected = OUTCOME_F1;
                         finish_failure(
@@ -1462,6 +1552,7 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
                         finding(e, FINDING_VIOLATION, "XEP-0220 §2.2.1",
                                 "the peer answered type='valid' to a db:result that carried no "
                                 "key");
+                        set_state(e, ST_EXPECT_STANZAS);
                         finish_success(e, METHOD_DT, e->remote);
                         return;
                 }
@@ -1688,6 +1779,7 @@ static void i_on_element(struct engine *e, xmlNodePtr n)
                 }
                 break;
         case ST_EXPECT_DB_RESULT:
+        case ST_EXPECT_CLAIM_ANSWER:
         case ST_EXPECT_STANZAS:
                 if (xs_is(n, XS_NS_DIALBACK, "result")) {
                         i_on_db_result(e, n);
@@ -2391,6 +2483,12 @@ static void r_on_stanza(struct engine *e, xmlNodePtr n)
         char fd[DOMAIN_MAX], td[DOMAIN_MAX];
         struct engine_event *ev;
 
+        if (!e->sasl_done && !any_verified(e) && e->cfg.knobs.bad.drop_unauthenticated) {
+                /* Misbehaving: not processed (STR-7 holds so far), but no <not-authorized/>. */
+                tracef(e, TRACE_NOTE, "misbehaving: dropping <%s/> before authentication silently",
+                       (const char *)n->name);
+                return;
+        }
         if (!e->sasl_done && !any_verified(e)) {
                 /* STR-7 (RFC 6120 §4.3.5): no stanza before authentication. */
                 finding(e, FINDING_VIOLATION, "RFC 6120 §4.3.5", "<%s/> before authentication",
@@ -2406,6 +2504,14 @@ static void r_on_stanza(struct engine *e, xmlNodePtr n)
                 finding(e, FINDING_VIOLATION, "RFC 6120 §8.1.1.2",
                         "<%s/> without both a valid to and from", (const char *)n->name);
                 stream_error(e, "improper-addressing", NULL);
+                return;
+        }
+        if (e->cfg.knobs.bad.drop_unauthenticated &&
+            (!authenticated_from(e, fd) || (hosts(e, td) && !pair_ok(e, fd, td)))) {
+                /* Misbehaving: dropped instead of <invalid-from/> (RFC 6120 §4.9.3.9). */
+                tracef(e, TRACE_NOTE,
+                       "misbehaving: dropping <%s/> %s -> %s silently: not an authenticated pair",
+                       (const char *)n->name, fd, td);
                 return;
         }
         if (!authenticated_from(e, fd)) {
@@ -2594,6 +2700,8 @@ static enum xs_action on_xs_event(void *user, const struct xs_event *ev)
         }
         case XS_EV_CLOSE:
                 trace(e, TRACE_RECV, "</stream:stream>", 16);
+                if (!e->result.final && e->state == ST_EXPECT_CLAIM_ANSWER)
+                        i_claim_ignored(e, "then the peer closed its stream");
                 if (!e->result.final) {
                         if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING)
                                 i_verify_failed(e, DB_TIMEOUT,
@@ -2854,6 +2962,8 @@ void engine_peer_closed(struct engine *e)
                 return;
         if (e->tls != NULL)
                 tls_session_input_eof(e->tls);
+        if (!e->result.final && e->state == ST_EXPECT_CLAIM_ANSWER)
+                i_claim_ignored(e, "then the peer closed the TCP connection");
         if (!e->result.final) {
                 if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING)
                         i_verify_failed(e, DB_TIMEOUT,
@@ -2886,16 +2996,56 @@ void engine_timeout_detail(struct engine *e, const char *detail)
                 closed(e);
                 return;
         }
+        if (e->state == ST_EXPECT_CLAIM_ANSWER) {
+                i_claim_ignored(e, "silence for the claim's step");
+                close_stream(e);
+                return;
+        }
+        if (pair_awaited(e)) {
+                /* XEP-0220 §2.1.1 (DB-2): the initiator may time out a pair it asked
+                 * for; the pairs already valid keep the stream (§2.6). */
+                for (size_t i = 0; i < e->n_pairs; i++) {
+                        struct pair *p = &e->pairs[i];
+                        struct engine_event *ev;
+
+                        if (!p->pending)
+                                continue;
+                        p->pending = false;
+                        p->failed = true;
+                        finding(e, FINDING_NOTE, "XEP-0220 §2.1.1",
+                                "no answer to the db:result for the multiplexed pair %s -> %s "
+                                "within its step%s%s",
+                                p->from, p->to, with ? ": " : "", with ? detail : "");
+                        ev = push_event(e, EV_PAIR_FAILED);
+                        if (ev != NULL) {
+                                copy_str(ev->from, sizeof(ev->from), p->from);
+                                copy_str(ev->to, sizeof(ev->to), p->to);
+                                ev->type = DB_TIMEOUT;
+                        }
+                }
+                return;
+        }
         finding(e, FINDING_NOTE, "reference §3.6", "timeout while %s%s",
                 engine_state_name(e->state),
                 e->state == ST_EXPECT_DB_RESULT ? " (dialback ignored?)" : "");
         if (!e->result.final) {
                 if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING)
                         i_verify_failed(e, DB_TIMEOUT, "timeout");
-                finish_failure(e, "reference §3.6", "timeout while %s%s%s%s",
-                               engine_state_name(e->state),
-                               e->result.peer_silent ? " (the peer never sent anything)" : "",
-                               with ? ": " : "", with ? detail : "");
+                /* Reference §3.6: an initiator with TLS Required that finds no STARTTLS
+                 * should close (F1); one that stalls instead looks, from here, like one
+                 * with no common plaintext method (F4): say what was seen. */
+                bool stalled_unoffered = e->cfg.role == ENGINE_RECEIVING &&
+                                         e->state == ST_EXPECT_NEGOTIATION && !e->tls_up &&
+                                         !e->starttls_offered && !e->auth_attempted &&
+                                         !e->got_verify && !e->result.peer_silent;
+
+                finish_failure(
+                    e, "reference §3.6", "timeout while %s%s%s%s%s", engine_state_name(e->state),
+                    e->result.peer_silent ? " (the peer never sent anything)" : "",
+                    stalled_unoffered ? " (no STARTTLS offered; the peer tried nothing and did "
+                                        "not close)"
+                                      : "",
+                    with ? ": " : "", with ? detail : "");
         }
         if (e->state != ST_EXPECT_TLS_HANDSHAKE)
                 send_text(e, "</stream:stream>");
@@ -3043,7 +3193,9 @@ int engine_send_stanza(struct engine *e, xmlNodePtr stanza)
         const char *from = xs_attr(stanza, "from"), *to = xs_attr(stanza, "to");
         char fd[DOMAIN_MAX], td[DOMAIN_MAX];
 
-        if (e->cfg.role != ENGINE_INITIATING || e->state != ST_EXPECT_STANZAS)
+        /* Misbehaving (unsolicited_db_valid): stanzas go out under our own claim. */
+        if (e->cfg.role != ENGINE_INITIATING ||
+            (e->state != ST_EXPECT_STANZAS && e->state != ST_EXPECT_CLAIM_ANSWER))
                 return -1;
         /* RFC 6120 §8.1.1.2: S2S stanzas carry both; §4.9.3.9: from an authenticated pair. */
         if (from == NULL || to == NULL || jid_domain(from, fd, sizeof(fd)) != 0 ||
@@ -3148,6 +3300,11 @@ void engine_close(struct engine *e)
 enum engine_state engine_state(const struct engine *e)
 {
         return e->state;
+}
+
+enum engine_state engine_step_state(const struct engine *e)
+{
+        return pair_awaited(e) ? ST_EXPECT_DB_RESULT : e->state;
 }
 
 enum engine_role engine_role(const struct engine *e)

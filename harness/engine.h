@@ -168,6 +168,12 @@ struct engine_misbehaviour {
                                         beside the dialback feature, before TLS (RFC 6120
                                         §5.4.1), and a plaintext <db:result/> dropped
                                         silently, no answer, no error (docs/peers.md) */
+        bool drop_unauthenticated;   /* R: drops a stanza before authentication, or from a
+                                        domain not authenticated, silently instead of the
+                                        stream error (RFC 6120 §4.3.5 STR-7, §4.9.3.9) */
+        bool stall_without_tls;      /* I (AUTH and VERIFY streams): TLS Required and no
+                                        STARTTLS offered: sends nothing more and keeps the
+                                        connection (instead of closing, reference §3.6 F1) */
         /* Deployed behaviours (issue 10), legal or common, that a harness must handle: */
         bool legacy_header;          /* I (AUTH and VERIFY): the pre-1.0 dialback header, no to,
                                         from or version, xmlns:db declared (RFC 6120 §4.7.2 MUST
@@ -324,12 +330,42 @@ enum engine_state {
         ST_EXPECT_DB_RESULT,     /* initiating: <db:result type=.../> */
         ST_EXPECT_VERIFY_ANSWER, /* initiating VERIFY: <db:verify type=.../> */
         ST_EXPECT_NEGOTIATION,   /* receiving: starttls / auth / db:result / db:verify */
+        ST_EXPECT_CLAIM_ANSWER,  /* initiating (misbehaving: unsolicited db:result
+                                    type='valid'): the peer's answer to the claim, or
+                                    silence (XEP-0220 §3.1) */
         ST_EXPECT_STANZAS,       /* authenticated: stanzas (receiving) or nothing (initiating) */
         ST_EXPECT_CLOSE,         /* we sent </stream:stream>; the peer's close */
         ST_CLOSED,               /* done: close the TCP connection once output is sent */
+        ENGINE_STATE_COUNT,      /* not a state: the number of states (keep it last) */
 };
 
 const char *engine_state_name(enum engine_state s);
+
+/*
+ * No state without a deadline (docs/timeouts.md): what bounds the wait in each
+ * state, whoever owns the stream. The engine keeps no clock; its owner applies
+ * the timer the row names and, when it runs out, calls engine_timeout (or
+ * closes the stream), and the row says what the engine then records.
+ */
+enum engine_deadline {
+        DEADLINE_NONE = 0, /* no bound: never valid (tests/test_engine_silence.c) */
+        DEADLINE_CONNECT,  /* before the stream: DNS and TCP connect timeouts */
+        DEADLINE_STEP,     /* the step timer of the state (net_timeouts.step_ms[state]) */
+        DEADLINE_CLOSE,    /* the close timer (net_timeouts.close_ms) */
+        DEADLINE_OWNER,    /* nothing is awaited: the result is final, and the owner
+                              closes the stream (runner: at the scenario's end, after
+                              the settle time; serve and net: net_close_all) */
+};
+
+struct engine_state_info {
+        const char *name; /* "EXPECT_FEATURES" */
+        unsigned roles;   /* bits (1u << enum engine_role) that enter it */
+        enum engine_deadline deadline;
+        const char *on_expiry; /* what the engine records when the deadline fires */
+};
+
+/* The row of state s, or NULL when s is not a state. */
+const struct engine_state_info *engine_state_info(enum engine_state s);
 
 /* Requests and reports for the owner of the stream. */
 enum engine_event_kind {
@@ -512,6 +548,16 @@ int engine_send_verify(struct engine *e, const char *from, const char *to, const
 void engine_close(struct engine *e);
 
 enum engine_state engine_state(const struct engine *e);
+
+/*
+ * The state whose timer applies to the stream now: its state, except that an
+ * authenticated initiating stream (EXPECT_STANZAS) on which a multiplexed pair
+ * (engine_add_pair) awaits its db:result is timed as EXPECT_DB_RESULT. When that
+ * timer runs out, engine_timeout refuses the pairs still pending (EV_PAIR_FAILED,
+ * DB_TIMEOUT: XEP-0220 §2.1.1, the initiator may time out) and the stream goes on
+ * for the pairs already valid.
+ */
+enum engine_state engine_step_state(const struct engine *e);
 enum engine_role engine_role(const struct engine *e);
 const struct engine_result *engine_result(const struct engine *e);
 

@@ -131,6 +131,20 @@ static const struct hostile table[] = {
      WIRE_NONE,
      FLAG(starttls_not_required),
      {0, 0, 0}},
+    {"drop-unauthenticated-stanzas",
+     "R",
+     "drops a stanza sent before authentication, or from a domain not authenticated, "
+     "silently instead of a stream error",
+     WIRE_NONE,
+     FLAG(drop_unauthenticated),
+     {0, 0, 0}},
+    {"stall-without-tls",
+     "I",
+     "with TLS Required and no STARTTLS offered, sends nothing more and keeps the "
+     "connection instead of closing it",
+     WIRE_NONE,
+     FLAG(stall_without_tls),
+     {0, 0, 0}},
     {"legacy-header",
      "I",
      "opens its streams with the pre-1.0 dialback header (no to, from or version; "

@@ -224,10 +224,10 @@ static struct stream *newest_waiting(struct memnet *m)
                 struct link *l = &m->links[i - 1];
 
                 if (l->b != NULL && !l->b_closed && !node_stream_done(l->b) &&
-                    engine_state(node_stream_engine(l->b)) != ST_EXPECT_STANZAS)
+                    engine_step_state(node_stream_engine(l->b)) != ST_EXPECT_STANZAS)
                         return l->b;
                 if (!l->a_closed && !node_stream_done(l->a) &&
-                    engine_state(node_stream_engine(l->a)) != ST_EXPECT_STANZAS)
+                    engine_step_state(node_stream_engine(l->a)) != ST_EXPECT_STANZAS)
                         return l->a;
         }
         return NULL;

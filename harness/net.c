@@ -91,9 +91,9 @@ struct conn {
         char src[INET6_ADDRSTRLEN];
         int64_t accepted_at;
         /* The running timer: -1 none. timer_state is the engine state it was started
-         * for, so a state change restarts it. The step began at step_start; progress
-         * (not whitespace) last came at last_progress; step_base and seen are the
-         * engine's input counters at the step's start and at the last read. */
+         * for (engine_step_state), so a state change restarts it. The step began at step_start;
+         * progress (not whitespace) last came at last_progress; step_base and seen are the engine's
+         * input counters at the step's start and at the last read. */
         int64_t deadline;
         enum engine_state timer_state;
         bool timer_set;
@@ -193,22 +193,31 @@ static int64_t now_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* One step timeout per engine state, every state included (engine_state_info). */
+_Static_assert(NET_STATES == ENGINE_STATE_COUNT, "NET_STATES must count every engine state");
+
 void net_timeouts_default(struct net_timeouts *t)
 {
         memset(t, 0, sizeof(*t));
         t->connect_ms = 5000;
-        for (int i = 0; i < NET_STATES; i++)
-                t->step_ms[i] = 10000;
-        t->step_ms[ST_START] = 0; /* before the connection: connect_ms applies */
+        t->step_cap_factor = 2;
+        t->close_ms = 2000;
+        /* Each state's timer follows its row in the engine's deadline table
+         * (engine_state_info): a step timer, the close timer, or none where the
+         * connect timeouts apply (START) or the result is final (EXPECT_STANZAS:
+         * authenticated streams stay open, idle, until they are closed). */
+        for (int i = 0; i < NET_STATES; i++) {
+                const struct engine_state_info *si = engine_state_info((enum engine_state)i);
+                enum engine_deadline d = si != NULL ? si->deadline : DEADLINE_NONE;
+
+                t->step_ms[i] = d == DEADLINE_STEP ? 10000 : d == DEADLINE_CLOSE ? t->close_ms : 0;
+        }
         /* A dialback result needs the receiver's verify round trip (XEP-0220 steps 2-4). */
         t->step_ms[ST_EXPECT_DB_RESULT] = 15000;
         t->step_ms[ST_EXPECT_NEGOTIATION] = 15000;
-        /* Authenticated streams stay open, idle, until they are closed. */
-        t->step_ms[ST_EXPECT_STANZAS] = 0;
-        t->step_cap_factor = 2;
-        t->close_ms = 2000;
-        t->step_ms[ST_EXPECT_CLOSE] = t->close_ms;
-        t->step_ms[ST_CLOSED] = t->close_ms;
+        /* The answer to an unsolicited claim: the settle time of a test stanza (10 s,
+         * docs/timeouts.md "Per scenario"); silence after it is the answer. */
+        t->step_ms[ST_EXPECT_CLAIM_ANSWER] = 10000;
 }
 
 static unsigned state_timeout(const struct net_loop *l, enum engine_state st)
@@ -667,7 +676,7 @@ static void timer_restart(struct net_loop *l, struct conn *c, int64_t t)
         struct engine *e = node_stream_engine(c->s);
 
         c->timer_set = true;
-        c->timer_state = engine_state(e);
+        c->timer_state = engine_step_state(e);
         c->step_start = c->last_progress = t;
         engine_input_counts(e, &c->step_base);
         c->seen = c->step_base;
@@ -689,7 +698,7 @@ static void timer_bytes(struct net_loop *l, struct conn *c, int64_t t)
         struct engine_input_counts now;
 
         c->heard = true;
-        if (engine_state(node_stream_engine(c->s)) != c->timer_state) {
+        if (engine_step_state(node_stream_engine(c->s)) != c->timer_state) {
                 timer_restart(l, c, t);
                 return;
         }
@@ -735,7 +744,7 @@ static void timer_refresh(struct net_loop *l, struct conn *c, int64_t t)
 {
         if (c->kind != CONN_STREAM || c->phase != PH_OPEN || c->s == NULL)
                 return;
-        if (!c->timer_set || engine_state(node_stream_engine(c->s)) != c->timer_state)
+        if (!c->timer_set || engine_step_state(node_stream_engine(c->s)) != c->timer_state)
                 timer_restart(l, c, t);
 }
 
