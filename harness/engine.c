@@ -61,6 +61,7 @@ struct pair {
         /* Receiving: the target is another server's at this address (engine_vhost),
          * judged under its settings; how it ended (engine_pair_result). */
         bool vhost, done;
+        bool cut; /* ended by the stream's close, not by an answer: not final */
         struct neg_settings neg;
         enum semantics sem;
         unsigned outcomes;
@@ -731,6 +732,10 @@ static void close_stream(struct engine *e)
 }
 
 static void push_verify_answer(struct engine *e, size_t i, enum db_type type);
+static void pair_done(struct engine *e, struct pair *p, unsigned outcomes, const char *rule,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static unsigned pair_failure_outcomes(const struct engine *e, const struct neg_settings *neg,
+                                      enum semantics sem);
 
 static void closed(struct engine *e)
 {
@@ -739,6 +744,18 @@ static void closed(struct engine *e)
         /* XEP-0220 §2.5: a connection that ends without the answer is a timeout. */
         while (e->n_verifies > 0)
                 push_verify_answer(e, e->n_verifies - 1, DB_TIMEOUT);
+        /* Other servers' pairs still being verified end with the stream. */
+        for (size_t i = 0; i < e->n_pairs; i++) {
+                struct pair *p = &e->pairs[i];
+
+                if (p->vhost && !p->done && !p->verified) {
+                        p->pending = false;
+                        p->failed = true;
+                        p->cut = true;
+                        pair_done(e, p, pair_failure_outcomes(e, &p->neg, p->sem), "RFC 6120 §4.4",
+                                  "the stream closed before %s -> %s was verified", p->from, p->to);
+                }
+        }
         set_state(e, ST_CLOSED);
         push_event(e, EV_CLOSED);
 }
@@ -2086,6 +2103,7 @@ static void r_on_auth(struct engine *e, xmlNodePtr n)
  */
 struct db_policy {
         bool vhost;
+        bool silent, ignore_result; /* that server's own misbehaviour (engine_vhost) */
         struct neg_settings neg;
         enum semantics sem;
         enum dboff_reply dboff;
@@ -2126,6 +2144,8 @@ static bool db_policy(struct engine *e, const char *to, struct db_policy *p)
         p->ledger = vh.ledger;
         p->trace = vh.trace;
         p->trace_user = vh.trace_user;
+        p->silent = vh.silent;
+        p->ignore_result = vh.ignore_db_result;
         return true;
 }
 
@@ -2221,6 +2241,32 @@ static void db_refuse(struct engine *e, const struct db_policy *pol, const char 
         }
 }
 
+/*
+ * Another server's pair that its settings ignore (reference §3.10 item 2, Lync
+ * "ignored"): nothing goes on the wire, and the pair is over for that server at
+ * once with the code its own stream would end with when the peer gives up or the
+ * step timer fires (the stream may carry other pairs and outlive the scenario).
+ */
+static void vhost_ignored(struct engine *e, const struct db_policy *pol, const char *from,
+                          const char *to)
+{
+        struct pair *p = get_pair(e, from, to);
+        const char *why = pol->silent          ? "silent, as told"
+                          : pol->ignore_result ? "ignore-db-result, as told"
+                                               : "SupportDialbackNegotiation False; reference "
+                                                 "§3.10 item 2";
+
+        vhost_trace(pol, TRACE_NOTE, "db:result %s -> %s ignored (%s): no answer", from, to, why);
+        if (p == NULL)
+                return;
+        p->vhost = true;
+        p->failed = true;
+        p->pending = false;
+        pair_done(e, p, pair_failure_outcomes(e, &pol->neg, pol->sem),
+                  pol->silent || pol->ignore_result ? "XEP-0220 §2.5" : "reference §3.10 item 2",
+                  "dialback ignored here (%s): %s -> %s got no answer", why, from, to);
+}
+
 static void r_on_db_result(struct engine *e, xmlNodePtr n)
 {
         const char *from = xs_attr(n, "from"), *to = xs_attr(n, "to");
@@ -2286,11 +2332,18 @@ static void r_on_db_result(struct engine *e, xmlNodePtr n)
                        from, to, to);
                 vhost_trace(&pol, TRACE_RECV, "<db:result from='%s' to='%s'/> (on %s stream)", from,
                             to, e->no_to ? "a legacy" : "another node's");
+                if (pol.silent || pol.ignore_result) {
+                        /* That server answers nothing, as it would on its own stream. */
+                        vhost_ignored(e, &pol, from, to);
+                        return;
+                }
         }
         if (!pol.neg.dialback) {
                 tracef(e, TRACE_NOTE, "dialback is off here (SupportDialbackNegotiation False)");
                 switch (pol.dboff) {
                 case DBOFF_IGNORE:
+                        if (pol.vhost)
+                                vhost_ignored(e, &pol, from, to);
                         return;
                 case DBOFF_DB_ERROR:
                         db_refuse(e, &pol, from, to, "not-authorized", "XEP-0220 §2.5",
@@ -2428,6 +2481,13 @@ static void r_on_db_verify(struct engine *e, xmlNodePtr n)
                 vhost_trace(&pol, TRACE_RECV,
                             "<db:verify from='%s' to='%s' id='%s'/> (on %s stream)", from, to, id,
                             e->no_to ? "a legacy" : "another node's");
+                if (pol.silent) {
+                        /* A silent authoritative server (XEP-0220 §2.5) says nothing here
+                         * either. */
+                        vhost_trace(&pol, TRACE_NOTE, "authoritative: silent, as told");
+                        xmlFree(key);
+                        return;
+                }
         }
         /* The proof an initiating stream of ours asks for before it counts 'valid'. */
         db_ledger_record(pol.ledger, from, to, id, key != NULL ? (const char *)key : "");
@@ -3167,7 +3227,7 @@ int engine_pair_result(const struct engine *e, const char *from, const char *to,
         *out = e->result;
         /* A refused pair multiplexed on a stream with a target of its own is not the
          * initiator's last word: it may open a stream for it (XEP-0220 §2.5, §2.6). */
-        out->final = p->verified || e->no_to;
+        out->final = (p->verified || e->no_to) && !p->cut;
         out->outcomes = p->outcomes;
         out->authenticated = p->verified;
         out->method = p->verified ? (e->tls_up ? METHOD_DT : METHOD_DP) : 0;

@@ -271,6 +271,10 @@ struct engine_vhost {
         struct db_ledger *ledger;
         engine_trace_fn trace; /* may be NULL */
         void *trace_user;
+        /* That server's own misbehaviour as receiving server (a scenario's knobs):
+         * silent answers nothing at all (misbehaviour silent, a wire silence);
+         * ignore_db_result leaves <db:result/> unanswered. */
+        bool silent, ignore_db_result;
 };
 
 /* Fills *out for domain and returns true when some server at this address hosts
@@ -506,9 +510,9 @@ enum pair_state engine_pair_state(const struct engine *e, const char *from, cons
  * method and outcome, the stream's TLS and restarts), for a pair whose target
  * another server at this address hosts (EV_PAIR_DONE): its verdict belongs to
  * that server. final is false for a refused pair multiplexed on a stream whose
- * header named a target: the initiator may still open a stream of its own for it
- * (XEP-0220 §2.5, §2.6). Returns 0, or -1 when there is no such pair or it is
- * not over.
+ * header named a target, and for a pair the stream's close cut short: the
+ * initiator may still try it on another stream (XEP-0220 §2.5, §2.6). Returns 0,
+ * or -1 when there is no such pair or it is not over.
  */
 int engine_pair_result(const struct engine *e, const char *from, const char *to,
                        struct engine_result *out);

@@ -118,6 +118,11 @@ static bool stream_vhost(void *user, const char *domain, struct engine_vhost *ou
         out->ledger = b->ledger;
         out->trace = vhost_trace;
         out->trace_user = s;
+        out->silent =
+            b->cfg.knobs.bad.silent || (b->cfg.knobs.bad.wire == WIRE_SILENCE &&
+                                        (b->cfg.knobs.bad.wire_roles == 0 ||
+                                         (b->cfg.knobs.bad.wire_roles & (1u << ENGINE_RECEIVING))));
+        out->ignore_db_result = b->cfg.knobs.bad.ignore_db_result;
         return true;
 }
 

@@ -38,6 +38,8 @@
 struct one {
         struct engine *e;
         struct neg_settings b_neg, c_neg; /* C: another node, H4 (Opt/Req/F) */
+        enum dboff_reply b_dboff;
+        bool b_silent;
         struct db_ledger b_ledger;
         struct buf b_trace; /* what B's own account received */
         char out[16384];
@@ -58,12 +60,13 @@ static bool b_vhost(void *user, const char *domain, struct engine_vhost *out)
                 return false;
         out->neg = strcmp(domain, B_DOMAIN) == 0 ? o->b_neg : o->c_neg;
         out->sem = SEMANTICS_MATRIX;
-        out->dialback_off_reply = DBOFF_STREAM_ERROR;
+        out->dialback_off_reply = strcmp(domain, B_DOMAIN) == 0 ? o->b_dboff : DBOFF_STREAM_ERROR;
         out->secret = B_SECRET;
         out->db_answer = DB_ANSWER_TRUTHFUL;
         out->ledger = &o->b_ledger;
         out->trace = b_trace;
         out->trace_user = o;
+        out->silent = o->b_silent && strcmp(domain, B_DOMAIN) == 0;
         return true;
 }
 
@@ -112,6 +115,22 @@ static const char *one_feed(struct one *o, const char *xml)
         memcpy(o->out, b->data, n);
         o->out[n] = '\0';
         return o->out;
+}
+
+/* Drains the engine's events: whether EV_PAIR_DONE came for (PARTNER, to), and how
+ * many EV_NEED_VERIFY. */
+static bool one_pair_done(struct one *o, const char *to, int *need_verify)
+{
+        struct engine_event ev;
+        bool done = false;
+
+        *need_verify = 0;
+        while (engine_next_event(o->e, &ev)) {
+                done |= ev.kind == EV_PAIR_DONE && strcmp(ev.to, to) == 0;
+                *need_verify += ev.kind == EV_NEED_VERIFY;
+                engine_event_cleanup(&ev);
+        }
+        return done;
 }
 
 static bool one_finding(struct one *o, enum finding_kind kind, const char *rule)
@@ -199,22 +218,16 @@ Test(vhost, no_to_without_dialback_refused)
 Test(vhost, result_judged_under_the_targets_settings)
 {
         struct one o;
-        struct engine_event ev;
         struct engine_result r;
         const char *out;
-        bool done = false;
+        int need_verify;
 
         one_new(&o, 17, 13);
         one_feed(&o, LEGACY_OPEN);
         out = one_feed(&o, "<db:result from='" PARTNER "' to='" B_DOMAIN "'>00</db:result>");
         cr_expect(strstr(out, "policy-violation") != NULL, "%s", out);
-        while (engine_next_event(o.e, &ev)) {
-                if (ev.kind == EV_PAIR_DONE && strcmp(ev.to, B_DOMAIN) == 0)
-                        done = true;
-                cr_expect_neq(ev.kind, EV_NEED_VERIFY);
-                engine_event_cleanup(&ev);
-        }
-        cr_expect(done, "EV_PAIR_DONE for B");
+        cr_expect(one_pair_done(&o, B_DOMAIN, &need_verify), "EV_PAIR_DONE for B");
+        cr_expect_eq(need_verify, 0, "refused: nothing to verify");
         cr_assert_eq(engine_pair_result(o.e, PARTNER, B_DOMAIN, &r), 0);
         cr_expect_eq(r.outcomes, OUTCOME_BIT(OUTCOME_F2), "outcomes %#x", r.outcomes);
         cr_expect_not(r.authenticated);
@@ -516,4 +529,71 @@ Test(own_route, route_refused_falls_back)
         cr_expect_eq(world_streams(m.w.partner, ENGINE_INITIATING, PURPOSE_VERIFY, out, 4), 1,
                      "the partner fell back to a verify stream\n%s", m.w.trace.data);
         mux_free(&m);
+}
+
+/* B's settings ignore dialback (Dialback False, reference §3.10 item 2 "ignored"):
+ * nothing on the wire, and B's pair is over at once with B's code (F4: no common
+ * plaintext method), not left waiting for a stream that carries other pairs. */
+Test(vhost, ignored_by_the_targets_settings)
+{
+        struct one o;
+        struct engine_result r;
+        const char *out;
+        int need_verify;
+
+        one_new(&o, 17, 4);
+        o.b_dboff = DBOFF_IGNORE;
+        one_feed(&o, LEGACY_OPEN);
+        out = one_feed(&o, "<db:result from='" PARTNER "' to='" B_DOMAIN "'>00</db:result>");
+        cr_expect_str_empty(out);
+        cr_expect(one_pair_done(&o, B_DOMAIN, &need_verify), "EV_PAIR_DONE for B");
+        cr_expect_eq(need_verify, 0);
+        cr_assert_eq(engine_pair_result(o.e, PARTNER, B_DOMAIN, &r), 0);
+        cr_expect(r.final);
+        cr_expect_eq(r.outcomes, OUTCOME_BIT(OUTCOME_F4), "outcomes %#x", r.outcomes);
+        cr_expect(strstr(o.b_trace.data, "ignored") != NULL, "%s", o.b_trace.data);
+        cr_expect_eq(engine_state(o.e), ST_EXPECT_NEGOTIATION);
+        one_free(&o);
+}
+
+/* A pair of B's still being verified when the stream closes ends with it. */
+Test(vhost, pending_pair_ends_with_the_stream)
+{
+        struct one o;
+        struct engine_result r;
+
+        one_new(&o, 17, 17);
+        one_feed(&o, LEGACY_OPEN);
+        one_feed(&o, "<db:result from='" PARTNER "' to='" B_DOMAIN "'>00</db:result>");
+        cr_expect_eq(engine_pair_result(o.e, PARTNER, B_DOMAIN, &r), -1, "not over yet");
+        one_feed(&o, "</stream:stream>");
+        cr_assert_eq(engine_pair_result(o.e, PARTNER, B_DOMAIN, &r), 0);
+        cr_expect_not(r.authenticated);
+        cr_expect(r.outcomes != 0 && !(r.outcomes & OUTCOME_SUCCESS_SET), "%#x", r.outcomes);
+        /* Not the partner's last word: it may ask again on another stream. */
+        cr_expect_not(r.final);
+        one_free(&o);
+}
+
+/* B is silent (scenario misbehaviour silent-authoritative): it answers nothing on
+ * another node's stream either, neither a db:verify nor a db:result. */
+Test(vhost, silent_target_says_nothing)
+{
+        struct one o;
+        struct engine_result r;
+        const char *out;
+
+        one_new(&o, 17, 17);
+        o.b_silent = true;
+        one_feed(&o, LEGACY_OPEN);
+        out = one_feed(&o,
+                       "<db:verify from='" PARTNER "' to='" B_DOMAIN "' id='sid1'>00</db:verify>");
+        cr_expect_str_empty(out);
+        out = one_feed(&o, "<db:result from='" PARTNER "' to='" B_DOMAIN "'>00</db:result>");
+        cr_expect_str_empty(out);
+        cr_assert_eq(engine_pair_result(o.e, PARTNER, B_DOMAIN, &r), 0);
+        cr_expect_not(r.authenticated);
+        cr_expect_eq(r.outcomes, OUTCOME_BIT(OUTCOME_F4), "%#x", r.outcomes);
+        cr_expect(strstr(o.b_trace.data, "silent, as told") != NULL, "%s", o.b_trace.data);
+        one_free(&o);
 }
