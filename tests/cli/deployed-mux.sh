@@ -5,12 +5,14 @@
 # inbound ones). A conforming partner that behaves so must still get every cell
 # right (exit 0), no <item-not-found/> for a name the harness serves, and the
 # classification of its own row.
-# - reuse-connection: one connection per address; for the partner as initiating
-#   server, pairs for other harness domains on it (XEP-0220 §2.6).
-# - legacy-header: the partner opens its streams with the pre-1.0 dialback header
-#   (no to, from or version). Its streams land on no scenario's node; each
-#   db:result and db:verify is answered and judged for the domain it names
-#   (RFC 6120 §4.7.2, XEP-0220 §2.6) and attributed to that domain's scenario.
+# 1. legacy-header: the partner opens its streams with the pre-1.0 dialback header
+#    (no to, from or version). Its streams land on no scenario's node; each
+#    db:result and db:verify is answered and judged for the domain it names
+#    (RFC 6120 §4.7.2, XEP-0220 §2.6) and attributed to that domain's scenario.
+# 2. reuse-connection: one connection per address; for the partner as initiating
+#    server, pairs for other harness domains on it (XEP-0220 §2.6).
+# 3. verify-after-own-route: the partner's db:verify on its own route's stream.
+# 4. all of them at once (with verify-unhosted-target): M13, M15, M17 -> E5, E6, E7.
 # Usage: deployed-mux.sh S2SCHECK SOURCE_DIR BUILD_DIR
 set -u
 bin=$1
