@@ -482,9 +482,6 @@ static bool carry_verify(struct node *n, struct stream *r, const struct engine_e
         return false;
 }
 
-static struct stream *open_stream(struct node *n, enum engine_purpose purpose, const char *local,
-                                  const char *remote, const char *v_from, const char *v_to,
-                                  const char *v_id, const char *v_key);
 static bool own_pair(const struct stream *s, const char *from, const char *to);
 
 static void carried_update(struct stream *c);
@@ -527,6 +524,37 @@ static bool verify_after_route(struct node *n, struct stream *r, const struct en
 /* The requests waiting for stream c's own route (verify_after_route): sent once
  * that route is valid; asked again on a verify stream of their own once it cannot
  * be (refused, or the stream closed first), as without the behaviour. */
+/*
+ * Ends carried request i. With retry, the request goes again on a verify stream
+ * of its own, as it would have without the behaviour; otherwise, or when that
+ * stream cannot even start, the receiving stream that asked (if still there) gets
+ * answer.
+ */
+static void carried_end(struct node *n, size_t i, bool retry, enum db_type answer)
+{
+        char from[DOMAIN_MAX], to[DOMAIN_MAX], id[128], key[DIALBACK_KEY_LEN + 1];
+        struct stream *r = find_stream(n->carried[i].requester_node, n->carried[i].requester);
+        struct stream *v = NULL;
+
+        memcpy(from, n->carried[i].from, sizeof(from));
+        memcpy(to, n->carried[i].to, sizeof(to));
+        memcpy(id, n->carried[i].id, sizeof(id));
+        memcpy(key, n->carried[i].key, sizeof(key));
+        if (r != NULL && r->serial != n->carried[i].requester_serial)
+                r = NULL;
+        n->carried[i] = n->carried[--n->n_carried];
+        if (r == NULL)
+                return;
+        if (retry)
+                v = open_stream(n, PURPOSE_VERIFY, to, from, to, from, id, key);
+        if (v != NULL && !(engine_state(v->e) == ST_CLOSED && v->failure[0] != '\0')) {
+                set_requester(v, r);
+                return;
+        }
+        engine_verify_result(r->e, from, to, id, retry ? DB_UNREACHABLE : answer);
+        process(r);
+}
+
 static void carried_update(struct stream *c)
 {
         struct node *n = c->node;
@@ -536,8 +564,6 @@ static void carried_update(struct stream *c)
                         (res->final && !res->authenticated);
 
         for (size_t i = 0; i < n->n_carried;) {
-                struct stream *r, *v;
-
                 if (n->carried[i].carrier != c || !n->carried[i].waiting) {
                         i++;
                         continue;
@@ -552,16 +578,7 @@ static void carried_update(struct stream *c)
                         i++;
                         continue;
                 }
-                r = find_stream(n->carried[i].requester_node, n->carried[i].requester);
-                if (r != NULL && r->serial != n->carried[i].requester_serial)
-                        r = NULL;
-                v = r == NULL ? NULL
-                              : open_stream(n, PURPOSE_VERIFY, n->carried[i].to, n->carried[i].from,
-                                            n->carried[i].to, n->carried[i].from, n->carried[i].id,
-                                            n->carried[i].key);
-                if (v != NULL)
-                        set_requester(v, r);
-                n->carried[i] = n->carried[--n->n_carried];
+                carried_end(n, i, true, DB_UNREACHABLE);
         }
 }
 
@@ -574,31 +591,13 @@ static void carried_answer(struct stream *c, const struct engine_event *ev)
         struct node *n = c->node;
 
         for (size_t i = 0; i < n->n_carried; i++) {
-                struct stream *r, *v;
-                char key[DIALBACK_KEY_LEN + 1];
-
                 if (n->carried[i].carrier != c || n->carried[i].carrier_serial != c->serial ||
                     strcasecmp(n->carried[i].from, ev->from) != 0 ||
                     strcasecmp(n->carried[i].to, ev->to) != 0 ||
                     strcmp(n->carried[i].id, ev->id) != 0)
                         continue;
-                r = find_stream(n->carried[i].requester_node, n->carried[i].requester);
-                if (r != NULL && r->serial != n->carried[i].requester_serial)
-                        r = NULL;
-                memcpy(key, n->carried[i].key, sizeof(key));
-                n->carried[i] = n->carried[--n->n_carried];
-                if (r == NULL)
-                        return;
-                if (ev->type == DB_TIMEOUT && engine_state(c->e) == ST_CLOSED) {
-                        v = open_stream(n, PURPOSE_VERIFY, ev->to, ev->from, ev->to, ev->from,
-                                        ev->id, key);
-                        if (v != NULL && !(engine_state(v->e) == ST_CLOSED && v->failure[0])) {
-                                set_requester(v, r);
-                                return;
-                        }
-                }
-                engine_verify_result(r->e, ev->from, ev->to, ev->id, ev->type);
-                process(r);
+                carried_end(n, i, ev->type == DB_TIMEOUT && engine_state(c->e) == ST_CLOSED,
+                            ev->type);
                 return;
         }
 }
