@@ -695,6 +695,15 @@ static bool send_hostile_header(struct engine *e, const struct buf *normal, cons
         return true;
 }
 
+/* The legacy_header knob: the pre-1.0 header has no version, so it gets no features
+ * and never STARTTLS; a server whose TLS is Optional or Required would not choose it
+ * (the deployed case is a server without a certificate), so only a TLS NotSupported
+ * side sends it and the knob changes nothing for the others. */
+static bool sends_legacy_header(const struct engine *e)
+{
+        return e->cfg.knobs.bad.legacy_header && e->cfg.neg.tls == NEG_NOTSUPPORTED;
+}
+
 static void send_header(struct engine *e, const char *to, const char *from, const char *id)
 {
         struct xs_header_out h;
@@ -708,7 +717,7 @@ static void send_header(struct engine *e, const char *to, const char *from, cons
         h.dialback = e->cfg.neg.dialback && ((own_methods(e) & (METHOD_DT | METHOD_DP)) != 0 ||
                                              e->cfg.knobs.declare_db_without_method);
         /* RFC 6120 §4.7.5: a version-less header is answered without one. */
-        h.no_version = e->cfg.role == ENGINE_RECEIVING ? e->legacy : e->cfg.knobs.bad.legacy_header;
+        h.no_version = e->cfg.role == ENGINE_RECEIVING ? e->legacy : sends_legacy_header(e);
         buf_init(&b, 0);
         if (xs_write_header(&b, &h) != 0)
                 finding(e, FINDING_ERROR, "internal", "could not write a stream header");
@@ -1482,7 +1491,7 @@ static void i_on_header(struct engine *e, const struct xs_header *h)
 
         /* STR-2 (RFC 6120 §4.7.1-3): from = the domain we asked for; id present and new.
          * A header that named no domain (legacy_header) asked for none. */
-        if (!e->cfg.knobs.bad.legacy_header && (h->from == NULL || !domain_eq(h->from, e->remote)))
+        if (!sends_legacy_header(e) && (h->from == NULL || !domain_eq(h->from, e->remote)))
                 finding(e, FINDING_VIOLATION, "RFC 6120 §4.7.1",
                         "response header from='%s', expected '%s'", h->from ? h->from : "(none)",
                         e->remote);
@@ -2965,7 +2974,7 @@ int engine_start(struct engine *e)
                 return e->tls != NULL ? 0 : -1;
         }
         set_state(e, ST_EXPECT_HEADER);
-        if (e->cfg.knobs.bad.legacy_header) {
+        if (sends_legacy_header(e)) {
                 /* Deployed: the pre-1.0 dialback header (XEP-0220 §2.4.1), no to, from or
                  * version, although to is a MUST (RFC 6120 §4.7.2). */
                 tracef(e, TRACE_NOTE,

@@ -177,7 +177,9 @@ struct engine_misbehaviour {
         /* Deployed behaviours (issue 10), legal or common, that a harness must handle: */
         bool legacy_header;          /* I (AUTH and VERIFY): the pre-1.0 dialback header, no to,
                                         from or version, xmlns:db declared (RFC 6120 §4.7.2 MUST
-                                        broken; XEP-0220 §2.4.1); dialback only */
+                                        broken; XEP-0220 §2.4.1); dialback only. Only
+                                        when its TLS is NotSupported: the header gets no
+                                        features, so no STARTTLS */
         bool reuse_connection;       /* R: its db:verify for a domain at the address of one of its
                                         authenticated initiating streams goes on that stream;
                                         I: multiplexes targets at the same address on its stream

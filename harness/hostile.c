@@ -148,7 +148,8 @@ static const struct hostile table[] = {
     {"legacy-header",
      "I",
      "opens its streams with the pre-1.0 dialback header (no to, from or version; "
-     "xmlns:db declared) and uses dialback only",
+     "xmlns:db declared) and uses dialback only; only with TLS NotSupported (it gets no "
+     "STARTTLS)",
      WIRE_NONE,
      FLAG(legacy_header),
      {0, 0, 0}},
