@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkup.h"
 #include "cli.h"
 #include "commands.h"
 #include "partner.h"
@@ -98,7 +99,9 @@ int cmd_run(int argc, char **argv)
         const char *pos[1], *cert_dir = NULL, *issuer_cert = NULL, *issuer_key = NULL;
         struct suite_cli sc;
         struct scenario_suite suite;
-        bool quiet = false;
+        bool quiet = false, no_preflight = false, outbound_only = false;
+        const char *advertise = NULL;
+        char no_inbound[CHECKUP_TEXT + 64];
         /* The suite options fill the last SUITE_CLI_NOPTS entries (suite_cli_opts). */
         struct cli_opt opts[] = {
             {.name = "--partner", .metavar = "FILE", .value = &partner_file},
@@ -123,6 +126,9 @@ int cmd_run(int argc, char **argv)
             {.name = "--cert-dir", .metavar = "DIR", .value = &cert_dir},
             {.name = "--issuer-cert", .metavar = "FILE", .value = &issuer_cert},
             {.name = "--issuer-key", .metavar = "FILE", .value = &issuer_key},
+            {.name = "--advertise", .metavar = "ADDR", .value = &advertise},
+            {.name = "--no-preflight", .flag = &no_preflight},
+            {.name = "--outbound-only", .flag = &outbound_only},
             {0},
             {0},
             {0},
@@ -190,6 +196,40 @@ int cmd_run(int argc, char **argv)
         o.key = key;
         o.quiet = quiet;
         o.progress_tty = isatty(STDERR_FILENO) != 0;
+        o.advertise = advertise;
+        if ((no_preflight || outbound_only) && target == NULL) {
+                partner_cleanup(&p);
+                scenario_suite_cleanup(&suite);
+                return command_usage_error("run", "--no-preflight and --outbound-only apply to "
+                                                  "runs with --target");
+        }
+        if (target != NULL && !no_preflight) {
+                /* The preflight (docs/cli.md "check"): seconds instead of a run of
+                 * minutes that would blame the partner for the harness's set-up. */
+                struct checkup_options co = {
+                    .partner = &p,
+                    .target = target,
+                    .resolver = resolver,
+                    .domain = domain,
+                    .listen = listen,
+                    .advertise = advertise,
+                    .serve_dns = serve_dns,
+                    .ca = ca,
+                    .cert = cert,
+                    .key = key,
+                    .issuer_cert = issuer_cert,
+                    .issuer_key = issuer_key,
+                };
+
+                rc = checkup_before_run(&co, &suite, outbound_only, no_inbound, sizeof(no_inbound));
+                if (rc != EXIT_MATCH) {
+                        partner_cleanup(&p);
+                        scenario_suite_cleanup(&suite);
+                        return rc;
+                }
+                if (no_inbound[0] != '\0')
+                        o.no_inbound = no_inbound;
+        }
 
         memset(&sa, 0, sizeof(sa));
         sa.sa_handler = on_signal;

@@ -16,6 +16,7 @@
 
 #include "certid.h"
 #include "checks.h"
+#include "checkup.h"
 #include "dialback.h"
 #include "dns.h"
 #include "dnszone.h"
@@ -740,7 +741,16 @@ static int setup_net(struct runner *r, char *err, size_t errlen)
                                    errlen) != 0)
                         return -1;
                 zc.apex = r->domain;
-                zc.addrs[zc.naddrs++] = r->listen_host;
+                /* An unspecified listen address is no address to publish (issue 12). */
+                if (o->advertise == NULL && checkup_unspecified(r->listen_host)) {
+                        snprintf(err, errlen,
+                                 "--listen %s with --serve-dns would publish %s for every "
+                                 "scenario name: give --advertise ADDR, the address the "
+                                 "partner must connect to",
+                                 r->listen_host, r->listen_host);
+                        return -1;
+                }
+                zc.addrs[zc.naddrs++] = o->advertise != NULL ? o->advertise : r->listen_host;
                 zc.port = r->listen_port;
                 r->zone = dnszone_new(&zc, err, errlen);
                 if (r->zone == NULL)
@@ -976,6 +986,13 @@ static void setup_one(struct runner *r, struct scen *s, const struct scenario *d
                 s->skip = true;
                 textf(s->skip_why, sizeof(s->skip_why),
                       "skipped: the partner has no additional domain");
+        } else if (r->o->no_inbound != NULL && (d->dir == DIR_INBOUND || d->harness.dialback)) {
+                /* --outbound-only: the preflight found the partner cannot connect in. */
+                s->skip = true;
+                textf(s->skip_why, sizeof(s->skip_why),
+                      "not judged (--outbound-only): the partner must connect in for this "
+                      "scenario, and %s",
+                      r->o->no_inbound);
         }
 }
 

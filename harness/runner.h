@@ -51,6 +51,13 @@ struct run_options {
         unsigned step_timeout_ms; /* per negotiation step; 0: net's defaults */
         bool progress_tty;        /* progress as one live line */
         bool quiet;               /* no progress at all */
+        /* The address --serve-dns publishes for the harness names (--advertise); NULL:
+         * the --listen address, which must then not be 0.0.0.0 or :: with serve_dns. */
+        const char *advertise;
+        /* --outbound-only after a preflight that found the partner cannot connect in:
+         * why (one line); every scenario that needs the partner to connect in (inbound,
+         * or the harness offering dialback) is skipped with it. NULL: none skipped. */
+        const char *no_inbound;
 };
 
 /*
