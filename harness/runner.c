@@ -986,12 +986,18 @@ static void setup_one(struct runner *r, struct scen *s, const struct scenario *d
                 s->skip = true;
                 textf(s->skip_why, sizeof(s->skip_why),
                       "skipped: the partner has no additional domain");
-        } else if (r->o->no_inbound != NULL && (d->dir == DIR_INBOUND || d->harness.dialback)) {
-                /* --outbound-only: the preflight found the partner cannot connect in. */
+        } else if (r->o->no_inbound != NULL &&
+                   (d->dir == DIR_INBOUND || d->harness.dialback ||
+                    (OUTCOME_BIT(res->expected) & OUTCOME_SUCCESS_SET) ||
+                    (d->checks & (1u << CHECK_PING_ANSWERED)))) {
+                /* --outbound-only: the preflight found the partner cannot connect in,
+                 * which an inbound scenario, a dialback verification and the answer
+                 * to the test ping of a success (reference §3.6) all need. */
                 s->skip = true;
                 textf(s->skip_why, sizeof(s->skip_why),
-                      "not judged (--outbound-only): the partner must connect in for this "
-                      "scenario, and %s",
+                      "not judged (--outbound-only): this scenario needs the partner to "
+                      "connect in (inbound, dialback verification, or the answer to the test "
+                      "ping), and %s",
                       r->o->no_inbound);
         }
 }

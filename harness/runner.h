@@ -56,7 +56,8 @@ struct run_options {
         const char *advertise;
         /* --outbound-only after a preflight that found the partner cannot connect in:
          * why (one line); every scenario that needs the partner to connect in (inbound,
-         * or the harness offering dialback) is skipped with it. NULL: none skipped. */
+         * the harness offering dialback, or an expected success, whose test ping the
+         * partner answers over a stream of its own) is skipped with it. NULL: none. */
         const char *no_inbound;
 };
 
