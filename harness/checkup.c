@@ -141,6 +141,42 @@ int checkup_exit_code(const struct checkup_report *r)
         return EXIT_MATCH;
 }
 
+/* A FAIL that no scenario would judge for what it is: the harness's own set-up, a
+ * partner no address of which accepts TCP, a partner certificate that does not name a
+ * configured domain (every scenario of that domain would read as a mismatch), and,
+ * unless without_inbound, a partner that cannot connect in. Any other partner FAIL (a
+ * stream, TLS or a chain that fails) is behaviour the scenarios judge themselves. */
+static bool stops(const struct checkup_report *r, bool without_inbound)
+{
+        bool tcp_ok = false, tcp_tried = false;
+
+        if (checkup_worst(r, CHECKUP_HARNESS) == CHECKUP_FAIL)
+                return true;
+        for (size_t i = 0; i < r->n; i++) {
+                const char *id = r->f[i].item->id;
+
+                if (strcmp(id, "PRE-TCP-IPV4") == 0 || strcmp(id, "PRE-TCP-IPV6") == 0) {
+                        tcp_tried = true;
+                        tcp_ok = tcp_ok || r->f[i].sev == CHECKUP_OK;
+                }
+        }
+        if (!tcp_ok && (tcp_tried || checkup_worst(r, CHECKUP_PARTNER) == CHECKUP_FAIL))
+                return true;
+        if (checkup_failed(r, "PRE-CERT-NAMES"))
+                return true;
+        return !without_inbound && checkup_failed(r, "PRE-INBOUND");
+}
+
+bool checkup_stops_run(const struct checkup_report *r)
+{
+        return stops(r, false);
+}
+
+bool checkup_stops_run_outbound(const struct checkup_report *r)
+{
+        return stops(r, true);
+}
+
 const char *checkup_severity_name(enum checkup_severity s)
 {
         switch (s) {

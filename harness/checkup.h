@@ -84,6 +84,16 @@ bool checkup_failed(const struct checkup_report *r, const char *id);
  */
 int checkup_exit_code(const struct checkup_report *r);
 
+/*
+ * Whether `run` stops on this report (docs/cli.md "check"): a FAIL on the harness
+ * side, a partner no address of which accepts TCP, PRE-CERT-NAMES, or PRE-INBOUND.
+ * Other partner FAILs (the stream, TLS, the chain) are behaviour the scenarios judge
+ * themselves: the run goes on. The _outbound form leaves PRE-INBOUND out
+ * (--outbound-only).
+ */
+bool checkup_stops_run(const struct checkup_report *r);
+bool checkup_stops_run_outbound(const struct checkup_report *r);
+
 /* "OK", "WARN", "FAIL". */
 const char *checkup_severity_name(enum checkup_severity s);
 
@@ -140,6 +150,18 @@ int checkup_run(const struct checkup_options *o, struct checkup_report *r, char 
  */
 int checkup_before_run(struct checkup_options *co, const struct scenario_suite *suite,
                        bool outbound_only, char *why, size_t whylen);
+
+/* Asks a running checkup_run to stop (async-signal-safe); it returns what it has.
+ * The request stays: checkup_interrupted is true from then on. */
+void checkup_interrupt(void);
+bool checkup_interrupted(void);
+
+/*
+ * Checks the syntax of --target and --resolver, which are the operator's input: a
+ * mistake is a usage error (exit 2), not a finding about the partner. Returns 0, or
+ * -1 with "--target '[::1': ..." in err.
+ */
+int checkup_check_syntax(const char *target, const char *resolver, char *err, size_t errlen);
 
 /* True for 0.0.0.0 and :: (any spelling): an address to listen on, never one to
  * publish. */

@@ -17,6 +17,7 @@
 #include <gnutls/x509.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -61,9 +62,25 @@ struct probe {
         time_t not_after;
         enum certid_match match;
         char ids[400];
+        bool db_asked; /* a <db:result/> went out: the partner must verify it */
         bool inbound;  /* a stream to hdomain arrived */
         bool answered; /* the ping's answer arrived */
 };
+
+static volatile sig_atomic_t pf_interrupted;
+static struct net_loop *volatile pf_loop;
+
+void checkup_interrupt(void)
+{
+        pf_interrupted = 1;
+        if (pf_loop != NULL)
+                net_interrupt(pf_loop);
+}
+
+bool checkup_interrupted(void)
+{
+        return pf_interrupted != 0;
+}
 
 struct checkup_ctx {
         struct probe p[MAX_DOMAINS];
@@ -88,6 +105,25 @@ bool checkup_unspecified(const char *host)
         if (inet_pton(AF_INET6, host, &a6) == 1)
                 return IN6_IS_ADDR_UNSPECIFIED(&a6);
         return false;
+}
+
+int checkup_check_syntax(const char *target, const char *resolver, char *err, size_t errlen)
+{
+        char host[DNS_HOST_MAX], why[256];
+        uint16_t port;
+
+        if (target != NULL && strcasecmp(target, "srv") != 0 &&
+            dns_parse_hostport(target, DNS_XMPP_PORT, host, sizeof(host), &port, why,
+                               sizeof(why)) != 0) {
+                snprintf(err, errlen, "--target '%s': %s", target, why);
+                return -1;
+        }
+        if (resolver != NULL &&
+            dns_parse_hostport(resolver, 53, host, sizeof(host), &port, why, sizeof(why)) != 0) {
+                snprintf(err, errlen, "--resolver '%s': %s", resolver, why);
+                return -1;
+        }
+        return 0;
 }
 
 size_t checkup_scenario_names(const struct scenario_suite *suite, const struct partner *p,
@@ -373,8 +409,12 @@ static int tcp_probe(const struct sockaddr_storage *ss, unsigned ms, char *why, 
         for (;;) {
                 int n = poll(&pfd, 1, (int)ms);
 
-                if (n < 0 && errno == EINTR)
+                if (n < 0 && errno == EINTR && !pf_interrupted)
                         continue;
+                if (n < 0) {
+                        snprintf(why, len, "interrupted");
+                        goto done;
+                }
                 if (n == 0) {
                         snprintf(why, len, "no answer within %u ms", ms);
                         goto done;
@@ -533,6 +573,8 @@ static void capture(struct checkup_ctx *c, struct stream *s)
                 return;
         p->out_seen = true;
         p->out = *engine_result(e);
+        if (engine_pair_state(e, p->hdomain, p->pdomain) != PAIR_NONE)
+                p->db_asked = true;
         snprintf(p->failure, sizeof(p->failure), "%s", node_stream_failure(s));
         peer = engine_peer(e);
         if (peer == NULL || p->have_cert)
@@ -610,7 +652,7 @@ static bool all_settled(void *user)
 }
 
 static void judge_live(const struct checkup_options *o, struct probe *p, bool listening,
-                       struct checkup_report *r)
+                       unsigned long accepted, struct checkup_report *r)
 {
         unsigned warn_d = o->expiry_warn_d > 0 ? o->expiry_warn_d : EXPIRY_WARN_D;
         bool tls_expected = o->partner->neg.tls != NEG_NOTSUPPORTED;
@@ -674,10 +716,17 @@ static void judge_live(const struct checkup_options *o, struct probe *p, bool li
                 checkup_add(r, "PRE-INBOUND", CHECKUP_OK, p->hdomain, NULL,
                             "the partner (%s) connected in to %s%s", p->pdomain, p->hdomain,
                             p->answered ? " and answered the ping" : "");
+        } else if (accepted > 0) {
+                /* Its streams may be broken (a hostile partner, `serve --misbehave`), but
+                 * the partner found the harness and its port: the run can judge them. */
+                checkup_add(r, "PRE-INBOUND", CHECKUP_OK, p->hdomain, NULL,
+                            "the partner connected in (%lu connection%s), though no stream "
+                            "named %s",
+                            accepted, accepted == 1 ? "" : "s", p->hdomain);
         } else if (!listening) {
                 checkup_add(r, "PRE-INBOUND", CHECKUP_FAIL, p->hdomain, NULL,
                             "not tried: the harness could not listen");
-        } else if (through || p->out.authenticated) {
+        } else if (through && (p->db_asked || p->out.authenticated)) {
                 checkup_add(r, "PRE-INBOUND", CHECKUP_FAIL, p->hdomain, NULL,
                             "the partner could not reach %s: inbound and dialback scenarios "
                             "cannot be judged (%s)",
@@ -704,12 +753,15 @@ static struct node *preflight_node(struct net_loop *loop, struct probe *p,
         memset(&cfg, 0, sizeof(cfg));
         cfg.name = "preflight";
         cfg.hosted[cfg.n_hosted++] = p->hdomain;
-        /* The most willing harness side: TLS when the partner has it, either
-         * authentication method (SASL EXTERNAL needs the partner to trust us,
-         * dialback makes it connect in to verify). */
+        /* A harness side the partner's configuration accepts: TLS when it has TLS,
+         * and the methods it has (SASL EXTERNAL needs the partner to trust us; with
+         * dialback it connects in to verify). A partner with no method at all
+         * authenticates nothing and is never asked to connect in (PRE-INBOUND WARN). */
         cfg.neg.tls = o->partner->neg.tls == NEG_NOTSUPPORTED ? NEG_NOTSUPPORTED : NEG_REQUIRED;
-        cfg.neg.sasl = o->partner->neg.tls == NEG_NOTSUPPORTED ? NEG_NOTSUPPORTED : NEG_OPTIONAL;
-        cfg.neg.dialback = true;
+        cfg.neg.sasl = o->partner->neg.sasl == NEG_NOTSUPPORTED || cfg.neg.tls == NEG_NOTSUPPORTED
+                           ? NEG_NOTSUPPORTED
+                           : NEG_OPTIONAL;
+        cfg.neg.dialback = o->partner->neg.dialback;
         cfg.sem = SEMANTICS_MATRIX;
         engine_knobs_default(&cfg.knobs);
         /* A bad certificate is reported (PRE-CERT-*), not a reason to stop. */
@@ -745,6 +797,7 @@ static int live(const struct checkup_options *o, struct checkup_ctx *c, struct t
                 checkup_add(r, "PRE-HARNESS-LISTEN", CHECKUP_FAIL, lhost, NULL, "%s", err);
                 return -1;
         }
+        pf_loop = loop;
         for (size_t i = 0; i < c->n; i++) {
                 c->p[i].node = preflight_node(loop, &c->p[i], o, creds, c, err, sizeof(err));
                 if (c->p[i].node == NULL) {
@@ -811,7 +864,7 @@ static int live(const struct checkup_options *o, struct checkup_ctx *c, struct t
                 long left = remaining_ms(end);
                 int rr;
 
-                if (left <= 0 || all_settled(c))
+                if (left <= 0 || all_settled(c) || pf_interrupted)
                         break;
                 rr = net_run(loop, (unsigned)left, all_settled, c);
                 if (rr == NET_RUN_ERROR || rr == NET_RUN_UNTIL || rr == NET_RUN_MAX_TIME ||
@@ -826,9 +879,14 @@ static int live(const struct checkup_options *o, struct checkup_ctx *c, struct t
                 for (size_t k = 0; k < n; k++)
                         capture(c, ss[k]);
         }
-        for (size_t i = 0; i < c->n; i++) {
-                if (c->p[i].reachable)
-                        judge_live(o, &c->p[i], listening, r);
+        {
+                struct net_pressure np;
+
+                net_pressure(loop, &np);
+                for (size_t i = 0; i < c->n; i++) {
+                        if (c->p[i].reachable)
+                                judge_live(o, &c->p[i], listening, np.accepted, r);
+                }
         }
         rv = 0;
 out:
@@ -840,6 +898,7 @@ out:
         }
         if (zone != NULL)
                 net_forget_zone(loop, zone);
+        pf_loop = NULL;
         net_free(loop);
         for (size_t i = 0; i < c->n; i++) {
                 node_free(c->p[i].node);
@@ -914,7 +973,8 @@ int checkup_run(const struct checkup_options *in, struct checkup_report *r, char
                 any_reachable = any_reachable || c->p[i].reachable;
         }
         /* The live exchange needs a reachable partner and the harness's credentials. */
-        if (any_reachable && creds != NULL && !checkup_failed(r, "PRE-HARNESS-LISTEN"))
+        if (any_reachable && creds != NULL && !checkup_failed(r, "PRE-HARNESS-LISTEN") &&
+            !pf_interrupted)
                 live(&o, c, creds, lhost, lport, &rc, &end, r);
         else if (!any_reachable)
                 checkup_add(r, "PRE-INBOUND", CHECKUP_WARN, c->p[0].hdomain,

@@ -1,5 +1,6 @@
 /* `check`: the preflight on its own (docs/cli.md "check"), and the same preflight at
  * the start of `run --target` (checkup_before_run). */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,12 @@ static int run_checkup(struct checkup_options *co, const struct scenario_suite *
         return rc;
 }
 
+static void on_signal(int sig)
+{
+        (void)sig;
+        checkup_interrupt();
+}
+
 int checkup_before_run(struct checkup_options *co, const struct scenario_suite *suite,
                        bool outbound_only, char *why, size_t whylen)
 {
@@ -54,17 +61,26 @@ int checkup_before_run(struct checkup_options *co, const struct scenario_suite *
                 return EXIT_UNTESTABLE;
         }
         rc = checkup_exit_code(rep);
-        if (rc == EXIT_MATCH || rc == EXIT_MISMATCH) {
-                /* Warnings are worth seeing; the run goes on. */
-                if (rc == EXIT_MISMATCH)
-                        checkup_print(stderr, rep);
+        if (checkup_interrupted()) {
+                /* The run reports every scenario as not run (interrupted). */
                 free(rep);
                 return EXIT_MATCH;
         }
-        /* Only inbound failed and the operator asked to go on without it. */
-        if (outbound_only && checkup_worst(rep, CHECKUP_HARNESS) != CHECKUP_FAIL &&
-            checkup_worst(rep, CHECKUP_PARTNER) != CHECKUP_FAIL &&
-            checkup_failed(rep, "PRE-INBOUND")) {
+        if (!checkup_stops_run(rep)) {
+                /* Warnings, and partner behaviour the scenarios judge themselves, are
+                 * worth seeing; the run goes on. */
+                if (rc != EXIT_MATCH) {
+                        checkup_print(stderr, rep);
+                        fprintf(stderr, "s2scheck run: the preflight found nothing that "
+                                        "would make the results meaningless: the run goes "
+                                        "on, and its scenarios judge the partner\n");
+                }
+                free(rep);
+                return EXIT_MATCH;
+        }
+        /* Only inbound stops it and the operator asked to go on without it. */
+        if (outbound_only && checkup_failed(rep, "PRE-INBOUND") &&
+            !checkup_stops_run_outbound(rep)) {
                 for (size_t i = 0; i < rep->n; i++) {
                         if (rep->f[i].sev == CHECKUP_FAIL) {
                                 snprintf(why, whylen, "the preflight found that %s (PRE-INBOUND)",
@@ -86,7 +102,7 @@ int checkup_before_run(struct checkup_options *co, const struct scenario_suite *
                 "--no-preflight skips this%s)\n",
                 checkup_failed(rep, "PRE-INBOUND") ? ", --outbound-only runs without inbound" : "");
         free(rep);
-        return rc;
+        return rc == EXIT_MISMATCH ? EXIT_UNTESTABLE : rc;
 }
 
 int cmd_check(int argc, char **argv)
@@ -102,6 +118,7 @@ int cmd_check(int argc, char **argv)
         size_t npos;
         long t = 0;
         int rc;
+        struct sigaction sa;
         struct cli_opt opts[] = {
             {.name = "--partner", .metavar = "FILE", .value = &partner_file},
             {.name = "--identity", .metavar = "DOMAIN", .value = &identity},
@@ -152,6 +169,8 @@ int cmd_check(int argc, char **argv)
                         return EXIT_USAGE;
                 }
         }
+        if (checkup_check_syntax(co.target, co.resolver, err, sizeof(err)) != 0)
+                return command_usage_error("check", err);
         if (partner_load(partner_file, identity, &p, err, sizeof(err)) != 0) {
                 fprintf(stderr, "s2scheck: %s\n", err);
                 return EXIT_USAGE;
@@ -162,6 +181,11 @@ int cmd_check(int argc, char **argv)
                 return rc;
         }
         co.partner = &p;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
         rep = calloc(1, sizeof(*rep));
         if (rep == NULL || run_checkup(&co, &suite, rep, err, sizeof(err)) != 0) {
                 fprintf(stderr, "s2scheck check: %s\n", rep ? err : "out of memory");
@@ -169,6 +193,10 @@ int cmd_check(int argc, char **argv)
                 goto out;
         }
         rc = checkup_exit_code(rep);
+        if (checkup_interrupted()) {
+                fprintf(stderr, "s2scheck check: interrupted: the findings so far follow\n");
+                rc = EXIT_UNTESTABLE;
+        }
         if (!preflight_is_stdout(json) && checkup_print(stdout, rep) != 0)
                 rc = EXIT_UNTESTABLE;
         if (json != NULL) {

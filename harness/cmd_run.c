@@ -20,6 +20,7 @@
 static void on_signal(int sig)
 {
         (void)sig;
+        checkup_interrupt();
         runner_interrupt();
 }
 
@@ -203,6 +204,17 @@ int cmd_run(int argc, char **argv)
                 return command_usage_error("run", "--no-preflight and --outbound-only apply to "
                                                   "runs with --target");
         }
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        if (checkup_check_syntax(target, resolver, err, sizeof(err)) != 0) {
+                partner_cleanup(&p);
+                scenario_suite_cleanup(&suite);
+                return command_usage_error("run", err);
+        }
         if (target != NULL && !no_preflight) {
                 /* The preflight (docs/cli.md "check"): seconds instead of a run of
                  * minutes that would blame the partner for the harness's set-up. */
@@ -229,14 +241,10 @@ int cmd_run(int argc, char **argv)
                 }
                 if (no_inbound[0] != '\0')
                         o.no_inbound = no_inbound;
+                /* A signal during the preflight: the run reports every scenario as
+                 * not run (interrupted), as a signal during the run would. */
+                o.interrupted = checkup_interrupted();
         }
-
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        signal(SIGPIPE, SIG_IGN);
 
         if (runner_run(&o, &rep, err, sizeof(err)) != 0) {
                 fprintf(stderr, "s2scheck run: %s\n", err);

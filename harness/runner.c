@@ -1926,7 +1926,7 @@ int runner_run(const struct run_options *o, struct run_report *rep, char *err, s
         memset(rep, 0, sizeof(*rep));
         r.t0 = t0;
         buf_init(&r.runlog, 0);
-        interrupted = 0;
+        interrupted = o->interrupted ? 1 : 0;
         r.o = o;
         r.p = o->partner;
         snprintf(r.domain, sizeof(r.domain), "%s", o->domain != NULL ? o->domain : DEFAULT_DOMAIN);

@@ -59,6 +59,9 @@ struct run_options {
          * the harness offering dialback, or an expected success, whose test ping the
          * partner answers over a stream of its own) is skipped with it. NULL: none. */
         const char *no_inbound;
+        /* Interrupted before the run started (a signal during the preflight): every
+         * scenario is reported as not run, the report marked incomplete. */
+        bool interrupted;
 };
 
 /*
