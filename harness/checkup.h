@@ -122,9 +122,10 @@ struct checkup_options {
          * scenarios' own domains, e.g. "h13-out.harness.test"); borrowed. */
         const char *const *names;
         size_t n_names;
-        unsigned timeout_s;     /* the whole check; 0: CHECKUP_DEFAULT_TIMEOUT_S */
-        unsigned connect_ms;    /* each TCP connect; 0: 3000 */
-        unsigned expiry_warn_d; /* WARN when a certificate expires within this; 0: 14 */
+        unsigned timeout_s;       /* the whole check; 0: CHECKUP_DEFAULT_TIMEOUT_S */
+        unsigned connect_ms;      /* each TCP connect; 0: 3000 */
+        unsigned expiry_warn_d;   /* WARN when a certificate expires within this; 0: 14 */
+        unsigned step_timeout_ms; /* per negotiation step (run's --step-timeout); 0: net's */
 };
 
 #define CHECKUP_DEFAULT_TIMEOUT_S 8

@@ -231,6 +231,7 @@ int cmd_run(int argc, char **argv)
                     .key = key,
                     .issuer_cert = issuer_cert,
                     .issuer_key = issuer_key,
+                    .step_timeout_ms = o.step_timeout_ms,
                 };
 
                 rc = checkup_before_run(&co, &suite, outbound_only, no_inbound, sizeof(no_inbound));

@@ -65,7 +65,7 @@ check "serve started and a free DNS port was found" test "$started" -eq 1
 # 1. Everything in place: exit 0, every item OK, the same in JSON.
 check "good: exit 0 [$rc] ($(head -c 400 "$tmp/good.err"))" test "$rc" -eq 0
 check "good: the checklist ends ready" grep -q "0 FAIL: ready" "$tmp/good.txt"
-check "good: the partner connected in" grep -q "^OK   PRE-INBOUND .*answered the ping" "$tmp/good.txt"
+check "good: the partner connected in" grep -q "^OK   PRE-INBOUND .*connected in to preflight.harness.test" "$tmp/good.txt"
 check "good: the partner's certificate names partner.test" \
 	grep -q "^OK   PRE-CERT-NAMES *partner.test: names partner.test" "$tmp/good.txt"
 check "good: JSON result ok, no FAIL" \
