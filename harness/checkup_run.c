@@ -468,6 +468,13 @@ static void probe_domain(const struct checkup_options *o, const struct dns_resol
         uint16_t port;
 
         memset(&list, 0, sizeof(list));
+        if (remaining_ms(end) <= 0) {
+                checkup_add(r, "PRE-DNS-SRV", CHECKUP_WARN, pr->pdomain,
+                            "give the check more time (--timeout S), or fix what made the "
+                            "earlier lookups slow (a resolver that does not answer)",
+                            "not looked up: the check's time was up");
+                return;
+        }
         if (o->target == NULL || strcasecmp(o->target, "srv") == 0) {
                 st = dns_find_targets(rc, pr->pdomain, &list, err, sizeof(err));
                 switch (st) {
