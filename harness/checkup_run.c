@@ -719,8 +719,10 @@ static void judge_live(const struct checkup_options *o, struct probe *p, bool li
                             p->failure[0] != '\0' ? p->failure : p->out.cause);
                 return;
         }
-        checkup_add(r, "PRE-STREAM", CHECKUP_OK, p->pdomain, NULL,
-                    "the partner answered the stream header and offered features");
+        checkup_add(r, "PRE-STREAM", CHECKUP_OK, p->pdomain, NULL, "%s",
+                    p->out.tls || p->out.authenticated || p->out.restarts > 0
+                        ? "the partner answered the stream header and offered features"
+                        : "the partner answered the stream header (what followed: PRE-TLS)");
         if (!p->out.tls) {
                 checkup_add(r, "PRE-TLS", tls_expected ? CHECKUP_FAIL : CHECKUP_OK, p->pdomain,
                             NULL, "%s%s",
