@@ -790,7 +790,11 @@ static void judge_live(const struct checkup_options *o, struct probe *p, bool li
                             "the partner could not reach %s: inbound and dialback scenarios "
                             "cannot be judged (%s)",
                             p->hdomain,
-                            p->out.authenticated ? "it never answered the ping" : p->out.cause);
+                            p->out.authenticated ? "it never answered the ping"
+                            : p->out.final && p->out.cause[0] != '\0'
+                                ? p->out.cause
+                                : "it did not verify the harness's dialback within the "
+                                  "check's time");
         } else {
                 checkup_add(r, "PRE-INBOUND", CHECKUP_WARN, p->hdomain,
                             "fix the partner-side FAIL above first",
