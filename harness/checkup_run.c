@@ -221,18 +221,21 @@ static void check_advertise(const struct checkup_options *o, const char *lhost,
                                          : " (publish it in your DNS for DOMAIN and *.DOMAIN)");
 }
 
-static int read_leaf(const char *file, gnutls_x509_crt_t *crt, char *err, size_t errlen)
+#define CHAIN_MAX 16
+
+/* The certificates of the --cert file, leaf first (deinit each). Returns how many, or 0
+ * with the reason in err. */
+static unsigned read_chain(const char *file, gnutls_x509_crt_t *list, char *err, size_t errlen)
 {
         char *data = NULL;
         size_t len = 0;
         gnutls_datum_t d;
-        gnutls_x509_crt_t list[16];
-        unsigned n = 16;
+        unsigned n = CHAIN_MAX;
         int rc;
 
         if (infile_read_opt("--cert", file, "pass a PEM certificate", CERT_MAX, &data, &len, err,
                             errlen) != INFILE_OK)
-                return -1;
+                return 0;
         d.data = (unsigned char *)data;
         d.size = (unsigned)len;
         rc = gnutls_x509_crt_list_import(list, &n, &d, GNUTLS_X509_FMT_PEM, 0);
@@ -240,12 +243,48 @@ static int read_leaf(const char *file, gnutls_x509_crt_t *crt, char *err, size_t
         if (rc < 0 || n == 0) {
                 snprintf(err, errlen, "--cert %s: no PEM certificate (GnuTLS: %s)", file,
                          gnutls_strerror(rc));
-                return -1;
+                return 0;
         }
-        *crt = list[0];
-        for (unsigned i = 1; i < n; i++)
-                gnutls_x509_crt_deinit(list[i]);
-        return 0;
+        return n;
+}
+
+/*
+ * The chain of the harness certificate (RFC 6120 §13.7.2, CRT-5 on the partner's
+ * side): against --ca (in a test, the CA both sides use) and the system's store (a
+ * public CA). Neither is only a WARN: the partner may trust a CA this machine does not
+ * know (a test CA it was given).
+ */
+static void check_harness_chain(const struct checkup_options *o, gnutls_x509_crt_t *list,
+                                unsigned n, struct checkup_report *r)
+{
+        gnutls_x509_trust_list_t tl;
+        unsigned status = 0;
+        gnutls_datum_t text = {NULL, 0};
+
+        if (gnutls_x509_trust_list_init(&tl, 0) < 0)
+                return;
+        if (o->ca != NULL)
+                gnutls_x509_trust_list_add_trust_file(tl, o->ca, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
+        gnutls_x509_trust_list_add_system_trust(tl, 0, 0);
+        if (gnutls_x509_trust_list_verify_crt2(tl, list, n, NULL, 0, 0, &status, NULL) < 0)
+                status = GNUTLS_CERT_INVALID;
+        if (status == 0) {
+                checkup_add(r, "PRE-HARNESS-CERT", CHECKUP_OK, o->cert, NULL,
+                            "the chain validates against %s",
+                            o->ca ? "--ca or the system's store" : "the system's store");
+        } else {
+                gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &text, 0);
+                checkup_add(r, "PRE-HARNESS-CERT", CHECKUP_WARN, o->cert,
+                            "make sure the partner trusts the CA of the harness certificate "
+                            "(a public CA, or the test CA given to its admin), and that --cert "
+                            "holds the whole chain",
+                            "the chain does not validate against %s (%s): the partner must "
+                            "trust its CA by other means",
+                            o->ca ? "--ca or the system's store" : "the system's store",
+                            text.data ? (const char *)text.data : "invalid");
+                gnutls_free(text.data);
+        }
+        gnutls_x509_trust_list_deinit(tl, 1);
 }
 
 /* PRE-HARNESS-NAMES for a certificate file: every name the run will use must be
@@ -366,12 +405,14 @@ static void check_harness_cert(const struct checkup_options *o, const struct che
                 snprintf(r->f[r->n - 1].fix, sizeof(r->f[0].fix), "%s",
                          "see the text: it names the option, the file and the fix");
         } else {
-                gnutls_x509_crt_t crt;
+                gnutls_x509_crt_t list[CHAIN_MAX], crt;
+                unsigned n = read_chain(o->cert, list, err, sizeof(err));
 
-                if (read_leaf(o->cert, &crt, err, sizeof(err)) != 0) {
+                if (n == 0) {
                         checkup_add(r, "PRE-HARNESS-CERT", CHECKUP_FAIL, o->cert, NULL, "%s", err);
                         return;
                 }
+                crt = list[0];
                 {
                         time_t end = gnutls_x509_crt_get_expiration_time(crt);
                         long days = (long)((end - time(NULL)) / 86400);
@@ -386,8 +427,10 @@ static void check_harness_cert(const struct checkup_options *o, const struct che
                                 checkup_add(r, "PRE-HARNESS-CERT", CHECKUP_OK, o->cert, NULL,
                                             "the key matches; valid for %ld more days", days);
                 }
+                check_harness_chain(o, list, n, r);
                 check_names(o, crt, c, r);
-                gnutls_x509_crt_deinit(crt);
+                for (unsigned i = 0; i < n; i++)
+                        gnutls_x509_crt_deinit(list[i]);
         }
 }
 

@@ -256,3 +256,31 @@ Test(checkup, listen_any_with_zone_needs_advertise)
         f = find("PRE-HARNESS-ADVERTISE", NULL);
         cr_expect_eq(f->sev, CHECKUP_WARN, "your own DNS: a warning, not a stop");
 }
+
+/* How many findings of item id have severity sev, and one of them in *out. */
+static size_t count(const char *id, enum checkup_severity sev, const struct checkup_finding **out)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < rep.n; i++) {
+                if (strcmp(rep.f[i].item->id, id) == 0 && rep.f[i].sev == sev) {
+                        *out = &rep.f[i];
+                        n++;
+                }
+        }
+        return n;
+}
+
+Test(checkup, harness_chain)
+{
+        const struct checkup_finding *f = NULL;
+
+        run_offline(CERT("harness.test.pem"), CERT("harness.test.key"), NULL, 0);
+        cr_expect_eq(count("PRE-HARNESS-CERT", CHECKUP_OK, &f), 2, "key and dates, chain");
+        cr_expect_eq(count("PRE-HARNESS-CERT", CHECKUP_WARN, &f), 0);
+        run_offline(CERT("harness.test-selfsigned.pem"), CERT("harness.test-selfsigned.key"), NULL,
+                    0);
+        cr_assert_eq(count("PRE-HARNESS-CERT", CHECKUP_WARN, &f), 1);
+        cr_expect_not_null(strstr(f->text, "the chain does not validate"), "%s", f->text);
+        cr_expect_not_null(strstr(f->fix, "trusts the CA"), "%s", f->fix);
+}
