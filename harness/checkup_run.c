@@ -553,8 +553,10 @@ static void probe_domain(const struct checkup_options *o, const struct dns_resol
                 st = dns_resolve_host(rc, host, port, false, &list.targets[0], err, sizeof(err));
                 list.count = 1;
                 if (st != DNS_FOUND_FALLBACK) {
-                        checkup_add(r, "PRE-DNS-ADDR", CHECKUP_FAIL, host, NULL, "%s: %s",
-                                    dns_status_name(st), err);
+                        checkup_add(r, "PRE-DNS-ADDR", CHECKUP_FAIL, host,
+                                    "check the host name of --target (or give its address), "
+                                    "and --resolver",
+                                    "%s: %s", dns_status_name(st), err);
                         return;
                 }
         }
