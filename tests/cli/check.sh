@@ -135,6 +135,13 @@ check "dead: run exits 3 within 10 s [$rc, $ms ms]" test "$rc" -eq 3 -a "$ms" -l
 check "dead: run names the cause" grep -q "FAIL PRE-TCP-IPV4 .*cannot connect" "$tmp/deadrun.err"
 check "dead: run says it stopped before the first scenario" \
 	grep -q "stopped before the first scenario" "$tmp/deadrun.err"
+# The same over IPv6, its own item (without IPv6 on the machine the connect fails too).
+timed "$tmp/dead6" "$bin" check --partner "$m13" --target "[::1]:$dead" \
+	--ca "$pki/ca.pem" --cert "$pki/harness.test.pem" --key "$pki/harness.test.key" \
+	--only matrix --json -
+check "dead over IPv6: exit 3 [$rc]" test "$rc" -eq 3
+check "dead over IPv6: PRE-TCP-IPV6 FAIL, no IPv4 item" \
+	test "$(jq -r '[.findings[] | select(.id | startswith("PRE-TCP")) | .id + " " + .severity] | join(",")' "$tmp/dead6.txt")" = "PRE-TCP-IPV6 FAIL"
 
 # 5. An additional domain the partner's certificate does not cover (partner.test's
 # certificate names partner.test and *.partner.test, not other.test).
