@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkup.h"
 #include "cli.h"
 #include "commands.h"
 #include "partner.h"
@@ -19,6 +20,7 @@
 static void on_signal(int sig)
 {
         (void)sig;
+        checkup_interrupt();
         runner_interrupt();
 }
 
@@ -98,7 +100,9 @@ int cmd_run(int argc, char **argv)
         const char *pos[1], *cert_dir = NULL, *issuer_cert = NULL, *issuer_key = NULL;
         struct suite_cli sc;
         struct scenario_suite suite;
-        bool quiet = false;
+        bool quiet = false, no_preflight = false, outbound_only = false;
+        const char *advertise = NULL;
+        char no_inbound[CHECKUP_TEXT + 64];
         /* The suite options fill the last SUITE_CLI_NOPTS entries (suite_cli_opts). */
         struct cli_opt opts[] = {
             {.name = "--partner", .metavar = "FILE", .value = &partner_file},
@@ -123,6 +127,9 @@ int cmd_run(int argc, char **argv)
             {.name = "--cert-dir", .metavar = "DIR", .value = &cert_dir},
             {.name = "--issuer-cert", .metavar = "FILE", .value = &issuer_cert},
             {.name = "--issuer-key", .metavar = "FILE", .value = &issuer_key},
+            {.name = "--advertise", .metavar = "ADDR", .value = &advertise},
+            {.name = "--no-preflight", .flag = &no_preflight},
+            {.name = "--outbound-only", .flag = &outbound_only},
             {0},
             {0},
             {0},
@@ -190,13 +197,55 @@ int cmd_run(int argc, char **argv)
         o.key = key;
         o.quiet = quiet;
         o.progress_tty = isatty(STDERR_FILENO) != 0;
-
+        o.advertise = advertise;
+        if ((no_preflight || outbound_only) && target == NULL) {
+                partner_cleanup(&p);
+                scenario_suite_cleanup(&suite);
+                return command_usage_error("run", "--no-preflight and --outbound-only apply to "
+                                                  "runs with --target");
+        }
         memset(&sa, 0, sizeof(sa));
         sa.sa_handler = on_signal;
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
         signal(SIGPIPE, SIG_IGN);
+        if (checkup_check_syntax(target, resolver, err, sizeof(err)) != 0) {
+                partner_cleanup(&p);
+                scenario_suite_cleanup(&suite);
+                return command_usage_error("run", err);
+        }
+        if (target != NULL && !no_preflight) {
+                /* The preflight (docs/cli.md "check"): seconds instead of a run of
+                 * minutes that would blame the partner for the harness's set-up. */
+                struct checkup_options co = {
+                    .partner = &p,
+                    .target = target,
+                    .resolver = resolver,
+                    .domain = domain,
+                    .listen = listen,
+                    .advertise = advertise,
+                    .serve_dns = serve_dns,
+                    .ca = ca,
+                    .cert = cert,
+                    .key = key,
+                    .issuer_cert = issuer_cert,
+                    .issuer_key = issuer_key,
+                    .step_timeout_ms = o.step_timeout_ms,
+                };
+
+                rc = checkup_before_run(&co, &suite, outbound_only, no_inbound, sizeof(no_inbound));
+                if (rc != EXIT_MATCH) {
+                        partner_cleanup(&p);
+                        scenario_suite_cleanup(&suite);
+                        return rc;
+                }
+                if (no_inbound[0] != '\0')
+                        o.no_inbound = no_inbound;
+                /* A signal during the preflight: the run reports every scenario as
+                 * not run (interrupted), as a signal during the run would. */
+                o.interrupted = checkup_interrupted();
+        }
 
         if (runner_run(&o, &rep, err, sizeof(err)) != 0) {
                 fprintf(stderr, "s2scheck run: %s\n", err);

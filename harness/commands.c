@@ -37,7 +37,7 @@ const struct command commands[] = {
      "[--cert F --key F] [--cert-dir DIR] [--issuer-cert F --issuer-key F] [--scenarios DIR] "
      "[--add-scenarios DIR]... "
      "[--only TAG]... [--skip TAG]... [--jobs N] [--json F|-] [--junit F|-] [--transcripts DIR] "
-     "[--timeout S]",
+     "[--timeout S] [--advertise ADDR] [--no-preflight] [--outbound-only]",
      "run the conformance suite against a partner, on the wire",
      "Runs the selected scenarios (docs/scenarios.md; default: every file of the shipped\n"
      "scenarios/ folder) as real S2S negotiations against the partner and compares what\n"
@@ -56,6 +56,12 @@ const struct command commands[] = {
      "  --listen ADDR[:PORT]     where the harness accepts the partner's streams\n"
      "                           (default 127.0.0.1, any port)\n"
      "  --serve-dns ADDR:PORT    serve the harness zone (SRV, A/AAAA for DOMAIN and below)\n"
+     "  --advertise ADDR         the address that zone publishes (default: the --listen\n"
+     "                           address, which must not then be 0.0.0.0 or ::)\n"
+     "  --no-preflight           with --target: skip the preflight (s2scheck check)\n"
+     "  --outbound-only          with --target: when the preflight finds that the partner\n"
+     "                           cannot connect in, run the rest and skip, saying why, each\n"
+     "                           scenario that needs it (inbound, or harness dialback)\n"
      "  --ca F --cert F --key F  the partner's CA, the harness certificate (valid for DOMAIN and\n"
      "                           *.DOMAIN) and key; with --target (no --ca: the system's\n"
      "                           trust store, which must not be empty)\n"
@@ -81,9 +87,35 @@ const struct command commands[] = {
      "                           streams refused outside any scenario (DIR/_run.txt)\n"
      "  --quiet                  no progress on stderr\n"
      "\n"
-     "Files, report paths, certificates and ports are checked before the first scenario.\n"
+     "Files, report paths, certificates and ports are checked before the first scenario;\n"
+     "with --target the preflight of `s2scheck check` runs first and a FAIL stops the run\n"
+     "(exit 2 for the harness's set-up, 3 for the partner's) within seconds.\n"
      "Exit: 0 all match, 1 a mismatch, 2 usage or configuration error, 3 could not test.\n",
      cmd_run, NULL},
+    {"check",
+     "check --partner FILE [--identity D] [--target HOST[:PORT]|srv] [--resolver ADDR[:PORT]] "
+     "[--domain HARNESS_DOMAIN] [--listen ADDR[:PORT]] [--advertise ADDR] "
+     "[--serve-dns ADDR:PORT] [--ca F] [--cert F --key F] [--issuer-cert F --issuer-key F] "
+     "[--scenarios DIR] [--add-scenarios DIR]... [--only TAG]... [--skip TAG]... [--json F|-] "
+     "[--timeout S]",
+     "preflight: is everything in place for a run against a real partner?",
+     "Checks both sides before a run (docs/cli.md, \"check\"), each item a finding with an\n"
+     "id, OK / WARN / FAIL and the fix: the harness certificate (key, expiry, the names\n"
+     "DOMAIN and every scenario subdomain), the address the harness zone publishes, the\n"
+     "listeners; for the partner's primary and each additional domain: SRV, A/AAAA, TCP to\n"
+     "each IPv4 and IPv6 address, the stream and its features, STARTTLS, the certificate\n"
+     "(chain, names, EKU, expiry); and whether the partner connects in to the harness\n"
+     "(a ping from preflight.DOMAIN). `run --target` runs the same check first.\n"
+     "The options are those of run; with no --target the partner is found through DNS\n"
+     "(as --target srv).\n"
+     "\n"
+     "  --advertise ADDR  the address --serve-dns publishes (needed with --listen 0.0.0.0)\n"
+     "  --json F|-        the findings as JSON ('-': standard output, instead of the list)\n"
+     "  --timeout S       the whole check (default 8)\n"
+     "\n"
+     "Exit: 0 ready, 1 ready with warnings, 2 usage error or a FAIL of the harness's own\n"
+     "set-up, 3 a FAIL on the partner's side or inbound.\n",
+     cmd_check, NULL},
     {"serve",
      "serve --partner FILE --listen ADDR:PORT --ca F --cert F --key F [--identity D] "
      "[--resolver ADDR[:PORT]] [--serve-dns ADDR:PORT] [--misbehave NAME]... [--misbehave-as ROLE]",

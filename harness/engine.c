@@ -3406,3 +3406,8 @@ const struct finding *engine_findings(const struct engine *e, size_t *n)
         *n = e->n_findings;
         return e->findings;
 }
+
+const struct tls_peer *engine_peer(const struct engine *e)
+{
+        return e->have_peer ? &e->peer : NULL;
+}

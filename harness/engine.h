@@ -580,4 +580,10 @@ bool engine_verify_only(const struct engine *e);
 /* Findings so far, in order. */
 const struct finding *engine_findings(const struct engine *e, size_t *n);
 
+/* What the TLS handshake established and the peer presented (tls_session_peer), or
+ * NULL before TLS completed. Owned by the engine; valid until engine_free. The
+ * preflight (`s2scheck check`) reads the partner's certificate from it. */
+struct tls_peer;
+const struct tls_peer *engine_peer(const struct engine *e);
+
 #endif

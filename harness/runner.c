@@ -16,6 +16,7 @@
 
 #include "certid.h"
 #include "checks.h"
+#include "checkup.h"
 #include "dialback.h"
 #include "dns.h"
 #include "dnszone.h"
@@ -784,7 +785,16 @@ static int setup_net(struct runner *r, char *err, size_t errlen)
                                    errlen) != 0)
                         return -1;
                 zc.apex = r->domain;
-                zc.addrs[zc.naddrs++] = r->listen_host;
+                /* An unspecified listen address is no address to publish (issue 12). */
+                if (o->advertise == NULL && checkup_unspecified(r->listen_host)) {
+                        snprintf(err, errlen,
+                                 "--listen %s with --serve-dns would publish %s for every "
+                                 "scenario name: give --advertise ADDR, the address the "
+                                 "partner must connect to",
+                                 r->listen_host, r->listen_host);
+                        return -1;
+                }
+                zc.addrs[zc.naddrs++] = o->advertise != NULL ? o->advertise : r->listen_host;
                 zc.port = r->listen_port;
                 r->zone = dnszone_new(&zc, err, errlen);
                 if (r->zone == NULL)
@@ -1020,6 +1030,19 @@ static void setup_one(struct runner *r, struct scen *s, const struct scenario *d
                 s->skip = true;
                 textf(s->skip_why, sizeof(s->skip_why),
                       "skipped: the partner has no additional domain");
+        } else if (r->o->no_inbound != NULL &&
+                   (d->dir == DIR_INBOUND || d->harness.dialback ||
+                    (OUTCOME_BIT(res->expected) & OUTCOME_SUCCESS_SET) ||
+                    (d->checks & (1u << CHECK_PING_ANSWERED)))) {
+                /* --outbound-only: the preflight found the partner cannot connect in,
+                 * which an inbound scenario, a dialback verification and the answer
+                 * to the test ping of a success (reference §3.6) all need. */
+                s->skip = true;
+                textf(s->skip_why, sizeof(s->skip_why),
+                      "not judged (--outbound-only): this scenario needs the partner to "
+                      "connect in (inbound, dialback verification, or the answer to the test "
+                      "ping), and %s",
+                      r->o->no_inbound);
         }
 }
 
@@ -1950,7 +1973,7 @@ int runner_run(const struct run_options *o, struct run_report *rep, char *err, s
         memset(rep, 0, sizeof(*rep));
         r.t0 = t0;
         buf_init(&r.runlog, 0);
-        interrupted = 0;
+        interrupted = o->interrupted ? 1 : 0;
         r.o = o;
         r.p = o->partner;
         snprintf(r.domain, sizeof(r.domain), "%s", o->domain != NULL ? o->domain : DEFAULT_DOMAIN);

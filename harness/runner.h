@@ -51,6 +51,17 @@ struct run_options {
         unsigned step_timeout_ms; /* per negotiation step; 0: net's defaults */
         bool progress_tty;        /* progress as one live line */
         bool quiet;               /* no progress at all */
+        /* The address --serve-dns publishes for the harness names (--advertise); NULL:
+         * the --listen address, which must then not be 0.0.0.0 or :: with serve_dns. */
+        const char *advertise;
+        /* --outbound-only after a preflight that found the partner cannot connect in:
+         * why (one line); every scenario that needs the partner to connect in (inbound,
+         * the harness offering dialback, or an expected success, whose test ping the
+         * partner answers over a stream of its own) is skipped with it. NULL: none. */
+        const char *no_inbound;
+        /* Interrupted before the run started (a signal during the preflight): every
+         * scenario is reported as not run, the report marked incomplete. */
+        bool interrupted;
 };
 
 /*

@@ -661,8 +661,11 @@ peers_hosts_add() { # NAME...
 # each scenario's <id>.harness.test, each extra sender <label>.<id>.harness.test
 # (<multiplex from>), and for a scenario run once per additional partner domain
 # <id>-a1.harness.test ... <id>-aN (N: ADDITIONAL, default 1), from `S2SCHECK list
-# --json`; runner.c forms them the same way.
+# --json`; runner.c forms them the same way. Also the preflight's own names
+# (preflight.harness.test, preflight-2 ... for the additional domains; checkup.h).
 peers_scenario_names() { # S2SCHECK [ADDITIONAL]
+	echo "preflight.$PEERS_HARNESS"
+	for ((k = 2; k <= ${2:-1} + 1; k++)); do echo "preflight-$k.$PEERS_HARNESS"; done
 	"$1" list --json | jq -r --arg h "$PEERS_HARNESS" --argjson n "${2:-1}" \
 		'.scenarios[] | (.id + "." + $h),
 		 (.id as $i | .multiplex_from[] | . + "." + $i + "." + $h),
