@@ -48,7 +48,6 @@
 /* Step timeout with the in-process reference partner (no network in between), unless
  * --step-timeout says otherwise: keeps the silent-peer scenarios short. */
 #define REF_STEP_MS 2000
-#define TICK_MS 20
 /* The trigger of an inbound scenario against a real partner authenticates with
  * H9 (Opt/Opt/True): it succeeds against every valid configuration (reference §3.4). */
 #define TRIGGER_ROW 9
@@ -704,6 +703,8 @@ static int setup_net(struct runner *r, char *err, size_t errlen)
                 }
         }
         net_set_timeouts(r->loop, &t);
+        /* A dead partner address costs one connect timeout per run (issue 12 item 3). */
+        net_set_remember_dead(r->loop, o->target != NULL);
         snprintf(r->listen_host, sizeof(r->listen_host), "127.0.0.1");
         if (o->listen != NULL) {
                 char perr[256];
@@ -1774,6 +1775,34 @@ static unsigned conns_needed(const struct scen *s)
         return n;
 }
 
+/*
+ * How long the loop may sleep before a running scenario has a deadline of its own
+ * (its timeout, its settling time, the grace after a failed trigger): every other
+ * reason to look again is an event that sets r->changed (issue 12 item 3: no
+ * polling on a tick).
+ */
+static unsigned next_wake_ms(const struct runner *r, double now)
+{
+        double next = now + DEFAULT_TIMEOUT_S;
+
+        for (size_t i = 0; i < r->n; i++) {
+                const struct scen *s = &r->sc[i];
+
+                if (s->st == SC_RUNNING) {
+                        if (s->deadline < next)
+                                next = s->deadline;
+                        if (s->trigger_failed && s->trigger_failed_at + TRIGGER_GRACE_S < next)
+                                next = s->trigger_failed_at + TRIGGER_GRACE_S;
+                } else if (s->st == SC_SETTLING && s->settle_deadline < next) {
+                        next = s->settle_deadline;
+                }
+        }
+        if (next <= now)
+                return 0;
+        /* Rounded up: waking a millisecond early would only look and sleep again. */
+        return (unsigned)((next - now) * 1000.0) + 1;
+}
+
 static int run_all(struct runner *r, struct run_report *rep, char *err, size_t errlen)
 {
         const struct run_options *o = r->o;
@@ -1818,7 +1847,10 @@ static int run_all(struct runner *r, struct run_report *rep, char *err, size_t e
                         next++;
                 }
                 r->changed = false;
-                if (net_run(r->loop, TICK_MS, until_changed, r) == NET_RUN_ERROR) {
+                if (r->done >= r->n)
+                        break;
+                if (net_run_wait(r->loop, next_wake_ms(r, now_s()), until_changed, r) ==
+                    NET_RUN_ERROR) {
                         snprintf(err, errlen, "the event loop failed");
                         return -1;
                 }
@@ -1891,6 +1923,23 @@ static void take_refusals(struct runner *r, struct run_report *rep)
         buf_cleanup(&r->runlog);
 }
 
+/*
+ * With S2SCHECK_STATS=1 in the environment: one line on stderr with the loop's poll
+ * calls, so that a test can tell a loop that sleeps from one that spins (issue 12
+ * item 3; docs/cli.md "Environment").
+ */
+static void stats_line(struct runner *r, const struct run_report *rep)
+{
+        const char *on = getenv("S2SCHECK_STATS");
+        struct net_pressure p;
+
+        if (on == NULL || strcmp(on, "1") != 0)
+                return;
+        net_pressure(r->loop, &p);
+        fprintf(stderr, "s2scheck: stats: %lu polls, %lu without sleeping, %zu scenarios, %.1f s\n",
+                p.polls, p.polls_nowait, rep->n_results, rep->seconds);
+}
+
 int runner_run(const struct run_options *o, struct run_report *rep, char *err, size_t errlen)
 {
         struct runner r;
@@ -1934,6 +1983,7 @@ int runner_run(const struct run_options *o, struct run_report *rep, char *err, s
         if (run_all(&r, rep, err, errlen) != 0)
                 goto out;
         rep->seconds = now_s() - t0;
+        stats_line(&r, rep);
         take_refusals(&r, rep);
         report_summarize(rep);
         rc = 0;
