@@ -1965,6 +1965,7 @@ int runner_run(const struct run_options *o, struct run_report *rep, char *err, s
                  r.p->source != NULL ? r.p->source : "");
         snprintf(rep->target, sizeof(rep->target), "%s",
                  o->target != NULL ? o->target : "built-in reference partner");
+        rep->self_test = o->target == NULL;
         if (setup_pki(&r, err, errlen) != 0 || setup_net(&r, err, errlen) != 0)
                 goto out;
         active_loop = r.loop;
