@@ -282,7 +282,8 @@ static void summarize_basis(struct run_report *r)
                 if (!unjudged(s))
                         continue;
                 r->unjudged_dir[s->dir]++;
-                if (settings_from_row(s->harness_row, &h) != 0)
+                /* With nothing observed every row fits: "nothing observed" says it all. */
+                if (r->n_classified == 0 || settings_from_row(s->harness_row, &h) != 0)
                         continue;
                 for (int m = 1; m <= SETTINGS_ROWS; m++) {
                         enum outcome o;
@@ -1015,6 +1016,9 @@ int report_text(FILE *f, const struct run_report *r, bool color)
         if (r->partner_source[0] != '\0')
                 fprintf(f, " (%s)", TCLEAN(&t1, r->partner_source));
         fprintf(f, ", target %s\n", r->target[0] != '\0' ? TCLEAN(&t1, r->target) : "(none)");
+        if (!r->self_test && r->partner_conns > 0)
+                fprintf(f, "at most %u connections at once to one partner address\n",
+                        r->partner_conns);
         if (r->self_test)
                 fprintf(f,
                         "%sSELF-TEST%s (no --target): the partner is s2scheck's built-in "
@@ -1318,6 +1322,7 @@ int report_json(const struct run_report *r, struct buf *out)
         else
                 jstr_n(&j, &tmp, r->target, sizeof(r->target));
         json_kv_bool(&j, "partner_contacted", !r->self_test);
+        json_kv_int(&j, "connections", (long long)r->partner_conns);
         json_end_object(&j);
         json_kv_string(&j, "started", iso_time(r->started, true, name, sizeof(name)));
         json_key(&j, "seconds");

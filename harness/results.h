@@ -96,6 +96,9 @@ struct run_report {
         size_t unjudged_dir[2];
         unsigned untold_rows;
         unsigned untold_dirs; /* bits 1u << enum direction */
+        /* A real partner: connections at once to one of its addresses
+         * (--partner-connections, or the partner file's ConnectionLimit). */
+        unsigned partner_conns;
 };
 
 /* Frees every owned part and zeroes r. NULL-safe. */

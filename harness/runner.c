@@ -771,9 +771,19 @@ static int setup_partner(struct runner *r, char *err, size_t errlen)
                 /* A real partner is treated politely: few connections at once, spaced. */
                 net_set_politeness(r->loop, o->partner_conns > 0 ? o->partner_conns : DEFAULT_JOBS,
                                    o->pause_ms);
-                /* "--target srv": found through its SRV records (RFC 6120 §3.2, XEP-0368). */
-                if (strcasecmp(o->target, RUN_TARGET_SRV) == 0)
+                /* "--target srv": found through its SRV records (RFC 6120 §3.2, XEP-0368),
+                 * unless the partner file names the gateway's ProxyFqdn: then that host, on
+                 * 5269, as a configured host replaces SRV (RFC 6120 §3.2.3); the partner's
+                 * certificate is still checked against the partner's domain (issue 12
+                 * item 5). */
+                if (strcasecmp(o->target, RUN_TARGET_SRV) == 0) {
+                        for (size_t i = 0; r->p->proxy_fqdn != NULL && i < n; i++) {
+                                if (net_set_target(r->loop, domains[i], r->p->proxy_fqdn, 5269, err,
+                                                   errlen) != 0)
+                                        return -1;
+                        }
                         return 0;
+                }
                 if (parse_hostport(o->target, "--target", 5269, host, sizeof(host), &port, err,
                                    errlen) != 0)
                         return -1;
@@ -1966,6 +1976,12 @@ int runner_run(const struct run_options *o, struct run_report *rep, char *err, s
         snprintf(rep->target, sizeof(rep->target), "%s",
                  o->target != NULL ? o->target : "built-in reference partner");
         rep->self_test = o->target == NULL;
+        rep->partner_conns = o->target == NULL      ? 0
+                             : o->partner_conns > 0 ? o->partner_conns
+                                                    : DEFAULT_JOBS;
+        if (o->target != NULL && strcasecmp(o->target, RUN_TARGET_SRV) == 0 &&
+            r.p->proxy_fqdn != NULL)
+                snprintf(rep->target, sizeof(rep->target), "%s:5269 (ProxyFqdn)", r.p->proxy_fqdn);
         if (setup_pki(&r, err, errlen) != 0 || setup_net(&r, err, errlen) != 0)
                 goto out;
         active_loop = r.loop;

@@ -44,7 +44,7 @@ check "self-test: the classification says so" \
 check "self-test: no 'configuration matches' verdict" bash -c "! grep -q 'The configuration matches' '$tmp/self.txt'"
 check "self-test: no gateway setting suggested" bash -c "! grep -q Set-CsXmppAllowedPartner '$tmp/self.txt'"
 check "self-test: JSON target_info" \
-	test "$(jq -c '.target_info' "$tmp/self.json")" = '{"kind":"self-test","address":null,"partner_contacted":false}'
+	test "$(jq -c '.target_info' "$tmp/self.json")" = '{"kind":"self-test","address":null,"partner_contacted":false,"connections":0}'
 check "self-test: JSON classification.self_test, no suggestion" \
 	test "$(jq -c '[.classification.self_test, .classification.suggested]' "$tmp/self.json")" = '[true,null]'
 check "self-test: JUnit target_kind" grep -q '<property name="target_kind" value="self-test"/>' "$tmp/self.xml"
