@@ -866,9 +866,18 @@ static void apply_misbehaviour(struct scen *s)
 }
 
 /* Whether the partner meets the scenario's <requires>; else a reason. */
-static bool requires_met(const struct scenario *d, const struct neg_settings *p, char *why,
+static bool requires_met(const struct scenario *d, const struct partner *partner, char *why,
                          size_t len)
 {
+        const struct neg_settings *p = &partner->neg;
+
+        /* EnableKeepAlive (cmdlet text only; docs/partner-format.md): not set is not True. */
+        if (d->requires_partner_keepalive >= 0 &&
+            (d->requires_partner_keepalive == 1) != (partner->keepalive == 1)) {
+                snprintf(why, len, "requires a partner file with EnableKeepAlive %s",
+                         d->requires_partner_keepalive == 1 ? "True" : "False (or not set)");
+                return false;
+        }
         if (d->requires_partner_tls != 0 && !(d->requires_partner_tls & (1u << p->tls))) {
                 snprintf(why, len, "requires a partner whose TLS is not %s", neg_name(p->tls));
                 return false;
@@ -979,7 +988,7 @@ static void setup_one(struct runner *r, struct scen *s, const struct scenario *d
                         add_ping(s, w);
                 }
         }
-        if (!requires_met(d, &r->p->neg, why, sizeof(why))) {
+        if (!requires_met(d, r->p, why, sizeof(why))) {
                 s->skip = true;
                 textf(s->skip_why, sizeof(s->skip_why), "skipped: the scenario %s", why);
         } else if ((d->pdom == PARTNER_DOMAIN_ADDITIONAL || d->mux_additional) &&

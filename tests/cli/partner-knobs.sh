@@ -7,7 +7,9 @@
 #   instead of the partner's SRV records, and the partner's certificate is still
 #   checked against the partner's domain. Off 5269 (no network namespace) the proxy
 #   refuses: the cause names 127.0.0.1:5269, not the SRV port. In a network namespace
-#   of its own (root and unshare) serve listens on 5269 and every scenario matches.
+#   of its own (root and unshare) serve listens on 5269 and every scenario matches;
+# - EnableKeepAlive True runs scenario stream-keepalive-out (three whitespace
+#   keepalives on the established stream, then the ping); False skips it.
 # Usage: partner-knobs.sh S2SCHECK SOURCE_DIR BUILD_DIR
 set -u
 bin=$1
@@ -82,7 +84,41 @@ check "--partner-connections 6 wins over ConnectionLimit 3" \
 check "--target HOST wins over ProxyFqdn" \
 	test "$(jq -r '.target_info.address' "$tmp/opt.json")" = 127.0.0.1:1
 
-# 3. In a network namespace of its own, serve listens on the proxy's port 5269: the
+# 3. EnableKeepAlive True: scenario stream-keepalive-out runs over the wire and the
+# partner (serve, a conforming server) tolerates the three whitespace keepalives;
+# EnableKeepAlive False: the scenario is skipped with the reason.
+sed 's/^ProxyFqdn .*/ProxyFqdn :/' "$knobs" >"$tmp/ka-true.txt"
+sed 's/^EnableKeepAlive .*/EnableKeepAlive : False/' "$tmp/ka-true.txt" >"$tmp/ka-false.txt"
+for ka in true false; do
+	rc=none
+	for _ in 1 2 3; do
+		dns=$(rand_port)
+		cli_start_serve "$tmp/ka-true.txt" "$dns" || break
+		timeout -k 5 60 "$bin" run --partner "$tmp/ka-$ka.txt" --target "127.0.0.1:$serve_port" \
+			--serve-dns "127.0.0.1:$dns" --listen 127.0.0.1:0 --ca "$pki/ca.pem" \
+			--cert "$pki/harness.test.pem" --key "$pki/harness.test.key" --quiet --timeout 10 \
+			--only stream-keepalive-out --json "$tmp/ka-$ka.json" --transcripts "$tmp/ka-$ka.tr" \
+			>"$tmp/ka-$ka.out" 2>"$tmp/ka-$ka.err"
+		rc=$?
+		cli_stop_serve
+		grep -q "Address already in use" "$tmp/ka-$ka.err" || break
+		rc=none
+	done
+	if [ "$ka" = true ]; then
+		check "EnableKeepAlive True: exit 0 (got $rc: $(head -c 300 "$tmp/ka-$ka.err"))" test "$rc" = 0
+		check "EnableKeepAlive True: stream-keepalive-out matches" \
+			test "$(jq -r '.results[0] | "\(.id) \(.verdict)"' "$tmp/ka-$ka.json")" = "stream-keepalive-out match"
+		check "EnableKeepAlive True: three keepalives went out before the ping" \
+			test "$(grep -c ' out  *send     $' "$tmp/ka-$ka.tr/stream-keepalive-out.txt")" = 3
+	else
+		check "EnableKeepAlive False: exit 0 (got $rc)" test "$rc" = 0
+		check "EnableKeepAlive False: skipped with the reason" \
+			test "$(jq -r '.results[0] | "\(.verdict) \(.cause)"' "$tmp/ka-$ka.json")" = \
+			"skip skipped: the scenario requires a partner file with EnableKeepAlive True"
+	fi
+done
+
+# 4. In a network namespace of its own, serve listens on the proxy's port 5269: the
 # run connects to the proxy, checks the certificate against partner.test (serve's
 # certificate does not name proxy.partner.test) and every scenario matches.
 if [ "$(id -u)" -eq 0 ] && unshare -n true 2>/dev/null; then
