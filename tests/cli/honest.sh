@@ -5,7 +5,8 @@
 # - a dead target: the run sleeps in poll (S2SCHECK_STATS=1 counts the poll calls)
 #   instead of spinning until TRIGGER_GRACE_S, and ends within seconds;
 # - a partner that cannot resolve the harness zone: every inbound scenario errors and
-#   the classification says it rests on outbound observations only.
+#   the classification says it rests on outbound observations only;
+# - an idle `serve` sleeps in poll instead of spinning.
 # Usage: honest.sh S2SCHECK SOURCE_DIR BUILD_DIR
 set -u
 bin=$1
@@ -106,5 +107,22 @@ check "no inbound: classification counts by direction" \
 check "no inbound: the text says what the classification rests on" \
 	grep -q "1 inbound scenario could not be judged (error or not run): the classification rests on outbound observations only." "$tmp/noin.txt"
 check "no inbound: JUnit target_kind partner" grep -q '<property name="target_kind" value="partner"/>' "$tmp/noin.xml"
+
+# 4. An idle `serve` sleeps: before issue 12 its loop called net_run, which returns
+# at once when nothing is active, and spun (a core at 100 % for as long as it ran).
+# Its CPU time over 2 s idle, from /proc (utime + stime, in clock ticks).
+if cli_start_serve m07 "$(rand_port)"; then
+	read -r -a st </proc/"$serve_pid"/stat
+	t0=$((st[13] + st[14]))
+	sleep 2
+	read -r -a st </proc/"$serve_pid"/stat
+	ticks=$((st[13] + st[14] - t0))
+	hz=$(getconf CLK_TCK)
+	check "idle serve: no busy wait ($ticks ticks of CPU in 2 s, at $hz per second)" \
+		test "$ticks" -le $((hz / 5))
+	cli_stop_serve
+else
+	check "serve started for the idle check" false
+fi
 
 finish honest
