@@ -80,7 +80,7 @@ int cmd_serve(int argc, char **argv)
         struct dns_zone *zone = NULL;
         struct tls_creds_config cc = {0};
         struct node_config cfg;
-        struct node_observer obs = {NULL, on_result, NULL, NULL};
+        struct node_observer obs = {NULL, on_result, NULL, NULL, NULL};
         struct node_transport t;
         struct tls_creds *creds = NULL;
         struct net_loop *loop = NULL;
@@ -176,7 +176,8 @@ int cmd_serve(int argc, char **argv)
         cfg.db_answer = DB_ANSWER_TRUTHFUL;
         xs_limits_default(&cfg.limits);
         cfg.answer_pings = true;
-        t = net_transport(loop);
+        /* reuse-connection: streams to one address serve every domain found there. */
+        t = bad.reuse_connection ? net_transport_same_server(loop) : net_transport(loop);
         n = node_new(&cfg, &t, &obs, err, sizeof(err));
         if (n == NULL)
                 goto fail;

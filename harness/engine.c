@@ -25,6 +25,7 @@
 #define MAX_FINDINGS 64
 #define MAX_PAIRS 16
 #define MAX_IDS 8
+#define MAX_VERIFIES 8 /* db:verify requests open on one AUTH stream */
 #define DOMAIN_MAX 256
 #define ID_MAX 128
 #define DEFAULT_BEFORE_FEATURES 16384
@@ -57,6 +58,14 @@ struct pair {
         /* Initiating: the stream id and key of our db:result, which the peer's
          * db:verify must carry to our authoritative server (engine_config.ledger). */
         char id[ID_MAX], key[DIALBACK_KEY_LEN + 1];
+        /* Receiving: the target is another server's at this address (engine_vhost),
+         * judged under its settings; how it ended (engine_pair_result). */
+        bool vhost, done;
+        bool cut; /* ended by the stream's close, not by an answer: not final */
+        struct neg_settings neg;
+        enum semantics sem;
+        unsigned outcomes;
+        char cause[ENGINE_TEXT_MAX], rule[64];
 };
 
 #define MAX_HOSTED 16
@@ -87,6 +96,7 @@ struct engine {
         size_t n_ids;
         bool header_sent; /* receiving: our response header for the current stream */
         bool legacy;      /* the peer's header had no version (RFC 6120 §4.7.5) */
+        bool no_to;       /* receiving: the peer's header had no 'to' (legacy dialback) */
 
         struct peer_features feat;
         bool peer_db_declared;
@@ -116,6 +126,11 @@ struct engine {
         struct pair pairs[MAX_PAIRS];
         size_t n_pairs;
         char sasl_identity[DOMAIN_MAX];
+        /* Initiating AUTH: db:verify requests sent on this stream (engine_send_verify). */
+        struct {
+                char from[DOMAIN_MAX], to[DOMAIN_MAX], id[ID_MAX];
+        } verifies[MAX_VERIFIES];
+        size_t n_verifies;
 
         struct engine_event events[MAX_EVENTS];
         size_t ev_head, ev_len;
@@ -128,26 +143,68 @@ struct engine {
         bool muted;
 };
 
-static const char *const state_names[] = {
-    "START",
-    "EXPECT_HEADER",
-    "EXPECT_FEATURES",
-    "EXPECT_PROCEED",
-    "EXPECT_TLS_HANDSHAKE",
-    "EXPECT_SASL_RESULT",
-    "EXPECT_DB_RESULT",
-    "EXPECT_VERIFY_ANSWER",
-    "EXPECT_NEGOTIATION",
-    "EXPECT_STANZAS",
-    "EXPECT_CLOSE",
-    "CLOSED",
+#define I_ (1u << ENGINE_INITIATING)
+#define R_ (1u << ENGINE_RECEIVING)
+
+/*
+ * One row per state: its name, who enters it, what bounds the wait in it, and
+ * what the engine records when that bound fires (engine_timeout_detail). A
+ * state added to enum engine_state without a row here has DEADLINE_NONE and
+ * fails tests/test_engine_silence.c. docs/timeouts.md shows the table.
+ */
+static const struct engine_state_info state_info[ENGINE_STATE_COUNT] = {
+    [ST_START] = {"START", I_, DEADLINE_CONNECT,
+                  "the connection's failure (DNS, connect): no stream, no bytes"},
+    [ST_EXPECT_HEADER] = {"EXPECT_HEADER", I_ | R_, DEADLINE_STEP,
+                          "timeout while EXPECT_HEADER: F3 after TLS, else the failure codes "
+                          "this side cannot tell apart"},
+    [ST_EXPECT_FEATURES] = {"EXPECT_FEATURES", I_, DEADLINE_STEP,
+                            "timeout while EXPECT_FEATURES (F3 after TLS, else F4)"},
+    [ST_EXPECT_PROCEED] = {"EXPECT_PROCEED", I_, DEADLINE_STEP,
+                           "timeout while EXPECT_PROCEED (F3: TLS attempted)"},
+    [ST_EXPECT_TLS_HANDSHAKE] = {"EXPECT_TLS_HANDSHAKE", I_ | R_, DEADLINE_STEP,
+                                 "timeout while EXPECT_TLS_HANDSHAKE (F3); no close tag"},
+    [ST_EXPECT_SASL_RESULT] = {"EXPECT_SASL_RESULT", I_, DEADLINE_STEP,
+                               "timeout while EXPECT_SASL_RESULT (F3)"},
+    [ST_EXPECT_DB_RESULT] = {"EXPECT_DB_RESULT", I_, DEADLINE_STEP,
+                             "timeout while EXPECT_DB_RESULT (dialback ignored?): F3 after "
+                             "TLS, else F4"},
+    [ST_EXPECT_VERIFY_ANSWER] = {"EXPECT_VERIFY_ANSWER", I_, DEADLINE_STEP,
+                                 "could not verify: timeout; the requester answers "
+                                 "type='error' <remote-server-timeout/>"},
+    [ST_EXPECT_NEGOTIATION] = {"EXPECT_NEGOTIATION", R_, DEADLINE_STEP,
+                               "timeout while EXPECT_NEGOTIATION: F1|F4 when no STARTTLS was "
+                               "offered and nothing tried, F2 with our TLS Required, F3 "
+                               "after TLS"},
+    [ST_EXPECT_CLAIM_ANSWER] = {"EXPECT_CLAIM_ANSWER", I_, DEADLINE_STEP,
+                                "the claim and the stanzas sent under it ignored (XEP-0220 "
+                                "§3.1, DB-9): F3 after TLS, else F4; not a timeout"},
+    [ST_EXPECT_STANZAS] = {"EXPECT_STANZAS", I_ | R_, DEADLINE_OWNER,
+                           "nothing: the result is final; the owner closes the stream (a "
+                           "multiplexed pair awaiting its db:result is timed as "
+                           "EXPECT_DB_RESULT, engine_step_state, and refused when it fires)"},
+    [ST_EXPECT_CLOSE] = {"EXPECT_CLOSE", I_ | R_, DEADLINE_CLOSE,
+                         "trace note 'the peer did not close its stream in time'; the "
+                         "result is unchanged"},
+    [ST_CLOSED] = {"CLOSED", I_ | R_, DEADLINE_CLOSE,
+                   "the connection is dropped with what the peer did not take"},
 };
+
+#undef I_
+#undef R_
+
+const struct engine_state_info *engine_state_info(enum engine_state s)
+{
+        if ((unsigned)s >= ENGINE_STATE_COUNT)
+                return NULL;
+        return &state_info[s];
+}
 
 const char *engine_state_name(enum engine_state s)
 {
-        if ((unsigned)s >= sizeof(state_names) / sizeof(state_names[0]))
-                return "?";
-        return state_names[s];
+        const struct engine_state_info *i = engine_state_info(s);
+
+        return i != NULL && i->name != NULL ? i->name : "?";
 }
 
 void engine_knobs_default(struct engine_knobs *k)
@@ -288,25 +345,31 @@ static unsigned own_methods(const struct engine *e)
  * mostly knows the exact code; the receiving side sometimes cannot tell a
  * TLS-Required peer (F1) from one with no common plaintext method (F4).
  */
-static unsigned failure_outcomes(const struct engine *e)
+static unsigned failure_outcomes_for(const struct engine *e, const struct neg_settings *neg,
+                                     enum semantics sem, enum outcome detected)
 {
         unsigned set = 0;
 
-        if (e->detected != OUTCOME_COUNT)
-                return OUTCOME_BIT(e->detected);
-        if (own_methods(e) == 0)
+        if (detected != OUTCOME_COUNT)
+                return OUTCOME_BIT(detected);
+        if (oracle_methods(neg, sem) == 0)
                 set |= OUTCOME_BIT(OUTCOME_F0);
         if (e->tls_up || e->tls_attempted)
                 return set | OUTCOME_BIT(OUTCOME_F3);
         if (e->cfg.role == ENGINE_INITIATING)
                 return set | OUTCOME_BIT(OUTCOME_F4);
-        if (e->cfg.neg.tls == NEG_REQUIRED)
+        if (neg->tls == NEG_REQUIRED)
                 return set | OUTCOME_BIT(OUTCOME_F2);
         if (e->starttls_unoffered)
                 return set | OUTCOME_BIT(OUTCOME_F1);
         if (e->starttls_offered || e->auth_attempted)
                 return set | OUTCOME_BIT(OUTCOME_F4);
         return set | OUTCOME_BIT(OUTCOME_F1) | OUTCOME_BIT(OUTCOME_F4);
+}
+
+static unsigned failure_outcomes(const struct engine *e)
+{
+        return failure_outcomes_for(e, &e->cfg.neg, e->cfg.sem, e->detected);
 }
 
 static void finish(struct engine *e, unsigned outcomes, const char *rule, const char *fmt, ...)
@@ -644,6 +707,8 @@ static void send_header(struct engine *e, const char *to, const char *from, cons
         /* XEP-0220 §2.4.1: xmlns:db declares dialback support (reference §3.2). */
         h.dialback = e->cfg.neg.dialback && ((own_methods(e) & (METHOD_DT | METHOD_DP)) != 0 ||
                                              e->cfg.knobs.declare_db_without_method);
+        /* RFC 6120 §4.7.5: a version-less header is answered without one. */
+        h.no_version = e->cfg.role == ENGINE_RECEIVING ? e->legacy : e->cfg.knobs.bad.legacy_header;
         buf_init(&b, 0);
         if (xs_write_header(&b, &h) != 0)
                 finding(e, FINDING_ERROR, "internal", "could not write a stream header");
@@ -666,10 +731,31 @@ static void close_stream(struct engine *e)
         set_state(e, ST_EXPECT_CLOSE);
 }
 
+static void push_verify_answer(struct engine *e, size_t i, enum db_type type);
+static void pair_done(struct engine *e, struct pair *p, unsigned outcomes, const char *rule,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static unsigned pair_failure_outcomes(const struct engine *e, const struct neg_settings *neg,
+                                      enum semantics sem);
+
 static void closed(struct engine *e)
 {
         if (e->state == ST_CLOSED)
                 return;
+        /* XEP-0220 §2.5: a connection that ends without the answer is a timeout. */
+        while (e->n_verifies > 0)
+                push_verify_answer(e, e->n_verifies - 1, DB_TIMEOUT);
+        /* Other servers' pairs still being verified end with the stream. */
+        for (size_t i = 0; i < e->n_pairs; i++) {
+                struct pair *p = &e->pairs[i];
+
+                if (p->vhost && !p->done && !p->verified) {
+                        p->pending = false;
+                        p->failed = true;
+                        p->cut = true;
+                        pair_done(e, p, pair_failure_outcomes(e, &p->neg, p->sem), "RFC 6120 §4.4",
+                                  "the stream closed before %s -> %s was verified", p->from, p->to);
+                }
+        }
         set_state(e, ST_CLOSED);
         push_event(e, EV_CLOSED);
 }
@@ -760,6 +846,18 @@ static bool any_verified(const struct engine *e)
 }
 
 /* The stream's own 'to' domain: the peer's when initiating, ours when receiving. */
+/* Initiating, authenticated: a multiplexed pair still waits for its db:result. */
+static bool pair_awaited(const struct engine *e)
+{
+        if (e->cfg.role != ENGINE_INITIATING || e->state != ST_EXPECT_STANZAS)
+                return false;
+        for (size_t i = 0; i < e->n_pairs; i++) {
+                if (e->pairs[i].pending)
+                        return true;
+        }
+        return false;
+}
+
 static const char *stream_to(const struct engine *e)
 {
         return e->cfg.role == ENGINE_INITIATING ? e->remote : e->peer_to;
@@ -1076,6 +1174,26 @@ static void i_no_method(struct engine *e, const char *where)
         close_stream(e);
 }
 
+/*
+ * DB-9 (XEP-0220 §3.1): a result that answers no request is dropped silently,
+ * and the stanzas sent under it then came before authentication. Silence, or a
+ * close without a word, is the peer's answer to our unsolicited claim: nothing
+ * authenticated (F3 after TLS, F4 in plaintext), not a timeout. how: what ended
+ * the wait.
+ */
+static void i_claim_ignored(struct engine *e, const char *how)
+{
+        e->claim_open = false;
+        finding(e, FINDING_NOTE, "XEP-0220 §3.1",
+                "the peer ignored our unsolicited db:result type='valid' and answered none of "
+                "the stanzas sent under it (%s)",
+                how);
+        finish_failure(e, "XEP-0220 §3.1",
+                       "claim ignored: the unsolicited db:result type='valid' was dropped "
+                       "silently (DB-9) and the stanzas sent under it were not answered (%s)",
+                       how);
+}
+
 /* Authentication for an AUTH stream once features are known. */
 static void i_authenticate(struct engine *e)
 {
@@ -1093,7 +1211,9 @@ static void i_authenticate(struct engine *e)
                 if (p != NULL)
                         p->verified = true;
                 e->claim_open = true;
-                set_state(e, ST_EXPECT_STANZAS);
+                /* What is expected next is the peer's answer to the claim, or silence:
+                 * a step of its own, with its own deadline (docs/timeouts.md). */
+                set_state(e, ST_EXPECT_CLAIM_ANSWER);
                 ev = push_event(e, EV_AUTHENTICATED);
                 if (ev != NULL) {
                         copy_str(ev->from, sizeof(ev->from), local_domain(e));
@@ -1281,6 +1401,20 @@ static void i_negotiate(struct engine *e)
                         tracef(e, TRACE_NOTE,
                                "misbehaving: TLS is Required and not offered; "
                                "going on in plaintext");
+                } else if (!e->feat.starttls && e->cfg.neg.tls == NEG_REQUIRED &&
+                           e->cfg.knobs.bad.stall_without_tls) {
+                        /* Misbehaving (AUTH and VERIFY streams alike): TLS-2 (RFC 6120
+                         * §5.4.1) and RFC 7590 §3.1 forbid going on, and reference §3.6 F1
+                         * expects a close; this side sends no close, no stream error, not
+                         * another byte. The stream stays in EXPECT_FEATURES, so
+                         * its own step timer (or the peer's close) still ends it here, and
+                         * a VERIFY stream's requester then gets its error answer. */
+                        e->detected = OUTCOME_F1;
+                        tracef(e, TRACE_NOTE,
+                               "misbehaving: TLS is Required and not offered; "
+                               "stalling silently instead of closing");
+                        e->muted = true;
+                        return;
                 } else if (!e->feat.starttls && e->cfg.neg.tls == NEG_REQUIRED) {
                         e->detected = OUTCOME_F1;
                         finish_failure(
@@ -1351,8 +1485,9 @@ static void i_on_header(struct engine *e, const struct xs_header *h)
 {
         const char *id = h->id;
 
-        /* STR-2 (RFC 6120 §4.7.1-3): from = the domain we asked for; id present and new. */
-        if (h->from == NULL || !domain_eq(h->from, e->remote))
+        /* STR-2 (RFC 6120 §4.7.1-3): from = the domain we asked for; id present and new.
+         * A header that named no domain (legacy_header) asked for none. */
+        if (!e->cfg.knobs.bad.legacy_header && (h->from == NULL || !domain_eq(h->from, e->remote)))
                 finding(e, FINDING_VIOLATION, "RFC 6120 §4.7.1",
                         "response header from='%s', expected '%s'", h->from ? h->from : "(none)",
                         e->remote);
@@ -1439,6 +1574,7 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
                         finding(e, FINDING_VIOLATION, "XEP-0220 §2.2.1",
                                 "the peer answered type='valid' to a db:result that carried no "
                                 "key");
+                        set_state(e, ST_EXPECT_STANZAS);
                         finish_success(e, METHOD_DT, e->remote);
                         return;
                 }
@@ -1535,6 +1671,51 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
         }
 }
 
+/* The request engine_send_verify sent that the answer n (from/to swapped) matches,
+ * or -1. */
+static int verify_request(const struct engine *e, xmlNodePtr n)
+{
+        const char *id = xs_attr(n, "id"), *from = xs_attr(n, "from"), *to = xs_attr(n, "to");
+
+        for (size_t i = 0; id != NULL && i < e->n_verifies; i++) {
+                if (strcmp(e->verifies[i].id, id) == 0 && domain_eq(e->verifies[i].to, from) &&
+                    domain_eq(e->verifies[i].from, to))
+                        return (int)i;
+        }
+        return -1;
+}
+
+static void push_verify_answer(struct engine *e, size_t i, enum db_type type)
+{
+        struct engine_event *ev = push_event(e, EV_VERIFY_ANSWER);
+
+        if (ev != NULL) {
+                /* The request's from and to, swapped as the answer names them. */
+                memcpy(ev->from, e->verifies[i].to, sizeof(ev->from));
+                memcpy(ev->to, e->verifies[i].from, sizeof(ev->to));
+                memcpy(ev->id, e->verifies[i].id, sizeof(ev->id));
+                ev->type = type;
+        }
+        e->verifies[i] = e->verifies[--e->n_verifies];
+}
+
+/* XEP-0220 §2.2.2 step 3 on an AUTH stream that carried our db:verify: true when n
+ * answered one (DB-9: a typed db:verify that answers nothing is not ours). */
+static bool i_on_verify_answer(struct engine *e, xmlNodePtr n)
+{
+        const char *type = xs_attr(n, "type");
+        int i = verify_request(e, n);
+
+        if (type == NULL || i < 0)
+                return false;
+        tracef(e, TRACE_NOTE, "authoritative answer on this stream: %s", type);
+        push_verify_answer(e, (size_t)i,
+                           strcmp(type, "valid") == 0     ? DB_VALID
+                           : strcmp(type, "invalid") == 0 ? DB_INVALID
+                                                          : DB_ERROR);
+        return true;
+}
+
 static void i_on_element(struct engine *e, xmlNodePtr n)
 {
         switch (e->state) {
@@ -1620,11 +1801,14 @@ static void i_on_element(struct engine *e, xmlNodePtr n)
                 }
                 break;
         case ST_EXPECT_DB_RESULT:
+        case ST_EXPECT_CLAIM_ANSWER:
         case ST_EXPECT_STANZAS:
                 if (xs_is(n, XS_NS_DIALBACK, "result")) {
                         i_on_db_result(e, n);
                         return;
                 }
+                if (xs_is(n, XS_NS_DIALBACK, "verify") && i_on_verify_answer(e, n))
+                        return;
                 break;
         case ST_EXPECT_VERIFY_ANSWER:
                 if (xs_is(n, XS_NS_DIALBACK, "verify")) {
@@ -1766,7 +1950,16 @@ static void r_on_header(struct engine *e, const struct xs_header *h)
         if (h->id != NULL && h->id[0] != '\0')
                 finding(e, FINDING_NOTE, "RFC 6120 §4.7.3",
                         "initiating header carries id='%s' (ignored)", h->id);
-        if (h->to == NULL || !hosts(e, h->to)) {
+        e->no_to = h->to == NULL && e->peer_db_declared;
+        if (e->no_to) {
+                /* The pre-1.0 dialback form (XEP-0220 §2.4.1 declared, no to, from or
+                 * version): deployed, though to is a MUST (RFC 6120 §4.7.2, STR-1). Each
+                 * db:result and db:verify names its target, and is judged for it. */
+                finding(e, FINDING_NOTE, "RFC 6120 §4.7.2 (STR-1)",
+                        "initiating header has no 'to', a MUST (the legacy dialback form, "
+                        "deployed and accepted by Prosody): each <db:result/> and "
+                        "<db:verify/> is taken for the domain it names");
+        } else if (h->to == NULL || !hosts(e, h->to)) {
                 /* RFC 6120 §4.9.3.6: the stream's to names a domain we do not serve. */
                 finding(e, FINDING_VIOLATION, "RFC 6120 §4.9.3.6",
                         "stream to='%s' is not served here", h->to ? h->to : "(none)");
@@ -1775,7 +1968,7 @@ static void r_on_header(struct engine *e, const struct xs_header *h)
                 stream_error(e, "host-unknown", NULL);
                 return;
         }
-        if (h->from == NULL || h->from[0] == '\0')
+        if ((h->from == NULL || h->from[0] == '\0') && !e->no_to)
                 finding(e, FINDING_VIOLATION, "RFC 6120 §4.7.1",
                         "initiating server sent no 'from' on its stream header");
         if (h->version != NULL && strncmp(h->version, "1.", 2) != 0) {
@@ -1795,11 +1988,14 @@ static void r_on_header(struct engine *e, const struct xs_header *h)
         if (e->cfg.knobs.bad.omit_stream_id || e->cfg.knobs.bad.wrong_header_from)
                 tracef(e, TRACE_NOTE, "misbehaving: response header %s",
                        e->cfg.knobs.bad.omit_stream_id ? "without an id" : "with a wrong from");
+        e->legacy = h->version == NULL;
+        /* STR-11 (RFC 6120 §4.9.1.3): with no to, our from is our own domain. */
         send_header(e, e->peer_from[0] != '\0' ? e->peer_from : NULL,
-                    e->cfg.knobs.bad.wrong_header_from ? "elsewhere.example" : h->to,
+                    e->cfg.knobs.bad.wrong_header_from ? "elsewhere.example"
+                    : e->no_to                         ? local_domain(e)
+                                                       : h->to,
                     e->cfg.knobs.bad.omit_stream_id ? NULL : id);
-        if (h->version == NULL) {
-                e->legacy = true;
+        if (e->legacy) {
                 finding(e, FINDING_NOTE, "RFC 6120 §4.7.5",
                         "initiating header has no version: no features sent (legacy dialback)");
         } else {
@@ -1905,10 +2101,182 @@ static void r_on_auth(struct engine *e, xmlNodePtr n)
         set_state(e, ST_EXPECT_HEADER);
 }
 
+/*
+ * Whose rules judge a dialback request for a target: this server's when it hosts
+ * it, else those of the server at this address that does (engine_vhost, XEP-0220
+ * §2.6 target multiplexing), else nobody's (false: DB-6 item-not-found).
+ */
+struct db_policy {
+        bool vhost;
+        bool silent, ignore_result; /* that server's own misbehaviour (engine_vhost) */
+        struct neg_settings neg;
+        enum semantics sem;
+        enum dboff_reply dboff;
+        bool requires_cert;
+        const char *secret;
+        enum db_answer answer;
+        struct db_ledger *ledger;
+        engine_trace_fn trace;
+        void *trace_user;
+};
+
+static bool db_policy(struct engine *e, const char *to, struct db_policy *p)
+{
+        struct engine_vhost vh;
+
+        memset(p, 0, sizeof(*p));
+        if (hosts(e, to)) {
+                p->neg = e->cfg.neg;
+                p->sem = e->cfg.sem;
+                p->dboff = e->cfg.knobs.dialback_off_reply;
+                p->requires_cert = e->cfg.knobs.dialback_requires_valid_cert;
+                p->secret = e->secret;
+                p->answer = e->cfg.db_answer;
+                p->ledger = e->cfg.ledger;
+                return true;
+        }
+        memset(&vh, 0, sizeof(vh));
+        if (e->cfg.role != ENGINE_RECEIVING || e->cfg.vhost == NULL ||
+            !e->cfg.vhost(e->cfg.vhost_user, to, &vh) || vh.secret == NULL)
+                return false;
+        p->vhost = true;
+        p->neg = vh.neg;
+        p->sem = vh.sem;
+        p->dboff = vh.dialback_off_reply;
+        p->requires_cert = vh.dialback_requires_valid_cert;
+        p->secret = vh.secret;
+        p->answer = vh.db_answer;
+        p->ledger = vh.ledger;
+        p->trace = vh.trace;
+        p->trace_user = vh.trace_user;
+        p->silent = vh.silent;
+        p->ignore_result = vh.ignore_db_result;
+        return true;
+}
+
+/* A line for the other server's own account too (its transcript). */
+static void vhost_trace(const struct db_policy *p, enum trace_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void vhost_trace(const struct db_policy *p, enum trace_kind kind, const char *fmt, ...)
+{
+        char text[ENGINE_TEXT_MAX + 64];
+        struct trace_entry t;
+        va_list ap;
+        int k;
+
+        if (!p->vhost || p->trace == NULL)
+                return;
+        va_start(ap, fmt);
+        k = vsnprintf(text, sizeof(text), fmt, ap);
+        va_end(ap);
+        if (k < 0)
+                return;
+        t.kind = kind;
+        t.text = text;
+        t.len = strlen(text);
+        p->trace(p->trace_user, &t);
+}
+
+/*
+ * The failure codes of another server's pair: as failure_outcomes under that
+ * server's settings, with only what this pair showed (a stream that carries many
+ * servers' pairs must not lend one pair's F2 to the next): F2 when those settings
+ * require TLS and the stream has none (XEP-0220 §2.5 policy-violation).
+ */
+static unsigned pair_failure_outcomes(const struct engine *e, const struct neg_settings *neg,
+                                      enum semantics sem)
+{
+        return failure_outcomes_for(
+            e, neg, sem, neg->tls == NEG_REQUIRED && !e->tls_up ? OUTCOME_F2 : OUTCOME_COUNT);
+}
+
+/* A pair of another server's ends (EV_PAIR_DONE; engine_pair_result). */
+static void pair_done(struct engine *e, struct pair *p, unsigned outcomes, const char *rule,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void pair_done(struct engine *e, struct pair *p, unsigned outcomes, const char *rule,
+                      const char *fmt, ...)
+{
+        struct engine_event *ev;
+        va_list ap;
+
+        if (p == NULL || !p->vhost || p->done)
+                return;
+        p->done = true;
+        p->outcomes = outcomes;
+        copy_str(p->rule, sizeof(p->rule), rule);
+        va_start(ap, fmt);
+        vsnprintf(p->cause, sizeof(p->cause), fmt, ap);
+        va_end(ap);
+        ev = push_event(e, EV_PAIR_DONE);
+        if (ev != NULL) {
+                copy_str(ev->from, sizeof(ev->from), p->from);
+                copy_str(ev->to, sizeof(ev->to), p->to);
+                ev->type = p->verified ? DB_VALID : DB_INVALID;
+        }
+}
+
+/* Whether a pair decides the stream's own result: this server's pairs do; another
+ * server's (target multiplexing) report through EV_PAIR_DONE instead, except on a
+ * stream whose header named no target (legacy dialback): its pairs are all it has. */
+static bool own_result(const struct engine *e, const struct db_policy *pol)
+{
+        return !pol->vhost || e->no_to;
+}
+
+/* A refusal of (from, to) in step 1: the dialback error, and for another server's
+ * target the pair's own result. */
+static void db_refuse(struct engine *e, const struct db_policy *pol, const char *from,
+                      const char *to, const char *cond, const char *rule, const char *why)
+{
+        send_db(e, "result", to, from, NULL, "error", NULL, cond);
+        if (pol->vhost) {
+                struct pair *p = get_pair(e, from, to);
+
+                vhost_trace(pol, TRACE_NOTE, "db:result %s -> %s refused (%s): %s [%s]", from, to,
+                            cond, why, rule);
+                if (p != NULL) {
+                        p->vhost = true;
+                        p->failed = true;
+                        p->pending = false;
+                        pair_done(e, p, pair_failure_outcomes(e, &pol->neg, pol->sem), rule, "%s",
+                                  why);
+                }
+        }
+}
+
+/*
+ * Another server's pair that its settings ignore (reference §3.10 item 2, Lync
+ * "ignored"): nothing goes on the wire, and the pair is over for that server at
+ * once with the code its own stream would end with when the peer gives up or the
+ * step timer fires (the stream may carry other pairs and outlive the scenario).
+ */
+static void vhost_ignored(struct engine *e, const struct db_policy *pol, const char *from,
+                          const char *to)
+{
+        struct pair *p = get_pair(e, from, to);
+        const char *why = pol->silent          ? "silent, as told"
+                          : pol->ignore_result ? "ignore-db-result, as told"
+                                               : "SupportDialbackNegotiation False; reference "
+                                                 "§3.10 item 2";
+
+        vhost_trace(pol, TRACE_NOTE, "db:result %s -> %s ignored (%s): no answer", from, to, why);
+        if (p == NULL)
+                return;
+        p->vhost = true;
+        p->failed = true;
+        p->pending = false;
+        pair_done(e, p, pair_failure_outcomes(e, &pol->neg, pol->sem),
+                  pol->silent || pol->ignore_result ? "XEP-0220 §2.5" : "reference §3.10 item 2",
+                  "dialback ignored here (%s): %s -> %s got no answer", why, from, to);
+}
+
 static void r_on_db_result(struct engine *e, xmlNodePtr n)
 {
         const char *from = xs_attr(n, "from"), *to = xs_attr(n, "to");
-        unsigned a = own_methods(e);
+        struct db_policy pol;
+        unsigned a;
         xmlChar *key;
         struct pair *p;
         struct engine_event *ev;
@@ -1946,27 +2314,57 @@ static void r_on_db_result(struct engine *e, xmlNodePtr n)
                 stream_error(e, "policy-violation", "TLS is Required for this peer");
                 return;
         }
-        if (!hosts(e, to) && e->cfg.knobs.bad.verify_unhosted_target) {
+        if (!db_policy(e, to, &pol)) {
+                if (!e->cfg.knobs.bad.verify_unhosted_target) {
+                        /* DB-6 (XEP-0220 §2.2.1): a dialback error, not a stream error. */
+                        send_db(e, "result", to, from, NULL, "error", NULL, "item-not-found");
+                        tracef(e, TRACE_NOTE, "db:result for %s, which is not hosted here", to);
+                        return;
+                }
                 tracef(e, TRACE_NOTE,
                        "misbehaving: verifying db:result for %s, which is not hosted here, "
                        "instead of <item-not-found/>",
                        to);
-        } else if (!hosts(e, to)) {
-                /* DB-6 (XEP-0220 §2.2.1): a dialback error, not a stream error. */
-                send_db(e, "result", to, from, NULL, "error", NULL, "item-not-found");
-                tracef(e, TRACE_NOTE, "db:result for %s, which is not hosted here", to);
-                return;
+                db_policy(e, local_domain(e), &pol); /* under its own settings */
         }
-        if (!e->cfg.neg.dialback) {
+        a = oracle_methods(&pol.neg, pol.sem);
+        if (pol.vhost) {
+                /* XEP-0220 §2.6: target multiplexing to another server at this address;
+                 * judged as that server would, and reported to it. */
+                tracef(e, TRACE_NOTE,
+                       "db:result %s -> %s: %s is served at this address by another node; "
+                       "judged under its settings (XEP-0220 §2.6)",
+                       from, to, to);
+                vhost_trace(&pol, TRACE_RECV, "<db:result from='%s' to='%s'/> (on %s stream)", from,
+                            to, e->no_to ? "a legacy" : "another node's");
+                if (pol.silent || pol.ignore_result) {
+                        /* That server answers nothing, as it would on its own stream. */
+                        vhost_ignored(e, &pol, from, to);
+                        return;
+                }
+        }
+        if (!pol.neg.dialback) {
                 tracef(e, TRACE_NOTE, "dialback is off here (SupportDialbackNegotiation False)");
-                switch (e->cfg.knobs.dialback_off_reply) {
+                switch (pol.dboff) {
                 case DBOFF_IGNORE:
+                        if (pol.vhost)
+                                vhost_ignored(e, &pol, from, to);
                         return;
                 case DBOFF_DB_ERROR:
-                        send_db(e, "result", to, from, NULL, "error", NULL, "not-authorized");
-                        finish_failure(e, "XEP-0220 §2.5", "dialback refused: not supported here");
+                        db_refuse(e, &pol, from, to, "not-authorized", "XEP-0220 §2.5",
+                                  "dialback refused: not supported here");
+                        if (own_result(e, &pol))
+                                finish_failure(e, "XEP-0220 §2.5",
+                                               "dialback refused: not supported here");
                         return;
                 default:
+                        if (pol.vhost) {
+                                /* One stream carries other servers' pairs: a dialback error
+                                 * for this one, not a stream error for all (XEP-0220 §2.5). */
+                                db_refuse(e, &pol, from, to, "not-authorized", "XEP-0220 §2.5",
+                                          "dialback refused: not supported by that domain");
+                                return;
+                        }
                         finish_failure(e, "RFC 6120 §4.9.3.24",
                                        "dialback refused: not supported here");
                         stream_error(e, "unsupported-stanza-type", "dialback is not supported");
@@ -1983,25 +2381,34 @@ static void r_on_db_result(struct engine *e, xmlNodePtr n)
         }
         if (!e->tls_up && !(a & METHOD_DP)) {
                 /* DB-7 policy-violation: TLS is required before dialback here. */
-                if (e->cfg.neg.tls == NEG_REQUIRED)
+                if (pol.neg.tls == NEG_REQUIRED)
                         e->detected = OUTCOME_F2;
-                send_db(e, "result", to, from, NULL, "error", NULL,
-                        (a & METHOD_DT) ? "policy-violation" : "not-authorized");
-                finish_failure(e, "XEP-0220 §2.5", "plaintext dialback refused (%s)",
-                               (a & METHOD_DT) ? "TLS required first" : "dialback not accepted");
+                db_refuse(e, &pol, from, to,
+                          (a & METHOD_DT) ? "policy-violation" : "not-authorized", "XEP-0220 §2.5",
+                          (a & METHOD_DT) ? "plaintext dialback refused (TLS required first)"
+                                          : "plaintext dialback refused (dialback not accepted)");
+                if (own_result(e, &pol))
+                        finish_failure(e, "XEP-0220 §2.5", "plaintext dialback refused (%s)",
+                                       (a & METHOD_DT) ? "TLS required first"
+                                                       : "dialback not accepted");
                 return;
         }
         if (e->tls_up && !(a & METHOD_DT)) {
                 /* DB-7 not-authorized: only a certificate (SASL EXTERNAL) is accepted here. */
-                send_db(e, "result", to, from, NULL, "error", NULL, "not-authorized");
-                finish_failure(e, "XEP-0220 §2.5", "dialback refused: this side accepts {%s}",
-                               (a & METHOD_S) ? "S" : "");
+                db_refuse(e, &pol, from, to, "not-authorized", "XEP-0220 §2.5",
+                          "dialback refused: that side accepts only SASL EXTERNAL");
+                if (own_result(e, &pol))
+                        finish_failure(e, "XEP-0220 §2.5",
+                                       "dialback refused: this side accepts {%s}",
+                                       (a & METHOD_S) ? "S" : "");
                 return;
         }
-        if (e->cfg.knobs.dialback_requires_valid_cert && !cert_proves(e, from, NULL)) {
-                send_db(e, "result", to, from, NULL, "error", NULL, "not-authorized");
-                finish_failure(e, "XEP-0220 §2.5",
-                               "dialback refused: the certificate does not prove %s", from);
+        if (pol.requires_cert && !cert_proves(e, from, NULL)) {
+                db_refuse(e, &pol, from, to, "not-authorized", "XEP-0220 §2.5",
+                          "dialback refused: the certificate does not prove the sender");
+                if (own_result(e, &pol))
+                        finish_failure(e, "XEP-0220 §2.5",
+                                       "dialback refused: the certificate does not prove %s", from);
                 return;
         }
         p = find_pair(e, from, to);
@@ -2019,6 +2426,10 @@ static void r_on_db_result(struct engine *e, xmlNodePtr n)
         }
         p->pending = true;
         p->failed = false;
+        p->vhost = pol.vhost;
+        p->done = false;
+        p->neg = pol.neg;
+        p->sem = pol.sem;
         if (e->cfg.knobs.bad.valid_without_verify) {
                 tracef(e, TRACE_NOTE,
                        "misbehaving: %s -> %s valid without asking %s's authoritative server", from,
@@ -2044,6 +2455,7 @@ static void r_on_db_verify(struct engine *e, xmlNodePtr n)
 {
         const char *from = xs_attr(n, "from"), *to = xs_attr(n, "to"), *id = xs_attr(n, "id");
         char expect[DIALBACK_KEY_LEN + 1];
+        struct db_policy pol;
         xmlChar *key;
         const char *type = NULL;
         bool right;
@@ -2060,18 +2472,35 @@ static void r_on_db_verify(struct engine *e, xmlNodePtr n)
                 stream_error(e, "improper-addressing", "db:verify needs from, to and id");
                 return;
         }
-        if (!hosts(e, to)) {
+        if (!db_policy(e, to, &pol)) {
+                /* DB-6 (XEP-0220 §2.2.2): nobody at this address hosts to. */
                 send_db(e, "verify", to, from, id, "error", NULL, "item-not-found");
                 return;
         }
         key = xmlNodeGetContent(n);
+        if (pol.vhost) {
+                tracef(e, TRACE_NOTE,
+                       "db:verify for %s: served at this address by another node, answering "
+                       "as its authoritative server (XEP-0220 §2.2.2, §2.6)",
+                       to);
+                vhost_trace(&pol, TRACE_RECV,
+                            "<db:verify from='%s' to='%s' id='%s'/> (on %s stream)", from, to, id,
+                            e->no_to ? "a legacy" : "another node's");
+                if (pol.silent) {
+                        /* A silent authoritative server (XEP-0220 §2.5) says nothing here
+                         * either. */
+                        vhost_trace(&pol, TRACE_NOTE, "authoritative: silent, as told");
+                        xmlFree(key);
+                        return;
+                }
+        }
         /* The proof an initiating stream of ours asks for before it counts 'valid'. */
-        db_ledger_record(e->cfg.ledger, from, to, id, key != NULL ? (const char *)key : "");
-        /* DB-4 (XEP-0220 §2.2.2): recompute the key from from, to, id and our secret. */
-        right = key != NULL && dialback_key(e->secret, from, to, id, expect) == 0 &&
+        db_ledger_record(pol.ledger, from, to, id, key != NULL ? (const char *)key : "");
+        /* DB-4 (XEP-0220 §2.2.2): recompute the key from from, to, id and the secret. */
+        right = key != NULL && dialback_key(pol.secret, from, to, id, expect) == 0 &&
                 dialback_key_equal(expect, (const char *)key);
         xmlFree(key);
-        switch (e->cfg.db_answer) {
+        switch (pol.answer) {
         case DB_ANSWER_VALID:
                 type = "valid";
                 break;
@@ -2082,16 +2511,22 @@ static void r_on_db_verify(struct engine *e, xmlNodePtr n)
                 send_db(e, "verify", to, from, id, "error", NULL, "item-not-found");
                 tracef(e, TRACE_NOTE, "authoritative: answering error as told (key %s)",
                        right ? "right" : "wrong");
+                vhost_trace(&pol, TRACE_NOTE, "authoritative: answering error as told (key %s)",
+                            right ? "right" : "wrong");
                 return;
         case DB_ANSWER_NONE:
                 tracef(e, TRACE_NOTE, "authoritative: not answering, as told (key %s)",
                        right ? "right" : "wrong");
+                vhost_trace(&pol, TRACE_NOTE, "authoritative: not answering, as told (key %s)",
+                            right ? "right" : "wrong");
                 return;
         default:
                 type = right ? "valid" : "invalid";
         }
         tracef(e, TRACE_NOTE, "authoritative: key for %s -> %s id %s is %s; answering %s", to, from,
                id, right ? "right" : "wrong", type);
+        vhost_trace(&pol, TRACE_NOTE, "authoritative: key for %s -> %s id %s is %s; answering %s",
+                    to, from, id, right ? "right" : "wrong", type);
         send_db(e, "verify", to, from, id, type, NULL, NULL);
 }
 
@@ -2113,6 +2548,12 @@ static void r_on_stanza(struct engine *e, xmlNodePtr n)
         char fd[DOMAIN_MAX], td[DOMAIN_MAX];
         struct engine_event *ev;
 
+        if (!e->sasl_done && !any_verified(e) && e->cfg.knobs.bad.drop_unauthenticated) {
+                /* Misbehaving: not processed (STR-7 holds so far), but no <not-authorized/>. */
+                tracef(e, TRACE_NOTE, "misbehaving: dropping <%s/> before authentication silently",
+                       (const char *)n->name);
+                return;
+        }
         if (!e->sasl_done && !any_verified(e)) {
                 /* STR-7 (RFC 6120 §4.3.5): no stanza before authentication. */
                 finding(e, FINDING_VIOLATION, "RFC 6120 §4.3.5", "<%s/> before authentication",
@@ -2130,13 +2571,23 @@ static void r_on_stanza(struct engine *e, xmlNodePtr n)
                 stream_error(e, "improper-addressing", NULL);
                 return;
         }
+        if (e->cfg.knobs.bad.drop_unauthenticated &&
+            (!authenticated_from(e, fd) || (hosts(e, td) && !pair_ok(e, fd, td)))) {
+                /* Misbehaving: dropped instead of <invalid-from/> (RFC 6120 §4.9.3.9). */
+                tracef(e, TRACE_NOTE,
+                       "misbehaving: dropping <%s/> %s -> %s silently: not an authenticated pair",
+                       (const char *)n->name, fd, td);
+                return;
+        }
         if (!authenticated_from(e, fd)) {
                 finding(e, FINDING_VIOLATION, "RFC 6120 §4.9.3.9",
                         "stanza from '%s', a domain not authenticated on this stream", fd);
                 stream_error(e, "invalid-from", NULL);
                 return;
         }
-        if (!hosts(e, td)) {
+        /* A verified pair of another server at this address (XEP-0220 §2.6) is
+         * served here too. */
+        if (!hosts(e, td) && !pair_ok(e, fd, td)) {
                 finding(e, FINDING_VIOLATION, "RFC 6120 §4.9.3.6",
                         "stanza to '%s', not served here", td);
                 stream_error(e, "host-unknown", NULL);
@@ -2314,6 +2765,8 @@ static enum xs_action on_xs_event(void *user, const struct xs_event *ev)
         }
         case XS_EV_CLOSE:
                 trace(e, TRACE_RECV, "</stream:stream>", 16);
+                if (!e->result.final && e->state == ST_EXPECT_CLAIM_ANSWER)
+                        i_claim_ignored(e, "then the peer closed its stream");
                 if (!e->result.final) {
                         if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING)
                                 i_verify_failed(e, DB_TIMEOUT,
@@ -2517,6 +2970,16 @@ int engine_start(struct engine *e)
                 return e->tls != NULL ? 0 : -1;
         }
         set_state(e, ST_EXPECT_HEADER);
+        if (e->cfg.knobs.bad.legacy_header) {
+                /* Deployed: the pre-1.0 dialback header (XEP-0220 §2.4.1), no to, from or
+                 * version, although to is a MUST (RFC 6120 §4.7.2). */
+                tracef(e, TRACE_NOTE,
+                       "misbehaving: legacy dialback header (no to, from or "
+                       "version) for %s",
+                       e->remote);
+                send_header(e, NULL, NULL, NULL);
+                return 0;
+        }
         /* STR-1 (RFC 6120 §4.7): to, from, version; no id from the initiator. */
         send_header(e, e->remote, local_domain(e), NULL);
         return 0;
@@ -2564,6 +3027,8 @@ void engine_peer_closed(struct engine *e)
                 return;
         if (e->tls != NULL)
                 tls_session_input_eof(e->tls);
+        if (!e->result.final && e->state == ST_EXPECT_CLAIM_ANSWER)
+                i_claim_ignored(e, "then the peer closed the TCP connection");
         if (!e->result.final) {
                 if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING)
                         i_verify_failed(e, DB_TIMEOUT,
@@ -2596,16 +3061,56 @@ void engine_timeout_detail(struct engine *e, const char *detail)
                 closed(e);
                 return;
         }
+        if (e->state == ST_EXPECT_CLAIM_ANSWER) {
+                i_claim_ignored(e, "silence for the claim's step");
+                close_stream(e);
+                return;
+        }
+        if (pair_awaited(e)) {
+                /* XEP-0220 §2.1.1 (DB-2): the initiator may time out a pair it asked
+                 * for; the pairs already valid keep the stream (§2.6). */
+                for (size_t i = 0; i < e->n_pairs; i++) {
+                        struct pair *p = &e->pairs[i];
+                        struct engine_event *ev;
+
+                        if (!p->pending)
+                                continue;
+                        p->pending = false;
+                        p->failed = true;
+                        finding(e, FINDING_NOTE, "XEP-0220 §2.1.1",
+                                "no answer to the db:result for the multiplexed pair %s -> %s "
+                                "within its step%s%s",
+                                p->from, p->to, with ? ": " : "", with ? detail : "");
+                        ev = push_event(e, EV_PAIR_FAILED);
+                        if (ev != NULL) {
+                                copy_str(ev->from, sizeof(ev->from), p->from);
+                                copy_str(ev->to, sizeof(ev->to), p->to);
+                                ev->type = DB_TIMEOUT;
+                        }
+                }
+                return;
+        }
         finding(e, FINDING_NOTE, "reference §3.6", "timeout while %s%s",
                 engine_state_name(e->state),
                 e->state == ST_EXPECT_DB_RESULT ? " (dialback ignored?)" : "");
         if (!e->result.final) {
                 if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING)
                         i_verify_failed(e, DB_TIMEOUT, "timeout");
-                finish_failure(e, "reference §3.6", "timeout while %s%s%s%s",
-                               engine_state_name(e->state),
-                               e->result.peer_silent ? " (the peer never sent anything)" : "",
-                               with ? ": " : "", with ? detail : "");
+                /* Reference §3.6: an initiator with TLS Required that finds no STARTTLS
+                 * should close (F1); one that stalls instead looks, from here, like one
+                 * with no common plaintext method (F4): say what was seen. */
+                bool stalled_unoffered = e->cfg.role == ENGINE_RECEIVING &&
+                                         e->state == ST_EXPECT_NEGOTIATION && !e->tls_up &&
+                                         !e->starttls_offered && !e->auth_attempted &&
+                                         !e->got_verify && !e->result.peer_silent;
+
+                finish_failure(
+                    e, "reference §3.6", "timeout while %s%s%s%s%s", engine_state_name(e->state),
+                    e->result.peer_silent ? " (the peer never sent anything)" : "",
+                    stalled_unoffered ? " (no STARTTLS offered; the peer tried nothing and did "
+                                        "not close)"
+                                      : "",
+                    with ? ": " : "", with ? detail : "");
         }
         if (e->state != ST_EXPECT_TLS_HANDSHAKE)
                 send_text(e, "</stream:stream>");
@@ -2642,9 +3147,11 @@ int engine_verify_result(struct engine *e, const char *from, const char *to, con
         struct pair *p = find_pair(e, from, to);
         bool first = !any_verified(e) && !e->sasl_done;
         const char *cond;
+        bool own;
 
         if (p == NULL || !p->pending)
                 return -1;
+        own = !p->vhost || e->no_to;
         if (id != NULL && strcmp(id, e->stream_id) != 0)
                 finding(e, FINDING_NOTE, "XEP-0220 §2.1.2",
                         "verification for id %s, stream id is %s", id, e->stream_id);
@@ -2657,8 +3164,11 @@ int engine_verify_result(struct engine *e, const char *from, const char *to, con
                 send_db(e, "result", to, from, NULL, "valid", NULL, NULL);
                 if (first) {
                         set_state(e, ST_EXPECT_STANZAS);
-                        finish_success(e, METHOD_DT, from);
+                        if (own)
+                                finish_success(e, METHOD_DT, from);
                 }
+                pair_done(e, p, OUTCOME_BIT(e->tls_up ? OUTCOME_DT : OUTCOME_DP),
+                          "XEP-0220 §2.1-2.2", "dialback authenticated %s -> %s", from, to);
                 {
                         struct engine_event *ev = push_event(e, EV_AUTHENTICATED);
                         if (ev != NULL) {
@@ -2676,11 +3186,15 @@ int engine_verify_result(struct engine *e, const char *from, const char *to, con
                         "the authoritative server of %s declared the key for %s -> %s invalid "
                         "(stream id %s)",
                         from, from, to, e->stream_id);
+                pair_done(e, p, pair_failure_outcomes(e, &p->neg, p->sem), "XEP-0220 §2.2.1",
+                          "the authoritative server answered invalid for %s -> %s", from, to);
                 if (first) {
                         send_db(e, "result", to, from, NULL, "invalid", NULL, NULL);
-                        finish_failure(e, "XEP-0220 §2.2.1",
-                                       "the authoritative server answered invalid for %s -> %s",
-                                       from, to);
+                        if (own)
+                                finish_failure(
+                                    e, "XEP-0220 §2.2.1",
+                                    "the authoritative server answered invalid for %s -> %s", from,
+                                    to);
                         /* DB-5: the stream's first pair invalid: the stream MUST be closed. */
                         close_stream(e);
                 } else {
@@ -2696,8 +3210,47 @@ int engine_verify_result(struct engine *e, const char *from, const char *to, con
                : type == DB_UNREACHABLE ? "remote-connection-failed"
                                         : "remote-server-not-found";
         send_db(e, "result", to, from, NULL, "error", NULL, cond);
-        finish_failure(e, "XEP-0220 §2.5", "verification of %s -> %s failed (%s)", from, to, cond);
+        pair_done(e, p, pair_failure_outcomes(e, &p->neg, p->sem), "XEP-0220 §2.5",
+                  "verification of %s -> %s failed (%s)", from, to, cond);
+        if (own)
+                finish_failure(e, "XEP-0220 §2.5", "verification of %s -> %s failed (%s)", from, to,
+                               cond);
         return 0;
+}
+
+int engine_pair_result(const struct engine *e, const char *from, const char *to,
+                       struct engine_result *out)
+{
+        const struct pair *p = NULL;
+
+        for (size_t i = 0; from != NULL && to != NULL && i < e->n_pairs; i++) {
+                if (domain_eq(e->pairs[i].from, from) && domain_eq(e->pairs[i].to, to))
+                        p = &e->pairs[i];
+        }
+        if (p == NULL || !p->done)
+                return -1;
+        *out = e->result;
+        /* A refused pair multiplexed on a stream with a target of its own is not the
+         * initiator's last word: it may open a stream for it (XEP-0220 §2.5, §2.6). */
+        out->final = (p->verified || e->no_to) && !p->cut;
+        out->outcomes = p->outcomes;
+        out->authenticated = p->verified;
+        out->method = p->verified ? (e->tls_up ? METHOD_DT : METHOD_DP) : 0;
+        out->pairs = p->verified ? 1 : 0;
+        out->unverified_valid = false;
+        copy_str(out->cause, sizeof(out->cause), p->cause);
+        copy_str(out->rule, sizeof(out->rule), p->rule);
+        copy_str(out->peer_domain, sizeof(out->peer_domain), p->from);
+        return 0;
+}
+
+unsigned engine_vhost_pairs(const struct engine *e)
+{
+        unsigned k = 0;
+
+        for (size_t i = 0; i < e->n_pairs; i++)
+                k += e->pairs[i].vhost;
+        return k;
 }
 
 int engine_send_stanza(struct engine *e, xmlNodePtr stanza)
@@ -2705,7 +3258,9 @@ int engine_send_stanza(struct engine *e, xmlNodePtr stanza)
         const char *from = xs_attr(stanza, "from"), *to = xs_attr(stanza, "to");
         char fd[DOMAIN_MAX], td[DOMAIN_MAX];
 
-        if (e->cfg.role != ENGINE_INITIATING || e->state != ST_EXPECT_STANZAS)
+        /* Misbehaving (unsolicited_db_valid): stanzas go out under our own claim. */
+        if (e->cfg.role != ENGINE_INITIATING ||
+            (e->state != ST_EXPECT_STANZAS && e->state != ST_EXPECT_CLAIM_ANSWER))
                 return -1;
         /* RFC 6120 §8.1.1.2: S2S stanzas carry both; §4.9.3.9: from an authenticated pair. */
         if (from == NULL || to == NULL || jid_domain(from, fd, sizeof(fd)) != 0 ||
@@ -2760,7 +3315,12 @@ int engine_add_pair(struct engine *e, const char *from, const char *to)
         }
         if (!domain_eq(to, e->remote)) {
                 /* XEP-0220 §2.6: target multiplexing only after <dialback><errors/>. */
-                if (!e->feat.dialback_errors) {
+                if (!e->feat.dialback_errors && e->cfg.knobs.bad.reuse_connection) {
+                        tracef(e, TRACE_NOTE,
+                               "misbehaving: multiplexing to %s without <dialback><errors/> "
+                               "(same address)",
+                               to);
+                } else if (!e->feat.dialback_errors) {
                         tracef(e, TRACE_NOTE,
                                "cannot multiplex to %s: the peer advertised no dialback errors",
                                to);
@@ -2778,6 +3338,25 @@ int engine_add_pair(struct engine *e, const char *from, const char *to)
         return 0;
 }
 
+int engine_send_verify(struct engine *e, const char *from, const char *to, const char *id,
+                       const char *key)
+{
+        if (e->cfg.role != ENGINE_INITIATING || e->cfg.purpose != PURPOSE_AUTH ||
+            e->state != ST_EXPECT_STANZAS || from == NULL || to == NULL || id == NULL ||
+            e->n_verifies >= MAX_VERIFIES)
+                return -1;
+        copy_str(e->verifies[e->n_verifies].from, DOMAIN_MAX, from);
+        copy_str(e->verifies[e->n_verifies].to, DOMAIN_MAX, to);
+        copy_str(e->verifies[e->n_verifies].id, ID_MAX, id);
+        e->n_verifies++;
+        tracef(e, TRACE_NOTE,
+               "verifying %s -> %s on this stream (an existing connection to %s's "
+               "address, XEP-0220 §2.1.2)",
+               to, from, to);
+        send_db(e, "verify", from, to, id, NULL, key, NULL);
+        return 0;
+}
+
 void engine_close(struct engine *e)
 {
         close_stream(e);
@@ -2786,6 +3365,11 @@ void engine_close(struct engine *e)
 enum engine_state engine_state(const struct engine *e)
 {
         return e->state;
+}
+
+enum engine_state engine_step_state(const struct engine *e)
+{
+        return pair_awaited(e) ? ST_EXPECT_DB_RESULT : e->state;
 }
 
 enum engine_role engine_role(const struct engine *e)

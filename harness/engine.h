@@ -168,6 +168,23 @@ struct engine_misbehaviour {
                                         beside the dialback feature, before TLS (RFC 6120
                                         §5.4.1), and a plaintext <db:result/> dropped
                                         silently, no answer, no error (docs/peers.md) */
+        bool drop_unauthenticated;   /* R: drops a stanza before authentication, or from a
+                                        domain not authenticated, silently instead of the
+                                        stream error (RFC 6120 §4.3.5 STR-7, §4.9.3.9) */
+        bool stall_without_tls;      /* I (AUTH and VERIFY streams): TLS Required and no
+                                        STARTTLS offered: sends nothing more and keeps the
+                                        connection (instead of closing, reference §3.6 F1) */
+        /* Deployed behaviours (issue 10), legal or common, that a harness must handle: */
+        bool legacy_header;          /* I (AUTH and VERIFY): the pre-1.0 dialback header, no to,
+                                        from or version, xmlns:db declared (RFC 6120 §4.7.2 MUST
+                                        broken; XEP-0220 §2.4.1); dialback only */
+        bool reuse_connection;       /* R: its db:verify for a domain at the address of one of its
+                                        authenticated initiating streams goes on that stream;
+                                        I: multiplexes targets at the same address on its stream
+                                        whatever <dialback><errors/> says (XEP-0220 §2.6) */
+        bool verify_after_own_route; /* R: to verify a key it first authenticates its own
+                                        route (its domain -> the key's) with <db:result/>
+                                        and sends <db:verify/> on it once valid */
 };
 
 /* The domain a stanza_unauth_from misbehaviour claims. */
@@ -240,6 +257,35 @@ struct trace_entry {
 
 typedef void (*engine_trace_fn)(void *user, const struct trace_entry *e);
 
+/*
+ * Another server at this stream's address that hosts a domain this engine does
+ * not (virtual hosting: the harness's scenario nodes share one listener, and a
+ * peer may carry <db:verify/> and <db:result/> for any of them on one stream,
+ * XEP-0220 §2.6). What a receiving engine needs to answer for that domain as
+ * its own server would: its settings, its authoritative secret, answer policy
+ * and ledger (XEP-0220 §2.2.2), and its trace (that server's account of the
+ * exchange). Everything is borrowed for the duration of the call that asked.
+ */
+struct engine_vhost {
+        struct neg_settings neg;
+        enum semantics sem;
+        enum dboff_reply dialback_off_reply;
+        bool dialback_requires_valid_cert;
+        const char *secret;
+        enum db_answer db_answer;
+        struct db_ledger *ledger;
+        engine_trace_fn trace; /* may be NULL */
+        void *trace_user;
+        /* That server's own misbehaviour as receiving server (a scenario's knobs):
+         * silent answers nothing at all (misbehaviour silent, a wire silence);
+         * ignore_db_result leaves <db:result/> unanswered. */
+        bool silent, ignore_db_result;
+};
+
+/* Fills *out for domain and returns true when some server at this address hosts
+ * it; false when none does (then DB-6 item-not-found). */
+typedef bool (*engine_vhost_fn)(void *user, const char *domain, struct engine_vhost *out);
+
 struct engine_config {
         enum engine_role role;
         enum engine_purpose purpose;
@@ -276,6 +322,10 @@ struct engine_config {
          * TLS is Required go on without TLS (RFC 7590 §3.1 downgrade). */
         bool peer_known;
         struct neg_settings peer_neg;
+        /* Receiving: asked for a db:verify or db:result 'to' that is not in hosted
+         * (NULL: nobody else is asked, such a 'to' gets item-not-found, DB-6). */
+        engine_vhost_fn vhost;
+        void *vhost_user;
 };
 
 /* Named for what is expected next (design.md §3). */
@@ -289,12 +339,42 @@ enum engine_state {
         ST_EXPECT_DB_RESULT,     /* initiating: <db:result type=.../> */
         ST_EXPECT_VERIFY_ANSWER, /* initiating VERIFY: <db:verify type=.../> */
         ST_EXPECT_NEGOTIATION,   /* receiving: starttls / auth / db:result / db:verify */
+        ST_EXPECT_CLAIM_ANSWER,  /* initiating (misbehaving: unsolicited db:result
+                                    type='valid'): the peer's answer to the claim, or
+                                    silence (XEP-0220 §3.1) */
         ST_EXPECT_STANZAS,       /* authenticated: stanzas (receiving) or nothing (initiating) */
         ST_EXPECT_CLOSE,         /* we sent </stream:stream>; the peer's close */
         ST_CLOSED,               /* done: close the TCP connection once output is sent */
+        ENGINE_STATE_COUNT,      /* not a state: the number of states (keep it last) */
 };
 
 const char *engine_state_name(enum engine_state s);
+
+/*
+ * No state without a deadline (docs/timeouts.md): what bounds the wait in each
+ * state, whoever owns the stream. The engine keeps no clock; its owner applies
+ * the timer the row names and, when it runs out, calls engine_timeout (or
+ * closes the stream), and the row says what the engine then records.
+ */
+enum engine_deadline {
+        DEADLINE_NONE = 0, /* no bound: never valid (tests/test_engine_silence.c) */
+        DEADLINE_CONNECT,  /* before the stream: DNS and TCP connect timeouts */
+        DEADLINE_STEP,     /* the step timer of the state (net_timeouts.step_ms[state]) */
+        DEADLINE_CLOSE,    /* the close timer (net_timeouts.close_ms) */
+        DEADLINE_OWNER,    /* nothing is awaited: the result is final, and the owner
+                              closes the stream (runner: at the scenario's end, after
+                              the settle time; serve and net: net_close_all) */
+};
+
+struct engine_state_info {
+        const char *name; /* "EXPECT_FEATURES" */
+        unsigned roles;   /* bits (1u << enum engine_role) that enter it */
+        enum engine_deadline deadline;
+        const char *on_expiry; /* what the engine records when the deadline fires */
+};
+
+/* The row of state s, or NULL when s is not a state. */
+const struct engine_state_info *engine_state_info(enum engine_state s);
 
 /* Requests and reports for the owner of the stream. */
 enum engine_event_kind {
@@ -306,6 +386,9 @@ enum engine_event_kind {
         /* initiating: a multiplexed pair (engine_add_pair) was refused (type, from/to =
          * our pair); the stream goes on for the pairs already valid */
         EV_PAIR_FAILED,
+        /* receiving: the verification of a pair whose target another server at this
+         * address hosts (engine_vhost) ended; engine_pair_result tells how */
+        EV_PAIR_DONE,
 };
 
 struct engine_event {
@@ -428,6 +511,22 @@ enum pair_state {
 enum pair_state engine_pair_state(const struct engine *e, const char *from, const char *to);
 
 /*
+ * Receiving: how the pair (from, to) ended, as a result of its own (the pair's
+ * method and outcome, the stream's TLS and restarts), for a pair whose target
+ * another server at this address hosts (EV_PAIR_DONE): its verdict belongs to
+ * that server. final is false for a refused pair multiplexed on a stream whose
+ * header named a target, and for a pair the stream's close cut short: the
+ * initiator may still try it on another stream (XEP-0220 §2.5, §2.6). Returns 0,
+ * or -1 when there is no such pair or it is not over.
+ */
+int engine_pair_result(const struct engine *e, const char *from, const char *to,
+                       struct engine_result *out);
+
+/* Receiving: how many pairs this stream carried for other servers at this address
+ * (engine_vhost); their results went to those servers (EV_PAIR_DONE). */
+unsigned engine_vhost_pairs(const struct engine *e);
+
+/*
  * Dialback multiplexing (XEP-0220 §2.6) on an authenticated initiating AUTH
  * stream: asks for (from, to) with a <db:result/> keyed on the stream id in
  * force. from must be one of our hosted domains (sender multiplexing needs
@@ -442,10 +541,32 @@ enum pair_state engine_pair_state(const struct engine *e, const char *from, cons
  */
 int engine_add_pair(struct engine *e, const char *from, const char *to);
 
+/*
+ * XEP-0220 §2.1.2 step 2 on an existing connection: sends <db:verify/> (from =
+ * the receiving server that asks, to = the originating domain, id, key) on an
+ * authenticated initiating AUTH stream to the authoritative server's address.
+ * Its answer comes as EV_VERIFY_ANSWER (from = the originating domain, to = the
+ * asking one, id, type), matched by id, from and to; if the stream closes first,
+ * each open request gets one with type DB_TIMEOUT. Returns 0, or -1 when the
+ * stream cannot carry it (not an authenticated AUTH stream, too many open).
+ */
+int engine_send_verify(struct engine *e, const char *from, const char *to, const char *id,
+                       const char *key);
+
 /* Closes the stream politely (</stream:stream>, close_notify). */
 void engine_close(struct engine *e);
 
 enum engine_state engine_state(const struct engine *e);
+
+/*
+ * The state whose timer applies to the stream now: its state, except that an
+ * authenticated initiating stream (EXPECT_STANZAS) on which a multiplexed pair
+ * (engine_add_pair) awaits its db:result is timed as EXPECT_DB_RESULT. When that
+ * timer runs out, engine_timeout refuses the pairs still pending (EV_PAIR_FAILED,
+ * DB_TIMEOUT: XEP-0220 §2.1.1, the initiator may time out) and the stream goes on
+ * for the pairs already valid.
+ */
+enum engine_state engine_step_state(const struct engine *e);
 enum engine_role engine_role(const struct engine *e);
 const struct engine_result *engine_result(const struct engine *e);
 

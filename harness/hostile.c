@@ -131,6 +131,41 @@ static const struct hostile table[] = {
      WIRE_NONE,
      FLAG(starttls_not_required),
      {0, 0, 0}},
+    {"drop-unauthenticated-stanzas",
+     "R",
+     "drops a stanza sent before authentication, or from a domain not authenticated, "
+     "silently instead of a stream error",
+     WIRE_NONE,
+     FLAG(drop_unauthenticated),
+     {0, 0, 0}},
+    {"stall-without-tls",
+     "I",
+     "with TLS Required and no STARTTLS offered, sends nothing more and keeps the "
+     "connection instead of closing it",
+     WIRE_NONE,
+     FLAG(stall_without_tls),
+     {0, 0, 0}},
+    {"legacy-header",
+     "I",
+     "opens its streams with the pre-1.0 dialback header (no to, from or version; "
+     "xmlns:db declared) and uses dialback only",
+     WIRE_NONE,
+     FLAG(legacy_header),
+     {0, 0, 0}},
+    {"reuse-connection",
+     "R, I",
+     "keeps one connection per address: R: sends its <db:verify/> on an authenticated "
+     "stream of its own to that address; I: multiplexes every domain there on it",
+     WIRE_NONE,
+     FLAG(reuse_connection),
+     {0, 0, 0}},
+    {"verify-after-own-route",
+     "R",
+     "to verify a key, first authenticates its own route to that domain with <db:result/> "
+     "and sends the <db:verify/> on it once valid",
+     WIRE_NONE,
+     FLAG(verify_after_own_route),
+     {0, 0, 0}},
 };
 
 int hostile_apply(const char *name, struct engine_misbehaviour *bad, struct net_pacing *pace,

@@ -6,6 +6,7 @@
 
 #define MEMNET_MAX_NODES 8
 #define MEMNET_MAX_LINKS 128
+#define MEMNET_MAX_ALIASES 8
 
 /* One TCP connection: a is the initiating stream, b the accepted one. */
 struct link {
@@ -21,6 +22,13 @@ struct memnet {
         struct link links[MEMNET_MAX_LINKS];
         size_t n_links;
         size_t chunk;
+        struct {
+                struct node *n;
+                char domain[256];
+        } aliases[MEMNET_MAX_ALIASES];
+        size_t n_aliases;
+        struct node *shared[MEMNET_MAX_ALIASES][2]; /* pairs of nodes at one address */
+        size_t n_shared;
 };
 
 struct memnet *memnet_new(void)
@@ -44,6 +52,38 @@ int memnet_add(struct memnet *m, struct node *n)
         return 0;
 }
 
+int memnet_alias(struct memnet *m, struct node *n, const char *domain)
+{
+        if (m->n_aliases >= MEMNET_MAX_ALIASES || strlen(domain) >= sizeof(m->aliases[0].domain))
+                return -1;
+        m->aliases[m->n_aliases].n = n;
+        memcpy(m->aliases[m->n_aliases].domain, domain, strlen(domain) + 1);
+        m->n_aliases++;
+        return 0;
+}
+
+int memnet_share_address(struct memnet *m, struct node *a, struct node *b)
+{
+        if (m->n_shared >= MEMNET_MAX_ALIASES)
+                return -1;
+        m->shared[m->n_shared][0] = a;
+        m->shared[m->n_shared][1] = b;
+        m->n_shared++;
+        return 0;
+}
+
+static bool one_address(const struct memnet *m, const struct node *a, const struct node *b)
+{
+        if (a == b)
+                return true;
+        for (size_t i = 0; i < m->n_shared; i++) {
+                if ((m->shared[i][0] == a && m->shared[i][1] == b) ||
+                    (m->shared[i][0] == b && m->shared[i][1] == a))
+                        return true;
+        }
+        return false;
+}
+
 void memnet_set_chunk(struct memnet *m, size_t chunk)
 {
         m->chunk = chunk;
@@ -51,6 +91,10 @@ void memnet_set_chunk(struct memnet *m, size_t chunk)
 
 static struct node *serving(struct memnet *m, const char *domain)
 {
+        for (size_t i = 0; i < m->n_aliases; i++) {
+                if (strcasecmp(m->aliases[i].domain, domain) == 0)
+                        return m->aliases[i].n;
+        }
         for (size_t i = 0; i < m->n_nodes; i++) {
                 const struct node_config *c = node_config(m->nodes[i]);
 
@@ -92,7 +136,7 @@ static bool mem_same_server(void *user, struct stream *s, const char *domain)
         for (size_t i = 0; i < m->n_links; i++) {
                 if (m->links[i].a == s)
                         return peer != NULL && m->links[i].b != NULL &&
-                               node_stream_node(m->links[i].b) == peer;
+                               one_address(m, node_stream_node(m->links[i].b), peer);
         }
         return false;
 }
@@ -180,10 +224,10 @@ static struct stream *newest_waiting(struct memnet *m)
                 struct link *l = &m->links[i - 1];
 
                 if (l->b != NULL && !l->b_closed && !node_stream_done(l->b) &&
-                    engine_state(node_stream_engine(l->b)) != ST_EXPECT_STANZAS)
+                    engine_step_state(node_stream_engine(l->b)) != ST_EXPECT_STANZAS)
                         return l->b;
                 if (!l->a_closed && !node_stream_done(l->a) &&
-                    engine_state(node_stream_engine(l->a)) != ST_EXPECT_STANZAS)
+                    engine_step_state(node_stream_engine(l->a)) != ST_EXPECT_STANZAS)
                         return l->a;
         }
         return NULL;

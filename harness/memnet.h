@@ -25,6 +25,19 @@ void memnet_free(struct memnet *m);
 /* Registers a node as the server of each of its hosted domains. */
 int memnet_add(struct memnet *m, struct node *n);
 
+/*
+ * Serves domain at n's address (virtual hosting, as the runner's listener does
+ * for every harness name): connections for domain reach n, and n's streams count
+ * as the same server for it. domain is copied. Returns 0 or -1 (table full).
+ */
+int memnet_alias(struct memnet *m, struct node *n, const char *domain);
+
+/* Puts node b at node a's address without moving its domains: connections still
+ * reach the node that hosts their domain (as the runner's listener routes by the
+ * stream's 'to'), and streams to either count as the same server (XEP-0220 §2.6).
+ * Returns 0 or -1 (table full). */
+int memnet_share_address(struct memnet *m, struct node *a, struct node *b);
+
 /* The transport to give node_new: connect() links to the registered node. */
 struct node_transport memnet_transport(struct memnet *m);
 

@@ -92,9 +92,9 @@ struct conn {
         char src[INET6_ADDRSTRLEN];
         int64_t accepted_at;
         /* The running timer: -1 none. timer_state is the engine state it was started
-         * for, so a state change restarts it. The step began at step_start; progress
-         * (not whitespace) last came at last_progress; step_base and seen are the
-         * engine's input counters at the step's start and at the last read. */
+         * for (engine_step_state), so a state change restarts it. The step began at step_start;
+         * progress (not whitespace) last came at last_progress; step_base and seen are the engine's
+         * input counters at the step's start and at the last read. */
         int64_t deadline;
         enum engine_state timer_state;
         bool timer_set;
@@ -137,6 +137,8 @@ struct pref {
         void *p;
 };
 
+#define NET_WHERE_MAX 64
+
 struct target {
         bool any; /* domain NULL: every domain without its own entry */
         char domain[DNS_HOST_MAX];
@@ -156,6 +158,12 @@ struct net_loop {
         size_t ntargets;
         struct dns_resolver_config rc;
         char rc_server[INET6_ADDRSTRLEN];
+        /* net_transport_same_server: where each domain was found (ring). */
+        struct {
+                char domain[DNS_HOST_MAX];
+                char addr[NET_PEER_MAX];
+        } where[NET_WHERE_MAX];
+        size_t nwhere, next_where;
         int wake[2]; /* self-pipe: lookups done, net_interrupt */
         /* What the listeners accept, and what the loop went short of. */
         struct net_listen_limits lim;
@@ -190,22 +198,31 @@ static int64_t now_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* One step timeout per engine state, every state included (engine_state_info). */
+_Static_assert(NET_STATES == ENGINE_STATE_COUNT, "NET_STATES must count every engine state");
+
 void net_timeouts_default(struct net_timeouts *t)
 {
         memset(t, 0, sizeof(*t));
         t->connect_ms = 5000;
-        for (int i = 0; i < NET_STATES; i++)
-                t->step_ms[i] = 10000;
-        t->step_ms[ST_START] = 0; /* before the connection: connect_ms applies */
+        t->step_cap_factor = 2;
+        t->close_ms = 2000;
+        /* Each state's timer follows its row in the engine's deadline table
+         * (engine_state_info): a step timer, the close timer, or none where the
+         * connect timeouts apply (START) or the result is final (EXPECT_STANZAS:
+         * authenticated streams stay open, idle, until they are closed). */
+        for (int i = 0; i < NET_STATES; i++) {
+                const struct engine_state_info *si = engine_state_info((enum engine_state)i);
+                enum engine_deadline d = si != NULL ? si->deadline : DEADLINE_NONE;
+
+                t->step_ms[i] = d == DEADLINE_STEP ? 10000 : d == DEADLINE_CLOSE ? t->close_ms : 0;
+        }
         /* A dialback result needs the receiver's verify round trip (XEP-0220 steps 2-4). */
         t->step_ms[ST_EXPECT_DB_RESULT] = 15000;
         t->step_ms[ST_EXPECT_NEGOTIATION] = 15000;
-        /* Authenticated streams stay open, idle, until they are closed. */
-        t->step_ms[ST_EXPECT_STANZAS] = 0;
-        t->step_cap_factor = 2;
-        t->close_ms = 2000;
-        t->step_ms[ST_EXPECT_CLOSE] = t->close_ms;
-        t->step_ms[ST_CLOSED] = t->close_ms;
+        /* The answer to an unsolicited claim: the settle time of a test stanza (10 s,
+         * docs/timeouts.md "Per scenario"); silence after it is the answer. */
+        t->step_ms[ST_EXPECT_CLAIM_ANSWER] = 10000;
 }
 
 static unsigned state_timeout(const struct net_loop *l, enum engine_state st)
@@ -664,7 +681,7 @@ static void timer_restart(struct net_loop *l, struct conn *c, int64_t t)
         struct engine *e = node_stream_engine(c->s);
 
         c->timer_set = true;
-        c->timer_state = engine_state(e);
+        c->timer_state = engine_step_state(e);
         c->step_start = c->last_progress = t;
         engine_input_counts(e, &c->step_base);
         c->seen = c->step_base;
@@ -686,7 +703,7 @@ static void timer_bytes(struct net_loop *l, struct conn *c, int64_t t)
         struct engine_input_counts now;
 
         c->heard = true;
-        if (engine_state(node_stream_engine(c->s)) != c->timer_state) {
+        if (engine_step_state(node_stream_engine(c->s)) != c->timer_state) {
                 timer_restart(l, c, t);
                 return;
         }
@@ -732,7 +749,7 @@ static void timer_refresh(struct net_loop *l, struct conn *c, int64_t t)
 {
         if (c->kind != CONN_STREAM || c->phase != PH_OPEN || c->s == NULL)
                 return;
-        if (!c->timer_set || engine_state(node_stream_engine(c->s)) != c->timer_state)
+        if (!c->timer_set || engine_step_state(node_stream_engine(c->s)) != c->timer_state)
                 timer_restart(l, c, t);
 }
 
@@ -759,9 +776,12 @@ static void stream_failed(struct conn *c, const char *why)
         node_stream_failed(s, why);
 }
 
+static void where_put(struct net_loop *l, const char *domain, const char *addr);
+
 static void connected(struct net_loop *l, struct conn *c, int64_t t)
 {
         snprintf(c->peer, sizeof(c->peer), "%s", c->trying);
+        where_put(l, c->domain, c->peer);
         c->phase = PH_OPEN;
         c->timer_set = false;
         if (c->direct)
@@ -1106,6 +1126,81 @@ static int tp_connect(void *user, struct stream *s, const char *domain)
 struct node_transport net_transport(struct net_loop *l)
 {
         struct node_transport t = {.connect = tp_connect, .user = l, .same_server = NULL};
+
+        return t;
+}
+
+static void where_put(struct net_loop *l, const char *domain, const char *addr)
+{
+        size_t k = l->next_where;
+
+        for (size_t i = 0; i < l->nwhere; i++) {
+                if (strcasecmp(l->where[i].domain, domain) == 0)
+                        k = i;
+        }
+        snprintf(l->where[k].domain, sizeof(l->where[k].domain), "%s", domain);
+        snprintf(l->where[k].addr, sizeof(l->where[k].addr), "%s", addr);
+        if (k == l->next_where) {
+                l->next_where = (l->next_where + 1) % NET_WHERE_MAX;
+                if (l->nwhere < NET_WHERE_MAX)
+                        l->nwhere++;
+        }
+}
+
+/* The first address of domain into addr: remembered, else looked up now. */
+static int where_is(struct net_loop *l, const char *domain, char *addr, size_t len)
+{
+        const struct target *tg = target_for(l, domain);
+        struct dns_target_list *list;
+        char err[256];
+        int rc = -1;
+
+        for (size_t i = 0; i < l->nwhere; i++) {
+                if (strcasecmp(l->where[i].domain, domain) == 0) {
+                        snprintf(addr, len, "%s", l->where[i].addr);
+                        return 0;
+                }
+        }
+        list = calloc(1, sizeof(*list));
+        if (list == NULL)
+                return -1;
+        if (tg != NULL) {
+                list->count = 1;
+                list->status = dns_resolve_host(&l->rc, tg->host, tg->port, false,
+                                                &list->targets[0], err, sizeof(err));
+        } else {
+                dns_find_targets(&l->rc, domain, list, err, sizeof(err));
+        }
+        for (size_t i = 0; rc != 0 && i < list->count; i++) {
+                if (list->targets[i].naddrs > 0 &&
+                    dns_addr_str(&list->targets[i].addrs[0], addr, len) == 0)
+                        rc = 0;
+        }
+        free(list);
+        if (rc == 0)
+                where_put(l, domain, addr);
+        return rc;
+}
+
+static bool tp_same_server(void *user, struct stream *s, const char *domain)
+{
+        struct net_loop *l = user;
+        const struct conn *c = node_stream_user(s);
+        char addr[NET_PEER_MAX], at[NET_PEER_MAX];
+
+        if (c == NULL || c->accepted || c->phase == PH_DEAD || c->phase == PH_LINGER)
+                return false;
+        /* Connected: where it is; still on its way: where its domain is. */
+        if (c->phase == PH_OPEN && c->peer[0] != '\0')
+                snprintf(at, sizeof(at), "%s", c->peer);
+        else if (where_is(l, c->domain, at, sizeof(at)) != 0)
+                return false;
+        return where_is(l, domain, addr, sizeof(addr)) == 0 && strcmp(addr, at) == 0;
+}
+
+struct node_transport net_transport_same_server(struct net_loop *l)
+{
+        struct node_transport t = {.connect = tp_connect, .user = l, .same_server = tp_same_server};
 
         return t;
 }

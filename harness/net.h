@@ -177,6 +177,18 @@ void net_forget_zone(struct net_loop *l, const struct dns_zone *z);
 struct node_transport net_transport(struct net_loop *l);
 
 /*
+ * As net_transport, with same_server: a domain is served by the server an
+ * initiating stream is connected to (or, still connecting, the server of the
+ * domain it was opened for) when the domain's first address (a configured
+ * target, or DNS looked up once, synchronously, bounded by the resolver's
+ * timeouts, then remembered) is that stream's address and port. For
+ * a node whose streams may all serve one address (the reference partner's
+ * reuse-connection behaviour, XEP-0220 §2.6); the runner's nodes keep
+ * net_transport.
+ */
+struct node_transport net_transport_same_server(struct net_loop *l);
+
+/*
  * A configured host and port for domain (NULL: for every domain without its own
  * entry), used instead of SRV (RFC 6120 §3.2.3; --target). host is an IP literal or
  * a name (resolved A/AAAA with the loop's resolver). A second call for the same

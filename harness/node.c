@@ -11,6 +11,7 @@
 
 #define DOMAIN_MAX 256
 #define MAX_QUEUED 16
+#define MAX_CARRIED 32 /* db:verify requests carried on AUTH streams (reuse_connection) */
 #define NS_PING "urn:xmpp:ping"
 
 struct stream {
@@ -22,8 +23,13 @@ struct stream {
         enum engine_purpose purpose;
         char local[DOMAIN_MAX];  /* initiating: our from */
         char remote[DOMAIN_MAX]; /* initiating: the domain we connect to */
-        /* VERIFY streams: the receiving stream waiting for the answer. */
+        /* VERIFY streams: the receiving stream waiting for the answer, which may be
+         * another node's (node_config.route): found again by node and serial. */
         struct stream *requester;
+        struct node *requester_node;
+        unsigned requester_serial;
+        /* Receiving: the node the last engine_vhost question named (its trace). */
+        struct node *vhost_node;
         char failure[256];
         xmlNodePtr queued[MAX_QUEUED]; /* stanzas waiting for authentication */
         size_t n_queued;
@@ -50,6 +56,17 @@ struct node {
         struct stream *streams[NODE_MAX_STREAMS];
         size_t n_streams;
         unsigned next_serial;
+        /* reuse_connection: db:verify requests sent on an authenticated AUTH stream
+         * (carrier) for a receiving stream (requester), by (from, to, id) as the
+         * answer will name them. */
+        struct {
+                struct stream *carrier, *requester;
+                struct node *requester_node;
+                unsigned carrier_serial, requester_serial;
+                char from[DOMAIN_MAX], to[DOMAIN_MAX], id[128], key[DIALBACK_KEY_LEN + 1];
+                bool waiting; /* verify_after_own_route: not sent until the route is valid */
+        } carried[MAX_CARRIED];
+        size_t n_carried;
 };
 
 static void node_trace(void *user, const struct trace_entry *t)
@@ -58,6 +75,55 @@ static void node_trace(void *user, const struct trace_entry *t)
 
         if (s->node->cfg.trace != NULL)
                 s->node->cfg.trace(s->node->cfg.trace_user, s, t);
+}
+
+static bool hosts(const struct node *n, const char *domain);
+
+/* The other node at this address that hosts domain (node_config.route), or NULL. */
+static struct node *route_to(struct node *n, const char *domain)
+{
+        struct node *b;
+
+        if (n->cfg.route == NULL || domain == NULL || hosts(n, domain))
+                return NULL;
+        b = n->cfg.route(n->cfg.route_user, domain);
+        return b != NULL && b != n && hosts(b, domain) ? b : NULL;
+}
+
+/* engine_vhost.trace: the other node's account of what its domain got here. */
+static void vhost_trace(void *user, const struct trace_entry *t)
+{
+        struct stream *s = user;
+        struct node *b = s->vhost_node;
+
+        if (b != NULL && b->cfg.trace != NULL)
+                b->cfg.trace(b->cfg.trace_user, s, t);
+}
+
+/* engine_config.vhost: a receiving stream asks who else at this address hosts domain. */
+static bool stream_vhost(void *user, const char *domain, struct engine_vhost *out)
+{
+        struct stream *s = user;
+        struct node *b = route_to(s->node, domain);
+
+        if (b == NULL)
+                return false;
+        s->vhost_node = b;
+        out->neg = b->cfg.neg;
+        out->sem = b->cfg.sem;
+        out->dialback_off_reply = b->cfg.knobs.dialback_off_reply;
+        out->dialback_requires_valid_cert = b->cfg.knobs.dialback_requires_valid_cert;
+        out->secret = b->secret;
+        out->db_answer = b->cfg.db_answer;
+        out->ledger = b->ledger;
+        out->trace = vhost_trace;
+        out->trace_user = s;
+        out->silent =
+            b->cfg.knobs.bad.silent || (b->cfg.knobs.bad.wire == WIRE_SILENCE &&
+                                        (b->cfg.knobs.bad.wire_roles == 0 ||
+                                         (b->cfg.knobs.bad.wire_roles & (1u << ENGINE_RECEIVING))));
+        out->ignore_db_result = b->cfg.knobs.bad.ignore_db_result;
+        return true;
 }
 
 struct node *node_new(const struct node_config *cfg, const struct node_transport *t,
@@ -166,6 +232,10 @@ static struct stream *stream_new(struct node *n, enum engine_role role, enum eng
         ec.trace_user = s;
         ec.peer_known = n->cfg.peer_known;
         ec.peer_neg = n->cfg.peer_neg;
+        if (role == ENGINE_RECEIVING && n->cfg.route != NULL) {
+                ec.vhost = stream_vhost;
+                ec.vhost_user = s;
+        }
         s->e = engine_new(&ec, err, sizeof(err));
         if (s->e == NULL) {
                 free(s);
@@ -354,6 +424,184 @@ static struct stream *find_stream(struct node *n, const struct stream *s)
         return NULL;
 }
 
+/* The receiving stream a VERIFY stream answers, if it is still there. */
+static struct stream *requester(const struct stream *v)
+{
+        struct stream *r;
+
+        if (v->requester == NULL || v->requester_node == NULL)
+                return NULL;
+        r = find_stream(v->requester_node, v->requester);
+        return r != NULL && r->serial == v->requester_serial ? r : NULL;
+}
+
+static void set_requester(struct stream *v, struct stream *r)
+{
+        v->requester = r;
+        v->requester_node = r != NULL ? r->node : NULL;
+        v->requester_serial = r != NULL ? r->serial : 0;
+}
+
+/* Records the verify request of r for ev as carried on AUTH stream c. */
+static void carried_add(struct node *n, struct stream *c, struct stream *r,
+                        const struct engine_event *ev, bool waiting)
+{
+        n->carried[n->n_carried].carrier = c;
+        n->carried[n->n_carried].carrier_serial = c->serial;
+        n->carried[n->n_carried].requester = r;
+        n->carried[n->n_carried].requester_node = r->node;
+        n->carried[n->n_carried].requester_serial = r->serial;
+        snprintf(n->carried[n->n_carried].from, DOMAIN_MAX, "%s", ev->from);
+        snprintf(n->carried[n->n_carried].to, DOMAIN_MAX, "%s", ev->to);
+        snprintf(n->carried[n->n_carried].id, sizeof(n->carried[0].id), "%s", ev->id);
+        snprintf(n->carried[n->n_carried].key, sizeof(n->carried[0].key), "%s", ev->key);
+        n->carried[n->n_carried].waiting = waiting;
+        n->n_carried++;
+}
+
+/*
+ * Misbehaviour reuse_connection (XEP-0220 §2.1.2 "a separate stream (new or
+ * reused)"): the verify request of receiving stream r for ev goes on an
+ * authenticated initiating stream already open to the authoritative server's
+ * address. Returns true when it went.
+ */
+static bool carry_verify(struct node *n, struct stream *r, const struct engine_event *ev)
+{
+        if (!n->cfg.knobs.bad.reuse_connection || n->n_carried >= MAX_CARRIED)
+                return false;
+        for (size_t i = 0; i < n->n_streams; i++) {
+                struct stream *c = n->streams[i];
+
+                if (!stream_usable(c) || engine_state(c->e) != ST_EXPECT_STANZAS ||
+                    strcasecmp(c->local, ev->to) != 0 || !same_server(n, c, ev->from) ||
+                    engine_send_verify(c->e, ev->to, ev->from, ev->id, ev->key) != 0)
+                        continue;
+                carried_add(n, c, r, ev, false);
+                return true;
+        }
+        return false;
+}
+
+static bool own_pair(const struct stream *s, const char *from, const char *to);
+
+static void carried_update(struct stream *c);
+
+/*
+ * Misbehaviour verify_after_own_route: before it verifies ev's key, the node
+ * authenticates its own route (ev->to -> ev->from) on an initiating stream (one it
+ * has, or a new one), and sends the <db:verify/> on it once that pair is valid.
+ * Returns true when the request waits there (or went).
+ */
+static bool verify_after_route(struct node *n, struct stream *r, const struct engine_event *ev)
+{
+        struct stream *c = NULL;
+
+        if (!n->cfg.knobs.bad.verify_after_own_route || n->n_carried >= MAX_CARRIED)
+                return false;
+        for (size_t i = 0; c == NULL && i < n->n_streams; i++) {
+                if (stream_usable(n->streams[i]) && own_pair(n->streams[i], ev->to, ev->from))
+                        c = n->streams[i];
+        }
+        if (c == NULL)
+                c = open_stream(n, PURPOSE_AUTH, ev->to, ev->from, NULL, NULL, NULL, NULL);
+        if (c == NULL || engine_state(c->e) == ST_CLOSED)
+                return false;
+        carried_add(n, c, r, ev, true);
+        {
+                char note[DOMAIN_MAX * 4 + 160];
+                struct trace_entry t = {TRACE_NOTE, note, 0};
+
+                snprintf(note, sizeof(note),
+                         "misbehaving: the db:verify for %s -> %s waits for our route %s -> %s",
+                         ev->from, ev->to, ev->to, ev->from);
+                t.len = strlen(note);
+                node_trace(c, &t);
+        }
+        carried_update(c);
+        return true;
+}
+
+/* The requests waiting for stream c's own route (verify_after_route): sent once
+ * that route is valid; asked again on a verify stream of their own once it cannot
+ * be (refused, or the stream closed first), as without the behaviour. */
+/*
+ * Ends carried request i. With retry, the request goes again on a verify stream
+ * of its own, as it would have without the behaviour; otherwise, or when that
+ * stream cannot even start, the receiving stream that asked (if still there) gets
+ * answer.
+ */
+static void carried_end(struct node *n, size_t i, bool retry, enum db_type answer)
+{
+        char from[DOMAIN_MAX], to[DOMAIN_MAX], id[128], key[DIALBACK_KEY_LEN + 1];
+        struct stream *r = find_stream(n->carried[i].requester_node, n->carried[i].requester);
+        struct stream *v = NULL;
+
+        memcpy(from, n->carried[i].from, sizeof(from));
+        memcpy(to, n->carried[i].to, sizeof(to));
+        memcpy(id, n->carried[i].id, sizeof(id));
+        memcpy(key, n->carried[i].key, sizeof(key));
+        if (r != NULL && r->serial != n->carried[i].requester_serial)
+                r = NULL;
+        n->carried[i] = n->carried[--n->n_carried];
+        if (r == NULL)
+                return;
+        if (retry)
+                v = open_stream(n, PURPOSE_VERIFY, to, from, to, from, id, key);
+        if (v != NULL && !(engine_state(v->e) == ST_CLOSED && v->failure[0] != '\0')) {
+                set_requester(v, r);
+                return;
+        }
+        engine_verify_result(r->e, from, to, id, retry ? DB_UNREACHABLE : answer);
+        process(r);
+}
+
+static void carried_update(struct stream *c)
+{
+        struct node *n = c->node;
+        enum pair_state own = engine_pair_state(c->e, c->local, c->remote);
+        const struct engine_result *res = engine_result(c->e);
+        bool hopeless = engine_state(c->e) == ST_CLOSED || own == PAIR_FAILED ||
+                        (res->final && !res->authenticated);
+
+        for (size_t i = 0; i < n->n_carried;) {
+                if (n->carried[i].carrier != c || !n->carried[i].waiting) {
+                        i++;
+                        continue;
+                }
+                if (own == PAIR_VALID &&
+                    engine_send_verify(c->e, n->carried[i].to, n->carried[i].from, n->carried[i].id,
+                                       n->carried[i].key) == 0) {
+                        n->carried[i++].waiting = false;
+                        continue;
+                }
+                if (!hopeless) {
+                        i++;
+                        continue;
+                }
+                carried_end(n, i, true, DB_UNREACHABLE);
+        }
+}
+
+/* The answer carried on AUTH stream c (EV_VERIFY_ANSWER): to the receiving stream
+ * that asked, if it is still there. A carrier that closed without the answer (the
+ * other side was closing it) does not decide: the request goes again on a verify
+ * stream of its own, as it would have without reuse. */
+static void carried_answer(struct stream *c, const struct engine_event *ev)
+{
+        struct node *n = c->node;
+
+        for (size_t i = 0; i < n->n_carried; i++) {
+                if (n->carried[i].carrier != c || n->carried[i].carrier_serial != c->serial ||
+                    strcasecmp(n->carried[i].from, ev->from) != 0 ||
+                    strcasecmp(n->carried[i].to, ev->to) != 0 ||
+                    strcmp(n->carried[i].id, ev->id) != 0)
+                        continue;
+                carried_end(n, i, ev->type == DB_TIMEOUT && engine_state(c->e) == ST_CLOSED,
+                            ev->type);
+                return;
+        }
+}
+
 /* XEP-0199: answer a ping addressed to one of our domains. */
 static bool answer_ping(struct node *n, xmlNodePtr st)
 {
@@ -447,6 +695,8 @@ static void retry_without_tls(struct stream *s)
                 return;
         /* A verify retry answers the same receiving stream. */
         r->requester = s->requester;
+        r->requester_node = s->requester_node;
+        r->requester_serial = s->requester_serial;
         s->requester = NULL;
         s->superseded = true;
         snprintf(note, sizeof(note),
@@ -495,42 +745,70 @@ static void handle_event(struct stream *s, struct engine_event *ev)
 
         switch (ev->kind) {
         case EV_NEED_VERIFY: {
-                /* XEP-0220 step 2: ask ev->from's authoritative server, from our domain ev->to. */
-                struct stream *v = open_stream(n, PURPOSE_VERIFY, ev->to, ev->from, ev->to,
-                                               ev->from, ev->id, ev->key);
+                /* XEP-0220 step 2: ask ev->from's authoritative server, from our domain ev->to
+                 * (from the node that hosts ev->to, when another node at this address does:
+                 * its settings, certificate and account). */
+                struct node *vn = route_to(n, ev->to);
+                struct stream *v;
 
+                if (carry_verify(vn != NULL ? vn : n, s, ev) ||
+                    verify_after_route(vn != NULL ? vn : n, s, ev))
+                        break;
+                v = open_stream(vn != NULL ? vn : n, PURPOSE_VERIFY, ev->to, ev->from, ev->to,
+                                ev->from, ev->id, ev->key);
                 if (v == NULL) {
                         engine_verify_result(s->e, ev->from, ev->to, ev->id, DB_UNREACHABLE);
                         break;
                 }
-                v->requester = s;
+                set_requester(v, s);
                 /* A transport that failed at once left v without a requester to tell. */
                 if (engine_state(v->e) == ST_CLOSED && v->failure[0] != '\0')
                         engine_verify_result(s->e, ev->from, ev->to, ev->id, DB_UNREACHABLE);
                 break;
         }
         case EV_VERIFY_ANSWER:
+                if (s->purpose == PURPOSE_AUTH) {
+                        carried_answer(s, ev);
+                        break;
+                }
                 /* A plaintext retry will ask again (retry_without_tls). */
                 if (will_retry(s))
                         break;
-                if (s->requester != NULL && find_stream(n, s->requester) != NULL) {
-                        struct stream *r = s->requester;
+                if (requester(s) != NULL) {
+                        struct stream *r = requester(s);
 
-                        s->requester = NULL;
+                        set_requester(s, NULL);
                         engine_verify_result(r->e, ev->from, ev->to, ev->id, ev->type);
                         process(r);
                 }
                 break;
+        case EV_PAIR_DONE: {
+                /* Another node's pair (XEP-0220 §2.6): its result is that node's. */
+                struct node *b = route_to(n, ev->to);
+
+                if (b != NULL && b->obs.on_pair != NULL)
+                        b->obs.on_pair(b->obs.user, s, ev->from, ev->to);
+                break;
+        }
         case EV_AUTHENTICATED:
         case EV_PAIR_FAILED:
                 if (s->role == ENGINE_INITIATING)
                         flush_queue(s);
                 break;
-        case EV_STANZA:
-                answer_ping(n, ev->stanza);
-                if (n->obs.on_stanza != NULL)
-                        n->obs.on_stanza(n->obs.user, s, ev->stanza);
+        case EV_STANZA: {
+                /* A stanza for another node's domain on a pair verified for it here. */
+                char fd[DOMAIN_MAX], td[DOMAIN_MAX];
+                struct node *b = NULL;
+
+                if (stanza_pair(ev->stanza, fd, td) == 0)
+                        b = route_to(n, td);
+                if (b == NULL)
+                        b = n;
+                answer_ping(b, ev->stanza);
+                if (b->obs.on_stanza != NULL)
+                        b->obs.on_stanza(b->obs.user, s, ev->stanza);
                 break;
+        }
         case EV_CLOSED:
                 retry_without_tls(s);
                 requeue_others(s);
@@ -547,6 +825,8 @@ static void process(struct stream *s)
                 handle_event(s, &ev);
                 engine_event_cleanup(&ev);
         }
+        if (s->role == ENGINE_INITIATING && s->purpose == PURPOSE_AUTH && s->node->n_carried > 0)
+                carried_update(s);
         report(s);
 }
 
@@ -569,12 +849,10 @@ void node_stream_failed(struct stream *s, const char *why)
         snprintf(s->failure, sizeof(s->failure), "%s", why);
         engine_peer_closed(s->e);
         process(s);
-        if (s->requester != NULL && find_stream(s->node, s->requester) != NULL) {
-                struct stream *r = s->requester;
-                const struct engine_result *res = engine_result(s->e);
+        if (requester(s) != NULL) {
+                struct stream *r = requester(s);
 
-                (void)res;
-                s->requester = NULL;
+                set_requester(s, NULL);
                 /* Nobody answered: XEP-0220 §2.5 remote-connection-failed territory. */
                 engine_verify_result(r->e, s->remote, s->local, engine_stream_id(r->e),
                                      DB_UNREACHABLE);

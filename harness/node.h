@@ -57,6 +57,11 @@ struct node_observer {
         /* A stream is closed and about to be freed. */
         void (*on_closed)(void *user, struct stream *s);
         void *user;
+        /* A pair (from, to) for one of this node's domains, carried on a receiving
+         * stream of another node at the same address (XEP-0220 §2.6 target
+         * multiplexing, or a legacy header without 'to'), ended: its result is
+         * engine_pair_result(node_stream_engine(s), from, to). May be NULL. */
+        void (*on_pair)(void *user, struct stream *s, const char *from, const char *to);
 };
 
 struct node_config {
@@ -82,6 +87,17 @@ struct node_config {
         /* The peer's configured settings, when known (passed to every engine). */
         bool peer_known;
         struct neg_settings peer_neg;
+        /*
+         * Optional (NULL = none): the node that speaks for a domain at this node's
+         * address (virtual hosting; the runner's scenario nodes share one
+         * listener). A <db:verify/> or <db:result/> on one of this node's
+         * receiving streams for a domain that node hosts is answered and judged as
+         * that node would (its secret, answer policy, ledger and settings), its
+         * verify stream is that node's, and its result and stanzas go to that
+         * node's observer. Returning this node or NULL means nobody else.
+         */
+        struct node *(*route)(void *user, const char *domain);
+        void *route_user;
 };
 
 /* Copies cfg (hosted strings are copied). Returns NULL with a reason in err. */

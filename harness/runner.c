@@ -254,7 +254,9 @@ static void trace_facts(struct scen *s, struct stream *st, const struct trace_en
         struct engine *e = node_stream_engine(st);
         char tmp[1024];
 
-        if (node_stream_node(st) != s->node)
+        /* A receiving stream of another node reports here what it did for this
+         * scenario's domains (node_config.route: XEP-0220 §2.6 multiplexing). */
+        if (node_stream_node(st) != s->node && engine_role(e) != ENGINE_RECEIVING)
                 return;
         if (engine_role(e) == ENGINE_RECEIVING) {
                 if (t->kind == TRACE_RECV && has_text(t, "<db:verify") && s->verify_id[0] == '\0') {
@@ -346,7 +348,10 @@ static void on_base_closed(void *user, struct stream *st)
         const struct engine_result *res = engine_result(e);
         char key[REFUSAL_CAUSE_MAX];
 
-        if (engine_role(e) != ENGINE_RECEIVING || res->authenticated || engine_verify_only(e))
+        /* A stream whose pairs were each judged for a scenario's domain (a legacy
+         * header without 'to', XEP-0220 §2.6) is in those scenarios' transcripts. */
+        if (engine_role(e) != ENGINE_RECEIVING || res->authenticated || engine_verify_only(e) ||
+            engine_vhost_pairs(e) > 0)
                 return;
         /* Not final: the harness closed it (the run ended) before it came to a result. */
         if (res->final)
@@ -457,6 +462,38 @@ static void on_closed(void *user, struct stream *st)
                 s->main = NULL;
         }
         s->r->changed = true;
+}
+
+/*
+ * A pair for this scenario's domain carried on a receiving stream of another node
+ * (the partner reused a connection to the harness address, XEP-0220 §2.6 target
+ * multiplexing, or sent a legacy header without 'to'): inbound, that pair is the
+ * scenario's result, and that stream's findings are the scenario's too.
+ */
+static void on_pair(void *user, struct stream *st, const char *from, const char *to)
+{
+        struct scen *s = user;
+        struct engine_result pr;
+
+        if (s->finalized || s->have_result || s->res->dir != DIR_INBOUND ||
+            engine_pair_result(node_stream_engine(st), from, to, &pr) != 0)
+                return;
+        logf_(s,
+              "runner: the pair %s -> %s came on %s, a stream of another node (XEP-0220 §2.6): %s",
+              from, to, node_stream_label(st), pr.cause);
+        add_findings(s, st);
+        s->r->changed = true;
+        if (!pr.final) {
+                /* Refused on another node's stream: the partner may open its own. */
+                if (!s->have_fallback) {
+                        s->have_fallback = true;
+                        s->fallback = pr;
+                }
+                return;
+        }
+        s->have_result = true;
+        s->result = pr;
+        s->failure[0] = '\0';
 }
 
 static void on_stanza(void *user, struct stream *st, xmlNodePtr stanza)
@@ -623,9 +660,12 @@ static int setup_pki(struct runner *r, char *err, size_t errlen)
         return r->hcreds != NULL ? 0 : -1;
 }
 
-static struct node *new_node(struct runner *r, const char *name, const char *const *domains,
-                             size_t n, const struct neg_settings *neg, struct tls_creds *creds,
-                             const char *secret, struct db_ledger *ledger,
+static struct node *route(void *user, const char *to);
+
+/* routed: the node answers for every harness domain (node_config.route). */
+static struct node *new_node(struct runner *r, const char *name, bool routed,
+                             const char *const *domains, size_t n, const struct neg_settings *neg,
+                             struct tls_creds *creds, const char *secret, struct db_ledger *ledger,
                              const struct node_observer *obs,
                              void (*trace)(void *, struct stream *, const struct trace_entry *),
                              void *trace_user, char *err, size_t errlen)
@@ -648,6 +688,10 @@ static struct node *new_node(struct runner *r, const char *name, const char *con
         cfg.trace = trace;
         cfg.trace_user = trace_user;
         cfg.answer_pings = true;
+        if (routed) {
+                cfg.route = route;
+                cfg.route_user = r;
+        }
         return node_new(&cfg, &t, obs, err, errlen);
 }
 
@@ -793,8 +837,8 @@ static int setup_partner(struct runner *r, char *err, size_t errlen)
                 }
                 return 0;
         }
-        r->ref = new_node(r, "partner", domains, n, &r->p->neg, r->pcreds, NULL, NULL, NULL, NULL,
-                          NULL, err, errlen);
+        r->ref = new_node(r, "partner", false, domains, n, &r->p->neg, r->pcreds, NULL, NULL, NULL,
+                          NULL, NULL, err, errlen);
         if (r->ref == NULL)
                 return -1;
         if (net_listen(r->loop, "127.0.0.1", 0, r->ref, &pport, err, errlen) != 0)
@@ -1278,6 +1322,9 @@ static struct node *scenario_node(struct scen *s, const char *secret,
         cfg.trace = on_trace;
         cfg.trace_user = s;
         cfg.answer_pings = true;
+        /* Every harness domain is answered for on any stream to this address. */
+        cfg.route = route;
+        cfg.route_user = r;
         /* The partner's configured settings let the harness see a TLS downgrade
          * (RFC 7590 §3.1) where a scenario asks for it. */
         if (s->def->checks & (1u << CHECK_NO_PLAINTEXT_AUTH)) {
@@ -1341,7 +1388,7 @@ static void harness_pressure(const struct runner *r, unsigned long *shortages,
 static int start_scenario(struct scen *s, char *err, size_t errlen)
 {
         struct runner *r = s->r;
-        struct node_observer obs = {on_stanza, on_result, on_closed, s};
+        struct node_observer obs = {on_stanza, on_result, on_closed, s, on_pair};
         char secret[DIALBACK_KEY_LEN + 1];
 
         s->t0 = now_s();
@@ -1385,7 +1432,7 @@ static int start_scenario(struct scen *s, char *err, size_t errlen)
         {
                 /* A real partner connects in to answer a ping (design.md §2, XEP-0199). */
                 struct neg_settings trig;
-                struct node_observer tobs = {NULL, on_trigger_result, NULL, s};
+                struct node_observer tobs = {NULL, on_trigger_result, NULL, s, NULL};
                 const char *d[1 + SCENARIO_MULTIPLEX_MAX];
                 size_t nd = 0;
 
@@ -1396,7 +1443,7 @@ static int start_scenario(struct scen *s, char *err, size_t errlen)
                 /* The trigger must authenticate every sender: the scenario's own default
                  * certificate also names the extra senders (scenario_creds); a variant
                  * is for the scenario's stream, not for the trigger. */
-                s->trigger = new_node(r, "trigger", d, nd, &trig,
+                s->trigger = new_node(r, "trigger", false, d, nd, &trig,
                                       s->def->cert == CERT_DEFAULT && s->creds != NULL ? s->creds
                                                                                        : r->hcreds,
                                       secret, &s->ledger, &tobs, on_trace, s, err, errlen);
@@ -1999,10 +2046,10 @@ int runner_run(const struct run_options *o, struct run_report *rep, char *err, s
         settings_from_row(TRIGGER_ROW, &base_neg);
         base_domain[0] = r.domain;
         {
-                struct node_observer bobs = {NULL, NULL, on_base_closed, &r};
+                struct node_observer bobs = {NULL, NULL, on_base_closed, &r, NULL};
 
-                r.base = new_node(&r, "harness-base", base_domain, 1, &base_neg, r.hcreds, NULL,
-                                  NULL, &bobs, on_base_trace, &r, err, errlen);
+                r.base = new_node(&r, "harness-base", true, base_domain, 1, &base_neg, r.hcreds,
+                                  NULL, NULL, &bobs, on_base_trace, &r, err, errlen);
         }
         if (r.base == NULL || setup_partner(&r, err, errlen) != 0)
                 goto out;

@@ -1251,7 +1251,7 @@ int xs_write_header(struct buf *out, const struct xs_header_out *h)
         if ((h->to != NULL && xs_put_attr(out, "to", h->to) != 0) ||
             (h->from != NULL && xs_put_attr(out, "from", h->from) != 0) ||
             (h->id != NULL && xs_put_attr(out, "id", h->id) != 0) ||
-            xs_put_attr(out, "version", "1.0") != 0 ||
+            (!h->no_version && xs_put_attr(out, "version", "1.0") != 0) ||
             xs_put_attr(out, "xml:lang", h->lang != NULL ? h->lang : "en") != 0 ||
             buf_puts(out, ">") != 0)
                 return xs_rollback(out, start);

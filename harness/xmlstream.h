@@ -182,6 +182,8 @@ struct xs_header_out {
         const char *id;   /* a response header only (RFC 6120 §4.7.3) */
         const char *lang; /* NULL means "en" */
         int dialback;     /* declare xmlns:db='jabber:server:dialback' (XEP-0220 §2.4.1) */
+        int no_version;   /* omit version: the pre-1.0 form, or the answer to a
+                             version-less header (RFC 6120 §4.7.5) */
 };
 
 /*

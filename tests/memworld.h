@@ -102,7 +102,7 @@ static inline void world_config(struct world *w, struct node_config *cfg, const 
 static inline struct node *world_node(struct world *w, const struct node_config *cfg)
 {
         struct node_transport t = memnet_transport(w->net);
-        struct node_observer obs = {world_on_stanza, NULL, NULL, w};
+        struct node_observer obs = {world_on_stanza, NULL, NULL, w, NULL};
         char err[256];
         struct node *n = node_new(cfg, &t, &obs, err, sizeof(err));
 

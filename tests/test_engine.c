@@ -67,7 +67,7 @@ static struct node *make_node(struct world *w, const char *name, const char *dom
 {
         struct node_config cfg;
         struct node_transport t = memnet_transport(w->net);
-        struct node_observer obs = {on_stanza, NULL, NULL, w};
+        struct node_observer obs = {on_stanza, NULL, NULL, w, NULL};
         char err[256];
         struct node *n;
 

@@ -659,7 +659,7 @@ static void unsolicited_answered(const char *type, bool success)
                             "xmlns:db='jabber:server:dialback' from='" PARTNER "' to='" HARNESS
                             "' id='sid1' version='1.0'><stream:features/>");
         cr_assert(strstr(out, "type=\"valid\"") != NULL, "%s\n%s", out, s.trace.data);
-        cr_assert_eq(engine_state(s.e), ST_EXPECT_STANZAS, "%s", s.trace.data);
+        cr_assert_eq(engine_state(s.e), ST_EXPECT_CLAIM_ANSWER, "%s", s.trace.data);
         cr_assert_not(engine_result(s.e)->final, "nothing decided by our own claim");
         snprintf(answer, sizeof(answer),
                  "<db:result from='" PARTNER "' to='" HARNESS "' id='sid1' type='%s'/>", type);
@@ -708,7 +708,39 @@ Test(scripted, unsolicited_claim_other_pair_ignored)
         solo_feed(&s, "<db:result from='" PARTNER "' to='other.test' type='invalid'/>");
         cr_expect(solo_has(&s, FINDING_VIOLATION, "XEP-0220 §3.1", "answers no request"));
         cr_expect_not(engine_result(s.e)->final, "%s", s.trace.data);
-        cr_expect_eq(engine_state(s.e), ST_EXPECT_STANZAS);
+        cr_expect_eq(engine_state(s.e), ST_EXPECT_CLAIM_ANSWER);
+        solo_free(&s);
+}
+
+/* Silence after the claim (issue 10): the claim's step timer ends the wait, and the
+ * engine records the claim as ignored (DB-9), F4 in plaintext, not a timeout; it
+ * then closes its stream. */
+Test(scripted, unsolicited_claim_silence)
+{
+        struct engine_misbehaviour bad = {.unsolicited_db_valid = true};
+        struct solo s;
+        const char *out;
+
+        solo_new_bad(&s, ENGINE_INITIATING, 17, h_only, 1, 0, &bad);
+        solo_feed(&s, "<stream:stream xmlns='jabber:server' "
+                      "xmlns:stream='http://etherx.jabber.org/streams' "
+                      "xmlns:db='jabber:server:dialback' from='" PARTNER "' to='" HARNESS
+                      "' id='sid1' version='1.0'><stream:features/>");
+        cr_assert_eq(engine_state(s.e), ST_EXPECT_CLAIM_ANSWER, "%s", s.trace.data);
+        cr_assert_eq(engine_state_info(ST_EXPECT_CLAIM_ANSWER)->deadline, DEADLINE_STEP);
+        engine_timeout(s.e);
+        out = solo_drain(&s);
+        cr_expect(engine_result(s.e)->final);
+        cr_expect_not(engine_result(s.e)->authenticated);
+        cr_expect_eq(engine_result(s.e)->outcomes, OUTCOME_BIT(OUTCOME_F4), "%s", s.trace.data);
+        cr_expect_str_eq(engine_result(s.e)->rule, "XEP-0220 §3.1");
+        cr_expect(strstr(engine_result(s.e)->cause, "claim ignored") != NULL, "%s",
+                  engine_result(s.e)->cause);
+        cr_expect(strstr(engine_result(s.e)->cause, "timeout") == NULL, "%s",
+                  engine_result(s.e)->cause);
+        cr_expect(solo_has(&s, FINDING_NOTE, "XEP-0220 §3.1", "ignored our unsolicited"));
+        cr_expect(strstr(out, "</stream:stream>") != NULL, "%s", out);
+        cr_expect_eq(engine_state(s.e), ST_EXPECT_CLOSE);
         solo_free(&s);
 }
 

@@ -158,7 +158,7 @@ static struct node *make_node(struct world *w, const char *name, const char *con
 {
         struct node_config cfg;
         struct node_transport t = net_transport(w->l);
-        struct node_observer obs = {on_stanza, on_result, on_closed, w};
+        struct node_observer obs = {on_stanza, on_result, on_closed, w, NULL};
         char err[256];
         struct node *nd;
 
