@@ -505,8 +505,9 @@ static uint16_t closed_port(int family)
         return port;
 }
 
-/* A raw listener that accepts TCP (in the kernel backlog) and never says a word. */
-static int silent_listener(uint16_t *port)
+/* A raw listener on 127.0.0.1 (any port, written to *port) with the given backlog
+ * that never accepts by itself. */
+static int raw_listener(uint16_t *port, int backlog)
 {
         struct sockaddr_in sa;
         socklen_t len = sizeof(sa);
@@ -517,10 +518,16 @@ static int silent_listener(uint16_t *port)
         sa.sin_family = AF_INET;
         sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-        cr_assert_eq(listen(fd, 8), 0);
+        cr_assert_eq(listen(fd, backlog), 0);
         cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
         *port = ntohs(sa.sin_port);
         return fd;
+}
+
+/* A raw listener that accepts TCP (in the kernel backlog) and never says a word. */
+static int silent_listener(uint16_t *port)
+{
+        return raw_listener(port, 8);
 }
 
 Test(net, silent_partner_times_out_in_expect_header, .timeout = 30)
@@ -1191,17 +1198,12 @@ Test(net, run_wait_sleeps_when_idle, .timeout = 30)
 static int blackhole(uint16_t *port, int *fds, size_t n)
 {
         struct sockaddr_in sa;
-        socklen_t len = sizeof(sa);
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        int fd = raw_listener(port, 0);
 
-        cr_assert_geq(fd, 0);
         memset(&sa, 0, sizeof(sa));
         sa.sin_family = AF_INET;
         sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-        cr_assert_eq(listen(fd, 0), 0);
-        cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-        *port = ntohs(sa.sin_port);
+        sa.sin_port = htons(*port);
         for (size_t i = 0; i < n; i++) {
                 fds[i] = socket(AF_INET, SOCK_STREAM, 0);
                 cr_assert_geq(fds[i], 0);
