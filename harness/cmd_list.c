@@ -125,6 +125,11 @@ static void scenario_json(struct json *j, const struct scenario *s)
                 json_null(j);
         else
                 json_bool(j, s->requires_partner_dialback == 1);
+        json_key(j, "partner_keepalive");
+        if (s->requires_partner_keepalive < 0)
+                json_null(j);
+        else
+                json_bool(j, s->requires_partner_keepalive == 1);
         json_end_object(j);
         json_key(j, "expect");
         json_begin_object(j);

@@ -182,6 +182,19 @@ int cmd_run(int argc, char **argv)
                 partner_cleanup(&p);
                 return rc;
         }
+        /* ConnectionLimit in the partner file is the default of --partner-connections
+         * (issue 12 item 5; docs/partner-format.md), within the option's bounds. */
+        if (conns == NULL && p.connection_limit > 0) {
+                o.partner_conns = p.connection_limit < 2    ? 2
+                                  : p.connection_limit > 64 ? 64
+                                                            : p.connection_limit;
+                if (o.partner_conns != p.connection_limit)
+                        fprintf(stderr,
+                                "s2scheck run: ConnectionLimit %u in %s: using %u connections "
+                                "(--partner-connections takes 2 to 64: a scenario may need its "
+                                "stream and a dialback verification at once)\n",
+                                p.connection_limit, partner_file, o.partner_conns);
+        }
         o.suite = &suite;
         o.cert_dir = cert_dir;
         o.issuer_cert = issuer_cert;

@@ -236,9 +236,11 @@ int cmd_serve(int argc, char **argv)
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
         signal(SIGPIPE, SIG_IGN);
-        /* Runs until a signal; each net_run is bounded, so the flag is seen promptly. */
+        /* Runs until a signal; each wait is bounded, so the flag is seen promptly. With
+         * nothing to do it sleeps in poll (net_run_wait): net_run would return at once
+         * and this loop would spin (issue 12 item 3). */
         while (!serve_stop) {
-                if (net_run(loop, 1000, NULL, NULL) == NET_RUN_ERROR) {
+                if (net_run_wait(loop, 1000, NULL, NULL) == NET_RUN_ERROR) {
                         snprintf(err, sizeof(err), "the event loop failed");
                         goto fail;
                 }

@@ -1118,6 +1118,11 @@ static void i_authenticated(struct engine *e, unsigned method)
                        ENGINE_ROGUE_DOMAIN);
                 send_raw_ping(e, ENGINE_ROGUE_DOMAIN, e->remote, "rogue-1");
         }
+        /* RFC 6120 §4.6.1: whitespace between stanzas is a keepalive; a peer must
+         * tolerate it on an established stream (issue 12 item 5). */
+        for (unsigned k = 0;
+             k < e->cfg.knobs.whitespace_keepalives && e->cfg.purpose == PURPOSE_AUTH; k++)
+                send_text(e, " ");
 }
 
 static void i_send_auth(struct engine *e)

@@ -214,6 +214,11 @@ struct engine_knobs {
          * handshake, the node reconnects without TLS (never when our TLS is
          * Required). Default false: no downgrade the reference does not ask for. */
         bool retry_plaintext_after_tls_failure;
+        /* RFC 6120 §4.6.1: the initiating side writes this many whitespace keepalives
+         * (one space each, a write of its own, under TLS when TLS is up) on its stream
+         * right after authentication, before any stanza, as a Lync gateway with
+         * EnableKeepAlive does on an idle stream (issue 12 item 5). Default 0. */
+        unsigned whitespace_keepalives;
         /* Misbehaviour for hostile tests; engine_knobs_default turns all off. */
         struct engine_misbehaviour bad;
 };

@@ -29,6 +29,7 @@
 #define NET_DNS_TCP_MAX_QUERIES 16
 #define NET_DNS_UDP_MAX 4096
 #define NET_MAX_WAIT_MS 1000 /* poll never sleeps longer, so until() is rechecked */
+#define NET_MAX_DEAD 32      /* addresses remembered as dead (net_set_remember_dead) */
 #define NET_REASON_MAX 512
 #define NET_NOFILE_WANT 4096 /* soft RLIMIT_NOFILE asked for (NET_MAX_CONNS and more) */
 #define NET_FD_RESERVE                                                                             \
@@ -169,6 +170,10 @@ struct net_loop {
         unsigned long nofile; /* the soft RLIMIT_NOFILE after net_new raised it */
         int spare_fd;         /* closed to accept-and-close when out of descriptors */
         struct net_pressure pressure;
+        /* Addresses whose connect timed out (net_set_remember_dead). */
+        bool remember_dead;
+        struct sockaddr_storage dead[NET_MAX_DEAD];
+        size_t ndead;
         /* Politeness towards the addresses we connect to (net_set_politeness). */
         unsigned cap;
         unsigned pause_ms;
@@ -826,6 +831,39 @@ void net_set_politeness(struct net_loop *l, unsigned cap, unsigned pause_ms)
         l->pause_ms = pause_ms;
 }
 
+void net_set_remember_dead(struct net_loop *l, bool on)
+{
+        l->remember_dead = on;
+        l->ndead = 0;
+}
+
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+        if (a->ss_family != b->ss_family)
+                return false;
+        if (a->ss_family == AF_INET) {
+                const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+                return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+        }
+        if (a->ss_family == AF_INET6) {
+                const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+                return x->sin6_port == y->sin6_port &&
+                       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+        }
+        return false;
+}
+
+static bool is_dead(const struct net_loop *l, const struct sockaddr_storage *ss)
+{
+        for (size_t i = 0; l->remember_dead && i < l->ndead; i++) {
+                if (same_addr(&l->dead[i], ss))
+                        return true;
+        }
+        return false;
+}
+
 /* RFC 6120 §3.2.1: try the next address of the next target until one connects. */
 static void connect_next(struct net_loop *l, struct conn *c, int64_t t)
 {
@@ -858,6 +896,18 @@ static void connect_next(struct net_loop *l, struct conn *c, int64_t t)
                 ss = &tg->addrs[c->ai++];
                 if (dns_addr_str(ss, c->trying, sizeof(c->trying)) != 0)
                         snprintf(c->trying, sizeof(c->trying), "(bad address)");
+                if (is_dead(l, ss)) {
+                        char ms[32];
+
+                        /* One connect timeout per dead address and run, not one per
+                         * stream (issue 12 item 3). */
+                        snprintf(ms, sizeof(ms), "%u", l->to.connect_ms);
+                        append_reason(c,
+                                      "%s: no answer within %s ms earlier in this run (not "
+                                      "tried again)",
+                                      c->trying, ms);
+                        continue;
+                }
                 if (!polite_to_connect(l, c, t)) {
                         c->ai--; /* the same address, once there is room */
                         return;
@@ -910,6 +960,10 @@ static void connect_done(struct net_loop *l, struct conn *c, int64_t t, bool tim
 
                 snprintf(ms, sizeof(ms), "%u", l->to.connect_ms);
                 append_reason(c, "%s: no answer within %s ms", c->trying, ms);
+                if (l->remember_dead && l->ndead < NET_MAX_DEAD && c->targets != NULL &&
+                    c->ti < c->targets->count && c->ai > 0 &&
+                    !is_dead(l, &c->targets->targets[c->ti].addrs[c->ai - 1]))
+                        l->dead[l->ndead++] = c->targets->targets[c->ti].addrs[c->ai - 1];
         } else if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0) {
                 append_reason(c, "%s: %s", c->trying, strerror(errno));
         } else if (soerr == EINPROGRESS || soerr == EALREADY) {
@@ -1888,7 +1942,10 @@ static void handle(struct net_loop *l, size_t n, int64_t t)
         }
 }
 
-int net_run(struct net_loop *l, unsigned max_ms, bool (*until)(void *user), void *user)
+/* net_run, or with stay (net_run_wait) a loop that sleeps in poll when nothing is
+ * active instead of returning NET_RUN_IDLE. */
+static int run_loop(struct net_loop *l, unsigned max_ms, bool (*until)(void *user), void *user,
+                    bool stay)
 {
         int64_t end = now_ms() + max_ms;
 
@@ -1915,11 +1972,14 @@ int net_run(struct net_loop *l, unsigned max_ms, bool (*until)(void *user), void
                         wait = d > t ? (int)(d - t) : 0;
                 /* Nothing active: one look (no wait) for bytes or connections already
                  * queued in the kernel, e.g. a ping our other node has not read yet. */
-                if (!active)
+                if (!active && !stay)
                         wait = 0;
                 n = poll_build(l);
                 if (n < 0)
                         return NET_RUN_ERROR;
+                l->pressure.polls++;
+                if (wait == 0)
+                        l->pressure.polls_nowait++;
                 rc = poll(l->pfd, (nfds_t)n, wait);
                 if (rc < 0) {
                         if (errno == EINTR)
@@ -1927,11 +1987,21 @@ int net_run(struct net_loop *l, unsigned max_ms, bool (*until)(void *user), void
                         return NET_RUN_ERROR;
                 }
                 t = now_ms();
-                if (rc == 0 && !active && !any_active(l))
+                if (rc == 0 && !stay && !active && !any_active(l))
                         return NET_RUN_IDLE;
                 handle(l, (size_t)n, t);
                 expire(l, t);
         }
+}
+
+int net_run(struct net_loop *l, unsigned max_ms, bool (*until)(void *user), void *user)
+{
+        return run_loop(l, max_ms, until, user, false);
+}
+
+int net_run_wait(struct net_loop *l, unsigned max_ms, bool (*until)(void *user), void *user)
+{
+        return run_loop(l, max_ms, until, user, true);
 }
 
 void net_interrupt(struct net_loop *l)

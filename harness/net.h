@@ -104,6 +104,8 @@ struct net_pressure {
         unsigned long refused_source; /* closed at once: their source was at its cap */
         unsigned long refused_total;  /* closed at once: the total cap or the table */
         unsigned long dropped_idle;   /* accepted, sent nothing in time, dropped */
+        unsigned long polls;          /* poll() calls of net_run / net_run_wait */
+        unsigned long polls_nowait;   /* of those, with a zero timeout (a look, no sleep) */
 };
 
 /* Copies the counters into *out. */
@@ -222,6 +224,24 @@ enum net_run_result {
  * timer and by max_ms.
  */
 int net_run(struct net_loop *l, unsigned max_ms, bool (*until)(void *user), void *user);
+
+/*
+ * As net_run, but when no stream is active it does not return NET_RUN_IDLE: it
+ * sleeps in poll until an event, the nearest timer or max_ms (issue 12 item 3: a
+ * caller waiting for a deadline of its own passes the time to it instead of
+ * calling net_run in a loop). Returns NET_RUN_UNTIL, NET_RUN_MAX_TIME,
+ * NET_RUN_INTERRUPTED or NET_RUN_ERROR.
+ */
+int net_run_wait(struct net_loop *l, unsigned max_ms, bool (*until)(void *user), void *user);
+
+/*
+ * With on, an address whose connect timed out (connect_ms) is not tried again by
+ * later streams of the loop: they record "no answer ... earlier in this run" and
+ * go on to the next address (RFC 6120 §3.2.1), so a dead partner costs one connect
+ * timeout per address and run. Refused connects fail at once and are not
+ * remembered. Turning it on or off forgets the addresses remembered so far.
+ */
+void net_set_remember_dead(struct net_loop *l, bool on);
 
 /*
  * Politeness towards a partner (issue: a per-partner cap): at most cap

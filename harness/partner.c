@@ -75,6 +75,7 @@ void partner_cleanup(struct partner *p)
         free(p->additional);
         free(p->description);
         free(p->source);
+        free(p->proxy_fqdn);
         memset(p, 0, sizeof(*p));
 }
 
@@ -86,6 +87,7 @@ static void partner_defaults(struct partner *p)
         p->neg.tls = NEG_REQUIRED;
         p->neg.sasl = NEG_REQUIRED;
         p->neg.dialback = true;
+        p->keepalive = -1; /* EnableKeepAlive not given */
 }
 
 int partner_init_from(struct partner *p, const char *primary, const struct neg_settings *neg)
@@ -593,11 +595,12 @@ static int text_build(struct xmlload_where *ld, struct text_rec *t, struct partn
                 return -1;
         /* Not part of the negotiation model, but a typo in them still means a bad copy. */
         if (t->val[K_KEEPALIVE] != NULL && t->val[K_KEEPALIVE][0] != '\0') {
-                bool ignored;
+                bool on;
 
                 if (parse_bool(ld, t->val[K_KEEPALIVE], t->at[K_KEEPALIVE], "EnableKeepAlive",
-                               &ignored) < 0)
+                               &on) < 0)
                         return -1;
+                p->keepalive = on ? 1 : 0;
         }
         if (t->val[K_CONNLIMIT] != NULL && t->val[K_CONNLIMIT][0] != '\0') {
                 const char *v = t->val[K_CONNLIMIT];
@@ -612,11 +615,18 @@ static int text_build(struct xmlload_where *ld, struct text_rec *t, struct partn
                             "\"%.64s\" is not a number; accepted: 0 to 4294967295 (UInt32)", v);
                         return -1;
                 }
+                p->connection_limit = (unsigned)n;
         }
-        if (t->val[K_PROXY] != NULL && t->val[K_PROXY][0] != '\0' &&
-            domain_check(t->val[K_PROXY], NULL, 0, why, sizeof(why)) < 0) {
-                xmlload_failf(ld, t->at[K_PROXY], "ProxyFqdn", "%s", why);
-                return -1;
+        if (t->val[K_PROXY] != NULL && t->val[K_PROXY][0] != '\0') {
+                if (domain_check(t->val[K_PROXY], norm, sizeof(norm), why, sizeof(why)) < 0) {
+                        xmlload_failf(ld, t->at[K_PROXY], "ProxyFqdn", "%s", why);
+                        return -1;
+                }
+                p->proxy_fqdn = strdup(norm);
+                if (p->proxy_fqdn == NULL) {
+                        xmlload_failf(ld, t->at[K_PROXY], "ProxyFqdn", "out of memory");
+                        return -1;
+                }
         }
         return 0;
 }

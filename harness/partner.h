@@ -40,6 +40,14 @@ struct partner {
         struct neg_settings neg; /* defaults TLS Required, SASL Required, dialback True */
         char *source;            /* the file it came from; NULL for partner_init_from */
         enum partner_format format;
+        /* The gateway's connection knobs (cmdlet text only; docs/partner-format.md,
+         * issue 12 item 5). connection_limit: ConnectionLimit, 0 when empty or 0
+         * (no limit given). proxy_fqdn: ProxyFqdn normalised, NULL when empty: the
+         * host the gateway connects to for this partner. keepalive: EnableKeepAlive,
+         * -1 when empty, else 0 / 1. */
+        unsigned connection_limit;
+        char *proxy_fqdn;
+        int keepalive;
 };
 
 /*

@@ -243,6 +243,66 @@ static void suggest(struct run_report *r, const struct neg_settings *s)
 
 #define OBS_CHUNK 64
 
+/*
+ * A scenario the classification would have used had it been judged: a plain
+ * oracle expectation, but it errored or did not run (issue 12 item 2).
+ */
+static bool unjudged(const struct scenario_result *s)
+{
+        return !s->unclassified && s->harness_row >= 1 && s->harness_row <= SETTINGS_ROWS &&
+               (s->not_run || s->verdict == VERDICT_ERROR ||
+                (s->observed == 0 && s->verdict != VERDICT_SKIP));
+}
+
+/*
+ * What the classification rests on: observations per direction, the unjudged
+ * scenarios per direction, and the rows that fit what was observed but predict
+ * different outcomes for an unjudged scenario (they stay apart only for want of it).
+ */
+static void summarize_basis(struct run_report *r)
+{
+        unsigned fit = oracle_classification_rows(&r->cls);
+
+        memset(r->cls_dir, 0, sizeof(r->cls_dir));
+        memset(r->unjudged_dir, 0, sizeof(r->unjudged_dir));
+        r->untold_rows = 0;
+        r->untold_dirs = 0;
+        for (size_t i = 0; i < r->n_results; i++) {
+                const struct scenario_result *s = &r->results[i];
+                struct neg_settings h, p;
+                unsigned differ = 0;
+                int first = -1;
+
+                if ((unsigned)s->dir > DIR_INBOUND)
+                        continue;
+                if (classifiable(s)) {
+                        r->cls_dir[s->dir]++;
+                        continue;
+                }
+                if (!unjudged(s))
+                        continue;
+                r->unjudged_dir[s->dir]++;
+                /* With nothing observed every row fits: "nothing observed" says it all. */
+                if (r->n_classified == 0 || settings_from_row(s->harness_row, &h) != 0)
+                        continue;
+                for (int m = 1; m <= SETTINGS_ROWS; m++) {
+                        enum outcome o;
+
+                        if (!(fit & (1u << (m - 1))) || settings_from_row(m, &p) != 0)
+                                continue;
+                        o = oracle_expect(&h, s->hsem, &p, s->dir, NULL, 0);
+                        if (first < 0)
+                                first = (int)o;
+                        else if ((int)o != first)
+                                differ = 1;
+                }
+                if (differ) {
+                        r->untold_rows |= fit;
+                        r->untold_dirs |= 1u << s->dir;
+                }
+        }
+}
+
 void report_summarize(struct run_report *r)
 {
         struct observation obs[OBS_CHUNK];
@@ -272,6 +332,11 @@ void report_summarize(struct run_report *r)
         }
         r->n_classified = base;
         oracle_classify_end(&r->cls);
+        summarize_basis(r);
+        /* A self-test classifies the reference partner, not the partner's server: no
+         * gateway setting is suggested from it (issue 12 item 2). */
+        if (r->self_test)
+                return;
         switch (cls_state(r)) {
         case CLS_OWN_ROW:
                 suggest(r, &r->partner);
@@ -687,6 +752,47 @@ static void text_behaviour_only(FILE *f, const struct run_report *r, struct buf 
         }
 }
 
+/* What the classification rests on when a direction is thin or missing (issue 12
+ * item 2): the unjudged scenarios and the rows they would have told apart. */
+static void text_basis(FILE *f, const struct run_report *r)
+{
+        char rows[128];
+
+        for (int d = DIR_OUTBOUND; d <= DIR_INBOUND; d++) {
+                size_t n = r->unjudged_dir[d];
+
+                if (n == 0)
+                        continue;
+                if (r->cls_dir[d] == 0)
+                        fprintf(f,
+                                "  %zu %s scenario%s could not be judged (error or not run): "
+                                "the classification rests on %s observations only.\n",
+                                n, direction_name((enum direction)d), n == 1 ? "" : "s",
+                                direction_name(d == DIR_INBOUND ? DIR_OUTBOUND : DIR_INBOUND));
+                else
+                        fprintf(f,
+                                "  %zu %s scenario%s could not be judged (error or not run); "
+                                "the classification rests on %zu %s observation%s.\n",
+                                n, direction_name((enum direction)d), n == 1 ? "" : "s",
+                                r->cls_dir[d], direction_name((enum direction)d),
+                                r->cls_dir[d] == 1 ? "" : "s");
+        }
+        if (r->untold_rows != 0)
+                fprintf(f,
+                        "  Rows %s fit what was observed but predict different outcomes for "
+                        "the unjudged %s scenarios: they could not be told apart because %s "
+                        "missing. Fix what stopped those scenarios (their causes above) and "
+                        "run again.\n",
+                        rows_text(r->untold_rows, 'M', rows, sizeof(rows)),
+                        r->untold_dirs == (1u << DIR_INBOUND)    ? "inbound"
+                        : r->untold_dirs == (1u << DIR_OUTBOUND) ? "outbound"
+                                                                 : "inbound and outbound",
+                        r->untold_dirs == (1u << DIR_INBOUND)    ? "the inbound direction is"
+                        : r->untold_dirs == (1u << DIR_OUTBOUND) ? "the outbound direction is"
+                                                                 : "observations of both "
+                                                                   "directions are");
+}
+
 static void text_classification(FILE *f, const struct run_report *r, bool color, struct buf *tmp)
 {
         struct contradiction cs[1 + ORACLE_CLASSES];
@@ -695,8 +801,18 @@ static void text_classification(FILE *f, const struct run_report *r, bool color,
         int own = own_row(r);
         const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
 
-        fprintf(f, "\n%sClassification%s (reference §3.8), from %zu observation%s:\n", bold, reset,
-                r->n_classified, r->n_classified == 1 ? "" : "s");
+        fprintf(f,
+                "\n%sClassification%s (reference §3.8), from %zu observation%s (%zu outbound, %zu "
+                "inbound):\n",
+                bold, reset, r->n_classified, r->n_classified == 1 ? "" : "s",
+                r->cls_dir[DIR_OUTBOUND], r->cls_dir[DIR_INBOUND]);
+        if (r->self_test)
+                fprintf(f,
+                        "  %sSELF-TEST:%s the partner was s2scheck's built-in reference partner, "
+                        "configured from the partner file; %s's real server was never contacted "
+                        "and nothing below is a verdict on it (give --target to test it).\n",
+                        bold, reset, TCLEAN(tmp, r->partner_domain));
+        text_basis(f, r);
         switch (cls_state(r)) {
         case CLS_NOTHING:
                 fprintf(f, "  Nothing was observed that can classify the partner (every scenario "
@@ -704,8 +820,10 @@ static void text_classification(FILE *f, const struct run_report *r, bool color,
                 return;
         case CLS_OWN_ROW:
                 fprintf(f,
-                        "  The configuration matches%s: M%d (%s, class E%d) explains every "
+                        "  %s%s: M%d (%s, class E%d) explains every "
                         "observation.\n",
+                        r->self_test ? "The reference partner behaves as configured"
+                                     : "The configuration matches",
                         r->cls.by_behaviour ? " by behaviour" : "", own,
                         settings_summary(&r->partner, set, sizeof(set)), oracle_class(&r->partner));
                 text_behaviour_only(f, r, tmp);
@@ -715,7 +833,8 @@ static void text_classification(FILE *f, const struct run_report *r, bool color,
                                 "%s; run the §3.8 probes H17, H13 and H2 outbound to tell them "
                                 "apart.)\n",
                                 rows_text(cls_classes(r), 'E', rows, sizeof(rows)));
-                fprintf(f, "  %s\n", TCLEAN(tmp, r->suggested));
+                if (r->suggested[0] != '\0')
+                        fprintf(f, "  %s\n", TCLEAN(tmp, r->suggested));
                 return;
         default:
                 break;
@@ -749,7 +868,8 @@ static void text_classification(FILE *f, const struct run_report *r, bool color,
                         rows_text(oracle_class_rows(k), 'M', rows, sizeof(rows)),
                         canonical_rows[k - 1], settings_summary(&s, set, sizeof(set)));
                 text_behaviour_only(f, r, tmp);
-                fprintf(f, "  %s\n", TCLEAN(tmp, r->suggested));
+                if (r->suggested[0] != '\0')
+                        fprintf(f, "  %s\n", TCLEAN(tmp, r->suggested));
                 break;
         }
         case CLS_SEVERAL:
@@ -896,6 +1016,17 @@ int report_text(FILE *f, const struct run_report *r, bool color)
         if (r->partner_source[0] != '\0')
                 fprintf(f, " (%s)", TCLEAN(&t1, r->partner_source));
         fprintf(f, ", target %s\n", r->target[0] != '\0' ? TCLEAN(&t1, r->target) : "(none)");
+        if (!r->self_test && r->partner_conns > 0)
+                fprintf(f, "at most %u connections at once to one partner address\n",
+                        r->partner_conns);
+        if (r->self_test)
+                fprintf(f,
+                        "%sSELF-TEST%s (no --target): the partner is s2scheck's built-in "
+                        "reference partner, configured from the partner file; %s's real "
+                        "server is never contacted and this run is no verdict on it.\n",
+                        color ? "\033[1;33m" : "", reset,
+                        r->partner_domain[0] != '\0' ? TCLEAN(&t2, r->partner_domain)
+                                                     : "the partner");
         fprintf(f, "partner configuration: M%d %s (TLS %s, SASL %s, dialback %s)", row,
                 settings_summary(&r->partner, set, sizeof(set)), neg_name(r->partner.tls),
                 neg_name(r->partner.sasl), r->partner.dialback ? "True" : "False");
@@ -1181,6 +1312,18 @@ int report_json(const struct run_report *r, struct buf *out)
         json_end_object(&j);
 
         JSTR(&j, &tmp, "target", r->target);
+        /* Typed (issue 12 item 2): a self-test can never read as a verdict on the partner. */
+        json_key(&j, "target_info");
+        json_begin_object(&j);
+        json_kv_string(&j, "kind", r->self_test ? "self-test" : "partner");
+        json_key(&j, "address");
+        if (r->self_test)
+                json_null(&j);
+        else
+                jstr_n(&j, &tmp, r->target, sizeof(r->target));
+        json_kv_bool(&j, "partner_contacted", !r->self_test);
+        json_kv_int(&j, "connections", (long long)r->partner_conns);
+        json_end_object(&j);
         json_kv_string(&j, "started", iso_time(r->started, true, name, sizeof(name)));
         json_key(&j, "seconds");
         json_double(&j, clamp_seconds(r->seconds));
@@ -1231,6 +1374,27 @@ int report_json(const struct run_report *r, struct buf *out)
         json_key(&j, "classification");
         json_begin_object(&j);
         json_kv_int(&j, "observations", (long long)r->n_classified);
+        json_kv_bool(&j, "self_test", r->self_test);
+        json_kv_int(&j, "outbound_observations", (long long)r->cls_dir[DIR_OUTBOUND]);
+        json_kv_int(&j, "inbound_observations", (long long)r->cls_dir[DIR_INBOUND]);
+        json_kv_int(&j, "unjudged_outbound", (long long)r->unjudged_dir[DIR_OUTBOUND]);
+        json_kv_int(&j, "unjudged_inbound", (long long)r->unjudged_dir[DIR_INBOUND]);
+        json_key(&j, "untold_configs");
+        json_begin_array(&j);
+        for (int m = 1; m <= SETTINGS_ROWS; m++) {
+                if (r->untold_rows & (1u << (m - 1))) {
+                        snprintf(name, sizeof(name), "M%d", m);
+                        json_string(&j, name);
+                }
+        }
+        json_end_array(&j);
+        json_key(&j, "missing_directions");
+        json_begin_array(&j);
+        for (int d = DIR_OUTBOUND; d <= DIR_INBOUND; d++) {
+                if (r->untold_dirs & (1u << d))
+                        json_string(&j, direction_name((enum direction)d));
+        }
+        json_end_array(&j);
         json_kv_string(&j, "state", cls_state_names[st]);
         json_kv_bool(&j, "partner_row_consistent", r->n_classified > 0 && own_row_consistent(r));
         json_kv_string(&j, "compared", r->cls.by_behaviour ? "behaviour" : "exact");
@@ -1538,6 +1702,22 @@ static int junit_refused_properties(struct xw *x, const struct run_report *r)
         return x_property(x, "refused", line, sizeof(line));
 }
 
+/* The classification's basis as suite properties (issue 12 item 2). */
+static int x_attr_basis(struct xw *x, const struct run_report *r)
+{
+        char v[160];
+
+        snprintf(v, sizeof(v), "%zu outbound, %zu inbound; unjudged: %zu outbound, %zu inbound",
+                 r->cls_dir[DIR_OUTBOUND], r->cls_dir[DIR_INBOUND], r->unjudged_dir[DIR_OUTBOUND],
+                 r->unjudged_dir[DIR_INBOUND]);
+        if (x_property(x, "observations", v, sizeof(v)) < 0)
+                return -1;
+        if (r->untold_rows == 0)
+                return 0;
+        rows_text(r->untold_rows, 'M', v, sizeof(v));
+        return x_property(x, "untold_configs", v, sizeof(v));
+}
+
 int report_junit(const struct run_report *r, struct buf *out)
 {
         struct xw x = {0};
@@ -1569,6 +1749,11 @@ int report_junit(const struct run_report *r, struct buf *out)
             x_property(&x, "partner_source", r->partner_source, sizeof(r->partner_source)) < 0 ||
             x_property(&x, "partner_config", cfg, sizeof(cfg)) < 0 ||
             x_property(&x, "target", r->target, sizeof(r->target)) < 0 ||
+            x_property(&x, "target_kind", r->self_test ? "self-test" : "partner", 16) < 0 ||
+            (r->self_test &&
+             x_property(&x, "self_test",
+                        "the built-in reference partner, not the partner's real server", 80) < 0) ||
+            x_attr_basis(&x, r) < 0 ||
             x_property(&x, "classification", cls_state_names[cls_state(r)], 32) < 0 ||
             (r->suggested[0] &&
              x_property(&x, "suggested", r->suggested, sizeof(r->suggested)) < 0) ||

@@ -84,6 +84,21 @@ struct run_report {
         double seconds;
         /* Streams refused outside any scenario, with the run-level transcript. */
         struct refusals refused;
+        /* No --target: the partner was the built-in reference partner, the partner's
+         * real server was never contacted (issue 12 item 2). Set by the runner. */
+        bool self_test;
+        /* What the classification rests on (report_summarize): its observations per
+         * direction (index enum direction), the scenarios of each direction that the
+         * classification would have used but that errored or did not run, and the
+         * rows (bit row-1) that fit the observations but predict different outcomes
+         * for those scenarios: the missing direction is what would tell them apart. */
+        size_t cls_dir[2];
+        size_t unjudged_dir[2];
+        unsigned untold_rows;
+        unsigned untold_dirs; /* bits 1u << enum direction */
+        /* A real partner: connections at once to one of its addresses
+         * (--partner-connections, or the partner file's ConnectionLimit). */
+        unsigned partner_conns;
 };
 
 /* Frees every owned part and zeroes r. NULL-safe. */

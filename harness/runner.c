@@ -49,7 +49,6 @@
 /* Step timeout with the in-process reference partner (no network in between), unless
  * --step-timeout says otherwise: keeps the silent-peer scenarios short. */
 #define REF_STEP_MS 2000
-#define TICK_MS 20
 /* The trigger of an inbound scenario against a real partner authenticates with
  * H9 (Opt/Opt/True): it succeeds against every valid configuration (reference §3.4). */
 #define TRIGGER_ROW 9
@@ -749,6 +748,8 @@ static int setup_net(struct runner *r, char *err, size_t errlen)
                 }
         }
         net_set_timeouts(r->loop, &t);
+        /* A dead partner address costs one connect timeout per run (issue 12 item 3). */
+        net_set_remember_dead(r->loop, o->target != NULL);
         snprintf(r->listen_host, sizeof(r->listen_host), "127.0.0.1");
         if (o->listen != NULL) {
                 char perr[256];
@@ -824,9 +825,19 @@ static int setup_partner(struct runner *r, char *err, size_t errlen)
                 /* A real partner is treated politely: few connections at once, spaced. */
                 net_set_politeness(r->loop, o->partner_conns > 0 ? o->partner_conns : DEFAULT_JOBS,
                                    o->pause_ms);
-                /* "--target srv": found through its SRV records (RFC 6120 §3.2, XEP-0368). */
-                if (strcasecmp(o->target, RUN_TARGET_SRV) == 0)
+                /* "--target srv": found through its SRV records (RFC 6120 §3.2, XEP-0368),
+                 * unless the partner file names the gateway's ProxyFqdn: then that host, on
+                 * 5269, as a configured host replaces SRV (RFC 6120 §3.2.3); the partner's
+                 * certificate is still checked against the partner's domain (issue 12
+                 * item 5). */
+                if (strcasecmp(o->target, RUN_TARGET_SRV) == 0) {
+                        for (size_t i = 0; r->p->proxy_fqdn != NULL && i < n; i++) {
+                                if (net_set_target(r->loop, domains[i], r->p->proxy_fqdn, 5269, err,
+                                                   errlen) != 0)
+                                        return -1;
+                        }
                         return 0;
+                }
                 if (parse_hostport(o->target, "--target", 5269, host, sizeof(host), &port, err,
                                    errlen) != 0)
                         return -1;
@@ -909,9 +920,18 @@ static void apply_misbehaviour(struct scen *s)
 }
 
 /* Whether the partner meets the scenario's <requires>; else a reason. */
-static bool requires_met(const struct scenario *d, const struct neg_settings *p, char *why,
+static bool requires_met(const struct scenario *d, const struct partner *partner, char *why,
                          size_t len)
 {
+        const struct neg_settings *p = &partner->neg;
+
+        /* EnableKeepAlive (cmdlet text only; docs/partner-format.md): not set is not True. */
+        if (d->requires_partner_keepalive >= 0 &&
+            (d->requires_partner_keepalive == 1) != (partner->keepalive == 1)) {
+                snprintf(why, len, "requires a partner file with EnableKeepAlive %s",
+                         d->requires_partner_keepalive == 1 ? "True" : "False (or not set)");
+                return false;
+        }
         if (d->requires_partner_tls != 0 && !(d->requires_partner_tls & (1u << p->tls))) {
                 snprintf(why, len, "requires a partner whose TLS is not %s", neg_name(p->tls));
                 return false;
@@ -1022,7 +1042,7 @@ static void setup_one(struct runner *r, struct scen *s, const struct scenario *d
                         add_ping(s, w);
                 }
         }
-        if (!requires_met(d, &r->p->neg, why, sizeof(why))) {
+        if (!requires_met(d, r->p, why, sizeof(why))) {
                 s->skip = true;
                 textf(s->skip_why, sizeof(s->skip_why), "skipped: the scenario %s", why);
         } else if ((d->pdom == PARTNER_DOMAIN_ADDITIONAL || d->mux_additional) &&
@@ -1844,6 +1864,34 @@ static unsigned conns_needed(const struct scen *s)
         return n;
 }
 
+/*
+ * How long the loop may sleep before a running scenario has a deadline of its own
+ * (its timeout, its settling time, the grace after a failed trigger): every other
+ * reason to look again is an event that sets r->changed (issue 12 item 3: no
+ * polling on a tick).
+ */
+static unsigned next_wake_ms(const struct runner *r, double now)
+{
+        double next = now + DEFAULT_TIMEOUT_S;
+
+        for (size_t i = 0; i < r->n; i++) {
+                const struct scen *s = &r->sc[i];
+
+                if (s->st == SC_RUNNING) {
+                        if (s->deadline < next)
+                                next = s->deadline;
+                        if (s->trigger_failed && s->trigger_failed_at + TRIGGER_GRACE_S < next)
+                                next = s->trigger_failed_at + TRIGGER_GRACE_S;
+                } else if (s->st == SC_SETTLING && s->settle_deadline < next) {
+                        next = s->settle_deadline;
+                }
+        }
+        if (next <= now)
+                return 0;
+        /* Rounded up: waking a millisecond early would only look and sleep again. */
+        return (unsigned)((next - now) * 1000.0) + 1;
+}
+
 static int run_all(struct runner *r, struct run_report *rep, char *err, size_t errlen)
 {
         const struct run_options *o = r->o;
@@ -1888,7 +1936,10 @@ static int run_all(struct runner *r, struct run_report *rep, char *err, size_t e
                         next++;
                 }
                 r->changed = false;
-                if (net_run(r->loop, TICK_MS, until_changed, r) == NET_RUN_ERROR) {
+                if (r->done >= r->n)
+                        break;
+                if (net_run_wait(r->loop, next_wake_ms(r, now_s()), until_changed, r) ==
+                    NET_RUN_ERROR) {
                         snprintf(err, errlen, "the event loop failed");
                         return -1;
                 }
@@ -1961,6 +2012,23 @@ static void take_refusals(struct runner *r, struct run_report *rep)
         buf_cleanup(&r->runlog);
 }
 
+/*
+ * With S2SCHECK_STATS=1 in the environment: one line on stderr with the loop's poll
+ * calls, so that a test can tell a loop that sleeps from one that spins (issue 12
+ * item 3; docs/cli.md "Environment").
+ */
+static void stats_line(struct runner *r, const struct run_report *rep)
+{
+        const char *on = getenv("S2SCHECK_STATS");
+        struct net_pressure p;
+
+        if (on == NULL || strcmp(on, "1") != 0)
+                return;
+        net_pressure(r->loop, &p);
+        fprintf(stderr, "s2scheck: stats: %lu polls, %lu without sleeping, %zu scenarios, %.1f s\n",
+                p.polls, p.polls_nowait, rep->n_results, rep->seconds);
+}
+
 int runner_run(const struct run_options *o, struct run_report *rep, char *err, size_t errlen)
 {
         struct runner r;
@@ -1986,6 +2054,13 @@ int runner_run(const struct run_options *o, struct run_report *rep, char *err, s
                  r.p->source != NULL ? r.p->source : "");
         snprintf(rep->target, sizeof(rep->target), "%s",
                  o->target != NULL ? o->target : "built-in reference partner");
+        rep->self_test = o->target == NULL;
+        rep->partner_conns = o->target == NULL      ? 0
+                             : o->partner_conns > 0 ? o->partner_conns
+                                                    : DEFAULT_JOBS;
+        if (o->target != NULL && strcasecmp(o->target, RUN_TARGET_SRV) == 0 &&
+            r.p->proxy_fqdn != NULL)
+                snprintf(rep->target, sizeof(rep->target), "%s:5269 (ProxyFqdn)", r.p->proxy_fqdn);
         if (setup_pki(&r, err, errlen) != 0 || setup_net(&r, err, errlen) != 0)
                 goto out;
         active_loop = r.loop;
@@ -2004,6 +2079,7 @@ int runner_run(const struct run_options *o, struct run_report *rep, char *err, s
         if (run_all(&r, rep, err, errlen) != 0)
                 goto out;
         rep->seconds = now_s() - t0;
+        stats_line(&r, rep);
         take_refusals(&r, rep);
         report_summarize(rep);
         rc = 0;

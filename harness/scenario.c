@@ -189,6 +189,10 @@ static const struct scenario_name_info knobs[KNOB_COUNT] = {
                                 "SASL failures before <policy-violation/> (default: the "
                                 "engine's)",
                                 "a whole number 1-10"},
+    [KNOB_WHITESPACE_KEEPALIVES] = {"whitespace-keepalives", SCENARIO_DIR_OUT, "RFC 6120 §4.6.1",
+                                    "whitespace keepalives the harness writes on its stream "
+                                    "right after authentication, before the ping (default 0)",
+                                    "a whole number 0-10"},
 };
 
 static const char *const cert_names[CERT_COUNT] = {
@@ -415,8 +419,10 @@ static const struct elem_rule elem_rules[] = {
      "scenario",
      1,
      false,
-     "<requires partner-tls=\"...\" partner-dialback=\"...\"/>",
-     {{"partner-tls", NEG_VALUES, false, true}, {"partner-dialback", BOOL_VALUES, false, false}}},
+     "<requires partner-tls=\"...\" partner-dialback=\"...\" partner-keepalive=\"...\"/>",
+     {{"partner-tls", NEG_VALUES, false, true},
+      {"partner-dialback", BOOL_VALUES, false, false},
+      {"partner-keepalive", BOOL_VALUES, false, false}}},
     {"expect",
      "scenario",
      1,
@@ -760,6 +766,7 @@ static void scenario_defaults(struct scenario *s)
         s->pdom = PARTNER_DOMAIN_PRIMARY;
         engine_knobs_default(&s->knobs);
         s->requires_partner_dialback = -1;
+        s->requires_partner_keepalive = -1;
         s->expect_oracle = true;
 }
 
@@ -896,6 +903,13 @@ static int set_knob(struct xmlload_where *ld, long line, struct scenario *s, con
 
         if (k < 0)
                 return -1;
+        if ((knobs[k].dirs & (1u << s->dir)) == 0) {
+                xmlload_failf(ld, line, "knob@name",
+                              "\"%s\" only applies to %s scenarios; accepted: a knob for "
+                              "direction %s",
+                              name, dirs_text(knobs[k].dirs), direction_name(s->dir));
+                return -1;
+        }
         if (s->knobs_set & (1u << k)) {
                 xmlload_failf(ld, line, "knob@name",
                               "\"%s\" is set twice; accepted: each knob once", name);
@@ -932,6 +946,13 @@ static int set_knob(struct xmlload_where *ld, long line, struct scenario *s, con
                 if (errno != 0 || end == value || *end != '\0' || num < 1 || num > 10)
                         goto bad;
                 s->knobs.sasl_max_failures = (unsigned)num;
+                return 0;
+        case KNOB_WHITESPACE_KEEPALIVES:
+                errno = 0;
+                num = strtol(value, &end, 10);
+                if (errno != 0 || end == value || *end != '\0' || num < 0 || num > 10)
+                        goto bad;
+                s->knobs.whitespace_keepalives = (unsigned)num;
                 return 0;
         case KNOB_COUNT:
                 break;
@@ -1077,16 +1098,17 @@ static int build_requires(struct xmlload_where *ld, const xmlNode *n, struct sce
         long line = xmlGetLineNo(n);
         char *tls = attr_text(n, "partner-tls", &oom);
         char *db = attr_text(n, "partner-dialback", &oom);
+        char *ka = attr_text(n, "partner-keepalive", &oom);
         int rc = -1;
 
         if (oom) {
                 xmlload_failf(ld, line, "requires", "out of memory; accepted: -");
                 goto done;
         }
-        if (tls == NULL && db == NULL) {
-                xmlload_failf(
-                    ld, line, "requires",
-                    "no condition; accepted: partner-tls=\"...\" and/or partner-dialback=\"...\"");
+        if (tls == NULL && db == NULL && ka == NULL) {
+                xmlload_failf(ld, line, "requires",
+                              "no condition; accepted: partner-tls=\"...\", "
+                              "partner-dialback=\"...\" and/or partner-keepalive=\"...\"");
                 goto done;
         }
         for (char *w = tls; w != NULL && *w != '\0';) {
@@ -1120,10 +1142,18 @@ static int build_requires(struct xmlload_where *ld, const xmlNode *n, struct sce
                         goto done;
                 s->requires_partner_dialback = b ? 1 : 0;
         }
+        if (ka != NULL) {
+                bool b;
+
+                if (parse_bool_value(ld, line, "requires@partner-keepalive", ka, &b) < 0)
+                        goto done;
+                s->requires_partner_keepalive = b ? 1 : 0;
+        }
         rc = 0;
 done:
         free(tls);
         free(db);
+        free(ka);
         return rc;
 }
 

@@ -101,6 +101,7 @@ enum scenario_knob {
         KNOB_DIALBACK_REQUIRES_VALID_CERT,
         KNOB_DECLARE_DB_WITHOUT_METHOD,
         KNOB_SASL_MAX_FAILURES,
+        KNOB_WHITESPACE_KEEPALIVES,
         KNOB_COUNT,
 };
 
@@ -148,6 +149,7 @@ struct scenario {
         unsigned knobs_set;              /* bit (1u << enum scenario_knob) for each override */
         unsigned requires_partner_tls;   /* bit (1u << enum neg) allowed; 0 = any */
         int requires_partner_dialback;   /* -1 any, 0 false, 1 true */
+        int requires_partner_keepalive;  /* -1 any, 0 false, 1 true (EnableKeepAlive) */
         bool expect_oracle;              /* true: the oracle computes the outcome */
         unsigned oracle_without;         /* METHOD_* bits the scenario makes impossible */
         unsigned outcomes;               /* !expect_oracle: the accepted set (OUTCOME_BIT) */

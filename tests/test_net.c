@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -504,8 +505,9 @@ static uint16_t closed_port(int family)
         return port;
 }
 
-/* A raw listener that accepts TCP (in the kernel backlog) and never says a word. */
-static int silent_listener(uint16_t *port)
+/* A raw listener on 127.0.0.1 (any port, written to *port) with the given backlog
+ * that never accepts by itself. */
+static int raw_listener(uint16_t *port, int backlog)
 {
         struct sockaddr_in sa;
         socklen_t len = sizeof(sa);
@@ -516,10 +518,16 @@ static int silent_listener(uint16_t *port)
         sa.sin_family = AF_INET;
         sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-        cr_assert_eq(listen(fd, 8), 0);
+        cr_assert_eq(listen(fd, backlog), 0);
         cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
         *port = ntohs(sa.sin_port);
         return fd;
+}
+
+/* A raw listener that accepts TCP (in the kernel backlog) and never says a word. */
+static int silent_listener(uint16_t *port)
+{
+        return raw_listener(port, 8);
 }
 
 Test(net, silent_partner_times_out_in_expect_header, .timeout = 30)
@@ -1158,5 +1166,101 @@ Test(net, byte_drip_stops_at_the_hard_cap, .timeout = 30)
                       "xmlns='urn:example:drip'/>",
                       590, 900, "(hard cap)");
         cr_expect(strstr(r->res.cause, "whitespace") == NULL, "cause: %s", r->res.cause);
+        world_free(&w);
+}
+
+/* ---- issue 12 item 3: waits sleep; a dead address costs one connect timeout -- */
+
+/* net_run_wait with nothing active sleeps in poll until max_ms (net_run would
+ * return NET_RUN_IDLE at once, and a caller looping on it would spin). */
+Test(net, run_wait_sleeps_when_idle, .timeout = 30)
+{
+        struct world w;
+        struct net_pressure before, after;
+        int64_t t0, took;
+
+        world_init(&w);
+        net_pressure(w.l, &before);
+        t0 = mono_ms();
+        cr_expect_eq(net_run_wait(w.l, 300, NULL, NULL), NET_RUN_MAX_TIME);
+        took = mono_ms() - t0;
+        net_pressure(w.l, &after);
+        cr_expect(took >= 290 && took < 1000, "took %lld ms, want about 300", (long long)took);
+        cr_expect_leq(after.polls - before.polls, 3, "%lu polls in 300 ms",
+                      after.polls - before.polls);
+        cr_expect_eq(after.polls_nowait, before.polls_nowait, "no zero-timeout poll");
+        world_free(&w);
+}
+
+/* A listener whose accept queue is full: the kernel drops further SYNs, so a
+ * connect there gets no answer (a dead address, on loopback). Returns the
+ * listener; fills fds[0..n) with the connections that fill it. */
+static int blackhole(uint16_t *port, int *fds, size_t n)
+{
+        struct sockaddr_in sa;
+        int fd = raw_listener(port, 0);
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sa.sin_port = htons(*port);
+        for (size_t i = 0; i < n; i++) {
+                fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+                cr_assert_geq(fds[i], 0);
+                cr_assert_eq(fcntl(fds[i], F_SETFL, O_NONBLOCK), 0);
+                (void)connect(fds[i], (struct sockaddr *)&sa, sizeof(sa));
+        }
+        nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+        return fd;
+}
+
+static bool harness_out_two(void *user)
+{
+        return count_recs(user, "harness", ENGINE_INITIATING, PURPOSE_AUTH) >= 2;
+}
+
+/* With net_set_remember_dead, the second stream to an address whose connect timed
+ * out fails at once, saying so; the first one waited connect_ms. */
+Test(net, dead_address_costs_one_connect_timeout, .timeout = 30)
+{
+        struct world w;
+        struct neg_settings s;
+        struct net_timeouts to;
+        struct node *h;
+        uint16_t port;
+        int fill[4], lfd, rc;
+        int64_t t0, took;
+        char want[96];
+
+        world_init(&w);
+        settings(&s, NEG_OPTIONAL, NEG_OPTIONAL, true);
+        net_timeouts_default(&to);
+        to.connect_ms = 400;
+        net_set_timeouts(w.l, &to);
+        net_set_remember_dead(w.l, true);
+        h = make_node1(&w, "harness", HARNESS, &s, w.hcreds);
+        lfd = blackhole(&port, fill, 4);
+        target(&w, PARTNER, "127.0.0.1", port);
+        t0 = mono_ms();
+        cr_assert_not_null(node_ping(h, HARNESS, PARTNER, "ping-dead-1"));
+        rc = net_run(w.l, 10000, harness_out_final, &w);
+        took = mono_ms() - t0;
+        cr_assert_eq(rc, NET_RUN_UNTIL, "net_run returned %d\n%s", rc, w.trace.data);
+        snprintf(want, sizeof(want), "127.0.0.1:%u: no answer within 400 ms", (unsigned)port);
+        cr_expect(strstr(w.recs[0].failure, want) != NULL, "failure: %s", w.recs[0].failure);
+        cr_expect(took >= 390 && took < 2000, "the first took %lld ms", (long long)took);
+        /* A stream of its own (the first one failed and is gone). */
+        t0 = mono_ms();
+        cr_assert_not_null(node_ping(h, HARNESS, PARTNER, "ping-dead-2"));
+        rc = net_run(w.l, 10000, harness_out_two, &w);
+        took = mono_ms() - t0;
+        cr_assert_eq(rc, NET_RUN_UNTIL, "net_run returned %d\n%s", rc, w.trace.data);
+        cr_expect(took < 200, "the second took %lld ms: it tried the dead address again",
+                  (long long)took);
+        cr_expect(strstr(w.recs[1].failure, "earlier in this run (not tried again)") != NULL,
+                  "failure: %s", w.recs[1].failure);
+        for (size_t i = 0; i < 4; i++)
+                close(fill[i]);
+        close(lfd);
         world_free(&w);
 }

@@ -553,3 +553,30 @@ Test(partner, schema_built_in)
         cr_assert_null(schema_get("no-such-schema", &len));
         cr_assert_null(schema_get(NULL, NULL));
 }
+
+/* Issue 12 item 5: ConnectionLimit, ProxyFqdn and EnableKeepAlive are kept, not only
+ * checked; empty or absent, they say so. */
+Test(partner, text_gateway_knobs)
+{
+        struct partner p;
+
+        load_ok(DIR "gateway-knobs.txt", NULL, &p);
+        cr_expect_eq(p.connection_limit, 3);
+        cr_assert_not_null(p.proxy_fqdn);
+        cr_expect_str_eq(p.proxy_fqdn, "proxy.partner.test", "normalised");
+        cr_expect_eq(p.keepalive, 1);
+        partner_cleanup(&p);
+        cr_expect(is_zero(&p));
+        /* m01.txt: none of the three keys. */
+        load_ok(DIR "m01.txt", NULL, &p);
+        cr_expect_eq(p.connection_limit, 0);
+        cr_expect_null(p.proxy_fqdn);
+        cr_expect_eq(p.keepalive, -1);
+        partner_cleanup(&p);
+        /* The XML format has none of them. */
+        load_ok(DIR "m01.xml", NULL, &p);
+        cr_expect_eq(p.connection_limit, 0);
+        cr_expect_null(p.proxy_fqdn);
+        cr_expect_eq(p.keepalive, -1);
+        partner_cleanup(&p);
+}

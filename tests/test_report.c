@@ -1898,3 +1898,157 @@ Test(report_refused, in_every_report)
         remove_tree(tmpdir);
         run_report_cleanup(&r);
 }
+
+/* ---- what a run is about and what its classification rests on (issue 12 item 2) */
+
+/*
+ * A self-test (no --target) says so in the text header and classification, in the
+ * JSON target_info and classification.self_test, and in the JUnit properties, and
+ * suggests no gateway setting: the partner's real server was never contacted.
+ */
+Test(report_basis, self_test_is_no_verdict_on_the_partner)
+{
+        struct run_report r;
+        struct buf b;
+        struct jv *v, *ti;
+        char *text;
+
+        init_report(&r, "partner.example", 1);
+        r.self_test = true;
+        full_grid(&r, 1);
+        report_summarize(&r);
+        cr_expect_str_eq(r.suggested, "", "no suggestion from a self-test");
+        text = text_of(&r, false);
+        cr_expect_not_null(strstr(text, "SELF-TEST (no --target): the partner is s2scheck's "
+                                        "built-in reference partner"),
+                           "%s", text);
+        cr_expect_not_null(strstr(text, "partner.example's real server was never contacted"), "%s",
+                           text);
+        cr_expect_null(strstr(text, "The configuration matches"), "%s", text);
+        cr_expect_null(strstr(text, "Set-CsXmppAllowedPartner"), "%s", text);
+        free(text);
+        v = report_to_json(&r, &b);
+        ti = jget(v, "target_info");
+        cr_expect_str_eq(jstr(ti, "kind"), "self-test");
+        cr_expect(jis_null(ti, "address"));
+        cr_expect(!jbool(ti, "partner_contacted"));
+        cr_expect(jbool(jget(v, "classification"), "self_test"));
+        cr_expect(jis_null(jget(v, "classification"), "suggested"));
+        jv_free(v);
+        buf_cleanup(&b);
+        buf_init(&b, 0);
+        cr_assert_eq(report_junit(&r, &b), 0);
+        cr_expect_not_null(strstr(b.data, "<property name=\"target_kind\" value=\"self-test\"/>"));
+        buf_cleanup(&b);
+        run_report_cleanup(&r);
+
+        /* The same observations from a real partner: a verdict on it, suggested. */
+        init_report(&r, "partner.example", 1);
+        snprintf(r.target, sizeof(r.target), "127.0.0.1:5269");
+        full_grid(&r, 1);
+        report_summarize(&r);
+        cr_expect_neq(r.suggested[0], '\0');
+        text = text_of(&r, false);
+        cr_expect_null(strstr(text, "SELF-TEST"));
+        cr_expect_not_null(strstr(text, "The configuration matches: M1"));
+        cr_expect_not_null(strstr(text, "from 36 observations (18 outbound, 18 inbound)"));
+        free(text);
+        v = report_to_json(&r, &b);
+        ti = jget(v, "target_info");
+        cr_expect_str_eq(jstr(ti, "kind"), "partner");
+        cr_expect_str_eq(jstr(ti, "address"), "127.0.0.1:5269");
+        cr_expect(jbool(ti, "partner_contacted"));
+        cr_expect_eq(jget(jget(v, "classification"), "untold_configs")->n, 0);
+        jv_free(v);
+        buf_cleanup(&b);
+        run_report_cleanup(&r);
+}
+
+/*
+ * The partner could not connect in: every inbound scenario errored, and of the
+ * outbound ones only H2 ran (a full outbound set would tell every class apart by
+ * itself). The classification says it rests on outbound observations only, and
+ * names the rows that fit them but that inbound observations would have told apart.
+ */
+Test(report_basis, a_missing_direction_is_named)
+{
+        struct run_report r;
+        struct buf b;
+        struct jv *v, *cls;
+        struct neg_settings p, h;
+        char *text, want[160], rows[128], joined[128];
+        unsigned fit;
+        size_t o = 0;
+
+        init_report(&r, "partner.example", 1);
+        snprintf(r.target, sizeof(r.target), "127.0.0.1:5269");
+        cr_assert_eq(settings_from_row(1, &p), 0);
+        for (int hrow = 1; hrow <= SETTINGS_ROWS; hrow++) {
+                char id[16];
+                enum outcome e;
+                struct scenario_result *s;
+
+                settings_from_row(hrow, &h);
+                e = oracle_expect(&h, SEMANTICS_MATRIX, &p, DIR_OUTBOUND, NULL, 0);
+                snprintf(id, sizeof(id), "H%d-out", hrow);
+                /* A full outbound set tells every class apart on its own: one probe. */
+                if (hrow == 2)
+                        add(&r, id, hrow, DIR_OUTBOUND, e, OUTCOME_BIT(e), VERDICT_MATCH);
+                else
+                        add(&r, id, hrow, DIR_OUTBOUND, e, 0, VERDICT_SKIP);
+                e = oracle_expect(&h, SEMANTICS_MATRIX, &p, DIR_INBOUND, NULL, 0);
+                snprintf(id, sizeof(id), "H%d-in", hrow);
+                s = add(&r, id, hrow, DIR_INBOUND, e, 0, VERDICT_ERROR);
+                s->error_cause = ERROR_CAUSE_ENVIRONMENT;
+        }
+        report_summarize(&r);
+        cr_expect_eq(r.cls_dir[DIR_OUTBOUND], 1);
+        cr_expect_eq(r.cls_dir[DIR_INBOUND], 0);
+        cr_expect_eq(r.unjudged_dir[DIR_INBOUND], 18);
+        cr_expect_eq(r.unjudged_dir[DIR_OUTBOUND], 0);
+        cr_expect_eq(r.untold_dirs, 1u << DIR_INBOUND);
+        fit = oracle_classification_rows(&r.cls);
+        /* Outbound alone cannot tell M1 from every row that answers outbound alike; the
+         * untold rows are those, and each must fit what was observed. */
+        cr_expect(r.untold_rows & 1u, "M1 is among them");
+        cr_expect_eq(r.untold_rows & ~fit, 0u, "only rows that fit");
+        cr_expect_gt(__builtin_popcount(r.untold_rows), 1);
+        rows[0] = '\0';
+        for (int m = 1; m <= SETTINGS_ROWS; m++) {
+                if (r.untold_rows & (1u << (m - 1)))
+                        o +=
+                            (size_t)snprintf(rows + o, sizeof(rows) - o, "%sM%d", o ? ", " : "", m);
+        }
+        text = text_of(&r, false);
+        cr_expect_not_null(strstr(text, "from 1 observation (1 outbound, 0 inbound)"), "%s", text);
+        cr_expect_not_null(strstr(text, "18 inbound scenarios could not be judged (error or not "
+                                        "run): the classification rests on outbound observations "
+                                        "only."),
+                           "%s", text);
+        snprintf(want, sizeof(want), "Rows %s fit what was observed", rows);
+        cr_expect_not_null(strstr(text, want), "%s", text);
+        cr_expect_not_null(strstr(text, "because the inbound direction is missing"), "%s", text);
+        free(text);
+        v = report_to_json(&r, &b);
+        cls = jget(v, "classification");
+        cr_expect_eq(jnum(cls, "outbound_observations"), 1);
+        cr_expect_eq(jnum(cls, "inbound_observations"), 0);
+        cr_expect_eq(jnum(cls, "unjudged_inbound"), 18);
+        jjoin(jget(cls, "missing_directions"), joined, sizeof(joined));
+        cr_expect_str_eq(joined, "inbound");
+        jjoin(jget(cls, "untold_configs"), joined, sizeof(joined));
+        for (char *c = rows; *c; c++) /* "M1, M2" -> "M1,M2" */
+                if (*c == ' ')
+                        memmove(c, c + 1, strlen(c));
+        cr_expect_str_eq(joined, rows);
+        jv_free(v);
+        buf_cleanup(&b);
+        buf_init(&b, 0);
+        cr_assert_eq(report_junit(&r, &b), 0);
+        cr_expect_not_null(strstr(b.data, "<property name=\"observations\" value=\"1 outbound, 0 "
+                                          "inbound; unjudged: 0 outbound, 18 inbound\"/>"),
+                           "%s", b.data);
+        cr_expect_not_null(strstr(b.data, "<property name=\"untold_configs\""));
+        buf_cleanup(&b);
+        run_report_cleanup(&r);
+}

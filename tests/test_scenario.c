@@ -592,6 +592,14 @@ Test(scenario, name_tables_load)
                 if (i == KNOB_SASL_MAX_FAILURES) {
                         cr_assert_str_eq(kn[i].values, "a whole number 1-10");
                         snprintf(values, sizeof(values), "1, 10");
+                } else if (i == KNOB_WHITESPACE_KEEPALIVES) {
+                        cr_assert_str_eq(kn[i].values, "a whole number 0-10");
+                        snprintf(values, sizeof(values), "0, 10");
+                        /* Keepalives on the harness's own outbound stream only. */
+                        snprintf(body, sizeof(body), "<knob name=\"%s\" value=\"1\"/>\n",
+                                 kn[i].name);
+                        cr_assert_eq(load_one(dir, body, "inbound", err, sizeof(err)), -1,
+                                     "%s inbound", kn[i].name);
                 } else {
                         snprintf(values, sizeof(values), "%s", kn[i].values);
                 }

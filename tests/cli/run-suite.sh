@@ -25,8 +25,10 @@ check "--only matrix: every one classifies" \
 	test "$(jq '[.results[] | select(.classified)] | length' "$tmp/matrix.json")" -eq 36
 check "--only matrix: 36 observations classify" \
 	test "$(jq '.classification.observations' "$tmp/matrix.json")" -eq 36
-check "--only matrix: the gateway setting to enter" \
-	grep -q 'Set-CsXmppAllowedPartner -Identity "partner.test" -TlsNegotiation Optional' "$tmp/matrix.txt"
+check "--only matrix: a self-test suggests no gateway setting (issue 12 item 2)" \
+	bash -c "! grep -q Set-CsXmppAllowedPartner '$tmp/matrix.txt'"
+check "--only matrix: the classification says it is a self-test" \
+	grep -q "SELF-TEST: the partner was s2scheck's built-in reference partner" "$tmp/matrix.txt"
 
 # --skip works, and wins over --only.
 "$bin" run --partner "$m09" --quiet --only matrix --skip inbound --json "$tmp/skip.json" >/dev/null 2>&1

@@ -64,8 +64,15 @@ for m in $(seq -w 1 18); do
 		check "M$m: its row explains the run but is invalid" \
 			grep -q "row M${m#0} explains the observations but is not a valid configuration" "$out/stdout"
 	else
-		check "M$m: the configuration explains itself" grep -q "The configuration matches" "$out/stdout"
+		check "M$m: the reference partner explains itself" \
+			grep -q "The reference partner behaves as configured: M${m#0} " "$out/stdout"
 	fi
+	# Issue 12 item 2: no --target is a self-test, never a verdict on the partner.
+	check "M$m: the header says self-test" grep -q "^SELF-TEST (no --target)" "$out/stdout"
+	check "M$m: no gateway setting suggested from a self-test" \
+		bash -c "! grep -q Set-CsXmppAllowedPartner '$out/stdout'"
+	check "M$m: JSON target_info is a self-test" \
+		test "$(jq -c '[.target_info.kind, .target_info.partner_contacted, .classification.self_test]' "$out/r.json")" = '["self-test",false,true]'
 	check "M$m: no finding outside Lync settings" test "$(jq '.findings_outside_lync | length' "$out/r.json")" -eq 0
 	# No private key material in any output (reference: design.md §4).
 	check "M$m: no key material in any output" \

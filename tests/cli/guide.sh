@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# docs/real-partner.md, exercised on loopback (issue 12 item 4): every shell block
+# marked <!-- guide-test: NAME --> is taken from the guide as written and run, in
+# order, in a scratch folder, with `s2scheck` the built program. The internet is
+# 127.0.0.1; the partner (fabrikam.com in the guide) is `s2scheck serve` as
+# partner.test with the build's test PKI, serving its own zone. The substitutions,
+# and nothing else:
+#   names     DOMAIN=s2scheck.test, PARTNER=partner.test, PUBLIC_IP="127.0.0.1 -p P"
+#             (P: the harness zone's DNS port; drill's "-p" is its port option)
+#   partners  fabrikam.com -> partner.test
+#   run       --listen 0.0.0.0:5269 -> 127.0.0.1:0, --serve-dns 0.0.0.0:53 ->
+#             127.0.0.1:P, --target srv -> also --resolver (the partner's zone), and a
+#             few scenarios with short timeouts instead of the whole suite
+# The guide's blocks that need the internet, Windows or the host's firewall say so in
+# the guide and are not run; `check` (the other half of issue 12) is not run here.
+# Usage: guide.sh S2SCHECK SOURCE_DIR BUILD_DIR
+set -u
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+src=$(cd "$2" && pwd)
+build=$(cd "$3" && pwd)
+source "$src/tests/cli-lib.sh"
+cli_scratch
+pki=$build/certs
+guide=$src/docs/real-partner.md
+mkdir -p "$tmp/bin" "$tmp/work"
+ln -s "$bin" "$tmp/bin/s2scheck"
+export PATH="$tmp/bin:$PATH"
+
+# block NAME: the shell block after <!-- guide-test: NAME --> in the guide.
+block() {
+	awk -v name="$1" '
+		$0 == "<!-- guide-test: " name " -->" { want = 1; next }
+		want && /^```sh$/ { inside = 1; next }
+		inside && /^```$/ { exit }
+		inside { print }
+	' "$guide"
+}
+
+# Every marked block exists and is not empty: a renamed marker must not pass quietly.
+for name in names list dns ca cert cert-check partners validate run read; do
+	check "the guide has a '$name' block" test -n "$(block "$name")"
+done
+check "the guide has no marked block this test does not know" \
+	test "$(grep -c '^<!-- guide-test: ' "$guide")" -eq 10
+
+cd "$tmp/work" || exit 1
+
+# 0. The names, then the loopback values.
+eval "$(block names)"
+check "names: DOMAIN, PUBLIC_IP and PARTNER are set" test -n "$DOMAIN" -a -n "$PUBLIC_IP" -a -n "$PARTNER"
+DOMAIN=s2scheck.test
+PARTNER=partner.test
+
+# 1. list
+bash -c "$(block list)" >list.out 2>&1
+check "list: runs and shows matrix-h13-out [$(head -c 200 list.out)]" grep -q '^matrix-h13-out ' list.out
+
+# 3. The test CA and the harness certificate, as the guide makes them.
+DOMAIN=$DOMAIN bash -ec "$(block ca)" >ca.out 2>&1
+check "ca: certtool made test-ca.pem [$(tail -c 300 ca.out)]" test -s test-ca.pem -a -s test-ca.key
+DOMAIN=$DOMAIN bash -ec "$(block cert)" >cert.out 2>&1
+check "cert: certtool made harness.pem [$(tail -c 300 cert.out)]" test -s harness.pem -a -s harness.key
+bash -c "$(block cert-check)" >cert-check.out 2>&1
+check "cert-check: DNSname $DOMAIN" grep -q "DNSname: $DOMAIN\$" cert-check.out
+check "cert-check: DNSname *.$DOMAIN" grep -qF "DNSname: *.$DOMAIN" cert-check.out
+check "cert-check: serverAuth and clientAuth" \
+	bash -c "grep -q 'TLS WWW Server' cert-check.out && grep -q 'TLS WWW Client' cert-check.out"
+check "cert-check: the chain verifies [$(tail -c 200 cert-check.out)]" \
+	grep -q 'Chain verification output: Verified' cert-check.out
+
+# 6. The partner file, as exported, then validate.
+block partners | sed 's/fabrikam\.com/partner.test/g' >partners.sh
+bash -e partners.sh
+check "partners: partners.txt written" test -s partners.txt
+PARTNER=$PARTNER bash -c "$(block validate)" >validate.out 2>&1
+rc=$?
+check "validate: exit 0 (got $rc: $(head -c 300 validate.out))" test "$rc" -eq 0
+check "validate: the row and the cmdlet line" \
+	bash -c "grep -q 'M7' validate.out && grep -q 'Set-CsXmppAllowedPartner\\|New-CsXmppAllowedPartner' validate.out"
+
+# The partner: serve as partner.test with the guide's partners.txt, trusting the
+# guide's test CA, resolving through the harness's zone, serving its own zone (port
+# 0: serve says which). Sets serve_pid and pdns.
+start_partner() {
+	"$bin" serve --partner partners.txt --listen 127.0.0.1:0 --resolver "127.0.0.1:$dnsport" \
+		--serve-dns 127.0.0.1:0 --ca test-ca.pem --cert "$pki/partner.test.pem" \
+		--key "$pki/partner.test.key" 2>serve.log &
+	serve_pid=$!
+	pids+=("$serve_pid")
+	pdns=""
+	for _ in $(seq 1 100); do
+		pdns=$(sed -n 's/.*serving the zone of .* on 127.0.0.1 port \([0-9]*\).*/\1/p' serve.log)
+		[ -n "$pdns" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+cp "$pki/ca.pem" partner-ca.pem
+
+# 8. The run, as the guide writes it, on loopback. The harness zone's port is random
+# (serve must know it first): on a clash, another port and another partner.
+for _ in 1 2 3; do
+	dnsport=$((20000 + RANDOM % 40000))
+	PUBLIC_IP="127.0.0.1 -p $dnsport"
+	start_partner
+	check "serve (the partner) is up [$(head -c 300 serve.log)]" test -n "$pdns"
+	block run | sed -e "s/--listen 0\.0\.0\.0:5269/--listen 127.0.0.1:0/" \
+		-e "s/--serve-dns 0\.0\.0\.0:53/--serve-dns 127.0.0.1:$dnsport/" \
+		-e "s/--target srv/--target srv --resolver 127.0.0.1:$pdns --quiet --timeout 10 --only matrix-h13-out --only matrix-h13-in --only matrix-h9-in --only stream-keepalive-out/" \
+		>run.sh
+	DOMAIN=$DOMAIN PARTNER=$PARTNER timeout -k 5 120 bash run.sh >run.out 2>run.err
+	rc=$?
+	grep -q "Address already in use" run.err || break
+	kill "$serve_pid"
+	wait "$serve_pid" 2>/dev/null
+done
+check "run: the substitutions applied" \
+	test "$(grep -o -e '127.0.0.1:0 ' -e "127.0.0.1:$dnsport" -e 'resolver 127' run.sh | wc -l)" -eq 3
+check "run: exit 0 (got $rc: $(head -c 400 run.err))" test "$rc" -eq 0
+check "run: four results, all match [$(jq -c .summary report.json 2>/dev/null)]" \
+	test "$(jq '.summary.match' report.json 2>/dev/null)" = 4
+check "run: a verdict on the partner, not a self-test" \
+	test "$(jq -r '.target_info.kind' report.json 2>/dev/null)" = partner
+check "run: JUnit and transcripts written" \
+	test -s report.xml -a -s transcripts/matrix-h13-out.txt
+check "run: ConnectionLimit 4 from partners.txt" \
+	test "$(jq '.target_info.connections' report.json 2>/dev/null)" = 4
+
+# 9. Reading the result.
+bash -c "$(block read)" >read.out 2>&1
+check "read: the classification line [$(head -c 300 read.out)]" \
+	grep -qE '^matches: ([M0-9,]*,)?M7(,[M0-9,]*)? \(1 outbound, 2 inbound\)$' read.out
+check "read: the suggestion" grep -q '^Set-CsXmppAllowedPartner -Identity "partner.test"' read.out
+check "read: no result that did not match" test "$(wc -l <read.out)" -eq 2
+
+# 2. The harness zone, asked with the guide's drill commands while a run serves it.
+# The partner is stopped (SIGSTOP) so that this run lasts: it waits for the
+# partner's DNS (its resolver's timeouts), then for the trigger's grace; the dns
+# block is tried meanwhile (bounded: 50 tries, 0.2 s apart, 5 s each at most, while
+# the run lasts).
+mkdir dnsrun && cd dnsrun || exit 1
+cp ../partners.txt ../partner-ca.pem ../harness.pem ../harness.key .
+sed 's/--only matrix-h13-out --only matrix-h13-in --only matrix-h9-in --only stream-keepalive-out/--only matrix-h13-in/' \
+	../run.sh >run.sh
+kill -STOP "$serve_pid"
+DOMAIN=$DOMAIN PARTNER=$PARTNER timeout -k 5 60 bash run.sh >run.out 2>run.err &
+run_pid=$!
+pids+=("$run_pid")
+: >dns.out
+# The zone is up once the run has set up (a fraction of a second); a query sent
+# before that would make drill wait out its own timeouts.
+sleep 1
+for _ in $(seq 1 50); do
+	kill -0 "$run_pid" 2>/dev/null || break
+	DOMAIN=$DOMAIN PUBLIC_IP=$PUBLIC_IP timeout -k 1 5 bash -c "$(block dns)" >dns.out 2>&1
+	grep -q "^127\.0\.0\.1\$" dns.out && break
+	sleep 0.2
+done
+check "dns: SRV of a scenario name [$(head -c 300 dns.out); the run: $(head -c 300 run.err) $(grep -E 'cause|started' run.out | head -c 600)]" \
+	grep -qE "^0 0 [0-9]+ matrix-h13-in\.$DOMAIN\.\$" dns.out
+check "dns: its A record" grep -q '^127\.0\.0\.1$' dns.out
+wait "$run_pid"
+kill -CONT "$serve_pid"
+cd .. || exit 1
+
+finish guide
