@@ -81,7 +81,7 @@ struct run_report {
         size_t n_classified;             /* observations the classification used */
         char suggested[RESULT_TEXT_MAX]; /* Set-CsXmppAllowedPartner line, "" when none fits */
         bool incomplete;                 /* interrupted: some scenarios did not run */
-        char incomplete_reason[128];
+        char incomplete_reason[512];     /* the preflight's reason names a file or address */
         time_t started;
         double seconds;
         /* Streams refused outside any scenario, with the run-level transcript. */
