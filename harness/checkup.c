@@ -190,27 +190,41 @@ const char *checkup_severity_name(enum checkup_severity s)
         return "?";
 }
 
-int checkup_print(FILE *f, const struct checkup_report *r)
+int checkup_format(const struct checkup_report *r, struct buf *out)
 {
         size_t count[3] = {0, 0, 0};
+        int rc = 0;
 
         for (size_t i = 0; i < r->n; i++) {
                 const struct checkup_finding *x = &r->f[i];
 
                 count[x->sev]++;
-                fprintf(f, "%-4s %-21s %s: %s\n", checkup_severity_name(x->sev), x->item->id,
-                        x->subject, x->text);
+                rc |= buf_printf(out, "%-4s %-21s %s: %s\n", checkup_severity_name(x->sev),
+                                 x->item->id, x->subject, x->text);
                 if (x->sev != CHECKUP_OK)
-                        fprintf(f, "     fix: %s\n", x->fix);
+                        rc |= buf_printf(out, "     fix: %s\n", x->fix);
         }
         if (r->dropped > 0)
-                fprintf(f, "(%zu more findings not kept)\n", r->dropped);
-        fprintf(f, "preflight: %zu OK, %zu WARN, %zu FAIL: %s\n", count[CHECKUP_OK],
-                count[CHECKUP_WARN], count[CHECKUP_FAIL],
-                count[CHECKUP_FAIL] > 0   ? "the run would not be meaningful"
-                : count[CHECKUP_WARN] > 0 ? "ready, with warnings"
-                                          : "ready");
-        return ferror(f) ? -1 : 0;
+                rc |= buf_printf(out, "(%zu more findings not kept)\n", r->dropped);
+        rc |= buf_printf(out, "preflight: %zu OK, %zu WARN, %zu FAIL: %s\n", count[CHECKUP_OK],
+                         count[CHECKUP_WARN], count[CHECKUP_FAIL],
+                         count[CHECKUP_FAIL] > 0   ? "the run would not be meaningful"
+                         : count[CHECKUP_WARN] > 0 ? "ready, with warnings"
+                                                   : "ready");
+        return rc != 0 ? -1 : 0;
+}
+
+int checkup_print(FILE *f, const struct checkup_report *r)
+{
+        struct buf b;
+        int rc;
+
+        buf_init(&b, 0);
+        rc = checkup_format(r, &b);
+        if (rc == 0 && b.len > 0 && fwrite(b.data, 1, b.len, f) != b.len)
+                rc = -1;
+        buf_cleanup(&b);
+        return rc != 0 || ferror(f) ? -1 : 0;
 }
 
 static const char *side_name(enum checkup_side s)
@@ -224,6 +238,25 @@ static const char *side_name(enum checkup_side s)
                 return "inbound";
         }
         return "?";
+}
+
+void checkup_json_findings(const struct checkup_report *r, struct json *j)
+{
+        json_begin_array(j);
+        for (size_t i = 0; i < r->n; i++) {
+                const struct checkup_finding *x = &r->f[i];
+
+                json_begin_object(j);
+                json_kv_string(j, "id", x->item->id);
+                json_kv_string(j, "side", side_name(x->item->side));
+                json_kv_string(j, "severity", checkup_severity_name(x->sev));
+                json_kv_string(j, "subject", x->subject);
+                json_kv_string(j, "text", x->text);
+                json_kv_string(j, "rule", x->item->rule);
+                json_kv_string(j, "fix", x->sev != CHECKUP_OK ? x->fix : NULL);
+                json_end_object(j);
+        }
+        json_end_array(j);
 }
 
 int checkup_json(const struct checkup_report *r, const char *target, const char *partner,
@@ -245,24 +278,7 @@ int checkup_json(const struct checkup_report *r, const char *target, const char 
         json_kv_int(&j, "exit", checkup_exit_code(r));
         json_kv_int(&j, "dropped", (long long)r->dropped);
         json_key(&j, "findings");
-        json_begin_array(&j);
-        for (size_t i = 0; i < r->n; i++) {
-                const struct checkup_finding *x = &r->f[i];
-
-                json_begin_object(&j);
-                json_kv_string(&j, "id", x->item->id);
-                json_kv_string(&j, "side", side_name(x->item->side));
-                json_kv_string(&j, "severity", checkup_severity_name(x->sev));
-                json_kv_string(&j, "subject", x->subject);
-                json_kv_string(&j, "text", x->text);
-                json_kv_string(&j, "rule", x->item->rule);
-                if (x->sev != CHECKUP_OK)
-                        json_kv_string(&j, "fix", x->fix);
-                else
-                        json_kv_string(&j, "fix", NULL);
-                json_end_object(&j);
-        }
-        json_end_array(&j);
+        checkup_json_findings(r, &j);
         json_end_object(&j);
         if (json_finish(&j) != 0)
                 return -1;

@@ -97,6 +97,10 @@ bool checkup_stops_run_outbound(const struct checkup_report *r);
 /* "OK", "WARN", "FAIL". */
 const char *checkup_severity_name(enum checkup_severity s);
 
+/* The checklist (as checkup_print prints it) appended to out. Returns 0 or -1 (out of
+ * memory). */
+int checkup_format(const struct checkup_report *r, struct buf *out);
+
 /* The checklist: one line per finding, "FAIL PRE-ID  subject: text", the fix
  * indented under a WARN or FAIL, and a closing line. Returns 0 or -1 (write error). */
 int checkup_print(FILE *f, const struct checkup_report *r);
@@ -106,12 +110,23 @@ int checkup_print(FILE *f, const struct checkup_report *r);
 int checkup_json(const struct checkup_report *r, const char *target, const char *partner,
                  struct buf *out);
 
+struct json;
+
+/* The findings as a JSON array of {id, side, severity, subject, text, rule, fix} (fix
+ * null when OK): the "findings" of checkup_json, the "preflight" of the run's JSON
+ * report (docs/report-json.md). Errors stay in j (json_finish reports them). */
+void checkup_json_findings(const struct checkup_report *r, struct json *j);
+
 /* What the preflight checks (the options of `check` and `run`, docs/cli.md). Strings
  * are borrowed for the call. */
 struct checkup_options {
         const struct partner *partner;
         /* "host[:port]", "srv", or NULL (= "srv": the partner as DNS finds it). */
         const char *target;
+        /* Set when target is "ProxyFqdn:5269" from the partner file (checkup_proxy_target):
+         * the findings name it instead of --target. The certificate is still judged
+         * against each partner domain. */
+        const char *proxy_fqdn;
         const char *resolver;  /* "addr[:port]" for the partner's records; NULL: the system's */
         const char *domain;    /* the harness domain; NULL: "harness.test" */
         const char *listen;    /* "addr[:port]"; NULL: 127.0.0.1, any port */
@@ -143,14 +158,24 @@ int checkup_run(const struct checkup_options *o, struct checkup_report *r, char 
 
 /*
  * The preflight at the start of `run --target` (docs/cli.md): co as the run's options
- * (names filled from suite here). Returns EXIT_MATCH when the run may go on (WARNs
+ * (names filled from suite here), the findings in rep (the caller's, zeroed here; the
+ * run's reports carry them). Returns EXIT_MATCH when the run may go on (WARNs
  * printed to stderr); with outbound_only and only PRE-INBOUND failing, also
  * EXIT_MATCH with the reason for the skipped rows in why ("" otherwise). Else prints
- * the checklist and one line saying the run stopped, and returns 2 (the harness's
- * set-up) or 3 (the partner cannot be tested).
+ * the checklist and one line saying the run stopped, puts the reason for the reports
+ * in why (the first FAIL), and returns 2 (the harness's set-up) or 3 (the partner
+ * cannot be tested, or the preflight could not run).
  */
 int checkup_before_run(struct checkup_options *co, const struct scenario_suite *suite,
-                       bool outbound_only, char *why, size_t whylen);
+                       bool outbound_only, struct checkup_report *rep, char *why, size_t whylen);
+
+/*
+ * The host the preflight probes, as the run will connect (docs/partner-format.md
+ * ProxyFqdn): with target NULL or "srv" and a ProxyFqdn in p, "ProxyFqdn:5269" in buf;
+ * else target itself. Returns target or buf.
+ */
+const char *checkup_proxy_target(const struct partner *p, const char *target, char *buf,
+                                 size_t len);
 
 /* Asks a running checkup_run to stop (async-signal-safe); it returns what it has.
  * The request stays: checkup_interrupted is true from then on. */

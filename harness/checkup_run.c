@@ -118,6 +118,14 @@ bool checkup_unspecified(const char *host)
         return false;
 }
 
+const char *checkup_proxy_target(const struct partner *p, const char *target, char *buf, size_t len)
+{
+        if ((target != NULL && strcasecmp(target, "srv") != 0) || p->proxy_fqdn == NULL)
+                return target;
+        snprintf(buf, len, "%s:%u", p->proxy_fqdn, (unsigned)DNS_XMPP_PORT);
+        return buf;
+}
+
 int checkup_check_syntax(const char *target, const char *resolver, char *err, size_t errlen)
 {
         char host[DNS_HOST_MAX], why[256];
@@ -547,15 +555,25 @@ static void probe_domain(const struct checkup_options *o, const struct dns_resol
                                     err);
                         return;
                 }
-                checkup_add(r, "PRE-DNS-SRV", CHECKUP_OK, pr->pdomain, NULL,
-                            "not looked up: --target %s replaces SRV (RFC 6120 §3.2.3, DNS-4)",
-                            o->target);
+                if (o->proxy_fqdn != NULL)
+                        checkup_add(r, "PRE-DNS-SRV", CHECKUP_OK, pr->pdomain, NULL,
+                                    "not looked up: ProxyFqdn %s in the partner file replaces "
+                                    "SRV (the gateway connects there; the certificate must "
+                                    "still name %s)",
+                                    o->proxy_fqdn, pr->pdomain);
+                else
+                        checkup_add(r, "PRE-DNS-SRV", CHECKUP_OK, pr->pdomain, NULL,
+                                    "not looked up: --target %s replaces SRV (RFC 6120 §3.2.3, "
+                                    "DNS-4)",
+                                    o->target);
                 st = dns_resolve_host(rc, host, port, false, &list.targets[0], err, sizeof(err));
                 list.count = 1;
                 if (st != DNS_FOUND_FALLBACK) {
                         checkup_add(r, "PRE-DNS-ADDR", CHECKUP_FAIL, host,
-                                    "check the host name of --target (or give its address), "
-                                    "and --resolver",
+                                    o->proxy_fqdn != NULL
+                                        ? "check ProxyFqdn in the partner file, and --resolver"
+                                        : "check the host name of --target (or give its "
+                                          "address), and --resolver",
                                     "%s: %s", dns_status_name(st), err);
                         return;
                 }
@@ -881,14 +899,6 @@ static struct node *preflight_node(struct net_loop *loop, struct probe *p,
         return node_new(&cfg, &t, &obs, err, errlen);
 }
 
-static void sleep_ms(long ms)
-{
-        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-                ;
-}
-
 static int live(const struct checkup_options *o, struct checkup_ctx *c, struct tls_creds *creds,
                 const char *lhost, uint16_t lport, const struct dns_resolver_config *rc,
                 const struct timespec *end, struct checkup_report *r)
@@ -977,24 +987,20 @@ static int live(const struct checkup_options *o, struct checkup_ctx *c, struct t
                 c->p[i].sent =
                     node_ping(c->p[i].node, c->p[i].hdomain, c->p[i].pdomain, id) != NULL;
         }
-        /* Bounded by the check's end (and 100000 rounds). net_run returns at once
-         * when no stream is active (one waiting for the partner to connect in is
-         * not), so that wait sleeps 50 ms between looks; net_run_wait (issue 12 item
-         * 3, the other half of this issue) will replace both. */
-        for (unsigned spins = 0; spins < 100000; spins++) {
+        /* Bounded by the check's end (and a round count). net_run_wait sleeps in poll
+         * when no stream is active (waiting for the partner to connect in), so each
+         * round sleeps until an event or LOOK_MS: accepted_a_while needs a look after
+         * its grace even when no socket wakes the loop. */
+        for (unsigned rounds = 0; rounds < 100000; rounds++) {
                 long left = remaining_ms(end);
                 int rr;
 
                 if (left <= 0 || all_settled(c) || pf_interrupted)
                         break;
-                /* At most LOOK_MS: accepted_a_while needs a look after its grace even
-                 * when no socket wakes the loop. */
-                rr = net_run(loop, (unsigned)(left < LOOK_MS ? left : LOOK_MS), all_settled, c);
+                rr =
+                    net_run_wait(loop, (unsigned)(left < LOOK_MS ? left : LOOK_MS), all_settled, c);
                 if (rr == NET_RUN_ERROR || rr == NET_RUN_UNTIL || rr == NET_RUN_INTERRUPTED)
                         break;
-                if (rr == NET_RUN_MAX_TIME)
-                        continue;
-                sleep_ms(left < 50 ? left : 50);
         }
         for (size_t i = 0; i < c->n; i++) {
                 struct stream *ss[NODE_MAX_STREAMS];

@@ -47,23 +47,45 @@ static void on_signal(int sig)
         checkup_interrupt();
 }
 
-int checkup_before_run(struct checkup_options *co, const struct scenario_suite *suite,
-                       bool outbound_only, char *why, size_t whylen)
+/* The one line a report gives as the reason the preflight stopped the run: the
+ * first FAIL, and how many more. */
+static void stop_reason(const struct checkup_report *rep, char *why, size_t whylen)
 {
-        struct checkup_report *rep = calloc(1, sizeof(*rep));
+        size_t fails = 0;
+
+        for (size_t i = 0; i < rep->n; i++) {
+                const struct checkup_finding *x = &rep->f[i];
+
+                if (x->sev != CHECKUP_FAIL)
+                        continue;
+                if (fails++ == 0)
+                        snprintf(why, whylen, "the preflight found %s FAIL on %s", x->item->id,
+                                 x->subject);
+        }
+        if (fails > 1) {
+                size_t used = strlen(why);
+
+                snprintf(why + used, whylen - used, " and %zu more FAIL%s", fails - 1,
+                         fails > 2 ? "s" : "");
+        }
+}
+
+int checkup_before_run(struct checkup_options *co, const struct scenario_suite *suite,
+                       bool outbound_only, struct checkup_report *rep, char *why, size_t whylen)
+{
         char err[512];
         int rc;
 
         why[0] = '\0';
-        if (rep == NULL || run_checkup(co, suite, rep, err, sizeof(err)) != 0) {
-                fprintf(stderr, "s2scheck run: preflight: %s\n", rep ? err : "out of memory");
-                free(rep);
+        memset(rep, 0, sizeof(*rep));
+        if (run_checkup(co, suite, rep, err, sizeof(err)) != 0) {
+                fprintf(stderr, "s2scheck run: preflight: %s\n", err);
+                snprintf(why, whylen, "the preflight could not run: %s", err);
                 return EXIT_UNTESTABLE;
         }
         rc = checkup_exit_code(rep);
         if (checkup_interrupted()) {
                 /* The run reports every scenario as not run (interrupted). */
-                free(rep);
                 return EXIT_MATCH;
         }
         if (!checkup_stops_run(rep)) {
@@ -75,7 +97,6 @@ int checkup_before_run(struct checkup_options *co, const struct scenario_suite *
                                         "would make the results meaningless: the run goes "
                                         "on, and its scenarios judge the partner\n");
                 }
-                free(rep);
                 return EXIT_MATCH;
         }
         /* Only inbound stops it and the operator asked to go on without it. */
@@ -92,7 +113,6 @@ int checkup_before_run(struct checkup_options *co, const struct scenario_suite *
                         "s2scheck run: %s; --outbound-only: running what can be "
                         "judged without it\n",
                         why);
-                free(rep);
                 return EXIT_MATCH;
         }
         checkup_print(stderr, rep);
@@ -101,7 +121,7 @@ int checkup_before_run(struct checkup_options *co, const struct scenario_suite *
                 "that would make the results meaningless (fix it, or see `s2scheck check`; "
                 "--no-preflight skips this%s)\n",
                 checkup_failed(rep, "PRE-INBOUND") ? ", --outbound-only runs without inbound" : "");
-        free(rep);
+        stop_reason(rep, why, whylen);
         return rc == EXIT_MISMATCH ? EXIT_UNTESTABLE : rc;
 }
 
@@ -114,7 +134,8 @@ int cmd_check(int argc, char **argv)
         struct scenario_suite suite;
         struct checkup_report *rep;
         struct partner p;
-        char err[1024];
+        char err[1024], proxy[300];
+        const char *given_target;
         size_t npos;
         long t = 0;
         int rc;
@@ -181,6 +202,11 @@ int cmd_check(int argc, char **argv)
                 return rc;
         }
         co.partner = &p;
+        /* ProxyFqdn: probe the host the run will connect to (docs/partner-format.md). */
+        given_target = co.target;
+        co.target = checkup_proxy_target(&p, co.target, proxy, sizeof(proxy));
+        if (co.target != given_target)
+                co.proxy_fqdn = p.proxy_fqdn;
         memset(&sa, 0, sizeof(sa));
         sa.sa_handler = on_signal;
         sigemptyset(&sa.sa_mask);
@@ -203,7 +229,7 @@ int cmd_check(int argc, char **argv)
                 struct buf b;
 
                 buf_init(&b, 0);
-                if (checkup_json(rep, co.target, p.primary, &b) != 0) {
+                if (checkup_json(rep, given_target, p.primary, &b) != 0) {
                         fprintf(stderr, "s2scheck check: could not format the JSON report\n");
                         rc = EXIT_UNTESTABLE;
                 } else if (preflight_is_stdout(json)) {

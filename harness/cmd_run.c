@@ -142,11 +142,13 @@ int cmd_run(int argc, char **argv)
         struct sigaction sa;
         char err[1024];
         size_t npos;
-        int rc;
+        int rc, stop_rc = EXIT_MATCH;
         bool failed_output = false;
+        struct checkup_report *preflight = NULL;
 
         _Static_assert(SUITE_CLI_NOPTS == 5, "one {0} per suite option above");
         memset(&o, 0, sizeof(o));
+        memset(&rep, 0, sizeof(rep));
         suite_cli_opts(&sc, &opts[ARRAY_LEN(opts) - SUITE_CLI_NOPTS]);
         if (cli_parse(argc, argv, opts, ARRAY_LEN(opts), pos, 0, &npos, err, sizeof(err)) != 0)
                 return command_usage_error("run", err);
@@ -231,9 +233,10 @@ int cmd_run(int argc, char **argv)
         if (target != NULL && !no_preflight) {
                 /* The preflight (docs/cli.md "check"): seconds instead of a run of
                  * minutes that would blame the partner for the harness's set-up. */
+                char proxy[300];
                 struct checkup_options co = {
                     .partner = &p,
-                    .target = target,
+                    .target = checkup_proxy_target(&p, target, proxy, sizeof(proxy)),
                     .resolver = resolver,
                     .domain = domain,
                     .listen = listen,
@@ -247,25 +250,31 @@ int cmd_run(int argc, char **argv)
                     .step_timeout_ms = o.step_timeout_ms,
                 };
 
-                rc = checkup_before_run(&co, &suite, outbound_only, no_inbound, sizeof(no_inbound));
-                if (rc != EXIT_MATCH) {
-                        partner_cleanup(&p);
-                        scenario_suite_cleanup(&suite);
-                        return rc;
+                if (co.target != target)
+                        co.proxy_fqdn = p.proxy_fqdn;
+                preflight = calloc(1, sizeof(*preflight));
+                if (preflight == NULL) {
+                        fprintf(stderr, "s2scheck run: out of memory\n");
+                        rc = EXIT_UNTESTABLE;
+                        goto out;
                 }
-                if (no_inbound[0] != '\0')
+                o.preflight = preflight;
+                stop_rc = checkup_before_run(&co, &suite, outbound_only, preflight, no_inbound,
+                                             sizeof(no_inbound));
+                if (stop_rc == EXIT_MATCH && no_inbound[0] != '\0')
                         o.no_inbound = no_inbound;
                 /* A signal during the preflight: the run reports every scenario as
                  * not run (interrupted), as a signal during the run would. */
                 o.interrupted = checkup_interrupted();
         }
 
-        if (runner_run(&o, &rep, err, sizeof(err)) != 0) {
+        /* Stopped by the preflight: the reports still come, every scenario not run
+         * with the reason ("nothing lost", docs/cli.md "check"). */
+        if ((stop_rc == EXIT_MATCH ? runner_run(&o, &rep, err, sizeof(err))
+                                   : runner_not_run(&o, no_inbound, &rep, err, sizeof(err))) != 0) {
                 fprintf(stderr, "s2scheck run: %s\n", err);
-                run_report_cleanup(&rep);
-                partner_cleanup(&p);
-                scenario_suite_cleanup(&suite);
-                return EXIT_USAGE;
+                rc = EXIT_USAGE;
+                goto out;
         }
         /* With --json - or --junit -, standard output carries that report alone. */
         if (!preflight_is_stdout(json) && !preflight_is_stdout(junit) &&
@@ -293,8 +302,12 @@ int cmd_run(int argc, char **argv)
                 fprintf(stderr, "s2scheck run: %s\n", err);
                 failed_output = true;
         }
-        rc = failed_output ? EXIT_UNTESTABLE : runner_exit_code(&rep);
+        rc = failed_output           ? EXIT_UNTESTABLE
+             : stop_rc != EXIT_MATCH ? stop_rc
+                                     : runner_exit_code(&rep);
+out:
         run_report_cleanup(&rep);
+        free(preflight);
         partner_cleanup(&p);
         scenario_suite_cleanup(&suite);
         return rc;

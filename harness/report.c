@@ -13,6 +13,7 @@
 #include <libxml/parser.h>
 #include <libxml/xmlwriter.h>
 
+#include "checkup.h"
 #include "json.h"
 #include "oracle.h"
 #include "settings.h"
@@ -1038,7 +1039,14 @@ int report_text(FILE *f, const struct run_report *r, bool color)
                 clamp_seconds(r->seconds));
         for (size_t i = 0; i < r->n_results; i++)
                 not_run += r->results[i].not_run;
-        if (r->incomplete)
+        if (r->preflight_stopped)
+                fprintf(f,
+                        "%sINCOMPLETE:%s the preflight stopped the run (%s); %zu scenario%s "
+                        "did not run. The preflight's checklist is on standard error and in "
+                        "the JSON and JUnit reports.\n",
+                        color ? "\033[1;31m" : "", reset, TCLEAN(&t1, r->incomplete_reason),
+                        not_run, not_run == 1 ? "" : "s");
+        else if (r->incomplete)
                 fprintf(f,
                         "%sINCOMPLETE:%s the run was interrupted (%s); %zu scenario%s did not "
                         "run.\n",
@@ -1333,6 +1341,13 @@ int report_json(const struct run_report *r, struct buf *out)
                 jstr_n(&j, &tmp, r->incomplete_reason, sizeof(r->incomplete_reason));
         else
                 json_null(&j);
+        /* The preflight before the run (docs/report-json.md): check's findings. */
+        json_key(&j, "preflight");
+        if (r->preflight != NULL)
+                checkup_json_findings(r->preflight, &j);
+        else
+                json_null(&j);
+        json_kv_bool(&j, "stopped_by_preflight", r->preflight_stopped);
 
         json_key(&j, "results");
         json_begin_array(&j);
@@ -1630,9 +1645,9 @@ static int junit_case(struct xw *x, const struct run_report *r, const struct sce
         case JUNIT_SKIPPED:
                 if (x_start(x, "skipped") < 0 ||
                     x_attr(x, "message",
-                           s->not_run    ? "not run: interrupted"
-                           : s->cause[0] ? s->cause
-                                         : "skipped",
+                           s->cause[0]  ? s->cause
+                           : s->not_run ? "not run"
+                                        : "skipped",
                            sizeof(s->cause)) < 0 ||
                     x_end(x) < 0)
                         goto fail;
@@ -1718,6 +1733,42 @@ static int x_attr_basis(struct xw *x, const struct run_report *r)
         return x_property(x, "untold_configs", v, sizeof(v));
 }
 
+/* The preflight's counts and whether it stopped the run (docs/report-junit.md). */
+static int junit_preflight_property(struct xw *x, const struct run_report *r)
+{
+        size_t count[3] = {0, 0, 0};
+        char v[128];
+
+        if (r->preflight == NULL)
+                return 0;
+        for (size_t i = 0; i < r->preflight->n; i++)
+                count[r->preflight->f[i].sev]++;
+        snprintf(v, sizeof(v), "%zu OK, %zu WARN, %zu FAIL%s", count[CHECKUP_OK],
+                 count[CHECKUP_WARN], count[CHECKUP_FAIL],
+                 r->preflight_stopped ? ": stopped the run" : "");
+        return x_property(x, "preflight", v, sizeof(v));
+}
+
+/* The suite's system-out: the preflight's checklist, then the run-level transcript
+ * of the refused streams. */
+static int junit_system_out(struct xw *x, const struct run_report *r)
+{
+        struct buf b;
+        int rc = 0;
+
+        buf_init(&b, 0);
+        if (r->preflight != NULL && checkup_format(r->preflight, &b) != 0)
+                rc = -1;
+        if (rc == 0 && r->refused.transcript != NULL && r->refused.transcript[0] != '\0' &&
+            buf_puts(&b, r->refused.transcript) != 0)
+                rc = -1;
+        if (rc == 0 && b.len > 0 &&
+            (x_start(x, "system-out") < 0 || x_text(x, b.data, b.len) < 0 || x_end(x) < 0))
+                rc = -1;
+        buf_cleanup(&b);
+        return rc;
+}
+
 int report_junit(const struct run_report *r, struct buf *out)
 {
         struct xw x = {0};
@@ -1761,16 +1812,14 @@ int report_junit(const struct run_report *r, struct buf *out)
              x_property(&x, "incomplete",
                         r->incomplete_reason[0] ? r->incomplete_reason : "interrupted",
                         sizeof(r->incomplete_reason)) < 0) ||
-            junit_refused_properties(&x, r) < 0 || x_end(&x) < 0)
+            junit_refused_properties(&x, r) < 0 || junit_preflight_property(&x, r) < 0 ||
+            x_end(&x) < 0)
                 goto fail;
         for (size_t i = 0; i < r->n_results; i++) {
                 if (junit_case(&x, r, &r->results[i]) < 0)
                         goto fail;
         }
-        /* The run-level transcript of the refused streams: the suite's system-out. */
-        if (r->refused.transcript != NULL && r->refused.transcript[0] != '\0' &&
-            (x_start(&x, "system-out") < 0 ||
-             x_text(&x, r->refused.transcript, strlen(r->refused.transcript)) < 0 || x_end(&x) < 0))
+        if (junit_system_out(&x, r) < 0)
                 goto fail;
         if (x_end(&x) < 0 || x_end(&x) < 0 || xmlTextWriterEndDocument(x.w) < 0)
                 goto fail;

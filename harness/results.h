@@ -28,6 +28,8 @@ enum error_cause {
 const char *error_cause_name(enum error_cause c);
 
 /* One scenario: one harness setting, one direction, one negotiation. */
+struct checkup_report; /* checkup.h */
+
 struct scenario_result {
         /* stable id: the scenario's id, with ".<domain>" for each additional partner
          * domain of a <partner-domain select="additional"/> scenario */
@@ -79,7 +81,7 @@ struct run_report {
         size_t n_classified;             /* observations the classification used */
         char suggested[RESULT_TEXT_MAX]; /* Set-CsXmppAllowedPartner line, "" when none fits */
         bool incomplete;                 /* interrupted: some scenarios did not run */
-        char incomplete_reason[128];
+        char incomplete_reason[512];     /* the preflight's reason names a file or address */
         time_t started;
         double seconds;
         /* Streams refused outside any scenario, with the run-level transcript. */
@@ -99,6 +101,10 @@ struct run_report {
         /* A real partner: connections at once to one of its addresses
          * (--partner-connections, or the partner file's ConnectionLimit). */
         unsigned partner_conns;
+        /* The preflight's findings when one ran before the run (borrowed), and whether
+         * it stopped the run (every scenario then not run, the report incomplete). */
+        const struct checkup_report *preflight;
+        bool preflight_stopped;
 };
 
 /* Frees every owned part and zeroes r. NULL-safe. */

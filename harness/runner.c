@@ -2029,6 +2029,68 @@ static void stats_line(struct runner *r, const struct run_report *rep)
                 p.polls, p.polls_nowait, rep->n_results, rep->seconds);
 }
 
+/* The runner's start, and the report's header: what is tested, against what. */
+static void runner_begin(struct runner *r, const struct run_options *o, struct run_report *rep,
+                         double t0)
+{
+        memset(r, 0, sizeof(*r));
+        memset(rep, 0, sizeof(*rep));
+        r->t0 = t0;
+        buf_init(&r->runlog, 0);
+        r->o = o;
+        r->p = o->partner;
+        snprintf(r->domain, sizeof(r->domain), "%s",
+                 o->domain != NULL ? o->domain : DEFAULT_DOMAIN);
+        lower(r->domain);
+        rep->tool_version = S2S_VERSION;
+        rep->started = time(NULL);
+        rep->partner = r->p->neg;
+        snprintf(rep->partner_domain, sizeof(rep->partner_domain), "%s", r->p->primary);
+        snprintf(rep->partner_source, sizeof(rep->partner_source), "%s",
+                 r->p->source != NULL ? r->p->source : "");
+        snprintf(rep->target, sizeof(rep->target), "%s",
+                 o->target != NULL ? o->target : "built-in reference partner");
+        rep->self_test = o->target == NULL;
+        rep->partner_conns = o->target == NULL      ? 0
+                             : o->partner_conns > 0 ? o->partner_conns
+                                                    : DEFAULT_JOBS;
+        if (o->target != NULL && strcasecmp(o->target, RUN_TARGET_SRV) == 0 &&
+            r->p->proxy_fqdn != NULL)
+                snprintf(rep->target, sizeof(rep->target), "%s:5269 (ProxyFqdn)", r->p->proxy_fqdn);
+        rep->preflight = o->preflight;
+}
+
+int runner_not_run(const struct run_options *o, const char *why, struct run_report *rep, char *err,
+                   size_t errlen)
+{
+        struct runner r;
+        int rc = -1;
+
+        runner_begin(&r, o, rep, now_s());
+        if (setup_scenarios(&r, rep, err, errlen) != 0)
+                goto out;
+        rep->incomplete = true;
+        rep->preflight_stopped = true;
+        snprintf(rep->incomplete_reason, sizeof(rep->incomplete_reason), "%s", why);
+        for (size_t i = 0; i < r.n; i++) {
+                struct scenario_result *res = r.sc[i].res;
+
+                res->verdict = VERDICT_SKIP;
+                /* A scenario that would have been skipped anyway keeps its own reason. */
+                if (r.sc[i].skip) {
+                        textf(res->cause, sizeof(res->cause), "%s", r.sc[i].skip_why);
+                        continue;
+                }
+                res->not_run = true;
+                textf(res->cause, sizeof(res->cause), "not run: %s", why);
+        }
+        report_summarize(rep);
+        rc = 0;
+out:
+        cleanup(&r);
+        return rc;
+}
+
 int runner_run(const struct run_options *o, struct run_report *rep, char *err, size_t errlen)
 {
         struct runner r;
@@ -2037,30 +2099,8 @@ int runner_run(const struct run_options *o, struct run_report *rep, char *err, s
         int rc = -1;
         double t0 = now_s();
 
-        memset(&r, 0, sizeof(r));
-        memset(rep, 0, sizeof(*rep));
-        r.t0 = t0;
-        buf_init(&r.runlog, 0);
+        runner_begin(&r, o, rep, t0);
         interrupted = o->interrupted ? 1 : 0;
-        r.o = o;
-        r.p = o->partner;
-        snprintf(r.domain, sizeof(r.domain), "%s", o->domain != NULL ? o->domain : DEFAULT_DOMAIN);
-        lower(r.domain);
-        rep->tool_version = S2S_VERSION;
-        rep->started = time(NULL);
-        rep->partner = r.p->neg;
-        snprintf(rep->partner_domain, sizeof(rep->partner_domain), "%s", r.p->primary);
-        snprintf(rep->partner_source, sizeof(rep->partner_source), "%s",
-                 r.p->source != NULL ? r.p->source : "");
-        snprintf(rep->target, sizeof(rep->target), "%s",
-                 o->target != NULL ? o->target : "built-in reference partner");
-        rep->self_test = o->target == NULL;
-        rep->partner_conns = o->target == NULL      ? 0
-                             : o->partner_conns > 0 ? o->partner_conns
-                                                    : DEFAULT_JOBS;
-        if (o->target != NULL && strcasecmp(o->target, RUN_TARGET_SRV) == 0 &&
-            r.p->proxy_fqdn != NULL)
-                snprintf(rep->target, sizeof(rep->target), "%s:5269 (ProxyFqdn)", r.p->proxy_fqdn);
         if (setup_pki(&r, err, errlen) != 0 || setup_net(&r, err, errlen) != 0)
                 goto out;
         active_loop = r.loop;

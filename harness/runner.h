@@ -22,6 +22,8 @@
 #include "results.h"
 #include "scenario.h"
 
+struct checkup_report; /* checkup.h */
+
 #define RUN_TARGET_SRV "srv"
 
 struct run_options {
@@ -62,6 +64,9 @@ struct run_options {
         /* Interrupted before the run started (a signal during the preflight): every
          * scenario is reported as not run, the report marked incomplete. */
         bool interrupted;
+        /* The preflight's findings when one ran (borrowed; the report keeps the
+         * pointer: it must outlive the run_report). NULL: no preflight. */
+        const struct checkup_report *preflight;
 };
 
 /*
@@ -73,6 +78,17 @@ struct run_options {
  * reason in err when it could not start (bad option, listener, credentials).
  */
 int runner_run(const struct run_options *o, struct run_report *rep, char *err, size_t errlen);
+
+/*
+ * The report of a run that did not start because the preflight stopped it
+ * (docs/cli.md "check"): the header as runner_run fills it, every selected scenario
+ * skipped and not run with why as its cause (one that would be skipped anyway keeps
+ * its own reason), the report marked incomplete with why, o->preflight in it. Opens
+ * no socket. Returns 0, or -1 with a reason in err (out of memory, two scenarios on
+ * one harness domain); rep is cleaned up by the caller either way.
+ */
+int runner_not_run(const struct run_options *o, const char *why, struct run_report *rep, char *err,
+                   size_t errlen);
 
 /* Asks a running runner_run to stop (async-signal-safe): the report is marked
  * incomplete and scenarios not yet finished are skipped. */

@@ -103,3 +103,19 @@ cli_wait_listening() {
 # cli_rand_port: a free-looking port in 20000-59999 for a listener whose port must be
 # known before it starts (a caller retries on "Address already in use").
 cli_rand_port() { echo $((20000 + RANDOM % 40000)); }
+
+# cli_check_stopped WHAT JSON ID: the JSON report of a run the preflight stopped
+# (docs/report-json.md): written, incomplete, stopped_by_preflight, every scenario
+# skipped and not run with the preflight's reason, no verdict on the partner, and
+# a FAIL of preflight item ID among the findings.
+cli_check_stopped() {
+	local what=$1 json=$2 id=$3
+	check "$what: the JSON report is written, marked incomplete and stopped by the preflight" \
+		test "$(jq -c '[.incomplete, .stopped_by_preflight]' "$json" 2>&1)" = "[true,true]"
+	check "$what: every scenario not run, with the preflight's reason" \
+		test "$(jq "[.results[] | select(.verdict != \"skip\" or .not_run != true or (.cause | startswith(\"not run: the preflight found $id FAIL\") | not))] | length" "$json" 2>&1)" = 0
+	check "$what: no verdict on the partner" \
+		test "$(jq -c '[.summary.match, .summary.mismatch, .summary.error, .classification.state]' "$json" 2>&1)" = '[0,0,0,"nothing-observed"]'
+	check "$what: the preflight's $id FAIL and its fix are in the report" \
+		test "$(jq -r "[.preflight[] | select(.id == \"$id\" and .severity == \"FAIL\" and (.fix | length) > 0)] | length > 0" "$json" 2>&1)" = true
+}

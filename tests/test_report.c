@@ -25,6 +25,7 @@
 #include <libxml/xmlschemas.h>
 #include <libxml/xpath.h>
 
+#include "checkup.h"
 #include "oracle.h"
 #include "report.h"
 #include "results.h"
@@ -1213,8 +1214,10 @@ Test(report_junit, incomplete_run)
         add(&r, "H2-out", 2, DIR_OUTBOUND, OUTCOME_S, B(S), VERDICT_MATCH);
         s = add(&r, "H13-out", 13, DIR_OUTBOUND, OUTCOME_DT, 0, VERDICT_SKIP);
         s->not_run = true;
+        snprintf(s->cause, sizeof(s->cause), "not run: interrupted"); /* as the runner says */
         s = add(&r, "H17-out", 17, DIR_OUTBOUND, OUTCOME_F2, 0, VERDICT_SKIP);
         s->not_run = true;
+        snprintf(s->cause, sizeof(s->cause), "not run: interrupted");
         r.incomplete = true;
         snprintf(r.incomplete_reason, sizeof(r.incomplete_reason), "SIGINT");
         report_summarize(&r);
@@ -1243,6 +1246,100 @@ Test(report_junit, incomplete_run)
         cr_expect_not_null(strstr(text, "(not run)"));
         free(text);
         buf_cleanup(&b);
+        buf_cleanup(&jb);
+        run_report_cleanup(&r);
+}
+
+/* A run the preflight stopped: every report is written, marked incomplete, each
+ * scenario skipped with the preflight's reason, the findings in JSON and JUnit. */
+Test(report_junit, stopped_by_preflight)
+{
+        struct run_report r;
+        struct checkup_report *cr = calloc(1, sizeof(*cr));
+        struct buf b, jb;
+        xmlDocPtr doc;
+        struct jv *v, *pf;
+        struct scenario_result *s;
+        char *text = NULL, *out;
+        size_t len = 0;
+        FILE *f;
+        const char *why = "the preflight found PRE-TCP-IPV4 FAIL on 127.0.0.1:1";
+
+        cr_assert_not_null(cr);
+        cr_assert_not_null(
+            checkup_add(cr, "PRE-DNS-ADDR", CHECKUP_OK, "127.0.0.1", NULL, "1 address"));
+        cr_assert_not_null(checkup_add(cr, "PRE-TCP-IPV4", CHECKUP_FAIL, "127.0.0.1:1", NULL,
+                                       "cannot connect: Connection refused"));
+        init_report(&r, "partner.example", 7);
+        for (int i = 0; i < 2; i++) {
+                s = add(&r, i ? "H17-out" : "H13-out", i ? 17 : 13, DIR_OUTBOUND, OUTCOME_DT, 0,
+                        VERDICT_SKIP);
+                s->not_run = true;
+                snprintf(s->cause, sizeof(s->cause), "not run: %s", why);
+        }
+        r.incomplete = true;
+        r.preflight = cr;
+        r.preflight_stopped = true;
+        snprintf(r.incomplete_reason, sizeof(r.incomplete_reason), "%s", why);
+        report_summarize(&r);
+
+        doc = junit_doc(&r, &b);
+        cr_expect_eq(validate(doc), 0, "%s", b.data);
+        cr_expect_eq(xpath_num(doc, "count(//skipped[@message='not run: the preflight found "
+                                    "PRE-TCP-IPV4 FAIL on 127.0.0.1:1'])"),
+                     2);
+        XSTR_EQ(doc, "//property[@name='preflight']/@value",
+                "1 OK, 0 WARN, 1 FAIL: stopped the run");
+        out = xpath_str(doc, "/testsuites/testsuite/system-out");
+        cr_expect_not_null(strstr(out, "FAIL PRE-TCP-IPV4          127.0.0.1:1: cannot connect"),
+                           "%s", out);
+        cr_expect_not_null(strstr(out, "fix: check that the partner's server runs"), "%s", out);
+        free(out);
+        xmlFreeDoc(doc);
+
+        v = report_to_json(&r, &jb);
+        cr_expect(jbool(v, "incomplete"));
+        cr_expect(jbool(v, "stopped_by_preflight"));
+        pf = jget(v, "preflight");
+        cr_assert_not_null(pf);
+        cr_assert_eq(pf->n, 2);
+        cr_expect_str_eq(jstr(pf->items[1], "id"), "PRE-TCP-IPV4");
+        cr_expect_str_eq(jstr(pf->items[1], "severity"), "FAIL");
+        cr_expect_str_eq(jstr(pf->items[1], "side"), "partner");
+        cr_expect_not_null(strstr(jstr(pf->items[1], "fix"), "partner's server runs"));
+        cr_expect(jis_null(pf->items[0], "fix"));
+        jv_free(v);
+
+        f = open_memstream(&text, &len);
+        cr_assert_not_null(f);
+        cr_assert_eq(report_text(f, &r, false), 0);
+        fclose(f);
+        cr_expect_not_null(strstr(text, "INCOMPLETE: the preflight stopped the run (the preflight "
+                                        "found PRE-TCP-IPV4 FAIL on 127.0.0.1:1); 2 scenarios "
+                                        "did not run."),
+                           "%s", text);
+        free(text);
+        buf_cleanup(&b);
+        buf_cleanup(&jb);
+        run_report_cleanup(&r);
+        free(cr);
+}
+
+/* A run with no preflight: "preflight" is null, never an empty list that would read
+ * as a preflight that found nothing. */
+Test(report_json, no_preflight_is_null)
+{
+        struct run_report r;
+        struct buf jb;
+        struct jv *v;
+
+        init_report(&r, "partner.example", 7);
+        add(&r, "H2-out", 2, DIR_OUTBOUND, OUTCOME_S, B(S), VERDICT_MATCH);
+        report_summarize(&r);
+        v = report_to_json(&r, &jb);
+        cr_expect(jis_null(v, "preflight"));
+        cr_expect_not(jbool(v, "stopped_by_preflight"));
+        jv_free(v);
         buf_cleanup(&jb);
         run_report_cleanup(&r);
 }

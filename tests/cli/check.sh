@@ -87,8 +87,9 @@ for cert in harness.test-wrongname harness.test-dns; do
 	check "$cert: run exits 2 [$rc]" test "$rc" -eq 2
 	check "$cert: run within 10 s [$ms ms]" test "$ms" -lt 10000
 	check "$cert: run names the cause" grep -q "FAIL PRE-HARNESS-NAMES" "$tmp/$cert-run.err"
-	check "$cert: run stopped before the first scenario (no report, no verdict)" \
-		test ! -e "$tmp/$cert-run.json" -a ! -s "$tmp/$cert-run.txt"
+	cli_check_stopped "$cert: run" "$tmp/$cert-run.json" PRE-HARNESS-NAMES
+	check "$cert: the text report says the preflight stopped the run" \
+		grep -q "^INCOMPLETE: the preflight stopped the run (the preflight found PRE-HARNESS-NAMES FAIL" "$tmp/$cert-run.txt"
 done
 check "wrong name: the missing names are listed" \
 	grep -q "does not cover .*harness.test, preflight.harness.test, matrix-h1-in.harness.test" \
@@ -184,11 +185,17 @@ check "unresolvable harness: the fix names DNS for *.DOMAIN and port 5269" \
 	test "$(jq -r '.findings[] | select(.id == "PRE-INBOUND") | .fix | test("DNS for \\*.DOMAIN.*5269")' "$tmp/nores.json")" = true
 check "unresolvable harness: the outbound side is fine" \
 	test "$(jq -r '[.findings[] | select(.side == "partner" and .severity != "OK")] | length' "$tmp/nores.json")" = 0
-run_cmd "$tmp/noresrun" harness.test --json "$tmp/noresrun.json"
+run_cmd "$tmp/noresrun" harness.test --json "$tmp/noresrun.json" --junit "$tmp/noresrun.xml"
 check "unresolvable harness: run exits 3 within 10 s [$rc, $ms ms]" test "$rc" -eq 3 -a "$ms" -lt 10000
 check "unresolvable harness: run names PRE-INBOUND and --outbound-only" \
 	bash -c "grep -q 'FAIL PRE-INBOUND' '$tmp/noresrun.err' && grep -q -- '--outbound-only runs without inbound' '$tmp/noresrun.err'"
-check "unresolvable harness: no report, so no verdict on the partner" test ! -e "$tmp/noresrun.json"
+cli_check_stopped "unresolvable harness: run" "$tmp/noresrun.json" PRE-INBOUND
+check "unresolvable harness: JUnit says the preflight stopped the run" \
+	grep -q '<property name="preflight" value="[0-9]* OK, [0-9]* WARN, [1-9][0-9]* FAIL: stopped the run"/>' "$tmp/noresrun.xml"
+check "unresolvable harness: JUnit system-out has the checklist" \
+	grep -q '^FAIL PRE-INBOUND .*the partner could not reach preflight.harness.test' "$tmp/noresrun.xml"
+check "unresolvable harness: every JUnit testcase skipped with the reason" \
+	test "$(grep -c '<skipped message="not run: the preflight found PRE-INBOUND FAIL' "$tmp/noresrun.xml")" = "$(grep -c '<testcase ' "$tmp/noresrun.xml")"
 run_cmd "$tmp/outonly" harness.test --json "$tmp/outonly.json" --outbound-only
 check "--outbound-only: runs, no mismatch, no error [$rc] ($(head -c 300 "$tmp/outonly.err"))" \
 	test "$(jq '.summary.mismatch + .summary.error' "$tmp/outonly.json")" = 0

@@ -8,11 +8,13 @@
 #   names     DOMAIN=s2scheck.test, PARTNER=partner.test, PUBLIC_IP="127.0.0.1 -p P"
 #             (P: the harness zone's DNS port; drill's "-p" is its port option)
 #   partners  fabrikam.com -> partner.test
-#   run       --listen 0.0.0.0:5269 -> 127.0.0.1:0, --serve-dns 0.0.0.0:53 ->
-#             127.0.0.1:P, --target srv -> also --resolver (the partner's zone), and a
-#             few scenarios with short timeouts instead of the whole suite
-# The guide's blocks that need the internet, Windows or the host's firewall say so in
-# the guide and are not run; `check` (the other half of issue 12) is not run here.
+#   check,    --listen 0.0.0.0:5269 --advertise $PUBLIC_IP -> --listen 127.0.0.1:0
+#   run       --advertise 127.0.0.1, --serve-dns 0.0.0.0:53 -> 127.0.0.1:P,
+#             --target srv -> also --resolver (the partner's zone), and a few
+#             scenarios (with short timeouts for run) instead of the whole suite
+# The dns block is tried while `check` serves the harness zone (the partner stopped,
+# so that the check lasts its --timeout). The guide's blocks that need the internet,
+# Windows or the host's firewall say so in the guide and are not run.
 # Usage: guide.sh S2SCHECK SOURCE_DIR BUILD_DIR
 set -u
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -37,11 +39,11 @@ block() {
 }
 
 # Every marked block exists and is not empty: a renamed marker must not pass quietly.
-for name in names list dns ca cert cert-check partners validate run read; do
+for name in names list dns ca cert cert-check partners validate check check-read run read; do
 	check "the guide has a '$name' block" test -n "$(block "$name")"
 done
 check "the guide has no marked block this test does not know" \
-	test "$(grep -c '^<!-- guide-test: ' "$guide")" -eq 10
+	test "$(grep -c '^<!-- guide-test: ' "$guide")" -eq 12
 
 cd "$tmp/work" || exit 1
 
@@ -97,25 +99,54 @@ start_partner() {
 }
 cp "$pki/ca.pem" partner-ca.pem
 
-# 8. The run, as the guide writes it, on loopback. The harness zone's port is random
-# (serve must know it first): on a clash, another port and another partner.
+# loopback NAME EXTRA: the guide's block NAME with the loopback substitutions, EXTRA
+# added after --target srv.
+scenarios="--only matrix-h13-out --only matrix-h13-in --only matrix-h9-in --only stream-keepalive-out"
+loopback() {
+	block "$1" | sed -e 's/--listen 0\.0\.0\.0:5269 --advertise \$PUBLIC_IP/--listen 127.0.0.1:0 --advertise 127.0.0.1/' \
+		-e "s/--serve-dns 0\.0\.0\.0:53/--serve-dns 127.0.0.1:$dnsport/" \
+		-e "s/--target srv/--target srv --resolver 127.0.0.1:$pdns $2/"
+}
+
+# 7, 8. The check and the run, as the guide writes them, on loopback. The harness
+# zone's port is random (serve must know it first): on a clash, another port and
+# another partner.
 for _ in 1 2 3; do
 	dnsport=$((20000 + RANDOM % 40000))
 	PUBLIC_IP="127.0.0.1 -p $dnsport"
 	start_partner
 	check "serve (the partner) is up [$(head -c 300 serve.log)]" test -n "$pdns"
-	block run | sed -e "s/--listen 0\.0\.0\.0:5269/--listen 127.0.0.1:0/" \
-		-e "s/--serve-dns 0\.0\.0\.0:53/--serve-dns 127.0.0.1:$dnsport/" \
-		-e "s/--target srv/--target srv --resolver 127.0.0.1:$pdns --quiet --timeout 10 --only matrix-h13-out --only matrix-h13-in --only matrix-h9-in --only stream-keepalive-out/" \
-		>run.sh
-	DOMAIN=$DOMAIN PARTNER=$PARTNER timeout -k 5 120 bash run.sh >run.out 2>run.err
-	rc=$?
-	grep -q "Address already in use" run.err || break
+	loopback check "$scenarios" >check.sh
+	DOMAIN=$DOMAIN PARTNER=$PARTNER timeout -k 5 60 bash check.sh >check.out 2>check.err
+	check_rc=$?
+	loopback run "--quiet --timeout 10 $scenarios" >run.sh
+	if ! grep -q "Address already in use" check.err; then
+		DOMAIN=$DOMAIN PARTNER=$PARTNER timeout -k 5 120 bash run.sh >run.out 2>run.err
+		rc=$?
+		grep -q "Address already in use" run.err || break
+	fi
 	kill "$serve_pid"
 	wait "$serve_pid" 2>/dev/null
 done
-check "run: the substitutions applied" \
-	test "$(grep -o -e '127.0.0.1:0 ' -e "127.0.0.1:$dnsport" -e 'resolver 127' run.sh | wc -l)" -eq 3
+for f in check run; do
+	check "$f: the substitutions applied" \
+		test "$(grep -o -e '127.0.0.1:0 --advertise 127.0.0.1 ' -e "127.0.0.1:$dnsport" -e 'resolver 127' $f.sh | wc -l)" -eq 3
+done
+# The partner is ready: the one WARN is the harness chain (the guide's test CA is not
+# the --ca of the partner), as the guide says.
+check "check: exit 1, ready with warnings (got $check_rc: $(head -c 400 check.err))" test "$check_rc" -eq 1
+check "check: the partner connected in [$(grep PRE-INBOUND check.out)]" \
+	grep -q "^OK   PRE-INBOUND .*connected in to preflight.$DOMAIN" check.out
+check "check: the partner's certificate names $PARTNER" \
+	grep -q "^OK   PRE-CERT-NAMES *$PARTNER: names $PARTNER" check.out
+check "check: the harness certificate covers the scenario names" \
+	grep -q "^OK   PRE-HARNESS-NAMES .*covers $DOMAIN" check.out
+check "check: the published address is --advertise" \
+	grep -q "^OK   PRE-HARNESS-ADVERTISE 127.0.0.1: " check.out
+bash -c "$(block check-read)" >check-read.out 2>&1
+check "check-read: the result [$(head -c 300 check-read.out)]" test "$(head -n 1 check-read.out)" = "warn (exit 1)"
+check "check-read: the one WARN is the harness chain, with its fix" \
+	bash -c "test \"\$(tail -n +2 check-read.out | wc -l)\" -eq 1 && grep -q '^WARN PRE-HARNESS-CERT harness.pem: ' check-read.out"
 check "run: exit 0 (got $rc: $(head -c 400 run.err))" test "$rc" -eq 0
 check "run: four results, all match [$(jq -c .summary report.json 2>/dev/null)]" \
 	test "$(jq '.summary.match' report.json 2>/dev/null)" = 4
@@ -133,33 +164,37 @@ check "read: the classification line [$(head -c 300 read.out)]" \
 check "read: the suggestion" grep -q '^Set-CsXmppAllowedPartner -Identity "partner.test"' read.out
 check "read: no result that did not match" test "$(wc -l <read.out)" -eq 2
 
-# 2. The harness zone, asked with the guide's drill commands while a run serves it.
-# The partner is stopped (SIGSTOP) so that this run lasts: it waits for the
-# partner's DNS (its resolver's timeouts), then for the trigger's grace; the dns
-# block is tried meanwhile (bounded: 50 tries, 0.2 s apart, 5 s each at most, while
-# the run lasts).
-mkdir dnsrun && cd dnsrun || exit 1
+# 2. The harness zone, asked with the guide's drill commands while `check` serves it
+# (step 7's block as above). The partner is stopped (SIGSTOP) so that the check lasts:
+# its kernel still accepts connections, but it neither answers a stream nor connects
+# in, so the check waits until its --timeout (8 s). The partner's zone is stopped with
+# it: --target names the partner's port instead of --target srv. The dns block is
+# tried meanwhile (bounded: 40 tries, 0.2 s apart, 5 s each at most, while the check
+# lasts).
+mkdir dnscheck && cd dnscheck || exit 1
 cp ../partners.txt ../partner-ca.pem ../harness.pem ../harness.key .
-sed 's/--only matrix-h13-out --only matrix-h13-in --only matrix-h9-in --only stream-keepalive-out/--only matrix-h13-in/' \
-	../run.sh >run.sh
+pport=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' ../serve.log)
+sed "s/--target srv --resolver 127\.0\.0\.1:[0-9]*/--target 127.0.0.1:$pport/" ../check.sh >check.sh
+check "dns: the check names the stopped partner's port [$pport]" grep -q -- "--target 127.0.0.1:$pport " check.sh
 kill -STOP "$serve_pid"
-DOMAIN=$DOMAIN PARTNER=$PARTNER timeout -k 5 60 bash run.sh >run.out 2>run.err &
-run_pid=$!
-pids+=("$run_pid")
+DOMAIN=$DOMAIN PARTNER=$PARTNER timeout -k 5 60 bash check.sh >check.out 2>check.err &
+check_pid=$!
+pids+=("$check_pid")
 : >dns.out
-# The zone is up once the run has set up (a fraction of a second); a query sent
-# before that would make drill wait out its own timeouts.
+# The zone is up once the check has looked at the harness side and the partner's
+# addresses (a fraction of a second); a query sent before that would make drill wait
+# out its own timeouts.
 sleep 1
-for _ in $(seq 1 50); do
-	kill -0 "$run_pid" 2>/dev/null || break
+for _ in $(seq 1 40); do
+	kill -0 "$check_pid" 2>/dev/null || break
 	DOMAIN=$DOMAIN PUBLIC_IP=$PUBLIC_IP timeout -k 1 5 bash -c "$(block dns)" >dns.out 2>&1
 	grep -q "^127\.0\.0\.1\$" dns.out && break
 	sleep 0.2
 done
-check "dns: SRV of a scenario name [$(head -c 300 dns.out); the run: $(head -c 300 run.err) $(grep -E 'cause|started' run.out | head -c 600)]" \
+wait "$check_pid"
+check "dns: SRV of a scenario name [$(head -c 300 dns.out); the check: $(grep -E '^(FAIL|WARN)' check.out | head -c 600)]" \
 	grep -qE "^0 0 [0-9]+ matrix-h13-in\.$DOMAIN\.\$" dns.out
 check "dns: its A record" grep -q '^127\.0\.0\.1$' dns.out
-wait "$run_pid"
 kill -CONT "$serve_pid"
 cd .. || exit 1
 

@@ -2,10 +2,14 @@
 # Honest runs (issue 12 items 2 and 3), over loopback:
 # - a run without --target says it is a self-test of the built-in reference partner
 #   in its text header, its classification, JSON target_info and JUnit properties;
-# - a dead target: the run sleeps in poll (S2SCHECK_STATS=1 counts the poll calls)
-#   instead of spinning until TRIGGER_GRACE_S, and ends within seconds;
-# - a partner that cannot resolve the harness zone: every inbound scenario errors and
-#   the classification says it rests on outbound observations only;
+# - a dead target, the runner itself (--no-preflight): it sleeps in poll
+#   (S2SCHECK_STATS=1 counts the poll calls) instead of spinning until
+#   TRIGGER_GRACE_S, and ends within seconds; with the preflight, the run stops in
+#   seconds on PRE-TCP-IPV4 and still writes its reports, every scenario not run;
+# - a partner that cannot resolve the harness zone, the runner itself
+#   (--no-preflight; the preflight's PRE-INBOUND stop is in check.sh): every inbound
+#   scenario errors and the classification says it rests on outbound observations
+#   only;
 # - an idle `serve` sleeps in poll instead of spinning.
 # Usage: honest.sh S2SCHECK SOURCE_DIR BUILD_DIR
 set -u
@@ -54,7 +58,8 @@ check "self-test: JUnit basis" \
 
 # 2. A dead target (connection refused): one inbound and one outbound scenario. Before
 # issue 12 the inbound one spun in zero-timeout polls until TRIGGER_GRACE_S (105,209
-# calls); now every wait sleeps until the next deadline or event.
+# calls); now every wait sleeps until the next deadline or event. The runner's own
+# waits are the point: --no-preflight (the preflight would stop the run first; 2b).
 rc=none
 for _ in 1 2 3; do # the DNS port is random: retry on a clash
 	dead=$(closed_port) || break
@@ -64,7 +69,7 @@ for _ in 1 2 3; do # the DNS port is random: retry on a clash
 		--serve-dns "127.0.0.1:$dns" --listen 127.0.0.1:0 --ca "$pki/ca.pem" \
 		--cert "$pki/harness.test.pem" --key "$pki/harness.test.key" --quiet \
 		--only matrix-h13-in --only matrix-h13-out --jobs 1 --json "$tmp/dead.json" \
-		>"$tmp/dead.txt" 2>"$tmp/dead.err"
+		--no-preflight >"$tmp/dead.txt" 2>"$tmp/dead.err"
 	rc=$?
 	t1=$(date +%s)
 	grep -q "Address already in use" "$tmp/dead.err" || break
@@ -83,8 +88,33 @@ check "dead target: both scenarios error" test "$(jq '.summary.error' "$tmp/dead
 check "dead target: nothing was observed to classify" \
 	test "$(jq -r '.classification.state' "$tmp/dead.json")" = nothing-observed
 
+# 2b. The same dead target with the preflight: stopped on PRE-TCP-IPV4 within seconds,
+# exit 3, and the reports still written (docs/cli.md "check": nothing lost).
+t0=$(date +%s)
+timeout -k 5 60 "$bin" run --partner "$partner" --target "127.0.0.1:$dead" \
+	--listen 127.0.0.1:0 --ca "$pki/ca.pem" --cert "$pki/harness.test.pem" \
+	--key "$pki/harness.test.key" --quiet --only matrix-h13-in --only matrix-h13-out \
+	--json "$tmp/deadpf.json" --junit "$tmp/deadpf.xml" >"$tmp/deadpf.txt" 2>"$tmp/deadpf.err"
+rc=$?
+t1=$(date +%s)
+check "dead target, preflight: exit 3 (got $rc: $(head -c 300 "$tmp/deadpf.err"))" test "$rc" = 3
+check "dead target, preflight: stopped within 10 s ($((t1 - t0)) s)" test $((t1 - t0)) -le 10
+check "dead target, preflight: the checklist names PRE-TCP-IPV4 on stderr" \
+	grep -q "^FAIL PRE-TCP-IPV4 *127.0.0.1:$dead: .*Connection refused" "$tmp/deadpf.err"
+cli_check_stopped "dead target, preflight" "$tmp/deadpf.json" PRE-TCP-IPV4
+check "dead target, preflight: JSON target_info names the address" \
+	test "$(jq -c '[.target_info.kind, .target_info.address]' "$tmp/deadpf.json")" = "[\"partner\",\"127.0.0.1:$dead\"]"
+check "dead target, preflight: the text report says why nothing ran" \
+	grep -q "^INCOMPLETE: the preflight stopped the run (the preflight found PRE-TCP-IPV4 FAIL on 127.0.0.1:$dead); 2 scenarios did not run" "$tmp/deadpf.txt"
+check "dead target, preflight: JUnit both testcases skipped with the reason" \
+	test "$(grep -c '<skipped message="not run: the preflight found PRE-TCP-IPV4 FAIL' "$tmp/deadpf.xml")" = 2
+check "dead target, preflight: JUnit property preflight" \
+	grep -q '<property name="preflight" value=".* 1 FAIL: stopped the run"/>' "$tmp/deadpf.xml"
+
 # 3. A partner that cannot resolve the harness zone (its resolver points at a port
-# where nothing answers): it cannot connect in, so inbound is never judged.
+# where nothing answers): it cannot connect in, so inbound is never judged. What the
+# runner's classification rests on is the point: --no-preflight (the preflight's
+# PRE-INBOUND stop and --outbound-only are tested in check.sh).
 rc=none
 for _ in 1 2 3; do
 	dns=$(rand_port)
@@ -93,7 +123,7 @@ for _ in 1 2 3; do
 		--ca "$pki/ca.pem" --cert "$pki/harness.test.pem" --key "$pki/harness.test.key" \
 		--quiet --timeout 6 --step-timeout 2000 --only matrix-h13-out --only matrix-h13-in \
 		--only matrix-h17-out --json "$tmp/noin.json" --junit "$tmp/noin.xml" \
-		>"$tmp/noin.txt" 2>"$tmp/noin.err"
+		--no-preflight >"$tmp/noin.txt" 2>"$tmp/noin.err"
 	rc=$?
 	cli_stop_serve
 	grep -q "Address already in use" "$tmp/noin.err" || break

@@ -5,9 +5,12 @@
 #   below 2 is raised to 2, said on stderr);
 # - ProxyFqdn, with --target srv, is the host the harness connects to (port 5269)
 #   instead of the partner's SRV records, and the partner's certificate is still
-#   checked against the partner's domain. Off 5269 (no network namespace) the proxy
-#   refuses: the cause names 127.0.0.1:5269, not the SRV port. In a network namespace
-#   of its own (root and unshare) serve listens on 5269 and every scenario matches;
+#   checked against the partner's domain; the preflight (`run`'s and `check`'s)
+#   probes the same host. Off 5269 (no network namespace) the proxy refuses: the
+#   preflight stops the run on 127.0.0.1:5269, and without it (--no-preflight) the
+#   runner's cause names 127.0.0.1:5269, not the SRV port. In a network namespace of
+#   its own (root and unshare) serve listens on 5269, `check` is all OK and every
+#   scenario matches;
 # - EnableKeepAlive True runs scenario stream-keepalive-out (three whitespace
 #   keepalives on the established stream, then the ping); False skips it.
 # Usage: partner-knobs.sh S2SCHECK SOURCE_DIR BUILD_DIR
@@ -64,8 +67,24 @@ check "ConnectionLimit 3: said in the text header" \
 	grep -q "^at most 3 connections at once to one partner address" "$tmp/proxy.txt"
 if [ "$proxy_free" -eq 1 ]; then
 	check "ProxyFqdn: the proxy (not SRV) was tried: exit 3 (got $rc)" test "$rc" = 3
-	check "ProxyFqdn: the cause names 127.0.0.1:5269 [$(jq -r '.results[0].cause' "$tmp/proxy.json")]" \
-		grep -q "cannot connect to partner.test: 127.0.0.1:5269: Connection refused" "$tmp/proxy.txt"
+	check "ProxyFqdn: the preflight says ProxyFqdn replaces SRV" \
+		grep -q "^OK   PRE-DNS-SRV *partner.test: not looked up: ProxyFqdn proxy.partner.test in the partner file replaces SRV" "$tmp/proxy.err"
+	check "ProxyFqdn: the preflight probed the proxy, 127.0.0.1:5269 [$(grep PRE-TCP "$tmp/proxy.err")]" \
+		grep -q "^FAIL PRE-TCP-IPV4 *127.0.0.1:5269: proxy.partner.test (partner.test): cannot connect: Connection refused" "$tmp/proxy.err"
+	cli_check_stopped "ProxyFqdn" "$tmp/proxy.json" PRE-TCP-IPV4
+	# The runner itself connects to the proxy too.
+	rc=none
+	for _ in 1 2 3; do
+		start_partner || break
+		run_srv proxy-np --only matrix-h9-out --no-preflight
+		rc=$?
+		cli_stop_serve
+		grep -q "Address already in use" "$tmp/proxy-np.err" || break
+		rc=none
+	done
+	check "ProxyFqdn, --no-preflight: exit 3 (got $rc)" test "$rc" = 3
+	check "ProxyFqdn, --no-preflight: the cause names 127.0.0.1:5269 [$(jq -r '.results[0].cause' "$tmp/proxy-np.json")]" \
+		grep -q "cannot connect to partner.test: 127.0.0.1:5269: Connection refused" "$tmp/proxy-np.txt"
 fi
 
 # 2. --partner-connections wins over ConnectionLimit; a ConnectionLimit below 2 is raised.
@@ -134,6 +153,12 @@ for _ in $(seq 1 100); do
 	grep -q "serving the zone" "$tmp/ns-serve.log" && break
 	sleep 0.1
 done
+# check without --target: the preflight probes the proxy as the run will.
+timeout -k 5 60 "$bin" check --partner "$knobs" --resolver 127.0.0.1:5300 \
+	--serve-dns 127.0.0.1:5301 --listen 127.0.0.1:0 --ca "$pki/ca.pem" \
+	--cert "$pki/harness.test.pem" --key "$pki/harness.test.key" \
+	--only matrix-h9-out --only matrix-h9-in --only matrix-h13-out --json "$tmp/ns-check.json" \
+	>"$tmp/ns-check.txt" 2>"$tmp/ns-check.err" || exit 91
 timeout -k 5 120 "$bin" run --partner "$knobs" --target srv --resolver 127.0.0.1:5300 \
 	--serve-dns 127.0.0.1:5301 --listen 127.0.0.1:0 --ca "$pki/ca.pem" \
 	--cert "$pki/harness.test.pem" --key "$pki/harness.test.key" --quiet --timeout 10 \
@@ -151,6 +176,14 @@ INNER
 		test "$(jq '.summary.match' "$tmp/ns.json" 2>/dev/null)" = 3
 	check "netns: the target is the proxy" \
 		test "$(jq -r '.target_info.address' "$tmp/ns.json")" = "proxy.partner.test:5269 (ProxyFqdn)"
+	for f in ns-check ns; do
+		check "netns: $f: the preflight probed the proxy 127.0.0.1:5269" \
+			test "$(jq -r '[.findings // .preflight | .[] | select(.id == "PRE-TCP-IPV4" and .severity == "OK") | .subject] | join(",")' "$tmp/$f.json")" = 127.0.0.1:5269
+		check "netns: $f: the proxy's certificate judged against partner.test" \
+			test "$(jq -r '[.findings // .preflight | .[] | select(.id == "PRE-CERT-NAMES" and .severity == "OK") | .subject] | join(",")' "$tmp/$f.json")" = partner.test
+	done
+	check "netns: check is all OK (exit 0 in the namespace) [$(head -c 300 "$tmp/ns-check.txt")]" \
+		test "$(jq -r .result "$tmp/ns-check.json")" = ok
 else
 	echo "skip: ProxyFqdn on port 5269 (needs root and unshare -n)"
 fi
