@@ -282,6 +282,14 @@ struct engine_vhost {
          * silent answers nothing at all (misbehaviour silent, a wire silence);
          * ignore_db_result leaves <db:result/> unanswered. */
         bool silent, ignore_db_result;
+        /* That server would not have negotiated this stream as the server that owns
+         * it did (other TLS/SASL/dialback settings, semantics, certificate or knobs):
+         * its <db:result/> is refused here with <resource-constraint/> (XEP-0220 §2.5,
+         * reference DB-7) so that the peer opens a stream of its own, negotiated as
+         * that server negotiates (a stream whose header named no 'to' is exempt: the
+         * peer's own stream would be one like it). A <db:verify/> is answered as
+         * usual: its answer does not depend on the stream. */
+        bool other_negotiation;
 };
 
 /* Fills *out for domain and returns true when some server at this address hosts
