@@ -2305,14 +2305,16 @@ static void mux_refuse(struct engine *e, const struct db_policy *pol, const char
                        const char *to)
 {
         const char *why = e->result.method == METHOD_S
-                              ? "this stream authenticated by SASL EXTERNAL"
-                              : "this stream was negotiated under other settings";
+                              ? "this stream authenticated by SASL EXTERNAL, as that domain's "
+                                "own stream would"
+                              : "this stream was negotiated under other settings than that "
+                                "domain's";
 
         send_db(e, "result", to, from, NULL, "error", NULL, "resource-constraint");
         tracef(e, TRACE_NOTE,
-               "db:result %s -> %s not carried here (%s than %s's own stream): "
-               "<resource-constraint/>, a stream of its own is needed (XEP-0220 §2.5, DB-7)",
-               from, to, why, to);
+               "db:result %s -> %s not carried here (%s): <resource-constraint/>, a stream of "
+               "its own is needed (XEP-0220 §2.5, DB-7)",
+               from, to, why);
         vhost_trace(pol, TRACE_NOTE,
                     "db:result %s -> %s came on another node's stream and was not taken there "
                     "(%s): <resource-constraint/>, so that the partner opens a stream of its "

@@ -828,3 +828,26 @@ Test(late, second_ping_while_pair_pending)
         cr_expect_eq(m.pairs_to_b, 1, "%s", m.w.trace.data);
         mux_free(&m);
 }
+
+/* A stream authenticated by SASL EXTERNAL (M9 x H9: S) carries no dialback pair for
+ * another scenario, even one with the same settings: that scenario's own stream
+ * would have authenticated by SASL too. B's result is S, on its own stream. */
+Test(reuse, no_dialback_pair_on_a_sasl_stream)
+{
+        struct mux m;
+        struct stream *out[4];
+
+        mux_init(&m, 9, 9, 9, REUSE, false);
+        cr_assert_not_null(node_ping(m.w.partner, PARTNER, HARNESS, "in1"));
+        world_run(&m.w);
+        cr_assert_not_null(node_ping(m.w.partner, PARTNER, B_DOMAIN, "in2"));
+        world_run(&m.w);
+        cr_expect_eq(m.pairs_to_b, 0, "%s", m.w.trace.data);
+        cr_assert_eq(world_streams(m.b, ENGINE_RECEIVING, PURPOSE_AUTH, out, 4), 1, "%s",
+                     m.w.trace.data);
+        cr_expect_eq(engine_result(node_stream_engine(out[0]))->method, METHOD_S, "%s",
+                     m.w.trace.data);
+        cr_expect(strstr(m.w.trace.data, "resource-constraint") != NULL, "%s", m.w.trace.data);
+        cr_expect_eq(m.w.pongs, 2, "%s", m.w.trace.data);
+        mux_free(&m);
+}
