@@ -129,9 +129,11 @@ struct engine {
         /* Dialback pairs: ours when initiating, the peer's when receiving. */
         struct pair pairs[MAX_PAIRS];
         /* Multiplexed requests sent (pair.seq), and the newest one the running step
-         * timer covers: a pair added while another was pending has its own step
-         * (engine_timeout refuses only the pairs the step covered). */
+         * timer covers: the requests sent before any byte came from the peer since
+         * the step began (counts.bytes then: mux_step_bytes). One sent later has a
+         * step of its own (engine_timeout refuses only the pairs the step covered). */
         unsigned mux_seq, mux_step_seq;
+        unsigned long long mux_step_bytes;
         size_t n_pairs;
         char sasl_identity[DOMAIN_MAX];
         /* Initiating AUTH: db:verify requests sent on this stream (engine_send_verify). */
@@ -3150,12 +3152,14 @@ void engine_timeout_detail(struct engine *e, const char *detail)
         if (pair_awaited(e)) {
                 /* XEP-0220 §2.1.1 (DB-2): the initiator may time out a pair it asked
                  * for; the pairs already valid keep the stream (§2.6). A pair asked
-                 * for after the step began (while another was pending) is not timed
-                 * out with it: the owner starts a new step for it (the timer restarts
-                 * after a timeout), so each request waits a whole step. */
+                 * for after the step began and after the peer said something (while
+                 * another was pending) is not timed out with it: the owner starts a
+                 * new step for it (the timer restarts after a timeout), so each
+                 * request waits a whole step of the peer's silence. */
                 unsigned covered = e->mux_step_seq;
 
                 e->mux_step_seq = e->mux_seq;
+                e->mux_step_bytes = e->counts.bytes;
                 for (size_t i = 0; i < e->n_pairs; i++) {
                         struct pair *p = &e->pairs[i];
                         struct engine_event *ev;
@@ -3423,15 +3427,19 @@ int engine_add_pair(struct engine *e, const char *from, const char *to)
         }
         tracef(e, TRACE_NOTE, "multiplexing %s -> %s on this stream (XEP-0220 §2.6)", from, to);
         {
-                bool fresh = !pair_awaited(e); /* the step timer starts with this pair */
+                /* The step timer starts with this pair, or covers it when nothing
+                 * came from the peer since the step began (pairs asked for at once). */
+                bool covered = !pair_awaited(e) || e->counts.bytes == e->mux_step_bytes;
                 struct pair *p;
 
                 i_send_db_result(e, from, to);
                 p = find_pair(e, from, to);
                 if (p != NULL && p->pending) {
                         p->seq = ++e->mux_seq;
-                        if (fresh)
+                        if (covered) {
                                 e->mux_step_seq = p->seq;
+                                e->mux_step_bytes = e->counts.bytes;
+                        }
                 }
         }
         return 0;

@@ -572,10 +572,10 @@ enum engine_state engine_state(const struct engine *e);
  * The state whose timer applies to the stream now: its state, except that an
  * authenticated initiating stream (EXPECT_STANZAS) on which a multiplexed pair
  * (engine_add_pair) awaits its db:result is timed as EXPECT_DB_RESULT. When that
- * timer runs out, engine_timeout refuses the pairs pending since the step began (one
- * asked for later waits for the next step) (EV_PAIR_FAILED,
- * DB_TIMEOUT: XEP-0220 §2.1.1, the initiator may time out) and the stream goes on
- * for the pairs already valid.
+ * timer runs out, engine_timeout refuses the pairs the step covered (EV_PAIR_FAILED,
+ * DB_TIMEOUT: XEP-0220 §2.1.1, the initiator may time out), those asked for before
+ * the peer said anything since it began (one asked for later waits for the next
+ * step), and the stream goes on for the pairs already valid.
  */
 enum engine_state engine_step_state(const struct engine *e);
 enum engine_role engine_role(const struct engine *e);

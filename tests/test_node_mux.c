@@ -763,7 +763,23 @@ static size_t count_findings(const struct engine *e, enum finding_kind kind, con
         return k;
 }
 
-/* A second pair asked for while the first is pending gets a step of its own: the
+/* Pairs asked for at once (nothing from the peer in between) share the step: one
+ * timeout refuses them all, as a silent peer deserves (ejabberd without dialback
+ * drops a multiplexed db:result: docs/peers.md). */
+Test(late, pairs_asked_for_at_once_share_the_step)
+{
+        struct engine *e = mux_initiator();
+
+        cr_assert_eq(engine_add_pair(e, HARNESS, "b.partner.test"), 0);
+        cr_assert_eq(engine_add_pair(e, HARNESS, "c.partner.test"), 0);
+        engine_timeout(e);
+        cr_expect_eq(engine_pair_state(e, HARNESS, "b.partner.test"), PAIR_FAILED);
+        cr_expect_eq(engine_pair_state(e, HARNESS, "c.partner.test"), PAIR_FAILED);
+        cr_expect_eq(engine_step_state(e), ST_EXPECT_STANZAS);
+        engine_free(e);
+}
+
+/* A second pair asked for later, while the first is pending, gets a step of its own: the
  * step timer refuses only the first; the second's answer, then the first's late
  * answer, are taken as they are (valid; a note), not as unsolicited results
  * (DB-9); a second late answer is one. */
@@ -774,6 +790,9 @@ Test(late, pair_added_while_another_pending)
         bool failed_b = false, auth_c = false;
 
         cr_assert_eq(engine_add_pair(e, HARNESS, "b.partner.test"), 0);
+        /* The peer says something (a whitespace keepalive, RFC 6120 §4.6.1): a pair
+         * asked for from now on is later than the step. */
+        cr_assert_eq(engine_input_str(e, " "), 0);
         cr_assert_eq(engine_add_pair(e, HARNESS, "c.partner.test"), 0, "while b is pending");
         cr_expect_eq(engine_step_state(e), ST_EXPECT_DB_RESULT);
         engine_timeout(e);
