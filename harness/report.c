@@ -1201,6 +1201,11 @@ static void json_result(struct json *j, struct buf *tmp, const struct scenario_r
                 json_string(j, error_cause_name(s->error_cause));
         else
                 json_null(j);
+        json_key(j, "cause_class");
+        if (cause_class_name(s->cause_class) != NULL)
+                json_string(j, cause_class_name(s->cause_class));
+        else
+                json_null(j);
         json_kv_bool(j, "not_run", s->not_run);
         JSTR(j, tmp, "cause", s->cause);
         json_key(j, "known_deviation");

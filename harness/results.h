@@ -48,6 +48,7 @@ struct scenario_result {
         unsigned observed; /* codes consistent with the wire; 0 = nothing observed */
         enum verdict verdict;
         enum error_cause error_cause; /* with verdict error: whose failure it was */
+        enum cause_class cause_class; /* whose side the cause is on (verdict.h) */
         bool not_run; /* the run was interrupted before this scenario ran (verdict skip) */
         char rationale[RESULT_TEXT_MAX]; /* why the oracle expects `expected` */
         char cause[RESULT_TEXT_MAX];     /* what happened and why, with the rule */
