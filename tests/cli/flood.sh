@@ -46,8 +46,8 @@ run_flooded() {
 }
 
 # No result blames the partner: no mismatch, and every error is the harness's.
-blames_partner() { # blames_partner JSON: prints the offending results
-	jq -r '.results[] | select(.verdict == "mismatch" or .verdict == "xfail" or
+blames_partner() { # blames_partner JSON: prints the offending results ("jq failed" without a report)
+	cli_jq -r '.results[] | select(.verdict == "mismatch" or .verdict == "xfail" or
 		(.verdict == "error" and .error_cause != "harness")) | "\(.id): \(.verdict) \(.cause)"' "$1"
 }
 
