@@ -26,6 +26,7 @@
 #include "node.h"
 #include "pki.h"
 #include "preflight.h"
+#include "classify.h"
 #include "report.h"
 #include "scenario.h"
 #include "tls.h"
@@ -2107,7 +2108,7 @@ int runner_not_run(const struct run_options *o, const char *why, struct run_repo
                 res->not_run = true;
                 textf(res->cause, sizeof(res->cause), "not run: %s", why);
         }
-        report_summarize(rep);
+        classify_run(rep);
         rc = 0;
 out:
         cleanup(&r);
@@ -2144,7 +2145,7 @@ int runner_run(const struct run_options *o, struct run_report *rep, char *err, s
         rep->seconds = now_s() - t0;
         stats_line(&r, rep);
         take_refusals(&r, rep);
-        report_summarize(rep);
+        classify_run(rep);
         rc = 0;
 out:
         cleanup(&r);
