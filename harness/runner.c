@@ -26,6 +26,7 @@
 #include "node.h"
 #include "pki.h"
 #include "preflight.h"
+#include "classify.h"
 #include "report.h"
 #include "scenario.h"
 #include "tls.h"
@@ -963,6 +964,18 @@ static int add_ping(struct scen *s, const char *what)
         return 0;
 }
 
+/* Not run (selection, a prerequisite, the preflight, a signal): verdict_judge says skip. */
+static void judge_not_run(struct scenario_result *res)
+{
+        struct verdict_input vi = {0};
+        struct verdict_judgement j;
+
+        vi.not_run = true;
+        j = verdict_judge(&vi);
+        res->verdict = j.verdict;
+        res->cause_class = j.cause_class;
+}
+
 /* Fills one result and its scen from scenario d against partner domain pdom. */
 static void setup_one(struct runner *r, struct scen *s, const struct scenario *d, const char *pdom,
                       const char *label)
@@ -1028,7 +1041,7 @@ static void setup_one(struct runner *r, struct scen *s, const struct scenario *d
                       "the oracle does not apply (%s)",
                       set, d->file);
         }
-        res->verdict = VERDICT_SKIP;
+        judge_not_run(res);
         snprintf(res->cause, sizeof(res->cause), "not run");
         /* Pings: the scenario's own, one per extra sender, one per extra target. */
         add_ping(s, "0");
@@ -1361,7 +1374,7 @@ static void take_log(struct scen *s);
 
 static void skip_now(struct scen *s)
 {
-        s->res->verdict = VERDICT_SKIP;
+        judge_not_run(s->res);
         snprintf(s->res->cause, sizeof(s->res->cause), "%s", s->skip_why);
         logf_(s, "runner: %s", s->skip_why);
         take_log(s);
@@ -1397,7 +1410,7 @@ static void send_pings(struct scen *s, struct node *n, bool reverse)
 }
 
 /* How often the harness ran short, and refused a source at its cap, so far
- * (judge_shortage compares). */
+ * (finalize's scen_pressure compares). */
 static void harness_pressure(const struct runner *r, unsigned long *shortages,
                              unsigned long *refused)
 {
@@ -1530,16 +1543,18 @@ static void finding_line(struct scenario_result *res, const char *line)
 
 /*
  * The scenario's named checks, plus the success checks of reference §3.6 when the
- * outcome is a success that matched. The first failure turns a match into a
- * mismatch naming the check; every failure is a finding line.
+ * outcome is a success that matched (`agrees`). Every failure is a finding line;
+ * the first one is the scenario's failed_check, and its line and rule go to
+ * first/first_spec for verdict_judge to make the cause of. Returns whether one failed.
  */
-static void run_checks(struct scen *s)
+static bool run_checks(struct scen *s, bool agrees, char *first, size_t first_len, char *first_spec,
+                       size_t first_spec_len)
 {
         struct scenario_result *res = s->res;
         const struct scenario_name_info *names = scenario_checks();
         struct check_facts f;
         unsigned set = s->def->checks;
-        bool success = res->verdict == VERDICT_MATCH && (res->observed & OUTCOME_SUCCESS_SET);
+        bool success = agrees && (res->observed & OUTCOME_SUCCESS_SET);
 
         if (success)
                 set |= check_success_set(res->dir);
@@ -1582,49 +1597,45 @@ static void run_checks(struct scen *s)
                 if (res->failed_check[0] != '\0')
                         continue;
                 snprintf(res->failed_check, sizeof(res->failed_check), "%s", names[c].name);
-                if (res->verdict == VERDICT_MATCH) {
-                        res->verdict = VERDICT_MISMATCH;
-                        snprintf(res->cause, sizeof(res->cause), "%s", line);
-                        snprintf(res->spec, sizeof(res->spec), "%s", names[c].spec);
-                }
+                snprintf(first, first_len, "%s", line);
+                snprintf(first_spec, first_spec_len, "%s", names[c].spec);
         }
+        return res->failed_check[0] != '\0';
 }
 
 /*
- * The harness itself ran short (connection table, descriptors, memory, a
- * listener cap that may have refused the partner) while the scenario ran: a
- * mismatch or an error is then not the partner's doing, and the result is an
- * error with the harness as its cause (design.md §7: a cause has a class). An
- * error (nothing judged anyway) is also the harness's when a per-source cap
- * refused connections meanwhile: the partner's may have been among them. A
- * mismatch is not voided by that alone, or a stranger could hide one.
+ * Whether the harness itself ran short (connection table, descriptors, memory)
+ * while the scenario ran, or its per-source listener cap refused connections
+ * meanwhile (design.md §7: a cause has a class); verdict_judge decides what that
+ * voids. *short_n and *refused_n get the counts for the cause.
  */
-static void judge_shortage(struct scen *s)
+static void scen_pressure(struct scen *s, struct net_pressure *p, unsigned long *short_n,
+                          unsigned long *refused_n)
+{
+        net_pressure(s->r->loop, p);
+        *short_n = p->shortages > s->shortages0 ? p->shortages - s->shortages0 : 0;
+        *refused_n = p->refused_source > s->refused0 ? p->refused_source - s->refused0 : 0;
+}
+
+/* The cause of an error verdict_judge laid on the harness (VERDICT_BY_HARNESS_*). */
+static void harness_cause(struct scen *s, enum verdict_basis basis, const struct net_pressure *p,
+                          unsigned long short_n, unsigned long refused_n)
 {
         struct scenario_result *res = s->res;
-        struct net_pressure p;
         char was[RESULT_TEXT_MAX];
 
-        if (res->verdict != VERDICT_MISMATCH && res->verdict != VERDICT_ERROR)
-                return;
-        net_pressure(s->r->loop, &p);
         snprintf(was, sizeof(was), "%s", res->cause);
-        if (p.shortages > s->shortages0)
+        if (basis == VERDICT_BY_HARNESS_SHORT)
                 textf(res->cause, sizeof(res->cause),
                       "the harness ran short during this scenario (%lu time%s; last: %s): "
                       "nothing to judge (it saw: %s)",
-                      p.shortages - s->shortages0, p.shortages - s->shortages0 > 1 ? "s" : "",
-                      p.last_text, was);
-        else if (res->verdict == VERDICT_ERROR && p.refused_source > s->refused0)
+                      short_n, short_n > 1 ? "s" : "", p->last_text, was);
+        else
                 textf(res->cause, sizeof(res->cause),
                       "the harness ran short during this scenario: its per-source listener cap "
                       "refused %lu connection%s (the partner's may have been one): nothing to "
                       "judge (it saw: %s)",
-                      p.refused_source - s->refused0, p.refused_source - s->refused0 > 1 ? "s" : "",
-                      was);
-        else
-                return;
-        res->verdict = VERDICT_ERROR;
+                      refused_n, refused_n > 1 ? "s" : "", was);
         res->error_cause = ERROR_CAUSE_HARNESS;
         snprintf(res->spec, sizeof(res->spec), "design.md §7");
         logf_(s, "runner: %s", res->cause);
@@ -1652,9 +1663,13 @@ static void finalize(struct scen *s)
 {
         struct scenario_result *res = s->res;
         struct verdict_input vi = {0};
+        struct verdict_judgement j;
+        struct net_pressure pressure;
+        unsigned long short_n, refused_n;
         struct stream *all[NODE_MAX_STREAMS];
         size_t k;
         char refused[RESULT_TEXT_MAX / 2 + 128];
+        char check_line[RESULT_TEXT_MAX], check_spec[sizeof(res->spec)];
 
         if (s->finalized)
                 return;
@@ -1732,27 +1747,36 @@ static void finalize(struct scen *s)
                 snprintf(res->spec, sizeof(res->spec), "design.md §2");
         }
         vi.observed = res->observed;
-        res->verdict = verdict_judge(&vi);
-        if (res->verdict == VERDICT_ERROR)
-                res->error_cause = ERROR_CAUSE_ENVIRONMENT;
-        if (res->verdict == VERDICT_MATCH || res->verdict == VERDICT_MISMATCH)
-                run_checks(s);
-        judge_shortage(s);
-        if (s->def->xfail != NULL) {
-                /* A known deviation (docs/scenarios.md <xfail>, or a quirk). */
+        /* A known deviation (docs/scenarios.md <xfail>, or a quirk). */
+        vi.expect_mismatch = s->def->xfail != NULL;
+        if (vi.expect_mismatch)
                 textf(res->known_deviation, sizeof(res->known_deviation), "%s (%s %s)",
                       s->def->xfail, s->def->quirk_at != NULL ? "quirk at" : "scenario",
                       s->def->quirk_at != NULL ? s->def->quirk_at : s->def->file);
-                if (res->verdict == VERDICT_MISMATCH) {
-                        res->verdict = VERDICT_XFAIL;
-                        logf_(s, "runner: expected deviation: %s", res->known_deviation);
-                } else if (res->verdict == VERDICT_MATCH) {
-                        res->verdict = VERDICT_XPASS;
-                        textf(res->cause, sizeof(res->cause),
-                              "expected to deviate: %s; but it matched: the quirk is gone",
-                              res->known_deviation);
-                }
+        /* The wire checks judge what was observed: not an environment failure. */
+        if (!vi.environment_failed && (vi.observed != 0 || vi.partner_violated))
+                vi.check_failed = run_checks(s, verdict_outcome_agrees(&vi), check_line,
+                                             sizeof(check_line), check_spec, sizeof(check_spec));
+        scen_pressure(s, &pressure, &short_n, &refused_n);
+        vi.harness_short = short_n > 0;
+        vi.harness_refused = refused_n > 0;
+        j = verdict_judge(&vi);
+        res->verdict = j.verdict;
+        res->cause_class = j.cause_class;
+        if (j.check_mismatch) {
+                snprintf(res->cause, sizeof(res->cause), "%s", check_line);
+                snprintf(res->spec, sizeof(res->spec), "%s", check_spec);
         }
+        if (j.basis == VERDICT_BY_ENVIRONMENT)
+                res->error_cause = ERROR_CAUSE_ENVIRONMENT;
+        else if (j.basis == VERDICT_BY_HARNESS_SHORT || j.basis == VERDICT_BY_HARNESS_REFUSED)
+                harness_cause(s, j.basis, &pressure, short_n, refused_n);
+        if (res->verdict == VERDICT_XFAIL)
+                logf_(s, "runner: expected deviation: %s", res->known_deviation);
+        else if (res->verdict == VERDICT_XPASS)
+                textf(res->cause, sizeof(res->cause),
+                      "expected to deviate: %s; but it matched: the quirk is gone",
+                      res->known_deviation);
         res->seconds = now_s() - s->t0;
         logf_(s, "runner: verdict %s (expected %s)", verdict_name(res->verdict),
               outcome_name(res->expected));
@@ -1955,7 +1979,7 @@ static int run_all(struct runner *r, struct run_report *rep, char *err, size_t e
                                 continue;
                         if (s->st != SC_PENDING)
                                 take_log(s);
-                        s->res->verdict = VERDICT_SKIP;
+                        judge_not_run(s->res);
                         s->res->not_run = true;
                         snprintf(s->res->cause, sizeof(s->res->cause), "not run: interrupted");
                         s->st = SC_DONE;
@@ -2075,7 +2099,7 @@ int runner_not_run(const struct run_options *o, const char *why, struct run_repo
         for (size_t i = 0; i < r.n; i++) {
                 struct scenario_result *res = r.sc[i].res;
 
-                res->verdict = VERDICT_SKIP;
+                judge_not_run(res);
                 /* A scenario that would have been skipped anyway keeps its own reason. */
                 if (r.sc[i].skip) {
                         textf(res->cause, sizeof(res->cause), "%s", r.sc[i].skip_why);
@@ -2084,7 +2108,7 @@ int runner_not_run(const struct run_options *o, const char *why, struct run_repo
                 res->not_run = true;
                 textf(res->cause, sizeof(res->cause), "not run: %s", why);
         }
-        report_summarize(rep);
+        classify_run(rep);
         rc = 0;
 out:
         cleanup(&r);
@@ -2121,7 +2145,7 @@ int runner_run(const struct run_options *o, struct run_report *rep, char *err, s
         rep->seconds = now_s() - t0;
         stats_line(&r, rep);
         take_refusals(&r, rep);
-        report_summarize(rep);
+        classify_run(rep);
         rc = 0;
 out:
         cleanup(&r);
