@@ -1375,15 +1375,21 @@ int xs_is(xmlNodePtr node, const char *ns, const char *local)
                xmlStrEqual(node->ns->href, BAD_CAST ns) && xmlStrEqual(node->name, BAD_CAST local);
 }
 
-int xs_new_stream_id(char *out, size_t len)
+int xs_random_system(void *user, void *out, size_t len)
+{
+        (void)user;
+        return gnutls_rnd(GNUTLS_RND_NONCE, out, len) == 0 ? 0 : -1;
+}
+
+int xs_new_stream_id(xs_random_fn rnd, void *rnd_user, char *out, size_t len)
 {
         unsigned char raw[16];
         gnutls_datum_t d = {raw, sizeof(raw)};
         size_t n = len;
 
-        if (out == NULL || len < 2 * sizeof(raw) + 1)
+        if (rnd == NULL || out == NULL || len < 2 * sizeof(raw) + 1)
                 return -1;
-        if (gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof(raw)) != 0)
+        if (rnd(rnd_user, raw, sizeof(raw)) != 0)
                 return -1;
         if (gnutls_hex_encode(&d, out, &n) != 0)
                 return -1;

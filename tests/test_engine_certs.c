@@ -33,6 +33,7 @@
 #include "oracle.h"
 #include "testcreds.h"
 #include "tls.h"
+#include "testrand.h"
 
 #define HARNESS "harness.test"
 #define PARTNER "partner.test"
@@ -703,6 +704,7 @@ static void raw_open(const struct variant *v, struct tls_creds **hc, struct tls_
         cfg.creds = *pc;
         cfg.secret = "not-used-for-sasl";
         xs_limits_default(&cfg.limits);
+        cfg.random = test_random;
         *r = engine_new(&cfg, err, sizeof(err));
         cr_assert_not_null(*r, "%s", err);
 
