@@ -229,6 +229,16 @@ void engine_event_cleanup(struct engine_event *ev)
 
 /* ---- tracing, findings, state ------------------------------------------------ */
 
+const char *engine_trace_kind_name(enum trace_kind k)
+{
+        static const char *const names[] = {
+            [TRACE_SEND] = "send", [TRACE_RECV] = "recv",       [TRACE_STATE] = "state",
+            [TRACE_TLS] = "tls",   [TRACE_FINDING] = "finding", [TRACE_NOTE] = "note",
+        };
+
+        return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
+}
+
 static void trace(struct engine *e, enum trace_kind kind, const char *text, size_t len)
 {
         struct trace_entry t = {kind, text, len};

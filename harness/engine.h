@@ -259,6 +259,10 @@ struct trace_entry {
 
 typedef void (*engine_trace_fn)(void *user, const struct trace_entry *e);
 
+/* The kind's word in transcripts: "send", "recv", "state", "tls", "finding", "note"
+ * ("?" for a value that is no kind). */
+const char *engine_trace_kind_name(enum trace_kind k);
+
 /*
  * Another server at this stream's address that hosts a domain this engine does
  * not (virtual hosting: the harness's scenario nodes share one listener, and a

@@ -304,7 +304,6 @@ static void trace_facts(struct scen *s, struct stream *st, const struct trace_en
 
 static void on_trace(void *user, struct stream *st, const struct trace_entry *t)
 {
-        static const char *const kinds[] = {"send", "recv", "state", "tls", "finding", "note"};
         struct scen *s = user;
 
         if (!s->finalized)
@@ -312,7 +311,7 @@ static void on_trace(void *user, struct stream *st, const struct trace_entry *t)
         if (s->log_closed || s->log.len > TRANSCRIPT_MAX)
                 return;
         buf_printf(&s->log, "[%8.3f] %-22s %-7s %.*s\n", now_s() - s->t0, node_stream_label(st),
-                   kinds[t->kind], (int)(t->len > 8192 ? 8192 : t->len), t->text);
+                   engine_trace_kind_name(t->kind), (int)(t->len > 8192 ? 8192 : t->len), t->text);
 }
 
 /* ---- streams no scenario owns ---------------------------------------------------- */
@@ -324,7 +323,6 @@ static bool run_transcribed(struct stream *st)
 
 static void on_base_trace(void *user, struct stream *st, const struct trace_entry *t)
 {
-        static const char *const kinds[] = {"send", "recv", "state", "tls", "finding", "note"};
         struct runner *r = user;
 
         if (!run_transcribed(st))
@@ -334,7 +332,7 @@ static void on_base_trace(void *user, struct stream *st, const struct trace_entr
                 return;
         }
         buf_printf(&r->runlog, "[%8.3f] %-22s %-7s %.*s\n", now_s() - r->t0, node_stream_label(st),
-                   kinds[t->kind], (int)(t->len > 8192 ? 8192 : t->len), t->text);
+                   engine_trace_kind_name(t->kind), (int)(t->len > 8192 ? 8192 : t->len), t->text);
 }
 
 /*
