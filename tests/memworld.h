@@ -17,6 +17,7 @@
 #include "node.h"
 #include "oracle.h"
 #include "testcreds.h"
+#include "testrand.h"
 #include "tls.h"
 
 #define HARNESS "harness.test"
@@ -96,6 +97,8 @@ static inline void world_config(struct world *w, struct node_config *cfg, const 
         cfg->trace = world_on_trace;
         cfg->trace_user = w;
         cfg->answer_pings = true;
+        /* Deterministic stream ids (engine_config.random): a run replays exactly. */
+        cfg->random = test_random;
 }
 
 static inline struct node *world_node(struct world *w, const struct node_config *cfg)

@@ -13,7 +13,6 @@
 #include <criterion/criterion.h>
 
 #include "memworld.h"
-#include "testrand.h"
 
 /* ---- 1. misbehaving reference partner ------------------------------------------- */
 

@@ -21,7 +21,6 @@
 
 #include "dialback.h"
 #include "memworld.h"
-#include "testrand.h"
 
 #define B_DOMAIN "b.harness.test"
 #define B_SECRET "b-secret-for-the-tests"
