@@ -8,8 +8,7 @@
 #include "json.h"
 #include "scenario.h"
 #include "suitecli.h"
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
 /* Tags as "a,b,c" into buf (bounded). */
 static const char *tags_text(const struct scenario *s, char *buf, size_t len)

@@ -14,6 +14,7 @@
 #include "certid.h"
 #include "jid.h"
 #include "tls.h"
+#include "util.h"
 
 #define NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
 #define NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"
@@ -236,7 +237,7 @@ const char *engine_trace_kind_name(enum trace_kind k)
             [TRACE_TLS] = "tls",   [TRACE_FINDING] = "finding", [TRACE_NOTE] = "note",
         };
 
-        return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
+        return (unsigned)k < ARRAY_LEN(names) ? names[k] : "?";
 }
 
 static void trace(struct engine *e, enum trace_kind kind, const char *text, size_t len)

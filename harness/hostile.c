@@ -1,10 +1,10 @@
 #include "hostile.h"
+#include "util.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define NO_FLAG SIZE_MAX
 #define FLAG(field) offsetof(struct engine_misbehaviour, field)
 

@@ -10,10 +10,10 @@
 #include <libxml/tree.h>
 #include <libxml/xmlstring.h>
 
+#include "util.h"
 #include "xmlload.h"
 
 #define SCENARIO_NS "urn:s2scheck:scenario:1"
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define BOTH (SCENARIO_DIR_OUT | SCENARIO_DIR_IN)
 
 /* ---- name tables ------------------------------------------------------------- */
@@ -984,15 +984,6 @@ static int set_outcome(struct xmlload_where *ld, long line, const char *field, c
         return 0;
 }
 
-static int count_bits(unsigned v)
-{
-        int n = 0;
-
-        for (; v != 0; v &= v - 1)
-                n++;
-        return n;
-}
-
 static int build_expect(struct xmlload_where *ld, const xmlNode *n, struct scenario *s)
 {
         bool oom = false;
@@ -1079,7 +1070,7 @@ static int build_expect(struct xmlload_where *ld, const xmlNode *n, struct scena
                 if (rc < 0)
                         return -1;
         }
-        if (s->expect_oracle && count_bits(s->oracle_without) == 3) {
+        if (s->expect_oracle && util_popcount(s->oracle_without) == 3) {
                 xmlload_failf(
                     ld, oracle_line, "oracle@without",
                     "every method is taken away, so nothing can succeed; accepted: an explicit "
