@@ -1,4 +1,5 @@
 #include "hostile.h"
+#include "misbehave.h"
 #include "util.h"
 
 #include <stdbool.h>
@@ -203,7 +204,7 @@ int hostile_apply(const char *name, struct engine_misbehaviour *bad, struct net_
                 bad->wire = h->wire;
         }
         if (h->flag != NO_FLAG)
-                *(bool *)((char *)bad + h->flag) = true;
+                misbehave_set_flag(bad, h->flag);
         if (h->pace.drip_ms > 0)
                 pace->drip_ms = h->pace.drip_ms;
         if (h->pace.keepalive_ms > 0)

@@ -22,6 +22,7 @@
 #include "dnszone.h"
 #include "infile.h"
 #include "jid.h"
+#include "misbehave.h"
 #include "net.h"
 #include "node.h"
 #include "pki.h"
@@ -55,7 +56,7 @@
 #define PINGS_MAX 24 /* the scenario's own, one per extra sender, one per extra target */
 #define FEATURES_MAX 8
 #define FACT_FINDINGS_MAX 256
-#define WRONG_DOMAIN "wrong.test" /* the wrong-from misbehaviour (docs/scenarios.md) */
+#define WRONG_DOMAIN MISBEHAVE_WRONG_DOMAIN /* the wrong-from misbehaviour (misbehave.c) */
 #define YEAR_S (365L * 24 * 60 * 60)
 
 static volatile sig_atomic_t interrupted;
@@ -886,34 +887,12 @@ static void join(char *dst, size_t len, char *const *v, size_t n, const char *se
  * the loader already refused those that cannot take effect in this direction). */
 static void apply_misbehaviour(struct scen *s)
 {
-        const struct scenario *d = s->def;
-        struct engine_misbehaviour *b = &s->knobs.bad;
-        unsigned m = d->misbehave;
+        struct misbehave_effects fx;
 
-        b->reuse_stream_id = m & (1u << MB_REUSE_STREAM_ID);
-        b->starttls_after_tls = m & (1u << MB_STARTTLS_AFTER_TLS);
-        b->silent = m & (1u << MB_SILENT_AUTHORITATIVE);
-        b->unhosted_db_target = m & (1u << MB_UNHOSTED_DIALBACK_TARGET);
-        b->ignore_required_tls = m & (1u << MB_PLAINTEXT_DOWNGRADE);
-        b->wrong_header_from = (m & (1u << MB_WRONG_FROM)) && d->dir == DIR_INBOUND;
-        b->omit_stream_id = m & (1u << MB_NO_ID);
-        b->external_bound_to_fail = m & (1u << MB_EXTERNAL_BOUND_TO_FAIL);
-        b->ignore_db_result = m & (1u << MB_IGNORE_DB_RESULT);
-        /* pre-tls-dialback-key: the engine keys its db:result on the pre-TLS stream id,
-         * which breaks the same rule (XEP-0220 §2.1.1: the key binds the stream in force). */
-        b->key_with_pre_tls_id = m & (1u << MB_PRE_TLS_DIALBACK_KEY);
-        b->stanza_before_auth = m & (1u << MB_STANZA_BEFORE_AUTH);
-        b->stanza_unauth_from = m & (1u << MB_UNAUTHENTICATED_FROM);
-        b->starttls_unoffered = m & (1u << MB_UNOFFERED_STARTTLS);
-        b->auth_before_tls = m & (1u << MB_AUTH_BEFORE_TLS);
-        b->unsolicited_db_valid = m & (1u << MB_UNSOLICITED_DB_RESULT);
-        /* wrong-dialback-key: the key the partner verifies is not confirmed by the
-         * harness's authoritative server; on the wire that is an invalid answer. */
-        if (m & (1u << MB_WRONG_DIALBACK_KEY))
+        misbehave_apply(s->def->misbehave, s->def->dir, &s->knobs.bad, &fx);
+        if (fx.answer_invalid)
                 s->db_answer = DB_ANSWER_INVALID;
-        /* wrong-from outbound: the stream (header, dialback, stanzas) comes from a domain
-         * the harness cannot prove. */
-        if ((m & (1u << MB_WRONG_FROM)) && d->dir == DIR_OUTBOUND)
+        if (fx.wrong_sender)
                 s->sender = WRONG_DOMAIN;
 }
 
@@ -1435,12 +1414,10 @@ static int start_scenario(struct scen *s, char *err, size_t errlen)
         logf_(s, "runner: scenario %s (%s) from %s against %s; expected %s: %s", s->res->id,
               s->res->title, s->def->file, s->pdomain, outcome_name(s->res->expected),
               s->res->rationale);
-        if (s->def->misbehave & (1u << MB_WRONG_DIALBACK_KEY))
-                logf_(s, "runner: wrong-dialback-key: the harness's authoritative server "
-                         "answers invalid to the partner's <db:verify/>");
-        if (s->def->misbehave & (1u << MB_PRE_TLS_DIALBACK_KEY))
-                logf_(s, "runner: pre-tls-dialback-key: the harness keys its <db:result/> on the "
-                         "pre-TLS stream id");
+        for (size_t m = 0; m < misbehave_count(); m++) {
+                if ((s->def->misbehave & (1u << m)) && misbehave_row(m)->log != NULL)
+                        logf_(s, "runner: %s", misbehave_row(m)->log);
+        }
         if (s->res->dir == DIR_OUTBOUND) {
                 send_pings(s, s->node, false);
                 return 0;

@@ -18,6 +18,20 @@ void util_format(char *dst, size_t len, const char *fmt, ...)
         va_end(ap);
 }
 
+const char *util_list_add(char *buf, size_t len, size_t *used, const char *item)
+{
+        int k;
+
+        if (len == 0 || *used >= len)
+                return buf;
+        if (*used == 0)
+                buf[0] = '\0';
+        k = snprintf(buf + *used, len - *used, "%s%s", *used > 0 ? ", " : "", item);
+        if (k > 0)
+                *used += (size_t)k;
+        return buf;
+}
+
 int util_popcount(unsigned v)
 {
         int n = 0;

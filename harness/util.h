@@ -24,6 +24,12 @@ void util_format(char *dst, size_t len, const char *fmt, ...) __attribute__((for
 void util_vformat(char *dst, size_t len, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
+/*
+ * Appends ", item" (just item when *used is 0) to the list in buf (len bytes,
+ * NUL-terminated, *used bytes so far), cutting when full. Returns buf.
+ */
+const char *util_list_add(char *buf, size_t len, size_t *used, const char *item);
+
 /* The number of bits set in v. */
 int util_popcount(unsigned v);
 
