@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "certid.h"
+#include "certvariant.h"
 #include "checks.h"
 #include "checkup.h"
 #include "dialback.h"
@@ -57,7 +58,6 @@
 #define FEATURES_MAX 8
 #define FACT_FINDINGS_MAX 256
 #define WRONG_DOMAIN MISBEHAVE_WRONG_DOMAIN /* the wrong-from misbehaviour (misbehave.c) */
-#define YEAR_S (365L * 24 * 60 * 60)
 
 static volatile sig_atomic_t interrupted;
 static struct net_loop *volatile active_loop;
@@ -1102,72 +1102,25 @@ static int setup_scenarios(struct runner *r, struct run_report *rep, char *err, 
         return 0;
 }
 
-/* The leaf the run-time PKI issues for a certificate variant (docs/certificates.md). */
+/* The leaf the run-time PKI issues for a certificate variant (certvariant.c). */
 static int issue_variant(struct runner *r, struct scen *s, struct pki_leaf *leaf, char *err,
                          size_t errlen)
 {
         const char *doms[1] = {s->domain}, *wrong[1] = {WRONG_DOMAIN};
-        struct pki_leaf_spec spec = {0};
+        struct pki_leaf_spec spec;
         struct pki *signer = r->pki;
+        bool other_ca;
 
-        spec.domains = doms;
-        spec.n = 1;
-        spec.ids = PKI_ID_DNS | PKI_ID_SRV;
-        switch (s->def->cert) {
-        case CERT_DEFAULT:
-                spec.ids = PKI_ID_DNS | PKI_ID_WILDCARD | PKI_ID_SRV;
-                break;
-        case CERT_ALL:
-                spec.ids = PKI_ID_DNS | PKI_ID_SRV | PKI_ID_XMPP;
-                break;
-        case CERT_DNS:
-                spec.ids = PKI_ID_DNS;
-                break;
-        case CERT_SRV:
-                spec.ids = PKI_ID_SRV;
-                break;
-        case CERT_SRVCLIENT:
-                spec.ids = PKI_ID_SRV_CLIENT;
-                break;
-        case CERT_XMPP:
-                spec.ids = PKI_ID_XMPP;
-                break;
-        case CERT_WILDCARD:
-                spec.ids = PKI_ID_WILDCARD;
-                break;
-        case CERT_CN:
-                spec.ids = 0;
-                break;
-        case CERT_EXPIRED:
-                spec.not_before_s = -2 * YEAR_S;
-                spec.not_after_s = -1 * YEAR_S;
-                break;
-        case CERT_NOTYET:
-                spec.not_before_s = 20 * YEAR_S;
-                spec.not_after_s = 21 * YEAR_S;
-                break;
-        case CERT_WRONGNAME:
-                spec.domains = wrong;
-                spec.ids = PKI_ID_DNS;
-                break;
-        case CERT_SELFSIGNED:
-                spec.self_signed = true;
-                break;
-        case CERT_CA2:
+        if (cert_variant_spec(s->def->cert, doms, 1, wrong, &spec, &other_ca) != 0) {
+                snprintf(err, errlen, "certificate variant '%s' issues no certificate",
+                         cert_variant_name(s->def->cert));
+                return -1;
+        }
+        if (other_ca) {
                 if (r->pki2 == NULL &&
                     (r->pki2 = pki_new("s2scheck other CA", err, errlen)) == NULL)
                         return -1;
                 signer = r->pki2;
-                break;
-        case CERT_SERVERAUTH:
-                spec.eku = PKI_EKU_SERVER;
-                break;
-        case CERT_CLIENTAUTH:
-                spec.eku = PKI_EKU_CLIENT;
-                break;
-        case CERT_NONE:
-        case CERT_COUNT:
-                break;
         }
         return pki_issue_spec(signer, &spec, leaf, err, errlen);
 }
@@ -1272,8 +1225,7 @@ static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t er
                 }
                 /* The variants that keep the right names must name the scenario's own
                  * domain, or the run would test a wrong name instead. */
-                if (d->cert != CERT_WRONGNAME && d->cert != CERT_WILDCARD &&
-                    d->cert != CERT_SRVCLIENT && !file_names(certf, s->domain)) {
+                if (cert_variant(d->cert)->names_domain && !file_names(certf, s->domain)) {
                         s->skip = true;
                         textf(s->skip_why, sizeof(s->skip_why),
                               "skipped: %s does not name the scenario's domain %s; issue variant "

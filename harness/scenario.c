@@ -113,11 +113,6 @@ static const struct scenario_name_info knobs[KNOB_COUNT] = {
                                     "a whole number 0-10"},
 };
 
-static const char *const cert_names[CERT_COUNT] = {
-    "default", "all",    "dns",       "srv",        "srvclient", "xmpp",       "wildcard",   "cn",
-    "expired", "notyet", "wrongname", "selfsigned", "ca2",       "serverauth", "clientauth", "none",
-};
-
 static const char *const db_answer_names[] = {"truthful", "valid", "invalid", "error", "none"};
 
 const struct scenario_name_info *scenario_checks(void)
@@ -128,13 +123,6 @@ const struct scenario_name_info *scenario_checks(void)
 const struct scenario_name_info *scenario_knobs(void)
 {
         return knobs;
-}
-
-const char *cert_variant_name(enum cert_variant v)
-{
-        if ((unsigned)v >= CERT_COUNT)
-                return "?";
-        return cert_names[v];
 }
 
 const char *db_answer_name(enum db_answer a)
@@ -1255,7 +1243,7 @@ static int build(struct xmlload_where *ld, const xmlNode *root, struct scenario 
                         v = required_attr(ld, c, "variant", "certificate@variant");
                         if (v == NULL)
                                 return -1;
-                        idx = parse_index(v, cert_names, CERT_COUNT);
+                        idx = cert_variant_lookup(v);
                         if (idx < 0) {
                                 xmlload_failf(
                                     ld, line, "certificate@variant",

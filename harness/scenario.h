@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "certvariant.h"
 #include "engine.h"
 #include "oracle.h"
 #include "settings.h"
@@ -29,26 +30,7 @@
 /* The default suite, shipped with the sources. */
 #define SCENARIO_DEFAULT_DIR S2S_SOURCE_DIR "/scenarios"
 
-/* The certificate the harness presents (certs/leaf/<name>.tmpl; none = no certificate). */
-enum cert_variant {
-        CERT_DEFAULT = 0,
-        CERT_ALL,
-        CERT_DNS,
-        CERT_SRV,
-        CERT_SRVCLIENT,
-        CERT_XMPP,
-        CERT_WILDCARD,
-        CERT_CN,
-        CERT_EXPIRED,
-        CERT_NOTYET,
-        CERT_WRONGNAME,
-        CERT_SELFSIGNED,
-        CERT_CA2,
-        CERT_SERVERAUTH,
-        CERT_CLIENTAUTH,
-        CERT_NONE,
-        CERT_COUNT,
-};
+/* enum cert_variant and its names: certvariant.h. */
 
 /* The most misbehaviours a scenario can name: its set is bits (1u << misbehave.h row). */
 #define SCENARIO_MISBEHAVE_MAX 32
@@ -190,7 +172,6 @@ const struct scenario_name_info *scenario_checks(void);
 const struct scenario_name_info *scenario_knobs(void);
 
 /* "default", "expired", ... "none"; "?" out of range. */
-const char *cert_variant_name(enum cert_variant v);
 
 /* "truthful", "valid", "invalid", "error", "none". */
 const char *db_answer_name(enum db_answer a);

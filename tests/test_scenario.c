@@ -10,6 +10,7 @@
 
 #include "misbehave.h"
 #include "scenario.h"
+#include "util.h"
 
 #define BAD S2S_FIXTURE_DIR "/scenarios/bad/"
 #define USER S2S_FIXTURE_DIR "/scenarios/user"
@@ -555,6 +556,31 @@ static int load_one(const char *dir, const char *body, const char *direction, ch
         rc = scenario_load_dir(dir, &s, err, errlen);
         scenario_suite_cleanup(&s);
         return rc;
+}
+
+/* The loader's explanation of a bad certificate variant lists certvariant.c's table. */
+Test(scenario, certificate_variants_are_the_table)
+{
+        char dir[] = "/tmp/s2s-scenario-cert-XXXXXX", err[2048], want[1024];
+        size_t used = 0;
+
+        cr_assert_not_null(mkdtemp(dir));
+        cr_assert_eq(
+            load_one(dir, "<certificate variant=\"bogus\"/>\n", "outbound", err, sizeof(err)), -1);
+        want[0] = '\0';
+        for (int v = 0; v < CERT_COUNT; v++)
+                util_list_add(want, sizeof(want), &used, cert_variant_name((enum cert_variant)v));
+        cr_assert(strstr(err, want) != NULL, "the loader accepts [%s], the table has [%s]", err,
+                  want);
+        for (int v = 0; v < CERT_COUNT; v++) {
+                char body[128];
+
+                snprintf(body, sizeof(body), "<certificate variant=\"%s\"/>\n",
+                         cert_variant_name((enum cert_variant)v));
+                cr_assert_eq(load_one(dir, body, "outbound", err, sizeof(err)), 0, "%s: %s", body,
+                             err);
+        }
+        remove_tree(dir);
 }
 
 Test(scenario, name_tables_load)
