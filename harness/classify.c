@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "oracle.h"
 #include "settings.h"
+#include "util.h"
 #include "verdict.h"
 
 /*
@@ -102,15 +103,6 @@ static int class_of_row(int row)
         return 0;
 }
 
-static int popcount(unsigned v)
-{
-        int n = 0;
-
-        for (; v != 0; v &= v - 1)
-                n++;
-        return n;
-}
-
 int classify_lowest_class(unsigned classes)
 {
         for (int k = 1; k <= ORACLE_CLASSES; k++) {
@@ -125,7 +117,7 @@ static const char *const state_names[] = {"nothing-observed", "matches", "class"
 
 const char *classify_state_name(enum classify_state st)
 {
-        if ((unsigned)st >= sizeof(state_names) / sizeof(state_names[0]))
+        if ((unsigned)st >= ARRAY_LEN(state_names))
                 return "?";
         return state_names[st];
 }
@@ -434,7 +426,7 @@ void classify_declared(enum direction dir, enum outcome want, const char **text,
 {
         *text = "what it declared differs from what it did";
         *rule = "docs/observables.md";
-        for (size_t i = 0; i < sizeof(declared_otherwise) / sizeof(declared_otherwise[0]); i++) {
+        for (size_t i = 0; i < ARRAY_LEN(declared_otherwise); i++) {
                 if (declared_otherwise[i].dir == dir && declared_otherwise[i].want == want) {
                         *text = declared_otherwise[i].text;
                         *rule = declared_otherwise[i].rule;
@@ -457,5 +449,5 @@ size_t classify_behaviour_only_count(const struct run_report *r)
 
 int classify_class_count(const struct run_report *r)
 {
-        return popcount(classify_classes(r));
+        return util_popcount(classify_classes(r));
 }

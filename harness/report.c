@@ -18,6 +18,7 @@
 #include "json.h"
 #include "oracle.h"
 #include "settings.h"
+#include "util.h"
 #include "verdict.h"
 
 #define PATH_BUF 4096
@@ -143,50 +144,21 @@ static int utf8_clean(struct buf *out, const char *s, size_t len, enum clean_mod
         size_t i = 0;
 
         while (i < len) {
-                unsigned c = p[i], cp = c;
-                size_t n = 0;
-                unsigned lo = 0x80, hi = 0xbf;
+                uint32_t cp;
+                size_t n = util_utf8_decode(&p[i], len - i, &cp);
                 const char *rep;
                 char tmp[8];
-                bool ok = true;
 
-                if (c >= 0x80) {
-                        if (c >= 0xc2 && c <= 0xdf) {
-                                n = 1;
-                        } else if (c >= 0xe0 && c <= 0xef) {
-                                n = 2;
-                                lo = c == 0xe0 ? 0xa0 : 0x80;
-                                hi = c == 0xed ? 0x9f : 0xbf;
-                        } else if (c >= 0xf0 && c <= 0xf4) {
-                                n = 3;
-                                lo = c == 0xf0 ? 0x90 : 0x80;
-                                hi = c == 0xf4 ? 0x8f : 0xbf;
-                        }
-                        /* n continuation bytes must follow within len. */
-                        ok = n > 0 && n < len - i;
-                        if (ok) {
-                                cp = c & (n == 1 ? 0x1f : n == 2 ? 0x0f : 0x07);
-                                for (size_t k = 1; k <= n; k++) {
-                                        unsigned b = p[i + k];
-
-                                        if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xbf)) {
-                                                ok = false;
-                                                break;
-                                        }
-                                        cp = (cp << 6) | (b & 0x3f);
-                                }
-                        }
-                }
-                if (!ok) {
+                if (n == 0) {
                         if (buf_append(out, fffd, 3) < 0)
                                 return -1;
                         i++;
                         continue;
                 }
                 rep = clean_replacement(cp, mode, tmp, sizeof(tmp));
-                if (rep != NULL ? buf_puts(out, rep) < 0 : buf_append(out, &p[i], n + 1) < 0)
+                if (rep != NULL ? buf_puts(out, rep) < 0 : buf_append(out, &p[i], n) < 0)
                         return -1;
-                i += n + 1;
+                i += n;
         }
         return 0;
 }
@@ -1390,20 +1362,6 @@ fail:
 
 /* ---- files -------------------------------------------------------------- */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (err == NULL || errlen == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-}
-
 static int write_all(int fd, const char *p, size_t len)
 {
         /* Bounded: each round writes at least one byte or fails (EINTR retried a few times). */
@@ -1434,13 +1392,13 @@ int report_write_atomic(const char *path, const struct buf *data, char *err, siz
         bool created = false;
 
         if (path == NULL || path[0] == '\0') {
-                set_err(err, errlen, "(empty path): no file name");
+                util_format(err, errlen, "(empty path): no file name");
                 return -1;
         }
         slash = strrchr(path, '/');
         base = slash != NULL ? slash + 1 : path;
         if (base[0] == '\0') {
-                set_err(err, errlen, "%s: no file name after the last '/'", path);
+                util_format(err, errlen, "%s: no file name after the last '/'", path);
                 return -1;
         }
         /* The temporary file sits next to the target: rename(2) is atomic only
@@ -1449,20 +1407,21 @@ int report_write_atomic(const char *path, const struct buf *data, char *err, siz
                      path, base) >= (int)sizeof(tmp) ||
             snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path + 1) : 1,
                      slash ? path : ".") >= (int)sizeof(dir)) {
-                set_err(err, errlen, "%s: path too long", path);
+                util_format(err, errlen, "%s: path too long", path);
                 return -1;
         }
         /* The rename would replace a device, a FIFO or a link (/dev/stdout) with a
          * regular file; preflight_report refuses them earlier, this is the last word. */
         if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-                set_err(err, errlen, "%s: not a regular file: use '-' for standard output", path);
+                util_format(err, errlen, "%s: not a regular file: use '-' for standard output",
+                            path);
                 return -1;
         }
         fd = mkstemp(tmp);
         if (fd < 0) {
                 saved = errno;
-                set_err(err, errlen, "%s: cannot create a temporary file in %s: %s", path, dir,
-                        strerror(saved));
+                util_format(err, errlen, "%s: cannot create a temporary file in %s: %s", path, dir,
+                            strerror(saved));
                 return -1;
         }
         created = true;
@@ -1498,7 +1457,8 @@ fail:
                 close(fd);
         if (created)
                 unlink(tmp);
-        set_err(err, errlen, "%s: %s the temporary file %s: %s", path, what, tmp, strerror(saved));
+        util_format(err, errlen, "%s: %s the temporary file %s: %s", path, what, tmp,
+                    strerror(saved));
         return -1;
 }
 
@@ -1526,25 +1486,26 @@ int report_write_transcripts(const char *dir, const struct run_report *r, char *
         struct buf data;
 
         if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-                set_err(err, errlen, "%s: cannot create the directory: %s", dir, strerror(errno));
+                util_format(err, errlen, "%s: cannot create the directory: %s", dir,
+                            strerror(errno));
                 return -1;
         }
         if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-                set_err(err, errlen, "%s: not a directory", dir);
+                util_format(err, errlen, "%s: not a directory", dir);
                 return -1;
         }
         for (size_t i = 0; i < r->n_results; i++) {
                 const struct scenario_result *s = &r->results[i];
 
                 if (!safe_name(s->id, sizeof(s->id))) {
-                        set_err(err, errlen,
-                                "%s: scenario id \"%.*s\" is not a safe file name; accepted: "
-                                "letters, digits, '.', '_', '-', not starting with '.'",
-                                dir, (int)strnlen(s->id, 40), s->id);
+                        util_format(err, errlen,
+                                    "%s: scenario id \"%.*s\" is not a safe file name; accepted: "
+                                    "letters, digits, '.', '_', '-', not starting with '.'",
+                                    dir, (int)strnlen(s->id, 40), s->id);
                         return -1;
                 }
                 if (snprintf(path, sizeof(path), "%s/%s.txt", dir, s->id) >= (int)sizeof(path)) {
-                        set_err(err, errlen, "%s: path too long", dir);
+                        util_format(err, errlen, "%s: path too long", dir);
                         return -1;
                 }
                 /* Borrowed view of the transcript: report_write_atomic only reads it. */
@@ -1557,7 +1518,7 @@ int report_write_transcripts(const char *dir, const struct run_report *r, char *
         }
         /* The streams no scenario owned; no scenario id has a '_' (docs/scenarios.md). */
         if (snprintf(path, sizeof(path), "%s/" REPORT_RUN_TRANSCRIPT, dir) >= (int)sizeof(path)) {
-                set_err(err, errlen, "%s: path too long", dir);
+                util_format(err, errlen, "%s: path too long", dir);
                 return -1;
         }
         data.data = r->refused.transcript;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "certid.h"
+#include "certvariant.h"
 #include "checks.h"
 #include "checkup.h"
 #include "dialback.h"
@@ -22,6 +23,7 @@
 #include "dnszone.h"
 #include "infile.h"
 #include "jid.h"
+#include "misbehave.h"
 #include "net.h"
 #include "node.h"
 #include "pki.h"
@@ -56,8 +58,7 @@
 #define PINGS_MAX 24 /* the scenario's own, one per extra sender, one per extra target */
 #define FEATURES_MAX 8
 #define FACT_FINDINGS_MAX 256
-#define WRONG_DOMAIN "wrong.test" /* the wrong-from misbehaviour (docs/scenarios.md) */
-#define YEAR_S (365L * 24 * 60 * 60)
+#define WRONG_DOMAIN MISBEHAVE_WRONG_DOMAIN /* the wrong-from misbehaviour (misbehave.c) */
 
 static volatile sig_atomic_t interrupted;
 static struct net_loop *volatile active_loop;
@@ -305,7 +306,6 @@ static void trace_facts(struct scen *s, struct stream *st, const struct trace_en
 
 static void on_trace(void *user, struct stream *st, const struct trace_entry *t)
 {
-        static const char *const kinds[] = {"send", "recv", "state", "tls", "finding", "note"};
         struct scen *s = user;
 
         if (!s->finalized)
@@ -313,7 +313,7 @@ static void on_trace(void *user, struct stream *st, const struct trace_entry *t)
         if (s->log_closed || s->log.len > TRANSCRIPT_MAX)
                 return;
         buf_printf(&s->log, "[%8.3f] %-22s %-7s %.*s\n", now_s() - s->t0, node_stream_label(st),
-                   kinds[t->kind], (int)(t->len > 8192 ? 8192 : t->len), t->text);
+                   engine_trace_kind_name(t->kind), (int)(t->len > 8192 ? 8192 : t->len), t->text);
 }
 
 /* ---- streams no scenario owns ---------------------------------------------------- */
@@ -325,7 +325,6 @@ static bool run_transcribed(struct stream *st)
 
 static void on_base_trace(void *user, struct stream *st, const struct trace_entry *t)
 {
-        static const char *const kinds[] = {"send", "recv", "state", "tls", "finding", "note"};
         struct runner *r = user;
 
         if (!run_transcribed(st))
@@ -335,7 +334,7 @@ static void on_base_trace(void *user, struct stream *st, const struct trace_entr
                 return;
         }
         buf_printf(&r->runlog, "[%8.3f] %-22s %-7s %.*s\n", now_s() - r->t0, node_stream_label(st),
-                   kinds[t->kind], (int)(t->len > 8192 ? 8192 : t->len), t->text);
+                   engine_trace_kind_name(t->kind), (int)(t->len > 8192 ? 8192 : t->len), t->text);
 }
 
 /*
@@ -889,34 +888,12 @@ static void join(char *dst, size_t len, char *const *v, size_t n, const char *se
  * the loader already refused those that cannot take effect in this direction). */
 static void apply_misbehaviour(struct scen *s)
 {
-        const struct scenario *d = s->def;
-        struct engine_misbehaviour *b = &s->knobs.bad;
-        unsigned m = d->misbehave;
+        struct misbehave_effects fx;
 
-        b->reuse_stream_id = m & (1u << MB_REUSE_STREAM_ID);
-        b->starttls_after_tls = m & (1u << MB_STARTTLS_AFTER_TLS);
-        b->silent = m & (1u << MB_SILENT_AUTHORITATIVE);
-        b->unhosted_db_target = m & (1u << MB_UNHOSTED_DIALBACK_TARGET);
-        b->ignore_required_tls = m & (1u << MB_PLAINTEXT_DOWNGRADE);
-        b->wrong_header_from = (m & (1u << MB_WRONG_FROM)) && d->dir == DIR_INBOUND;
-        b->omit_stream_id = m & (1u << MB_NO_ID);
-        b->external_bound_to_fail = m & (1u << MB_EXTERNAL_BOUND_TO_FAIL);
-        b->ignore_db_result = m & (1u << MB_IGNORE_DB_RESULT);
-        /* pre-tls-dialback-key: the engine keys its db:result on the pre-TLS stream id,
-         * which breaks the same rule (XEP-0220 §2.1.1: the key binds the stream in force). */
-        b->key_with_pre_tls_id = m & (1u << MB_PRE_TLS_DIALBACK_KEY);
-        b->stanza_before_auth = m & (1u << MB_STANZA_BEFORE_AUTH);
-        b->stanza_unauth_from = m & (1u << MB_UNAUTHENTICATED_FROM);
-        b->starttls_unoffered = m & (1u << MB_UNOFFERED_STARTTLS);
-        b->auth_before_tls = m & (1u << MB_AUTH_BEFORE_TLS);
-        b->unsolicited_db_valid = m & (1u << MB_UNSOLICITED_DB_RESULT);
-        /* wrong-dialback-key: the key the partner verifies is not confirmed by the
-         * harness's authoritative server; on the wire that is an invalid answer. */
-        if (m & (1u << MB_WRONG_DIALBACK_KEY))
+        misbehave_apply(s->def->misbehave, s->def->dir, &s->knobs.bad, &fx);
+        if (fx.answer_invalid)
                 s->db_answer = DB_ANSWER_INVALID;
-        /* wrong-from outbound: the stream (header, dialback, stanzas) comes from a domain
-         * the harness cannot prove. */
-        if ((m & (1u << MB_WRONG_FROM)) && d->dir == DIR_OUTBOUND)
+        if (fx.wrong_sender)
                 s->sender = WRONG_DOMAIN;
 }
 
@@ -1138,72 +1115,25 @@ static int setup_scenarios(struct runner *r, struct run_report *rep, char *err, 
         return 0;
 }
 
-/* The leaf the run-time PKI issues for a certificate variant (docs/certificates.md). */
+/* The leaf the run-time PKI issues for a certificate variant (certvariant.c). */
 static int issue_variant(struct runner *r, struct scen *s, struct pki_leaf *leaf, char *err,
                          size_t errlen)
 {
         const char *doms[1] = {s->domain}, *wrong[1] = {WRONG_DOMAIN};
-        struct pki_leaf_spec spec = {0};
+        struct pki_leaf_spec spec;
         struct pki *signer = r->pki;
+        bool other_ca;
 
-        spec.domains = doms;
-        spec.n = 1;
-        spec.ids = PKI_ID_DNS | PKI_ID_SRV;
-        switch (s->def->cert) {
-        case CERT_DEFAULT:
-                spec.ids = PKI_ID_DNS | PKI_ID_WILDCARD | PKI_ID_SRV;
-                break;
-        case CERT_ALL:
-                spec.ids = PKI_ID_DNS | PKI_ID_SRV | PKI_ID_XMPP;
-                break;
-        case CERT_DNS:
-                spec.ids = PKI_ID_DNS;
-                break;
-        case CERT_SRV:
-                spec.ids = PKI_ID_SRV;
-                break;
-        case CERT_SRVCLIENT:
-                spec.ids = PKI_ID_SRV_CLIENT;
-                break;
-        case CERT_XMPP:
-                spec.ids = PKI_ID_XMPP;
-                break;
-        case CERT_WILDCARD:
-                spec.ids = PKI_ID_WILDCARD;
-                break;
-        case CERT_CN:
-                spec.ids = 0;
-                break;
-        case CERT_EXPIRED:
-                spec.not_before_s = -2 * YEAR_S;
-                spec.not_after_s = -1 * YEAR_S;
-                break;
-        case CERT_NOTYET:
-                spec.not_before_s = 20 * YEAR_S;
-                spec.not_after_s = 21 * YEAR_S;
-                break;
-        case CERT_WRONGNAME:
-                spec.domains = wrong;
-                spec.ids = PKI_ID_DNS;
-                break;
-        case CERT_SELFSIGNED:
-                spec.self_signed = true;
-                break;
-        case CERT_CA2:
+        if (cert_variant_spec(s->def->cert, doms, 1, wrong, &spec, &other_ca) != 0) {
+                snprintf(err, errlen, "certificate variant '%s' issues no certificate",
+                         cert_variant_name(s->def->cert));
+                return -1;
+        }
+        if (other_ca) {
                 if (r->pki2 == NULL &&
                     (r->pki2 = pki_new("s2scheck other CA", err, errlen)) == NULL)
                         return -1;
                 signer = r->pki2;
-                break;
-        case CERT_SERVERAUTH:
-                spec.eku = PKI_EKU_SERVER;
-                break;
-        case CERT_CLIENTAUTH:
-                spec.eku = PKI_EKU_CLIENT;
-                break;
-        case CERT_NONE:
-        case CERT_COUNT:
-                break;
         }
         return pki_issue_spec(signer, &spec, leaf, err, errlen);
 }
@@ -1308,8 +1238,7 @@ static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t er
                 }
                 /* The variants that keep the right names must name the scenario's own
                  * domain, or the run would test a wrong name instead. */
-                if (d->cert != CERT_WRONGNAME && d->cert != CERT_WILDCARD &&
-                    d->cert != CERT_SRVCLIENT && !file_names(certf, s->domain)) {
+                if (cert_variant(d->cert)->names_domain && !file_names(certf, s->domain)) {
                         s->skip = true;
                         textf(s->skip_why, sizeof(s->skip_why),
                               "skipped: %s does not name the scenario's domain %s; issue variant "
@@ -1450,12 +1379,10 @@ static int start_scenario(struct scen *s, char *err, size_t errlen)
         logf_(s, "runner: scenario %s (%s) from %s against %s; expected %s: %s", s->res->id,
               s->res->title, s->def->file, s->pdomain, outcome_name(s->res->expected),
               s->res->rationale);
-        if (s->def->misbehave & (1u << MB_WRONG_DIALBACK_KEY))
-                logf_(s, "runner: wrong-dialback-key: the harness's authoritative server "
-                         "answers invalid to the partner's <db:verify/>");
-        if (s->def->misbehave & (1u << MB_PRE_TLS_DIALBACK_KEY))
-                logf_(s, "runner: pre-tls-dialback-key: the harness keys its <db:result/> on the "
-                         "pre-TLS stream id");
+        for (size_t m = 0; m < misbehave_count(); m++) {
+                if ((s->def->misbehave & (1u << m)) && misbehave_row(m)->log != NULL)
+                        logf_(s, "runner: %s", misbehave_row(m)->log);
+        }
         if (s->res->dir == DIR_OUTBOUND) {
                 send_pings(s, s->node, false);
                 return 0;

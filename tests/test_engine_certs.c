@@ -33,6 +33,7 @@
 #include "oracle.h"
 #include "testcreds.h"
 #include "tls.h"
+#include "testrand.h"
 
 #define HARNESS "harness.test"
 #define PARTNER "partner.test"
@@ -247,7 +248,6 @@ static bool contains(const struct trace_entry *t, const char *needle)
 
 static void on_trace(void *user, struct stream *s, const struct trace_entry *t)
 {
-        static const char *const kinds[] = {"send", "recv", "state", "tls", "FINDING", "note"};
         struct world *w = user;
         struct sflags *f = flags_of(w, s);
 
@@ -260,8 +260,8 @@ static void on_trace(void *user, struct stream *s, const struct trace_entry *t)
                 f->auth_sent = true;
         if (w->trace.len > 200000)
                 return;
-        buf_printf(&w->trace, "%-20s %-7s %.*s\n", node_stream_label(s), kinds[t->kind],
-                   (int)(t->len > 400 ? 400 : t->len), t->text);
+        buf_printf(&w->trace, "%-20s %-7s %.*s\n", node_stream_label(s),
+                   engine_trace_kind_name(t->kind), (int)(t->len > 400 ? 400 : t->len), t->text);
 }
 
 static void on_stanza(void *user, struct stream *s, xmlNodePtr st)
@@ -703,6 +703,7 @@ static void raw_open(const struct variant *v, struct tls_creds **hc, struct tls_
         cfg.creds = *pc;
         cfg.secret = "not-used-for-sasl";
         xs_limits_default(&cfg.limits);
+        cfg.random = test_random;
         *r = engine_new(&cfg, err, sizeof(err));
         cr_assert_not_null(*r, "%s", err);
 
