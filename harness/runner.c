@@ -1246,6 +1246,20 @@ static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t er
                               certf, s->domain, cert_variant_name(d->cert));
                         return 0;
                 }
+                /* And the variants that must not prove it must not: a file made for the
+                 * bare harness domain can cover the scenario's subdomain (the wildcard
+                 * variant's *.harness.test names cert-wildcard-out.harness.test), and the
+                 * partner would then be blamed for accepting a certificate that is right. */
+                if (!cert_variant(d->cert)->names_domain && file_names(certf, s->domain)) {
+                        s->skip = true;
+                        textf(s->skip_why, sizeof(s->skip_why),
+                              "skipped: %s is meant not to prove the scenario's domain, yet it "
+                              "names %s (RFC 6125 §6.4.3: a wildcard covers one label); give "
+                              "--issuer-cert and --issuer-key so that variant '%s' is issued for "
+                              "%s itself (docs/certificates.md)",
+                              certf, s->domain, cert_variant_name(d->cert), s->domain);
+                        return 0;
+                }
                 c.cert_file = certf;
                 c.key_file = keyf;
         }
