@@ -1,4 +1,5 @@
 #include "checks.h"
+#include "util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,11 +12,9 @@ static bool fail(char *why, size_t whylen, const char *fmt, ...)
 {
         va_list ap;
 
-        if (why != NULL && whylen > 0) {
-                va_start(ap, fmt);
-                vsnprintf(why, whylen, fmt, ap);
-                va_end(ap);
-        }
+        va_start(ap, fmt);
+        util_vformat(why, whylen, fmt, ap);
+        va_end(ap);
         return false;
 }
 

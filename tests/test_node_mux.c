@@ -94,6 +94,7 @@ static void one_new_vhost(struct one *o, int own_row, int b_row, engine_vhost_fn
         xs_limits_default(&c.limits);
         c.vhost = vhost;
         c.vhost_user = o;
+        c.random = test_random;
         o->e = engine_new(&c, err, sizeof(err));
         cr_assert_not_null(o->e, "%s", err);
 }
