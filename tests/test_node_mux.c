@@ -729,6 +729,7 @@ static struct engine *mux_initiator(void)
         c.hosted = hosted;
         c.n_hosted = 1;
         c.remote_domain = PARTNER;
+        c.random = test_random;
         cr_assert_eq(settings_from_row(17, &c.neg), 0);
         c.sem = SEMANTICS_MATRIX;
         engine_knobs_default(&c.knobs);

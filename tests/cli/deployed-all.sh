@@ -85,8 +85,8 @@ for pc in m13:E5 m15:E6 m17:E7; do
 	echo "$label: $refused scenario(s) had a pair refused on another scenario's stream, $carried had one carried"
 	if [ "$refused" -gt 0 ]; then
 		check "$label: a refused pair is a note, never a finding against the partner" \
-			test "$(jq '[.results[] | .findings[]? | select(test("resource-constraint"))] | length' \
-				"$out.json" 2>/dev/null)" = 0
+			test "$(cli_jq '[.results[] | .findings[]? | tostring | select(test("resource-constraint"))] | length' \
+				"$out.json")" = 0
 	fi
 	check "$label: every refused stream is in the run-level transcript" \
 		test "$(jq '.refused.total' "$out.json")" = 0 -o -s "$out.tr/_run.txt"
