@@ -8,6 +8,7 @@
 #include "checkup.h"
 #include "cli.h"
 #include "commands.h"
+#include "fleet.h"
 #include "partner.h"
 #include "preflight.h"
 #include "report.h"
@@ -90,6 +91,107 @@ static int check_paths(const struct preflight_file *in, size_t n_in, const char 
         return EXIT_MATCH;
 }
 
+/* Options that belong to the fleet, not to each partner's run (docs/fleet.md). */
+static bool fleet_only(const char *name, size_t len)
+{
+        static const char *const names[] = {"--all", "--out", "--shard", "--for", "--jobs"};
+
+        for (size_t i = 0; i < ARRAY_LEN(names); i++)
+                if (strlen(names[i]) == len && strncmp(names[i], name, len) == 0)
+                        return true;
+        return false;
+}
+
+/*
+ * `run --all`: every partner of the file, one child `run` each (fleet.c). The child
+ * gets the words of this command line except the fleet's own options.
+ */
+static int run_fleet(int argc, char **argv, const struct cli_opt *opts, size_t nopts,
+                     const char *partner_file, const char *out, const char *shard, const char *jobs,
+                     const char **per, size_t n_per, const struct suite_cli *sc, unsigned timeout_s)
+{
+        struct fleet_options fo;
+        struct partner_list list;
+        struct scenario_suite suite;
+        const char **kept;
+        char err[1024];
+        long j = FLEET_JOBS_DEFAULT;
+        size_t n = 0;
+        int rc;
+
+        memset(&fo, 0, sizeof(fo));
+        if (out == NULL)
+                return command_usage_error("run", "--all needs --out DIR (one folder per partner "
+                                                  "and the roll-up)");
+        if (shard != NULL && fleet_parse_shard(shard, &fo.shard_k, &fo.shard_n) != 0)
+                return command_usage_error("run", "--shard needs K/N with 1 <= K <= N <= 1000");
+        if (jobs != NULL && cli_number(jobs, 1, 256, &j) != 0)
+                return command_usage_error("run", "--jobs needs a whole number from 1 to 256 "
+                                                  "with --all");
+        for (size_t i = 0; i < n_per; i++) {
+                const char *colon = strchr(per[i], ':');
+
+                if (colon == NULL || strncmp(colon + 1, "--", 2) != 0 ||
+                    fleet_only(colon + 1, strcspn(colon + 1, "=")) ||
+                    strchr(colon + 1, '=') == NULL)
+                        return command_usage_error("run", "--for needs DOMAIN:--OPTION=VALUE (an "
+                                                          "option of run for that partner only)");
+        }
+        /* The suite once, for its size (a child's time bound) and to refuse a suite
+         * that does not load before any child starts. */
+        rc = suite_cli_load(sc, "run", NULL, &suite);
+        if (rc != EXIT_MATCH)
+                return rc;
+        fo.child_bound_s =
+            120 + (unsigned)suite.n * (timeout_s > 0 ? timeout_s : 30) + 60; /* preflight */
+        scenario_suite_cleanup(&suite);
+        if (partner_load_all(partner_file, &list, err, sizeof(err)) != 0) {
+                fprintf(stderr, "s2scheck: %s\n", err);
+                return EXIT_USAGE;
+        }
+        kept = calloc((size_t)argc + 1, sizeof(*kept));
+        if (kept == NULL) {
+                partner_list_cleanup(&list);
+                fprintf(stderr, "s2scheck run: out of memory\n");
+                return EXIT_UNTESTABLE;
+        }
+        for (int i = 0; i < argc; i++) {
+                const char *a = argv[i];
+                size_t len = strcspn(a, "=");
+                bool takes = false;
+
+                if (strcmp(a, "--") == 0) {
+                        while (i < argc)
+                                kept[n++] = argv[i++];
+                        break;
+                }
+                for (size_t k = 0; k < nopts; k++)
+                        if (opts[k].name != NULL && strlen(opts[k].name) == len &&
+                            strncmp(opts[k].name, a, len) == 0)
+                                takes = opts[k].flag == NULL;
+                if (fleet_only(a, len)) {
+                        if (takes && a[len] != '=')
+                                i++;
+                        continue;
+                }
+                kept[n++] = a;
+                if (takes && a[len] != '=' && i + 1 < argc)
+                        kept[n++] = argv[++i];
+        }
+        fo.partner_file = partner_file;
+        fo.list = &list;
+        fo.out_dir = out;
+        fo.jobs = (unsigned)j;
+        fo.child_argv = kept;
+        fo.child_argc = n;
+        fo.per_partner = per;
+        fo.n_per_partner = n_per;
+        rc = fleet_run(&fo);
+        free(kept);
+        partner_list_cleanup(&list);
+        return rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
         const char *partner_file = NULL, *identity = NULL, *target = NULL, *resolver = NULL;
@@ -100,7 +202,9 @@ int cmd_run(int argc, char **argv)
         struct suite_cli sc;
         struct scenario_suite suite;
         bool quiet = false, no_preflight = false, outbound_only = false;
-        const char *advertise = NULL;
+        const char *advertise = NULL, *out = NULL, *shard = NULL, *per[64];
+        size_t n_per = 0;
+        bool all = false;
         char no_inbound[CHECKUP_TEXT + 64];
         /* The suite options fill the last SUITE_CLI_NOPTS entries (suite_cli_opts). */
         struct cli_opt opts[] = {
@@ -129,6 +233,14 @@ int cmd_run(int argc, char **argv)
             {.name = "--advertise", .metavar = "ADDR", .value = &advertise},
             {.name = "--no-preflight", .flag = &no_preflight},
             {.name = "--outbound-only", .flag = &outbound_only},
+            {.name = "--all", .flag = &all},
+            {.name = "--out", .metavar = "DIR", .value = &out},
+            {.name = "--shard", .metavar = "K/N", .value = &shard},
+            {.name = "--for",
+             .metavar = "DOMAIN:--OPTION=VALUE",
+             .list = per,
+             .list_len = &n_per,
+             .list_cap = ARRAY_LEN(per)},
             {0},
             {0},
             {0},
@@ -153,6 +265,21 @@ int cmd_run(int argc, char **argv)
                 return command_usage_error("run", err);
         if (partner_file == NULL)
                 return command_usage_error("run", "missing --partner FILE");
+        if (all) {
+                unsigned t = 0;
+
+                if (identity != NULL || json != NULL || junit != NULL || transcripts != NULL)
+                        return command_usage_error(
+                            "run", "--all writes each partner's reports under --out DIR: "
+                                   "--identity, --json, --junit and --transcripts do not apply");
+                if (number_opt("run", "--timeout", timeout, 1, 3600, &t) != 0)
+                        return EXIT_USAGE;
+                return run_fleet(argc, argv, opts, ARRAY_LEN(opts), partner_file, out, shard, jobs,
+                                 per, n_per, &sc, t);
+        }
+        if (out != NULL || shard != NULL || n_per > 0)
+                return command_usage_error("run", "--out, --shard and --for apply to runs with "
+                                                  "--all");
         if (number_opt("run", "--jobs", jobs, 1, 64, &o.jobs) != 0 ||
             number_opt("run", "--partner-connections", conns, 2, 64, &o.partner_conns) != 0 ||
             number_opt("run", "--pause", pause, 0, 60000, &o.pause_ms) != 0 ||

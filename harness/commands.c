@@ -149,6 +149,13 @@ const struct command commands[] = {
      "A --only/--skip word that matches no scenario is an error.\n"
      "Exit: 0 listed, 2 bad option or a suite that does not load (one line on stderr).\n",
      cmd_list, NULL},
+    {"merge", "merge --out DIR SHARD_DIR...", "join the roll-ups of a fleet's shards into one",
+     "Reads SHARD_DIR/rollup.json of each `run --all --shard K/N --out SHARD_DIR` and writes\n"
+     "the fleet's roll-up (rollup.txt, rollup.json, rollup.xml) into --out DIR, as one\n"
+     "unsharded `run --all` would have (times aside); prints rollup.txt. The folders must be\n"
+     "the shards 1..N of one partner file, each once (docs/fleet.md).\n"
+     "Exit: the fleet's (docs/cli.md \"Fleets\"): 0, 1 or 3; 2 for a bad option or shard set.\n",
+     cmd_merge, NULL},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
