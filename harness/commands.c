@@ -37,7 +37,8 @@ const struct command commands[] = {
      "[--cert F --key F] [--cert-dir DIR] [--issuer-cert F --issuer-key F] [--scenarios DIR] "
      "[--add-scenarios DIR]... "
      "[--only TAG]... [--skip TAG]... [--jobs N] [--json F|-] [--junit F|-] [--transcripts DIR] "
-     "[--timeout S] [--advertise ADDR] [--no-preflight] [--outbound-only]",
+     "[--timeout S] [--advertise ADDR] [--no-preflight] [--outbound-only] "
+     "[--all --out DIR [--shard K/N] [--for DOMAIN:--OPTION=VALUE]...]",
      "run the conformance suite against a partner, on the wire",
      "Runs the selected scenarios (docs/scenarios.md; default: every file of the shipped\n"
      "scenarios/ folder) as real S2S negotiations against the partner and compares what\n"
@@ -86,6 +87,11 @@ const struct command commands[] = {
      "  --transcripts DIR        one wire transcript per scenario (DIR/<id>.txt), and the\n"
      "                           streams refused outside any scenario (DIR/_run.txt)\n"
      "  --quiet                  no progress on stderr\n"
+     "  --all --out DIR          every partner of FILE, one run each, concurrently; reports in\n"
+     "                           DIR/DOMAIN/ and a roll-up in DIR (docs/fleet.md); --jobs then\n"
+     "                           bounds the scenarios over the fleet (default 8)\n"
+     "  --shard K/N              with --all: a stable 1/N of the partners (s2scheck merge)\n"
+     "  --for DOMAIN:--OPT=VAL   with --all: an option for that partner's run only\n"
      "\n"
      "Files, report paths, certificates and ports are checked before the first scenario;\n"
      "with --target the preflight of `s2scheck check` runs first and a FAIL stops the run\n"
