@@ -12,6 +12,7 @@
 #include "partner.h"
 #include "preflight.h"
 #include "report.h"
+#include "reportdiff.h"
 #include "runner.h"
 #include "scenario.h"
 #include "suitecli.h"
@@ -89,6 +90,27 @@ static int check_paths(const struct preflight_file *in, size_t n_in, const char 
                 return EXIT_USAGE;
         }
         return EXIT_MATCH;
+}
+
+/* --baseline: the changes since OLD.json, printed after the text report (when standard
+ * output carries it); *worse says whether there is a regression. */
+static int against_baseline(const char *baseline, const struct buf *json, bool print, bool *worse)
+{
+        struct reportdiff_sum sum;
+        struct buf out;
+        char err[1024];
+        int rc = 0;
+
+        buf_init(&out, 0);
+        if (reportdiff(baseline, "this run", json, false, &out, &sum, err, sizeof(err)) != 0) {
+                fprintf(stderr, "s2scheck run: --baseline %s\n", err);
+                rc = -1;
+        } else if (print && (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout))) {
+                rc = -1;
+        }
+        *worse = rc == 0 && sum.worse;
+        buf_cleanup(&out);
+        return rc;
 }
 
 /* Options that belong to the fleet, not to each partner's run (docs/fleet.md). */
@@ -203,6 +225,7 @@ int cmd_run(int argc, char **argv)
         struct scenario_suite suite;
         bool quiet = false, no_preflight = false, outbound_only = false;
         const char *advertise = NULL, *out = NULL, *shard = NULL, *per[64];
+        const char *baseline = NULL, *fail_on = NULL;
         size_t n_per = 0;
         bool all = false;
         char no_inbound[CHECKUP_TEXT + 64];
@@ -233,6 +256,8 @@ int cmd_run(int argc, char **argv)
             {.name = "--advertise", .metavar = "ADDR", .value = &advertise},
             {.name = "--no-preflight", .flag = &no_preflight},
             {.name = "--outbound-only", .flag = &outbound_only},
+            {.name = "--baseline", .metavar = "OLD.json", .value = &baseline},
+            {.name = "--fail-on", .metavar = "regression", .value = &fail_on},
             {.name = "--all", .flag = &all},
             {.name = "--out", .metavar = "DIR", .value = &out},
             {.name = "--shard", .metavar = "K/N", .value = &shard},
@@ -254,7 +279,7 @@ int cmd_run(int argc, char **argv)
         char err[1024];
         size_t npos;
         int rc, stop_rc = EXIT_MATCH;
-        bool failed_output = false;
+        bool failed_output = false, worse = false;
         struct checkup_report *preflight = NULL;
 
         _Static_assert(SUITE_CLI_NOPTS == 5, "one {0} per suite option above");
@@ -265,8 +290,17 @@ int cmd_run(int argc, char **argv)
                 return command_usage_error("run", err);
         if (partner_file == NULL)
                 return command_usage_error("run", "missing --partner FILE");
+        if (fail_on != NULL && strcmp(fail_on, "regression") != 0)
+                return command_usage_error("run", "--fail-on takes 'regression'");
+        if (fail_on != NULL && baseline == NULL)
+                return command_usage_error("run", "--fail-on regression needs --baseline OLD.json");
         if (all) {
                 unsigned t = 0;
+
+                if (baseline != NULL)
+                        return command_usage_error("run", "--baseline applies to one partner's "
+                                                          "run (for a fleet: s2scheck diff on "
+                                                          "its folders' report.json)");
 
                 if (identity != NULL || json != NULL || junit != NULL || transcripts != NULL)
                         return command_usage_error(
@@ -289,6 +323,7 @@ int cmd_run(int argc, char **argv)
         {
                 const struct preflight_file in[] = {
                     {"--partner", partner_file},
+                    {"--baseline", baseline},
                     {"--ca", ca},
                     {"--cert", cert},
                     {"--key", key},
@@ -298,6 +333,10 @@ int cmd_run(int argc, char **argv)
 
                 if (check_paths(in, ARRAY_LEN(in), json, junit, transcripts) != EXIT_MATCH)
                         return EXIT_USAGE;
+        }
+        if (baseline != NULL && reportdiff_check(baseline, err, sizeof(err)) != 0) {
+                fprintf(stderr, "s2scheck run: --baseline %s\n", err);
+                return EXIT_USAGE;
         }
         /* The partner, then the suite (quirks depend on the configuration): a suite
          * that does not load does not run (docs/scenarios.md). */
@@ -407,11 +446,18 @@ int cmd_run(int argc, char **argv)
             report_text(stdout, &rep, isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL) != 0)
                 failed_output = true;
         fflush(stdout);
-        if (json != NULL) {
+        if (json != NULL || baseline != NULL) {
                 struct buf b;
+                int frc;
 
                 buf_init(&b, 0);
-                if (write_report(json, "JSON", &b, report_json(&rep, &b)) != 0)
+                frc = report_json(&rep, &b);
+                if (json != NULL && write_report(json, "JSON", &b, frc) != 0)
+                        failed_output = true;
+                if (baseline != NULL && frc == 0 &&
+                    against_baseline(baseline, &b,
+                                     !preflight_is_stdout(json) && !preflight_is_stdout(junit),
+                                     &worse) != 0)
                         failed_output = true;
                 buf_cleanup(&b);
         }
@@ -431,6 +477,10 @@ int cmd_run(int argc, char **argv)
         rc = failed_output           ? EXIT_UNTESTABLE
              : stop_rc != EXIT_MATCH ? stop_rc
                                      : runner_exit_code(&rep);
+        /* --fail-on regression: 1 means worse than the baseline, and only that
+         * (docs/cli.md "diff"); 2 and 3 keep their meaning. */
+        if (fail_on != NULL && (rc == EXIT_MATCH || rc == EXIT_MISMATCH))
+                rc = worse ? EXIT_MISMATCH : EXIT_MATCH;
 out:
         run_report_cleanup(&rep);
         free(preflight);

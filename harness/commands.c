@@ -162,6 +162,19 @@ const struct command commands[] = {
      "the shards 1..N of one partner file, each once (docs/fleet.md).\n"
      "Exit: the fleet's (docs/cli.md \"Fleets\"): 0, 1 or 3; 2 for a bad option or shard set.\n",
      cmd_merge, NULL},
+    {"diff", "diff OLD.json NEW.json [--json] [--fail-on regression]",
+     "what changed between two run reports",
+     "Compares two reports of `run --json` (docs/cli.md \"diff\"), per scenario and per\n"
+     "partner domain, ignoring times, ids, ports, transcripts and cause texts: new\n"
+     "mismatches (regressions), fixed ones, other verdict changes, changed observed\n"
+     "outcomes, added and removed scenarios, a changed classification.\n"
+     "\n"
+     "  --json                 print the changes as JSON (docs/report-json.md \"Diff\")\n"
+     "  --fail-on regression   exit 1 only when NEW is worse than OLD\n"
+     "\n"
+     "Exit: 0 no change (with --fail-on regression: not worse), 1 a change (worse),\n"
+     "2 usage error or a file that is not a run report.\n",
+     cmd_diff, NULL},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
