@@ -195,7 +195,37 @@ check "run --out without --all: exit 2" test $? = 2
 "$bin" run --partner "$tmp/fleet.txt" --all --out "$tmp/u4" --shard 4/3 >/dev/null 2>&1
 check "run --all --shard 4/3: exit 2" test $? = 2
 
-# 4. The XML format: every partner of multi.xml, against the built-in reference partner.
+# 4. Interrupted: SIGTERM to the fleet while alpha.test's partner (a silent serve)
+# keeps its run waiting: passed on to the runs, the roll-up is still written, exit 3.
+dns_silent=$(rand_port)
+"$bin" serve --partner "$tmp/fleet.txt" --identity alpha.test --listen 127.0.0.1:0 \
+	--resolver "127.0.0.1:$dns_silent" --ca "$pki/ca.pem" --cert "$tmp/alpha.test.pem" \
+	--key "$tmp/alpha.test.key" --misbehave silence 2>"$tmp/serve-silent.log" &
+pids+=("$!")
+cli_wait_listening "$tmp/serve-silent.log" "$!"
+timeout -k 5 60 "$bin" run --partner "$tmp/fleet.txt" --all --out "$tmp/int" \
+	--listen 127.0.0.1:0 --ca "$pki/ca.pem" --cert "$pki/harness.test.pem" \
+	--key "$pki/harness.test.key" --quiet --timeout 30 --step-timeout 20000 --only matrix \
+	--no-preflight --for "alpha.test:--target=127.0.0.1:$serve_port" \
+	--for "alpha.test:--serve-dns=127.0.0.1:$dns_silent" \
+	--for "beta.test:--target=127.0.0.1:${port_beta:-0}" \
+	--for "beta.test:--serve-dns=127.0.0.1:$dns_beta" >"$tmp/int.txt" 2>"$tmp/int.err" &
+fleet_pid=$!
+pids+=("$fleet_pid")
+sleep 2
+t0=$(date +%s)
+kill -TERM "$fleet_pid"
+wait "$fleet_pid"
+rc=$?
+t1=$(date +%s)
+check "interrupted fleet: exit 3, got $rc ($(head -c 300 "$tmp/int.err"))" test "$rc" = 3
+check "interrupted fleet: ended within 15 s of the signal ($((t1 - t0)) s)" test $((t1 - t0)) -le 15
+check "interrupted fleet: the roll-up was written, alpha.test's run incomplete (exit 3)" \
+	test "$(cli_jq -c '[.partners[0].exit, .partners[1].exit]' "$tmp/int/rollup.json")" = '[3,2]'
+check "interrupted fleet: alpha.test's report says incomplete" \
+	test "$(cli_jq .incomplete "$tmp/int/alpha.test/report.json")" = true
+
+# 5. The XML format: every partner of multi.xml, against the built-in reference partner.
 timeout -k 5 120 "$bin" run --partner "$src/fixtures/partners/multi.xml" --all --out "$tmp/xml" \
 	--only matrix --quiet >"$tmp/xml.txt" 2>"$tmp/xml.err"
 rc=$?
