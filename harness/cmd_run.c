@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "checkup.h"
@@ -170,6 +171,19 @@ static int run_fleet(int argc, char **argv, const struct cli_opt *opts, size_t n
         if (partner_load_all(partner_file, &list, err, sizeof(err)) != 0) {
                 fprintf(stderr, "s2scheck: %s\n", err);
                 return EXIT_USAGE;
+        }
+        for (size_t i = 0; i < n_per; i++) {
+                size_t len = (size_t)(strchr(per[i], ':') - per[i]), k = 0;
+
+                while (k < list.n && !(strlen(list.p[k].primary) == len &&
+                                       strncasecmp(list.p[k].primary, per[i], len) == 0))
+                        k++;
+                if (k == list.n) {
+                        snprintf(err, sizeof(err), "--for %s: %.*s is not a partner of %s", per[i],
+                                 (int)len, per[i], partner_file);
+                        partner_list_cleanup(&list);
+                        return command_usage_error("run", err);
+                }
         }
         kept = calloc((size_t)argc + 1, sizeof(*kept));
         if (kept == NULL) {

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -472,7 +473,7 @@ static char **child_argv(const struct fleet_options *o, const struct partner *p,
         for (size_t i = 0; i < o->n_per_partner; i++) {
                 const char *s = o->per_partner[i];
 
-                if (strncmp(s, p->primary, plen) == 0 && s[plen] == ':')
+                if (strncasecmp(s, p->primary, plen) == 0 && s[plen] == ':')
                         av[n++] = (char *)s + plen + 1;
         }
         ADD_TMP("--identity=%s", p->primary);
@@ -595,6 +596,8 @@ int fleet_run(const struct fleet_options *o)
          * cap still holds: partners share none). */
         width = n_todo < jobs ? n_todo : jobs;
         per_child = width > 0 ? jobs / (unsigned)width : 1;
+        if (per_child > FLEET_CHILD_JOBS_MAX)
+                per_child = FLEET_CHILD_JOBS_MAX; /* run --jobs takes at most that */
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
         sigaddset(&mask, SIGINT);

@@ -15,6 +15,7 @@
 
 #define FLEET_JOBS_DEFAULT 8
 #define FLEET_SHARDS_MAX 1000
+#define FLEET_CHILD_JOBS_MAX 64 /* run --jobs's bound */
 
 struct fleet_options {
         const char *partner_file;      /* the file every partner comes from */

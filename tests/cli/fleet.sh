@@ -195,6 +195,16 @@ check "run --out without --all: exit 2" test $? = 2
 "$bin" run --partner "$tmp/fleet.txt" --all --out "$tmp/u4" --shard 4/3 >/dev/null 2>&1
 check "run --all --shard 4/3: exit 2" test $? = 2
 
+"$bin" run --partner "$tmp/fleet.txt" --all --out "$tmp/u5" --for nope.test:--target=127.0.0.1:1 \
+	>/dev/null 2>"$tmp/u5.err"
+check "run --all --for a domain not in the file: exit 2" test $? = 2
+check "... naming it" grep -q "nope.test is not a partner of" "$tmp/u5.err"
+# --jobs above run's own bound (64) with few partners: each run still gets a valid --jobs.
+timeout -k 5 120 "$bin" run --partner "$src/fixtures/partners/multi.txt" --all --out "$tmp/j200" \
+	--jobs 200 --only matrix --quiet >/dev/null 2>"$tmp/j200.err"
+check "run --all --jobs 200: exit 0, got $? ($(cat "$tmp"/j200/*/stderr.txt | head -c 300))" \
+	test "$(cli_jq -c '[.partners[].exit]' "$tmp/j200/rollup.json")" = '[0,0,0]'
+
 # 4. Interrupted: SIGTERM to the fleet while alpha.test's partner (a silent serve)
 # keeps its run waiting: passed on to the runs, the roll-up is still written, exit 3.
 dns_silent=$(rand_port)
