@@ -18,8 +18,6 @@ pki=$build/certs
 sel=(--only dialback-wrong-key-out --only matrix-h2-out --only matrix-h1-in)
 changed=dialback-wrong-key-out
 
-rand_port() { echo $((20000 + RANDOM % 40000)); }
-
 # run_vs OUT "SERVE_ARGS" [RUN_ARGS...]: serve M7 (with SERVE_ARGS), one run against it
 # writing OUT.json, OUT.txt; retried on a port clash. Sets rc.
 run_vs() {
@@ -27,7 +25,7 @@ run_vs() {
 	shift 2
 	rc=none
 	for _ in 1 2 3; do
-		dns=$(rand_port)
+		dns=$(cli_rand_port)
 		# shellcheck disable=SC2086
 		cli_start_serve m07 "$dns" $sargs || break
 		rm -f "$out.json"

@@ -61,8 +61,6 @@ for d in alpha.test beta.test; do
 	check "a certificate for $d was issued" test -s "$tmp/$d.pem"
 done
 
-rand_port() { echo $((20000 + RANDOM % 40000)); }
-
 # start_partner DOMAIN DNS_PORT: `serve` as DOMAIN of the dump; sets port_<domain>.
 start_partner() {
 	local d=$1 log=$tmp/serve-$1.log
@@ -75,8 +73,8 @@ start_partner() {
 	printf -v "port_${d%%.*}" %s "$serve_port"
 }
 
-dns_alpha=$(rand_port)
-dns_beta=$(rand_port)
+dns_alpha=$(cli_rand_port)
+dns_beta=$(cli_rand_port)
 start_partner alpha.test "$dns_alpha"
 check "serve alpha.test started" test -n "${port_alpha:-}"
 start_partner beta.test "$dns_beta"
@@ -207,7 +205,7 @@ check "run --all --jobs 200: exit 0, got $? ($(cat "$tmp"/j200/*/stderr.txt | he
 
 # 4. Interrupted: SIGTERM to the fleet while alpha.test's partner (a silent serve)
 # keeps its run waiting: passed on to the runs, the roll-up is still written, exit 3.
-dns_silent=$(rand_port)
+dns_silent=$(cli_rand_port)
 "$bin" serve --partner "$tmp/fleet.txt" --identity alpha.test --listen 127.0.0.1:0 \
 	--resolver "127.0.0.1:$dns_silent" --ca "$pki/ca.pem" --cert "$tmp/alpha.test.pem" \
 	--key "$tmp/alpha.test.key" --misbehave silence 2>"$tmp/serve-silent.log" &
