@@ -149,6 +149,18 @@ const struct command commands[] = {
      "A --only/--skip word that matches no scenario is an error.\n"
      "Exit: 0 listed, 2 bad option or a suite that does not load (one line on stderr).\n",
      cmd_list, NULL},
+    {"rules", "rules [--markdown] [--scenarios DIR] [--add-scenarios DIR]...",
+     "print the rule table (ids, sources, requirements)",
+     "Prints every rule s2scheck judges: its id (the protocol reference's STR-*, TLS-*,\n"
+     "SASL-*, DB-*, or the harness's own H-*), severity, source section and requirement.\n"
+     "\n"
+     "  --markdown           print docs/rules.md instead: every rule once, with the checks\n"
+     "                       that judge it and the scenarios that exercise it\n"
+     "  --scenarios DIR      the scenarios to list (default " SCENARIO_DEFAULT_DIR ")\n"
+     "  --add-scenarios DIR  add the scenarios of DIR (repeatable)\n"
+     "\n"
+     "Exit: 0 printed, 2 bad option or a suite that does not load.\n",
+     cmd_rules, NULL},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 

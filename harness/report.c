@@ -1164,6 +1164,17 @@ static void jstr_n(struct json *j, struct buf *tmp, const char *s, size_t max)
                 jstr_n(j, tmp, field, sizeof(field));                                              \
         } while (0)
 
+/* A rule id (docs/rules.md) under key (NULL: an array item), null for none. */
+static void rule_json(struct json *j, const char *key, enum rule_id rule)
+{
+        if (key != NULL)
+                json_key(j, key);
+        if (rule != RULE_NONE)
+                json_string(j, rule_name(rule));
+        else
+                json_null(j);
+}
+
 static void json_result(struct json *j, struct buf *tmp, const struct scenario_result *s)
 {
         char name[8], set[40];
@@ -1209,6 +1220,7 @@ static void json_result(struct json *j, struct buf *tmp, const struct scenario_r
         else
                 json_null(j);
         JSTR(j, tmp, "spec", s->spec);
+        rule_json(j, "rule", s->rule_id);
         JSTR(j, tmp, "rationale", s->rationale);
         JSTR(j, tmp, "tags", s->tags);
         JSTR(j, tmp, "refs", s->refs);
@@ -1228,6 +1240,15 @@ static void json_result(struct json *j, struct buf *tmp, const struct scenario_r
         for (size_t k = 0; k < s->n_findings; k++) {
                 if (s->findings[k] != NULL)
                         jstr_n(j, tmp, s->findings[k], SIZE_MAX);
+        }
+        json_end_array(j);
+        /* findings[k]'s rule id (docs/rules.md), parallel to findings (added in 0.4.0). */
+        json_key(j, "finding_rules");
+        json_begin_array(j);
+        for (size_t k = 0; k < s->n_findings; k++) {
+                if (s->findings[k] != NULL)
+                        rule_json(j, NULL,
+                                  s->finding_rules != NULL ? s->finding_rules[k] : RULE_NONE);
         }
         json_end_array(j);
         json_key(j, "seconds");
@@ -1610,6 +1631,8 @@ static int junit_body(struct xw *x, const struct scenario_result *s)
 
         buf_init(&b, 0);
         if ((s->spec[0] && buf_printf(&b, "rule: %.*s\n", (int)sizeof(s->spec), s->spec) < 0) ||
+            (s->rule_id != RULE_NONE &&
+             buf_printf(&b, "rule id: %s\n", rule_name(s->rule_id)) < 0) ||
             (s->cause[0] && buf_printf(&b, "cause: %.*s\n", (int)sizeof(s->cause), s->cause) < 0) ||
             (s->rationale[0] && buf_printf(&b, "expected because: %.*s\n",
                                            (int)sizeof(s->rationale), s->rationale) < 0))

@@ -10,6 +10,7 @@
 #include <libxml/tree.h>
 #include <libxml/xmlstring.h>
 
+#include "checks.h"
 #include "xmlload.h"
 
 #define SCENARIO_NS "urn:s2scheck:scenario:1"
@@ -101,64 +102,6 @@ static const unsigned mb_needs_tls =
     (1u << MB_REUSE_STREAM_ID) | (1u << MB_STARTTLS_AFTER_TLS) | (1u << MB_PRE_TLS_DIALBACK_KEY) |
     (1u << MB_UNOFFERED_STARTTLS) | (1u << MB_EXTERNAL_BOUND_TO_FAIL);
 
-static const struct scenario_name_info checks[CHECK_COUNT] = {
-    [CHECK_NEW_STREAM_ID] = {"new-stream-id", SCENARIO_DIR_OUT, "RFC 6120 §4.3.3, §5.4.3.3",
-                             "the partner's stream id changes after each restart", NULL},
-    [CHECK_STREAM_ID_PRESENT] = {"stream-id-present", SCENARIO_DIR_OUT, "RFC 6120 §4.7.3",
-                                 "every response header of the partner carries an id", NULL},
-    [CHECK_NO_STARTTLS_AFTER_TLS] = {"no-starttls-after-tls", BOTH, "RFC 6120 §5.4.3.3",
-                                     "outbound: the post-TLS features offer no STARTTLS; "
-                                     "inbound: the partner sends no second <starttls/>",
-                                     NULL},
-    [CHECK_FROM_TO_ECHOED] = {"from-to-echoed", BOTH, "RFC 6120 §4.7.1, §4.7.2; XEP-0220 §2.1",
-                              "headers and dialback elements carry the right from and to", NULL},
-    [CHECK_PING_ANSWERED] = {"ping-answered", BOTH, "RFC 6120 §8.1.2; XEP-0199",
-                             "the test stanza (an XMPP ping) is accepted and answered", NULL},
-    [CHECK_NO_STANZA_ACCEPTED] = {"no-stanza-accepted", BOTH,
-                                  "RFC 6120 §4.3.5; XEP-0220 §2.1.1, §2.2.1",
-                                  "outbound: the partner processes no stanza of the harness; "
-                                  "inbound: the partner sends no stanza before it is "
-                                  "authenticated",
-                                  NULL},
-    [CHECK_VERIFY_ID_POST_TLS] = {"verify-id-post-tls", SCENARIO_DIR_OUT, "XEP-0220 §2.1.2",
-                                  "the partner's <db:verify/> id is the post-TLS stream id", NULL},
-    [CHECK_FEATURES_CONSISTENT] = {"features-consistent", BOTH,
-                                   "RFC 6120 §4.3.2, §5.4.1; reference §3.8",
-                                   "what the partner advertises (outbound) or uses (inbound) "
-                                   "agrees with its configuration",
-                                   NULL},
-    [CHECK_STARTTLS_FAILURE_CLOSE] = {"starttls-failure-close", SCENARIO_DIR_OUT,
-                                      "RFC 6120 §5.4.2.2",
-                                      "an unoffered <starttls/> gets <failure/> and the "
-                                      "stream closes",
-                                      NULL},
-    [CHECK_INVALID_FROM] = {"invalid-from", SCENARIO_DIR_OUT, "RFC 6120 §4.9.3.9",
-                            "a stanza from an unauthenticated domain gets <invalid-from/>", NULL},
-    [CHECK_DB_INVALID_CLOSE] = {"db-invalid-close", SCENARIO_DIR_OUT, "XEP-0220 §2.2.1",
-                                "a key the authoritative server rejects gets <db:result "
-                                "type='invalid'/> and the stream closes",
-                                NULL},
-    [CHECK_DB_ITEM_NOT_FOUND] = {"db-item-not-found", SCENARIO_DIR_OUT, "XEP-0220 §2.2.1",
-                                 "a dialback request for an unhosted domain gets a dialback "
-                                 "error <item-not-found/>, not a stream error",
-                                 NULL},
-    [CHECK_NO_PLAINTEXT_AUTH] = {"no-plaintext-auth", BOTH, "RFC 6120 §5.3.1; RFC 7590",
-                                 "a partner with TLS Required authenticates nothing on a "
-                                 "plaintext stream",
-                                 NULL},
-    [CHECK_UNSOLICITED_IGNORED] = {"unsolicited-ignored", SCENARIO_DIR_OUT, "XEP-0220 §3.1",
-                                   "an unsolicited <db:result type='valid'/> authenticates "
-                                   "nothing",
-                                   NULL},
-    [CHECK_NOT_AUTHORIZED_CLOSE] = {"not-authorized-close", SCENARIO_DIR_OUT,
-                                    "RFC 6120 §4.3.5, §4.9.3.12",
-                                    "a stanza before authentication gets <not-authorized/> and "
-                                    "the stream closes",
-                                    NULL},
-    [CHECK_NO_SASL_BEFORE_TLS] = {"no-sasl-before-tls", SCENARIO_DIR_OUT, "RFC 6120 §5.3.4, §6.5.4",
-                                  "<auth/> on the plaintext stream never gets <success/>", NULL},
-};
-
 static const struct scenario_name_info knobs[KNOB_COUNT] = {
     [KNOB_ON_BAD_PEER_CERT] = {"on-bad-peer-cert", BOTH, "reference §3.7, §3.10 item 9",
                                "a partner certificate that fails the harness's check: reference "
@@ -209,7 +152,7 @@ const struct scenario_name_info *scenario_misbehaviours(void)
 
 const struct scenario_name_info *scenario_checks(void)
 {
-        return checks;
+        return check_names();
 }
 
 const struct scenario_name_info *scenario_knobs(void)
@@ -1040,8 +983,8 @@ static int build_expect(struct xmlload_where *ld, const xmlNode *n, struct scena
                         name = attr_text(c, "name", &oom);
                         if (name == NULL)
                                 goto oom;
-                        k = table_lookup(ld, line, "check@name", "check", checks, CHECK_COUNT,
-                                         name);
+                        k = table_lookup(ld, line, "check@name", "check", check_names(),
+                                         CHECK_COUNT, name);
                         if (k < 0) {
                                 free(name);
                                 return -1;
@@ -1053,12 +996,12 @@ static int build_expect(struct xmlload_where *ld, const xmlNode *n, struct scena
                                 free(name);
                                 return -1;
                         }
-                        if ((checks[k].dirs & (1u << s->dir)) == 0) {
+                        if ((check_names()[k].dirs & (1u << s->dir)) == 0) {
                                 xmlload_failf(
                                     ld, line, "check@name",
                                     "\"%s\" only applies to %s scenarios; accepted: a check "
                                     "for direction %s",
-                                    name, dirs_text(checks[k].dirs), direction_name(s->dir));
+                                    name, dirs_text(check_names()[k].dirs), direction_name(s->dir));
                                 free(name);
                                 return -1;
                         }
