@@ -331,6 +331,11 @@ static bool no_sasl_before_tls(const struct check_facts *f, struct check_why *w)
         return fail(w, RULE_H_SASL_PRE_TLS, "<auth/> before TLS got <success/>");
 }
 
+static bool features_after_sasl(const struct check_facts *f, struct check_why *w)
+{
+        return violation_free(f, RULE_SASL_9, "features after SASL", w);
+}
+
 #define BOTH (SCENARIO_DIR_OUT | SCENARIO_DIR_IN)
 
 static const struct check_def table[CHECK_COUNT] = {
@@ -424,6 +429,12 @@ static const struct check_def table[CHECK_COUNT] = {
                                   {RULE_H_SASL_PRE_TLS},
                                   "<auth/> on the plaintext stream never gets <success/>",
                                   no_sasl_before_tls},
+    [CHECK_FEATURES_AFTER_SASL] = {"features-after-sasl",
+                                   SCENARIO_DIR_OUT,
+                                   {RULE_SASL_9},
+                                   "the features after SASL <success/> offer neither STARTTLS "
+                                   "nor SASL mechanisms",
+                                   features_after_sasl},
 };
 
 const struct check_def *check_table(void)

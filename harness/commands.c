@@ -27,7 +27,7 @@ const struct command commands[] = {
      "\n"
      "  --identity DOMAIN  pick one partner from a file that holds several\n"
      "  --json             print the JSON form documented in docs/json-matrix.md\n"
-     "  --strict           read the harness side with strict semantics (reference §3.5)\n"
+     "  --strict           read the harness side with strict semantics (H-STRICT)\n"
      "\n"
      "Exit: 0 printed, 2 bad input.\n",
      cmd_matrix, NULL},

@@ -2080,6 +2080,7 @@ static void r_on_header(struct engine *e, const struct xs_header *h)
                         "<db:verify/> is taken for the domain it names");
         } else if (h->to == NULL || !hosts(e, h->to)) {
                 /* RFC 6120 §4.9.3.6: the stream's to names a domain we do not serve. */
+                e->result.header_no_to = h->to == NULL;
                 finding(e, FINDING_VIOLATION, RULE_H_SE_HOST_UNKNOWN,
                         "stream to='%s' is not served here", h->to ? h->to : "(none)");
                 finish_failure(e, RULE_H_SE_HOST_UNKNOWN, "host-unknown: to='%s'",
@@ -2400,8 +2401,7 @@ static void vhost_ignored(struct engine *e, const struct db_policy *pol, const c
         struct pair *p = get_pair(e, from, to);
         const char *why = pol->silent          ? "silent, as told"
                           : pol->ignore_result ? "ignore-db-result, as told"
-                                               : "SupportDialbackNegotiation False; reference "
-                                                 "§3.10 item 2";
+                                               : "SupportDialbackNegotiation False; DB-14";
 
         vhost_trace(pol, TRACE_NOTE, "db:result %s -> %s ignored (%s): no answer", from, to, why);
         if (p == NULL)

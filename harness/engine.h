@@ -460,6 +460,8 @@ struct engine_result {
          * reached our authoritative server in a db:verify (engine_config.ledger):
          * it accepts dialback without verifying, so it would accept anyone. */
         bool unverified_valid;
+        /* Receiving: the peer's stream header named no 'to' (RFC 6120 §4.7.2). */
+        bool header_no_to;
 };
 
 struct engine;

@@ -700,9 +700,8 @@ static void retry_without_tls(struct stream *s)
         s->requester = NULL;
         s->superseded = true;
         snprintf(note, sizeof(note),
-                 "TLS handshake failed: retrying %s -> %s without TLS on %s (reference §3.10 "
-                 "item 8)",
-                 s->local, s->remote, r->label);
+                 "TLS handshake failed: retrying %s -> %s without TLS on %s (DB-12)", s->local,
+                 s->remote, r->label);
         t.kind = TRACE_NOTE;
         t.text = note;
         t.len = strlen(note);

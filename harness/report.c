@@ -802,11 +802,12 @@ static void text_classification(FILE *f, const struct run_report *r, bool color,
         int own = own_row(r);
         const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
 
-        fprintf(f,
-                "\n%sClassification%s (reference §3.8), from %zu observation%s (%zu outbound, %zu "
-                "inbound):\n",
-                bold, reset, r->n_classified, r->n_classified == 1 ? "" : "s",
-                r->cls_dir[DIR_OUTBOUND], r->cls_dir[DIR_INBOUND]);
+        fprintf(
+            f,
+            "\n%sClassification%s (docs/observables.md), from %zu observation%s (%zu outbound, %zu "
+            "inbound):\n",
+            bold, reset, r->n_classified, r->n_classified == 1 ? "" : "s", r->cls_dir[DIR_OUTBOUND],
+            r->cls_dir[DIR_INBOUND]);
         if (r->self_test)
                 fprintf(f,
                         "  %sSELF-TEST:%s the partner was s2scheck's built-in reference partner, "
@@ -923,7 +924,7 @@ static void text_findings(FILE *f, const struct run_report *r, const char *bold,
         if (alternatives)
                 fprintf(f,
                         "\n%sChoices on points the reference leaves open%s (%zu; accepted "
-                        "alternatives, reference §3.7, §3.10):\n",
+                        "alternatives, docs/observables.md):\n",
                         bold, reset, n);
         else
                 fprintf(f,

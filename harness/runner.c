@@ -327,7 +327,7 @@ static void on_base_closed(void *user, struct stream *st)
                 return;
         /* Not final: the harness closed it (the run ended) before it came to a result. */
         if (res->final)
-                refusals_cause_key(res->cause, key, sizeof(key));
+                refusals_result_key(res->cause, res->rule_id, res->header_no_to, key, sizeof(key));
         else
                 snprintf(key, sizeof(key), "closed by the harness before any result");
         refusals_add(&r->refused, key, res->final ? res->rule : "");

@@ -11,6 +11,7 @@
 #include <libxml/xmlstring.h>
 
 #include "checks.h"
+#include "rules.h"
 #include "xmlload.h"
 
 #define SCENARIO_NS "urn:s2scheck:scenario:1"
@@ -103,12 +104,12 @@ static const unsigned mb_needs_tls =
     (1u << MB_UNOFFERED_STARTTLS) | (1u << MB_EXTERNAL_BOUND_TO_FAIL);
 
 static const struct scenario_name_info knobs[KNOB_COUNT] = {
-    [KNOB_ON_BAD_PEER_CERT] = {"on-bad-peer-cert", BOTH, "reference §3.7, §3.10 item 9",
+    [KNOB_ON_BAD_PEER_CERT] = {"on-bad-peer-cert", BOTH, "H-CERT-POLICY; DB-12",
                                "a partner certificate that fails the harness's check: reference "
                                "= close when the harness's TLS is Required, else go on with "
                                "dialback",
                                "reference, abort, continue"},
-    [KNOB_DIALBACK_OFF_REPLY] = {"dialback-off-reply", BOTH, "reference §3.10 item 2; DB-14",
+    [KNOB_DIALBACK_OFF_REPLY] = {"dialback-off-reply", BOTH, "DB-14",
                                  "what a harness with dialback false answers to <db:result/>",
                                  "stream-error, db-error, ignore"},
     [KNOB_DIALBACK_AFTER_SASL_FAILURE] = {"dialback-after-sasl-failure", BOTH,
@@ -116,7 +117,7 @@ static const struct scenario_name_info knobs[KNOB_COUNT] = {
                                           "after <failure/> to EXTERNAL, go on with dialback "
                                           "when allowed (default true)",
                                           "true, false"},
-    [KNOB_SASL_SEND_AUTHZID] = {"sasl-send-authzid", BOTH, "reference §3.10 item 12",
+    [KNOB_SASL_SEND_AUTHZID] = {"sasl-send-authzid", BOTH, "SASL-5",
                                 "send base64(from) as authzid instead of \"=\" (default false)",
                                 "true, false"},
     [KNOB_DIALBACK_REQUIRES_VALID_CERT] = {"dialback-requires-valid-cert", BOTH,
@@ -124,7 +125,7 @@ static const struct scenario_name_info knobs[KNOB_COUNT] = {
                                            "accept dialback only from a peer whose certificate "
                                            "is valid for the sender (default false)",
                                            "true, false"},
-    [KNOB_DECLARE_DB_WITHOUT_METHOD] = {"declare-db-without-method", BOTH, "reference §3.10 item 3",
+    [KNOB_DECLARE_DB_WITHOUT_METHOD] = {"declare-db-without-method", BOTH, "DB-1",
                                         "declare xmlns:db even without a dialback method "
                                         "(default false)",
                                         "true, false"},
@@ -144,6 +145,24 @@ static const char *const cert_names[CERT_COUNT] = {
 };
 
 static const char *const db_answer_names[] = {"truthful", "valid", "invalid", "error", "none"};
+
+/* Whether a <spec> is meant as a rule id: "STR-", "TLS-", "SASL-", "DB-" or "H-"
+ * followed by capitals, digits and dashes only. */
+static bool looks_like_rule_id(const char *v)
+{
+        static const char *const prefixes[] = {"STR-", "TLS-", "SASL-", "DB-", "H-"};
+        size_t k = 0;
+
+        for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]) && k == 0; i++)
+                if (strncmp(v, prefixes[i], strlen(prefixes[i])) == 0)
+                        k = strlen(prefixes[i]);
+        if (k == 0 || v[k] == '\0')
+                return false;
+        for (const char *p = v + k; *p != '\0'; p++)
+                if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-'))
+                        return false;
+        return true;
+}
 
 const struct scenario_name_info *scenario_misbehaviours(void)
 {
@@ -309,7 +328,7 @@ static const struct elem_rule elem_rules[] = {
      {{"id", NULL, true, false}, {"direction", "outbound inbound", true, false}}},
     {"title", "scenario", 1, true, "one line of text", {{0}}},
     {"tag", "scenario", 0, true, "a tag", {{0}}},
-    {"spec", "scenario", 0, true, "a reference such as \"RFC 6120 §5.4.3.3\"", {{0}}},
+    {"spec", "scenario", 0, true, "a rule id of docs/rules.md such as \"TLS-9\"", {{0}}},
     {"harness",
      "scenario",
      1,
@@ -1287,10 +1306,13 @@ static int build(struct xmlload_where *ld, const xmlNode *root, struct scenario 
                         v = node_text(c);
                         if (v == NULL)
                                 goto oom;
-                        if (v[0] == '\0') {
+                        if (v[0] == '\0' ||
+                            (looks_like_rule_id(v) && rule_by_name(v) == RULE_NONE)) {
                                 xmlload_failf(ld, line, "spec",
-                                              "the reference is empty; accepted: a section such as "
-                                              "\"RFC 6120 §5.4.3.3\"");
+                                              "%s; accepted: a rule id of docs/rules.md such as "
+                                              "\"TLS-9\" (or a section in words)",
+                                              v[0] == '\0' ? "the reference is empty"
+                                                           : "no such rule id");
                                 goto fail;
                         }
                         if (list_add(ld, line, "spec", &s->specs, &s->n_specs, SCENARIO_SPECS_MAX,

@@ -331,3 +331,24 @@ Test(checks, table_rows)
                           t[c].name, n[c].spec);
         }
 }
+
+/* SASL-9 (RFC 6120 §6.4.6): the check added with the table, a row and a predicate. */
+Test(checks, features_after_sasl)
+{
+        struct check_facts f = base(1, DIR_OUTBOUND);
+        struct finding v = fnd(FINDING_VIOLATION, RULE_SASL_9,
+                               "features after SASL success still "
+                               "offer STARTTLS");
+        char why[512];
+        enum rule_id rule;
+
+        cr_expect(check_eval_rule(CHECK_FEATURES_AFTER_SASL, &f, why, sizeof(why), &rule));
+        cr_expect_eq(rule, RULE_NONE);
+        f.findings = &v;
+        f.n_findings = 1;
+        cr_expect_not(check_eval_rule(CHECK_FEATURES_AFTER_SASL, &f, why, sizeof(why), &rule));
+        cr_expect_eq(rule, RULE_SASL_9);
+        cr_expect(strstr(why, "[SASL-9: RFC 6120 §6.4.6]") != NULL, "%s", why);
+        v.kind = FINDING_NOTE;
+        cr_expect(eval(CHECK_FEATURES_AFTER_SASL, &f, why), "a note is no violation");
+}

@@ -147,7 +147,7 @@ Test(scenario, fields_and_defaults)
         cr_assert_eq(a->requires_partner_dialback, -1);
         cr_assert_eq(a->n_mux_from, 0);
         cr_assert_not(a->mux_additional);
-        cr_assert_str_eq(a->specs[0], "reference §3.3");
+        cr_assert_str_eq(a->specs[0], "H-OUTCOME");
 
         a = find(&s, "cert-wrongname-out");
         cr_assert_eq(a->cert, CERT_WRONGNAME);
