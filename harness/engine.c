@@ -2074,7 +2074,7 @@ static void r_on_header(struct engine *e, const struct xs_header *h)
                 /* The pre-1.0 dialback form (XEP-0220 §2.4.1 declared, no to, from or
                  * version): deployed, though to is a MUST (RFC 6120 §4.7.2, STR-1). Each
                  * db:result and db:verify names its target, and is judged for it. */
-                finding(e, FINDING_NOTE, RULE_STR_1,
+                finding(e, FINDING_NOTE, RULE_H_HDR_TO,
                         "initiating header has no 'to', a MUST (the legacy dialback form, "
                         "deployed and accepted by Prosody): each <db:result/> and "
                         "<db:verify/> is taken for the domain it names");
@@ -2959,7 +2959,7 @@ static void parse_error(struct engine *e)
                 return;
         }
         finding(e, FINDING_VIOLATION, RULE_STR_10, "%s: %s", cond ? cond : "error", text);
-        finish_failure(e, RULE_STR_10, "XML refused (%s): %s", cond ? cond : "error", text);
+        finish_failure(e, RULE_STR_12, "XML refused (%s): %s", cond ? cond : "error", text);
         stream_error(e, cond != NULL && xs_condition_is_defined(cond) ? cond : "bad-format", NULL);
 }
 

@@ -192,7 +192,7 @@ Test(vhost, legacy_header_accepted)
                   "no version to a version-less header: %s", out);
         cr_expect(strstr(out, "features") == NULL, "%s", out);
         cr_expect(strstr(out, "host-unknown") == NULL, "%s", out);
-        cr_expect(one_finding(&o, FINDING_NOTE, RULE_STR_1));
+        cr_expect(one_finding(&o, FINDING_NOTE, RULE_H_HDR_TO));
         cr_expect_eq(engine_state(o.e), ST_EXPECT_NEGOTIATION);
         one_free(&o);
 }
@@ -350,7 +350,7 @@ Test(legacy, partner_initiates)
         cr_expect(m.b_pair.authenticated);
         cr_expect_eq(m.b_pair.outcomes, OUTCOME_BIT(OUTCOME_DP));
         cr_expect_eq(m.w.pongs, 1, "B answered the partner's ping\n%s", m.w.trace.data);
-        cr_expect(world_finding_rule(m.w.harness, FINDING_NOTE, RULE_STR_1) != NULL, "%s",
+        cr_expect(world_finding_rule(m.w.harness, FINDING_NOTE, RULE_H_HDR_TO) != NULL, "%s",
                   m.w.trace.data);
         cr_expect_not(item_not_found_sent(&m), "%s", m.w.trace.data);
         cr_expect_eq(world_count(m.w.harness, FINDING_VIOLATION), 0, "%s", m.w.trace.data);
