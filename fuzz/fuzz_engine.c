@@ -117,6 +117,21 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         return 0;
 }
 
+/* The engine's randomness (engine_config.random): a counter restarted for each
+ * input, so that an input replays exactly (the same stream ids every time). */
+static uint64_t fuzz_random_state;
+
+static int fuzz_random(void *user, void *out, size_t len)
+{
+        unsigned char *o = out;
+
+        (void)user;
+        for (size_t i = 0; i < len; i++)
+                o[i] = (unsigned char)(fuzz_random_state >> (8 * (i % 8)));
+        fuzz_random_state++;
+        return 0;
+}
+
 static struct engine *new_engine(const uint8_t *ctl)
 {
         static const char *const hosted[] = {HARNESS, EXTRA};
@@ -125,6 +140,7 @@ static struct engine *new_engine(const uint8_t *ctl)
         char err[256];
         unsigned mb = ctl[1] / SETTINGS_ROWS % (N_MISBEHAVIOURS + 1);
 
+        fuzz_random_state = 0;
         memset(&c, 0, sizeof(c));
         c.role = FUZZ_RECEIVING ? ENGINE_RECEIVING : ENGINE_INITIATING;
         c.purpose = PURPOSE_AUTH;
@@ -148,6 +164,7 @@ static struct engine *new_engine(const uint8_t *ctl)
                 *(bool *)((char *)&c.knobs.bad + misbehaviours[mb - 1]) = true;
         c.creds = engine_creds;
         c.secret = SECRET;
+        c.random = fuzz_random;
         c.ledger = &ledger;
         c.db_answer = (enum db_answer)(ctl[3] / 8 % 5);
         if (!FUZZ_RECEIVING && !FUZZ_TLS && (ctl[3] & 0x40) != 0) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "rules.h"
+#include "util.h"
 
 static bool fail(struct check_why *w, enum rule_id rule, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -18,15 +19,12 @@ static bool fail(struct check_why *w, enum rule_id rule, const char *fmt, ...)
         size_t n;
 
         w->rule = rule;
-        if (why != NULL && whylen > 0) {
-                va_start(ap, fmt);
-                vsnprintf(why, whylen, fmt, ap);
-                va_end(ap);
-                n = strlen(why);
-                if (rule != RULE_NONE && n < whylen)
-                        snprintf(why + n, whylen - n, " [%s: %s]", rule_name(rule),
-                                 rule_cite(rule));
-        }
+        va_start(ap, fmt);
+        util_vformat(why, whylen, fmt, ap);
+        va_end(ap);
+        n = why != NULL && whylen > 0 ? strlen(why) : 0;
+        if (rule != RULE_NONE && n + 1 < whylen)
+                snprintf(why + n, whylen - n, " [%s: %s]", rule_name(rule), rule_cite(rule));
         return false;
 }
 

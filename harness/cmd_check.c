@@ -12,8 +12,8 @@
 #include "preflight.h"
 #include "report.h"
 #include "suitecli.h"
+#include "util.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define NAMES_MAX 1024
 
 /* The scenario names, the check, and the names freed again. */

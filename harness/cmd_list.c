@@ -6,10 +6,10 @@
 #include "cli.h"
 #include "commands.h"
 #include "json.h"
+#include "misbehave.h"
 #include "scenario.h"
 #include "suitecli.h"
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
 /* Tags as "a,b,c" into buf (bounded). */
 static const char *tags_text(const struct scenario *s, char *buf, size_t len)
@@ -109,7 +109,13 @@ static void scenario_json(struct json *j, const struct scenario *s)
                        s->pdom == PARTNER_DOMAIN_ADDITIONAL ? "additional" : "primary");
         strings_json(j, "multiplex_from", s->mux_from, s->n_mux_from);
         json_kv_bool(j, "multiplex_additional", s->mux_additional);
-        names_json(j, "misbehave", scenario_misbehaviours(), MB_COUNT, s->misbehave);
+        json_key(j, "misbehave");
+        json_begin_array(j);
+        for (size_t i = 0; i < misbehave_count(); i++) {
+                if (s->misbehave & (1u << i))
+                        json_string(j, misbehave_row(i)->name);
+        }
+        json_end_array(j);
         names_json(j, "knobs", scenario_knobs(), KNOB_COUNT, s->knobs_set);
         json_key(j, "requires");
         json_begin_object(j);

@@ -7,8 +7,7 @@
 #include "json.h"
 #include "oracle.h"
 #include "partner.h"
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
 /* Shared by both commands: PARTNER [--identity D]. */
 static int load_partner(const char *cmd, const char *path, const char *identity, struct partner *p)

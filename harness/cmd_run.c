@@ -14,8 +14,7 @@
 #include "runner.h"
 #include "scenario.h"
 #include "suitecli.h"
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
 static void on_signal(int sig)
 {

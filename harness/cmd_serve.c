@@ -14,8 +14,7 @@
 #include "partner.h"
 #include "preflight.h"
 #include "tls.h"
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
 static struct net_loop *volatile serve_loop;
 static volatile sig_atomic_t serve_stop;

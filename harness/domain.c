@@ -1,4 +1,5 @@
 #include "domain.h"
+#include "util.h"
 
 #include <gnutls/gnutls.h>
 #include <stdarg.h>
@@ -9,20 +10,6 @@
 
 /* Input longer than this is refused before any work: no name is close to it. */
 #define DOMAIN_SCAN_MAX 1024
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (why == NULL || whylen == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(why, whylen, fmt, ap);
-        va_end(ap);
-}
 
 static bool is_ldh(unsigned char c)
 {
@@ -63,12 +50,13 @@ static int refuse_ulabel(const char *in, size_t len, char *why, size_t whylen)
 
         if (gnutls_idna_map(in, (unsigned)len, &a, 0) == 0 &&
             domain_check((const char *)a.data, norm, sizeof(norm), NULL, 0) == 0) {
-                say(why, whylen,
-                    "\"%s\" contains non-ASCII characters; accepted: ASCII names only, so "
-                    "use the A-label form %s",
-                    in, norm);
+                util_format(why, whylen,
+                            "\"%s\" contains non-ASCII characters; accepted: ASCII names only, so "
+                            "use the A-label form %s",
+                            in, norm);
         } else {
-                say(why, whylen,
+                util_format(
+                    why, whylen,
                     "\"%s\" contains non-ASCII characters and is not a valid internationalised "
                     "name; accepted: letters, digits, hyphens and xn-- A-labels",
                     in);
@@ -83,13 +71,14 @@ static int check_label(const char *label, size_t len, char *why, size_t whylen)
         const char *more = len > 40 ? "..." : "";
 
         if (len == 0) {
-                say(why, whylen,
-                    "the name has an empty label (a leading dot or two dots in a row); "
-                    "accepted: non-empty labels separated by single dots");
+                util_format(why, whylen,
+                            "the name has an empty label (a leading dot or two dots in a row); "
+                            "accepted: non-empty labels separated by single dots");
                 return -1;
         }
         if (len > DOMAIN_MAX_LABEL) {
-                say(why, whylen,
+                util_format(
+                    why, whylen,
                     "label \"%.*s%s\" is %zu octets long; accepted: 1 to 63 octets per label "
                     "(RFC 1035 §2.3.4)",
                     n, label, more, len);
@@ -100,12 +89,13 @@ static int check_label(const char *label, size_t len, char *why, size_t whylen)
 
                 if (!is_ldh(c)) {
                         if (c > 0x20 && c < 0x7f)
-                                say(why, whylen,
-                                    "character '%c' in label \"%.*s%s\" is not allowed; "
-                                    "accepted: letters, digits and hyphens (RFC 1123 §2.1)",
-                                    c, n, label, more);
+                                util_format(why, whylen,
+                                            "character '%c' in label \"%.*s%s\" is not allowed; "
+                                            "accepted: letters, digits and hyphens (RFC 1123 §2.1)",
+                                            c, n, label, more);
                         else
-                                say(why, whylen,
+                                util_format(
+                                    why, whylen,
                                     "control or space character 0x%02x in label \"%.*s%s\" is "
                                     "not allowed; accepted: letters, digits and hyphens "
                                     "(RFC 1123 §2.1)",
@@ -114,7 +104,8 @@ static int check_label(const char *label, size_t len, char *why, size_t whylen)
                 }
         }
         if (label[0] == '-' || label[len - 1] == '-') {
-                say(why, whylen,
+                util_format(
+                    why, whylen,
                     "label \"%.*s%s\" %s with a hyphen; accepted: hyphens only inside a label "
                     "(RFC 1123 §2.1)",
                     n, label, more, label[0] == '-' ? "starts" : "ends");
@@ -123,7 +114,8 @@ static int check_label(const char *label, size_t len, char *why, size_t whylen)
         /* RFC 5890 §2.3.1: "??--" labels are reserved; only "xn--" ones (A-labels) exist. */
         if (len >= 4 && label[2] == '-' && label[3] == '-') {
                 if (strncmp(label, "xn--", 4) != 0) {
-                        say(why, whylen,
+                        util_format(
+                            why, whylen,
                             "label \"%.*s%s\" has hyphens in positions 3 and 4 but is not an "
                             "xn-- A-label; accepted: such labels only as A-labels "
                             "(RFC 5890 §2.3.1)",
@@ -131,7 +123,8 @@ static int check_label(const char *label, size_t len, char *why, size_t whylen)
                         return -1;
                 }
                 if (!alabel_valid(label, len)) {
-                        say(why, whylen,
+                        util_format(
+                            why, whylen,
                             "label \"%.*s%s\" is not a valid A-label; accepted: an xn-- label "
                             "that decodes to a valid U-label and back (RFC 5891 §5.4)",
                             n, label, more);
@@ -147,7 +140,8 @@ int domain_check(const char *in, char *norm, size_t normlen, char *why, size_t w
         size_t len, start;
 
         if (in == NULL || in[0] == '\0') {
-                say(why, whylen, "the name is empty; accepted: a DNS name such as partner.example");
+                util_format(why, whylen,
+                            "the name is empty; accepted: a DNS name such as partner.example");
                 return -1;
         }
         len = strnlen(in, DOMAIN_SCAN_MAX);
@@ -159,7 +153,8 @@ int domain_check(const char *in, char *norm, size_t normlen, char *why, size_t w
                 }
         /* RFC 1035 §2.3.4: 255 octets on the wire = 253 as text, plus the root dot. */
         if (len > DOMAIN_MAX_LEN + 1 || (len == DOMAIN_MAX_LEN + 1 && in[len - 1] != '.')) {
-                say(why, whylen,
+                util_format(
+                    why, whylen,
                     "the name is %s%zu octets long; accepted: at most %d octets (RFC 1035 §2.3.4)",
                     len >= DOMAIN_SCAN_MAX ? "over " : "", len, DOMAIN_MAX_LEN);
                 return -1;
@@ -173,9 +168,9 @@ int domain_check(const char *in, char *norm, size_t normlen, char *why, size_t w
                 len--;
         buf[len] = '\0';
         if (len == 0) {
-                say(why, whylen,
-                    "the name is only the root \".\"; accepted: a DNS name such as "
-                    "partner.example");
+                util_format(why, whylen,
+                            "the name is only the root \".\"; accepted: a DNS name such as "
+                            "partner.example");
                 return -1;
         }
         start = 0;
@@ -192,7 +187,8 @@ int domain_check(const char *in, char *norm, size_t normlen, char *why, size_t w
                                 if (buf[k] < '0' || buf[k] > '9')
                                         digits = false;
                         if (digits) {
-                                say(why, whylen,
+                                util_format(
+                                    why, whylen,
                                     "the last label \"%s\" is all digits (an IP address is not "
                                     "a domain); accepted: a DNS name whose last label has a "
                                     "letter (RFC 3696 §2)",
@@ -204,7 +200,7 @@ int domain_check(const char *in, char *norm, size_t normlen, char *why, size_t w
         }
         if (norm != NULL) {
                 if (normlen <= len) {
-                        say(why, whylen, "internal: output buffer too small");
+                        util_format(why, whylen, "internal: output buffer too small");
                         return -1;
                 }
                 memcpy(norm, buf, len + 1);

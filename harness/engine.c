@@ -14,6 +14,7 @@
 #include "certid.h"
 #include "jid.h"
 #include "tls.h"
+#include "util.h"
 
 #define NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
 #define NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"
@@ -229,6 +230,16 @@ void engine_event_cleanup(struct engine_event *ev)
 }
 
 /* ---- tracing, findings, state ------------------------------------------------ */
+
+const char *engine_trace_kind_name(enum trace_kind k)
+{
+        static const char *const names[] = {
+            [TRACE_SEND] = "send", [TRACE_RECV] = "recv",       [TRACE_STATE] = "state",
+            [TRACE_TLS] = "tls",   [TRACE_FINDING] = "finding", [TRACE_NOTE] = "note",
+        };
+
+        return (unsigned)k < ARRAY_LEN(names) ? names[k] : "?";
+}
 
 static void trace_obs(struct engine *e, enum trace_kind kind, const char *text, size_t len,
                       const struct engine_obs *obs)
@@ -882,7 +893,7 @@ static void stream_error(struct engine *e, const char *cond, const char *text)
         if (e->cfg.role == ENGINE_RECEIVING && !e->header_sent) {
                 char id[ID_MAX];
 
-                if (xs_new_stream_id(id, sizeof(id)) != 0)
+                if (xs_new_stream_id(e->cfg.random, e->cfg.random_user, id, sizeof(id)) != 0)
                         id[0] = '\0';
                 send_header(e, e->peer_from[0] != '\0' ? e->peer_from : NULL,
                             hosts(e, e->peer_to) ? e->peer_to : local_domain(e), id);
@@ -2100,7 +2111,7 @@ static void r_on_header(struct engine *e, const struct xs_header *h)
         if (e->cfg.knobs.bad.reuse_stream_id && e->stream_id[0] != '\0') {
                 tracef(e, TRACE_NOTE, "misbehaving: stream id %s again", e->stream_id);
                 copy_str(id, sizeof(id), e->stream_id);
-        } else if (xs_new_stream_id(id, sizeof(id)) != 0) {
+        } else if (xs_new_stream_id(e->cfg.random, e->cfg.random_user, id, sizeof(id)) != 0) {
                 finding(e, FINDING_ERROR, RULE_H_INTERNAL, "no randomness for a stream id");
                 stream_error(e, "internal-server-error", NULL);
                 return;
@@ -3031,6 +3042,10 @@ struct engine *engine_new(const struct engine_config *cfg, char *err, size_t err
                 return NULL;
         }
         e->cfg = *cfg;
+        if (cfg->random == NULL) {
+                snprintf(err, errlen, "engine needs a random source (engine_config.random)");
+                goto fail;
+        }
         if (cfg->n_hosted == 0 || cfg->hosted == NULL || cfg->n_hosted > MAX_HOSTED) {
                 snprintf(err, errlen, "engine needs 1 to %d hosted domains", MAX_HOSTED);
                 goto fail;

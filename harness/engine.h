@@ -293,6 +293,10 @@ struct trace_entry {
 
 typedef void (*engine_trace_fn)(void *user, const struct trace_entry *e);
 
+/* The kind's word in transcripts: "send", "recv", "state", "tls", "finding", "note"
+ * ("?" for a value that is no kind). */
+const char *engine_trace_kind_name(enum trace_kind k);
+
 /*
  * Another server at this stream's address that hosts a domain this engine does
  * not (virtual hosting: the harness's scenario nodes share one listener, and a
@@ -362,6 +366,13 @@ struct engine_config {
          * (NULL: nobody else is asked, such a 'to' gets item-not-found, DB-6). */
         engine_vhost_fn vhost;
         void *vhost_user;
+        /* Required: where the engine's randomness comes from (stream ids, RFC 6120
+         * §4.7.3). Owners pass xs_random_system; tests and golden replays pass a
+         * deterministic one, so that a recorded session replays byte for byte.
+         * The engine reads no clock (its owner keeps the timers): there is no
+         * time callback. */
+        xs_random_fn random;
+        void *random_user;
 };
 
 /* Named for what is expected next (design.md §3). */

@@ -1,10 +1,11 @@
 #include "hostile.h"
+#include "misbehave.h"
+#include "util.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define NO_FLAG SIZE_MAX
 #define FLAG(field) offsetof(struct engine_misbehaviour, field)
 
@@ -203,7 +204,7 @@ int hostile_apply(const char *name, struct engine_misbehaviour *bad, struct net_
                 bad->wire = h->wire;
         }
         if (h->flag != NO_FLAG)
-                *(bool *)((char *)bad + h->flag) = true;
+                misbehave_set_flag(bad, h->flag);
         if (h->pace.drip_ms > 0)
                 pace->drip_ms = h->pace.drip_ms;
         if (h->pace.keepalive_ms > 0)

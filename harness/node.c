@@ -232,6 +232,8 @@ static struct stream *stream_new(struct node *n, enum engine_role role, enum eng
         ec.trace_user = s;
         ec.peer_known = n->cfg.peer_known;
         ec.peer_neg = n->cfg.peer_neg;
+        ec.random = n->cfg.random != NULL ? n->cfg.random : xs_random_system;
+        ec.random_user = n->cfg.random != NULL ? n->cfg.random_user : NULL;
         if (role == ENGINE_RECEIVING && n->cfg.route != NULL) {
                 ec.vhost = stream_vhost;
                 ec.vhost_user = s;

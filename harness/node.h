@@ -98,6 +98,10 @@ struct node_config {
          */
         struct node *(*route)(void *user, const char *domain);
         void *route_user;
+        /* Randomness for every engine of the node (engine_config.random); NULL:
+         * xs_random_system (gnutls_rnd). Tests pass a deterministic one. */
+        xs_random_fn random;
+        void *random_user;
 };
 
 /* Copies cfg (hosted strings are copied). Returns NULL with a reason in err. */

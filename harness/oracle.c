@@ -1,4 +1,5 @@
 #include "oracle.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -112,7 +113,7 @@ const char *methods_text(unsigned methods, const char *sep, char *buf, size_t le
         if (len == 0)
                 return buf;
         buf[0] = '\0';
-        for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        for (size_t i = 0; i < ARRAY_LEN(order); i++) {
                 int n;
 
                 if (!(methods & order[i]))

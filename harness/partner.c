@@ -11,6 +11,7 @@
 #include <libxml/xmlstring.h>
 
 #include "domain.h"
+#include "util.h"
 #include "xmlload.h"
 
 #define PARTNER_NS "urn:s2scheck:partner:1"
@@ -860,7 +861,7 @@ static void xml_schema_fail(struct xmlload_where *ld, const struct xmlload_error
         }
         if (line <= 0)
                 line = xmlGetLineNo(n);
-        for (size_t i = 0; i < sizeof(xml_fields) / sizeof(xml_fields[0]); i++)
+        for (size_t i = 0; i < ARRAY_LEN(xml_fields); i++)
                 if (xmlStrEqual(n->name, BAD_CAST xml_fields[i].name))
                         f = &xml_fields[i];
         if (!is_ours(n, NULL) || (f == NULL && !is_ours(n, "XmppAllowedPartner") &&

@@ -9,6 +9,7 @@
 #include <libxml/xmlstring.h>
 
 #include "settings.h"
+#include "util.h"
 #include "xmlload.h"
 
 #define QUIRKS_NS "urn:s2scheck:quirks:1"
@@ -216,7 +217,7 @@ static bool known_attr(const xmlAttr *a)
 
         if (a->ns != NULL)
                 return false;
-        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        for (size_t i = 0; i < ARRAY_LEN(known); i++)
                 if (xmlStrEqual(a->name, BAD_CAST known[i]))
                         return true;
         return false;

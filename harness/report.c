@@ -14,43 +14,16 @@
 #include <libxml/xmlwriter.h>
 
 #include "checkup.h"
+#include "classify.h"
 #include "json.h"
 #include "oracle.h"
 #include "settings.h"
+#include "util.h"
 #include "verdict.h"
 
 #define PATH_BUF 4096
 
-/* ---- classification ----------------------------------------------------- */
-
-/*
- * The row suggested for each class E1..E7 (reference §3.8). All rows of a class
- * accept the same methods with the same TLS behaviour, so they are the same on
- * the wire and any of them would do; the pick is a convention, the row whose
- * settings claim nothing the wire cannot show and that Microsoft's table B gives
- * without a warning where possible:
- *   E1 {M1,M2,M8} -> M2 Req/Req/F: M1's dialback never runs (warning), M8's
- *                    optional SASL is never optional in practice;
- *   E2 {M3,M9}    -> M9 Opt/Opt/T: table A's "most flexible" row; M3 requires
- *                    SASL on optional TLS;
- *   E3 {M4,M10}   -> M10 Opt/Opt/F: does not claim SASL is required on optional TLS;
- *   E4..E7 have one row each: M7, M13, M15, M17.
- */
-static const int canonical_rows[ORACLE_CLASSES] = {2, 9, 10, 7, 13, 15, 17};
-
-int report_class_canonical_row(int k)
-{
-        if (k < 1 || k > ORACLE_CLASSES)
-                return 0;
-        return canonical_rows[k - 1];
-}
-
-/* The results the classification uses (report.h, report_summarize). */
-static bool classifiable(const struct scenario_result *s)
-{
-        return s->observed != 0 && !s->not_run && !s->unclassified && s->verdict != VERDICT_ERROR &&
-               s->verdict != VERDICT_SKIP;
-}
+/* ---- causes ---------------------------------------------------------------- */
 
 /* Whether the cause still lacks its rule: a failed check's cause already ends
  * with "[rule]". */
@@ -64,437 +37,6 @@ static bool spec_to_add(const struct scenario_result *s)
         n = (size_t)snprintf(tail, sizeof(tail), "[%s]", s->spec);
         c = strlen(s->cause);
         return !(n < sizeof(tail) && c >= n && strcmp(s->cause + c - n, tail) == 0);
-}
-
-/* A match only through an alternative the scenario accepts (an UNDEFINED point of
- * the reference, e.g. closing at the handshake instead of dialback with a bad
- * certificate): the partner chose something its configuration does not imply,
- * which is worth telling (reference §3.7, §3.10). */
-static bool is_alternative(const struct scenario_result *s)
-{
-        return s->verdict == VERDICT_MATCH && s->accepted != 0 && s->observed != 0 &&
-               !oracle_consistent(s->expected, s->observed);
-}
-
-/*
- * The number of outbound scenarios in which the harness presented a certificate that
- * cannot prove its domain, dialback was the outcome the configuration implies, and
- * the partner closed instead (F3): the partner demands a valid certificate even for
- * dialback (e.g. Prosody's s2s_secure_auth), which no Lync setting expresses.
- */
-static size_t cert_required_for_dialback(const struct run_report *r)
-{
-        size_t n = 0;
-
-        for (size_t i = 0; i < r->n_results; i++) {
-                const struct scenario_result *s = &r->results[i];
-
-                /* "none" does not count: with no certificate at all a partner may have
-                 * other reasons to refuse (a TLS stack that wants a client certificate). */
-                n += s->dir == DIR_OUTBOUND && strcmp(s->certificate, "default") != 0 &&
-                     strcmp(s->certificate, "none") != 0 && s->expected == OUTCOME_DT &&
-                     s->observed == OUTCOME_BIT(OUTCOME_F3) &&
-                     (s->verdict == VERDICT_MATCH || s->verdict == VERDICT_XFAIL);
-        }
-        return n;
-}
-
-#define CERT_FOR_DIALBACK_TEXT                                                                     \
-        "the partner demands a valid certificate even for dialback: with a certificate that "      \
-        "cannot prove the harness domain it closed instead of verifying with dialback "            \
-        "(XEP-0178 step 9 allows dialback then; reference CRT-6, §3.7)"
-
-/* A finding no Lync setting expresses: a scenario that went wrong although no
- * partner configuration accounts for it (a failed wire check, or a mismatch of a
- * scenario outside the classification). */
-static bool is_finding(const struct scenario_result *s)
-{
-        if (s->verdict != VERDICT_MISMATCH && s->verdict != VERDICT_XFAIL)
-                return false;
-        return s->unclassified || s->failed_check[0] != '\0';
-}
-
-/* The result behind observation number k (as numbered by report_summarize). */
-static const struct scenario_result *observation_result(const struct run_report *r, int k)
-{
-        int seen = 0;
-
-        for (size_t i = 0; i < r->n_results; i++) {
-                if (!classifiable(&r->results[i]))
-                        continue;
-                if (seen++ == k)
-                        return &r->results[i];
-        }
-        return NULL;
-}
-
-static int class_of_row(int row)
-{
-        for (int k = 1; k <= ORACLE_CLASSES; k++) {
-                if (oracle_class_rows(k) & (1u << (row - 1)))
-                        return k;
-        }
-        return 0;
-}
-
-static int popcount(unsigned v)
-{
-        int n = 0;
-
-        for (; v != 0; v &= v - 1)
-                n++;
-        return n;
-}
-
-static int lowest_class(unsigned classes)
-{
-        for (int k = 1; k <= ORACLE_CLASSES; k++) {
-                if (classes & (1u << (k - 1)))
-                        return k;
-        }
-        return 0;
-}
-
-enum cls_state {
-        CLS_NOTHING, /* no usable observation */
-        CLS_OWN_ROW, /* the partner's own (valid) row explains everything */
-        CLS_ONE,     /* exactly one class fits */
-        CLS_SEVERAL, /* several classes fit: the observations do not decide */
-        CLS_NONE,    /* no class fits */
-};
-
-static const char *const cls_state_names[] = {"nothing-observed", "matches", "class", "undecided",
-                                              "none"};
-
-/* What explains the observations: compared exactly, or by behaviour when no class
- * does exactly (oracle.h, docs/observables.md). */
-static unsigned cls_rows(const struct run_report *r)
-{
-        return oracle_classification_rows(&r->cls);
-}
-
-static unsigned cls_classes(const struct run_report *r)
-{
-        return oracle_classification_classes(&r->cls);
-}
-
-static int own_row(const struct run_report *r)
-{
-        return settings_row(&r->partner);
-}
-
-static bool own_row_consistent(const struct run_report *r)
-{
-        int row = own_row(r);
-
-        return row >= 1 && row <= SETTINGS_ROWS && (cls_rows(r) & (1u << (row - 1)));
-}
-
-static enum cls_state cls_state(const struct run_report *r)
-{
-        if (r->n_classified == 0)
-                return CLS_NOTHING;
-        if (own_row_consistent(r) && oracle_valid(&r->partner))
-                return CLS_OWN_ROW;
-        switch (popcount(cls_classes(r))) {
-        case 0:
-                return CLS_NONE;
-        case 1:
-                return CLS_ONE;
-        default:
-                return CLS_SEVERAL;
-        }
-}
-
-/*
- * Only the three negotiation parameters: the run knows nothing of the partner
- * type, additional domains or description, and partner_cmdlet's "Set" form
- * would clear the last two ($Null). The identity is quoted as partner_cmdlet
- * does (` $ " escaped with a backtick). A line that would not fit whole is left
- * out rather than cut (a checked domain is at most 253 octets, so it fits).
- */
-static void suggest(struct run_report *r, const struct neg_settings *s)
-{
-        struct buf b;
-        size_t n = strnlen(r->partner_domain, sizeof(r->partner_domain));
-        int rc;
-
-        buf_init(&b, sizeof(r->suggested) - 1);
-        rc = buf_puts(&b, "Set-CsXmppAllowedPartner -Identity \"");
-        for (size_t i = 0; rc == 0 && i < n; i++) {
-                char c = r->partner_domain[i];
-
-                if (c == '`' || c == '$' || c == '"')
-                        rc = buf_append(&b, "`", 1);
-                if (rc == 0)
-                        rc = buf_append(&b, &c, 1);
-        }
-        if (rc == 0)
-                rc = buf_printf(&b,
-                                "\" -TlsNegotiation %s -SaslNegotiation %s "
-                                "-SupportDialbackNegotiation %s",
-                                neg_name(s->tls), neg_name(s->sasl),
-                                s->dialback ? "$True" : "$False");
-        if (rc == 0)
-                memcpy(r->suggested, b.data, b.len + 1);
-        else
-                r->suggested[0] = '\0';
-        buf_cleanup(&b);
-}
-
-#define OBS_CHUNK 64
-
-/*
- * A scenario the classification would have used had it been judged: a plain
- * oracle expectation, but it errored or did not run (issue 12 item 2).
- */
-static bool unjudged(const struct scenario_result *s)
-{
-        return !s->unclassified && s->harness_row >= 1 && s->harness_row <= SETTINGS_ROWS &&
-               (s->not_run || s->verdict == VERDICT_ERROR ||
-                (s->observed == 0 && s->verdict != VERDICT_SKIP));
-}
-
-/*
- * What the classification rests on: observations per direction, the unjudged
- * scenarios per direction, and the rows that fit what was observed but predict
- * different outcomes for an unjudged scenario (they stay apart only for want of it).
- */
-static void summarize_basis(struct run_report *r)
-{
-        unsigned fit = oracle_classification_rows(&r->cls);
-
-        memset(r->cls_dir, 0, sizeof(r->cls_dir));
-        memset(r->unjudged_dir, 0, sizeof(r->unjudged_dir));
-        r->untold_rows = 0;
-        r->untold_dirs = 0;
-        for (size_t i = 0; i < r->n_results; i++) {
-                const struct scenario_result *s = &r->results[i];
-                struct neg_settings h, p;
-                unsigned differ = 0;
-                int first = -1;
-
-                if ((unsigned)s->dir > DIR_INBOUND)
-                        continue;
-                if (classifiable(s)) {
-                        r->cls_dir[s->dir]++;
-                        continue;
-                }
-                if (!unjudged(s))
-                        continue;
-                r->unjudged_dir[s->dir]++;
-                /* With nothing observed every row fits: "nothing observed" says it all. */
-                if (r->n_classified == 0 || settings_from_row(s->harness_row, &h) != 0)
-                        continue;
-                for (int m = 1; m <= SETTINGS_ROWS; m++) {
-                        enum outcome o;
-
-                        if (!(fit & (1u << (m - 1))) || settings_from_row(m, &p) != 0)
-                                continue;
-                        o = oracle_expect(&h, s->hsem, &p, s->dir, NULL, 0);
-                        if (first < 0)
-                                first = (int)o;
-                        else if ((int)o != first)
-                                differ = 1;
-                }
-                if (differ) {
-                        r->untold_rows |= fit;
-                        r->untold_dirs |= 1u << s->dir;
-                }
-        }
-}
-
-void report_summarize(struct run_report *r)
-{
-        struct observation obs[OBS_CHUNK];
-        size_t n = 0, base = 0;
-
-        memset(r->counts, 0, sizeof(r->counts));
-        oracle_classify_begin(&r->cls);
-        r->suggested[0] = '\0';
-        /* Classified in chunks so that no allocation can fail. */
-        for (size_t i = 0; i <= r->n_results; i++) {
-                const struct scenario_result *s = i < r->n_results ? &r->results[i] : NULL;
-
-                if (s != NULL && (unsigned)s->verdict < VERDICT_COUNT)
-                        r->counts[s->verdict]++;
-                if (s != NULL && classifiable(s)) {
-                        obs[n].harness_row = s->harness_row;
-                        obs[n].hsem = s->hsem;
-                        obs[n].dir = s->dir;
-                        obs[n].observed = s->observed;
-                        n++;
-                }
-                if (n == OBS_CHUNK || (s == NULL && n > 0)) {
-                        oracle_classify_add(&r->cls, obs, n, base);
-                        base += n;
-                        n = 0;
-                }
-        }
-        r->n_classified = base;
-        oracle_classify_end(&r->cls);
-        summarize_basis(r);
-        /* A self-test classifies the reference partner, not the partner's server: no
-         * gateway setting is suggested from it (issue 12 item 2). */
-        if (r->self_test)
-                return;
-        switch (cls_state(r)) {
-        case CLS_OWN_ROW:
-                suggest(r, &r->partner);
-                break;
-        case CLS_ONE: {
-                struct neg_settings s;
-
-                if (settings_from_row(canonical_rows[lowest_class(cls_classes(r)) - 1], &s) == 0)
-                        suggest(r, &s);
-                break;
-        }
-        default:
-                break;
-        }
-}
-
-/* One contradiction: configuration row `row` does not predict an observation. */
-struct contradiction {
-        int row;
-        int cls; /* 0 for an invalid row */
-        const struct scenario_result *s;
-        enum outcome expected; /* what the row predicts for s */
-};
-
-static bool contradiction_of(const struct run_report *r, int row, struct contradiction *c)
-{
-        struct neg_settings p, h;
-        int k = oracle_classification_conflict(&r->cls, row);
-
-        if (k < 0 || settings_from_row(row, &p) != 0)
-                return false;
-        c->s = observation_result(r, k);
-        if (c->s == NULL || settings_from_row(c->s->harness_row, &h) != 0)
-                return false;
-        c->row = row;
-        c->cls = class_of_row(row);
-        c->expected = oracle_expect(&h, c->s->hsem, &p, c->s->dir, NULL, 0);
-        return true;
-}
-
-/*
- * The contradictions worth showing: the partner's own row first (when it does
- * not explain the observations), then one per class that does not fit, named by
- * its canonical row (rows of a class are contradicted by the same observation).
- * Returns how many were written to out (at most 1 + ORACLE_CLASSES).
- */
-static size_t contradictions(const struct run_report *r, struct contradiction *out)
-{
-        size_t n = 0;
-        int own = own_row(r), own_cls = 0;
-
-        if (r->n_classified == 0)
-                return 0;
-        if (own >= 1 && own <= SETTINGS_ROWS && contradiction_of(r, own, &out[n])) {
-                own_cls = out[n].cls;
-                n++;
-        }
-        for (int k = 1; k <= ORACLE_CLASSES; k++) {
-                if ((cls_classes(r) & (1u << (k - 1))) || k == own_cls)
-                        continue;
-                if (contradiction_of(r, canonical_rows[k - 1], &out[n])) {
-                        n++;
-                        continue;
-                }
-                /* Should rows of a class ever differ, name the first one contradicted. */
-                for (int row = 1; row <= SETTINGS_ROWS; row++) {
-                        if ((oracle_class_rows(k) & (1u << (row - 1))) &&
-                            contradiction_of(r, row, &out[n])) {
-                                n++;
-                                break;
-                        }
-                }
-        }
-        return n;
-}
-
-/* The row that explains the observations: the partner's own (state "matches") or the
- * canonical row of the one class that does (state "class"); 0 otherwise. */
-static int explaining_row(const struct run_report *r)
-{
-        switch (cls_state(r)) {
-        case CLS_OWN_ROW:
-                return own_row(r);
-        case CLS_ONE:
-                return canonical_rows[lowest_class(cls_classes(r)) - 1];
-        default:
-                return 0;
-        }
-}
-
-/*
- * Whether s is an observation that row explains only by behaviour: it holds no code
- * the row predicts, only one that the observing side cannot tell apart from it
- * (oracle_indistinguishable). *want gets the row's prediction, *alike the set.
- */
-static bool behaviour_only(const struct scenario_result *s, int row, enum outcome *want,
-                           unsigned *alike)
-{
-        struct neg_settings p, h;
-
-        if (!classifiable(s) || settings_from_row(row, &p) != 0 ||
-            settings_from_row(s->harness_row, &h) != 0)
-                return false;
-        *want = oracle_expect(&h, s->hsem, &p, s->dir, NULL, 0);
-        *alike = oracle_indistinguishable(&h, s->hsem, s->dir, *want);
-        return !oracle_consistent(*want, s->observed) &&
-               oracle_consistent_observable(&h, s->hsem, s->dir, *want, s->observed);
-}
-
-/*
- * What a partner declared otherwise when an observation agrees with its row only by
- * behaviour (docs/observables.md), by direction and the row's prediction: the
- * failures without TLS that look alike differ only in what the partner says.
- */
-static const struct {
-        enum direction dir;
-        enum outcome want;
-        const char *text;
-        const char *rule;
-} declared_otherwise[] = {
-    {DIR_OUTBOUND, OUTCOME_F2,
-     "it refused plaintext as a TLS-Required server does, but did not mark STARTTLS "
-     "<required/>",
-     "RFC 6120 §5.4.1"},
-    {DIR_OUTBOUND, OUTCOME_F4,
-     "it marked STARTTLS <required/>, which the row (TLS Optional) does not", "RFC 6120 §5.4.1"},
-    {DIR_INBOUND, OUTCOME_F1, "it went on without TLS although the row requires TLS",
-     "RFC 7590 §3.1"},
-    {DIR_INBOUND, OUTCOME_F4,
-     "it asked for TLS that was not offered, as a TLS-Required server does", "RFC 6120 §5.4.2.2"},
-};
-
-/* The declaration text and rule for a behaviour-only observation; a generic pair when
- * the table has none. */
-static void declared(enum direction dir, enum outcome want, const char **text, const char **rule)
-{
-        *text = "what it declared differs from what it did";
-        *rule = "docs/observables.md";
-        for (size_t i = 0; i < sizeof(declared_otherwise) / sizeof(declared_otherwise[0]); i++) {
-                if (declared_otherwise[i].dir == dir && declared_otherwise[i].want == want) {
-                        *text = declared_otherwise[i].text;
-                        *rule = declared_otherwise[i].rule;
-                }
-        }
-}
-
-/* The number of observations the explaining row fits only by behaviour. */
-static size_t behaviour_only_count(const struct run_report *r)
-{
-        int row = r->cls.by_behaviour ? explaining_row(r) : 0;
-        size_t n = 0;
-        enum outcome want;
-        unsigned alike;
-
-        for (size_t i = 0; row > 0 && i < r->n_results; i++)
-                n += behaviour_only(&r->results[i], row, &want, &alike);
-        return n;
 }
 
 /* ---- text helpers ------------------------------------------------------- */
@@ -602,50 +144,21 @@ static int utf8_clean(struct buf *out, const char *s, size_t len, enum clean_mod
         size_t i = 0;
 
         while (i < len) {
-                unsigned c = p[i], cp = c;
-                size_t n = 0;
-                unsigned lo = 0x80, hi = 0xbf;
+                uint32_t cp;
+                size_t n = util_utf8_decode(&p[i], len - i, &cp);
                 const char *rep;
                 char tmp[8];
-                bool ok = true;
 
-                if (c >= 0x80) {
-                        if (c >= 0xc2 && c <= 0xdf) {
-                                n = 1;
-                        } else if (c >= 0xe0 && c <= 0xef) {
-                                n = 2;
-                                lo = c == 0xe0 ? 0xa0 : 0x80;
-                                hi = c == 0xed ? 0x9f : 0xbf;
-                        } else if (c >= 0xf0 && c <= 0xf4) {
-                                n = 3;
-                                lo = c == 0xf0 ? 0x90 : 0x80;
-                                hi = c == 0xf4 ? 0x8f : 0xbf;
-                        }
-                        /* n continuation bytes must follow within len. */
-                        ok = n > 0 && n < len - i;
-                        if (ok) {
-                                cp = c & (n == 1 ? 0x1f : n == 2 ? 0x0f : 0x07);
-                                for (size_t k = 1; k <= n; k++) {
-                                        unsigned b = p[i + k];
-
-                                        if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xbf)) {
-                                                ok = false;
-                                                break;
-                                        }
-                                        cp = (cp << 6) | (b & 0x3f);
-                                }
-                        }
-                }
-                if (!ok) {
+                if (n == 0) {
                         if (buf_append(out, fffd, 3) < 0)
                                 return -1;
                         i++;
                         continue;
                 }
                 rep = clean_replacement(cp, mode, tmp, sizeof(tmp));
-                if (rep != NULL ? buf_puts(out, rep) < 0 : buf_append(out, &p[i], n + 1) < 0)
+                if (rep != NULL ? buf_puts(out, rep) < 0 : buf_append(out, &p[i], n) < 0)
                         return -1;
-                i += n + 1;
+                i += n;
         }
         return 0;
 }
@@ -722,8 +235,8 @@ static int width_of(const char *s, int min)
  * row only as codes their side cannot tell apart (docs/observables.md). */
 static void text_behaviour_only(FILE *f, const struct run_report *r, struct buf *tmp)
 {
-        int row = explaining_row(r);
-        size_t n = behaviour_only_count(r);
+        int row = classify_explaining_row(r);
+        size_t n = classify_behaviour_only_count(r);
         enum outcome want;
         unsigned alike;
         char obs[40], set[40];
@@ -740,9 +253,9 @@ static void text_behaviour_only(FILE *f, const struct run_report *r, struct buf 
         for (size_t i = 0; i < r->n_results; i++) {
                 const struct scenario_result *s = &r->results[i];
 
-                if (!behaviour_only(s, row, &want, &alike))
+                if (!classify_behaviour_only(s, row, &want, &alike))
                         continue;
-                declared(s->dir, want, &text, &rule);
+                classify_declared(s->dir, want, &text, &rule);
                 fprintf(f,
                         "    %s (%s, H%d): observed %s, M%d predicts %s (%s look the same there): "
                         "%s [%s]\n",
@@ -796,10 +309,10 @@ static void text_basis(FILE *f, const struct run_report *r)
 
 static void text_classification(FILE *f, const struct run_report *r, bool color, struct buf *tmp)
 {
-        struct contradiction cs[1 + ORACLE_CLASSES];
-        size_t nc = contradictions(r, cs);
+        struct classify_contradiction cs[1 + ORACLE_CLASSES];
+        size_t nc = classify_contradictions(r, cs);
         char set[40], obs[40], rows[128];
-        int own = own_row(r);
+        int own = classify_own_row(r);
         const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
 
         fprintf(
@@ -815,12 +328,12 @@ static void text_classification(FILE *f, const struct run_report *r, bool color,
                         "and nothing below is a verdict on it (give --target to test it).\n",
                         bold, reset, TCLEAN(tmp, r->partner_domain));
         text_basis(f, r);
-        switch (cls_state(r)) {
-        case CLS_NOTHING:
+        switch (classify_state(r)) {
+        case CLASSIFY_NOTHING:
                 fprintf(f, "  Nothing was observed that can classify the partner (every scenario "
                            "errored, was skipped or did not run).\n");
                 return;
-        case CLS_OWN_ROW:
+        case CLASSIFY_OWN_ROW:
                 fprintf(f,
                         "  %s%s: M%d (%s, class E%d) explains every "
                         "observation.\n",
@@ -829,12 +342,12 @@ static void text_classification(FILE *f, const struct run_report *r, bool color,
                         r->cls.by_behaviour ? " by behaviour" : "", own,
                         settings_summary(&r->partner, set, sizeof(set)), oracle_class(&r->partner));
                 text_behaviour_only(f, r, tmp);
-                if (popcount(cls_classes(r)) > 1)
+                if (classify_class_count(r) > 1)
                         fprintf(f,
                                 "  (The observations are also consistent with other classes: "
                                 "%s; run the §3.8 probes H17, H13 and H2 outbound to tell them "
                                 "apart.)\n",
-                                rows_text(cls_classes(r), 'E', rows, sizeof(rows)));
+                                rows_text(classify_classes(r), 'E', rows, sizeof(rows)));
                 if (r->suggested[0] != '\0')
                         fprintf(f, "  %s\n", TCLEAN(tmp, r->suggested));
                 return;
@@ -852,43 +365,43 @@ static void text_classification(FILE *f, const struct run_report *r, bool color,
                         outcome_set_text(cs[i].s->observed, "|", obs, sizeof(obs)), own,
                         outcome_name(cs[i].expected));
         }
-        if (own_row_consistent(r) && !oracle_valid(&r->partner))
+        if (classify_own_row_consistent(r) && !oracle_valid(&r->partner))
                 fprintf(f,
                         "  The configured row M%d explains the observations but is not a valid "
                         "configuration (Lync refuses to commit it).\n",
                         own);
-        switch (cls_state(r)) {
-        case CLS_ONE: {
-                int k = lowest_class(cls_classes(r));
+        switch (classify_state(r)) {
+        case CLASSIFY_ONE: {
+                int k = classify_lowest_class(classify_classes(r));
                 struct neg_settings s;
 
-                settings_from_row(canonical_rows[k - 1], &s);
+                settings_from_row(classify_canonical_row(k), &s);
                 fprintf(f,
                         "  The observations fit class E%d%s: %s. All rows of a class look the "
                         "same on the wire, so any of them would do; suggested: M%d (%s).\n",
                         k, r->cls.by_behaviour ? " by behaviour" : "",
                         rows_text(oracle_class_rows(k), 'M', rows, sizeof(rows)),
-                        canonical_rows[k - 1], settings_summary(&s, set, sizeof(set)));
+                        classify_canonical_row(k), settings_summary(&s, set, sizeof(set)));
                 text_behaviour_only(f, r, tmp);
                 if (r->suggested[0] != '\0')
                         fprintf(f, "  %s\n", TCLEAN(tmp, r->suggested));
                 break;
         }
-        case CLS_SEVERAL:
+        case CLASSIFY_SEVERAL:
                 fprintf(f,
                         "  The observations do not decide between classes %s%s. Run the §3.8 "
                         "probes (H17, H13, H2 outbound) to tell them apart.\n",
-                        rows_text(cls_classes(r), 'E', rows, sizeof(rows)),
+                        rows_text(classify_classes(r), 'E', rows, sizeof(rows)),
                         r->cls.by_behaviour ? " (compared by behaviour: none fits exactly, "
                                               "docs/observables.md)"
                                             : "");
                 for (int k = 1; k <= ORACLE_CLASSES; k++) {
-                        if (cls_classes(r) & (1u << (k - 1)))
+                        if (classify_classes(r) & (1u << (k - 1)))
                                 fprintf(f, "    E%d: %s\n", k,
                                         rows_text(oracle_class_rows(k), 'M', rows, sizeof(rows)));
                 }
                 break;
-        case CLS_NONE:
+        case CLASSIFY_NONE:
                 fprintf(f,
                         "  %sNo partner configuration explains the observations.%s "
                         "Contradictions (first per class):\n",
@@ -918,7 +431,8 @@ static void text_findings(FILE *f, const struct run_report *r, const char *bold,
         size_t n = 0;
 
         for (size_t i = 0; i < r->n_results; i++)
-                n += alternatives ? is_alternative(&r->results[i]) : is_finding(&r->results[i]);
+                n += alternatives ? classify_is_alternative(&r->results[i])
+                                  : classify_is_finding(&r->results[i]);
         if (n == 0)
                 return;
         if (alternatives)
@@ -932,17 +446,17 @@ static void text_findings(FILE *f, const struct run_report *r, const char *bold,
                         "classification):\n",
                         bold, reset, n);
         if (alternatives) {
-                size_t nc = cert_required_for_dialback(r);
+                size_t nc = classify_cert_required_for_dialback(r);
 
                 if (nc > 0)
-                        fprintf(f, "  In short: %s (%zu scenario%s).\n", CERT_FOR_DIALBACK_TEXT, nc,
-                                nc == 1 ? "" : "s");
+                        fprintf(f, "  In short: %s (%zu scenario%s).\n",
+                                CLASSIFY_CERT_FOR_DIALBACK_TEXT, nc, nc == 1 ? "" : "s");
         }
         for (size_t i = 0; i < r->n_results; i++) {
                 const struct scenario_result *s = &r->results[i];
                 char obs[48];
 
-                if (alternatives ? !is_alternative(s) : !is_finding(s))
+                if (alternatives ? !classify_is_alternative(s) : !classify_is_finding(s))
                         continue;
                 fprintf(f, "  %s (%s): ", TCLEAN(t1, s->id), verdict_name(s->verdict));
                 if (alternatives)
@@ -1004,7 +518,7 @@ int report_text(FILE *f, const struct run_report *r, bool color)
         int wid = 2, wdir = 3, wh = 7, we = 8, wo = 8;
         char set[40], when[32];
         const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
-        int row = own_row(r);
+        int row = classify_own_row(r);
         const char *rule, *fix;
         size_t not_run = 0;
         struct buf t1, t2;
@@ -1213,6 +727,11 @@ static void json_result(struct json *j, struct buf *tmp, const struct scenario_r
                 json_string(j, error_cause_name(s->error_cause));
         else
                 json_null(j);
+        json_key(j, "cause_class");
+        if (cause_class_name(s->cause_class) != NULL)
+                json_string(j, cause_class_name(s->cause_class));
+        else
+                json_null(j);
         json_kv_bool(j, "not_run", s->not_run);
         JSTR(j, tmp, "cause", s->cause);
         json_key(j, "known_deviation");
@@ -1297,12 +816,12 @@ int report_json(const struct run_report *r, struct buf *out)
 {
         struct json j;
         struct buf tmp;
-        struct contradiction cs[1 + ORACLE_CLASSES];
-        size_t nc = contradictions(r, cs);
+        struct classify_contradiction cs[1 + ORACLE_CLASSES];
+        size_t nc = classify_contradictions(r, cs);
         char name[64], rows[128];
         const char *rule, *fix;
-        enum cls_state st = cls_state(r);
-        int row = own_row(r), k;
+        enum classify_state st = classify_state(r);
+        int row = classify_own_row(r), k;
 
         buf_init(&tmp, 0);
         json_init(&j, out);
@@ -1389,22 +908,22 @@ int report_json(const struct run_report *r, struct buf *out)
         json_key(&j, "findings_outside_lync");
         json_begin_array(&j);
         for (size_t i = 0; i < r->n_results; i++) {
-                if (is_finding(&r->results[i]))
+                if (classify_is_finding(&r->results[i]))
                         jstr_n(&j, &tmp, r->results[i].id, sizeof(r->results[i].id));
         }
         json_end_array(&j);
         json_key(&j, "alternatives");
         json_begin_array(&j);
         for (size_t i = 0; i < r->n_results; i++) {
-                if (is_alternative(&r->results[i]))
+                if (classify_is_alternative(&r->results[i]))
                         jstr_n(&j, &tmp, r->results[i].id, sizeof(r->results[i].id));
         }
         json_end_array(&j);
         json_key(&j, "finding_patterns");
         json_begin_array(&j);
-        if (cert_required_for_dialback(r) > 0)
+        if (classify_cert_required_for_dialback(r) > 0)
                 json_string(&j, "certificate-required-for-dialback");
-        if (behaviour_only_count(r) > 0)
+        if (classify_behaviour_only_count(r) > 0)
                 json_string(&j, "declared-otherwise");
         json_end_array(&j);
 
@@ -1432,13 +951,14 @@ int report_json(const struct run_report *r, struct buf *out)
                         json_string(&j, direction_name((enum direction)d));
         }
         json_end_array(&j);
-        json_kv_string(&j, "state", cls_state_names[st]);
-        json_kv_bool(&j, "partner_row_consistent", r->n_classified > 0 && own_row_consistent(r));
+        json_kv_string(&j, "state", classify_state_name(st));
+        json_kv_bool(&j, "partner_row_consistent",
+                     r->n_classified > 0 && classify_own_row_consistent(r));
         json_kv_string(&j, "compared", r->cls.by_behaviour ? "behaviour" : "exact");
         json_key(&j, "classes");
         json_begin_array(&j);
         for (k = 1; k <= ORACLE_CLASSES; k++) {
-                if (cls_classes(r) & (1u << (k - 1))) {
+                if (classify_classes(r) & (1u << (k - 1))) {
                         snprintf(name, sizeof(name), "E%d", k);
                         json_string(&j, name);
                 }
@@ -1450,8 +970,8 @@ int report_json(const struct run_report *r, struct buf *out)
                 for (int m = 1; m <= SETTINGS_ROWS; m++) {
                         struct neg_settings s;
 
-                        if (!(cls_rows(r) & (1u << (m - 1))) || settings_from_row(m, &s) != 0 ||
-                            oracle_valid(&s) != (pass == 0))
+                        if (!(classify_rows(r) & (1u << (m - 1))) ||
+                            settings_from_row(m, &s) != 0 || oracle_valid(&s) != (pass == 0))
                                 continue;
                         snprintf(name, sizeof(name), "M%d", m);
                         json_string(&j, name);
@@ -1460,7 +980,9 @@ int report_json(const struct run_report *r, struct buf *out)
         }
         json_key(&j, "suggested_config");
         if (r->suggested[0] != '\0') {
-                k = st == CLS_OWN_ROW ? row : canonical_rows[lowest_class(cls_classes(r)) - 1];
+                k = st == CLASSIFY_OWN_ROW
+                        ? row
+                        : classify_canonical_row(classify_lowest_class(classify_classes(r)));
                 snprintf(name, sizeof(name), "M%d", k);
                 json_string(&j, name);
         } else {
@@ -1473,13 +995,14 @@ int report_json(const struct run_report *r, struct buf *out)
                 json_null(&j);
         json_key(&j, "behaviour_only");
         json_begin_array(&j);
-        for (size_t i = 0; r->cls.by_behaviour && explaining_row(r) > 0 && i < r->n_results; i++) {
+        for (size_t i = 0;
+             r->cls.by_behaviour && classify_explaining_row(r) > 0 && i < r->n_results; i++) {
                 const struct scenario_result *s = &r->results[i];
                 enum outcome want;
                 unsigned alike;
                 const char *text, *rule;
 
-                if (!behaviour_only(s, explaining_row(r), &want, &alike))
+                if (!classify_behaviour_only(s, classify_explaining_row(r), &want, &alike))
                         continue;
                 json_begin_object(&j);
                 JSTR(&j, &tmp, "id", s->id);
@@ -1491,7 +1014,7 @@ int report_json(const struct run_report *r, struct buf *out)
                                outcome_set_text(s->observed, "|", rows, sizeof(rows)));
                 json_kv_string(&j, "indistinguishable",
                                outcome_set_text(alike, "|", rows, sizeof(rows)));
-                declared(s->dir, want, &text, &rule);
+                classify_declared(s->dir, want, &text, &rule);
                 json_kv_string(&j, "declared_otherwise", text);
                 json_kv_string(&j, "rule", rule);
                 json_end_object(&j);
@@ -1809,7 +1332,7 @@ int report_junit(const struct run_report *r, struct buf *out)
         if (x.w == NULL)
                 goto fail;
         snprintf(tool, sizeof(tool), "s2scheck %s", tool_version(r));
-        snprintf(cfg, sizeof(cfg), "M%d %s", own_row(r),
+        snprintf(cfg, sizeof(cfg), "M%d %s", classify_own_row(r),
                  settings_summary(&r->partner, set, sizeof(set)));
         if (xmlTextWriterSetIndent(x.w, 1) < 0 ||
             xmlTextWriterSetIndentString(x.w, BAD_CAST "  ") < 0 ||
@@ -1829,7 +1352,7 @@ int report_junit(const struct run_report *r, struct buf *out)
              x_property(&x, "self_test",
                         "the built-in reference partner, not the partner's real server", 80) < 0) ||
             x_attr_basis(&x, r) < 0 ||
-            x_property(&x, "classification", cls_state_names[cls_state(r)], 32) < 0 ||
+            x_property(&x, "classification", classify_state_name(classify_state(r)), 32) < 0 ||
             (r->suggested[0] &&
              x_property(&x, "suggested", r->suggested, sizeof(r->suggested)) < 0) ||
             (r->incomplete &&
@@ -1863,20 +1386,6 @@ fail:
 
 /* ---- files -------------------------------------------------------------- */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (err == NULL || errlen == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-}
-
 static int write_all(int fd, const char *p, size_t len)
 {
         /* Bounded: each round writes at least one byte or fails (EINTR retried a few times). */
@@ -1907,13 +1416,13 @@ int report_write_atomic(const char *path, const struct buf *data, char *err, siz
         bool created = false;
 
         if (path == NULL || path[0] == '\0') {
-                set_err(err, errlen, "(empty path): no file name");
+                util_format(err, errlen, "(empty path): no file name");
                 return -1;
         }
         slash = strrchr(path, '/');
         base = slash != NULL ? slash + 1 : path;
         if (base[0] == '\0') {
-                set_err(err, errlen, "%s: no file name after the last '/'", path);
+                util_format(err, errlen, "%s: no file name after the last '/'", path);
                 return -1;
         }
         /* The temporary file sits next to the target: rename(2) is atomic only
@@ -1922,20 +1431,21 @@ int report_write_atomic(const char *path, const struct buf *data, char *err, siz
                      path, base) >= (int)sizeof(tmp) ||
             snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path + 1) : 1,
                      slash ? path : ".") >= (int)sizeof(dir)) {
-                set_err(err, errlen, "%s: path too long", path);
+                util_format(err, errlen, "%s: path too long", path);
                 return -1;
         }
         /* The rename would replace a device, a FIFO or a link (/dev/stdout) with a
          * regular file; preflight_report refuses them earlier, this is the last word. */
         if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-                set_err(err, errlen, "%s: not a regular file: use '-' for standard output", path);
+                util_format(err, errlen, "%s: not a regular file: use '-' for standard output",
+                            path);
                 return -1;
         }
         fd = mkstemp(tmp);
         if (fd < 0) {
                 saved = errno;
-                set_err(err, errlen, "%s: cannot create a temporary file in %s: %s", path, dir,
-                        strerror(saved));
+                util_format(err, errlen, "%s: cannot create a temporary file in %s: %s", path, dir,
+                            strerror(saved));
                 return -1;
         }
         created = true;
@@ -1971,7 +1481,8 @@ fail:
                 close(fd);
         if (created)
                 unlink(tmp);
-        set_err(err, errlen, "%s: %s the temporary file %s: %s", path, what, tmp, strerror(saved));
+        util_format(err, errlen, "%s: %s the temporary file %s: %s", path, what, tmp,
+                    strerror(saved));
         return -1;
 }
 
@@ -1999,25 +1510,26 @@ int report_write_transcripts(const char *dir, const struct run_report *r, char *
         struct buf data;
 
         if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-                set_err(err, errlen, "%s: cannot create the directory: %s", dir, strerror(errno));
+                util_format(err, errlen, "%s: cannot create the directory: %s", dir,
+                            strerror(errno));
                 return -1;
         }
         if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-                set_err(err, errlen, "%s: not a directory", dir);
+                util_format(err, errlen, "%s: not a directory", dir);
                 return -1;
         }
         for (size_t i = 0; i < r->n_results; i++) {
                 const struct scenario_result *s = &r->results[i];
 
                 if (!safe_name(s->id, sizeof(s->id))) {
-                        set_err(err, errlen,
-                                "%s: scenario id \"%.*s\" is not a safe file name; accepted: "
-                                "letters, digits, '.', '_', '-', not starting with '.'",
-                                dir, (int)strnlen(s->id, 40), s->id);
+                        util_format(err, errlen,
+                                    "%s: scenario id \"%.*s\" is not a safe file name; accepted: "
+                                    "letters, digits, '.', '_', '-', not starting with '.'",
+                                    dir, (int)strnlen(s->id, 40), s->id);
                         return -1;
                 }
                 if (snprintf(path, sizeof(path), "%s/%s.txt", dir, s->id) >= (int)sizeof(path)) {
-                        set_err(err, errlen, "%s: path too long", dir);
+                        util_format(err, errlen, "%s: path too long", dir);
                         return -1;
                 }
                 /* Borrowed view of the transcript: report_write_atomic only reads it. */
@@ -2030,7 +1542,7 @@ int report_write_transcripts(const char *dir, const struct run_report *r, char *
         }
         /* The streams no scenario owned; no scenario id has a '_' (docs/scenarios.md). */
         if (snprintf(path, sizeof(path), "%s/" REPORT_RUN_TRANSCRIPT, dir) >= (int)sizeof(path)) {
-                set_err(err, errlen, "%s: path too long", dir);
+                util_format(err, errlen, "%s: path too long", dir);
                 return -1;
         }
         data.data = r->refused.transcript;

@@ -2,7 +2,7 @@
  * Reports of a run (design.md §3): the terminal table and summary, the JSON
  * contract (docs/report-json.md), JUnit XML for CI (docs/report-junit.md), one
  * transcript file per scenario, and the runner's progress line. Every function
- * borrows the run_report; none changes it except report_summarize.
+ * borrows the run_report; none changes it (classify.h fills in the summary first).
  */
 #ifndef S2S_REPORT_H
 #define S2S_REPORT_H
@@ -16,25 +16,6 @@
 
 /* The "schema" field of the JSON report; bumped on any incompatible change. */
 #define REPORT_JSON_SCHEMA 1
-
-/*
- * Fills r->counts (per verdict), r->cls and r->n_classified, and r->suggested.
- * The classification (reference §3.8, oracle_classify) uses every result that
- * observed something and whose verdict is neither error nor skip. suggested is
- * a Set-CsXmppAllowedPartner line: the partner's own settings when its row
- * explains every observation; else the canonical row of the one class that does
- * (E1->M2, E2->M9, E3->M10, E4->M7, E5->M13, E6->M15, E7->M17); "" when several
- * classes or none fit, or when nothing was observed. Call it before the
- * formatters below: they print what it filled in.
- */
-void report_summarize(struct run_report *r);
-
-/*
- * Canonical row (1..18) of class k (1..7): the row report_summarize suggests
- * when the observations say "class Ek" (all rows of a class look the same on the
- * wire). 0 for k out of range.
- */
-int report_class_canonical_row(int k);
 
 /*
  * Writes the terminal report to f: header, one table row per scenario (with

@@ -54,6 +54,7 @@ struct scenario_result {
         unsigned observed; /* codes consistent with the wire; 0 = nothing observed */
         enum verdict verdict;
         enum error_cause error_cause; /* with verdict error: whose failure it was */
+        enum cause_class cause_class; /* whose side the cause is on (verdict.h) */
         bool not_run; /* the run was interrupted before this scenario ran (verdict skip) */
         char rationale[RESULT_TEXT_MAX]; /* why the oracle expects `expected` */
         char cause[RESULT_TEXT_MAX];     /* what happened and why, with the rule */
@@ -85,7 +86,7 @@ struct run_report {
         struct neg_settings partner;
         struct scenario_result *results; /* owned array */
         size_t n_results;
-        /* Filled by report_summarize. */
+        /* Filled by classify_run. */
         unsigned counts[VERDICT_COUNT];
         struct classification cls;
         size_t n_classified;             /* observations the classification used */
@@ -99,7 +100,7 @@ struct run_report {
         /* No --target: the partner was the built-in reference partner, the partner's
          * real server was never contacted (issue 12 item 2). Set by the runner. */
         bool self_test;
-        /* What the classification rests on (report_summarize): its observations per
+        /* What the classification rests on (classify_run): its observations per
          * direction (index enum direction), the scenarios of each direction that the
          * classification would have used but that errored or did not run, and the
          * rows (bit row-1) that fit the observations but predict different outcomes

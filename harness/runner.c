@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "certid.h"
+#include "certvariant.h"
 #include "checks.h"
 #include "checkup.h"
 #include "dialback.h"
@@ -22,10 +23,12 @@
 #include "dnszone.h"
 #include "infile.h"
 #include "jid.h"
+#include "misbehave.h"
 #include "net.h"
 #include "node.h"
 #include "pki.h"
 #include "preflight.h"
+#include "classify.h"
 #include "report.h"
 #include "scenario.h"
 #include "tls.h"
@@ -55,8 +58,7 @@
 #define PINGS_MAX 24 /* the scenario's own, one per extra sender, one per extra target */
 #define FEATURES_MAX 8
 #define FACT_FINDINGS_MAX 256
-#define WRONG_DOMAIN "wrong.test" /* the wrong-from misbehaviour (docs/scenarios.md) */
-#define YEAR_S (365L * 24 * 60 * 60)
+#define WRONG_DOMAIN MISBEHAVE_WRONG_DOMAIN /* the wrong-from misbehaviour (misbehave.c) */
 
 static volatile sig_atomic_t interrupted;
 static struct net_loop *volatile active_loop;
@@ -127,6 +129,7 @@ struct scen {
         bool trigger_unverified;
         char trigger_rule[64];
         enum rule_id trigger_rule_id;
+        enum rule_id check_rule; /* the rule of the first failed check (run_checks) */
         struct engine_result fallback;
         /* The loop's shortage and per-source refusal counts when the scenario
          * started (net_pressure). */
@@ -275,7 +278,6 @@ static void trace_facts(struct scen *s, struct stream *st, const struct trace_en
 
 static void on_trace(void *user, struct stream *st, const struct trace_entry *t)
 {
-        static const char *const kinds[] = {"send", "recv", "state", "tls", "finding", "note"};
         struct scen *s = user;
 
         if (!s->finalized)
@@ -283,7 +285,7 @@ static void on_trace(void *user, struct stream *st, const struct trace_entry *t)
         if (s->log_closed || s->log.len > TRANSCRIPT_MAX)
                 return;
         buf_printf(&s->log, "[%8.3f] %-22s %-7s %.*s\n", now_s() - s->t0, node_stream_label(st),
-                   kinds[t->kind], (int)(t->len > 8192 ? 8192 : t->len), t->text);
+                   engine_trace_kind_name(t->kind), (int)(t->len > 8192 ? 8192 : t->len), t->text);
 }
 
 /* ---- streams no scenario owns ---------------------------------------------------- */
@@ -295,7 +297,6 @@ static bool run_transcribed(struct stream *st)
 
 static void on_base_trace(void *user, struct stream *st, const struct trace_entry *t)
 {
-        static const char *const kinds[] = {"send", "recv", "state", "tls", "finding", "note"};
         struct runner *r = user;
 
         if (!run_transcribed(st))
@@ -305,7 +306,7 @@ static void on_base_trace(void *user, struct stream *st, const struct trace_entr
                 return;
         }
         buf_printf(&r->runlog, "[%8.3f] %-22s %-7s %.*s\n", now_s() - r->t0, node_stream_label(st),
-                   kinds[t->kind], (int)(t->len > 8192 ? 8192 : t->len), t->text);
+                   engine_trace_kind_name(t->kind), (int)(t->len > 8192 ? 8192 : t->len), t->text);
 }
 
 /*
@@ -855,34 +856,12 @@ static void join(char *dst, size_t len, char *const *v, size_t n, const char *se
  * the loader already refused those that cannot take effect in this direction). */
 static void apply_misbehaviour(struct scen *s)
 {
-        const struct scenario *d = s->def;
-        struct engine_misbehaviour *b = &s->knobs.bad;
-        unsigned m = d->misbehave;
+        struct misbehave_effects fx;
 
-        b->reuse_stream_id = m & (1u << MB_REUSE_STREAM_ID);
-        b->starttls_after_tls = m & (1u << MB_STARTTLS_AFTER_TLS);
-        b->silent = m & (1u << MB_SILENT_AUTHORITATIVE);
-        b->unhosted_db_target = m & (1u << MB_UNHOSTED_DIALBACK_TARGET);
-        b->ignore_required_tls = m & (1u << MB_PLAINTEXT_DOWNGRADE);
-        b->wrong_header_from = (m & (1u << MB_WRONG_FROM)) && d->dir == DIR_INBOUND;
-        b->omit_stream_id = m & (1u << MB_NO_ID);
-        b->external_bound_to_fail = m & (1u << MB_EXTERNAL_BOUND_TO_FAIL);
-        b->ignore_db_result = m & (1u << MB_IGNORE_DB_RESULT);
-        /* pre-tls-dialback-key: the engine keys its db:result on the pre-TLS stream id,
-         * which breaks the same rule (XEP-0220 §2.1.1: the key binds the stream in force). */
-        b->key_with_pre_tls_id = m & (1u << MB_PRE_TLS_DIALBACK_KEY);
-        b->stanza_before_auth = m & (1u << MB_STANZA_BEFORE_AUTH);
-        b->stanza_unauth_from = m & (1u << MB_UNAUTHENTICATED_FROM);
-        b->starttls_unoffered = m & (1u << MB_UNOFFERED_STARTTLS);
-        b->auth_before_tls = m & (1u << MB_AUTH_BEFORE_TLS);
-        b->unsolicited_db_valid = m & (1u << MB_UNSOLICITED_DB_RESULT);
-        /* wrong-dialback-key: the key the partner verifies is not confirmed by the
-         * harness's authoritative server; on the wire that is an invalid answer. */
-        if (m & (1u << MB_WRONG_DIALBACK_KEY))
+        misbehave_apply(s->def->misbehave, s->def->dir, &s->knobs.bad, &fx);
+        if (fx.answer_invalid)
                 s->db_answer = DB_ANSWER_INVALID;
-        /* wrong-from outbound: the stream (header, dialback, stanzas) comes from a domain
-         * the harness cannot prove. */
-        if ((m & (1u << MB_WRONG_FROM)) && d->dir == DIR_OUTBOUND)
+        if (fx.wrong_sender)
                 s->sender = WRONG_DOMAIN;
 }
 
@@ -928,6 +907,18 @@ static int add_ping(struct scen *s, const char *what)
         textf(s->ping_ids[s->n_pings], sizeof(s->ping_ids[0]), "s2scheck-%s-%s", s->res->id, what);
         s->n_pings++;
         return 0;
+}
+
+/* Not run (selection, a prerequisite, the preflight, a signal): verdict_judge says skip. */
+static void judge_not_run(struct scenario_result *res)
+{
+        struct verdict_input vi = {0};
+        struct verdict_judgement j;
+
+        vi.not_run = true;
+        j = verdict_judge(&vi);
+        res->verdict = j.verdict;
+        res->cause_class = j.cause_class;
 }
 
 /* Fills one result and its scen from scenario d against partner domain pdom. */
@@ -995,7 +986,7 @@ static void setup_one(struct runner *r, struct scen *s, const struct scenario *d
                       "the oracle does not apply (%s)",
                       set, d->file);
         }
-        res->verdict = VERDICT_SKIP;
+        judge_not_run(res);
         snprintf(res->cause, sizeof(res->cause), "not run");
         /* Pings: the scenario's own, one per extra sender, one per extra target. */
         add_ping(s, "0");
@@ -1092,72 +1083,25 @@ static int setup_scenarios(struct runner *r, struct run_report *rep, char *err, 
         return 0;
 }
 
-/* The leaf the run-time PKI issues for a certificate variant (docs/certificates.md). */
+/* The leaf the run-time PKI issues for a certificate variant (certvariant.c). */
 static int issue_variant(struct runner *r, struct scen *s, struct pki_leaf *leaf, char *err,
                          size_t errlen)
 {
         const char *doms[1] = {s->domain}, *wrong[1] = {WRONG_DOMAIN};
-        struct pki_leaf_spec spec = {0};
+        struct pki_leaf_spec spec;
         struct pki *signer = r->pki;
+        bool other_ca;
 
-        spec.domains = doms;
-        spec.n = 1;
-        spec.ids = PKI_ID_DNS | PKI_ID_SRV;
-        switch (s->def->cert) {
-        case CERT_DEFAULT:
-                spec.ids = PKI_ID_DNS | PKI_ID_WILDCARD | PKI_ID_SRV;
-                break;
-        case CERT_ALL:
-                spec.ids = PKI_ID_DNS | PKI_ID_SRV | PKI_ID_XMPP;
-                break;
-        case CERT_DNS:
-                spec.ids = PKI_ID_DNS;
-                break;
-        case CERT_SRV:
-                spec.ids = PKI_ID_SRV;
-                break;
-        case CERT_SRVCLIENT:
-                spec.ids = PKI_ID_SRV_CLIENT;
-                break;
-        case CERT_XMPP:
-                spec.ids = PKI_ID_XMPP;
-                break;
-        case CERT_WILDCARD:
-                spec.ids = PKI_ID_WILDCARD;
-                break;
-        case CERT_CN:
-                spec.ids = 0;
-                break;
-        case CERT_EXPIRED:
-                spec.not_before_s = -2 * YEAR_S;
-                spec.not_after_s = -1 * YEAR_S;
-                break;
-        case CERT_NOTYET:
-                spec.not_before_s = 20 * YEAR_S;
-                spec.not_after_s = 21 * YEAR_S;
-                break;
-        case CERT_WRONGNAME:
-                spec.domains = wrong;
-                spec.ids = PKI_ID_DNS;
-                break;
-        case CERT_SELFSIGNED:
-                spec.self_signed = true;
-                break;
-        case CERT_CA2:
+        if (cert_variant_spec(s->def->cert, doms, 1, wrong, &spec, &other_ca) != 0) {
+                snprintf(err, errlen, "certificate variant '%s' issues no certificate",
+                         cert_variant_name(s->def->cert));
+                return -1;
+        }
+        if (other_ca) {
                 if (r->pki2 == NULL &&
                     (r->pki2 = pki_new("s2scheck other CA", err, errlen)) == NULL)
                         return -1;
                 signer = r->pki2;
-                break;
-        case CERT_SERVERAUTH:
-                spec.eku = PKI_EKU_SERVER;
-                break;
-        case CERT_CLIENTAUTH:
-                spec.eku = PKI_EKU_CLIENT;
-                break;
-        case CERT_NONE:
-        case CERT_COUNT:
-                break;
         }
         return pki_issue_spec(signer, &spec, leaf, err, errlen);
 }
@@ -1262,13 +1206,26 @@ static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t er
                 }
                 /* The variants that keep the right names must name the scenario's own
                  * domain, or the run would test a wrong name instead. */
-                if (d->cert != CERT_WRONGNAME && d->cert != CERT_WILDCARD &&
-                    d->cert != CERT_SRVCLIENT && !file_names(certf, s->domain)) {
+                if (cert_variant(d->cert)->names_domain && !file_names(certf, s->domain)) {
                         s->skip = true;
                         textf(s->skip_why, sizeof(s->skip_why),
                               "skipped: %s does not name the scenario's domain %s; issue variant "
                               "'%s' for it (docs/certificates.md)",
                               certf, s->domain, cert_variant_name(d->cert));
+                        return 0;
+                }
+                /* And the variants that must not prove it must not: a file made for the
+                 * bare harness domain can cover the scenario's subdomain (the wildcard
+                 * variant's *.harness.test names cert-wildcard-out.harness.test), and the
+                 * partner would then be blamed for accepting a certificate that is right. */
+                if (!cert_variant(d->cert)->names_domain && file_names(certf, s->domain)) {
+                        s->skip = true;
+                        textf(s->skip_why, sizeof(s->skip_why),
+                              "skipped: %s is meant not to prove the scenario's domain, yet it "
+                              "names %s (RFC 6125 §6.4.3: a wildcard covers one label); give "
+                              "--issuer-cert and --issuer-key so that variant '%s' is issued for "
+                              "%s itself (docs/certificates.md)",
+                              certf, s->domain, cert_variant_name(d->cert), s->domain);
                         return 0;
                 }
                 c.cert_file = certf;
@@ -1328,7 +1285,7 @@ static void take_log(struct scen *s);
 
 static void skip_now(struct scen *s)
 {
-        s->res->verdict = VERDICT_SKIP;
+        judge_not_run(s->res);
         snprintf(s->res->cause, sizeof(s->res->cause), "%s", s->skip_why);
         logf_(s, "runner: %s", s->skip_why);
         take_log(s);
@@ -1364,7 +1321,7 @@ static void send_pings(struct scen *s, struct node *n, bool reverse)
 }
 
 /* How often the harness ran short, and refused a source at its cap, so far
- * (judge_shortage compares). */
+ * (finalize's scen_pressure compares). */
 static void harness_pressure(const struct runner *r, unsigned long *shortages,
                              unsigned long *refused)
 {
@@ -1404,12 +1361,10 @@ static int start_scenario(struct scen *s, char *err, size_t errlen)
         logf_(s, "runner: scenario %s (%s) from %s against %s; expected %s: %s", s->res->id,
               s->res->title, s->def->file, s->pdomain, outcome_name(s->res->expected),
               s->res->rationale);
-        if (s->def->misbehave & (1u << MB_WRONG_DIALBACK_KEY))
-                logf_(s, "runner: wrong-dialback-key: the harness's authoritative server "
-                         "answers invalid to the partner's <db:verify/>");
-        if (s->def->misbehave & (1u << MB_PRE_TLS_DIALBACK_KEY))
-                logf_(s, "runner: pre-tls-dialback-key: the harness keys its <db:result/> on the "
-                         "pre-TLS stream id");
+        for (size_t m = 0; m < misbehave_count(); m++) {
+                if ((s->def->misbehave & (1u << m)) && misbehave_row(m)->log != NULL)
+                        logf_(s, "runner: %s", misbehave_row(m)->log);
+        }
         if (s->res->dir == DIR_OUTBOUND) {
                 send_pings(s, s->node, false);
                 return 0;
@@ -1485,16 +1440,18 @@ static bool wants_ping(const struct scen *s)
 
 /*
  * The scenario's named checks, plus the success checks of reference §3.6 when the
- * outcome is a success that matched. The first failure turns a match into a
- * mismatch naming the check; every failure is a finding line.
+ * outcome is a success that matched (`agrees`). Every failure is a finding line;
+ * the first one is the scenario's failed_check, and its line and rule go to
+ * first/first_spec for verdict_judge to make the cause of. Returns whether one failed.
  */
-static void run_checks(struct scen *s)
+static bool run_checks(struct scen *s, bool agrees, char *first, size_t first_len, char *first_spec,
+                       size_t first_spec_len)
 {
         struct scenario_result *res = s->res;
         const struct scenario_name_info *names = scenario_checks();
         struct check_facts f;
         unsigned set = s->def->checks;
-        bool success = res->verdict == VERDICT_MATCH && (res->observed & OUTCOME_SUCCESS_SET);
+        bool success = agrees && (res->observed & OUTCOME_SUCCESS_SET);
 
         if (success)
                 set |= check_success_set(res->dir);
@@ -1538,50 +1495,46 @@ static void run_checks(struct scen *s)
                 if (res->failed_check[0] != '\0')
                         continue;
                 snprintf(res->failed_check, sizeof(res->failed_check), "%s", names[c].name);
-                if (res->verdict == VERDICT_MATCH) {
-                        res->verdict = VERDICT_MISMATCH;
-                        snprintf(res->cause, sizeof(res->cause), "%s", line);
-                        snprintf(res->spec, sizeof(res->spec), "%s", names[c].spec);
-                        res->rule_id = rule;
-                }
+                snprintf(first, first_len, "%s", line);
+                snprintf(first_spec, first_spec_len, "%s", names[c].spec);
+                s->check_rule = rule;
         }
+        return res->failed_check[0] != '\0';
 }
 
 /*
- * The harness itself ran short (connection table, descriptors, memory, a
- * listener cap that may have refused the partner) while the scenario ran: a
- * mismatch or an error is then not the partner's doing, and the result is an
- * error with the harness as its cause (design.md §7: a cause has a class). An
- * error (nothing judged anyway) is also the harness's when a per-source cap
- * refused connections meanwhile: the partner's may have been among them. A
- * mismatch is not voided by that alone, or a stranger could hide one.
+ * Whether the harness itself ran short (connection table, descriptors, memory)
+ * while the scenario ran, or its per-source listener cap refused connections
+ * meanwhile (design.md §7: a cause has a class); verdict_judge decides what that
+ * voids. *short_n and *refused_n get the counts for the cause.
  */
-static void judge_shortage(struct scen *s)
+static void scen_pressure(struct scen *s, struct net_pressure *p, unsigned long *short_n,
+                          unsigned long *refused_n)
+{
+        net_pressure(s->r->loop, p);
+        *short_n = p->shortages > s->shortages0 ? p->shortages - s->shortages0 : 0;
+        *refused_n = p->refused_source > s->refused0 ? p->refused_source - s->refused0 : 0;
+}
+
+/* The cause of an error verdict_judge laid on the harness (VERDICT_BY_HARNESS_*). */
+static void harness_cause(struct scen *s, enum verdict_basis basis, const struct net_pressure *p,
+                          unsigned long short_n, unsigned long refused_n)
 {
         struct scenario_result *res = s->res;
-        struct net_pressure p;
         char was[RESULT_TEXT_MAX];
 
-        if (res->verdict != VERDICT_MISMATCH && res->verdict != VERDICT_ERROR)
-                return;
-        net_pressure(s->r->loop, &p);
         snprintf(was, sizeof(was), "%s", res->cause);
-        if (p.shortages > s->shortages0)
+        if (basis == VERDICT_BY_HARNESS_SHORT)
                 textf(res->cause, sizeof(res->cause),
                       "the harness ran short during this scenario (%lu time%s; last: %s): "
                       "nothing to judge (it saw: %s)",
-                      p.shortages - s->shortages0, p.shortages - s->shortages0 > 1 ? "s" : "",
-                      p.last_text, was);
-        else if (res->verdict == VERDICT_ERROR && p.refused_source > s->refused0)
+                      short_n, short_n > 1 ? "s" : "", p->last_text, was);
+        else
                 textf(res->cause, sizeof(res->cause),
                       "the harness ran short during this scenario: its per-source listener cap "
                       "refused %lu connection%s (the partner's may have been one): nothing to "
                       "judge (it saw: %s)",
-                      p.refused_source - s->refused0, p.refused_source - s->refused0 > 1 ? "s" : "",
-                      was);
-        else
-                return;
-        res->verdict = VERDICT_ERROR;
+                      refused_n, refused_n > 1 ? "s" : "", was);
         res->error_cause = ERROR_CAUSE_HARNESS;
         res->rule_id = RULE_H_HARNESS_SHORT;
         snprintf(res->spec, sizeof(res->spec), "%s", rule_cite(res->rule_id));
@@ -1610,9 +1563,13 @@ static void finalize(struct scen *s)
 {
         struct scenario_result *res = s->res;
         struct verdict_input vi = {0};
+        struct verdict_judgement j;
+        struct net_pressure pressure;
+        unsigned long short_n, refused_n;
         struct stream *all[NODE_MAX_STREAMS];
         size_t k;
         char refused[RESULT_TEXT_MAX / 2 + 128];
+        char check_line[RESULT_TEXT_MAX], check_spec[sizeof(res->spec)];
 
         if (s->finalized)
                 return;
@@ -1694,27 +1651,37 @@ static void finalize(struct scen *s)
                 snprintf(res->spec, sizeof(res->spec), "%s", rule_cite(res->rule_id));
         }
         vi.observed = res->observed;
-        res->verdict = verdict_judge(&vi);
-        if (res->verdict == VERDICT_ERROR)
-                res->error_cause = ERROR_CAUSE_ENVIRONMENT;
-        if (res->verdict == VERDICT_MATCH || res->verdict == VERDICT_MISMATCH)
-                run_checks(s);
-        judge_shortage(s);
-        if (s->def->xfail != NULL) {
-                /* A known deviation (docs/scenarios.md <xfail>, or a quirk). */
+        /* A known deviation (docs/scenarios.md <xfail>, or a quirk). */
+        vi.expect_mismatch = s->def->xfail != NULL;
+        if (vi.expect_mismatch)
                 textf(res->known_deviation, sizeof(res->known_deviation), "%s (%s %s)",
                       s->def->xfail, s->def->quirk_at != NULL ? "quirk at" : "scenario",
                       s->def->quirk_at != NULL ? s->def->quirk_at : s->def->file);
-                if (res->verdict == VERDICT_MISMATCH) {
-                        res->verdict = VERDICT_XFAIL;
-                        logf_(s, "runner: expected deviation: %s", res->known_deviation);
-                } else if (res->verdict == VERDICT_MATCH) {
-                        res->verdict = VERDICT_XPASS;
-                        textf(res->cause, sizeof(res->cause),
-                              "expected to deviate: %s; but it matched: the quirk is gone",
-                              res->known_deviation);
-                }
+        /* The wire checks judge what was observed: not an environment failure. */
+        if (!vi.environment_failed && (vi.observed != 0 || vi.partner_violated))
+                vi.check_failed = run_checks(s, verdict_outcome_agrees(&vi), check_line,
+                                             sizeof(check_line), check_spec, sizeof(check_spec));
+        scen_pressure(s, &pressure, &short_n, &refused_n);
+        vi.harness_short = short_n > 0;
+        vi.harness_refused = refused_n > 0;
+        j = verdict_judge(&vi);
+        res->verdict = j.verdict;
+        res->cause_class = j.cause_class;
+        if (j.check_mismatch) {
+                snprintf(res->cause, sizeof(res->cause), "%s", check_line);
+                snprintf(res->spec, sizeof(res->spec), "%s", check_spec);
+                res->rule_id = s->check_rule;
         }
+        if (j.basis == VERDICT_BY_ENVIRONMENT)
+                res->error_cause = ERROR_CAUSE_ENVIRONMENT;
+        else if (j.basis == VERDICT_BY_HARNESS_SHORT || j.basis == VERDICT_BY_HARNESS_REFUSED)
+                harness_cause(s, j.basis, &pressure, short_n, refused_n);
+        if (res->verdict == VERDICT_XFAIL)
+                logf_(s, "runner: expected deviation: %s", res->known_deviation);
+        else if (res->verdict == VERDICT_XPASS)
+                textf(res->cause, sizeof(res->cause),
+                      "expected to deviate: %s; but it matched: the quirk is gone",
+                      res->known_deviation);
         res->seconds = now_s() - s->t0;
         logf_(s, "runner: verdict %s (expected %s)", verdict_name(res->verdict),
               outcome_name(res->expected));
@@ -1917,7 +1884,7 @@ static int run_all(struct runner *r, struct run_report *rep, char *err, size_t e
                                 continue;
                         if (s->st != SC_PENDING)
                                 take_log(s);
-                        s->res->verdict = VERDICT_SKIP;
+                        judge_not_run(s->res);
                         s->res->not_run = true;
                         snprintf(s->res->cause, sizeof(s->res->cause), "not run: interrupted");
                         s->st = SC_DONE;
@@ -2037,7 +2004,7 @@ int runner_not_run(const struct run_options *o, const char *why, struct run_repo
         for (size_t i = 0; i < r.n; i++) {
                 struct scenario_result *res = r.sc[i].res;
 
-                res->verdict = VERDICT_SKIP;
+                judge_not_run(res);
                 /* A scenario that would have been skipped anyway keeps its own reason. */
                 if (r.sc[i].skip) {
                         textf(res->cause, sizeof(res->cause), "%s", r.sc[i].skip_why);
@@ -2046,7 +2013,7 @@ int runner_not_run(const struct run_options *o, const char *why, struct run_repo
                 res->not_run = true;
                 textf(res->cause, sizeof(res->cause), "not run: %s", why);
         }
-        report_summarize(rep);
+        classify_run(rep);
         rc = 0;
 out:
         cleanup(&r);
@@ -2083,7 +2050,7 @@ int runner_run(const struct run_options *o, struct run_report *rep, char *err, s
         rep->seconds = now_s() - t0;
         stats_line(&r, rep);
         take_refusals(&r, rep);
-        report_summarize(rep);
+        classify_run(rep);
         rc = 0;
 out:
         cleanup(&r);

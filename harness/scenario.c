@@ -11,97 +11,15 @@
 #include <libxml/xmlstring.h>
 
 #include "checks.h"
+#include "misbehave.h"
 #include "rules.h"
+#include "util.h"
 #include "xmlload.h"
 
 #define SCENARIO_NS "urn:s2scheck:scenario:1"
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define BOTH (SCENARIO_DIR_OUT | SCENARIO_DIR_IN)
 
 /* ---- name tables ------------------------------------------------------------- */
-
-/*
- * What the harness does wrong on purpose. Each is a probe of one rule the
- * partner must enforce; the runner maps the names to engine behaviour.
- */
-static const struct scenario_name_info misbehaviours[MB_COUNT] = {
-    [MB_REUSE_STREAM_ID] = {"reuse-stream-id", SCENARIO_DIR_IN, "RFC 6120 §4.3.3, §4.7.3",
-                            "the response header after each stream restart repeats the first "
-                            "stream id",
-                            NULL},
-    [MB_STARTTLS_AFTER_TLS] = {"starttls-after-tls", BOTH, "RFC 6120 §5.4.3.3, §5.4.2.2",
-                               "outbound: sends <starttls/> again on the TLS-protected stream; "
-                               "inbound: offers <starttls/> again in the post-TLS features",
-                               NULL},
-    [MB_WRONG_FROM] = {"wrong-from", BOTH, "RFC 6120 §4.7.1, §4.7.2",
-                       "outbound: the initial header's from is a domain the harness cannot "
-                       "prove (wrong.test); inbound: the response header's from is not the "
-                       "domain the partner addressed",
-                       NULL},
-    [MB_NO_ID] = {"no-id", SCENARIO_DIR_IN, "RFC 6120 §4.7.3",
-                  "the response header carries no stream id", NULL},
-    [MB_PRE_TLS_DIALBACK_KEY] = {"pre-tls-dialback-key", SCENARIO_DIR_OUT,
-                                 "RFC 6120 §5.4.3.3; XEP-0220 §2.1.1",
-                                 "sends <db:result/> on the plaintext stream before STARTTLS and "
-                                 "does not repeat it after TLS",
-                                 NULL},
-    [MB_STANZA_BEFORE_AUTH] = {"stanza-before-auth", SCENARIO_DIR_OUT, "RFC 6120 §4.3.5, §4.9.3.12",
-                               "sends a stanza right after the first features, before any "
-                               "authentication",
-                               NULL},
-    [MB_UNAUTHENTICATED_FROM] = {"unauthenticated-from", SCENARIO_DIR_OUT,
-                                 "RFC 6120 §4.9.3.9, §8.1.2.2",
-                                 "once authenticated, also sends a stanza from a harness domain "
-                                 "that was never authenticated on the stream",
-                                 NULL},
-    [MB_UNOFFERED_STARTTLS] = {"unoffered-starttls", SCENARIO_DIR_OUT, "RFC 6120 §5.4.2.2",
-                               "sends <starttls/> even when the features did not offer it", NULL},
-    [MB_AUTH_BEFORE_TLS] = {"auth-before-tls", SCENARIO_DIR_OUT,
-                            "RFC 6120 §5.3.4, §6.5.4; XEP-0178 §3",
-                            "sends <auth mechanism='EXTERNAL'/> on the plaintext stream before "
-                            "STARTTLS, then goes on as configured if the stream stays open",
-                            NULL},
-    [MB_UNSOLICITED_DB_RESULT] = {"unsolicited-db-result", SCENARIO_DIR_OUT, "XEP-0220 §3.1",
-                                  "sends <db:result type='valid'/> that answers no request "
-                                  "instead of a dialback request, then a stanza",
-                                  NULL},
-    [MB_PLAINTEXT_DOWNGRADE] = {"plaintext-downgrade", SCENARIO_DIR_OUT,
-                                "RFC 6120 §5.3.1; RFC 7590; XEP-0220 §2.5",
-                                "ignores STARTTLS, even with <required/>, and goes on with "
-                                "dialback on the plaintext stream",
-                                NULL},
-    [MB_EXTERNAL_BOUND_TO_FAIL] = {"external-bound-to-fail", SCENARIO_DIR_IN,
-                                   "XEP-0178 §3 (steps 9, 11); RFC 6120 §6.4.5",
-                                   "offers EXTERNAL after TLS and answers <failure><not-"
-                                   "authorized/></failure> to it, whatever the certificate",
-                                   NULL},
-    [MB_IGNORE_DB_RESULT] = {"ignore-db-result", SCENARIO_DIR_IN, "XEP-0220 §2.1.1",
-                             "never answers the partner's <db:result/> (no verification, no "
-                             "result)",
-                             NULL},
-    [MB_WRONG_DIALBACK_KEY] = {"wrong-dialback-key", SCENARIO_DIR_OUT, "XEP-0220 §2.2.1, §2.2.2",
-                               "sends a dialback key that its own authoritative server does "
-                               "not confirm",
-                               NULL},
-    [MB_SILENT_AUTHORITATIVE] = {"silent-authoritative", SCENARIO_DIR_OUT, "XEP-0220 §2.5",
-                                 "the authoritative role accepts the partner's connection and "
-                                 "never sends a byte (not even a stream header)",
-                                 NULL},
-    [MB_UNHOSTED_DIALBACK_TARGET] = {"unhosted-dialback-target", SCENARIO_DIR_OUT,
-                                     "XEP-0220 §2.2.1",
-                                     "sends <db:result/> whose to is a domain the partner does "
-                                     "not host, on a stream opened to its primary domain",
-                                     NULL},
-};
-
-/* Misbehaviours that only happen when the harness side can do dialback / TLS. */
-static const unsigned mb_needs_dialback =
-    (1u << MB_PRE_TLS_DIALBACK_KEY) | (1u << MB_UNSOLICITED_DB_RESULT) |
-    (1u << MB_PLAINTEXT_DOWNGRADE) | (1u << MB_WRONG_DIALBACK_KEY) |
-    (1u << MB_SILENT_AUTHORITATIVE) | (1u << MB_UNHOSTED_DIALBACK_TARGET);
-static const unsigned mb_needs_tls =
-    (1u << MB_REUSE_STREAM_ID) | (1u << MB_STARTTLS_AFTER_TLS) | (1u << MB_PRE_TLS_DIALBACK_KEY) |
-    (1u << MB_UNOFFERED_STARTTLS) | (1u << MB_EXTERNAL_BOUND_TO_FAIL);
 
 static const struct scenario_name_info knobs[KNOB_COUNT] = {
     [KNOB_ON_BAD_PEER_CERT] = {"on-bad-peer-cert", BOTH, "H-CERT-POLICY; DB-12",
@@ -139,11 +57,6 @@ static const struct scenario_name_info knobs[KNOB_COUNT] = {
                                     "a whole number 0-10"},
 };
 
-static const char *const cert_names[CERT_COUNT] = {
-    "default", "all",    "dns",       "srv",        "srvclient", "xmpp",       "wildcard",   "cn",
-    "expired", "notyet", "wrongname", "selfsigned", "ca2",       "serverauth", "clientauth", "none",
-};
-
 static const char *const db_answer_names[] = {"truthful", "valid", "invalid", "error", "none"};
 
 /* Whether a <spec> is meant as a rule id: "STR-", "TLS-", "SASL-", "DB-" or "H-"
@@ -153,7 +66,7 @@ static bool looks_like_rule_id(const char *v)
         static const char *const prefixes[] = {"STR-", "TLS-", "SASL-", "DB-", "H-"};
         size_t k = 0;
 
-        for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]) && k == 0; i++)
+        for (size_t i = 0; i < ARRAY_LEN(prefixes) && k == 0; i++)
                 if (strncmp(v, prefixes[i], strlen(prefixes[i])) == 0)
                         k = strlen(prefixes[i]);
         if (k == 0 || v[k] == '\0')
@@ -164,11 +77,6 @@ static bool looks_like_rule_id(const char *v)
         return true;
 }
 
-const struct scenario_name_info *scenario_misbehaviours(void)
-{
-        return misbehaviours;
-}
-
 const struct scenario_name_info *scenario_checks(void)
 {
         return check_names();
@@ -177,13 +85,6 @@ const struct scenario_name_info *scenario_checks(void)
 const struct scenario_name_info *scenario_knobs(void)
 {
         return knobs;
-}
-
-const char *cert_variant_name(enum cert_variant v)
-{
-        if ((unsigned)v >= CERT_COUNT)
-                return "?";
-        return cert_names[v];
 }
 
 const char *db_answer_name(enum db_answer a)
@@ -202,15 +103,9 @@ static const char *names_list(const struct scenario_name_info *t, size_t n, unsi
         size_t used = 0;
 
         buf[0] = '\0';
-        for (size_t i = 0; i < n && used < len; i++) {
-                int k;
-
-                if ((t[i].dirs & dirs) == 0)
-                        continue;
-                k = snprintf(buf + used, len - used, "%s%s", used > 0 ? ", " : "", t[i].name);
-                if (k < 0)
-                        break;
-                used += (size_t)k;
+        for (size_t i = 0; i < n; i++) {
+                if (t[i].dirs & dirs)
+                        util_list_add(buf, len, &used, t[i].name);
         }
         return buf;
 }
@@ -946,15 +841,6 @@ static int set_outcome(struct xmlload_where *ld, long line, const char *field, c
         return 0;
 }
 
-static int count_bits(unsigned v)
-{
-        int n = 0;
-
-        for (; v != 0; v &= v - 1)
-                n++;
-        return n;
-}
-
 static int build_expect(struct xmlload_where *ld, const xmlNode *n, struct scenario *s)
 {
         bool oom = false;
@@ -1041,7 +927,7 @@ static int build_expect(struct xmlload_where *ld, const xmlNode *n, struct scena
                 if (rc < 0)
                         return -1;
         }
-        if (s->expect_oracle && count_bits(s->oracle_without) == 3) {
+        if (s->expect_oracle && util_popcount(s->oracle_without) == 3) {
                 xmlload_failf(
                     ld, oracle_line, "oracle@without",
                     "every method is taken away, so nothing can succeed; accepted: an explicit "
@@ -1182,24 +1068,25 @@ static char *required_attr(struct xmlload_where *ld, const xmlNode *n, const cha
 
 /* Cross-field rules: a setting that cannot take effect is a mistake, not a no-op. */
 static int check_consistency(struct xmlload_where *ld, const xmlNode *root, struct scenario *s,
-                             long mb_line[MB_COUNT], long auth_line, long cert_line)
+                             long mb_line[SCENARIO_MISBEHAVE_MAX], long auth_line, long cert_line)
 {
         unsigned dirbit = 1u << s->dir;
 
-        for (int m = 0; m < MB_COUNT; m++) {
-                const char *name = misbehaviours[m].name;
+        for (size_t m = 0; m < misbehave_count(); m++) {
+                const struct misbehave_row *row = misbehave_row(m);
+                const char *name = row->name;
 
                 if ((s->misbehave & (1u << m)) == 0)
                         continue;
-                if ((misbehaviours[m].dirs & dirbit) == 0) {
+                if ((row->dirs & dirbit) == 0) {
                         xmlload_failf(
                             ld, mb_line[m], "misbehave@what",
                             "\"%s\" only applies to %s scenarios; accepted: a misbehaviour "
                             "for direction %s",
-                            name, dirs_text(misbehaviours[m].dirs), direction_name(s->dir));
+                            name, dirs_text(row->dirs), direction_name(s->dir));
                         return -1;
                 }
-                if ((mb_needs_dialback & (1u << m)) && !s->harness.dialback) {
+                if ((row->needs & MISBEHAVE_NEEDS_DIALBACK) && !s->harness.dialback) {
                         xmlload_failf(
                             ld, mb_line[m], "misbehave@what",
                             "\"%s\" needs dialback on the harness side; accepted: <harness "
@@ -1207,22 +1094,21 @@ static int check_consistency(struct xmlload_where *ld, const xmlNode *root, stru
                             name);
                         return -1;
                 }
-                if ((mb_needs_tls & (1u << m)) && s->harness.tls == NEG_NOTSUPPORTED) {
+                if ((row->needs & MISBEHAVE_NEEDS_TLS) && s->harness.tls == NEG_NOTSUPPORTED) {
                         xmlload_failf(ld, mb_line[m], "misbehave@what",
                                       "\"%s\" needs TLS on the harness side; accepted: <harness "
                                       "tls=\"Required\"/> or \"Optional\"",
                                       name);
                         return -1;
                 }
-        }
-        if ((s->misbehave & (1u << MB_SILENT_AUTHORITATIVE)) &&
-            s->authoritative != DB_ANSWER_TRUTHFUL) {
-                xmlload_failf(
-                    ld, mb_line[MB_SILENT_AUTHORITATIVE], "misbehave@what",
-                    "\"silent-authoritative\" and <authoritative answer=\"%s\"/> contradict each "
-                    "other; accepted: one of them",
-                    db_answer_name(s->authoritative));
-                return -1;
+                if ((row->needs & MISBEHAVE_NEEDS_OWN_ANSWER) &&
+                    s->authoritative != DB_ANSWER_TRUTHFUL) {
+                        xmlload_failf(ld, mb_line[m], "misbehave@what",
+                                      "\"%s\" and <authoritative answer=\"%s\"/> contradict "
+                                      "each other; accepted: one of them",
+                                      name, db_answer_name(s->authoritative));
+                        return -1;
+                }
         }
         /* XEP-0220 §2.2: the harness is the authoritative server only for its own
          * domains, that is, when it initiates. */
@@ -1258,7 +1144,7 @@ static int check_consistency(struct xmlload_where *ld, const xmlNode *root, stru
 
 static int build(struct xmlload_where *ld, const xmlNode *root, struct scenario *s)
 {
-        long mb_line[MB_COUNT] = {0}, auth_line = 0, cert_line = 0;
+        long mb_line[SCENARIO_MISBEHAVE_MAX] = {0}, auth_line = 0, cert_line = 0;
         char *v = NULL, *w = NULL;
         int idx;
 
@@ -1322,7 +1208,7 @@ static int build(struct xmlload_where *ld, const xmlNode *root, struct scenario 
                         v = required_attr(ld, c, "variant", "certificate@variant");
                         if (v == NULL)
                                 return -1;
-                        idx = parse_index(v, cert_names, CERT_COUNT);
+                        idx = cert_variant_lookup(v);
                         if (idx < 0) {
                                 xmlload_failf(
                                     ld, line, "certificate@variant",
@@ -1377,10 +1263,15 @@ static int build(struct xmlload_where *ld, const xmlNode *root, struct scenario 
                         v = required_attr(ld, c, "what", "misbehave@what");
                         if (v == NULL)
                                 return -1;
-                        idx = table_lookup(ld, line, "misbehave@what", "misbehaviour",
-                                           misbehaviours, MB_COUNT, v);
-                        if (idx < 0)
+                        idx = misbehave_lookup(v);
+                        if (idx < 0) {
+                                char acc[1024];
+
+                                xmlload_failf(ld, line, "misbehave@what",
+                                              "\"%.64s\" is not a known misbehaviour; accepted: %s",
+                                              v, misbehave_names(BOTH, acc, sizeof(acc)));
                                 goto fail;
+                        }
                         if (s->misbehave & (1u << idx)) {
                                 xmlload_failf(
                                     ld, line, "misbehave@what",

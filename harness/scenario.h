@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "certvariant.h"
 #include "engine.h"
 #include "oracle.h"
 #include "settings.h"
@@ -29,47 +30,10 @@
 /* The default suite, shipped with the sources. */
 #define SCENARIO_DEFAULT_DIR S2S_SOURCE_DIR "/scenarios"
 
-/* The certificate the harness presents (certs/leaf/<name>.tmpl; none = no certificate). */
-enum cert_variant {
-        CERT_DEFAULT = 0,
-        CERT_ALL,
-        CERT_DNS,
-        CERT_SRV,
-        CERT_SRVCLIENT,
-        CERT_XMPP,
-        CERT_WILDCARD,
-        CERT_CN,
-        CERT_EXPIRED,
-        CERT_NOTYET,
-        CERT_WRONGNAME,
-        CERT_SELFSIGNED,
-        CERT_CA2,
-        CERT_SERVERAUTH,
-        CERT_CLIENTAUTH,
-        CERT_NONE,
-        CERT_COUNT,
-};
+/* enum cert_variant and its names: certvariant.h. */
 
-/* Misbehaviour the harness injects (the table in scenario.c says what each does). */
-enum misbehaviour {
-        MB_REUSE_STREAM_ID = 0,
-        MB_STARTTLS_AFTER_TLS,
-        MB_WRONG_FROM,
-        MB_NO_ID,
-        MB_PRE_TLS_DIALBACK_KEY,
-        MB_STANZA_BEFORE_AUTH,
-        MB_UNAUTHENTICATED_FROM,
-        MB_UNOFFERED_STARTTLS,
-        MB_AUTH_BEFORE_TLS,
-        MB_UNSOLICITED_DB_RESULT,
-        MB_PLAINTEXT_DOWNGRADE,
-        MB_EXTERNAL_BOUND_TO_FAIL,
-        MB_IGNORE_DB_RESULT,
-        MB_WRONG_DIALBACK_KEY,
-        MB_SILENT_AUTHORITATIVE,
-        MB_UNHOSTED_DIALBACK_TARGET,
-        MB_COUNT,
-};
+/* The most misbehaviours a scenario can name: its set is bits (1u << misbehave.h row). */
+#define SCENARIO_MISBEHAVE_MAX 32
 
 /* Named wire checks a scenario asks for on top of its outcome. */
 enum scenario_check {
@@ -145,7 +109,7 @@ struct scenario {
         char **mux_from;                 /* extra harness sender labels */
         size_t n_mux_from;               /* at most SCENARIO_MULTIPLEX_MAX */
         bool mux_additional;             /* target-multiplex each additional partner domain */
-        unsigned misbehave;              /* bit (1u << enum misbehaviour) */
+        unsigned misbehave;              /* bits (1u << misbehave.h row index) */
         struct engine_knobs knobs;       /* engine_knobs_default plus <knob> overrides */
         unsigned knobs_set;              /* bit (1u << enum scenario_knob) for each override */
         unsigned requires_partner_tls;   /* bit (1u << enum neg) allowed; 0 = any */
@@ -203,13 +167,12 @@ void scenario_suite_cleanup(struct scenario_suite *suite);
 /* Whether s carries tag. */
 bool scenario_has_tag(const struct scenario *s, const char *tag);
 
-/* Name tables, COUNT entries each; the loader accepts exactly these names. */
-const struct scenario_name_info *scenario_misbehaviours(void);
+/* Name tables, COUNT entries each; the loader accepts exactly these names (the
+ * misbehaviours are misbehave.h's rows). */
 const struct scenario_name_info *scenario_checks(void);
 const struct scenario_name_info *scenario_knobs(void);
 
 /* "default", "expired", ... "none"; "?" out of range. */
-const char *cert_variant_name(enum cert_variant v);
 
 /* "truthful", "valid", "invalid", "error", "none". */
 const char *db_answer_name(enum db_answer a);

@@ -6,8 +6,7 @@
 #include "commands.h"
 #include "preflight.h"
 #include "quirks.h"
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
 void suite_cli_opts(struct suite_cli *sc, struct cli_opt *opts)
 {

@@ -11,6 +11,7 @@
 #include <gnutls/x509.h>
 
 #include "infile.h"
+#include "util.h"
 
 /* Queued, not yet decrypted ciphertext. A peer that floods us faster than the engine
  * reads is cut off rather than buffered without end. */
@@ -58,20 +59,6 @@ static void tls_quiet(void)
         gnutls_global_set_log_function(quiet_log);
         gnutls_global_set_audit_log_function(quiet_audit);
         gnutls_global_set_log_level(0);
-}
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (err == NULL || errlen == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
 }
 
 /* Operator files are small; a larger one is not a certificate, a key or a CA list. */
@@ -122,11 +109,11 @@ static int load_trust(struct tls_creds *cr, const struct tls_creds_config *c, ch
                 rc = gnutls_certificate_set_x509_trust_mem(cr->x509, &d, GNUTLS_X509_FMT_PEM);
                 free_pem(&d);
                 if (rc == 0)
-                        set_err(err, errlen, "%s %s: no PEM certificate in it: %s", lbl, c->ca_file,
-                                fix);
+                        util_format(err, errlen, "%s %s: no PEM certificate in it: %s", lbl,
+                                    c->ca_file, fix);
                 else if (rc < 0)
-                        set_err(err, errlen, "%s %s: not a PEM certificate (GnuTLS: %s): %s", lbl,
-                                c->ca_file, gnutls_strerror(rc), fix);
+                        util_format(err, errlen, "%s %s: not a PEM certificate (GnuTLS: %s): %s",
+                                    lbl, c->ca_file, gnutls_strerror(rc), fix);
                 return rc > 0 ? 0 : -1;
         }
         if (c->ca_pem != NULL) {
@@ -134,8 +121,8 @@ static int load_trust(struct tls_creds *cr, const struct tls_creds_config *c, ch
                 d.size = (unsigned)strlen(c->ca_pem);
                 rc = gnutls_certificate_set_x509_trust_mem(cr->x509, &d, GNUTLS_X509_FMT_PEM);
                 if (rc <= 0)
-                        set_err(err, errlen, "cannot load the in-memory CA: %s",
-                                rc == 0 ? "no certificate in it" : gnutls_strerror(rc));
+                        util_format(err, errlen, "cannot load the in-memory CA: %s",
+                                    rc == 0 ? "no certificate in it" : gnutls_strerror(rc));
                 return rc > 0 ? 0 : -1;
         }
         if (!c->system_trust)
@@ -143,11 +130,11 @@ static int load_trust(struct tls_creds *cr, const struct tls_creds_config *c, ch
         /* Debian's GnuTLS reads /etc/ssl/certs/ca-certificates.crt (ca-certificates). */
         rc = gnutls_certificate_set_x509_system_trust(cr->x509);
         if (rc <= 0) {
-                set_err(err, errlen,
-                        "no %s given and the system trust store is empty (%s%s): install the "
-                        "ca-certificates package, or pass %s FILE (the partner's CA)",
-                        lbl, rc == 0 ? "0 certificates loaded" : "GnuTLS: ",
-                        rc == 0 ? "" : gnutls_strerror(rc), lbl);
+                util_format(err, errlen,
+                            "no %s given and the system trust store is empty (%s%s): install the "
+                            "ca-certificates package, or pass %s FILE (the partner's CA)",
+                            lbl, rc == 0 ? "0 certificates loaded" : "GnuTLS: ",
+                            rc == 0 ? "" : gnutls_strerror(rc), lbl);
                 return -1;
         }
         return 0;
@@ -167,10 +154,10 @@ static int check_validity(gnutls_x509_crt_t crt, const char *lbl, const char *fi
                 return 0;
         if (gmtime_r(&when, &tm) != NULL)
                 strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S UTC", &tm);
-        set_err(err, errlen,
-                "%s %s: %s %s: pass a certificate that is valid now (docs/certificates.md "
-                "says how to issue one)",
-                lbl, file, until < now ? "expired on" : "not valid before", date);
+        util_format(err, errlen,
+                    "%s %s: %s %s: pass a certificate that is valid now (docs/certificates.md "
+                    "says how to issue one)",
+                    lbl, file, until < now ? "expired on" : "not valid before", date);
         return -1;
 }
 
@@ -194,11 +181,12 @@ static int load_cert_files(struct tls_creds *cr, const struct tls_creds_config *
                 goto out;
         rc = gnutls_x509_crt_list_import2(&crts, &ncrts, &cd, GNUTLS_X509_FMT_PEM, 0);
         if (rc < 0 || ncrts == 0) {
-                set_err(err, errlen,
-                        "%s %s: not a PEM certificate (GnuTLS: %s): pass the harness certificate "
-                        "(PEM)",
-                        clbl, c->cert_file,
-                        rc < 0 ? gnutls_strerror(rc) : "no certificate in the file");
+                util_format(
+                    err, errlen,
+                    "%s %s: not a PEM certificate (GnuTLS: %s): pass the harness certificate "
+                    "(PEM)",
+                    clbl, c->cert_file,
+                    rc < 0 ? gnutls_strerror(rc) : "no certificate in the file");
                 goto out;
         }
         if (c->refuse_expired && check_validity(crts[0], clbl, c->cert_file, err, errlen) != 0)
@@ -208,19 +196,20 @@ static int load_cert_files(struct tls_creds *cr, const struct tls_creds_config *
         if (rc >= 0)
                 rc = gnutls_x509_privkey_import2(key, &kd, GNUTLS_X509_FMT_PEM, NULL, 0);
         if (rc < 0) {
-                set_err(err, errlen, "%s %s: not an unencrypted PEM private key (GnuTLS: %s): %s",
-                        klbl, c->key_file, gnutls_strerror(rc), fix);
+                util_format(err, errlen,
+                            "%s %s: not an unencrypted PEM private key (GnuTLS: %s): %s", klbl,
+                            c->key_file, gnutls_strerror(rc), fix);
                 goto out;
         }
         rc = gnutls_certificate_set_x509_key(cr->x509, crts, ncrts, key);
         if (rc == GNUTLS_E_CERTIFICATE_KEY_MISMATCH) {
-                set_err(err, errlen, "%s %s is not the key of %s %s (GnuTLS: %s): %s", klbl,
-                        c->key_file, clbl, c->cert_file, gnutls_strerror(rc), fix);
+                util_format(err, errlen, "%s %s is not the key of %s %s (GnuTLS: %s): %s", klbl,
+                            c->key_file, clbl, c->cert_file, gnutls_strerror(rc), fix);
                 goto out;
         }
         if (rc < 0) {
-                set_err(err, errlen, "%s %s with %s %s: cannot be used (GnuTLS: %s)", clbl,
-                        c->cert_file, klbl, c->key_file, gnutls_strerror(rc));
+                util_format(err, errlen, "%s %s with %s %s: cannot be used (GnuTLS: %s)", clbl,
+                            c->cert_file, klbl, c->key_file, gnutls_strerror(rc));
                 goto out;
         }
         cr->has_cert = true;
@@ -244,21 +233,22 @@ struct tls_creds *tls_creds_new(const struct tls_creds_config *c, char *err, siz
         int rc;
 
         tls_quiet();
-        set_err(err, errlen, "%s", "");
+        util_format(err, errlen, "%s", "");
         if ((c->cert_file == NULL) != (c->key_file == NULL) ||
             (c->cert_file == NULL && (c->cert_pem == NULL) != (c->key_pem == NULL))) {
-                set_err(err, errlen, "a TLS certificate needs its key and a key its certificate");
+                util_format(err, errlen,
+                            "a TLS certificate needs its key and a key its certificate");
                 return NULL;
         }
         cr = calloc(1, sizeof(*cr));
         if (cr == NULL) {
-                set_err(err, errlen, "out of memory");
+                util_format(err, errlen, "out of memory");
                 return NULL;
         }
         rc = gnutls_certificate_allocate_credentials(&cr->x509);
         if (rc < 0) {
                 cr->x509 = NULL;
-                set_err(err, errlen, "TLS credentials: %s", gnutls_strerror(rc));
+                util_format(err, errlen, "TLS credentials: %s", gnutls_strerror(rc));
                 goto fail;
         }
         if (load_trust(cr, c, err, errlen) != 0)
@@ -270,8 +260,8 @@ struct tls_creds *tls_creds_new(const struct tls_creds_config *c, char *err, siz
                 rc = gnutls_certificate_set_x509_key_mem2(cr->x509, &cd, &kd, GNUTLS_X509_FMT_PEM,
                                                           NULL, 0);
                 if (rc < 0) {
-                        set_err(err, errlen, "cannot load the in-memory certificate: %s",
-                                gnutls_strerror(rc));
+                        util_format(err, errlen, "cannot load the in-memory certificate: %s",
+                                    gnutls_strerror(rc));
                         goto fail;
                 }
                 cr->has_cert = true;
@@ -282,13 +272,13 @@ struct tls_creds *tls_creds_new(const struct tls_creds_config *c, char *err, siz
         if (rc < 0) {
                 cr->prio = NULL;
                 if (rc == GNUTLS_E_INVALID_REQUEST && errpos != NULL && errpos >= prio)
-                        set_err(err, errlen,
-                                "bad TLS priority string \"%s\": error at position %ld (at "
-                                "\"%s\")",
-                                prio, (long)(errpos - prio), errpos);
+                        util_format(err, errlen,
+                                    "bad TLS priority string \"%s\": error at position %ld (at "
+                                    "\"%s\")",
+                                    prio, (long)(errpos - prio), errpos);
                 else
-                        set_err(err, errlen, "bad TLS priority string \"%s\": %s", prio,
-                                gnutls_strerror(rc));
+                        util_format(err, errlen, "bad TLS priority string \"%s\": %s", prio,
+                                    gnutls_strerror(rc));
                 goto fail;
         }
         return cr;
@@ -363,14 +353,14 @@ struct tls_session *tls_session_new(struct tls_creds *creds, enum tls_role role,
         unsigned flags;
         int rc;
 
-        set_err(err, errlen, "%s", "");
+        util_format(err, errlen, "%s", "");
         if (role == TLS_ROLE_SERVER && !creds->has_cert) {
-                set_err(err, errlen, "a TLS server needs a certificate");
+                util_format(err, errlen, "a TLS server needs a certificate");
                 return NULL;
         }
         s = calloc(1, sizeof(*s));
         if (s == NULL) {
-                set_err(err, errlen, "out of memory");
+                util_format(err, errlen, "out of memory");
                 return NULL;
         }
         s->role = role;
@@ -388,23 +378,23 @@ struct tls_session *tls_session_new(struct tls_creds *creds, enum tls_role role,
         rc = gnutls_init(&s->gs, flags);
         if (rc < 0) {
                 s->gs = NULL;
-                set_err(err, errlen, "gnutls_init: %s", gnutls_strerror(rc));
+                util_format(err, errlen, "gnutls_init: %s", gnutls_strerror(rc));
                 goto fail;
         }
         rc = gnutls_priority_set(s->gs, creds->prio);
         if (rc < 0) {
-                set_err(err, errlen, "gnutls_priority_set: %s", gnutls_strerror(rc));
+                util_format(err, errlen, "gnutls_priority_set: %s", gnutls_strerror(rc));
                 goto fail;
         }
         rc = gnutls_credentials_set(s->gs, GNUTLS_CRD_CERTIFICATE, creds->x509);
         if (rc < 0) {
-                set_err(err, errlen, "gnutls_credentials_set: %s", gnutls_strerror(rc));
+                util_format(err, errlen, "gnutls_credentials_set: %s", gnutls_strerror(rc));
                 goto fail;
         }
         if (role == TLS_ROLE_CLIENT && sni != NULL && sni[0] != '\0') {
                 rc = gnutls_server_name_set(s->gs, GNUTLS_NAME_DNS, sni, strlen(sni));
                 if (rc < 0) {
-                        set_err(err, errlen, "SNI \"%s\": %s", sni, gnutls_strerror(rc));
+                        util_format(err, errlen, "SNI \"%s\": %s", sni, gnutls_strerror(rc));
                         goto fail;
                 }
         }
@@ -421,7 +411,7 @@ struct tls_session *tls_session_new(struct tls_creds *creds, enum tls_role role,
 
                 rc = gnutls_alpn_set_protocols(s->gs, &proto, 1, 0);
                 if (rc < 0) {
-                        set_err(err, errlen, "ALPN \"%s\": %s", alpn, gnutls_strerror(rc));
+                        util_format(err, errlen, "ALPN \"%s\": %s", alpn, gnutls_strerror(rc));
                         goto fail;
                 }
         }

@@ -1,3 +1,4 @@
+#include "util.h"
 #include "xmlstream.h"
 
 #include <stdarg.h>
@@ -951,25 +952,11 @@ static size_t xs_scan(struct xs_parser *p, const unsigned char *s, size_t n, con
                         p->utf8_lo = 0x80;
                         p->utf8_hi = 0xBF;
                 } else if (c >= 0x80) {
-                        p->utf8_lo = 0x80;
-                        p->utf8_hi = 0xBF;
-                        if (c >= 0xC2 && c <= 0xDF) {
-                                p->utf8_need = 1;
-                        } else if (c >= 0xE0 && c <= 0xEF) {
-                                p->utf8_need = 2;
-                                if (c == 0xE0)
-                                        p->utf8_lo = 0xA0; /* no overlong forms */
-                                else if (c == 0xED)
-                                        p->utf8_hi = 0x9F; /* no surrogates */
-                        } else if (c >= 0xF0 && c <= 0xF4) {
-                                p->utf8_need = 3;
-                                if (c == 0xF0)
-                                        p->utf8_lo = 0x90;
-                                else if (c == 0xF4)
-                                        p->utf8_hi = 0x8F; /* nothing above U+10FFFF */
-                        } else {
+                        int need = util_utf8_lead(c, &p->utf8_lo, &p->utf8_hi);
+
+                        if (need < 0)
                                 return xs_bad_utf8(c, i, cond, text, text_len);
-                        }
+                        p->utf8_need = (unsigned)need;
                 }
                 switch (p->phase) {
                 case PH_HEADER:
@@ -1149,7 +1136,7 @@ static int xs_put_escaped(struct buf *out, const char *s)
         while (u[i] != '\0') {
                 unsigned char c = u[i];
                 const char *rep = NULL;
-                size_t clen = 1, k;
+                size_t clen = 1;
 
                 if (c < 0x80) {
                         if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
@@ -1184,27 +1171,10 @@ static int xs_put_escaped(struct buf *out, const char *s)
                                 break;
                         }
                 } else {
-                        unsigned char lo = 0x80, hi = 0xBF;
-
-                        if (c >= 0xC2 && c <= 0xDF) {
-                                clen = 2;
-                        } else if (c >= 0xE0 && c <= 0xEF) {
-                                clen = 3;
-                                lo = c == 0xE0 ? 0xA0 : 0x80;
-                                hi = c == 0xED ? 0x9F : 0xBF;
-                        } else if (c >= 0xF0 && c <= 0xF4) {
-                                clen = 4;
-                                lo = c == 0xF0 ? 0x90 : 0x80;
-                                hi = c == 0xF4 ? 0x8F : 0xBF;
-                        } else {
+                        /* The string is NUL-terminated: a NUL cuts a sequence. */
+                        clen = util_utf8_decode(u + i, strnlen(s + i, 4), NULL);
+                        if (clen == 0)
                                 return -1;
-                        }
-                        for (k = 1; k < clen; k++) {
-                                unsigned char d = u[i + k];
-
-                                if (d < (k == 1 ? lo : 0x80) || d > (k == 1 ? hi : 0xBF))
-                                        return -1;
-                        }
                         if (c == 0xEF && u[i + 1] == 0xBF && (u[i + 2] == 0xBE || u[i + 2] == 0xBF))
                                 return -1;
                 }
@@ -1325,7 +1295,7 @@ int xs_condition_is_defined(const char *condition)
 
         if (condition == NULL)
                 return 0;
-        for (i = 0; i < sizeof(xs_conditions) / sizeof(xs_conditions[0]); i++)
+        for (i = 0; i < ARRAY_LEN(xs_conditions); i++)
                 if (strcmp(condition, xs_conditions[i]) == 0)
                         return 1;
         return 0;
@@ -1375,15 +1345,21 @@ int xs_is(xmlNodePtr node, const char *ns, const char *local)
                xmlStrEqual(node->ns->href, BAD_CAST ns) && xmlStrEqual(node->name, BAD_CAST local);
 }
 
-int xs_new_stream_id(char *out, size_t len)
+int xs_random_system(void *user, void *out, size_t len)
+{
+        (void)user;
+        return gnutls_rnd(GNUTLS_RND_NONCE, out, len) == 0 ? 0 : -1;
+}
+
+int xs_new_stream_id(xs_random_fn rnd, void *rnd_user, char *out, size_t len)
 {
         unsigned char raw[16];
         gnutls_datum_t d = {raw, sizeof(raw)};
         size_t n = len;
 
-        if (out == NULL || len < 2 * sizeof(raw) + 1)
+        if (rnd == NULL || out == NULL || len < 2 * sizeof(raw) + 1)
                 return -1;
-        if (gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof(raw)) != 0)
+        if (rnd(rnd_user, raw, sizeof(raw)) != 0)
                 return -1;
         if (gnutls_hex_encode(&d, out, &n) != 0)
                 return -1;

@@ -222,10 +222,21 @@ const char *xs_attr(xmlNodePtr node, const char *name);
 int xs_is(xmlNodePtr node, const char *ns, const char *local);
 
 /*
- * Writes a fresh unpredictable stream id (RFC 6120 §4.7.3; XEP-0220 keys
- * depend on it): 16 bytes from gnutls_rnd(GNUTLS_RND_NONCE) as 32 lower-case
- * hex digits and a NUL. len must be at least 33. Returns 0 or -1.
+ * A source of randomness: fills out with len unpredictable bytes, returns 0
+ * or -1. The engine never draws randomness itself (design.md §7): its owner
+ * passes one, the real one (gnutls_rnd) or, in tests and replays, a
+ * deterministic one.
  */
-int xs_new_stream_id(char *out, size_t len);
+typedef int (*xs_random_fn)(void *user, void *out, size_t len);
+
+/* An xs_random_fn over gnutls_rnd(GNUTLS_RND_NONCE); user is unused. */
+int xs_random_system(void *user, void *out, size_t len);
+
+/*
+ * Writes a fresh unpredictable stream id (RFC 6120 §4.7.3; XEP-0220 keys
+ * depend on it): 16 bytes from rnd as 32 lower-case hex digits and a NUL.
+ * len must be at least 33. Returns 0 or -1 (no randomness, or len too small).
+ */
+int xs_new_stream_id(xs_random_fn rnd, void *rnd_user, char *out, size_t len);
 
 #endif

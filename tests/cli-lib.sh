@@ -21,6 +21,29 @@ check() { # check DESCRIPTION COMMAND...
 	fi
 }
 
+# cli_jq JQ_ARGS... FILE: jq, except that a missing or unreadable report, or a jq
+# error, prints "jq failed: ..." on stdout (and returns 1): no comparison with an
+# expected value, not even "" or an empty count, can pass on a report that is not
+# there (`jq ... 2>/dev/null` printed nothing, which `test -z` took for success).
+cli_jq() {
+	local got
+	if got=$(jq "$@" 2>&1); then
+		printf '%s\n' "$got"
+		return 0
+	fi
+	printf 'jq failed: %s\n' "$(tr '\n' ' ' <<<"$got")"
+	return 1
+}
+
+# cli_lines TEXT: the number of lines of TEXT, 0 for "" (`wc -l <<<""` says 1).
+cli_lines() {
+	if [ -z "$1" ]; then
+		echo 0
+	else
+		printf '%s\n' "$1" | wc -l
+	fi
+}
+
 finish() { # finish NAME
 	if [ -n "${S2S_SANITIZER_LOG:-}" ]; then
 		for f in "$S2S_SANITIZER_LOG".*; do

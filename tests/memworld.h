@@ -17,6 +17,7 @@
 #include "node.h"
 #include "oracle.h"
 #include "testcreds.h"
+#include "testrand.h"
 #include "tls.h"
 
 #define HARNESS "harness.test"
@@ -37,13 +38,12 @@ struct world {
 
 static inline void world_on_trace(void *user, struct stream *s, const struct trace_entry *t)
 {
-        static const char *const kinds[] = {"send", "recv", "state", "tls", "FINDING", "note"};
         struct world *w = user;
 
         if (w->trace.len > 400000)
                 return;
-        buf_printf(&w->trace, "%-22s %-7s %.*s\n", node_stream_label(s), kinds[t->kind],
-                   (int)(t->len > 400 ? 400 : t->len), t->text);
+        buf_printf(&w->trace, "%-22s %-7s %.*s\n", node_stream_label(s),
+                   engine_trace_kind_name(t->kind), (int)(t->len > 400 ? 400 : t->len), t->text);
 }
 
 static inline void world_on_stanza(void *user, struct stream *s, xmlNodePtr st)
@@ -97,6 +97,8 @@ static inline void world_config(struct world *w, struct node_config *cfg, const 
         cfg->trace = world_on_trace;
         cfg->trace_user = w;
         cfg->answer_pings = true;
+        /* Deterministic stream ids (engine_config.random): a run replays exactly. */
+        cfg->random = test_random;
 }
 
 static inline struct node *world_node(struct world *w, const struct node_config *cfg)

@@ -57,6 +57,9 @@ Test(dialback, compare_and_secret)
         cr_assert(dialback_key_equal("abc", "abc"));
         cr_assert_not(dialback_key_equal("abc", "abd"));
         cr_assert_not(dialback_key_equal("abc", "abcd"));
+        /* Every octet counts, not only the last (bench/mutants.sh D1). */
+        cr_assert_not(dialback_key_equal("xbc", "abc"));
+        cr_assert_not(dialback_key_equal("axc", "abc"));
         cr_assert_eq(dialback_new_secret(s1), 0);
         cr_assert_eq(dialback_new_secret(s2), 0);
         cr_assert_eq(strlen(s1), DIALBACK_KEY_LEN);

@@ -15,80 +15,27 @@
 
 #include "buf.h"
 #include "memnet.h"
+#include "memworld.h"
 #include "node.h"
 #include "oracle.h"
 #include "testcreds.h"
 #include "tls.h"
 
-#define HARNESS "harness.test"
-#define PARTNER "partner.test"
 /* Both nodes' dialback secret: it must never reach a trace (design.md §4). */
 #define TEST_SECRET "s2scheck-test-dialback-secret-never-shown"
 /* hex(SHA-256(TEST_SECRET)), the HMAC key of XEP-0185: never shown either. */
 static char secret_hash[65];
 
-struct world {
-        struct tls_creds *hcreds, *pcreds;
-        struct memnet *net;
-        struct node *harness, *partner;
-        struct buf trace;
-        int pongs; /* ping results that reached the pinging node */
-};
-
-static void on_trace(void *user, struct stream *s, const struct trace_entry *t)
-{
-        static const char *const kinds[] = {"send", "recv", "state", "tls", "FINDING", "note"};
-        struct world *w = user;
-
-        if (w->trace.len > 200000)
-                return;
-        buf_printf(&w->trace, "%-18s %-7s %.*s\n", node_stream_label(s), kinds[t->kind],
-                   (int)(t->len > 400 ? 400 : t->len), t->text);
-}
-
-static void on_stanza(void *user, struct stream *s, xmlNodePtr st)
-{
-        struct world *w = user;
-        xmlChar *type = xmlGetProp(st, BAD_CAST "type");
-
-        (void)s;
-        if (type != NULL && strcmp((const char *)type, "result") == 0)
-                w->pongs++;
-        xmlFree(type);
-}
-
-static struct tls_creds *creds(const char *name)
-{
-        return test_creds(name, NULL);
-}
-
+/* A node of the world (memworld.h) with settings neg and the shared TEST_SECRET. */
 static struct node *make_node(struct world *w, const char *name, const char *domain,
                               const struct neg_settings *neg, struct tls_creds *c)
 {
         struct node_config cfg;
-        struct node_transport t = memnet_transport(w->net);
-        struct node_observer obs = {on_stanza, NULL, NULL, w, NULL};
-        char err[256];
-        struct node *n;
 
-        memset(&cfg, 0, sizeof(cfg));
-        cfg.name = name;
-        cfg.hosted[0] = domain;
-        cfg.n_hosted = 1;
+        world_config(w, &cfg, name, domain, 1, c);
         cfg.neg = *neg;
-        cfg.sem = SEMANTICS_MATRIX;
-        engine_knobs_default(&cfg.knobs);
-        cfg.creds = c;
-        cfg.db_answer = DB_ANSWER_TRUTHFUL;
         cfg.secret = TEST_SECRET;
-        xs_limits_default(&cfg.limits);
-        cfg.trace = on_trace;
-        cfg.trace_user = w;
-        cfg.answer_pings = true;
-        n = node_new(&cfg, &t, &obs, err, sizeof(err));
-        cr_assert_not_null(n, "node %s: %s", name, err);
-        cr_assert_eq(memnet_add(w->net, n), 0);
-        return n;
+        return world_node(w, &cfg);
 }
 
 /* The harness's stream that the scenario is about. */
@@ -170,6 +117,7 @@ static void run_cell(struct world *w, int h, int m, enum direction dir)
         cr_assert_not_null(w->net);
         buf_init(&w->trace, 0);
         w->pongs = 0;
+        w->stanzas = 0;
         w->harness = make_node(w, "harness", HARNESS, &hs, w->hcreds);
         w->partner = make_node(w, "partner", PARTNER, &ps, w->pcreds);
         if (dir == DIR_OUTBOUND)
@@ -239,8 +187,8 @@ static void run_partner_row(int m)
                 snprintf(secret_hash + 2 * i, 3, "%02x", digest[i]);
 
         memset(&w, 0, sizeof(w));
-        w.hcreds = creds(HARNESS);
-        w.pcreds = creds(PARTNER);
+        w.hcreds = world_creds(HARNESS);
+        w.pcreds = world_creds(PARTNER);
         for (int h = 1; h <= SETTINGS_ROWS; h++) {
                 run_cell(&w, h, m, DIR_OUTBOUND);
                 run_cell(&w, h, m, DIR_INBOUND);

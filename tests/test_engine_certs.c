@@ -33,6 +33,7 @@
 #include "oracle.h"
 #include "testcreds.h"
 #include "tls.h"
+#include "testrand.h"
 
 #define HARNESS "harness.test"
 #define PARTNER "partner.test"
@@ -126,9 +127,10 @@ static const char *variant_name(const struct variant *v)
  *   server, so it must not offer STARTTLS at all (RFC 6120 §5.4.2.2 otherwise
  *   demands <failure/>): a TLS-Required initiator finds no STARTTLS (F1, §3.3), an
  *   Optional pair with Dp in common uses plaintext dialback (Dp).
- * The *_bug flags mark cells that fail with the current engine (BUG 1 in
- * docs/certificate-policy.md §4: a node without a certificate offers STARTTLS,
- * answers <proceed/> and then fails internally).
+ * The *_bug flags mark the cells of a certificate-less node (docs/certificate-policy.md
+ * §4, fixed defect 1: such a node once offered STARTTLS, answered <proceed/> and then
+ * failed internally); certs_bug::no_certificate_tls_server runs them on their own, so
+ * that defect coming back names itself.
  */
 struct policy {
         const char *name;
@@ -246,7 +248,6 @@ static bool contains(const struct trace_entry *t, const char *needle)
 
 static void on_trace(void *user, struct stream *s, const struct trace_entry *t)
 {
-        static const char *const kinds[] = {"send", "recv", "state", "tls", "FINDING", "note"};
         struct world *w = user;
         struct sflags *f = flags_of(w, s);
 
@@ -259,8 +260,8 @@ static void on_trace(void *user, struct stream *s, const struct trace_entry *t)
                 f->auth_sent = true;
         if (w->trace.len > 200000)
                 return;
-        buf_printf(&w->trace, "%-20s %-7s %.*s\n", node_stream_label(s), kinds[t->kind],
-                   (int)(t->len > 400 ? 400 : t->len), t->text);
+        buf_printf(&w->trace, "%-20s %-7s %.*s\n", node_stream_label(s),
+                   engine_trace_kind_name(t->kind), (int)(t->len > 400 ? 400 : t->len), t->text);
 }
 
 static void on_stanza(void *user, struct stream *s, xmlNodePtr st)
@@ -377,13 +378,13 @@ static bool aborted_after_handshake(struct world *w)
 }
 
 /*
- * BUG 2 (docs/certificate-policy.md §4): an initiator that aborts after the
- * handshake sends </stream:stream> on the new TLS stream without opening it
- * (RFC 6120 §5.4.3.3), the receiver answers not-well-formed without a response
- * header (BUG 3, RFC 6120 §4.9.1.2), the initiator then reports
- * bad-namespace-prefix and writes to a closed TLS session (internal error). These
- * are exactly the findings tolerated when !strict;
- * certs_bug_close::abort_after_handshake_closes_cleanly is strict.
+ * The findings of fixed defect 2 (docs/certificate-policy.md §4): an initiator that
+ * aborted after the handshake sent </stream:stream> on the new TLS stream without
+ * opening it (RFC 6120 §5.4.3.3), the receiver answered not-well-formed without a
+ * response header (defect 3, RFC 6120 §4.9.1.2), the initiator then reported
+ * bad-namespace-prefix and wrote to a closed TLS session (internal error).
+ * certs::policy tolerates exactly these (!strict);
+ * certs_bug_close::abort_after_handshake_closes_cleanly is strict and fails on them.
  */
 static bool bug2_finding(const struct finding *f)
 {
@@ -463,7 +464,7 @@ static void run_one(const struct policy *p, const struct variant *v, bool on_ini
 
         snprintf(cell, sizeof(cell), "%s: %s on the %s (%s)%s", p->name, variant_name(v),
                  on_init ? "initiator" : "receiver", bearer_is_harness ? HARNESS : PARTNER,
-                 is_bug(p, v, on_init) ? " [BUG 1]" : "");
+                 is_bug(p, v, on_init) ? " [no-certificate cell]" : "");
         memset(&w, 0, sizeof(w));
         buf_init(&w.trace, 0);
         hc = bearer_is_harness ? creds(HARNESS, v->suffix) : creds(HARNESS, "");
@@ -602,13 +603,12 @@ ParameterizedTest(size_t *i, certs, policy)
 }
 
 /*
- * BUG 1 (fails until engine.c is fixed; docs/certificate-policy.md §4): a node
- * whose credentials hold no certificate offers STARTTLS, answers <starttls/> with
- * <proceed/>, and then cannot start a TLS server session (tls_session_new refuses:
- * "server needs a certificate"), which the engine records as an internal error and
- * a TCP close. Expected: no STARTTLS offer from a node without a certificate (so a
- * TLS-Required initiator finds none, F1, and an Optional pair goes on in plaintext),
- * and never an internal error between conforming servers.
+ * A node whose credentials hold no certificate offers no STARTTLS (RFC 6120
+ * §5.4.2.2; docs/certificate-policy.md §4, defect 1, fixed in engine.c
+ * r_send_features): a TLS-Required initiator finds none (F1), an Optional pair goes
+ * on in plaintext, and no internal error happens between conforming servers. The
+ * defect it guards against: STARTTLS offered, <proceed/> answered, then no TLS server
+ * session ("server needs a certificate"), an internal error and a TCP close.
  */
 ParameterizedTestParameters(certs_bug, no_certificate_tls_server)
 {
@@ -703,6 +703,7 @@ static void raw_open(const struct variant *v, struct tls_creds **hc, struct tls_
         cfg.creds = *pc;
         cfg.secret = "not-used-for-sasl";
         xs_limits_default(&cfg.limits);
+        cfg.random = test_random;
         *r = engine_new(&cfg, err, sizeof(err));
         cr_assert_not_null(*r, "%s", err);
 
@@ -779,11 +780,11 @@ ParameterizedTest(size_t *vi, certs, external_insisted)
 }
 
 /*
- * BUG 2 (fails until engine.c is fixed; docs/certificate-policy.md §4): the
- * initiator that gives up after the handshake because the receiver's certificate
- * is bad (reference §3.7, TLS Required) must close the new stream cleanly: no
- * XML errors on either side, no internal error. The same runs pass in
- * certs::policy only because that test tolerates exactly these findings.
+ * The initiator that gives up after the handshake because the receiver's
+ * certificate is bad (reference §3.7, TLS Required) closes the new stream cleanly:
+ * close_notify and a TCP close, no XML errors on either side, no internal error
+ * (docs/certificate-policy.md §4, defect 2, fixed). Strict, unlike certs::policy,
+ * which tolerates that defect's findings.
  */
 Test(certs_bug_close, abort_after_handshake_closes_cleanly)
 {
@@ -798,10 +799,10 @@ Test(certs_bug_close, abort_after_handshake_closes_cleanly)
 }
 
 /*
- * BUG 3 (fails until engine.c is fixed): after TLS the receiving engine has not
- * answered the new stream yet, so a stream error must be preceded by its response
- * header (RFC 6120 §4.9.1.2); engine.c keeps header_sent from the plaintext stream.
- * Triggered here as BUG 2 triggers it: </stream:stream> before any header.
+ * After TLS the receiving engine has not answered the new stream yet, so a stream
+ * error is preceded by its response header (RFC 6120 §4.9.1.2; docs/certificate-policy.md
+ * §4, defect 3, fixed: engine.c tls_done resets header_sent). Triggered as defect 2
+ * triggered it: </stream:stream> before any header.
  */
 Test(certs_bug_close, stream_error_after_tls_has_header)
 {

@@ -503,6 +503,7 @@ static void solo_setup(struct solo *s, enum engine_role role, int row, const cha
         c.trace = solo_trace;
         c.trace_user = s;
         c.ledger = ledger;
+        c.random = test_random;
         s->e = engine_new(&c, err, sizeof(err));
         cr_assert_not_null(s->e, "%s", err);
         if (role == ENGINE_INITIATING)

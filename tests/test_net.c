@@ -71,13 +71,12 @@ static int64_t mono_ms(void)
 
 static void on_trace(void *user, struct stream *s, const struct trace_entry *t)
 {
-        static const char *const kinds[] = {"send", "recv", "state", "tls", "FINDING", "note"};
         struct world *w = user;
 
         if (w->trace.len > 400000)
                 return;
-        buf_printf(&w->trace, "%-22s %-7s %.*s\n", node_stream_label(s), kinds[t->kind],
-                   (int)(t->len > 300 ? 300 : t->len), t->text);
+        buf_printf(&w->trace, "%-22s %-7s %.*s\n", node_stream_label(s),
+                   engine_trace_kind_name(t->kind), (int)(t->len > 300 ? 300 : t->len), t->text);
 }
 
 static void on_stanza(void *user, struct stream *s, xmlNodePtr st)

@@ -93,6 +93,7 @@ static void one_new(struct one *o, int own_row, int b_row)
         xs_limits_default(&c.limits);
         c.vhost = b_vhost;
         c.vhost_user = o;
+        c.random = test_random;
         o->e = engine_new(&c, err, sizeof(err));
         cr_assert_not_null(o->e, "%s", err);
 }

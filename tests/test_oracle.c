@@ -1129,7 +1129,7 @@ Test(oracle, classify_by_behaviour)
         /* E3 (F4 at H17) still falls, by behaviour, at H1 outbound (S vs F3). */
         cr_expect_eq(oracle_classification_conflict(&cl, 4), 0);
 
-        /* The same in chunks, as report_summarize adds them. */
+        /* The same in chunks, as classify_run adds them. */
         {
                 struct classification parts;
 

@@ -27,6 +27,7 @@
 
 #include "checkup.h"
 #include "oracle.h"
+#include "classify.h"
 #include "report.h"
 #include "results.h"
 #include "settings.h"
@@ -132,7 +133,7 @@ static void mixed_report(struct run_report *r)
         set_transcript(s, nasty);
         s = add(r, "H10-out", 10, DIR_OUTBOUND, OUTCOME_S, B(S), VERDICT_XPASS);
         s->hsem = SEMANTICS_STRICT;
-        report_summarize(r);
+        classify_run(r);
 }
 
 /* ---- a strict JSON parser (RFC 8259), for checking only ------------------ */
@@ -792,11 +793,11 @@ Test(report_classify, full_grid_of_each_class)
 
                 init_report(&r, "partner.example", canon[i].k == 5 ? 2 : 13);
                 full_grid(&r, canon[i].row);
-                report_summarize(&r);
+                classify_run(&r);
                 cr_expect_eq(r.n_classified, 36);
                 cr_expect_eq(r.cls.classes, 1u << (canon[i].k - 1), "class E%d", canon[i].k);
                 cr_expect_str_eq(r.suggested, canon[i].line, "class E%d", canon[i].k);
-                cr_expect_eq(report_class_canonical_row(canon[i].k), canon[i].row);
+                cr_expect_eq(classify_canonical_row(canon[i].k), canon[i].row);
                 f = open_memstream(&text, &len);
                 cr_assert_not_null(f);
                 cr_assert_eq(report_text(f, &r, false), 0);
@@ -832,7 +833,7 @@ Test(report_classify, probe_signatures)
                 add(&r, "H17-out", 17, DIR_OUTBOUND, OUTCOME_F0, sig[i].h17, VERDICT_MISMATCH);
                 add(&r, "H13-out", 13, DIR_OUTBOUND, OUTCOME_F0, sig[i].h13, VERDICT_MISMATCH);
                 add(&r, "H2-out", 2, DIR_OUTBOUND, OUTCOME_F0, sig[i].h2, VERDICT_MISMATCH);
-                report_summarize(&r);
+                classify_run(&r);
                 cr_expect_eq(r.cls.classes, 1u << (sig[i].k - 1), "E%d: got classes %#x", sig[i].k,
                              r.cls.classes);
                 cr_expect_str_eq(r.suggested, canon[sig[i].k - 1].line);
@@ -852,7 +853,7 @@ Test(report_classify, own_row_matches)
 
         init_report(&r, "partner.example", 1); /* M1, class E1 with M2 and M8 */
         full_grid(&r, 2);                      /* observed as M2: the same on the wire */
-        report_summarize(&r);
+        classify_run(&r);
         cr_expect_eq(r.cls.classes, 1u << 0);
         cr_expect_str_eq(r.suggested, "Set-CsXmppAllowedPartner -Identity \"partner.example\" "
                                       "-TlsNegotiation Required -SaslNegotiation Required "
@@ -894,7 +895,7 @@ Test(report_classify, invalid_rows_listed_apart)
 
         init_report(&r, "partner.example", 2);
         full_grid(&r, 17);
-        report_summarize(&r);
+        classify_run(&r);
         v = report_to_json(&r, &b);
         cls = jget(v, "classification");
         jjoin(jget(cls, "configs"), joined, sizeof(joined));
@@ -917,7 +918,7 @@ Test(report_classify, undecided)
 
         init_report(&r, "partner.example", 13);
         add(&r, "H2-out", 2, DIR_OUTBOUND, OUTCOME_F3, B(S), VERDICT_MISMATCH);
-        report_summarize(&r);
+        classify_run(&r);
         /* H2 S: E1, E2, E3, E4 (§3.8 table) */
         cr_expect_eq(r.cls.classes, 0x0f);
         cr_expect_str_eq(r.suggested, "");
@@ -944,7 +945,7 @@ Test(report_classify, contradictory)
         add(&r, "H17-out", 17, DIR_OUTBOUND, OUTCOME_F2, B(F2), VERDICT_MATCH);
         add(&r, "H13-out", 13, DIR_OUTBOUND, OUTCOME_DT, B(F1), VERDICT_MISMATCH);
         add(&r, "H2-out", 2, DIR_OUTBOUND, OUTCOME_S, B(S), VERDICT_MATCH);
-        report_summarize(&r);
+        classify_run(&r);
         cr_expect_eq(r.cls.classes, 0);
         cr_expect_str_eq(r.suggested, "");
         f = open_memstream(&text, &len);
@@ -978,7 +979,7 @@ Test(report_classify, only_usable_results_count)
         add(&r, "H2-out", 2, DIR_OUTBOUND, OUTCOME_S, B(F1), VERDICT_ERROR);
         add(&r, "H13-out", 13, DIR_OUTBOUND, OUTCOME_DT, B(F1), VERDICT_SKIP);
         add(&r, "H17-out", 17, DIR_OUTBOUND, OUTCOME_F2, 0, VERDICT_MISMATCH);
-        report_summarize(&r);
+        classify_run(&r);
         cr_expect_eq(r.n_classified, 0);
         cr_expect_str_eq(r.suggested, "");
         cr_expect_eq(r.counts[VERDICT_ERROR], 1);
@@ -1005,11 +1006,11 @@ Test(report_classify, many_observations)
         init_report(&r, "partner.example", 7);
         for (int i = 0; i < 5; i++)
                 full_grid(&r, 7); /* 180 observations of E4 */
-        report_summarize(&r);
+        classify_run(&r);
         cr_expect_eq(r.n_classified, 180);
         cr_expect_eq(r.cls.classes, 1u << 3);
         add(&r, "late-H13-out", 13, DIR_OUTBOUND, OUTCOME_DT, B(F3), VERDICT_MISMATCH);
-        report_summarize(&r);
+        classify_run(&r);
         cr_expect_eq(r.cls.first_conflict[7 - 1], 180);
         cr_expect_eq(r.cls.classes & (1u << 3), 0);
         f = open_memstream(&text, &len);
@@ -1220,7 +1221,7 @@ Test(report_junit, incomplete_run)
         snprintf(s->cause, sizeof(s->cause), "not run: interrupted");
         r.incomplete = true;
         snprintf(r.incomplete_reason, sizeof(r.incomplete_reason), "SIGINT");
-        report_summarize(&r);
+        classify_run(&r);
 
         doc = junit_doc(&r, &b);
         cr_expect_eq(validate(doc), 0, "%s", b.data);
@@ -1281,7 +1282,7 @@ Test(report_junit, stopped_by_preflight)
         r.preflight = cr;
         r.preflight_stopped = true;
         snprintf(r.incomplete_reason, sizeof(r.incomplete_reason), "%s", why);
-        report_summarize(&r);
+        classify_run(&r);
 
         doc = junit_doc(&r, &b);
         cr_expect_eq(validate(doc), 0, "%s", b.data);
@@ -1335,7 +1336,7 @@ Test(report_json, no_preflight_is_null)
 
         init_report(&r, "partner.example", 7);
         add(&r, "H2-out", 2, DIR_OUTBOUND, OUTCOME_S, B(S), VERDICT_MATCH);
-        report_summarize(&r);
+        classify_run(&r);
         v = report_to_json(&r, &jb);
         cr_expect(jis_null(v, "preflight"));
         cr_expect_not(jbool(v, "stopped_by_preflight"));
@@ -1436,7 +1437,7 @@ Test(report_text, invalid_partner_named)
         char *text;
 
         init_report(&r, "partner.example", 6);
-        report_summarize(&r);
+        classify_run(&r);
         text = text_of(&r, false);
         cr_expect_not_null(strstr(text, "M6 NS/Req/F"));
         cr_expect_not_null(strstr(text, "NOT VALID: SASL negotiation needs TLS"), "%s", text);
@@ -1787,7 +1788,7 @@ Test(report_findings, alternatives_and_the_dialback_pattern)
         s->unclassified = true;
         s = add(&r, "plain-out", 9, DIR_OUTBOUND, OUTCOME_S, B(S), VERDICT_MATCH);
         snprintf(s->certificate, sizeof(s->certificate), "default");
-        report_summarize(&r);
+        classify_run(&r);
         v = report_to_json(&r, &b);
         jjoin(jget(v, "alternatives"), joined, sizeof(joined));
         cr_expect_str_eq(joined, "cert-none-out");
@@ -1809,7 +1810,7 @@ Test(report_findings, alternatives_and_the_dialback_pattern)
         s = add(&r, "cert-wrongname-out", 9, DIR_OUTBOUND, OUTCOME_DT, B(DT), VERDICT_MATCH);
         snprintf(s->certificate, sizeof(s->certificate), "wrongname");
         s->accepted = B(F3);
-        report_summarize(&r);
+        classify_run(&r);
         v = report_to_json(&r, &b);
         jjoin(jget(v, "alternatives"), joined, sizeof(joined));
         cr_expect_str_eq(joined, "cert-none-out,cert-expired-out,cert-expired-in");
@@ -1873,7 +1874,7 @@ Test(report_classify, by_behaviour)
                                     oracle_consistent(o, seen) ? VERDICT_MATCH : VERDICT_MISMATCH);
                         }
                 }
-                report_summarize(&r);
+                classify_run(&r);
                 cr_expect_eq(r.cls.classes, 0u, "exactly, nothing fits");
                 cr_expect(r.cls.by_behaviour);
                 f = open_memstream(&text, &len);
@@ -2013,7 +2014,7 @@ Test(report_basis, self_test_is_no_verdict_on_the_partner)
         init_report(&r, "partner.example", 1);
         r.self_test = true;
         full_grid(&r, 1);
-        report_summarize(&r);
+        classify_run(&r);
         cr_expect_str_eq(r.suggested, "", "no suggestion from a self-test");
         text = text_of(&r, false);
         cr_expect_not_null(strstr(text, "SELF-TEST (no --target): the partner is s2scheck's "
@@ -2043,7 +2044,7 @@ Test(report_basis, self_test_is_no_verdict_on_the_partner)
         init_report(&r, "partner.example", 1);
         snprintf(r.target, sizeof(r.target), "127.0.0.1:5269");
         full_grid(&r, 1);
-        report_summarize(&r);
+        classify_run(&r);
         cr_expect_neq(r.suggested[0], '\0');
         text = text_of(&r, false);
         cr_expect_null(strstr(text, "SELF-TEST"));
@@ -2098,7 +2099,7 @@ Test(report_basis, a_missing_direction_is_named)
                 s = add(&r, id, hrow, DIR_INBOUND, e, 0, VERDICT_ERROR);
                 s->error_cause = ERROR_CAUSE_ENVIRONMENT;
         }
-        report_summarize(&r);
+        classify_run(&r);
         cr_expect_eq(r.cls_dir[DIR_OUTBOUND], 1);
         cr_expect_eq(r.cls_dir[DIR_INBOUND], 0);
         cr_expect_eq(r.unjudged_dir[DIR_INBOUND], 18);

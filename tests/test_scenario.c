@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "misbehave.h"
 #include "scenario.h"
+#include "util.h"
 
 #define BAD S2S_FIXTURE_DIR "/scenarios/bad/"
 #define USER S2S_FIXTURE_DIR "/scenarios/user"
@@ -162,7 +164,7 @@ Test(scenario, fields_and_defaults)
 
         a = find(&s, "dialback-pre-tls-key-out");
         cr_assert_eq(settings_row(&a->harness), 15);
-        cr_assert_eq(a->misbehave, 1u << MB_PRE_TLS_DIALBACK_KEY);
+        cr_assert_eq(a->misbehave, 1u << misbehave_lookup("pre-tls-dialback-key"));
         cr_assert_eq(a->requires_partner_tls, (1u << NEG_REQUIRED) | (1u << NEG_OPTIONAL));
         cr_assert_eq(a->requires_partner_dialback, 1);
         cr_assert_not(a->expect_oracle);
@@ -556,22 +558,48 @@ static int load_one(const char *dir, const char *body, const char *direction, ch
         return rc;
 }
 
+/* The loader's explanation of a bad certificate variant lists certvariant.c's table. */
+Test(scenario, certificate_variants_are_the_table)
+{
+        char dir[] = "/tmp/s2s-scenario-cert-XXXXXX", err[2048], want[1024];
+        size_t used = 0;
+
+        cr_assert_not_null(mkdtemp(dir));
+        cr_assert_eq(
+            load_one(dir, "<certificate variant=\"bogus\"/>\n", "outbound", err, sizeof(err)), -1);
+        want[0] = '\0';
+        for (int v = 0; v < CERT_COUNT; v++)
+                util_list_add(want, sizeof(want), &used, cert_variant_name((enum cert_variant)v));
+        cr_assert(strstr(err, want) != NULL, "the loader accepts [%s], the table has [%s]", err,
+                  want);
+        for (int v = 0; v < CERT_COUNT; v++) {
+                char body[128];
+
+                snprintf(body, sizeof(body), "<certificate variant=\"%s\"/>\n",
+                         cert_variant_name((enum cert_variant)v));
+                cr_assert_eq(load_one(dir, body, "outbound", err, sizeof(err)), 0, "%s: %s", body,
+                             err);
+        }
+        remove_tree(dir);
+}
+
 Test(scenario, name_tables_load)
 {
         char dir[] = "/tmp/s2s-scenario-names-XXXXXX", body[512], err[1024];
-        const struct scenario_name_info *mb = scenario_misbehaviours();
         const struct scenario_name_info *ck = scenario_checks();
         const struct scenario_name_info *kn = scenario_knobs();
 
         cr_assert_not_null(mkdtemp(dir));
-        for (int i = 0; i < MB_COUNT; i++) {
-                for (int d = DIR_OUTBOUND; d <= DIR_INBOUND; d++) {
-                        bool ok = (mb[i].dirs & (1u << d)) != 0;
+        for (size_t i = 0; i < misbehave_count(); i++) {
+                const struct misbehave_row *mb = misbehave_row(i);
 
-                        snprintf(body, sizeof(body), "<misbehave what=\"%s\"/>\n", mb[i].name);
+                for (int d = DIR_OUTBOUND; d <= DIR_INBOUND; d++) {
+                        bool ok = (mb->dirs & (1u << d)) != 0;
+
+                        snprintf(body, sizeof(body), "<misbehave what=\"%s\"/>\n", mb->name);
                         cr_assert_eq(load_one(dir, body, direction_name((enum direction)d), err,
                                               sizeof(err)),
-                                     ok ? 0 : -1, "%s %s: %s", mb[i].name,
+                                     ok ? 0 : -1, "%s %s: %s", mb->name,
                                      direction_name((enum direction)d), err);
                 }
         }

@@ -1161,7 +1161,7 @@ Test(ids, thousand_distinct_well_formed)
         char small[32];
 
         for (i = 0; i < 1000; i++) {
-                cr_assert_eq(xs_new_stream_id(ids[i], sizeof(ids[i])), 0);
+                cr_assert_eq(xs_new_stream_id(xs_random_system, NULL, ids[i], sizeof(ids[i])), 0);
                 cr_assert_eq(strlen(ids[i]), 32);
                 for (k = 0; k < 32; k++)
                         cr_assert(strchr("0123456789abcdef", ids[i][k]) != NULL, "%s", ids[i]);
@@ -1169,5 +1169,6 @@ Test(ids, thousand_distinct_well_formed)
         qsort(ids, 1000, sizeof(ids[0]), cmp_ids);
         for (i = 1; i < 1000; i++)
                 cr_assert_str_neq(ids[i], ids[i - 1]);
-        cr_assert_eq(xs_new_stream_id(small, sizeof(small)), -1);
+        cr_assert_eq(xs_new_stream_id(xs_random_system, NULL, small, sizeof(small)), -1);
+        cr_assert_eq(xs_new_stream_id(NULL, NULL, ids[0], sizeof(ids[0])), -1);
 }

@@ -56,18 +56,18 @@ for pc in m13:E5 m15:E6 m17:E7; do
 		grep -q "Address already in use" "$out.err" || break
 		rc=none
 	done
-	echo "$label: exit $rc, $(jq -c .summary "$out.json" 2>/dev/null)"
+	echo "$label: exit $rc, $(cli_jq -c .summary "$out.json")"
 	check "$label: exit 1 (the knobs' own violations), got $rc" test "$rc" = 1
-	check "$label: classified as $class, got $(jq -c .classification.classes "$out.json" 2>/dev/null)" \
-		test "$(jq -c .classification.classes "$out.json" 2>/dev/null)" = "[\"$class\"]"
-	check "$label: no error verdict" test "$(jq .summary.error "$out.json" 2>/dev/null)" = 0
+	check "$label: classified as $class, got $(cli_jq -c .classification.classes "$out.json")" \
+		test "$(cli_jq -c .classification.classes "$out.json")" = "[\"$class\"]"
+	check "$label: no error verdict" test "$(cli_jq .summary.error "$out.json")" = 0
 	check "$label: no scenario ran until --timeout" \
-		test "$(jq --argjson t "$TIMEOUT" '[.results[] | select(.seconds >= $t - 5)] | length' \
-			"$out.json" 2>/dev/null)" = 0
+		test "$(cli_jq --argjson t "$TIMEOUT" '[.results[] | select(.seconds >= $t - 5)] | length' \
+			"$out.json")" = 0
 	want=$common
 	[ "$partner" = m13 ] && want="$want $m13_extra"
 	want=$(tr ' ' '\n' <<<"$want" | grep . | sort | tr '\n' ' ')
-	got=$(jq -r '.results[] | select(.verdict == "mismatch") | .id' "$out.json" 2>/dev/null |
+	got=$(cli_jq -r '.results[] | select(.verdict == "mismatch") | .id' "$out.json" |
 		sort | tr '\n' ' ')
 	check "$label: the mismatches are the knobs' violations [got: $got]" test "$got" = "$want"
 	if [ "$got" != "$want" ]; then # say why, for the log

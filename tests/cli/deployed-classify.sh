@@ -53,7 +53,7 @@ run_against() {
 	done
 }
 
-jqr() { jq -r "$1" "$2.json" 2>/dev/null; }
+jqr() { cli_jq -r "$1" "$2.json"; }
 
 # 1. The partner file is its own row, M13.
 out=$tmp/own

@@ -44,12 +44,12 @@ deployed() {
 		rc=none
 	done
 	local bad
-	bad=$(jq -r '[.results[] | select(.verdict != "match") | "\(.id)=\(.verdict): \(.cause)"] | .[:3] | join("; ")' "$out.json" 2>/dev/null)
+	bad=$(cli_jq -r '[.results[] | select(.verdict != "match") | "\(.id)=\(.verdict): \(.cause)"] | .[:3] | join("; ")' "$out.json")
 	check "$label: exit 0, got $rc ($(head -c 200 "$out.err")) [$bad]" test "$rc" = 0
-	check "$label: every cell matches [$(jq -c .summary "$out.json" 2>/dev/null)]" \
-		test "$(jq '.summary.mismatch + .summary.error' "$out.json" 2>/dev/null)" = 0
-	check "$label: classified as $class [$(jq -r '.classification.classes | join(",")' "$out.json" 2>/dev/null)]" \
-		test "$(jq -r '.classification.classes | join(",")' "$out.json" 2>/dev/null)" = "$class"
+	check "$label: every cell matches [$(cli_jq -c .summary "$out.json")]" \
+		test "$(cli_jq '.summary.mismatch + .summary.error' "$out.json")" = 0
+	check "$label: classified as $class [$(cli_jq -r '.classification.classes | join(",")' "$out.json")]" \
+		test "$(cli_jq -r '.classification.classes | join(",")' "$out.json")" = "$class"
 	check "$label: no <item-not-found/> for a harness name" \
 		bash -c "! grep -h \"item-not-found\" '$out.tr'/*.txt | grep -q 'harness.test'"
 }
@@ -103,7 +103,7 @@ for try in 1 2 3; do
 	grep -q "Address already in use" "$out.err" || break
 	rc=none
 done
-check "reuse-three: exit 0, got $rc [$(jq -r '.results[0].cause' "$out.json" 2>/dev/null)]" \
+check "reuse-three: exit 0, got $rc [$(cli_jq -r '.results[0].cause' "$out.json")]" \
 	test "$rc" = 0
 carried=$(awk '{ sub(/^\[[^]]*\] */, "") } # the time stamp; then label, in, recv, element
 	$2 == "in" && $3 == "recv" && $4 ~ /^<db:result/ && match($0, / to="[^"]*"/) {

@@ -55,7 +55,7 @@ group() {
 	echo "$label: exit $rc in $((t1 - t0)) s"
 	check "$label: exit $want, got $rc ($(head -c 300 "$tmp/$label.err"))" test "$rc" = "$want"
 	check "$label: one result per scenario" \
-		test "$(jq '.results | length' "$out" 2>/dev/null)" = "$#"
+		test "$(cli_jq '.results | length' "$out")" = "$#"
 	check "$label: no verdict is an error" \
 		test "$(jq '[.results[] | select(.verdict == "error")] | length' "$out")" = 0
 	for s in "$@"; do
@@ -153,17 +153,17 @@ for pc in m13:E5 m15:E6 m17:E7; do
 		grep -q "Address already in use" "$tmp/$label.err" || break
 		rc=none
 	done
-	echo "$label: exit $rc, $(jq -c .summary "$out" 2>/dev/null)"
+	echo "$label: exit $rc, $(cli_jq -c .summary "$out")"
 	check "$label: exit 1 (the two findings), got $rc" test "$rc" = 1
-	check "$label: classified as $class, got $(jq -c .classification.classes "$out" 2>/dev/null)" \
-		test "$(jq -c .classification.classes "$out" 2>/dev/null)" = "[\"$class\"]"
-	check "$label: no error verdict" test "$(jq .summary.error "$out" 2>/dev/null)" = 0
+	check "$label: classified as $class, got $(cli_jq -c .classification.classes "$out")" \
+		test "$(cli_jq -c .classification.classes "$out")" = "[\"$class\"]"
+	check "$label: no error verdict" test "$(cli_jq .summary.error "$out")" = 0
 	check "$label: the mismatches are the missing stream errors" \
-		test "$(jq -c '[.results[] | select(.verdict == "mismatch") | .failed_check] | sort' \
-			"$out" 2>/dev/null)" = '["invalid-from","not-authorized-close"]'
+		test "$(cli_jq -c '[.results[] | select(.verdict == "mismatch") | .failed_check] | sort' \
+			"$out")" = '["invalid-from","not-authorized-close"]'
 	check "$label: no scenario ran until --timeout" \
-		test "$(jq --argjson t "$TIMEOUT" '[.results[] | select(.seconds >= $t - 5)] | length' \
-			"$out" 2>/dev/null)" = 0
+		test "$(cli_jq --argjson t "$TIMEOUT" '[.results[] | select(.seconds >= $t - 5)] | length' \
+			"$out")" = 0
 done
 
 finish deployed-silence

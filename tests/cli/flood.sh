@@ -45,10 +45,14 @@ run_flooded() {
 	done
 }
 
-# No result blames the partner: no mismatch, and every error is the harness's.
-blames_partner() { # blames_partner JSON: prints the offending results
-	jq -r '.results[] | select(.verdict == "mismatch" or .verdict == "xfail" or
-		(.verdict == "error" and .error_cause != "harness")) | "\(.id): \(.verdict) \(.cause)"' "$1"
+# No result blames the partner: no mismatch, every error is the harness's, and no
+# cause is classed as the partner's (cause_class, harness/verdict.h: a harness fault
+# never reads as a partner violation).
+blames_partner() { # blames_partner JSON: prints the offending results ("jq failed" without a report)
+	cli_jq -r '.results[] | select(.verdict == "mismatch" or .verdict == "xfail" or
+		(.verdict == "error" and .error_cause != "harness") or
+		(.verdict == "error" and .cause_class != "harness-environment") or
+		.cause_class == "partner-violation") | "\(.id): \(.verdict) \(.cause_class) \(.cause)"' "$1"
 }
 
 # 1. A stranger: per-source cap, accept then close, idle drop; the partner is served.

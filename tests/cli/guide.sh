@@ -148,14 +148,14 @@ check "check-read: the result [$(head -c 300 check-read.out)]" test "$(head -n 1
 check "check-read: the one WARN is the harness chain, with its fix" \
 	bash -c "test \"\$(tail -n +2 check-read.out | wc -l)\" -eq 1 && grep -q '^WARN PRE-HARNESS-CERT harness.pem: ' check-read.out"
 check "run: exit 0 (got $rc: $(head -c 400 run.err))" test "$rc" -eq 0
-check "run: four results, all match [$(jq -c .summary report.json 2>/dev/null)]" \
-	test "$(jq '.summary.match' report.json 2>/dev/null)" = 4
+check "run: four results, all match [$(cli_jq -c .summary report.json)]" \
+	test "$(cli_jq '.summary.match' report.json)" = 4
 check "run: a verdict on the partner, not a self-test" \
-	test "$(jq -r '.target_info.kind' report.json 2>/dev/null)" = partner
+	test "$(cli_jq -r '.target_info.kind' report.json)" = partner
 check "run: JUnit and transcripts written" \
 	test -s report.xml -a -s transcripts/matrix-h13-out.txt
 check "run: ConnectionLimit 4 from partners.txt" \
-	test "$(jq '.target_info.connections' report.json 2>/dev/null)" = 4
+	test "$(cli_jq '.target_info.connections' report.json)" = 4
 
 # 9. Reading the result.
 bash -c "$(block read)" >read.out 2>&1

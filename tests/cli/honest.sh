@@ -155,4 +155,27 @@ else
 	check "serve started for the idle check" false
 fi
 
+# A static certificate variant that would prove the scenario's domain after all is not
+# presented (the partner would be blamed for accepting a right certificate): the
+# wildcard file made for harness.test (*.harness.test) covers cert-wildcard-out.harness.test.
+dns=$(rand_port)
+if cli_start_serve m01 "$dns"; then
+	port=$(grep -o "port [0-9]*" "$tmp/serve.log" | head -1 | cut -d' ' -f2)
+	timeout -k 5 60 "$bin" run --partner "$src/fixtures/partners/m01.xml" \
+		--target "127.0.0.1:$port" --serve-dns "127.0.0.1:$dns" --listen 127.0.0.1:0 \
+		--ca "$pki/ca.pem" --cert "$pki/harness.test.pem" --key "$pki/harness.test.key" \
+		--cert-dir "$pki" --quiet --timeout 20 --only cert-wildcard-out --only cert-wildcard-in \
+		--json "$tmp/wild.json" >"$tmp/wild.txt" 2>"$tmp/wild.err"
+	rc=$?
+	cli_stop_serve
+	check "wildcard variant covering the scenario: exit 0 (got $rc: $(head -c 300 "$tmp/wild.err"))" \
+		test "$rc" -eq 0
+	check "wildcard variant covering the scenario: both skipped, no mismatch" \
+		test "$(cli_jq -r '[.results[] | .verdict] | join(",")' "$tmp/wild.json")" = skip,skip
+	check "wildcard variant covering the scenario: the reason names the fix" \
+		test "$(cli_jq -r '[.results[] | select(.cause | test("meant not to prove the scenario.s domain.*--issuer-cert"))] | length' "$tmp/wild.json")" = 2
+else
+	check "serve started for the certificate-variant check" false
+fi
+
 finish honest

@@ -59,7 +59,7 @@ hostile() {
 		rc=none
 	done
 	ms=$(((t1 - t0) / 1000000))
-	cause=$(jq -r '.results[0].cause' "$out.json" 2>/dev/null)
+	cause=$(cli_jq -r '.results[0].cause' "$out.json")
 	rss=$(grep -E '^[0-9]+$' "$out.rss" 2>/dev/null | tail -1)
 	echo "$label: exit $rc, ${ms} ms, peak RSS ${rss:-?} KB, cause: $cause"
 	check "$label: the run ran" test "$rc" != none
@@ -68,7 +68,7 @@ hostile() {
 	check "$label: exit in {$exits}, got $rc ($(head -c 200 "$out.err"))" \
 		grep -qw -- "$rc" <<<"$exits"
 	check "$label: a JSON report with one result" \
-		test "$(jq '.results | length' "$out.json" 2>/dev/null)" = 1
+		test "$(cli_jq '.results | length' "$out.json")" = 1
 	check "$label: the cause names the behaviour (/$want/): $cause" grep -Eq -- "$want" <<<"$cause"
 	check "$label: within the configured timeouts ($ms ms <= $(((TIMEOUT + SLACK) * 1000)))" \
 		test "$ms" -le $(((TIMEOUT + SLACK) * 1000))

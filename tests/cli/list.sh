@@ -19,14 +19,14 @@ check "list exits 0, got $rc" test "$rc" -eq 0
 check "list prints a count" test -n "$total"
 check "the default suite holds more than 100 scenarios ($total)" test "${total:-0}" -gt 100
 check "every default file is listed ($total of $files)" test "${total:-0}" -eq "$files"
-check "one line per scenario plus the count" test "$(wc -l <<<"$out")" -eq $((files + 1))
+check "one line per scenario plus the count" test "$(cli_lines "$out")" -eq $((files + 1))
 check "a line shows id, direction, settings, tags, title" \
 	grep -Eq '^matrix-h13-out +outbound +Req/NS/T +matrix,classify +H13 Req/NS/T: the harness initiates$' <<<"$out"
 check "an inbound line" grep -Eq '^cert-expired-in +inbound +Opt/Opt/T +certificate ' <<<"$out"
 
 out=$("$bin" list --only matrix)
 check "--only matrix selects 36" test "$(count "$out")" -eq 36
-check "--only matrix prints 36 lines and the count" test "$(wc -l <<<"$out")" -eq 37
+check "--only matrix prints 36 lines and the count" test "$(cli_lines "$out")" -eq 37
 check "--only matrix: every line is a matrix scenario" \
 	test "$(grep -c '^matrix-h[0-9]*-\(out\|in\) ' <<<"$out")" -eq 36
 out=$("$bin" list --skip matrix)
@@ -61,7 +61,7 @@ rc=$?
 err=$("$bin" list --add-scenarios "$src/fixtures/scenarios/clash" 2>&1 >/dev/null)
 check "a clashing id exits 2, got $rc" test "$rc" -eq 2
 check "a clashing id prints nothing on stdout" test -z "$out"
-check "a clashing id: one line" test "$(wc -l <<<"$err")" -eq 1
+check "a clashing id: one line" test "$(cli_lines "$err")" -eq 1
 check "a clashing id names both files" \
 	grep -q "clash/matrix-h1-out.xml:4: scenario@id: \"matrix-h1-out\" is also the id of .*scenarios/matrix-h1-out.xml:6" <<<"$err"
 
@@ -70,7 +70,7 @@ out=$("$bin" list --only matrix --json)
 check "--json exits 0" test "$?" -eq 0
 check "--json counts" grep -q '^{"total":'"$files"',"selected":36,"scenarios":\[' <<<"$out"
 check "--json holds 36 ids" test "$(grep -o '"id":"matrix-h[0-9]*-[a-z]*"' <<<"$out" | wc -l)" -eq 36
-check "--json is one line" test "$(wc -l <<<"$out")" -eq 1
+check "--json is one line" test "$(cli_lines "$out")" -eq 1
 
 # Usage.
 out=$("$bin" list --frobnicate 2>&1)
@@ -94,7 +94,7 @@ for d in "$src"/fixtures/scenarios/bad/*/; do
 		err=$("$bin" list "$mode" "$d" 2>&1 >/dev/null)
 		check "$name ($mode): exit 2, got $rc" test "$rc" -eq 2
 		check "$name ($mode): nothing on stdout" test -z "$out"
-		check "$name ($mode): one line on stderr" test "$(wc -l <<<"$err")" -eq 1
+		check "$name ($mode): one line on stderr" test "$(cli_lines "$err")" -eq 1
 		check "$name ($mode): the message names the folder" grep -qF "$d" <<<"$err"
 		check "$name ($mode): FILE:LINE: FIELD: ...; accepted: ..." \
 			grep -Eq "^s2scheck: $d(/[a-z]+\.xml:[0-9]+)?: [A-Za-z@-]+: .*; accepted: " <<<"$err"

@@ -172,8 +172,8 @@ INNER
 	timeout -k 5 150 unshare -n bash "$tmp/inner.sh" "$bin" "$knobs" "$pki" "$tmp"
 	rc=$?
 	check "netns: ProxyFqdn on 5269: exit 0 (got $rc: $(head -c 300 "$tmp/ns.err"))" test "$rc" = 0
-	check "netns: every scenario matches [$(jq -c .summary "$tmp/ns.json" 2>/dev/null)]" \
-		test "$(jq '.summary.match' "$tmp/ns.json" 2>/dev/null)" = 3
+	check "netns: every scenario matches [$(cli_jq -c .summary "$tmp/ns.json")]" \
+		test "$(cli_jq '.summary.match' "$tmp/ns.json")" = 3
 	check "netns: the target is the proxy" \
 		test "$(jq -r '.target_info.address' "$tmp/ns.json")" = "proxy.partner.test:5269 (ProxyFqdn)"
 	for f in ns-check ns; do

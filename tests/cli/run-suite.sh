@@ -148,7 +148,7 @@ for d in "$src"/fixtures/scenarios/bad/*/; do
 	check "$(basename "$d"): exit 2, got $rc" test "$rc" -eq 2
 	check "$(basename "$d"): nothing on stdout" test -z "$out"
 	check "$(basename "$d"): one line naming the folder" \
-		test "$(wc -l <<<"$err")" -eq 1 -a -n "$(grep -F "$d" <<<"$err")"
+		test "$(cli_lines "$err")" -eq 1 -a -n "$(grep -F "$d" <<<"$err")"
 done
 out=$("$bin" run --partner "$m09" --quiet --only matirx 2>&1)
 check "an unknown --only word exits 2" test "$?" -eq 2

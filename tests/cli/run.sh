@@ -25,7 +25,7 @@ for m in $(seq -w 1 18); do
 	rc=$?
 	secs=$(echo "$(date +%s.%N) - $start" | bc)
 	check "M$m: exit 0, got $rc ($(head -c 300 "$out/stderr"))" test "$rc" -eq 0
-	n=$(jq '.results | length' "$out/r.json" 2>/dev/null)
+	n=$(cli_jq '.results | length' "$out/r.json")
 	# One result per selected scenario, one per additional partner domain for those
 	# that address each of them (docs/scenarios.md).
 	n_add=$(grep -c '<Domain>' "$src/fixtures/partners/m$m.xml")
@@ -34,8 +34,8 @@ for m in $(seq -w 1 18); do
 	check "M$m: $want results (got $n)" test "${n:-0}" -eq "$want"
 	check "M$m: every listed scenario has a result" test "$(jq -n --argjson l "$listed" \
 		--slurpfile r "$out/r.json" '[$l.scenarios[].id] - [$r[0].results[].id | sub("[.].*$"; "")] | length')" -eq 0
-	match=$(jq '.summary.match' "$out/r.json" 2>/dev/null)
-	skip=$(jq '.summary.skip' "$out/r.json" 2>/dev/null)
+	match=$(cli_jq '.summary.match' "$out/r.json")
+	skip=$(cli_jq '.summary.skip' "$out/r.json")
 	check "M$m: every result matches or is skipped ($match + $skip of $n)" \
 		test "$((match + skip))" -eq "${n:-0}"
 	check "M$m: every skip says why" test "$(jq '[.results[] | select(.verdict == "skip") |
@@ -47,7 +47,7 @@ for m in $(seq -w 1 18); do
 	# scenario timeout (30 s) had no scenario waiting for its timeout, whatever the load.
 	check "M$m: no scenario waited for its timeout ($secs s < 30 s)" \
 		test "$(echo "$secs < 30" | bc)" -eq 1
-	check "M$m: not incomplete" test "$(jq '.incomplete' "$out/r.json" 2>/dev/null)" = false
+	check "M$m: not incomplete" test "$(cli_jq '.incomplete' "$out/r.json")" = false
 	check "M$m: JUnit valid against the XSD" \
 		xmllint --noout --schema "$src/tests/schema/junit.xsd" "$out/r.xml"
 	check "M$m: JUnit has $n testcases" test "$(grep -c '<testcase ' "$out/r.xml")" -eq "${n:-0}"

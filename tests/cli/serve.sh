@@ -94,7 +94,7 @@ if [ "$rc" = none ]; then
 fi
 check "SIGINT: exit 3, got $rc" test "$rc" -eq 3
 check "SIGINT: the JSON report is there and says incomplete" \
-	test "$(jq '.incomplete' "$tmp/int.json" 2>/dev/null)" = true
+	test "$(cli_jq '.incomplete' "$tmp/int.json")" = true
 check "SIGINT: the JUnit report is valid" \
 	xmllint --noout --schema "$src/tests/schema/junit.xsd" "$tmp/int.xml"
 check "SIGINT: not-run scenarios are skipped" \

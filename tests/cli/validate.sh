@@ -76,7 +76,7 @@ for f in "$src"/fixtures/partners/bad/*; do
 	err=$("$bin" validate "$f" 2>&1 >/dev/null)
 	check "$(basename "$f"): exit 2, got $rc" test "$rc" -eq 2
 	check "$(basename "$f"): nothing on stdout" test -z "$out"
-	check "$(basename "$f"): one line on stderr" test "$(wc -l <<<"$err")" -eq 1
+	check "$(basename "$f"): one line on stderr" test "$(cli_lines "$err")" -eq 1
 	check "$(basename "$f"): the message names the file" grep -qF "$(basename "$f")" <<<"$err"
 done
 

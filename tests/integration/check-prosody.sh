@@ -41,7 +41,7 @@ target=(--target "127.0.0.1:${PEERS_PORT[p0]}")
 
 # 1. Everything in place.
 timed good "$bin" check "${harness[@]}" "${zone[@]}" "${issuer[@]}" "${target[@]}" --json -
-check "good: exit 0 [$rc] ($(jq -r '[.findings[] | select(.severity != "OK") | .id + ": " + .text] | join("; ")' "$PEERS_RUN/good.out" 2>/dev/null))" \
+check "good: exit 0 [$rc] ($(cli_jq -r '[.findings[] | select(.severity != "OK") | .id + ": " + .text] | join("; ")' "$PEERS_RUN/good.out"))" \
 	test "$rc" -eq 0
 check "good: Prosody connected in to preflight.harness.test and preflight-2" \
 	test "$(jq -r '[.findings[] | select(.id == "PRE-INBOUND") | .severity] | unique | join(",")' "$PEERS_RUN/good.out")" = OK

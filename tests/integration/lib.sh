@@ -713,13 +713,13 @@ peers_s2scheck_run() { # NAME LIMIT_S OUT S2SCHECK ARGS...
 peers_check_no_method() { # LABEL OUT ROW
 	local what=$1 out=$2 row=$3 json=$2/r.json got
 	check "$what: exit 3 [$PEERS_RUN_RC]" test "$PEERS_RUN_RC" -eq 3
-	got=$(jq -r "$PEERS_JQ_DEFS"'[.results[] | select(.direction == "outbound" and .verdict != "match" and (by_requires | not)) | "\(.id)=\(.verdict)"] | join(" ")' "$json" 2>/dev/null)
+	got=$(cli_jq -r "$PEERS_JQ_DEFS"'[.results[] | select(.direction == "outbound" and .verdict != "match" and (by_requires | not)) | "\(.id)=\(.verdict)"] | join(" ")' "$json")
 	check "$what: outbound, only match and skips by <requires> [$got]" test -z "$got"
-	got=$(jq -r "$PEERS_JQ_DEFS"'[.results[] | select(.direction == "inbound" and (.verdict != "error" or (.cause | test("never connected in .*: the trigger stream \\(H9\\) could not authenticate") | not)) and (by_requires | not)) | "\(.id)=\(.verdict)"] | join(" ")' "$json" 2>/dev/null)
+	got=$(cli_jq -r "$PEERS_JQ_DEFS"'[.results[] | select(.direction == "inbound" and (.verdict != "error" or (.cause | test("never connected in .*: the trigger stream \\(H9\\) could not authenticate") | not)) and (by_requires | not)) | "\(.id)=\(.verdict)"] | join(" ")' "$json")
 	check "$what: inbound, every scenario an error because nothing authenticates (or skipped by <requires>) [$got]" test -z "$got"
-	got=$(jq '[.results[] | select(.direction == "inbound")] | length' "$json" 2>/dev/null)
+	got=$(cli_jq '[.results[] | select(.direction == "inbound")] | length' "$json")
 	check "$what: inbound results [$got]" test "${got:-0}" -gt 30
-	got=$(jq -r '.classification | .state + " " + (.partner_row_consistent | tostring) + " " + (.invalid_configs | join(","))' "$json" 2>/dev/null)
+	got=$(cli_jq -r '.classification | .state + " " + (.partner_row_consistent | tostring) + " " + (.invalid_configs | join(","))' "$json")
 	check "$what: classification [$got]: no valid configuration, $row explains it" \
 		grep -Eq "^none true .*\b$row\b" <<<"$got"
 }
@@ -786,18 +786,18 @@ peers_check_suite() { # LABEL OUT CLASS SUITE_IDS
 		jq -r '.results[] | select(.verdict != "match" and .verdict != "xfail") | "#   \(.id) \(.verdict): expected \(.expected), observed \(.observed): \(.cause)"' \
 			"$json" 2>/dev/null | head -n 30
 	fi
-	got=$(jq -r '[.results[].id | sub("\\..*$"; "")] | unique | join(" ")' "$json" 2>/dev/null)
+	got=$(cli_jq -r '[.results[].id | sub("\\..*$"; "")] | unique | join(" ")' "$json")
 	want=$(tr ' ' '\n' <<<"$ids" | sort -u | tr '\n' ' ' | sed 's/ $//')
 	check "$what: a result for each of the $(wc -w <<<"$ids") scenarios" test "$got" = "$want"
-	got=$(jq -r "$PEERS_JQ_DEFS"'[.results[] | select(.verdict != "match" and .verdict != "xfail" and (by_requires | not)) | "\(.id)=\(.verdict)"] | join(" ")' "$json" 2>/dev/null)
+	got=$(cli_jq -r "$PEERS_JQ_DEFS"'[.results[] | select(.verdict != "match" and .verdict != "xfail" and (by_requires | not)) | "\(.id)=\(.verdict)"] | join(" ")' "$json")
 	check "$what: only match, xfail and skips by <requires> [$got]" test -z "$got"
-	got=$(jq -r '.classification.state + " " + (.classification.classes | join(","))' "$json" 2>/dev/null)
+	got=$(cli_jq -r '.classification.state + " " + (.classification.classes | join(","))' "$json")
 	check "$what: classification [$got] = [matches $class]" test "$got" = "matches $class"
-	n=$(jq '.results | length' "$json" 2>/dev/null)
+	n=$(cli_jq '.results | length' "$json")
 	got=$(find "$out/tr" -name '*.txt' ! -name _run.txt 2>/dev/null | wc -l)
 	check "$what: one transcript per result [$got of ${n:-?}]" test "$got" = "${n:-x}"
 	check "$what: the run-level transcript (_run.txt) is written" test -f "$out/tr/_run.txt"
-	got=$(jq -r '.refused | select(.total > 0) | [.causes[] | "\(.count) \(.cause)"] | join(", ")' "$json" 2>/dev/null)
+	got=$(cli_jq -r '.refused | select(.total > 0) | [.causes[] | "\(.count) \(.cause)"] | join(", ")' "$json")
 	[ -z "$got" ] || echo "# $what: refused outside any scenario: $got"
 }
 
@@ -827,24 +827,24 @@ peers_check_run() { # LABEL OUT WANT_RC CLASS [KNOWN]
 		jq -r '.results[] | select(.verdict != "match") | "#   \(.id) \(.verdict): expected \(.expected), observed \(.observed): \(.cause)"' \
 			"$json" 2>/dev/null | head -n 20
 	fi
-	n=$(jq '.results | length' "$json" 2>/dev/null)
+	n=$(cli_jq '.results | length' "$json")
 	check "$what: 36 results [$n]" test "$n" = 36
-	got=$(jq -r '[.results[] | select(.verdict == "error" or .verdict == "skip") | .id] | join(" ")' "$json" 2>/dev/null)
+	got=$(cli_jq -r '[.results[] | select(.verdict == "error" or .verdict == "skip") | .id] | join(" ")' "$json")
 	check "$what: errors or skips [$got] = the known ones [$known]" test "$got" = "$known"
-	got=$(jq -r '[.results[] | select(.direction == "inbound" and (.cause | test("never connected in"))) | .id] | join(" ")' "$json" 2>/dev/null)
+	got=$(cli_jq -r '[.results[] | select(.direction == "inbound" and (.cause | test("never connected in"))) | .id] | join(" ")' "$json")
 	check "$what: the partner connected in for every inbound scenario but the known ones [$got]" test "$got" = "$known"
-	got=$(jq -r '[.results[] | select(.direction == "inbound" and .observed == null) | .id] | join(" ")' "$json" 2>/dev/null)
+	got=$(cli_jq -r '[.results[] | select(.direction == "inbound" and .observed == null) | .id] | join(" ")' "$json")
 	check "$what: every inbound scenario observed something but the known ones [$got]" test "$got" = "$known"
 	if [ "$want" -ne 1 ]; then
-		got=$(jq '.summary.match' "$json" 2>/dev/null)
+		got=$(cli_jq '.summary.match' "$json")
 		check "$what: $((36 - nk)) matches [$got]" test "$got" = $((36 - nk))
-		got=$(jq -r '.classification.state' "$json" 2>/dev/null)
+		got=$(cli_jq -r '.classification.state' "$json")
 		check "$what: classification state [$got] = [matches]" test "$got" = matches
 	else
-		got=$(jq -r '.classification.state + " " + (.classification.partner_row_consistent | tostring)' "$json" 2>/dev/null)
+		got=$(cli_jq -r '.classification.state + " " + (.classification.partner_row_consistent | tostring)' "$json")
 		check "$what: classification [$got] = [class false]" test "$got" = "class false"
 	fi
-	got=$(jq -r '.classification.classes | join(",")' "$json" 2>/dev/null)
+	got=$(cli_jq -r '.classification.classes | join(",")' "$json")
 	check "$what: classified as [$got] = [$class]" test "$got" = "$class"
 	n=$(find "$out/tr" -name '*.txt' ! -name _run.txt 2>/dev/null | wc -l)
 	check "$what: 36 transcripts [$n]" test "$n" -eq 36

@@ -82,7 +82,7 @@ for i in "${!expect[@]}"; do
 		continue
 	fi
 	peers_check_suite "$variant ($class), the default suite" "$out" "$class" "$suite_ids"
-	got=$(jq -r '.finding_patterns | join(" ")' "$out/r.json" 2>/dev/null)
+	got=$(cli_jq -r '.finding_patterns | join(" ")' "$out/r.json")
 	check "$variant: no finding pattern [$got]" test -z "$got"
 done
 

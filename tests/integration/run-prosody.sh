@@ -70,7 +70,7 @@ for i in "${!expect[@]}"; do
 	peers_s2scheck_wait "suite-$variant"
 	times+=("$variant/suite=${PEERS_RUN_SECS}s")
 	peers_check_suite "$variant ($class), the default suite" "$out" "$class" "$suite_ids"
-	got=$(jq -r '.finding_patterns | join(" ")' "$out/r.json" 2>/dev/null)
+	got=$(cli_jq -r '.finding_patterns | join(" ")' "$out/r.json")
 	check "$variant: finding patterns [$got] = [$patterns]" test "$got" = "$patterns"
 	# Prosody found the scenario domains through the run's zone (libunbound's log).
 	check "$variant: Prosody resolved _xmpp-server._tcp.matrix-h13-in.harness.test through --serve-dns" \
