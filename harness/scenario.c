@@ -30,16 +30,14 @@ static const struct scenario_name_info knobs[KNOB_COUNT] = {
     [KNOB_DIALBACK_OFF_REPLY] = {"dialback-off-reply", BOTH, "DB-14",
                                  "what a harness with dialback false answers to <db:result/>",
                                  "stream-error, db-error, ignore"},
-    [KNOB_DIALBACK_AFTER_SASL_FAILURE] = {"dialback-after-sasl-failure", BOTH,
-                                          "XEP-0178 §3 step 11",
+    [KNOB_DIALBACK_AFTER_SASL_FAILURE] = {"dialback-after-sasl-failure", BOTH, "SASL-6",
                                           "after <failure/> to EXTERNAL, go on with dialback "
                                           "when allowed (default true)",
                                           "true, false"},
     [KNOB_SASL_SEND_AUTHZID] = {"sasl-send-authzid", BOTH, "SASL-5",
                                 "send base64(from) as authzid instead of \"=\" (default false)",
                                 "true, false"},
-    [KNOB_DIALBACK_REQUIRES_VALID_CERT] = {"dialback-requires-valid-cert", BOTH,
-                                           "XEP-0220 §2.5 (not-authorized)",
+    [KNOB_DIALBACK_REQUIRES_VALID_CERT] = {"dialback-requires-valid-cert", BOTH, "DB-7",
                                            "accept dialback only from a peer whose certificate "
                                            "is valid for the sender (default false)",
                                            "true, false"},
@@ -47,11 +45,11 @@ static const struct scenario_name_info knobs[KNOB_COUNT] = {
                                         "declare xmlns:db even without a dialback method "
                                         "(default false)",
                                         "true, false"},
-    [KNOB_SASL_MAX_FAILURES] = {"sasl-max-failures", BOTH, "RFC 6120 §6.4.5",
+    [KNOB_SASL_MAX_FAILURES] = {"sasl-max-failures", BOTH, "SASL-7",
                                 "SASL failures before <policy-violation/> (default: the "
                                 "engine's)",
                                 "a whole number 1-10"},
-    [KNOB_WHITESPACE_KEEPALIVES] = {"whitespace-keepalives", SCENARIO_DIR_OUT, "RFC 6120 §4.6.1",
+    [KNOB_WHITESPACE_KEEPALIVES] = {"whitespace-keepalives", SCENARIO_DIR_OUT, "H-KEEPALIVE",
                                     "whitespace keepalives the harness writes on its stream "
                                     "right after authentication, before the ping (default 0)",
                                     "a whole number 0-10"},
