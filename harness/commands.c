@@ -27,7 +27,7 @@ const struct command commands[] = {
      "\n"
      "  --identity DOMAIN  pick one partner from a file that holds several\n"
      "  --json             print the JSON form documented in docs/json-matrix.md\n"
-     "  --strict           read the harness side with strict semantics (reference §3.5)\n"
+     "  --strict           read the harness side with strict semantics (H-STRICT)\n"
      "\n"
      "Exit: 0 printed, 2 bad input.\n",
      cmd_matrix, NULL},
@@ -175,6 +175,18 @@ const struct command commands[] = {
      "Exit: 0 no change (with --fail-on regression: not worse), 1 a change (worse),\n"
      "2 usage error or a file that is not a run report.\n",
      cmd_diff, NULL},
+    {"rules", "rules [--markdown] [--scenarios DIR] [--add-scenarios DIR]...",
+     "print the rule table (ids, sources, requirements)",
+     "Prints every rule s2scheck judges: its id (the protocol reference's STR-*, TLS-*,\n"
+     "SASL-*, DB-*, or the harness's own H-*), severity, source section and requirement.\n"
+     "\n"
+     "  --markdown           print docs/rules.md instead: every rule once, with the checks\n"
+     "                       that judge it and the scenarios that exercise it\n"
+     "  --scenarios DIR      the scenarios to list (default " SCENARIO_DEFAULT_DIR ")\n"
+     "  --add-scenarios DIR  add the scenarios of DIR (repeatable)\n"
+     "\n"
+     "Exit: 0 printed, 2 bad option or a suite that does not load.\n",
+     cmd_rules, NULL},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
