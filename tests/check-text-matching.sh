@@ -17,6 +17,11 @@ allow=$(
 	cat <<'LIST'
 harness/checkup_run.c	strncmp(id, "preflight-", 10)	the id attribute of an iq the preflight itself sent (wire data, our own ids)
 harness/cli.c	strncmp(opts[i].name, word, namelen)	command-line option names (operator input)
+harness/cmd_run.c	strncmp(names[i], name, len)	fleet option names given to --for (operator input)
+harness/cmd_run.c	strncmp(colon + 1, "--", 2)	the --OPT part of --for DOMAIN:--OPT=VALUE (operator input)
+harness/cmd_run.c	strncasecmp(list.p[k].primary, per[i], len)	the DOMAIN part of --for DOMAIN:... against the partner file's domains (operator input, case-insensitive DNS names)
+harness/cmd_run.c	strncmp(opts[k].name, a, len)	command-line option names (operator input)
+harness/fleet.c	strncasecmp(s, p->primary, plen)	the DOMAIN: prefix of a --for value (operator input, case-insensitive DNS names)
 harness/domain.c	strncasecmp((const char *)a.data, label, len)	DNS label comparison (RFC 6125 §6.4.1, case-insensitive)
 harness/domain.c	strncmp(label, "xn--", 4)	the IDNA A-label prefix of a domain label
 harness/engine.c	strncmp(h->version, "1.", 2)	the stream header's version attribute (wire data)
