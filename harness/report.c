@@ -1328,17 +1328,15 @@ fail:
 }
 
 /* The counts of a testsuite or testsuites element, as junit_kind sorts the cases. */
-static int junit_counts_of(struct xw *x, const struct run_report *r, bool with_domains)
+static int junit_counts(struct xw *x, const struct run_report *r)
 {
         size_t n[4] = {0, 0, 0, 0}, tests = r->n_results;
 
         for (size_t i = 0; i < r->n_results; i++)
                 n[junit_kind(&r->results[i])]++;
-        /* The domains testsuite (junit_domains): one case per item, a fault fails it. */
-        if (with_domains) {
-                tests += r->domains.n_items;
-                n[JUNIT_FAILURE] += r->domains.faults;
-        }
+        /* The domains' cases (junit_domains): one per item, a fault fails it. */
+        tests += r->domains.n_items;
+        n[JUNIT_FAILURE] += r->domains.faults;
         if (x_attr(x, "name", "s2scheck", 16) < 0 || x_attrf(x, "tests", "%zu", tests) < 0 ||
             x_attrf(x, "failures", "%zu", n[JUNIT_FAILURE]) < 0 ||
             x_attrf(x, "errors", "%zu", n[JUNIT_ERROR]) < 0 ||
@@ -1348,29 +1346,15 @@ static int junit_counts_of(struct xw *x, const struct run_report *r, bool with_d
         return 0;
 }
 
-static int junit_counts(struct xw *x, const struct run_report *r)
-{
-        return junit_counts_of(x, r, false);
-}
-
 /*
- * The partner's domains as a testsuite of their own (docs/report-junit.md): one
- * testcase per domain and direction, a <failure> with the fix for each fault.
+ * The partner's domains (docs/report-junit.md): one testcase per domain and
+ * direction in the run's testsuite (classname s2scheck.<partner>.domains), a
+ * <failure> with the fix for each fault.
  */
 static int junit_domains(struct xw *x, const struct run_report *r)
 {
         const struct domains_verdict *d = &r->domains;
-        char when[32];
 
-        if (x_start(x, "testsuite") < 0 || x_attr(x, "name", "s2scheck.domains", 32) < 0 ||
-            x_attrf(x, "tests", "%zu", d->n_items) < 0 ||
-            x_attrf(x, "failures", "%zu", d->faults) < 0 || x_attr(x, "errors", "0", 4) < 0 ||
-            x_attr(x, "skipped", "0", 4) < 0 || x_attr(x, "time", "0.000", 8) < 0 ||
-            x_attr(x, "timestamp", iso_time(r->started, false, when, sizeof(when)), sizeof(when)) <
-                0 ||
-            x_start(x, "properties") < 0 ||
-            x_property(x, "domains", d->summary, sizeof(d->summary)) < 0 || x_end(x) < 0)
-                return -1;
         for (size_t i = 0; i < d->n_items; i++) {
                 const struct domain_item *it = &d->items[i];
                 char facts[96];
@@ -1396,7 +1380,7 @@ static int junit_domains(struct xw *x, const struct run_report *r)
                     x_end(x) < 0 || x_end(x) < 0)
                         return -1;
         }
-        return x_end(x);
+        return 0;
 }
 
 /* refused_streams (always) and refused (the summary line, when any was). */
@@ -1486,7 +1470,7 @@ int report_junit(const struct run_report *r, struct buf *out)
         if (xmlTextWriterSetIndent(x.w, 1) < 0 ||
             xmlTextWriterSetIndentString(x.w, BAD_CAST "  ") < 0 ||
             xmlTextWriterStartDocument(x.w, NULL, "UTF-8", NULL) < 0 ||
-            x_start(&x, "testsuites") < 0 || junit_counts_of(&x, r, true) < 0 ||
+            x_start(&x, "testsuites") < 0 || junit_counts(&x, r) < 0 ||
             x_start(&x, "testsuite") < 0 || junit_counts(&x, r) < 0 ||
             /* Ant's and Jenkins' schemas take the timestamp without a zone; it is UTC. */
             x_attr(&x, "timestamp", iso_time(r->started, false, when, sizeof(when)), sizeof(when)) <
@@ -1502,6 +1486,7 @@ int report_junit(const struct run_report *r, struct buf *out)
                         "the built-in reference partner, not the partner's real server", 80) < 0) ||
             x_attr_basis(&x, r) < 0 ||
             x_property(&x, "classification", classify_state_name(classify_state(r)), 32) < 0 ||
+            x_property(&x, "domains", r->domains.summary, sizeof(r->domains.summary)) < 0 ||
             (r->suggested[0] &&
              x_property(&x, "suggested", r->suggested, sizeof(r->suggested)) < 0) ||
             (r->incomplete &&
@@ -1515,10 +1500,9 @@ int report_junit(const struct run_report *r, struct buf *out)
                 if (junit_case(&x, r, &r->results[i]) < 0)
                         goto fail;
         }
-        if (junit_system_out(&x, r) < 0)
+        if (junit_domains(&x, r) < 0 || junit_system_out(&x, r) < 0)
                 goto fail;
-        if (x_end(&x) < 0 || junit_domains(&x, r) < 0 || x_end(&x) < 0 ||
-            xmlTextWriterEndDocument(x.w) < 0)
+        if (x_end(&x) < 0 || x_end(&x) < 0 || xmlTextWriterEndDocument(x.w) < 0)
                 goto fail;
         xmlFreeTextWriter(x.w); /* flushes into xb */
         x.w = NULL;
