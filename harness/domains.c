@@ -155,10 +155,12 @@ void domains_judge(struct run_report *r)
                 it->results++;
                 it->served = combine(it->served, s->served);
                 it->cert_covers = combine(it->cert_covers, s->cert_covers);
-                /* Authentication counts where some result expected it (an expected
-                 * failure says nothing against the domain). */
+                /* Authentication counts where some judged result expected it: an
+                 * expected failure says nothing against the domain, and an error is
+                 * the harness's or the environment's (design.md §7). */
                 if (s->authenticated == DOM_YES ||
-                    (OUTCOME_BIT(s->expected) & OUTCOME_SUCCESS_SET) != 0)
+                    (s->verdict != VERDICT_ERROR &&
+                     (OUTCOME_BIT(s->expected) & OUTCOME_SUCCESS_SET) != 0))
                         it->authenticated = combine(it->authenticated, s->authenticated);
         }
         /* The partner file's order: the primary, then each additional domain; outbound

@@ -23,7 +23,8 @@
  * fault, the finding and its fix. Facts combine as: YES when any result showed it,
  * NO when some result showed the contrary and none showed it. A domain is
  * "not authenticated" only when it is served, its certificate is not known to fail,
- * and some result expected success (S, Dt or Dp) there yet none authenticated.
+ * and some judged result (not an error) expected success (S, Dt or Dp) there yet
+ * none authenticated.
  * classify_run calls it; nothing else changes.
  */
 void domains_judge(struct run_report *r);

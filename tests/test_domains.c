@@ -198,6 +198,34 @@ Test(domains, expected_failure_is_not_an_authentication_fault)
         run_report_cleanup(&r);
 }
 
+Test(domains, an_error_is_no_authentication_fault)
+{
+        struct run_report r;
+        struct scenario_result *s;
+
+        memset(&r, 0, sizeof(r));
+        snprintf(r.partner_domain, sizeof(r.partner_domain), "partner.test");
+        cr_assert_eq(settings_from_row(8, &r.partner), 0);
+        /* The only result: H1 outbound expects S, the partner stayed silent (error). */
+        s = add(&r, "matrix-h1-out", 1, DIR_OUTBOUND, "partner.test", false);
+        cr_assert_eq(s->expected, OUTCOME_S);
+        s->verdict = VERDICT_ERROR;
+        s->authenticated = DOM_NO;
+        classify_run(&r);
+        cr_expect_eq(r.domains.not_auth, 0);
+        cr_expect_eq(r.domains.faults, 0);
+        cr_expect_eq(runner_exit_code(&r), 3);
+        /* Judged (a mismatch), the same facts are a fault of the domain. */
+        s->verdict = VERDICT_MISMATCH;
+        s->observed = B(F3);
+        classify_run(&r);
+        cr_expect_eq(r.domains.not_auth, 1);
+        cr_expect(strstr(r.domains.items[0].finding, "partner.test never authenticated") ==
+                      r.domains.items[0].finding,
+                  "%s", r.domains.items[0].finding);
+        run_report_cleanup(&r);
+}
+
 Test(domains, primary_not_served_names_the_identity)
 {
         struct run_report r;

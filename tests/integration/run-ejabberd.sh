@@ -98,7 +98,31 @@ for i in "${!expect[@]}"; do
 	run_args "$i" "$lie" "$out"
 	peers_s2scheck_run "lie-$variant" 120 "$out" "$bin" --only matrix "${args[@]}"
 	peers_check_run "$variant ($class) as $lie.partner.xml" "$out" 1 "$class"
+	last_end[$n]=$(peers_now_us)
 	times+=("$variant/lie=${PEERS_RUN_SECS}s")
+done
+
+# The domains verdict (issue 13 item 1): the variant's own partner file plus an
+# additional domain ejabberd does not host. Its negotiation class is still the one its
+# settings imply, and the report names the unserved domain with the fix.
+for i in "${!expect[@]}"; do
+	IFS='|' read -r variant class _ <<<"${expect[$i]}"
+	[ "$variant" = required-nodb ] || [ "$variant" = optional-db ] || continue
+	gap=$(($(peers_now_us) - ${last_end[e$i]}))
+	[ "$gap" -lt 2000000 ] && sleep "$(peers_secs $((2000000 - gap)))"
+	out=$PEERS_RUN/domains-$variant
+	mkdir -p "$out"
+	check "$variant: a partner file with gone.partner.test" peers_domains_file \
+		"$PEERS_FIXTURES/ejabberd/$variant.partner.xml" "$out/partner.xml"
+	peers_run_args "$out/partner.xml" "${PEERS_PORT[e$i]}" $((base + 200 + i)) \
+		$((base + 100 + i)) "$out"
+	peers_s2scheck_run "domains-$variant" 120 "$out" "$bin" --only matrix --only domains \
+		"${PEERS_ARGS[@]}" --partner-connections 8 --timeout 10 --step-timeout 4000 \
+		--quirks "$quirks"
+	peers_check_domains "$variant ($class) listing gone.partner.test" "$out" "$class" \
+		chat.partner.test
+	last_end[e$i]=$(peers_now_us)
+	times+=("$variant/domains=${PEERS_RUN_SECS}s")
 done
 
 t0=$(peers_now_us)

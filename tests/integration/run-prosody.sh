@@ -87,6 +87,26 @@ for i in "${!expect[@]}"; do
 	times+=("$variant/lie=${PEERS_RUN_SECS}s")
 done
 
+# The domains verdict (issue 13 item 1): the variant's own partner file plus an
+# additional domain Prosody does not host. Its negotiation class is still the one its
+# settings imply, and the report names the unserved domain with the fix.
+for i in "${!expect[@]}"; do
+	IFS='|' read -r variant class _ <<<"${expect[$i]}"
+	[ "$variant" = req-nodb ] || [ "$variant" = opt-db ] || continue
+	out=$PEERS_RUN/domains-$variant
+	mkdir -p "$out"
+	check "$variant: a partner file with gone.partner.test" peers_domains_file \
+		"$PEERS_FIXTURES/prosody/$variant.partner.xml" "$out/partner.xml"
+	peers_run_args "$out/partner.xml" "${PEERS_PORT[p$i]}" $((base + 200 + i)) \
+		$((base + 100 + i)) "$out"
+	peers_s2scheck_run "domains-$variant" 120 "$out" "$bin" --only matrix --only domains \
+		"${PEERS_ARGS[@]}" --partner-connections 8 --timeout 20 --step-timeout 4000 \
+		--quirks "$quirks"
+	peers_check_domains "$variant ($class) listing gone.partner.test" "$out" "$class" \
+		chat.partner.test
+	times+=("$variant/domains=${PEERS_RUN_SECS}s")
+done
+
 t0=$(peers_now_us)
 peers_stop_all "${names[@]}"
 peers_log "stopped ${#names[@]} Prosody servers in $(peers_secs $(($(peers_now_us) - t0))) s"
