@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "checkup.h"
 #include "oracle.h"
 
 static const char *const fact_names[] = {"unknown", "no", "yes"};
@@ -136,7 +137,7 @@ void domains_judge(struct run_report *r)
         struct domains_verdict *d = &r->domains;
         /* Per domain: not served / not covered / not authenticated in some direction. */
         bool ns[RUN_DOMAINS_MAX] = {false}, nc[RUN_DOMAINS_MAX] = {false},
-             na[RUN_DOMAINS_MAX] = {false};
+             na[RUN_DOMAINS_MAX] = {false}, sy[RUN_DOMAINS_MAX] = {false};
 
         memset(d, 0, sizeof(*d));
         d->n_domains =
@@ -163,6 +164,25 @@ void domains_judge(struct run_report *r)
                      (OUTCOME_BIT(s->expected) & OUTCOME_SUCCESS_SET) != 0))
                         it->authenticated = combine(it->authenticated, s->authenticated);
         }
+        /* The preflight's PRE-CERT-NAMES per domain (typed: id, severity, subject): the
+         * partner's certificate on a stream to that domain, even when no scenario of
+         * the run addressed it (docs/cli.md "check"). Not when the preflight stopped
+         * the run: no scenario ran, the report says nothing of the domains. */
+        for (size_t i = 0; r->preflight != NULL && !r->preflight_stopped && i < r->preflight->n;
+             i++) {
+                const struct checkup_finding *f = &r->preflight->f[i];
+                struct domain_item *it;
+                bool primary;
+
+                if (strcmp(f->item->id, "PRE-CERT-NAMES") != 0 ||
+                    (f->sev != CHECKUP_OK && f->sev != CHECKUP_FAIL) ||
+                    !partner_domain(r, f->subject, &primary))
+                        continue;
+                it = item_for(d, f->subject, primary, DIR_OUTBOUND);
+                if (it != NULL)
+                        it->cert_covers =
+                            combine(it->cert_covers, f->sev == CHECKUP_OK ? DOM_YES : DOM_NO);
+        }
         /* The partner file's order: the primary, then each additional domain; outbound
          * before inbound (a stable order for reports and diffs). */
         sort_items(r, d);
@@ -171,13 +191,16 @@ void domains_judge(struct run_report *r)
                 size_t k = domain_index(r, it);
 
                 judge_item(it, &ns[k], &nc[k], &na[k]);
+                sy[k] |= it->served == DOM_YES;
                 d->faults += it->finding[0] != '\0';
         }
         for (size_t k = 0; k < d->n_domains; k++) {
                 d->not_served += ns[k];
                 d->not_covered += nc[k];
                 d->not_auth += na[k];
+                d->served += sy[k] && !ns[k];
         }
+        d->not_checked = d->n_domains - d->served - d->not_served;
         {
                 struct buf b;
 
@@ -188,7 +211,9 @@ void domains_judge(struct run_report *r)
                 else if (d->not_served > 0)
                         buf_printf(&b, "%zu of %zu not served", d->not_served, d->n_domains);
                 else
-                        buf_printf(&b, "%zu of %zu served", d->n_domains, d->n_domains);
+                        buf_printf(&b, "%zu of %zu served", d->served, d->n_domains);
+                if (d->n_items > 0 && d->not_checked > 0)
+                        buf_printf(&b, ", %zu not checked", d->not_checked);
                 if (d->not_covered > 0)
                         buf_printf(&b, ", %zu not covered by the certificate", d->not_covered);
                 if (d->not_auth > 0)

@@ -867,7 +867,9 @@ static void json_domains(struct json *j, struct buf *tmp, const struct run_repor
         JSTR(j, tmp, "summary", d->summary);
         json_kv_int(j, "domains", (long long)d->n_domains);
         json_kv_int(j, "faults", (long long)d->faults);
+        json_kv_int(j, "served", (long long)d->served);
         json_kv_int(j, "not_served", (long long)d->not_served);
+        json_kv_int(j, "not_checked", (long long)d->not_checked);
         json_kv_int(j, "not_covered", (long long)d->not_covered);
         json_kv_int(j, "not_authenticated", (long long)d->not_auth);
         json_key(j, "items");

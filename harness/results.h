@@ -102,6 +102,8 @@ struct domains_verdict {
         size_t n_items;
         size_t n_domains;              /* the primary and the additional domains */
         size_t not_served;             /* domains not served in some direction */
+        size_t served;                 /* domains served (yes in some direction, never no) */
+        size_t not_checked;            /* domains of which no result showed whether served */
         size_t not_covered;            /* domains the partner's certificate does not cover */
         size_t not_auth;               /* domains that never authenticated where they should */
         size_t faults;                 /* items with a finding */

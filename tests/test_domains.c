@@ -15,6 +15,7 @@
 #include <libxml/xpath.h>
 
 #include "buf.h"
+#include "checkup.h"
 #include "classify.h"
 #include "domains.h"
 #include "report.h"
@@ -175,7 +176,9 @@ Test(domains, all_served_is_no_fault_and_exit_follows_the_verdicts)
         classify_run(&r);
         cr_expect_eq(r.domains.faults, 0);
         cr_expect_eq(r.domains.not_served, 0);
-        cr_expect_str_eq(r.domains.summary, "4 of 4 served");
+        cr_expect_str_eq(r.domains.summary, "2 of 4 served, 2 not checked");
+        cr_expect_eq(r.domains.served, 2);
+        cr_expect_eq(r.domains.not_checked, 2);
         cr_expect_eq(runner_exit_code(&r), 0);
         cr_expect(strstr(r.suggested, "AdditionalDomains") == NULL, "%s", r.suggested);
         r.n_results += 3;
@@ -223,6 +226,33 @@ Test(domains, an_error_is_no_authentication_fault)
         cr_expect(strstr(r.domains.items[0].finding, "partner.test never authenticated") ==
                       r.domains.items[0].finding,
                   "%s", r.domains.items[0].finding);
+        run_report_cleanup(&r);
+}
+
+Test(domains, the_preflight_certificate_names_count)
+{
+        static struct checkup_report pre;
+        struct run_report r;
+
+        build(&r);
+        r.n_results -= 3; /* no scenario addressed gone or other */
+        memset(&pre, 0, sizeof(pre));
+        cr_assert_not_null(checkup_add(&pre, "PRE-CERT-NAMES", CHECKUP_OK, "partner.test", NULL,
+                                       "names partner.test"));
+        cr_assert_not_null(checkup_add(&pre, "PRE-CERT-NAMES", CHECKUP_FAIL, "other.test", NULL,
+                                       "does not name other.test"));
+        r.preflight = &pre;
+        classify_run(&r);
+        cr_expect_eq(r.domains.not_covered, 1);
+        cr_expect_str_eq(r.domains.summary,
+                         "2 of 4 served, 2 not checked, 1 not covered by the certificate");
+        cr_expect_eq(runner_exit_code(&r), 1);
+        /* A run the preflight stopped says nothing of the domains. */
+        r.preflight_stopped = true;
+        classify_run(&r);
+        cr_expect_eq(r.domains.faults, 0);
+        r.preflight = NULL;
+        r.n_results += 3;
         run_report_cleanup(&r);
 }
 

@@ -852,6 +852,23 @@ peers_check_domains() { # LABEL OUT CLASS SERVED
 	check "$what: the summary line [$got]" grep -q "^negotiation: matches M[0-9]* ($class); domains: 1 of 3 not served$" <<<"$got"
 }
 
+# peers_domains_case VARIANT CLASS PARTNER_FILE S2S_PORT DNS_PORT LISTEN_PORT TIMEOUT_S
+#   QUIRKS S2SCHECK: runs the matrix and domains scenarios against a running server with
+# PARTNER_FILE plus gone.partner.test (peers_domains_file), and checks the run
+# (peers_check_domains; chat.partner.test is the servers' own additional domain).
+peers_domains_case() {
+	local variant=$1 class=$2 out=$PEERS_RUN/domains-$1
+	mkdir -p "$out"
+	check "$variant: a partner file with gone.partner.test" peers_domains_file "$3" \
+		"$out/partner.xml"
+	peers_run_args "$out/partner.xml" "$4" "$5" "$6" "$out"
+	peers_s2scheck_run "domains-$variant" 120 "$out" "$9" --only matrix --only domains \
+		"${PEERS_ARGS[@]}" --partner-connections 8 --timeout "$7" --step-timeout 4000 \
+		--quirks "$8"
+	peers_check_domains "$variant ($class) listing gone.partner.test" "$out" "$class" \
+		chat.partner.test
+}
+
 peers_check_run() { # LABEL OUT WANT_RC CLASS [KNOWN]
 	local what=$1 out=$2 want=$3 class=$4 known=${5:-} json=$2/r.json got n nk=0 ids
 	if [ -n "$known" ]; then

@@ -110,17 +110,8 @@ for i in "${!expect[@]}"; do
 	[ "$variant" = required-nodb ] || [ "$variant" = optional-db ] || continue
 	gap=$(($(peers_now_us) - ${last_end[e$i]}))
 	[ "$gap" -lt 2000000 ] && sleep "$(peers_secs $((2000000 - gap)))"
-	out=$PEERS_RUN/domains-$variant
-	mkdir -p "$out"
-	check "$variant: a partner file with gone.partner.test" peers_domains_file \
-		"$PEERS_FIXTURES/ejabberd/$variant.partner.xml" "$out/partner.xml"
-	peers_run_args "$out/partner.xml" "${PEERS_PORT[e$i]}" $((base + 200 + i)) \
-		$((base + 100 + i)) "$out"
-	peers_s2scheck_run "domains-$variant" 120 "$out" "$bin" --only matrix --only domains \
-		"${PEERS_ARGS[@]}" --partner-connections 8 --timeout 10 --step-timeout 4000 \
-		--quirks "$quirks"
-	peers_check_domains "$variant ($class) listing gone.partner.test" "$out" "$class" \
-		chat.partner.test
+	peers_domains_case "$variant" "$class" "$PEERS_FIXTURES/ejabberd/$variant.partner.xml" \
+		"${PEERS_PORT[e$i]}" $((base + 200 + i)) $((base + 100 + i)) 10 "$quirks" "$bin"
 	last_end[e$i]=$(peers_now_us)
 	times+=("$variant/domains=${PEERS_RUN_SECS}s")
 done

@@ -93,17 +93,8 @@ done
 for i in "${!expect[@]}"; do
 	IFS='|' read -r variant class _ <<<"${expect[$i]}"
 	[ "$variant" = req-nodb ] || [ "$variant" = opt-db ] || continue
-	out=$PEERS_RUN/domains-$variant
-	mkdir -p "$out"
-	check "$variant: a partner file with gone.partner.test" peers_domains_file \
-		"$PEERS_FIXTURES/prosody/$variant.partner.xml" "$out/partner.xml"
-	peers_run_args "$out/partner.xml" "${PEERS_PORT[p$i]}" $((base + 200 + i)) \
-		$((base + 100 + i)) "$out"
-	peers_s2scheck_run "domains-$variant" 120 "$out" "$bin" --only matrix --only domains \
-		"${PEERS_ARGS[@]}" --partner-connections 8 --timeout 20 --step-timeout 4000 \
-		--quirks "$quirks"
-	peers_check_domains "$variant ($class) listing gone.partner.test" "$out" "$class" \
-		chat.partner.test
+	peers_domains_case "$variant" "$class" "$PEERS_FIXTURES/prosody/$variant.partner.xml" \
+		"${PEERS_PORT[p$i]}" $((base + 200 + i)) $((base + 100 + i)) 20 "$quirks" "$bin"
 	times+=("$variant/domains=${PEERS_RUN_SECS}s")
 done
 
