@@ -365,6 +365,11 @@ static void text_domains(FILE *f, const struct run_report *r, const char *bold, 
                         fprintf(f, "    fix: %s\n", TCLEAN(tmp, it->fix));
                 }
         }
+        /* With no negotiation row to suggest, the classification printed no cmdlet:
+         * the domain fix alone is the suggestion (classify.h). */
+        if (r->suggested[0] != '\0' && classify_state(r) != CLASSIFY_OWN_ROW &&
+            classify_state(r) != CLASSIFY_ONE)
+                fprintf(f, "  %s\n", TCLEAN(tmp, r->suggested));
 }
 
 static void text_classification(FILE *f, const struct run_report *r, bool color, struct buf *tmp)

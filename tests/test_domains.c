@@ -229,6 +229,32 @@ Test(domains, an_error_is_no_authentication_fault)
         run_report_cleanup(&r);
 }
 
+Test(domains, the_domain_fix_alone_when_no_row_fits)
+{
+        struct run_report r;
+        char *text = NULL;
+        size_t tlen = 0;
+        FILE *f;
+        const char *want = "Set-CsXmppAllowedPartner -Identity \"partner.test\" "
+                           "-AdditionalDomains @{Remove=\"gone.partner.test\"}";
+
+        build(&r);
+        /* H17 outbound observed S: no configuration explains that and the rest. */
+        r.results[6].observed = B(S);
+        r.results[6].verdict = VERDICT_MISMATCH;
+        classify_run(&r);
+        cr_assert_eq(classify_state(&r), CLASSIFY_NONE, "%s",
+                     classify_state_name(classify_state(&r)));
+        cr_expect_str_eq(r.suggested, want);
+        f = open_memstream(&text, &tlen);
+        cr_assert_not_null(f);
+        cr_assert_eq(report_text(f, &r, false), 0);
+        fclose(f);
+        cr_expect(strstr(text, want) != NULL, "%s", text);
+        free(text);
+        run_report_cleanup(&r);
+}
+
 Test(domains, the_preflight_certificate_names_count)
 {
         static struct checkup_report pre;
