@@ -109,6 +109,19 @@ static void build(struct run_report *r)
         s->authenticated = DOM_NO;
 }
 
+/* The text report of r (owned by the caller). */
+static char *render_text(const struct run_report *r)
+{
+        char *text = NULL;
+        size_t tlen = 0;
+        FILE *f = open_memstream(&text, &tlen);
+
+        cr_assert_not_null(f);
+        cr_assert_eq(report_text(f, r, false), 0);
+        cr_assert_eq(fclose(f), 0);
+        return text;
+}
+
 Test(domains, unserved_domain_leaves_the_negotiation_class_alone)
 {
         struct run_report r;
@@ -232,9 +245,7 @@ Test(domains, an_error_is_no_authentication_fault)
 Test(domains, the_domain_fix_alone_when_no_row_fits)
 {
         struct run_report r;
-        char *text = NULL;
-        size_t tlen = 0;
-        FILE *f;
+        char *text;
         const char *want = "Set-CsXmppAllowedPartner -Identity \"partner.test\" "
                            "-AdditionalDomains @{Remove=\"gone.partner.test\"}";
 
@@ -246,10 +257,7 @@ Test(domains, the_domain_fix_alone_when_no_row_fits)
         cr_assert_eq(classify_state(&r), CLASSIFY_NONE, "%s",
                      classify_state_name(classify_state(&r)));
         cr_expect_str_eq(r.suggested, want);
-        f = open_memstream(&text, &tlen);
-        cr_assert_not_null(f);
-        cr_assert_eq(report_text(f, &r, false), 0);
-        fclose(f);
+        text = render_text(&r);
         cr_expect(strstr(text, want) != NULL, "%s", text);
         free(text);
         run_report_cleanup(&r);
@@ -308,9 +316,7 @@ Test(domains, reports_carry_the_section)
 {
         struct run_report r;
         struct buf json, junit;
-        char *text = NULL;
-        size_t tlen = 0;
-        FILE *f;
+        char *text;
         xmlDocPtr doc;
         xmlXPathContextPtr ctx;
         xmlXPathObjectPtr o;
@@ -337,10 +343,7 @@ Test(domains, reports_carry_the_section)
         xmlXPathFreeObject(o);
         xmlXPathFreeContext(ctx);
         xmlFreeDoc(doc);
-        f = open_memstream(&text, &tlen);
-        cr_assert_not_null(f);
-        cr_assert_eq(report_text(f, &r, false), 0);
-        fclose(f);
+        text = render_text(&r);
         cr_expect(strstr(text, "negotiation: matches M8 (E1); domains: 1 of 4 not served") != NULL,
                   "%s", text);
         cr_expect(strstr(text, "fix: remove gone.partner.test from AdditionalDomains") != NULL);
