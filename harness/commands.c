@@ -37,7 +37,8 @@ const struct command commands[] = {
      "[--cert F --key F] [--cert-dir DIR] [--issuer-cert F --issuer-key F] [--scenarios DIR] "
      "[--add-scenarios DIR]... "
      "[--only TAG]... [--skip TAG]... [--jobs N] [--json F|-] [--junit F|-] [--transcripts DIR] "
-     "[--timeout S] [--advertise ADDR] [--no-preflight] [--outbound-only]",
+     "[--timeout S] [--advertise ADDR] [--no-preflight] [--outbound-only] "
+     "[--all --out DIR [--shard K/N] [--for DOMAIN:--OPTION=VALUE]...]",
      "run the conformance suite against a partner, on the wire",
      "Runs the selected scenarios (docs/scenarios.md; default: every file of the shipped\n"
      "scenarios/ folder) as real S2S negotiations against the partner and compares what\n"
@@ -86,6 +87,11 @@ const struct command commands[] = {
      "  --transcripts DIR        one wire transcript per scenario (DIR/<id>.txt), and the\n"
      "                           streams refused outside any scenario (DIR/_run.txt)\n"
      "  --quiet                  no progress on stderr\n"
+     "  --all --out DIR          every partner of FILE, one run each, concurrently; reports in\n"
+     "                           DIR/DOMAIN/ and a roll-up in DIR (docs/fleet.md); --jobs then\n"
+     "                           bounds the scenarios over the fleet (default 8)\n"
+     "  --shard K/N              with --all: a stable 1/N of the partners (s2scheck merge)\n"
+     "  --for DOMAIN:--OPT=VAL   with --all: an option for that partner's run only\n"
      "\n"
      "Files, report paths, certificates and ports are checked before the first scenario;\n"
      "with --target the preflight of `s2scheck check` runs first and a FAIL stops the run\n"
@@ -149,6 +155,26 @@ const struct command commands[] = {
      "A --only/--skip word that matches no scenario is an error.\n"
      "Exit: 0 listed, 2 bad option or a suite that does not load (one line on stderr).\n",
      cmd_list, NULL},
+    {"merge", "merge --out DIR SHARD_DIR...", "join the roll-ups of a fleet's shards into one",
+     "Reads SHARD_DIR/rollup.json of each `run --all --shard K/N --out SHARD_DIR` and writes\n"
+     "the fleet's roll-up (rollup.txt, rollup.json, rollup.xml) into --out DIR, as one\n"
+     "unsharded `run --all` would have (times aside); prints rollup.txt. The folders must be\n"
+     "the shards 1..N of one partner file, each once (docs/fleet.md).\n"
+     "Exit: the fleet's (docs/cli.md \"Fleets\"): 0, 1 or 3; 2 for a bad option or shard set.\n",
+     cmd_merge, NULL},
+    {"diff", "diff OLD.json NEW.json [--json] [--fail-on regression]",
+     "what changed between two run reports",
+     "Compares two reports of `run --json` (docs/cli.md \"diff\"), per scenario and per\n"
+     "partner domain, ignoring times, ids, ports, transcripts and cause texts: new\n"
+     "mismatches (regressions), fixed ones, other verdict changes, changed observed\n"
+     "outcomes, added and removed scenarios, a changed classification.\n"
+     "\n"
+     "  --json                 print the changes as JSON (docs/report-json.md \"Diff\")\n"
+     "  --fail-on regression   exit 1 only when NEW is worse than OLD\n"
+     "\n"
+     "Exit: 0 no change (with --fail-on regression: not worse), 1 a change (worse),\n"
+     "2 usage error or a file that is not a run report.\n",
+     cmd_diff, NULL},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 

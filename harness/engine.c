@@ -63,6 +63,10 @@ struct pair {
          * judged under its settings; how it ended (engine_pair_result). */
         bool vhost, done;
         bool cut; /* ended by the stream's close, not by an answer: not final */
+        /* Initiating: refused by our step timer (engine_timeout), and whether the
+         * peer's late answer to it came since (one is a note, a second is DB-9). */
+        bool timed_out, late_answer;
+        unsigned seq; /* initiating: order of a multiplexed request (engine_add_pair) */
         struct neg_settings neg;
         enum semantics sem;
         unsigned outcomes;
@@ -125,6 +129,12 @@ struct engine {
         enum outcome detected; /* F1/F2 detected explicitly, else OUTCOME_COUNT */
         /* Dialback pairs: ours when initiating, the peer's when receiving. */
         struct pair pairs[MAX_PAIRS];
+        /* Multiplexed requests sent (pair.seq), and the newest one the running step
+         * timer covers: the requests sent before any byte came from the peer since
+         * the step began (counts.bytes then: mux_step_bytes). One sent later has a
+         * step of its own (engine_timeout refuses only the pairs the step covered). */
+        unsigned mux_seq, mux_step_seq;
+        unsigned long long mux_step_bytes;
         size_t n_pairs;
         char sasl_identity[DOMAIN_MAX];
         /* Initiating AUTH: db:verify requests sent on this stream (engine_send_verify). */
@@ -1608,6 +1618,18 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
                 close_stream(e);
                 return;
         }
+        /* A multiplexed pair our step timer gave up (XEP-0220 §2.1.1: the initiator
+         * may time out) while another pair kept the stream busy, answered late: it
+         * answers a request we did send, so it is no unsolicited result (DB-9), but
+         * the pair stays refused here (its stanzas went to a stream of their own). */
+        if (type != NULL && p != NULL && !p->pending && p->timed_out && !p->late_answer) {
+                p->late_answer = true;
+                finding(e, FINDING_NOTE, "XEP-0220 §2.1.1",
+                        "late answer type='%s' for the multiplexed pair %s -> %s, after its "
+                        "step ran out; ignored",
+                        type, p->from, p->to);
+                return;
+        }
         /* DB-9 (XEP-0220 §3.1): a typed result must answer a request of ours. */
         if (type == NULL || p == NULL || !p->pending) {
                 finding(e, FINDING_VIOLATION, "XEP-0220 §3.1",
@@ -2129,6 +2151,7 @@ static void r_on_auth(struct engine *e, xmlNodePtr n)
 struct db_policy {
         bool vhost;
         bool silent, ignore_result; /* that server's own misbehaviour (engine_vhost) */
+        bool other_negotiation;     /* engine_vhost.other_negotiation */
         struct neg_settings neg;
         enum semantics sem;
         enum dboff_reply dboff;
@@ -2171,6 +2194,7 @@ static bool db_policy(struct engine *e, const char *to, struct db_policy *p)
         p->trace_user = vh.trace_user;
         p->silent = vh.silent;
         p->ignore_result = vh.ignore_db_result;
+        p->other_negotiation = vh.other_negotiation;
         return true;
 }
 
@@ -2267,6 +2291,52 @@ static void db_refuse(struct engine *e, const struct db_policy *pol, const char 
 }
 
 /*
+ * Whether this stream may carry a pair for another server at this address
+ * (XEP-0220 §2.6 target multiplexing): only when that server would have
+ * negotiated it as its owner did. Otherwise the pair would be judged under one
+ * server's settings on another's TLS and SASL state (a TLS-Optional peer on a
+ * stream negotiated without TLS shows Dp where its own stream shows Dt), and
+ * which stream the peer picks is a matter of timing. A stream authenticated by
+ * SASL EXTERNAL does not carry dialback pairs for others either: that server's
+ * own stream would have authenticated by SASL too. A legacy stream (no 'to') is
+ * what the peer's own stream would be: it carries everything.
+ */
+static bool carries_for(const struct engine *e, const struct db_policy *pol)
+{
+        return !pol->vhost || e->no_to || (!pol->other_negotiation && e->result.method != METHOD_S);
+}
+
+/*
+ * A pair that this stream does not carry (carries_for): the dialback error
+ * XEP-0220 §2.5 gives for a receiving server that cannot add another domain
+ * pair to a stream, <resource-constraint/> (reference DB-7: the initiator opens
+ * a new connection). Not a verdict on the pair, and nothing the peer did wrong
+ * (target multiplexing is allowed, §2.6): no pair result and no finding, a note
+ * in both servers' accounts.
+ */
+static void mux_refuse(struct engine *e, const struct db_policy *pol, const char *from,
+                       const char *to)
+{
+        const char *why = e->result.method == METHOD_S
+                              ? "this stream authenticated by SASL EXTERNAL, as that domain's "
+                                "own stream would"
+                              : "this stream was negotiated under other settings than that "
+                                "domain's";
+
+        send_db(e, "result", to, from, NULL, "error", NULL, "resource-constraint");
+        tracef(e, TRACE_NOTE,
+               "db:result %s -> %s not carried here (%s): <resource-constraint/>, a stream of "
+               "its own is needed (XEP-0220 §2.5, DB-7)",
+               from, to, why);
+        vhost_trace(pol, TRACE_NOTE,
+                    "db:result %s -> %s came on another node's stream and was not taken there "
+                    "(%s): <resource-constraint/>, so that the partner opens a stream of its "
+                    "own, negotiated under this scenario's settings (XEP-0220 §2.5, DB-7; "
+                    "§2.6, DB-10)",
+                    from, to, why);
+}
+
+/*
  * Another server's pair that its settings ignore (reference §3.10 item 2, Lync
  * "ignored"): nothing goes on the wire, and the pair is over for that server at
  * once with the code its own stream would end with when the peer gives up or the
@@ -2357,6 +2427,10 @@ static void r_on_db_result(struct engine *e, xmlNodePtr n)
                        from, to, to);
                 vhost_trace(&pol, TRACE_RECV, "<db:result from='%s' to='%s'/> (on %s stream)", from,
                             to, e->no_to ? "a legacy" : "another node's");
+                if (!carries_for(e, &pol)) {
+                        mux_refuse(e, &pol, from, to);
+                        return;
+                }
                 if (pol.silent || pol.ignore_result) {
                         /* That server answers nothing, as it would on its own stream. */
                         vhost_ignored(e, &pol, from, to);
@@ -3092,15 +3166,24 @@ void engine_timeout_detail(struct engine *e, const char *detail)
         }
         if (pair_awaited(e)) {
                 /* XEP-0220 §2.1.1 (DB-2): the initiator may time out a pair it asked
-                 * for; the pairs already valid keep the stream (§2.6). */
+                 * for; the pairs already valid keep the stream (§2.6). A pair asked
+                 * for after the step began and after the peer said something (while
+                 * another was pending) is not timed out with it: the owner starts a
+                 * new step for it (the timer restarts after a timeout), so each
+                 * request waits a whole step of the peer's silence. */
+                unsigned covered = e->mux_step_seq;
+
+                e->mux_step_seq = e->mux_seq;
+                e->mux_step_bytes = e->counts.bytes;
                 for (size_t i = 0; i < e->n_pairs; i++) {
                         struct pair *p = &e->pairs[i];
                         struct engine_event *ev;
 
-                        if (!p->pending)
+                        if (!p->pending || p->seq > covered)
                                 continue;
                         p->pending = false;
                         p->failed = true;
+                        p->timed_out = true;
                         finding(e, FINDING_NOTE, "XEP-0220 §2.1.1",
                                 "no answer to the db:result for the multiplexed pair %s -> %s "
                                 "within its step%s%s",
@@ -3358,7 +3441,22 @@ int engine_add_pair(struct engine *e, const char *from, const char *to)
                 }
         }
         tracef(e, TRACE_NOTE, "multiplexing %s -> %s on this stream (XEP-0220 §2.6)", from, to);
-        i_send_db_result(e, from, to);
+        {
+                /* The step timer starts with this pair, or covers it when nothing
+                 * came from the peer since the step began (pairs asked for at once). */
+                bool covered = !pair_awaited(e) || e->counts.bytes == e->mux_step_bytes;
+                struct pair *p;
+
+                i_send_db_result(e, from, to);
+                p = find_pair(e, from, to);
+                if (p != NULL && p->pending) {
+                        p->seq = ++e->mux_seq;
+                        if (covered) {
+                                e->mux_step_seq = p->seq;
+                                e->mux_step_bytes = e->counts.bytes;
+                        }
+                }
+        }
         return 0;
 }
 

@@ -286,6 +286,14 @@ struct engine_vhost {
          * silent answers nothing at all (misbehaviour silent, a wire silence);
          * ignore_db_result leaves <db:result/> unanswered. */
         bool silent, ignore_db_result;
+        /* That server would not have negotiated this stream as the server that owns
+         * it did (other TLS/SASL/dialback settings, semantics, certificate or knobs):
+         * its <db:result/> is refused here with <resource-constraint/> (XEP-0220 §2.5,
+         * reference DB-7) so that the peer opens a stream of its own, negotiated as
+         * that server negotiates (a stream whose header named no 'to' is exempt: the
+         * peer's own stream would be one like it). A <db:verify/> is answered as
+         * usual: its answer does not depend on the stream. */
+        bool other_negotiation;
 };
 
 /* Fills *out for domain and returns true when some server at this address hosts
@@ -575,9 +583,10 @@ enum engine_state engine_state(const struct engine *e);
  * The state whose timer applies to the stream now: its state, except that an
  * authenticated initiating stream (EXPECT_STANZAS) on which a multiplexed pair
  * (engine_add_pair) awaits its db:result is timed as EXPECT_DB_RESULT. When that
- * timer runs out, engine_timeout refuses the pairs still pending (EV_PAIR_FAILED,
- * DB_TIMEOUT: XEP-0220 §2.1.1, the initiator may time out) and the stream goes on
- * for the pairs already valid.
+ * timer runs out, engine_timeout refuses the pairs the step covered (EV_PAIR_FAILED,
+ * DB_TIMEOUT: XEP-0220 §2.1.1, the initiator may time out), those asked for before
+ * the peer said anything since it began (one asked for later waits for the next
+ * step), and the stream goes on for the pairs already valid.
  */
 enum engine_state engine_step_state(const struct engine *e);
 enum engine_role engine_role(const struct engine *e);

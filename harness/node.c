@@ -100,6 +100,25 @@ static void vhost_trace(void *user, const struct trace_entry *t)
                 b->cfg.trace(b->cfg.trace_user, s, t);
 }
 
+/*
+ * Whether a stream that node a negotiated is one that node b would have negotiated
+ * the same way with the same peer: the same settings, semantics, certificate,
+ * knobs and knowledge of the peer (engine_vhost.other_negotiation). The knobs are
+ * compared as bytes: a difference in padding only makes b's pair take a stream of
+ * its own, which is never wrong.
+ */
+static bool same_negotiation(const struct node *a, const struct node *b)
+{
+        return a->cfg.neg.tls == b->cfg.neg.tls && a->cfg.neg.sasl == b->cfg.neg.sasl &&
+               a->cfg.neg.dialback == b->cfg.neg.dialback && a->cfg.sem == b->cfg.sem &&
+               a->cfg.creds == b->cfg.creds &&
+               memcmp(&a->cfg.knobs, &b->cfg.knobs, sizeof(a->cfg.knobs)) == 0 &&
+               a->cfg.peer_known == b->cfg.peer_known &&
+               (!a->cfg.peer_known || (a->cfg.peer_neg.tls == b->cfg.peer_neg.tls &&
+                                       a->cfg.peer_neg.sasl == b->cfg.peer_neg.sasl &&
+                                       a->cfg.peer_neg.dialback == b->cfg.peer_neg.dialback));
+}
+
 /* engine_config.vhost: a receiving stream asks who else at this address hosts domain. */
 static bool stream_vhost(void *user, const char *domain, struct engine_vhost *out)
 {
@@ -123,6 +142,7 @@ static bool stream_vhost(void *user, const char *domain, struct engine_vhost *ou
                                         (b->cfg.knobs.bad.wire_roles == 0 ||
                                          (b->cfg.knobs.bad.wire_roles & (1u << ENGINE_RECEIVING))));
         out->ignore_db_result = b->cfg.knobs.bad.ignore_db_result;
+        out->other_negotiation = !same_negotiation(s->node, b);
         return true;
 }
 

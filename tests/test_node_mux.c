@@ -70,8 +70,9 @@ static bool b_vhost(void *user, const char *domain, struct engine_vhost *out)
         return true;
 }
 
-/* A receiving engine hosting harness.test with settings row own_row; B has b_row. */
-static void one_new(struct one *o, int own_row, int b_row)
+/* A receiving engine hosting harness.test with settings row own_row; B has b_row;
+ * vhost answers who else hosts a domain. */
+static void one_new_vhost(struct one *o, int own_row, int b_row, engine_vhost_fn vhost)
 {
         static const char *const hosted[] = {HARNESS};
         struct engine_config c;
@@ -91,11 +92,16 @@ static void one_new(struct one *o, int own_row, int b_row)
         engine_knobs_default(&c.knobs);
         c.secret = "the-base-node-secret";
         xs_limits_default(&c.limits);
-        c.vhost = b_vhost;
+        c.vhost = vhost;
         c.vhost_user = o;
         c.random = test_random;
         o->e = engine_new(&c, err, sizeof(err));
         cr_assert_not_null(o->e, "%s", err);
+}
+
+static void one_new(struct one *o, int own_row, int b_row)
+{
+        one_new_vhost(o, own_row, b_row, b_vhost);
 }
 
 static void one_free(struct one *o)
@@ -597,4 +603,272 @@ Test(vhost, silent_target_says_nothing)
         cr_expect_eq(r.outcomes, OUTCOME_BIT(OUTCOME_F4), "%#x", r.outcomes);
         cr_expect(strstr(o.b_trace.data, "silent, as told") != NULL, "%s", o.b_trace.data);
         one_free(&o);
+}
+
+/* ---- reuse-connection across scenarios negotiated differently (issue 11) ---- */
+
+/* The partner initiates, with one connection per address: first to A (base_row),
+ * then a ping to B (b_row). When A's stream was negotiated under other settings
+ * than B's, B's pair is not carried on it: A's stream answers the pair with
+ * <resource-constraint/> (XEP-0220 §2.5, DB-7), the partner opens a stream of its
+ * own to B, and B's result is that stream's, with the method B's negotiation
+ * gives (want), whatever stream the partner happened to reuse. */
+static void reuse_other_settings(int base_row, int b_row, unsigned want)
+{
+        struct mux m;
+        struct stream *out[4];
+        size_t n;
+
+        mux_init(&m, base_row, b_row, 15, REUSE, false);
+        cr_assert_not_null(node_ping(m.w.partner, PARTNER, HARNESS, "in1"));
+        world_run(&m.w);
+        cr_assert_not_null(node_ping(m.w.partner, PARTNER, B_DOMAIN, "in2"));
+        world_run(&m.w);
+        cr_expect(strstr(m.w.trace.data, "resource-constraint") != NULL,
+                  "A's stream refused B's pair\n%s", m.w.trace.data);
+        cr_expect_eq(m.pairs_to_b, 0, "no result for B from A's stream\n%s", m.w.trace.data);
+        cr_expect_eq(world_streams(m.w.partner, ENGINE_INITIATING, PURPOSE_AUTH, out, 4), 2,
+                     "a stream of the partner's own for B\n%s", m.w.trace.data);
+        n = world_streams(m.b, ENGINE_RECEIVING, PURPOSE_AUTH, out, 4);
+        cr_assert_eq(n, 1, "%s", m.w.trace.data);
+        cr_expect(engine_result(node_stream_engine(out[0]))->authenticated, "%s", m.w.trace.data);
+        cr_expect_eq(engine_result(node_stream_engine(out[0]))->method, want, "method %u\n%s",
+                     engine_result(node_stream_engine(out[0]))->method, m.w.trace.data);
+        cr_expect_eq(m.w.pongs, 2, "%s", m.w.trace.data);
+        /* The refusal is the harness's choice, never the partner's fault. */
+        cr_expect_eq(world_count(m.w.harness, FINDING_VIOLATION) +
+                         world_count(m.b, FINDING_VIOLATION),
+                     0, "%s", m.w.trace.data);
+        mux_free(&m);
+}
+
+/* The defect of issue 10: a TLS-Optional partner (M15) reusing a plaintext stream
+ * (A: H17, TLS NotSupported) for B (H15, TLS Optional) showed Dp; its own stream to
+ * B negotiates TLS: Dt (matrix M15 x H15). */
+Test(reuse, tls_optional_pair_not_carried_in_plaintext)
+{
+        reuse_other_settings(17, 15, METHOD_DT);
+}
+
+/* The reverse: A's stream runs TLS (H15), B's settings do not offer it (H17). On A's
+ * stream B's settings refused the pair (no Dt there: not-authorized, a failure); on
+ * its own plaintext stream B gets Dp (M15 x H17). */
+Test(reuse, plaintext_pair_not_carried_over_tls)
+{
+        reuse_other_settings(15, 17, METHOD_DP);
+}
+
+/* The same settings (M15 x H15 on both): the pair still rides on A's stream and B's
+ * result comes from it (XEP-0220 §2.6), as before. */
+Test(reuse, same_settings_still_multiplexed)
+{
+        reuse_partner_initiates(15, 15, METHOD_DT);
+}
+
+/* Engine level: a db:result for B on a stream whose owner negotiated otherwise
+ * (engine_vhost.other_negotiation) gets <resource-constraint/>, no pair result
+ * and no finding; B's account says why. A legacy stream (no 'to') carries it. */
+static bool other_vhost(void *user, const char *domain, struct engine_vhost *out)
+{
+        if (!b_vhost(user, domain, out))
+                return false;
+        out->other_negotiation = true;
+        return true;
+}
+
+Test(vhost, other_negotiation_refused_with_resource_constraint)
+{
+        struct one o;
+        struct engine_result r;
+        const char *out;
+        int need_verify;
+        size_t nf;
+
+        one_new_vhost(&o, 17, 17, other_vhost);
+        one_feed(&o, "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+                     "xmlns:stream='http://etherx.jabber.org/streams' "
+                     "xmlns:db='jabber:server:dialback' to='" HARNESS "' from='" PARTNER
+                     "' version='1.0'>");
+        out = one_feed(&o, "<db:result from='" PARTNER "' to='" B_DOMAIN "'>00</db:result>");
+        cr_expect(strstr(out, "resource-constraint") != NULL, "%s", out);
+        cr_expect(strstr(out, "type=\"error\"") != NULL, "%s", out);
+        cr_expect_not(one_pair_done(&o, B_DOMAIN, &need_verify), "no result for B");
+        cr_expect_eq(need_verify, 0);
+        cr_expect_eq(engine_pair_result(o.e, PARTNER, B_DOMAIN, &r), -1);
+        engine_findings(o.e, &nf);
+        cr_expect_eq(nf, 0, "a note in the trace, not a finding");
+        cr_expect(strstr(o.b_trace.data, "not taken there") != NULL, "B's account: %s",
+                  o.b_trace.data);
+        cr_expect_eq(engine_state(o.e), ST_EXPECT_NEGOTIATION, "the stream goes on");
+        /* A db:verify for B is still answered: its answer does not depend on the stream. */
+        out =
+            one_feed(&o, "<db:verify from='" PARTNER "' to='" B_DOMAIN "' id='s1'>00</db:verify>");
+        cr_expect(strstr(out, "type=\"invalid\"") != NULL, "%s", out);
+        one_free(&o);
+}
+
+/* ---- late answers on a stream that multiplexes (issue 11, reuse) ---- */
+
+static int engine_input_str(struct engine *e, const char *xml)
+{
+        return engine_input(e, xml, strlen(xml));
+}
+
+/* An initiating stream (H17 x partner) authenticated, with <dialback><errors/>. */
+static struct engine *mux_initiator(void)
+{
+        static const char *const hosted[] = {HARNESS};
+        struct engine_config c;
+        struct engine_event ev;
+        struct engine *e;
+        char err[256];
+
+        memset(&c, 0, sizeof(c));
+        c.role = ENGINE_INITIATING;
+        c.purpose = PURPOSE_AUTH;
+        c.hosted = hosted;
+        c.n_hosted = 1;
+        c.remote_domain = PARTNER;
+        c.random = test_random;
+        cr_assert_eq(settings_from_row(17, &c.neg), 0);
+        c.sem = SEMANTICS_MATRIX;
+        engine_knobs_default(&c.knobs);
+        c.secret = "the-harness-secret";
+        xs_limits_default(&c.limits);
+        e = engine_new(&c, err, sizeof(err));
+        cr_assert_not_null(e, "%s", err);
+        cr_assert_eq(engine_start(e), 0);
+        cr_assert_eq(engine_input_str(e, "<stream:stream xmlns='jabber:server' "
+                                         "xmlns:stream='http://etherx.jabber.org/streams' "
+                                         "xmlns:db='jabber:server:dialback' from='" PARTNER
+                                         "' to='" HARNESS "' id='sid1' version='1.0'>"
+                                         "<stream:features><dialback "
+                                         "xmlns='urn:xmpp:features:dialback'><errors/>"
+                                         "</dialback></stream:features>"),
+                     0);
+        cr_assert_eq(
+            engine_input_str(e, "<db:result from='" PARTNER "' to='" HARNESS "' type='valid'/>"),
+            0);
+        cr_assert_eq(engine_state(e), ST_EXPECT_STANZAS);
+        while (engine_next_event(e, &ev))
+                engine_event_cleanup(&ev);
+        return e;
+}
+
+static size_t count_findings(const struct engine *e, enum finding_kind kind, const char *text)
+{
+        size_t n, k = 0;
+        const struct finding *f = engine_findings(e, &n);
+
+        for (size_t i = 0; i < n; i++)
+                k += f[i].kind == kind && strstr(f[i].text, text) != NULL;
+        return k;
+}
+
+/* Pairs asked for at once (nothing from the peer in between) share the step: one
+ * timeout refuses them all, as a silent peer deserves (ejabberd without dialback
+ * drops a multiplexed db:result: docs/peers.md). */
+Test(late, pairs_asked_for_at_once_share_the_step)
+{
+        struct engine *e = mux_initiator();
+
+        cr_assert_eq(engine_add_pair(e, HARNESS, "b.partner.test"), 0);
+        cr_assert_eq(engine_add_pair(e, HARNESS, "c.partner.test"), 0);
+        engine_timeout(e);
+        cr_expect_eq(engine_pair_state(e, HARNESS, "b.partner.test"), PAIR_FAILED);
+        cr_expect_eq(engine_pair_state(e, HARNESS, "c.partner.test"), PAIR_FAILED);
+        cr_expect_eq(engine_step_state(e), ST_EXPECT_STANZAS);
+        engine_free(e);
+}
+
+/* A second pair asked for later, while the first is pending, gets a step of its own: the
+ * step timer refuses only the first; the second's answer, then the first's late
+ * answer, are taken as they are (valid; a note), not as unsolicited results
+ * (DB-9); a second late answer is one. */
+Test(late, pair_added_while_another_pending)
+{
+        struct engine *e = mux_initiator();
+        struct engine_event ev;
+        bool failed_b = false, auth_c = false;
+
+        cr_assert_eq(engine_add_pair(e, HARNESS, "b.partner.test"), 0);
+        /* The peer says something (a whitespace keepalive, RFC 6120 §4.6.1): a pair
+         * asked for from now on is later than the step. */
+        cr_assert_eq(engine_input_str(e, " "), 0);
+        cr_assert_eq(engine_add_pair(e, HARNESS, "c.partner.test"), 0, "while b is pending");
+        cr_expect_eq(engine_step_state(e), ST_EXPECT_DB_RESULT);
+        engine_timeout(e);
+        cr_expect_eq(engine_pair_state(e, HARNESS, "b.partner.test"), PAIR_FAILED);
+        cr_expect_eq(engine_pair_state(e, HARNESS, "c.partner.test"), PAIR_PENDING,
+                     "c asked for later: its own step");
+        cr_expect_eq(engine_step_state(e), ST_EXPECT_DB_RESULT);
+        cr_assert_eq(
+            engine_input_str(e, "<db:result from='c.partner.test' to='" HARNESS "' type='valid'/>"),
+            0);
+        cr_assert_eq(
+            engine_input_str(e, "<db:result from='b.partner.test' to='" HARNESS "' type='valid'/>"),
+            0);
+        while (engine_next_event(e, &ev)) {
+                failed_b |= ev.kind == EV_PAIR_FAILED && strcmp(ev.to, "b.partner.test") == 0;
+                auth_c |= ev.kind == EV_AUTHENTICATED && strcmp(ev.to, "c.partner.test") == 0;
+                engine_event_cleanup(&ev);
+        }
+        cr_expect(failed_b);
+        cr_expect(auth_c);
+        cr_expect_eq(engine_pair_state(e, HARNESS, "c.partner.test"), PAIR_VALID);
+        cr_expect_eq(engine_pair_state(e, HARNESS, "b.partner.test"), PAIR_FAILED,
+                     "a late valid does not revive a pair given up");
+        cr_expect_eq(count_findings(e, FINDING_NOTE, "late answer"), 1);
+        cr_expect_eq(count_findings(e, FINDING_VIOLATION, "answers no request"), 0);
+        cr_expect_eq(engine_step_state(e), ST_EXPECT_STANZAS);
+        /* A second answer to the same request is unsolicited (DB-9). */
+        cr_assert_eq(
+            engine_input_str(e, "<db:result from='b.partner.test' to='" HARNESS "' type='valid'/>"),
+            0);
+        cr_expect_eq(count_findings(e, FINDING_VIOLATION, "answers no request"), 1);
+        engine_free(e);
+}
+
+/* Node level: the partner answers a second ping of a pair still pending on its
+ * reused stream (the stanza waits for the pair, engine_add_pair says it is
+ * pending); both pongs arrive, on the one stream. */
+Test(late, second_ping_while_pair_pending)
+{
+        struct mux m;
+        struct stream *out[4];
+
+        mux_init(&m, 15, 15, 15, REUSE, false);
+        cr_assert_not_null(node_ping(m.w.partner, PARTNER, HARNESS, "in1"));
+        world_run(&m.w);
+        cr_assert_not_null(node_ping(m.w.partner, PARTNER, B_DOMAIN, "in2"));
+        cr_assert_not_null(node_ping(m.w.partner, PARTNER, B_DOMAIN, "in3"));
+        world_run(&m.w);
+        cr_expect_eq(world_streams(m.w.partner, ENGINE_INITIATING, PURPOSE_AUTH, out, 4), 1, "%s",
+                     m.w.trace.data);
+        cr_expect_eq(m.w.pongs, 3, "%s", m.w.trace.data);
+        cr_expect_eq(m.pairs_to_b, 1, "%s", m.w.trace.data);
+        mux_free(&m);
+}
+
+/* A stream authenticated by SASL EXTERNAL (M9 x H9: S) carries no dialback pair for
+ * another scenario, even one with the same settings: that scenario's own stream
+ * would have authenticated by SASL too. B's result is S, on its own stream. */
+Test(reuse, no_dialback_pair_on_a_sasl_stream)
+{
+        struct mux m;
+        struct stream *out[4];
+
+        mux_init(&m, 9, 9, 9, REUSE, false);
+        cr_assert_not_null(node_ping(m.w.partner, PARTNER, HARNESS, "in1"));
+        world_run(&m.w);
+        cr_assert_not_null(node_ping(m.w.partner, PARTNER, B_DOMAIN, "in2"));
+        world_run(&m.w);
+        cr_expect_eq(m.pairs_to_b, 0, "%s", m.w.trace.data);
+        cr_assert_eq(world_streams(m.b, ENGINE_RECEIVING, PURPOSE_AUTH, out, 4), 1, "%s",
+                     m.w.trace.data);
+        cr_expect_eq(engine_result(node_stream_engine(out[0]))->method, METHOD_S, "%s",
+                     m.w.trace.data);
+        cr_expect(strstr(m.w.trace.data, "resource-constraint") != NULL, "%s", m.w.trace.data);
+        cr_expect_eq(m.w.pongs, 2, "%s", m.w.trace.data);
+        mux_free(&m);
 }

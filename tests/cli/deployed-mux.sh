@@ -77,13 +77,22 @@ check "legacy-header: ... with that domain's secret" \
 # 2. reuse-connection: one connection per address, in both roles (M13, M15, M17). As
 # initiating server the partner multiplexes the pairs for other harness domains on a
 # stream it has to the harness address: each is judged under its own scenario's
-# settings and attributed to it. Whether a matrix run shows it depends on which
-# streams happen to be open at once; so does the receiving side (its db:verify goes
-# on such a stream only while one is authenticated), which is asserted in memory
-# (tests/test_node_mux.c, reuse::*). The matrix must match either way.
+# settings and attributed to it when that scenario would have negotiated the stream
+# the same way, and refused with <resource-constraint/> otherwise (the partner then
+# opens a stream of its own). Which streams happen to be open at once is timing; the
+# matrix must match either way, and the run says how many pairs were carried or
+# refused. The receiving half (its db:verify for a harness key on its authenticated
+# stream to the harness address) cannot be forced over the wire: the partner
+# verifies when the harness initiates (an outbound scenario, an inbound trigger),
+# and holds such a stream only after answering a harness ping or initiating an
+# inbound scenario, a stream the runner closes when that scenario ends; so it needs
+# one scenario's end to overlap another's start (with --jobs 1, never). It is
+# asserted in memory (tests/test_node_mux.c reuse::harness_initiates).
 for row in 13:E5 15:E6 17:E7; do
 	m=m${row%%:*}
 	deployed "reuse-$m" "$m" "${row##*:}" matrix reuse-connection
+	echo "reuse-$m: $(grep -l "(on another node's stream)" "$tmp/reuse-$m.tr/"*.txt 2>/dev/null | wc -l) scenario(s) had a request on another node's stream," \
+		"$(grep -l "not taken there" "$tmp/reuse-$m.tr/"*.txt 2>/dev/null | wc -l) had a pair refused there"
 done
 # Where it always shows: the partner answers three harness domains at one address
 # (domains-mux-sender-h9-in, their certificates issued by the run): the pairs for
