@@ -1,6 +1,7 @@
 #include "checkup.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "json.h"
@@ -142,8 +143,9 @@ int checkup_exit_code(const struct checkup_report *r)
 }
 
 /* A FAIL that no scenario would judge for what it is: the harness's own set-up, a
- * partner no address of which accepts TCP, a partner certificate that does not name a
- * configured domain (every scenario of that domain would read as a mismatch), and,
+ * partner no address of which accepts TCP, a partner certificate that does not name its
+ * primary domain (every negotiation scenario would read as a mismatch; an additional
+ * domain is the domains verdict's, domains.h), and,
  * unless without_inbound, a partner that cannot connect in. Any other partner FAIL (a
  * stream, TLS or a chain that fails) is behaviour the scenarios judge themselves. */
 static bool stops(const struct checkup_report *r, bool without_inbound)
@@ -162,8 +164,13 @@ static bool stops(const struct checkup_report *r, bool without_inbound)
         }
         if (!tcp_ok && (tcp_tried || checkup_worst(r, CHECKUP_PARTNER) == CHECKUP_FAIL))
                 return true;
-        if (checkup_failed(r, "PRE-CERT-NAMES"))
-                return true;
+        for (size_t i = 0; i < r->n; i++) {
+                /* An additional domain's name is the domains verdict's (domains.h). */
+                if (r->f[i].sev == CHECKUP_FAIL &&
+                    strcmp(r->f[i].item->id, "PRE-CERT-NAMES") == 0 &&
+                    (r->primary[0] == '\0' || strcasecmp(r->f[i].subject, r->primary) == 0))
+                        return true;
+        }
         return !without_inbound && checkup_failed(r, "PRE-INBOUND");
 }
 

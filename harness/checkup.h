@@ -61,6 +61,10 @@ struct checkup_report {
         struct checkup_finding f[CHECKUP_MAX];
         size_t n;
         size_t dropped; /* findings beyond CHECKUP_MAX (counted, not kept) */
+        /* The partner's primary domain (checkup_run): a certificate that does not name
+         * an additional domain does not stop a run, whose domains verdict judges it
+         * (issue 13 item 1); "" when unknown (every such FAIL then stops). */
+        char primary[256];
 };
 
 /*

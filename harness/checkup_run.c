@@ -1067,6 +1067,7 @@ int checkup_run(const struct checkup_options *in, struct checkup_report *r, char
                 return -1;
         }
         c->p[c->n++].pdomain = o.partner->primary;
+        snprintf(r->primary, sizeof(r->primary), "%s", o.partner->primary);
         for (size_t i = 0; i < o.partner->n_additional && c->n < MAX_DOMAINS; i++)
                 c->p[c->n++].pdomain = o.partner->additional[i];
         for (size_t i = 0; i < c->n; i++) {

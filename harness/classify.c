@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "domains.h"
 #include "oracle.h"
 #include "settings.h"
 #include "util.h"
@@ -33,8 +34,11 @@ int classify_canonical_row(int k)
 /* The results the classification uses (classify.h). */
 bool classify_uses(const struct scenario_result *s)
 {
-        return s->observed != 0 && !s->not_run && !s->unclassified && s->verdict != VERDICT_ERROR &&
-               s->verdict != VERDICT_SKIP;
+        /* The domains-* scenarios (tag "domains") are the domains verdict's
+         * (domains.h): an unserved additional domain says nothing of the negotiation
+         * settings (issue 13 item 1). */
+        return !s->domains_scenario && s->observed != 0 && !s->not_run && !s->unclassified &&
+               s->verdict != VERDICT_ERROR && s->verdict != VERDICT_SKIP;
 }
 
 /* A match only through an alternative the scenario accepts (an UNDEFINED point of
@@ -163,9 +167,12 @@ enum classify_state classify_state(const struct run_report *r)
 }
 
 /*
- * Only the three negotiation parameters: the run knows nothing of the partner
- * type, additional domains or description, and partner_cmdlet's "Set" form
- * would clear the last two ($Null). The identity is quoted as partner_cmdlet
+ * The negotiation parameters (s; NULL: none) and, when the domains verdict
+ * (domains.h) found additional domains the partner does not serve, the
+ * -AdditionalDomains @{Remove=...} list modifier that drops them (a PSListModifier:
+ * Set-CsXmppAllowedPartner reference, docs/cli.md). Nothing else: the run knows
+ * nothing of the partner type or description, and partner_cmdlet's "Set" form
+ * would clear the description ($Null). The identity is quoted as partner_cmdlet
  * does (` $ " escaped with a backtick). A line that would not fit whole is left
  * out rather than cut (a checked domain is at most 253 octets, so it fits).
  */
@@ -173,8 +180,13 @@ static void suggest(struct run_report *r, const struct neg_settings *s)
 {
         struct buf b;
         size_t n = strnlen(r->partner_domain, sizeof(r->partner_domain));
+        char remove[RESULT_TEXT_MAX];
+        size_t nremove = domains_remove_clause(r, remove, sizeof(remove));
         int rc;
 
+        r->suggested[0] = '\0';
+        if (s == NULL && nremove == 0)
+                return;
         buf_init(&b, sizeof(r->suggested) - 1);
         rc = buf_puts(&b, "Set-CsXmppAllowedPartner -Identity \"");
         for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -186,15 +198,17 @@ static void suggest(struct run_report *r, const struct neg_settings *s)
                         rc = buf_append(&b, &c, 1);
         }
         if (rc == 0)
+                rc = buf_puts(&b, "\"");
+        if (rc == 0 && s != NULL)
                 rc = buf_printf(&b,
-                                "\" -TlsNegotiation %s -SaslNegotiation %s "
+                                " -TlsNegotiation %s -SaslNegotiation %s "
                                 "-SupportDialbackNegotiation %s",
                                 neg_name(s->tls), neg_name(s->sasl),
                                 s->dialback ? "$True" : "$False");
+        if (rc == 0 && nremove > 0)
+                rc = buf_printf(&b, " %s", remove);
         if (rc == 0)
                 memcpy(r->suggested, b.data, b.len + 1);
-        else
-                r->suggested[0] = '\0';
         buf_cleanup(&b);
 }
 
@@ -206,7 +220,8 @@ static void suggest(struct run_report *r, const struct neg_settings *s)
  */
 bool classify_unjudged(const struct scenario_result *s)
 {
-        return !s->unclassified && s->harness_row >= 1 && s->harness_row <= SETTINGS_ROWS &&
+        return !s->domains_scenario && !s->unclassified && s->harness_row >= 1 &&
+               s->harness_row <= SETTINGS_ROWS &&
                (s->not_run || s->verdict == VERDICT_ERROR ||
                 (s->observed == 0 && s->verdict != VERDICT_SKIP));
 }
@@ -268,6 +283,7 @@ void classify_run(struct run_report *r)
         memset(r->counts, 0, sizeof(r->counts));
         oracle_classify_begin(&r->cls);
         r->suggested[0] = '\0';
+        domains_judge(r);
         /* Classified in chunks so that no allocation can fail. */
         for (size_t i = 0; i <= r->n_results; i++) {
                 const struct scenario_result *s = i < r->n_results ? &r->results[i] : NULL;
@@ -308,6 +324,8 @@ void classify_run(struct run_report *r)
                 break;
         }
         default:
+                /* No negotiation row to suggest; the domain list may still need fixing. */
+                suggest(r, NULL);
                 break;
         }
 }

@@ -15,6 +15,7 @@
 
 #include "checkup.h"
 #include "classify.h"
+#include "domains.h"
 #include "json.h"
 #include "oracle.h"
 #include "settings.h"
@@ -305,6 +306,70 @@ static void text_basis(FILE *f, const struct run_report *r)
                         : r->untold_dirs == (1u << DIR_OUTBOUND) ? "the outbound direction is"
                                                                  : "observations of both "
                                                                    "directions are");
+}
+
+/*
+ * The run in one line (issue 13 item 1): "negotiation: matches M8 (E1); domains: 2 of
+ * 3 not served". The negotiation part comes from the classification (negotiation
+ * scenarios only), the domains part from the domains verdict (domains.h).
+ */
+static void summary_line(const struct run_report *r, char *out, size_t len)
+{
+        char neg[160], rows[128];
+        unsigned cls = classify_classes(r);
+
+        switch (classify_state(r)) {
+        case CLASSIFY_NOTHING:
+                snprintf(neg, sizeof(neg), "nothing observed");
+                break;
+        case CLASSIFY_OWN_ROW:
+                snprintf(neg, sizeof(neg), "matches M%d (E%d)", classify_own_row(r),
+                         oracle_class(&r->partner));
+                break;
+        case CLASSIFY_ONE:
+                snprintf(neg, sizeof(neg), "class E%d (suggested M%d), not the configured M%d",
+                         classify_lowest_class(cls),
+                         classify_canonical_row(classify_lowest_class(cls)), classify_own_row(r));
+                break;
+        case CLASSIFY_SEVERAL:
+                snprintf(neg, sizeof(neg), "undecided between %s",
+                         rows_text(cls, 'E', rows, sizeof(rows)));
+                break;
+        default:
+                snprintf(neg, sizeof(neg), "no configuration explains the observations");
+                break;
+        }
+        snprintf(out, len, "negotiation: %s%s; domains: %s", r->self_test ? "(self-test) " : "",
+                 neg, r->domains.summary);
+}
+
+/* The partner's domains section (domains.h): one line per domain and direction,
+ * each fault with its fix. */
+static void text_domains(FILE *f, const struct run_report *r, const char *bold, const char *reset,
+                         struct buf *tmp)
+{
+        const struct domains_verdict *d = &r->domains;
+
+        fprintf(f, "\n%sDomains%s (primary and AdditionalDomains; reference §3.7): %s\n", bold,
+                reset, TCLEAN(tmp, d->summary));
+        for (size_t i = 0; i < d->n_items; i++) {
+                const struct domain_item *it = &d->items[i];
+
+                fprintf(f,
+                        "  %-10s %-8s %s: served %s, certificate covers it %s, authenticated %s\n",
+                        it->primary ? "primary" : "additional", direction_name(it->dir),
+                        TCLEAN(tmp, it->domain), dom_fact_name(it->served),
+                        dom_fact_name(it->cert_covers), dom_fact_name(it->authenticated));
+                if (it->finding[0] != '\0') {
+                        fprintf(f, "    finding: %s\n", TCLEAN(tmp, it->finding));
+                        fprintf(f, "    fix: %s\n", TCLEAN(tmp, it->fix));
+                }
+        }
+        /* With no negotiation row to suggest, the classification printed no cmdlet:
+         * the domain fix alone is the suggestion (classify.h). */
+        if (r->suggested[0] != '\0' && classify_state(r) != CLASSIFY_OWN_ROW &&
+            classify_state(r) != CLASSIFY_ONE)
+                fprintf(f, "  %s\n", TCLEAN(tmp, r->suggested));
 }
 
 static void text_classification(FILE *f, const struct run_report *r, bool color, struct buf *tmp)
@@ -617,8 +682,15 @@ int report_text(FILE *f, const struct run_report *r, bool color)
         fputc('\n', f);
         if (r->incomplete)
                 fprintf(f, "(incomplete: %zu not run)\n", not_run);
+        {
+                char line[RESULT_TEXT_MAX + 256];
+
+                summary_line(r, line, sizeof(line));
+                fprintf(f, "%s\n", TCLEAN(&t1, line));
+        }
         text_refused(f, r, bold, reset, &t1);
         text_classification(f, r, color, &t1);
+        text_domains(f, r, bold, reset, &t1);
         text_findings(f, r, bold, reset, false, &t1, &t2);
         text_findings(f, r, bold, reset, true, &t1, &t2);
         buf_cleanup(&t1);
@@ -812,6 +884,50 @@ static void json_refused(struct json *j, struct buf *tmp, const struct run_repor
         json_end_object(j);
 }
 
+/* The domains section (docs/report-json.md "domains"). */
+static void json_domains(struct json *j, struct buf *tmp, const struct run_report *r)
+{
+        const struct domains_verdict *d = &r->domains;
+
+        json_key(j, "domains");
+        json_begin_object(j);
+        JSTR(j, tmp, "summary", d->summary);
+        json_kv_int(j, "domains", (long long)d->n_domains);
+        json_kv_int(j, "faults", (long long)d->faults);
+        json_kv_int(j, "served", (long long)d->served);
+        json_kv_int(j, "not_served", (long long)d->not_served);
+        json_kv_int(j, "not_checked", (long long)d->not_checked);
+        json_kv_int(j, "not_covered", (long long)d->not_covered);
+        json_kv_int(j, "not_authenticated", (long long)d->not_auth);
+        json_key(j, "items");
+        json_begin_array(j);
+        for (size_t i = 0; i < d->n_items; i++) {
+                const struct domain_item *it = &d->items[i];
+
+                json_begin_object(j);
+                JSTR(j, tmp, "domain", it->domain);
+                json_kv_string(j, "role", it->primary ? "primary" : "additional");
+                json_kv_string(j, "direction", direction_name(it->dir));
+                json_kv_string(j, "served", dom_fact_name(it->served));
+                json_kv_string(j, "cert_covers", dom_fact_name(it->cert_covers));
+                json_kv_string(j, "authenticated", dom_fact_name(it->authenticated));
+                json_kv_int(j, "results", (long long)it->results);
+                json_key(j, "finding");
+                if (it->finding[0] != '\0')
+                        jstr_n(j, tmp, it->finding, sizeof(it->finding));
+                else
+                        json_null(j);
+                json_key(j, "fix");
+                if (it->fix[0] != '\0')
+                        jstr_n(j, tmp, it->fix, sizeof(it->fix));
+                else
+                        json_null(j);
+                json_end_object(j);
+        }
+        json_end_array(j);
+        json_end_object(j);
+}
+
 int report_json(const struct run_report *r, struct buf *out)
 {
         struct json j;
@@ -901,7 +1017,15 @@ int report_json(const struct run_report *r, struct buf *out)
         json_kv_int(&j, "total", (long long)r->n_results);
         for (int v = 0; v < VERDICT_COUNT; v++)
                 json_kv_int(&j, verdict_name((enum verdict)v), r->counts[v]);
+        {
+                char line[RESULT_TEXT_MAX + 256];
+
+                summary_line(r, line, sizeof(line));
+                JSTR(&j, &tmp, "line", line);
+        }
         json_end_object(&j);
+
+        json_domains(&j, &tmp, r);
 
         json_refused(&j, &tmp, r);
 
@@ -979,7 +1103,7 @@ int report_json(const struct run_report *r, struct buf *out)
                 json_end_array(&j);
         }
         json_key(&j, "suggested_config");
-        if (r->suggested[0] != '\0') {
+        if (r->suggested[0] != '\0' && (st == CLASSIFY_OWN_ROW || st == CLASSIFY_ONE)) {
                 k = st == CLASSIFY_OWN_ROW
                         ? row
                         : classify_canonical_row(classify_lowest_class(classify_classes(r)));
@@ -1237,16 +1361,56 @@ fail:
 /* The counts of a testsuite or testsuites element, as junit_kind sorts the cases. */
 static int junit_counts(struct xw *x, const struct run_report *r)
 {
-        size_t n[4] = {0, 0, 0, 0};
+        size_t n[4] = {0, 0, 0, 0}, tests = r->n_results;
 
         for (size_t i = 0; i < r->n_results; i++)
                 n[junit_kind(&r->results[i])]++;
-        if (x_attr(x, "name", "s2scheck", 16) < 0 || x_attrf(x, "tests", "%zu", r->n_results) < 0 ||
+        /* The domains' cases (junit_domains): one per item, a fault fails it. */
+        tests += r->domains.n_items;
+        n[JUNIT_FAILURE] += r->domains.faults;
+        if (x_attr(x, "name", "s2scheck", 16) < 0 || x_attrf(x, "tests", "%zu", tests) < 0 ||
             x_attrf(x, "failures", "%zu", n[JUNIT_FAILURE]) < 0 ||
             x_attrf(x, "errors", "%zu", n[JUNIT_ERROR]) < 0 ||
             x_attrf(x, "skipped", "%zu", n[JUNIT_SKIPPED]) < 0 ||
             x_attrf(x, "time", "%.3f", clamp_seconds(r->seconds)) < 0)
                 return -1;
+        return 0;
+}
+
+/*
+ * The partner's domains (docs/report-junit.md): one testcase per domain and
+ * direction in the run's testsuite (classname s2scheck.<partner>.domains), a
+ * <failure> with the fix for each fault.
+ */
+static int junit_domains(struct xw *x, const struct run_report *r)
+{
+        const struct domains_verdict *d = &r->domains;
+
+        for (size_t i = 0; i < d->n_items; i++) {
+                const struct domain_item *it = &d->items[i];
+                char facts[96];
+
+                snprintf(facts, sizeof(facts),
+                         "served %s, certificate covers it %s, authenticated %s",
+                         dom_fact_name(it->served), dom_fact_name(it->cert_covers),
+                         dom_fact_name(it->authenticated));
+                if (x_start(x, "testcase") < 0 ||
+                    x_attrf(x, "name", "%s %.*s (%s)", it->primary ? "primary" : "additional",
+                            (int)sizeof(it->domain), it->domain, direction_name(it->dir)) < 0 ||
+                    x_attrf(x, "classname", "s2scheck.%.*s.domains", (int)sizeof(r->partner_domain),
+                            r->partner_domain) < 0 ||
+                    x_attr(x, "time", "0.000", 8) < 0)
+                        return -1;
+                if (it->finding[0] != '\0' &&
+                    (x_start(x, "failure") < 0 ||
+                     x_attr(x, "message", it->finding, sizeof(it->finding)) < 0 ||
+                     x_attr(x, "type", "domain", 8) < 0 || x_text(x, "fix: ", 5) < 0 ||
+                     x_text(x, it->fix, strlen(it->fix)) < 0 || x_end(x) < 0))
+                        return -1;
+                if (x_start(x, "system-out") < 0 || x_text(x, facts, strlen(facts)) < 0 ||
+                    x_end(x) < 0 || x_end(x) < 0)
+                        return -1;
+        }
         return 0;
 }
 
@@ -1353,6 +1517,7 @@ int report_junit(const struct run_report *r, struct buf *out)
                         "the built-in reference partner, not the partner's real server", 80) < 0) ||
             x_attr_basis(&x, r) < 0 ||
             x_property(&x, "classification", classify_state_name(classify_state(r)), 32) < 0 ||
+            x_property(&x, "domains", r->domains.summary, sizeof(r->domains.summary)) < 0 ||
             (r->suggested[0] &&
              x_property(&x, "suggested", r->suggested, sizeof(r->suggested)) < 0) ||
             (r->incomplete &&
@@ -1366,7 +1531,7 @@ int report_junit(const struct run_report *r, struct buf *out)
                 if (junit_case(&x, r, &r->results[i]) < 0)
                         goto fail;
         }
-        if (junit_system_out(&x, r) < 0)
+        if (junit_domains(&x, r) < 0 || junit_system_out(&x, r) < 0)
                 goto fail;
         if (x_end(&x) < 0 || x_end(&x) < 0 || xmlTextWriterEndDocument(x.w) < 0)
                 goto fail;

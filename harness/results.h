@@ -33,6 +33,13 @@ int scenario_result_add_finding(struct scenario_result *s, const char *line, enu
 /* "environment", "harness"; NULL for ERROR_CAUSE_NONE. */
 const char *error_cause_name(enum error_cause c);
 
+/* What a result showed of one fact about a partner domain (domains.h). */
+enum dom_fact {
+        DOM_UNKNOWN = 0, /* not shown either way */
+        DOM_NO,
+        DOM_YES,
+};
+
 /* One scenario: one harness setting, one direction, one negotiation. */
 struct checkup_report; /* checkup.h */
 
@@ -75,6 +82,42 @@ struct scenario_result {
         /* A known deviation the run expects (<xfail> or a --quirks entry): its reason and
          * where it was declared; "" when none. */
         char known_deviation[RESULT_TEXT_MAX];
+        /* The domains verdict's facts (domains.h), from typed engine data: the partner
+         * domain the scenario addressed (the primary, or an additional domain), whether
+         * the scenario is tagged "domains" (then left out of the negotiation
+         * classification), whether the partner serves that domain (stream opened, or
+         * host-unknown / host-gone), whether its certificate covers it (certid_match on
+         * the presented identities) and whether a pair of it authenticated. */
+        char pdomain[256];
+        bool domains_scenario;
+        enum dom_fact served, cert_covers, authenticated;
+};
+
+/* The partner's domains, one item per domain and direction (domains.h). */
+#define RUN_DOMAINS_MAX 65 /* the primary and PARTNER_ADDITIONAL_MAX additional domains */
+#define RUN_DOMAIN_ITEMS (2 * RUN_DOMAINS_MAX)
+
+struct domain_item {
+        char domain[256];
+        bool primary;
+        enum direction dir;
+        enum dom_fact served, cert_covers, authenticated;
+        size_t results; /* the results that addressed this domain in this direction */
+        char finding[RESULT_TEXT_MAX]; /* the fault, "" when none */
+        char fix[RESULT_TEXT_MAX];     /* its fix, "" when none */
+};
+
+struct domains_verdict {
+        struct domain_item items[RUN_DOMAIN_ITEMS];
+        size_t n_items;
+        size_t n_domains;              /* the primary and the additional domains */
+        size_t not_served;             /* domains not served in some direction */
+        size_t served;                 /* domains served (yes in some direction, never no) */
+        size_t not_checked;            /* domains of which no result showed whether served */
+        size_t not_covered;            /* domains the partner's certificate does not cover */
+        size_t not_auth;               /* domains that never authenticated where they should */
+        size_t faults;                 /* items with a finding */
+        char summary[RESULT_TEXT_MAX]; /* "2 of 3 not served", "3 of 3 served", ... */
 };
 
 /* A whole run against one partner. */
@@ -116,6 +159,11 @@ struct run_report {
          * it stopped the run (every scenario then not run, the report incomplete). */
         const struct checkup_report *preflight;
         bool preflight_stopped;
+        /* The partner file's additional domains (the runner copies them), and the
+         * domains verdict over them and the primary (domains_judge, from classify_run). */
+        char additional[RUN_DOMAINS_MAX - 1][256];
+        size_t n_additional;
+        struct domains_verdict domains;
 };
 
 /* Frees every owned part and zeroes r. NULL-safe. */

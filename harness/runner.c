@@ -32,6 +32,7 @@
 #include "report.h"
 #include "scenario.h"
 #include "tls.h"
+#include "util.h"
 #include "xmlstream.h"
 
 #define DEFAULT_DOMAIN "harness.test"
@@ -131,6 +132,14 @@ struct scen {
         enum rule_id trigger_rule_id;
         enum rule_id check_rule; /* the rule of the first failed check (run_checks) */
         struct engine_result fallback;
+        /* The domains verdict's facts (domains.h), taken from the engine of the
+         * scenario's stream while it exists: whether the partner's certificate covers
+         * the partner domain addressed (certid_match), whether the partner opened its
+         * stream (outbound: its stream id came), and the stream error condition on the
+         * trigger stream to that domain (inbound against a real partner). */
+        enum dom_fact cert;
+        bool peer_opened;
+        char trigger_error[64];
         /* The loop's shortage and per-source refusal counts when the scenario
          * started (net_pressure). */
         unsigned long shortages0, refused0;
@@ -192,7 +201,9 @@ void runner_interrupt(void)
 
 int runner_exit_code(const struct run_report *rep)
 {
-        if (rep->counts[VERDICT_MISMATCH] > 0 || rep->counts[VERDICT_XPASS] > 0)
+        /* A domains fault (domains.h) is a mismatch too (issue 13 item 1). */
+        if (rep->counts[VERDICT_MISMATCH] > 0 || rep->counts[VERDICT_XPASS] > 0 ||
+            rep->domains.faults > 0)
                 return 1;
         if (rep->counts[VERDICT_ERROR] > 0 || rep->incomplete)
                 return 3;
@@ -388,6 +399,20 @@ static void add_findings(struct scen *s, struct stream *st)
         }
 }
 
+/* What the scenario's stream st shows of the partner domain addressed (domains.h):
+ * whether the partner's certificate covers it (RFC 6120 §13.7.2, RFC 6125 §6) and,
+ * outbound, whether the partner opened its stream (a stream id came). */
+static void note_domain_facts(struct scen *s, struct stream *st)
+{
+        struct engine *e = node_stream_engine(st);
+        const struct tls_peer *peer = engine_peer(e);
+
+        if (peer != NULL && peer->has_cert)
+                s->cert = certid_match(&peer->ids, s->pdomain) != CERTID_NONE ? DOM_YES : DOM_NO;
+        if (engine_role(e) == ENGINE_INITIATING && engine_stream_id(e)[0] != '\0')
+                s->peer_opened = true;
+}
+
 static void on_result(void *user, struct stream *st)
 {
         struct scen *s = user;
@@ -398,6 +423,7 @@ static void on_result(void *user, struct stream *st)
         s->have_result = true;
         s->result = *engine_result(node_stream_engine(st));
         snprintf(s->failure, sizeof(s->failure), "%s", node_stream_failure(st));
+        note_domain_facts(s, st);
         s->r->changed = true;
 }
 
@@ -412,6 +438,7 @@ static void on_closed(void *user, struct stream *st)
                 s->have_result = true;
                 s->result = *engine_result(node_stream_engine(st));
                 snprintf(s->failure, sizeof(s->failure), "%s", node_stream_failure(st));
+                note_domain_facts(s, st);
         }
         if (!s->have_result && !s->have_fallback && s->res->dir == DIR_INBOUND &&
             node_stream_node(st) == s->node &&
@@ -462,6 +489,7 @@ static void on_pair(void *user, struct stream *st, const char *from, const char 
         s->have_result = true;
         s->result = pr;
         s->failure[0] = '\0';
+        note_domain_facts(s, st);
 }
 
 static void on_stanza(void *user, struct stream *st, xmlNodePtr stanza)
@@ -513,6 +541,10 @@ static void on_trigger_result(void *user, struct stream *st)
             strcmp(engine_local_domain(node_stream_engine(st)), s->domain) == 0 &&
             !s->trigger_failed) {
                 s->trigger_failed = true;
+                snprintf(s->trigger_error, sizeof(s->trigger_error), "%s", res->peer_error);
+                /* The trigger went to the partner domain addressed: what its stream
+                 * showed of it counts for the domains verdict too (domains.h). */
+                note_domain_facts(s, st);
                 s->trigger_failed_at = now_s();
                 if (res->unverified_valid) {
                         s->trigger_unverified = true;
@@ -939,6 +971,8 @@ static void setup_one(struct runner *r, struct scen *s, const struct scenario *d
         textf(res->title, sizeof(res->title), "%s%s%s", d->title[0] ? d->title : d->id,
               label != NULL ? " -> " : "", label != NULL ? pdom : "");
         join(res->tags, sizeof(res->tags), d->tags, d->n_tags, ",");
+        snprintf(res->pdomain, sizeof(res->pdomain), "%s", pdom);
+        res->domains_scenario = scenario_has_tag(d, "domains");
         join(res->refs, sizeof(res->refs), d->specs, d->n_specs, "; ");
         textf(res->certificate, sizeof(res->certificate), "%s", cert_variant_name(d->cert));
         res->dir = d->dir;
@@ -1559,6 +1593,44 @@ static void refused_meanwhile(const struct scen *s, char *out, size_t len)
                       n, n == 1 ? "" : "s", s->r->domain, causes);
 }
 
+/* Whether a stream error condition says the partner does not serve the 'to' domain
+ * (RFC 6120 §4.9.3.6 host-unknown, §4.9.3.5 host-gone). */
+static bool not_served(const char *condition)
+{
+        return strcmp(condition, "host-unknown") == 0 || strcmp(condition, "host-gone") == 0;
+}
+
+/*
+ * The domains verdict's facts of a finished scenario (results.h, domains.h), from
+ * typed data only: the stream error conditions, the stream id, the certificate's
+ * identities (note_domain_facts) and whether a pair authenticated.
+ */
+static void domain_facts(struct scen *s)
+{
+        struct scenario_result *res = s->res;
+        bool got = s->have_result && s->failure[0] == '\0';
+
+        res->cert_covers = s->cert;
+        if (res->dir == DIR_OUTBOUND) {
+                if (got && not_served(s->result.peer_error))
+                        res->served = DOM_NO;
+                else if (s->peer_opened)
+                        res->served = DOM_YES;
+        } else {
+                /* Inbound: the partner initiated from the domain, or (a real partner)
+                 * the trigger stream to it was refused as not served, or opened. */
+                if (got && strcasecmp(s->result.peer_domain, s->pdomain) == 0)
+                        res->served = DOM_YES;
+                else if (not_served(s->trigger_error))
+                        res->served = DOM_NO;
+                else if (s->peer_opened)
+                        res->served = DOM_YES;
+        }
+        if (got && res->served != DOM_NO &&
+            (res->dir == DIR_OUTBOUND || strcasecmp(s->result.peer_domain, s->pdomain) == 0))
+                res->authenticated = s->result.authenticated ? DOM_YES : DOM_NO;
+}
+
 static void finalize(struct scen *s)
 {
         struct scenario_result *res = s->res;
@@ -1682,6 +1754,7 @@ static void finalize(struct scen *s)
                 textf(res->cause, sizeof(res->cause),
                       "expected to deviate: %s; but it matched: the quirk is gone",
                       res->known_deviation);
+        domain_facts(s);
         res->seconds = now_s() - s->t0;
         logf_(s, "runner: verdict %s (expected %s)", verdict_name(res->verdict),
               outcome_name(res->expected));
@@ -1975,6 +2048,9 @@ static void runner_begin(struct runner *r, const struct run_options *o, struct r
         rep->started = time(NULL);
         rep->partner = r->p->neg;
         snprintf(rep->partner_domain, sizeof(rep->partner_domain), "%s", r->p->primary);
+        for (size_t i = 0; i < r->p->n_additional && i < ARRAY_LEN(rep->additional); i++)
+                snprintf(rep->additional[rep->n_additional++], sizeof(rep->additional[0]), "%s",
+                         r->p->additional[i]);
         snprintf(rep->partner_source, sizeof(rep->partner_source), "%s",
                  r->p->source != NULL ? r->p->source : "");
         snprintf(rep->target, sizeof(rep->target), "%s",

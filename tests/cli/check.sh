@@ -168,9 +168,18 @@ check "additional domain: the primary is fine" \
 timed "$tmp/addlrun" "$bin" run --partner "$tmp/addl.xml" --target "127.0.0.1:$serve_port" \
 	--serve-dns "127.0.0.1:$dns" --listen 127.0.0.1:0 --ca "$pki/ca.pem" \
 	--cert "$pki/harness.test.pem" --key "$pki/harness.test.key" --only matrix --quiet
-check "additional domain: run exits 3 within 10 s [$rc, $ms ms]" test "$rc" -eq 3 -a "$ms" -lt 10000
+# Since 0.4.0 (issue 13) an additional domain's certificate name does not stop the run:
+# the matrix runs, and the domains verdict reports the fault (exit 1, a mismatch).
+check "additional domain: run goes on and exits 1 (a domains fault) [$rc, $ms ms]" \
+	test "$rc" -eq 1
 check "additional domain: run names the cause" \
 	grep -q "FAIL PRE-CERT-NAMES *other.test" "$tmp/addlrun.err"
+check "additional domain: the run did not stop before the first scenario" \
+	grep -q "^Summary: .* 0 skip" "$tmp/addlrun.txt"
+check "additional domain: the domains verdict names it" \
+	grep -q "finding: the partner's certificate does not cover other.test" "$tmp/addlrun.txt"
+check "additional domain: the primary matches (negotiation: matches M13 (E5))" \
+	grep -q "^negotiation: matches M13 (E5); domains: 1 of 2 served, 1 not checked, 1 not covered by the certificate$" "$tmp/addlrun.txt"
 
 # 6. A partner that cannot resolve the harness zone: its resolver points at a port
 # nobody serves.

@@ -814,6 +814,61 @@ peers_check_suite() { # LABEL OUT CLASS SUITE_IDS
 # `error` because of a documented partner quirk (docs/peers.md); exactly those must,
 # and the expected exit code of a run that otherwise matches becomes 3 (could not test).
 # Prints the end of stderr and the non-matching results when the exit code is wrong.
+# peers_domains_file PARTNER_FILE OUT_FILE: PARTNER_FILE with one more additional
+# domain, gone.partner.test, that no test server hosts (issue 13 item 1).
+peers_domains_file() {
+	sed 's|</AdditionalDomains>|  <Domain>gone.partner.test</Domain>\n  </AdditionalDomains>|' "$1" >"$2"
+	grep -q '<Domain>gone.partner.test</Domain>' "$2"
+}
+
+# Checks a run (matrix and domains scenarios) whose partner file (peers_domains_file)
+# lists gone.partner.test, which the server does not host (it answers <host-unknown/>):
+# exit 1 (a domains fault is a mismatch); the negotiation classification is still
+# CLASS and the configuration matches (the domains-* scenarios are not in it); in both
+# directions gone.partner.test is not served, with the fix, and SERVED (the server's
+# own additional domain) is served and covered; the suggested cmdlet removes
+# gone.partner.test and nothing else.
+peers_check_domains() { # LABEL OUT CLASS SERVED
+	local what=$1 out=$2 class=$3 served=$4 json=$2/r.json got dir item
+	check "$what: exit 1 [$PEERS_RUN_RC]" test "$PEERS_RUN_RC" -eq 1
+	got=$(cli_jq -r '.classification | .state + " " + (.classes | join(","))' "$json")
+	check "$what: the negotiation classification [$got] = [matches $class]" \
+		test "$got" = "matches $class"
+	for dir in outbound inbound; do
+		item=".domains.items[] | select(.domain == \"gone.partner.test\" and .direction == \"$dir\")"
+		got=$(cli_jq -r "$item | .served + \" | \" + .fix" "$json")
+		check "$what: gone.partner.test $dir: not served, with the fix [$got]" test "$got" = \
+			"no | remove gone.partner.test from AdditionalDomains, or ask the partner to host it"
+		item=".domains.items[] | select(.domain == \"$served\" and .direction == \"$dir\")"
+		got=$(cli_jq -r "$item | .served + \" \" + .cert_covers" "$json")
+		check "$what: $served $dir: served and covered [$got]" test "$got" = "yes yes"
+	done
+	got=$(cli_jq -r '.domains.summary' "$json")
+	check "$what: the domains summary [$got]" test "$got" = "1 of 3 not served"
+	got=$(cli_jq -r '.classification.suggested' "$json")
+	check "$what: the cmdlet removes gone.partner.test [$got]" \
+		grep -q ' -AdditionalDomains @{Remove="gone.partner.test"}$' <<<"$got"
+	got=$(cli_jq -r '.summary.line' "$json")
+	check "$what: the summary line [$got]" grep -q "^negotiation: matches M[0-9]* ($class); domains: 1 of 3 not served$" <<<"$got"
+}
+
+# peers_domains_case VARIANT CLASS PARTNER_FILE S2S_PORT DNS_PORT LISTEN_PORT TIMEOUT_S
+#   QUIRKS S2SCHECK: runs the matrix and domains scenarios against a running server with
+# PARTNER_FILE plus gone.partner.test (peers_domains_file), and checks the run
+# (peers_check_domains; chat.partner.test is the servers' own additional domain).
+peers_domains_case() {
+	local variant=$1 class=$2 out=$PEERS_RUN/domains-$1
+	mkdir -p "$out"
+	check "$variant: a partner file with gone.partner.test" peers_domains_file "$3" \
+		"$out/partner.xml"
+	peers_run_args "$out/partner.xml" "$4" "$5" "$6" "$out"
+	peers_s2scheck_run "domains-$variant" 120 "$out" "$9" --only matrix --only domains \
+		"${PEERS_ARGS[@]}" --partner-connections 8 --timeout "$7" --step-timeout 4000 \
+		--quirks "$8"
+	peers_check_domains "$variant ($class) listing gone.partner.test" "$out" "$class" \
+		chat.partner.test
+}
+
 peers_check_run() { # LABEL OUT WANT_RC CLASS [KNOWN]
 	local what=$1 out=$2 want=$3 class=$4 known=${5:-} json=$2/r.json got n nk=0 ids
 	if [ -n "$known" ]; then

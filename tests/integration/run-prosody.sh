@@ -87,6 +87,17 @@ for i in "${!expect[@]}"; do
 	times+=("$variant/lie=${PEERS_RUN_SECS}s")
 done
 
+# The domains verdict (issue 13 item 1): the variant's own partner file plus an
+# additional domain Prosody does not host. Its negotiation class is still the one its
+# settings imply, and the report names the unserved domain with the fix.
+for i in "${!expect[@]}"; do
+	IFS='|' read -r variant class _ <<<"${expect[$i]}"
+	[ "$variant" = req-nodb ] || [ "$variant" = opt-db ] || continue
+	peers_domains_case "$variant" "$class" "$PEERS_FIXTURES/prosody/$variant.partner.xml" \
+		"${PEERS_PORT[p$i]}" $((base + 200 + i)) $((base + 100 + i)) 20 "$quirks" "$bin"
+	times+=("$variant/domains=${PEERS_RUN_SECS}s")
+done
+
 t0=$(peers_now_us)
 peers_stop_all "${names[@]}"
 peers_log "stopped ${#names[@]} Prosody servers in $(peers_secs $(($(peers_now_us) - t0))) s"
