@@ -92,7 +92,7 @@ static void judge_item(struct domain_item *it, bool *ns, bool *nc, bool *na)
                 *na = true;
                 snprintf(it->finding, sizeof(it->finding),
                          "%s never authenticated where the partner's settings imply it should "
-                         "(%s; reference §3.7: each additional domain needs its own stream or "
+                         "(%s; each additional domain needs its own stream or "
                          "dialback multiplexing, XEP-0220 §2.6)",
                          it->domain, dir);
                 snprintf(it->fix, sizeof(it->fix),

@@ -350,8 +350,8 @@ static void text_domains(FILE *f, const struct run_report *r, const char *bold, 
 {
         const struct domains_verdict *d = &r->domains;
 
-        fprintf(f, "\n%sDomains%s (primary and AdditionalDomains; reference §3.7): %s\n", bold,
-                reset, TCLEAN(tmp, d->summary));
+        fprintf(f, "\n%sDomains%s (primary and AdditionalDomains): %s\n", bold, reset,
+                TCLEAN(tmp, d->summary));
         for (size_t i = 0; i < d->n_items; i++) {
                 const struct domain_item *it = &d->items[i];
 
