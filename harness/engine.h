@@ -30,6 +30,7 @@
 
 #include "buf.h"
 #include "dialback.h"
+#include "misbehave_list.h"
 #include "oracle.h"
 #include "rules.h"
 #include "settings.h"
@@ -129,32 +130,18 @@ enum engine_wire {
  * counts it as authentication. R = as receiving server, I = as initiating
  * server (AUTH streams only).
  */
+/* The bool of an X line of misbehave_list.h (the scenario misbehaviours). */
+#define ENGINE_MISBEHAVIOUR_BOOL(field, ...) bool field;
+#define ENGINE_MISBEHAVIOUR_NONE(...)
+
 struct engine_misbehaviour {
-        bool reuse_stream_id;        /* R: the same id after a restart (RFC 6120 §4.3.3) */
-        bool starttls_after_tls;     /* R: STARTTLS offered again after TLS; I: <starttls/>
-                                        sent again on the TLS stream (§5.4.3.3) */
-        bool wrong_header_from;      /* R: response header from another domain (§4.7.1) */
-        bool omit_stream_id;         /* R: response header without an id (§4.7.3) */
-        bool external_bound_to_fail; /* R: EXTERNAL offered whatever the certificate, and
-                                        refused whatever it is (XEP-0178 §3 step 9) */
-        bool ignore_db_result;       /* R: <db:result/> never answered (silence) */
-        bool key_with_pre_tls_id;    /* I: dialback key over the pre-TLS stream id
-                                        (XEP-0220 §2.1.1, reference §3.9) */
-        bool stanza_before_auth;     /* I: a stanza before authenticating (RFC 6120 §4.3.5) */
-        bool stanza_unauth_from;     /* I: once authenticated, a stanza from a domain never
-                                        authenticated (RFC 6120 §4.9.3.9) */
-        bool starttls_unoffered;     /* I: <starttls/> when it was not offered (§5.4.2.2) */
-        bool auth_before_tls;        /* I: <auth mechanism='EXTERNAL'> before TLS (§5.3.4) */
-        bool unsolicited_db_valid;   /* I: its own <db:result type='valid'/>, then stanzas
-                                        as if authenticated (XEP-0220 §3.1) */
+        /* One bool per X line of misbehave_list.h, named by its field column: the
+         * line says what the harness then does wrong, in which directions, and the
+         * rule it probes. */
+        MISBEHAVIOURS(ENGINE_MISBEHAVIOUR_BOOL, ENGINE_MISBEHAVIOUR_NONE)
+        /* The reference partner's knobs (hostile.c, `serve --misbehave`): */
         bool tls_downgrade;          /* I: TLS Required, no STARTTLS offered: dialback in
                                         plaintext anyway (RFC 7590 §3.1) */
-        bool ignore_required_tls;    /* I (TLS NotSupported): dialback in plaintext although
-                                        STARTTLS is mandatory (RFC 6120 §5.3.1, RFC 7590) */
-        bool unhosted_db_target;     /* I: its db:result names a target the peer does not
-                                        host (XEP-0220 §2.2.1: item-not-found) */
-        bool silent;                 /* R: never sends a byte, not even a header (a silent
-                                        authoritative server, XEP-0220 §2.5) */
         bool valid_without_verify;   /* R: answers db:result type='valid' at once, never
                                         sending db:verify to the authoritative server
                                         (XEP-0220 §2.1-§2.3: it accepts anyone) */

@@ -7,9 +7,10 @@
  * effect. misbehave_apply is the only code that maps names to behaviour; the
  * loader (scenario.c), `list` and the runner read the rows.
  *
- * A new misbehaviour is its row here plus its engine site (the bool in
- * engine.h's struct engine_misbehaviour and the code in engine.c that acts on
- * it), plus a scenario and a test.
+ * A new misbehaviour touches two source files: its line in misbehave_list.h
+ * (which yields both its row here and its bool in engine.h's struct
+ * engine_misbehaviour) and its engine site (the code in engine.c that acts on
+ * the bool), plus a scenario and a test.
  */
 #ifndef S2S_MISBEHAVE_H
 #define S2S_MISBEHAVE_H

@@ -74,3 +74,31 @@ Test(misbehave, wrong_from_differs_by_direction)
         misbehave_apply(set, DIR_OUTBOUND, &bad, &fx);
         cr_assert(!bad.wrong_header_from && fx.wrong_sender);
 }
+
+/* misbehave_list.h is the one place a misbehaviour is written: each X line's bool in
+ * struct engine_misbehaviour is the flag of the row of the same name, and a Y line's
+ * row sets no bool. */
+#define CHECK_X(field, name, ...)                                                                  \
+        do {                                                                                       \
+                int i = misbehave_lookup(name);                                                    \
+                cr_assert_geq(i, 0, "%s: no row", name);                                           \
+                cr_assert_eq(misbehave_row((size_t)i)->flag,                                       \
+                             offsetof(struct engine_misbehaviour, field), "%s: not %s", name,      \
+                             #field);                                                              \
+                lines++;                                                                           \
+        } while (0);
+#define CHECK_Y(name, ...)                                                                         \
+        do {                                                                                       \
+                int i = misbehave_lookup(name);                                                    \
+                cr_assert_geq(i, 0, "%s: no row", name);                                           \
+                cr_assert_eq(misbehave_row((size_t)i)->flag, MISBEHAVE_NO_FLAG, "%s", name);       \
+                lines++;                                                                           \
+        } while (0);
+
+Test(misbehave, each_list_line_is_one_row_and_its_bool)
+{
+        size_t lines = 0;
+
+        MISBEHAVIOURS(CHECK_X, CHECK_Y)
+        cr_assert_eq(lines, misbehave_count());
+}
