@@ -184,10 +184,12 @@ static const struct engine_state_info state_info[ENGINE_STATE_COUNT] = {
     [ST_EXPECT_VERIFY_ANSWER] = {"EXPECT_VERIFY_ANSWER", I_, DEADLINE_STEP,
                                  "could not verify: timeout; the requester answers "
                                  "type='error' <remote-server-timeout/>"},
-    [ST_EXPECT_NEGOTIATION] = {"EXPECT_NEGOTIATION", R_, DEADLINE_STEP,
-                               "timeout while EXPECT_NEGOTIATION: F1|F4 when no STARTTLS was "
-                               "offered and nothing tried, F2 with our TLS Required, F3 "
-                               "after TLS"},
+    [ST_EXPECT_STARTTLS] = {"EXPECT_STARTTLS", R_, DEADLINE_STEP,
+                            "timeout while EXPECT_STARTTLS: F2 with our TLS Required, else "
+                            "the failure codes this side cannot tell apart"},
+    [ST_EXPECT_AUTH] = {"EXPECT_AUTH", R_, DEADLINE_STEP,
+                        "timeout while EXPECT_AUTH: F1|F4 when no STARTTLS was offered and "
+                        "nothing tried, F3 after TLS"},
     [ST_EXPECT_CLAIM_ANSWER] = {"EXPECT_CLAIM_ANSWER", I_, DEADLINE_STEP,
                                 "the claim and the stanzas sent under it ignored (XEP-0220 "
                                 "§3.1, DB-9): F3 after TLS, else F4; not a timeout"},
@@ -2168,7 +2170,9 @@ static void r_on_header(struct engine *e, const struct xs_header *h)
                 }
                 return;
         }
-        set_state(e, ST_EXPECT_NEGOTIATION);
+        /* STARTTLS offered: it comes next (or, TLS Optional, authentication in
+         * plaintext); else only authentication is left (RFC 6120 §5.3.1, §6.4.1). */
+        set_state(e, e->starttls_offered && !e->tls_up ? ST_EXPECT_STARTTLS : ST_EXPECT_AUTH);
 }
 
 static void after_tls_receiving(struct engine *e)
@@ -2848,47 +2852,43 @@ static bool is_stanza(xmlNodePtr n)
                xs_is(n, XS_NS_SERVER, "iq");
 }
 
-static void r_on_element(struct engine *e, xmlNodePtr n)
+/* <starttls/> in EXPECT_STARTTLS (TLS-1, RFC 6120 §5.4.2.1): <proceed/>, then TLS. */
+static void r_on_starttls(struct engine *e)
+{
+        send_text(e, "<proceed xmlns='" NS_TLS "'/>");
+        if (wire(e) == WIRE_PROCEED_THEN_PLAINTEXT) {
+                /* Misbehaving: a plaintext stream where TLS records belong. */
+                tracef(e, TRACE_NOTE, "misbehaving: plaintext after <proceed/>");
+                send_header(e, e->peer_from[0] != '\0' ? e->peer_from : NULL, e->peer_to,
+                            e->stream_id);
+                r_send_features(e);
+                e->muted = true;
+                return;
+        }
+        e->pending_switch = SWITCH_TLS;
+}
+
+/* An element the state did not expect, or one taken in any state. */
+static void r_on_other(struct engine *e, xmlNodePtr n)
 {
         if (xs_is(n, NS_TLS, "starttls")) {
-                bool offered =
-                    e->starttls_offered && !e->tls_up && e->state == ST_EXPECT_NEGOTIATION;
-
-                if (!offered) {
-                        /* TLS-6 (RFC 6120 §5.4.2.2): failure, then close. */
-                        finding(e, FINDING_VIOLATION, RULE_TLS_6,
-                                "<starttls/> when STARTTLS was not offered");
-                        if (!e->tls_up)
-                                e->starttls_unoffered = true;
-                        if (!e->tls_up && e->cfg.neg.tls == NEG_NOTSUPPORTED)
-                                e->detected = OUTCOME_F1;
-                        send_text(e, "<failure xmlns='" NS_TLS "'/>");
-                        finish_failure(e, RULE_TLS_6, "STARTTLS asked for but not offered");
-                        send_text(e, "</stream:stream>");
-                        closed(e);
-                        return;
-                }
-                send_text(e, "<proceed xmlns='" NS_TLS "'/>");
-                if (wire(e) == WIRE_PROCEED_THEN_PLAINTEXT) {
-                        /* Misbehaving: a plaintext stream where TLS records belong. */
-                        tracef(e, TRACE_NOTE, "misbehaving: plaintext after <proceed/>");
-                        send_header(e, e->peer_from[0] != '\0' ? e->peer_from : NULL, e->peer_to,
-                                    e->stream_id);
-                        r_send_features(e);
-                        e->muted = true;
-                        return;
-                }
-                e->pending_switch = SWITCH_TLS;
+                /* TLS-6 (RFC 6120 §5.4.2.2): failure, then close. */
+                finding(e, FINDING_VIOLATION, RULE_TLS_6,
+                        "<starttls/> when STARTTLS was not offered");
+                if (!e->tls_up)
+                        e->starttls_unoffered = true;
+                if (!e->tls_up && e->cfg.neg.tls == NEG_NOTSUPPORTED)
+                        e->detected = OUTCOME_F1;
+                send_text(e, "<failure xmlns='" NS_TLS "'/>");
+                finish_failure(e, RULE_TLS_6, "STARTTLS asked for but not offered");
+                send_text(e, "</stream:stream>");
+                closed(e);
                 return;
         }
         if (xs_is(n, NS_SASL, "auth")) {
-                if (e->state != ST_EXPECT_NEGOTIATION) {
-                        finding(e, FINDING_VIOLATION, RULE_SASL_5, "<auth/> while %s",
-                                engine_state_name(e->state));
-                        r_sasl_failure(e, "malformed-request", "unexpected auth");
-                        return;
-                }
-                r_on_auth(e, n);
+                finding(e, FINDING_VIOLATION, RULE_SASL_5, "<auth/> while %s",
+                        engine_state_name(e->state));
+                r_sasl_failure(e, "malformed-request", "unexpected auth");
                 return;
         }
         if (xs_is(n, NS_SASL, "abort")) {
@@ -2912,6 +2912,30 @@ static void r_on_element(struct engine *e, xmlNodePtr n)
         finish_failure(e, RULE_H_SE_UNSUPPORTED_STANZA, "unsupported element <%s/>",
                        (const char *)n->name);
         stream_error(e, "unsupported-stanza-type", NULL);
+}
+
+/* The receiving role's transitions, like i_on_element's: what the state expects, then
+ * what any state takes (dialback, stanzas) or refuses. */
+static void r_on_element(struct engine *e, xmlNodePtr n)
+{
+        switch (e->state) {
+        case ST_EXPECT_STARTTLS:
+                if (xs_is(n, NS_TLS, "starttls")) {
+                        r_on_starttls(e);
+                        return;
+                }
+                /* TLS Optional: authentication in plaintext (r_on_auth judges it). */
+                /* fallthrough */
+        case ST_EXPECT_AUTH:
+                if (xs_is(n, NS_SASL, "auth")) {
+                        r_on_auth(e, n);
+                        return;
+                }
+                break;
+        default:
+                break;
+        }
+        r_on_other(e, n);
 }
 
 /* ---- parser events --------------------------------------------------------------- */
@@ -3357,7 +3381,7 @@ void engine_timeout_detail(struct engine *e, const char *detail)
                  * should close (F1); one that stalls instead looks, from here, like one
                  * with no common plaintext method (F4): say what was seen. */
                 bool stalled_unoffered = e->cfg.role == ENGINE_RECEIVING &&
-                                         e->state == ST_EXPECT_NEGOTIATION && !e->tls_up &&
+                                         e->state == ST_EXPECT_AUTH && !e->tls_up &&
                                          !e->starttls_offered && !e->auth_attempted &&
                                          !e->got_verify && !e->result.peer_silent;
 

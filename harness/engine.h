@@ -380,7 +380,11 @@ enum engine_state {
         ST_EXPECT_SASL_RESULT,   /* initiating: <success/> or <failure/> */
         ST_EXPECT_DB_RESULT,     /* initiating: <db:result type=.../> */
         ST_EXPECT_VERIFY_ANSWER, /* initiating VERIFY: <db:verify type=.../> */
-        ST_EXPECT_NEGOTIATION,   /* receiving: starttls / auth / db:result / db:verify */
+        ST_EXPECT_STARTTLS,      /* receiving, STARTTLS offered: <starttls/> (or, TLS
+                                    Optional, what EXPECT_AUTH takes) */
+        ST_EXPECT_AUTH,          /* receiving, nothing but authentication left: <auth/>,
+                                    <db:result/>, <db:verify/>, and the verification of
+                                    a pending <db:result/> (engine_verify_result) */
         ST_EXPECT_CLAIM_ANSWER,  /* initiating (misbehaving: unsolicited db:result
                                     type='valid'): the peer's answer to the claim, or
                                     silence (XEP-0220 §3.1) */

@@ -219,7 +219,8 @@ void net_timeouts_default(struct net_timeouts *t)
         }
         /* A dialback result needs the receiver's verify round trip (XEP-0220 steps 2-4). */
         t->step_ms[ST_EXPECT_DB_RESULT] = 15000;
-        t->step_ms[ST_EXPECT_NEGOTIATION] = 15000;
+        t->step_ms[ST_EXPECT_STARTTLS] = 15000;
+        t->step_ms[ST_EXPECT_AUTH] = 15000;
         /* The answer to an unsolicited claim: the settle time of a test stanza (10 s,
          * docs/timeouts.md "Per scenario"); silence after it is the answer. */
         t->step_ms[ST_EXPECT_CLAIM_ANSWER] = 10000;

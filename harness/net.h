@@ -56,7 +56,7 @@ struct net_timeouts {
 };
 
 /* connect 5 s, each negotiation step 10 s, EXPECT_DB_RESULT and the receiving side's
- * EXPECT_NEGOTIATION 15 s (they wait for a dialback verify round trip), close 2 s,
+ * EXPECT_STARTTLS and EXPECT_AUTH 15 s (they wait for a dialback verify round trip), close 2 s,
  * authenticated streams no timer, hard cap 2 x the step. */
 void net_timeouts_default(struct net_timeouts *t);
 

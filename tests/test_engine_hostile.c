@@ -402,7 +402,7 @@ static const struct wire_case wire_cases[] = {
     {WIRE_WRONG_NAMESPACE, "invalid-namespace", "invalid-namespace"},
     {WIRE_UTF7_DECLARATION, "UTF-7", "UTF-7"},
     /* In memory the partner's own timer may end the stall first. */
-    {WIRE_STALL, "while EXPECT_FEATURES", "while EXPECT_NEGOTIATION"},
+    {WIRE_STALL, "while EXPECT_FEATURES", "while EXPECT_STARTTLS"},
     {WIRE_SILENCE, "never sent anything", "never sent anything"},
     {WIRE_CLOSE_AT_ONCE, "never sent anything", "never sent anything"},
     {WIRE_CLOSE_MID_TLS, "while EXPECT_TLS_HANDSHAKE", "while EXPECT_TLS_HANDSHAKE"},
@@ -613,7 +613,7 @@ Test(scripted, sasl_retry_limit)
                 out = solo_feed(&s, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
                                     "mechanism='EXTERNAL'>=</auth>");
                 cr_expect(strstr(out, "<encryption-required/>") != NULL, "%s", out);
-                cr_expect_eq(engine_state(s.e), ST_EXPECT_NEGOTIATION);
+                cr_expect_eq(engine_state(s.e), ST_EXPECT_AUTH);
         }
         out = solo_feed(&s, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
                             "mechanism='EXTERNAL'>=</auth>");
@@ -638,7 +638,7 @@ Test(scripted, unsolicited_db_verify)
             solo_feed(&s, "<db:verify from='" PARTNER "' to='" HARNESS "' id='x1' type='valid'/>");
         cr_expect_str_empty(out);
         cr_expect(solo_has(&s, FINDING_VIOLATION, "XEP-0220 §3.1", "unsolicited db:verify"));
-        cr_expect_eq(engine_state(s.e), ST_EXPECT_NEGOTIATION);
+        cr_expect_eq(engine_state(s.e), ST_EXPECT_AUTH);
         cr_expect_eq(solo_event(&s, EV_AUTHENTICATED, &ev), 0);
         solo_free(&s);
 }
@@ -761,7 +761,7 @@ Test(scripted, db_result_not_hosted)
                   "%s", out);
         cr_expect(strstr(out, "from=\"nothere.test\" to=\"" PARTNER "\"") != NULL, "%s", out);
         cr_expect(strstr(out, "stream:error") == NULL, "%s", out);
-        cr_expect_eq(engine_state(s.e), ST_EXPECT_NEGOTIATION);
+        cr_expect_eq(engine_state(s.e), ST_EXPECT_AUTH);
         cr_expect_eq(solo_event(&s, EV_NEED_VERIFY, &ev), 0);
         solo_free(&s);
 }

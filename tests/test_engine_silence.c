@@ -313,7 +313,7 @@ Test(silence, stall_without_tls_partner_initiating)
                      w.trace.data);
         cr_expect_not(res->authenticated);
         cr_expect_not(res->peer_silent, "it sent its header");
-        cr_expect(strstr(res->cause, "timeout while EXPECT_NEGOTIATION") != NULL, "%s", res->cause);
+        cr_expect(strstr(res->cause, "timeout while EXPECT_AUTH") != NULL, "%s", res->cause);
         cr_expect(strstr(res->cause, "did not close") != NULL, "%s", res->cause);
         cr_expect(traced(&w, "misbehaving: TLS is Required and not offered; stalling"), "%s",
                   w.trace.data);

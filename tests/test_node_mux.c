@@ -200,7 +200,7 @@ Test(vhost, legacy_header_accepted)
         cr_expect(strstr(out, "features") == NULL, "%s", out);
         cr_expect(strstr(out, "host-unknown") == NULL, "%s", out);
         cr_expect(one_finding(&o, FINDING_NOTE, RULE_H_HDR_TO));
-        cr_expect_eq(engine_state(o.e), ST_EXPECT_NEGOTIATION);
+        cr_expect_eq(engine_state(o.e), ST_EXPECT_AUTH);
         one_free(&o);
 }
 
@@ -559,7 +559,7 @@ Test(vhost, ignored_by_the_targets_settings)
         cr_expect(r.final);
         cr_expect_eq(r.outcomes, OUTCOME_BIT(OUTCOME_F4), "outcomes %#x", r.outcomes);
         cr_expect(strstr(o.b_trace.data, "ignored") != NULL, "%s", o.b_trace.data);
-        cr_expect_eq(engine_state(o.e), ST_EXPECT_NEGOTIATION);
+        cr_expect_eq(engine_state(o.e), ST_EXPECT_AUTH);
         one_free(&o);
 }
 
@@ -699,7 +699,7 @@ Test(vhost, other_negotiation_refused_with_resource_constraint)
         cr_expect_eq(nf, 0, "a note in the trace, not a finding");
         cr_expect(strstr(o.b_trace.data, "not taken there") != NULL, "B's account: %s",
                   o.b_trace.data);
-        cr_expect_eq(engine_state(o.e), ST_EXPECT_NEGOTIATION, "the stream goes on");
+        cr_expect_eq(engine_state(o.e), ST_EXPECT_AUTH, "the stream goes on");
         /* A db:verify for B is still answered: its answer does not depend on the stream. */
         out =
             one_feed(&o, "<db:verify from='" PARTNER "' to='" B_DOMAIN "' id='s1'>00</db:verify>");

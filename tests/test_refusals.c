@@ -25,8 +25,8 @@ Test(refusals, cause_keys)
         refusals_cause_key("XML refused (invalid-namespace): stream header is {x}stream", k,
                            sizeof(k));
         cr_expect_str_eq(k, "XML refused (invalid-namespace)");
-        refusals_cause_key("timeout while EXPECT_NEGOTIATION : 3 bytes", k, sizeof(k));
-        cr_expect_str_eq(k, "timeout while EXPECT_NEGOTIATION");
+        refusals_cause_key("timeout while EXPECT_AUTH : 3 bytes", k, sizeof(k));
+        cr_expect_str_eq(k, "timeout while EXPECT_AUTH");
         refusals_cause_key("", k, sizeof(k));
         cr_expect_str_eq(k, "closed without a cause");
         refusals_cause_key(NULL, k, sizeof(k));

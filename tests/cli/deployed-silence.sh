@@ -121,7 +121,7 @@ expect drop-in-m13 matrix-h13-in match Dt "dialback authenticated partner.test"
 group stall-in-m13 m13 stall-without-tls 0 downgrade-no-starttls-in matrix-h17-in
 for s in downgrade-no-starttls-in matrix-h17-in; do
 	expect stall-in-m13 "$s" match "F1|F4" \
-		"^timeout while EXPECT_NEGOTIATION \(no STARTTLS offered; the peer tried nothing and did not close\)"
+		"^timeout while EXPECT_AUTH \(no STARTTLS offered; the peer tried nothing and did not close\)"
 	check "stall-in-m13/$s: judged after one step (2 s), not the timeout" \
 		awk -v t="$(field "$s" .seconds)" 'BEGIN { exit !(t + 0 >= 1.5 && t + 0 < 8) }'
 done

@@ -166,7 +166,7 @@ hostile in-close-mid-tls close-mid-tls "${I[@]:0:2}" 1 \
 hostile in-proceed-then-plaintext proceed-then-plaintext "${I[@]:0:2}" 1 \
 	"TLS handshake failed" "${I[@]:2}"
 hostile in-whitespace-keepalive whitespace-keepalive "${I[@]:0:2}" "1 3" \
-	"EXPECT_NEGOTIATION.*trickled.*whitespace only" "${I[@]:2}"
+	"EXPECT_STARTTLS.*trickled.*whitespace only" "${I[@]:2}"
 hostile in-starttls-after-tls starttls-after-tls "${I[@]:0:2}" 1 \
 	"STARTTLS asked for but not offered" "${I[@]:2}"
 # A header the harness cannot read (or that never completes: silence, a drip)
