@@ -323,6 +323,47 @@ Test(hostile, valid_without_verify)
 }
 
 /* RFC 7590 §3.1, reference §3.6 F1: a TLS-Required partner must not go on in plaintext. */
+/* The receiving role's states are named for what comes next (design.md §3): STARTTLS
+ * when it was offered before TLS (RFC 6120 §5.4.2.1), then authentication alone
+ * (§6.4.1, XEP-0220 §2.1); without STARTTLS offered, authentication at once. */
+static void expect_receiving_states(int row, const char *const *want, size_t n_want,
+                                    const char *never)
+{
+        struct scenario sc = {row, row, false, NULL, false};
+        struct engine_misbehaviour honest = {0};
+        struct world w;
+        struct engine *h;
+
+        hostile(&w, &sc, &honest);
+        h = harness_side(&w, &sc);
+        cr_assert_not_null(h, "%s", w.trace.data);
+        cr_expect(engine_result(h)->authenticated, "row %d\n%s", row, w.trace.data);
+        cr_expect_eq(engine_state(h), ST_EXPECT_STANZAS, "row %d", row);
+        for (size_t i = 0; i < n_want; i++)
+                cr_expect(strstr(w.trace.data, want[i]) != NULL, "row %d: no '%s'\n%s", row,
+                          want[i], w.trace.data);
+        if (never != NULL)
+                cr_expect(strstr(w.trace.data, never) == NULL, "row %d: '%s'\n%s", row, never,
+                          w.trace.data);
+        world_free(&w);
+}
+
+Test(states, receiving_role_named_for_what_comes_next)
+{
+        static const char *const tls_then_sasl[] = {
+            "EXPECT_HEADER -> EXPECT_STARTTLS", "EXPECT_STARTTLS -> EXPECT_TLS_HANDSHAKE",
+            "EXPECT_HEADER -> EXPECT_AUTH", "EXPECT_AUTH -> EXPECT_HEADER",
+            "EXPECT_HEADER -> EXPECT_STANZAS"};
+        static const char *const plain_dialback[] = {"EXPECT_HEADER -> EXPECT_AUTH",
+                                                     "EXPECT_AUTH -> EXPECT_STANZAS"};
+
+        expect_receiving_states(1, tls_then_sasl, sizeof(tls_then_sasl) / sizeof(tls_then_sasl[0]),
+                                NULL);
+        expect_receiving_states(17, plain_dialback,
+                                sizeof(plain_dialback) / sizeof(plain_dialback[0]),
+                                "EXPECT_STARTTLS");
+}
+
 Test(hostile, tls_downgrade)
 {
         struct world w;
