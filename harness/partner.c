@@ -720,7 +720,10 @@ static int text_unknown_key(struct xmlload_where *ld, struct text_rec *t, const 
         guess = util_closest(key, text_keys, K_COUNT, 2);
         if (guess != NULL) {
                 xmlload_failf(
-                    ld, lineno, key, "unknown key; did you mean %s? accepted: %s", guess,
+                    ld, lineno, key,
+                    "unknown key; did you mean %s? (ignoring it would leave %s at its default); "
+                    "accepted: %s",
+                    guess, guess,
                     "the properties Get-CsXmppAllowedPartner prints (docs/partner-format.md)");
                 return -1;
         }
@@ -937,7 +940,7 @@ static void xml_schema_fail(struct xmlload_where *ld, const struct xmlload_error
                                 : util_closest((const char *)n->name, names, ARRAY_LEN(names), 2);
                 if (guess != NULL) {
                         xmlload_failf(ld, line, (const char *)n->name,
-                                      "unknown element; did you mean %s? accepted: %s", guess,
+                                      "unknown element; did you mean %s?; accepted: %s", guess,
                                       ACCEPT_CHILDREN);
                         return;
                 }
