@@ -47,6 +47,7 @@ static void on_result(void *user, struct stream *s)
 
 void cmd_serve_help_tail(FILE *f)
 {
+        fprintf(f, "--misbehave NAME, one of ([R] receiving, [I] initiating):\n");
         hostile_print(f);
         fprintf(f, "\nExit: 0 after a signal, 2 usage or configuration error (an unknown NAME\n"
                    "lists the accepted ones).\n");
