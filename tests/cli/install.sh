@@ -29,17 +29,34 @@ check "the completion installed" grep -q '^complete -F _s2scheck s2scheck' \
 cp -a "$tmp/p" "$tmp/moved"
 rm -rf "$tmp/p"
 cp "$src/fixtures/partners/m01.xml" "$tmp/partner.xml"
-mkdir "$tmp/empty" "$tmp/elsewhere"
+mkdir "$tmp/elsewhere"
 inst=$tmp/moved/bin/s2scheck
 
+# In a sanitizer build the reports go to $tmp/san.* (the log path ctest gives is in
+# the hidden build tree); finish() reads them from $S2S_SANITIZER_LOG.* as usual.
+if [ -n "${S2S_SANITIZER_LOG:-}" ]; then
+	export ASAN_OPTIONS=${ASAN_OPTIONS//$S2S_SANITIZER_LOG/$tmp/san}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS//$S2S_SANITIZER_LOG/$tmp/san}
+fi
+sanitizer_reports() {
+	local f
+	for f in "$tmp"/san.*; do
+		[ -e "$f" ] && [ -n "${S2S_SANITIZER_LOG:-}" ] && cp "$f" "$S2S_SANITIZER_LOG.${f##*/san.}"
+	done
+	return 0
+}
+
 # isolated CMD...: runs CMD from $tmp/elsewhere with the source and build trees out
-# of reach; prints its output, returns its exit code.
+# of reach (an empty folder of its own mounted over each); prints its output,
+# returns its exit code.
 if unshare -rm true 2>/dev/null; then
 	how=unshare
 	isolated() {
+		local empty
+		empty=$(mktemp -d "$tmp/empty.XXXXXX")
 		unshare -rm bash -c 'mount --bind "$1" "$2" && { [ -z "$3" ] || mount --bind "$1" "$3"; } &&
 			cd "$4" && test -z "$(ls -A "$2")" && shift 4 && exec "$@"' \
-			_ "$tmp/empty" "$src" "$([[ $build == "$src"/* ]] || echo "$build")" "$tmp/elsewhere" "$@"
+			_ "$empty" "$src" "$([[ $build == "$src"/* ]] || echo "$build")" "$tmp/elsewhere" "$@"
 	}
 elif command -v strace >/dev/null; then
 	how=strace
@@ -82,4 +99,5 @@ rc=$?
 check "without share/s2scheck the installed binary has no suite (got $rc: $(head -1 <<<"$out"))" \
 	test "$rc" -ne 0
 
+sanitizer_reports
 finish install
