@@ -93,6 +93,11 @@ const struct command *command_find(const char *name)
         return NULL;
 }
 
+const char *command_suggest_help_mode(const char *name)
+{
+        return util_closest(name, help_modes, ARRAY_LEN(help_modes) - 1, 2);
+}
+
 const char *command_suggest(const char *name)
 {
         const char *names[32];
@@ -307,13 +312,25 @@ static void print_options(FILE *f, const struct optlist *l, int width)
         }
 }
 
+void command_print_text(FILE *f, const char *text)
+{
+        wrap_paragraphs(f, text, command_term_width());
+}
+
 void command_print_usage(FILE *f)
 {
-        fprintf(f, "usage: s2scheck COMMAND [ARGS]\n"
-                   "       s2scheck --help | --version | help COMMAND | help --man | "
-                   "help --completion | help --options\n\ncommands:\n");
-        for (const struct command *c = commands; c->name != NULL; c++)
-                fprintf(f, "  %-10s %s\n", c->name, c->summary);
+        int width = command_term_width();
+
+        fprintf(f, "usage: s2scheck COMMAND [ARGS]\n       ");
+        wrap(f,
+             "s2scheck --help | --version | help COMMAND | help\x01--man | help\x01--completion "
+             "| help\x01--options",
+             7, 16, width);
+        fprintf(f, "\ncommands:\n");
+        for (const struct command *c = commands; c->name != NULL; c++) {
+                fprintf(f, "  %-10s ", c->name);
+                wrap(f, c->summary, 13, 13, width);
+        }
 }
 
 void command_print_help(FILE *f, const struct command *c)

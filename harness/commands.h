@@ -26,11 +26,17 @@ const struct command *command_find(const char *name);
 /* The command closest to a misspelt name (edit distance <= 2), or NULL. */
 const char *command_suggest(const char *name);
 
+/* The `help` mode (--man, --completion, --options) closest to name, or NULL. */
+const char *command_suggest_help_mode(const char *name);
+
 /* The command list, for --help and usage errors. */
 void command_print_usage(FILE *f);
 
 /* `help NAME`: the usage line, the prose and the options, wrapped to the terminal. */
 void command_print_help(FILE *f, const struct command *c);
+
+/* Prints text, one paragraph a line, wrapped to command_term_width(). */
+void command_print_text(FILE *f, const char *text);
 
 /* The width help is wrapped to: COLUMNS, else the terminal's (TIOCGWINSZ), else 80. */
 int command_term_width(void);

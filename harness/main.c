@@ -28,8 +28,9 @@ static int help(int argc, char **argv)
 
         if (argc == 0) {
                 command_print_usage(stdout);
-                printf("\nExit codes: 0 match/valid, 1 mismatch (validate: breaks a Lync rule),\n"
-                       "2 usage or configuration error, 3 could not test. See docs/cli.md.\n");
+                command_print_text(stdout, "\nExit codes: 0 match/valid, 1 mismatch (validate: "
+                                           "breaks a Lync rule), 2 usage or configuration error, "
+                                           "3 could not test. See docs/cli.md.\n");
                 return EXIT_MATCH;
         }
         if (argc > 1) {
@@ -50,6 +51,15 @@ static int help(int argc, char **argv)
                 return EXIT_MATCH;
         }
         c = command_find(argv[0]);
+        if (c == NULL && argv[0][0] == '-') {
+                const char *guess = command_suggest_help_mode(argv[0]);
+
+                fprintf(stderr, "s2scheck help: unknown option '%s'%s%s%s\n", argv[0],
+                        guess != NULL ? "; did you mean " : "", guess != NULL ? guess : "",
+                        guess != NULL ? "?" : "");
+                command_print_usage(stderr);
+                return EXIT_USAGE;
+        }
         if (c == NULL) {
                 unknown_command("s2scheck help", argv[0]);
                 return EXIT_USAGE;

@@ -77,6 +77,13 @@ check "a far option has no guess" bash -c "! grep -q 'did you mean' <<<'$out'"
 out=$("$bin" valdiate x 2>&1)
 check "misspelt command exits 2" test "$?" -eq 2
 check "misspelt command: did you mean" grep -q "unknown command 'valdiate'; did you mean validate?" <<<"$out"
+out=$("$bin" help --mna 2>&1)
+check "help --mna exits 2" test "$?" -eq 2
+check "help --mna: did you mean --man" grep -q "did you mean --man?" <<<"$out"
+out=$(COLUMNS=60 "$bin" --help)
+long=$(awk 'length($0) > 60' <<<"$out" | head -3)
+check "--help at COLUMNS=60: no line longer than 60 ($long)" test -z "$long"
+check "--help lists every command" bash -c "for c in $(tr '\n' ' ' <<<"$commands"); do grep -q \"^  \$c \" <<<'$out' || exit 1; done"
 out=$("$bin" help serv 2>&1)
 check "help serv: did you mean serve" grep -q "did you mean serve?" <<<"$out"
 
