@@ -1,10 +1,12 @@
 /*
- * Named wire checks (docs/scenarios.md, "Checks"): pure predicates over what
+ * Named wire checks (docs/scenarios.md, "Checks"): one row per check in
+ * checks.c (name, directions, rule ids, predicate), pure predicates over what
  * the harness's own streams saw of one scenario. The runner gathers the facts
- * (findings of the harness's engines, the features the partner advertised on
- * the scenario's stream, the answers to the test stanza); check_eval judges
- * one check. The success checks of reference §3.6 are a subset the runner
- * applies to every successful scenario (check_success_set).
+ * from the engines' typed records (findings by rule id, observations: features
+ * the partner advertised, stream ids, dialback answers); check_eval judges one
+ * check. The success checks (new stream id, no STARTTLS after TLS, from/to
+ * echoed, the test stanza answered) are a subset the runner applies to every
+ * successful scenario (check_success_set).
  */
 #ifndef S2S_CHECKS_H
 #define S2S_CHECKS_H
@@ -53,12 +55,45 @@ struct check_facts {
         bool unverified_valid;
 };
 
+/* Where a failing predicate writes its reason and the rule it cites. */
+struct check_why {
+        char *text;
+        size_t len;
+        enum rule_id rule;
+};
+
+/* One row of the check table. A new check is a new row here (and, where it needs
+ * a fact no record carries yet, one engine site). */
+#define CHECK_RULES_MAX 4
+
+struct check_def {
+        const char *name; /* "new-stream-id", the <check name=> of scenarios */
+        unsigned dirs;    /* SCENARIO_DIR_* bits it applies to */
+        /* The rules it judges (rules.h), RULE_NONE-terminated; the first is the one
+         * the result cites when the check fails. */
+        enum rule_id rules[CHECK_RULES_MAX];
+        const char *what; /* one sentence: what must hold */
+        bool (*holds)(const struct check_facts *f, struct check_why *w);
+};
+
+/* The table, CHECK_COUNT rows indexed by enum scenario_check. */
+const struct check_def *check_table(void);
+
+/* The table as scenario name rows (spec: the rules' citations), for the loader,
+ * `list` and the docs. */
+const struct scenario_name_info *check_names(void);
+
 /*
  * Judges check c on the facts. Returns true when it holds (or cannot apply:
  * verify-id-post-tls when no dialback answer came); false with a one-line reason in
  * why, naming the rule (for the cause of a mismatch).
  */
 bool check_eval(enum scenario_check c, const struct check_facts *f, char *why, size_t whylen);
+
+/* check_eval that also gives the rule a failure cites in *rule (RULE_NONE when the
+ * check holds). */
+bool check_eval_rule(enum scenario_check c, const struct check_facts *f, char *why, size_t whylen,
+                     enum rule_id *rule);
 
 /* The checks reference §3.6 requires of every success in direction dir (bits
  * 1u << enum scenario_check): new stream id after each restart (outbound), no

@@ -169,7 +169,7 @@ static void matrix_text(const struct partner *p, enum semantics hsem)
         else
                 printf(" (cells run as negative tests)\n");
         printf("harness side read with %s semantics; outbound = the harness initiates\n\n",
-               hsem == SEMANTICS_STRICT ? "strict (reference §3.5)" : "matrix (reference §3.1)");
+               hsem == SEMANTICS_STRICT ? "strict (H-STRICT)" : "matrix (H-OUTCOME)");
         printf("%-4s %-10s %-9s %-3s %s\n", "H", "TLS/SASL/D", "direction", "exp", "rationale");
         for (int h = 1; h <= SETTINGS_ROWS; h++) {
                 struct neg_settings hs;

@@ -3,14 +3,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "checkup.h"
 #include "cli.h"
 #include "commands.h"
+#include "fleet.h"
 #include "partner.h"
 #include "preflight.h"
 #include "report.h"
+#include "reportdiff.h"
 #include "runner.h"
 #include "scenario.h"
 #include "suitecli.h"
@@ -90,6 +93,141 @@ static int check_paths(const struct preflight_file *in, size_t n_in, const char 
         return EXIT_MATCH;
 }
 
+/* --baseline: the changes since OLD.json, printed after the text report (when standard
+ * output carries it); *worse says whether there is a regression. */
+static int against_baseline(const char *baseline, const struct buf *json, bool print, bool *worse)
+{
+        struct reportdiff_sum sum;
+        struct buf out;
+        char err[1024];
+        int rc = 0;
+
+        buf_init(&out, 0);
+        if (reportdiff(baseline, "this run", json, false, &out, &sum, err, sizeof(err)) != 0) {
+                fprintf(stderr, "s2scheck run: --baseline %s\n", err);
+                rc = -1;
+        } else if (print && (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout))) {
+                rc = -1;
+        }
+        *worse = rc == 0 && sum.worse;
+        buf_cleanup(&out);
+        return rc;
+}
+
+/* Options that belong to the fleet, not to each partner's run (docs/fleet.md). */
+static bool fleet_only(const char *name, size_t len)
+{
+        static const char *const names[] = {"--all", "--out", "--shard", "--for", "--jobs"};
+
+        for (size_t i = 0; i < ARRAY_LEN(names); i++)
+                if (strlen(names[i]) == len && strncmp(names[i], name, len) == 0)
+                        return true;
+        return false;
+}
+
+/*
+ * `run --all`: every partner of the file, one child `run` each (fleet.c). The child
+ * gets the words of this command line except the fleet's own options.
+ */
+static int run_fleet(int argc, char **argv, const struct cli_opt *opts, size_t nopts,
+                     const char *partner_file, const char *out, const char *shard, const char *jobs,
+                     const char **per, size_t n_per, const struct suite_cli *sc, unsigned timeout_s)
+{
+        struct fleet_options fo;
+        struct partner_list list;
+        struct scenario_suite suite;
+        const char **kept;
+        char err[1024];
+        long j = FLEET_JOBS_DEFAULT;
+        size_t n = 0;
+        int rc;
+
+        memset(&fo, 0, sizeof(fo));
+        if (out == NULL)
+                return command_usage_error("run", "--all needs --out DIR (one folder per partner "
+                                                  "and the roll-up)");
+        if (shard != NULL && fleet_parse_shard(shard, &fo.shard_k, &fo.shard_n) != 0)
+                return command_usage_error("run", "--shard needs K/N with 1 <= K <= N <= 1000");
+        if (jobs != NULL && cli_number(jobs, 1, 256, &j) != 0)
+                return command_usage_error("run", "--jobs needs a whole number from 1 to 256 "
+                                                  "with --all");
+        for (size_t i = 0; i < n_per; i++) {
+                const char *colon = strchr(per[i], ':');
+
+                if (colon == NULL || strncmp(colon + 1, "--", 2) != 0 ||
+                    fleet_only(colon + 1, strcspn(colon + 1, "=")) ||
+                    strchr(colon + 1, '=') == NULL)
+                        return command_usage_error("run", "--for needs DOMAIN:--OPTION=VALUE (an "
+                                                          "option of run for that partner only)");
+        }
+        /* The suite once, for its size (a child's time bound) and to refuse a suite
+         * that does not load before any child starts. */
+        rc = suite_cli_load(sc, "run", NULL, &suite);
+        if (rc != EXIT_MATCH)
+                return rc;
+        fo.child_bound_s =
+            120 + (unsigned)suite.n * (timeout_s > 0 ? timeout_s : 30) + 60; /* preflight */
+        scenario_suite_cleanup(&suite);
+        if (partner_load_all(partner_file, &list, err, sizeof(err)) != 0) {
+                fprintf(stderr, "s2scheck: %s\n", err);
+                return EXIT_USAGE;
+        }
+        for (size_t i = 0; i < n_per; i++) {
+                size_t len = (size_t)(strchr(per[i], ':') - per[i]), k = 0;
+
+                while (k < list.n && !(strlen(list.p[k].primary) == len &&
+                                       strncasecmp(list.p[k].primary, per[i], len) == 0))
+                        k++;
+                if (k == list.n) {
+                        snprintf(err, sizeof(err), "--for %s: %.*s is not a partner of %s", per[i],
+                                 (int)len, per[i], partner_file);
+                        partner_list_cleanup(&list);
+                        return command_usage_error("run", err);
+                }
+        }
+        kept = calloc((size_t)argc + 1, sizeof(*kept));
+        if (kept == NULL) {
+                partner_list_cleanup(&list);
+                fprintf(stderr, "s2scheck run: out of memory\n");
+                return EXIT_UNTESTABLE;
+        }
+        for (int i = 0; i < argc; i++) {
+                const char *a = argv[i];
+                size_t len = strcspn(a, "=");
+                bool takes = false;
+
+                if (strcmp(a, "--") == 0) {
+                        while (i < argc)
+                                kept[n++] = argv[i++];
+                        break;
+                }
+                for (size_t k = 0; k < nopts; k++)
+                        if (opts[k].name != NULL && strlen(opts[k].name) == len &&
+                            strncmp(opts[k].name, a, len) == 0)
+                                takes = opts[k].flag == NULL;
+                if (fleet_only(a, len)) {
+                        if (takes && a[len] != '=')
+                                i++;
+                        continue;
+                }
+                kept[n++] = a;
+                if (takes && a[len] != '=' && i + 1 < argc)
+                        kept[n++] = argv[++i];
+        }
+        fo.partner_file = partner_file;
+        fo.list = &list;
+        fo.out_dir = out;
+        fo.jobs = (unsigned)j;
+        fo.child_argv = kept;
+        fo.child_argc = n;
+        fo.per_partner = per;
+        fo.n_per_partner = n_per;
+        rc = fleet_run(&fo);
+        free(kept);
+        partner_list_cleanup(&list);
+        return rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
         const char *partner_file = NULL, *identity = NULL, *target = NULL, *resolver = NULL;
@@ -100,7 +238,10 @@ int cmd_run(int argc, char **argv)
         struct suite_cli sc;
         struct scenario_suite suite;
         bool quiet = false, no_preflight = false, outbound_only = false;
-        const char *advertise = NULL;
+        const char *advertise = NULL, *out = NULL, *shard = NULL, *per[64];
+        const char *baseline = NULL, *fail_on = NULL;
+        size_t n_per = 0;
+        bool all = false;
         char no_inbound[CHECKUP_TEXT + 64];
         /* The suite options fill the last SUITE_CLI_NOPTS entries (suite_cli_opts). */
         struct cli_opt opts[] = {
@@ -163,6 +304,27 @@ int cmd_run(int argc, char **argv)
             CLI_FLAG("--outbound-only", &outbound_only, "Real partner (--target)",
                      "with --target: when the preflight finds that the partner cannot connect in, "
                      "run the rest and skip, saying why, each scenario that needs it"),
+            CLI_VALUE("--baseline", "OLD.json", &baseline, "Baselines",
+                      "compare with an earlier run's JSON report and print what changed after "
+                      "the text report (docs/cli.md, Baselines)"),
+            CLI_VALUE("--fail-on", "regression", &fail_on, "Baselines",
+                      "with --baseline: exit 1 only when this run is worse than OLD.json"),
+            CLI_FLAG("--all", &all, "Fleet (--all)",
+                     "every partner of FILE, one run each, concurrently; reports in DIR/DOMAIN/ "
+                     "and a roll-up in DIR (docs/fleet.md); --jobs then bounds the scenarios "
+                     "over the fleet (default 8)"),
+            CLI_VALUE("--out", "DIR", &out, "Fleet (--all)",
+                      "with --all (required there): the folder of the partners' reports and the "
+                      "roll-up"),
+            CLI_VALUE("--shard", "K/N", &shard, "Fleet (--all)",
+                      "with --all: a stable 1/N of the partners (s2scheck merge joins the shards)"),
+            {.name = "--for",
+             .metavar = "DOMAIN:--OPTION=VALUE",
+             .list = per,
+             .list_len = &n_per,
+             .list_cap = ARRAY_LEN(per),
+             .section = "Fleet (--all)",
+             .help = "with --all: an option of run for that partner's run only"},
             {0},
             {0},
             {0},
@@ -176,7 +338,7 @@ int cmd_run(int argc, char **argv)
         char err[1024];
         size_t npos;
         int rc, stop_rc = EXIT_MATCH;
-        bool failed_output = false;
+        bool failed_output = false, worse = false;
         struct checkup_report *preflight = NULL;
 
         _Static_assert(SUITE_CLI_NOPTS == 5, "one {0} per suite option above");
@@ -187,6 +349,30 @@ int cmd_run(int argc, char **argv)
                 return command_usage_error("run", err);
         if (partner_file == NULL)
                 return command_usage_error("run", "missing --partner FILE");
+        if (fail_on != NULL && strcmp(fail_on, "regression") != 0)
+                return command_usage_error("run", "--fail-on takes 'regression'");
+        if (fail_on != NULL && baseline == NULL)
+                return command_usage_error("run", "--fail-on regression needs --baseline OLD.json");
+        if (all) {
+                unsigned t = 0;
+
+                if (baseline != NULL)
+                        return command_usage_error("run", "--baseline applies to one partner's "
+                                                          "run (for a fleet: s2scheck diff on "
+                                                          "its folders' report.json)");
+
+                if (identity != NULL || json != NULL || junit != NULL || transcripts != NULL)
+                        return command_usage_error(
+                            "run", "--all writes each partner's reports under --out DIR: "
+                                   "--identity, --json, --junit and --transcripts do not apply");
+                if (number_opt("run", "--timeout", timeout, 1, 3600, &t) != 0)
+                        return EXIT_USAGE;
+                return run_fleet(argc, argv, opts, ARRAY_LEN(opts), partner_file, out, shard, jobs,
+                                 per, n_per, &sc, t);
+        }
+        if (out != NULL || shard != NULL || n_per > 0)
+                return command_usage_error("run", "--out, --shard and --for apply to runs with "
+                                                  "--all");
         if (number_opt("run", "--jobs", jobs, 1, 64, &o.jobs) != 0 ||
             number_opt("run", "--partner-connections", conns, 2, 64, &o.partner_conns) != 0 ||
             number_opt("run", "--pause", pause, 0, 60000, &o.pause_ms) != 0 ||
@@ -196,6 +382,7 @@ int cmd_run(int argc, char **argv)
         {
                 const struct preflight_file in[] = {
                     {"--partner", partner_file},
+                    {"--baseline", baseline},
                     {"--ca", ca},
                     {"--cert", cert},
                     {"--key", key},
@@ -205,6 +392,10 @@ int cmd_run(int argc, char **argv)
 
                 if (check_paths(in, ARRAY_LEN(in), json, junit, transcripts) != EXIT_MATCH)
                         return EXIT_USAGE;
+        }
+        if (baseline != NULL && reportdiff_check(baseline, err, sizeof(err)) != 0) {
+                fprintf(stderr, "s2scheck run: --baseline %s\n", err);
+                return EXIT_USAGE;
         }
         /* The partner, then the suite (quirks depend on the configuration): a suite
          * that does not load does not run (docs/scenarios.md). */
@@ -315,11 +506,18 @@ int cmd_run(int argc, char **argv)
             report_text(stdout, &rep, isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL) != 0)
                 failed_output = true;
         fflush(stdout);
-        if (json != NULL) {
+        if (json != NULL || baseline != NULL) {
                 struct buf b;
+                int frc;
 
                 buf_init(&b, 0);
-                if (write_report(json, "JSON", &b, report_json(&rep, &b)) != 0)
+                frc = report_json(&rep, &b);
+                if (json != NULL && write_report(json, "JSON", &b, frc) != 0)
+                        failed_output = true;
+                if (baseline != NULL && frc == 0 &&
+                    against_baseline(baseline, &b,
+                                     !preflight_is_stdout(json) && !preflight_is_stdout(junit),
+                                     &worse) != 0)
                         failed_output = true;
                 buf_cleanup(&b);
         }
@@ -339,6 +537,10 @@ int cmd_run(int argc, char **argv)
         rc = failed_output           ? EXIT_UNTESTABLE
              : stop_rc != EXIT_MATCH ? stop_rc
                                      : runner_exit_code(&rep);
+        /* --fail-on regression: 1 means worse than the baseline, and only that
+         * (docs/cli.md "diff"); 2 and 3 keep their meaning. */
+        if (fail_on != NULL && (rc == EXIT_MATCH || rc == EXIT_MISMATCH))
+                rc = worse ? EXIT_MISMATCH : EXIT_MATCH;
 out:
         run_report_cleanup(&rep);
         free(preflight);

@@ -78,6 +78,27 @@ const struct command commands[] = {
      "scenario is an error.\n"
      "Exit: 0 listed, 2 bad option or a suite that does not load (one line on stderr).\n",
      cmd_list, NULL},
+    {"merge", "SHARD_DIR...", "join the roll-ups of a fleet's shards into one",
+     "Reads SHARD_DIR/rollup.json of each `run --all --shard K/N --out SHARD_DIR` and writes the "
+     "fleet's roll-up (rollup.txt, rollup.json, rollup.xml) into --out DIR, as one unsharded "
+     "`run --all` would have (times aside); prints rollup.txt. The folders must be the shards "
+     "1..N of one partner file, each once (docs/fleet.md).\n"
+     "Exit: the fleet's (docs/cli.md \"Fleets\"): 0, 1 or 3; 2 for a bad option or shard set.\n",
+     cmd_merge, NULL},
+    {"diff", "OLD.json NEW.json", "what changed between two run reports",
+     "Compares two reports of `run --json` (docs/cli.md \"diff\"), per scenario and per partner "
+     "domain, ignoring times, ids, ports, transcripts and cause texts: new mismatches "
+     "(regressions), fixed ones, other verdict changes, changed observed outcomes, added and "
+     "removed scenarios, a changed classification.\n"
+     "Exit: 0 no change (with --fail-on regression: not worse), 1 a change (worse), 2 usage "
+     "error or a file that is not a run report.\n",
+     cmd_diff, NULL},
+    {"rules", NULL, "print the rule table (ids, sources, requirements)",
+     "Prints every rule s2scheck judges: its id (the protocol reference's STR-*, TLS-*, SASL-*, "
+     "DB-*, or the harness's own H-*), severity, source section and requirement. The scenario "
+     "options choose the scenarios --markdown lists.\n"
+     "Exit: 0 printed, 2 bad option or a suite that does not load.\n",
+     cmd_rules, NULL},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -179,12 +200,15 @@ static void wrap(FILE *f, const char *text, int col, int indent, int width)
                 const char *e;
                 int len;
 
-                while (*s == ' ')
+                while (*s == ' ' || *s == NBSP)
                         s++;
                 if (*s == '\0')
                         break;
                 for (e = s; *e != '\0' && *e != ' '; e++)
                         ;
+                if (indent + (int)(e - s) > width) /* too long for any line: split it */
+                        for (e = s; *e != '\0' && *e != ' ' && *e != NBSP; e++)
+                                ;
                 len = (int)(e - s);
                 if (!first && col + 1 + len > width) {
                         fprintf(f, "\n%*s", indent, "");

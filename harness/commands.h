@@ -57,6 +57,9 @@ int cmd_run(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
 
 /* serve --help: the --misbehave names (hostile_print). */
 void cmd_serve_help_tail(FILE *f);

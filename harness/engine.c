@@ -71,6 +71,7 @@ struct pair {
         enum semantics sem;
         unsigned outcomes;
         char cause[ENGINE_TEXT_MAX], rule[64];
+        enum rule_id rule_id;
 };
 
 #define MAX_HOSTED 16
@@ -250,12 +251,29 @@ const char *engine_trace_kind_name(enum trace_kind k)
         return (unsigned)k < ARRAY_LEN(names) ? names[k] : "?";
 }
 
-static void trace(struct engine *e, enum trace_kind kind, const char *text, size_t len)
+static void trace_obs(struct engine *e, enum trace_kind kind, const char *text, size_t len,
+                      const struct engine_obs *obs)
 {
-        struct trace_entry t = {kind, text, len};
+        struct trace_entry t = {kind, text, len, obs};
 
         if (e->cfg.trace != NULL)
                 e->cfg.trace(e->cfg.trace_user, &t);
+}
+
+static void trace(struct engine *e, enum trace_kind kind, const char *text, size_t len)
+{
+        trace_obs(e, kind, text, len, NULL);
+}
+
+/* A formatted trace line (cut at ENGINE_TEXT_MAX) telling obs (NULL: nothing). */
+static void vtracef(struct engine *e, enum trace_kind kind, const struct engine_obs *obs,
+                    const char *fmt, va_list ap)
+{
+        char text[ENGINE_TEXT_MAX];
+
+        if (vsnprintf(text, sizeof(text), fmt, ap) < 0)
+                return;
+        trace_obs(e, kind, text, strlen(text), obs);
 }
 
 static void tracef(struct engine *e, enum trace_kind kind, const char *fmt, ...)
@@ -263,34 +281,84 @@ static void tracef(struct engine *e, enum trace_kind kind, const char *fmt, ...)
 
 static void tracef(struct engine *e, enum trace_kind kind, const char *fmt, ...)
 {
-        char text[ENGINE_TEXT_MAX];
         va_list ap;
-        int n;
 
         va_start(ap, fmt);
-        n = vsnprintf(text, sizeof(text), fmt, ap);
+        vtracef(e, kind, NULL, fmt, ap);
         va_end(ap);
-        if (n < 0)
-                return;
-        trace(e, kind, text, strlen(text));
 }
 
-static void finding(struct engine *e, enum finding_kind kind, const char *rule, const char *fmt,
-                    ...) __attribute__((format(printf, 4, 5)));
+/* tracef with the observation the line tells (never NULL). */
+static void tracef_obs(struct engine *e, enum trace_kind kind, const struct engine_obs *obs,
+                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static void finding(struct engine *e, enum finding_kind kind, const char *rule, const char *fmt,
-                    ...)
+static void tracef_obs(struct engine *e, enum trace_kind kind, const struct engine_obs *obs,
+                       const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vtracef(e, kind, obs, fmt, ap);
+        va_end(ap);
+}
+
+static const char *or_empty(const char *s)
+{
+        return s != NULL ? s : "";
+}
+
+/* The first child element of n in namespace ns other than <text/>, or "" */
+static const char *child_condition(xmlNodePtr n, const char *ns)
+{
+        for (xmlNodePtr c = n->children; c != NULL; c = c->next)
+                if (c->type == XML_ELEMENT_NODE && !xs_is(c, ns, "text") &&
+                    xs_is(c, ns, (const char *)c->name))
+                        return (const char *)c->name;
+        return "";
+}
+
+/* What element n (sent or received) tells as data: false for an element no
+ * observation describes. Strings in *o are borrowed from n. */
+static bool element_obs(xmlNodePtr n, bool sent, struct engine_obs *o)
+{
+        memset(o, 0, sizeof(*o));
+        if (xs_is(n, XS_NS_DIALBACK, "result"))
+                o->kind = sent ? OBS_DB_RESULT_SENT : OBS_DB_RESULT_RECV;
+        else if (xs_is(n, XS_NS_DIALBACK, "verify"))
+                o->kind = sent ? OBS_DB_VERIFY_SENT : OBS_DB_VERIFY_RECV;
+        else if (!sent && xs_is(n, NS_SASL, "success"))
+                o->kind = OBS_SASL_SUCCESS;
+        else if (!sent && xs_is(n, NS_SASL, "failure"))
+                o->kind = OBS_SASL_FAILURE;
+        else if (!sent && xs_is(n, XS_NS_STREAMS, "error"))
+                o->kind = OBS_STREAM_ERROR_RECV;
+        else
+                return false;
+        o->id = or_empty(xs_attr(n, "id"));
+        o->from = or_empty(xs_attr(n, "from"));
+        o->to = or_empty(xs_attr(n, "to"));
+        o->type = or_empty(xs_attr(n, "type"));
+        o->cond = o->kind == OBS_SASL_FAILURE        ? child_condition(n, NS_SASL)
+                  : o->kind == OBS_STREAM_ERROR_RECV ? child_condition(n, XS_NS_STREAM_ERRORS)
+                                                     : "";
+        return true;
+}
+
+/* A finding: stored (bounded) and traced. cond and type (NULL = none) say what it
+ * is about as data (struct finding). */
+static void vfinding(struct engine *e, enum finding_kind kind, enum rule_id rule, const char *cond,
+                     const char *type, const char *fmt, va_list ap)
 {
         struct finding f;
-        va_list ap;
 
         memset(&f, 0, sizeof(f));
         f.kind = kind;
         snprintf(f.state, sizeof(f.state), "%s", engine_state_name(e->state));
-        snprintf(f.rule, sizeof(f.rule), "%s", rule);
-        va_start(ap, fmt);
+        f.rule_id = rule;
+        snprintf(f.rule, sizeof(f.rule), "%s", rule_cite(rule));
+        snprintf(f.cond, sizeof(f.cond), "%s", cond != NULL ? cond : "");
+        snprintf(f.type, sizeof(f.type), "%s", type != NULL ? type : "");
         vsnprintf(f.text, sizeof(f.text), fmt, ap);
-        va_end(ap);
         tracef(e, TRACE_FINDING, "%s [%s] in %s: %s",
                kind == FINDING_VIOLATION ? "violation"
                : kind == FINDING_NOTE    ? "note"
@@ -301,6 +369,34 @@ static void finding(struct engine *e, enum finding_kind kind, const char *rule, 
                 return;
         }
         e->findings[e->n_findings++] = f;
+}
+
+static void finding(struct engine *e, enum finding_kind kind, enum rule_id rule, const char *fmt,
+                    ...) __attribute__((format(printf, 4, 5)));
+
+static void finding(struct engine *e, enum finding_kind kind, enum rule_id rule, const char *fmt,
+                    ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vfinding(e, kind, rule, NULL, NULL, fmt, ap);
+        va_end(ap);
+}
+
+/* A finding about a condition cond and/or a dialback type (NULL = none). */
+static void finding_about(struct engine *e, enum finding_kind kind, enum rule_id rule,
+                          const char *cond, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static void finding_about(struct engine *e, enum finding_kind kind, enum rule_id rule,
+                          const char *cond, const char *type, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vfinding(e, kind, rule, cond, type, fmt, ap);
+        va_end(ap);
 }
 
 static void set_state(struct engine *e, enum engine_state s)
@@ -316,7 +412,7 @@ static struct engine_event *push_event(struct engine *e, enum engine_event_kind 
         struct engine_event *ev;
 
         if (e->ev_len >= MAX_EVENTS) {
-                finding(e, FINDING_ERROR, "internal",
+                finding(e, FINDING_ERROR, RULE_H_INTERNAL,
                         "event queue full; the owner does not drain it");
                 return NULL;
         }
@@ -393,11 +489,11 @@ static unsigned failure_outcomes(const struct engine *e)
         return failure_outcomes_for(e, &e->cfg.neg, e->cfg.sem, e->detected);
 }
 
-static void finish(struct engine *e, unsigned outcomes, const char *rule, const char *fmt, ...)
+static void finish(struct engine *e, unsigned outcomes, enum rule_id rule, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* Records the outcome once: the first success or failure explains the stream. */
-static void finish(struct engine *e, unsigned outcomes, const char *rule, const char *fmt, ...)
+static void finish(struct engine *e, unsigned outcomes, enum rule_id rule, const char *fmt, ...)
 {
         va_list ap;
         char codes[64] = "";
@@ -407,7 +503,8 @@ static void finish(struct engine *e, unsigned outcomes, const char *rule, const 
         e->result.final = true;
         e->result.outcomes = outcomes;
         e->result.tls = e->tls_up;
-        copy_str(e->result.rule, sizeof(e->result.rule), rule);
+        e->result.rule_id = rule;
+        copy_str(e->result.rule, sizeof(e->result.rule), rule_cite(rule));
         va_start(ap, fmt);
         vsnprintf(e->result.cause, sizeof(e->result.cause), fmt, ap);
         va_end(ap);
@@ -418,7 +515,7 @@ static void finish(struct engine *e, unsigned outcomes, const char *rule, const 
                                  outcome_name((enum outcome)o));
                 }
         }
-        tracef(e, TRACE_NOTE, "outcome %s: %s [%s]", codes, e->result.cause, rule);
+        tracef(e, TRACE_NOTE, "outcome %s: %s [%s]", codes, e->result.cause, rule_cite(rule));
 }
 
 static void finish_success(struct engine *e, unsigned method, const char *peer_domain)
@@ -428,17 +525,16 @@ static void finish_success(struct engine *e, unsigned method, const char *peer_d
         e->result.authenticated = true;
         e->result.method = method == METHOD_S ? METHOD_S : e->tls_up ? METHOD_DT : METHOD_DP;
         copy_str(e->result.peer_domain, sizeof(e->result.peer_domain), peer_domain);
-        finish(e, OUTCOME_BIT(o),
-               method == METHOD_S ? "XEP-0178; RFC 6120 §6" : "XEP-0220 §2.1-2.2",
+        finish(e, OUTCOME_BIT(o), method == METHOD_S ? RULE_H_SASL_OK : RULE_H_DB_OK,
                "%s authenticated %s -> %s", method == METHOD_S ? "SASL EXTERNAL" : "dialback",
                e->cfg.role == ENGINE_INITIATING ? local_domain(e) : peer_domain,
                e->cfg.role == ENGINE_INITIATING ? e->remote : e->peer_to);
 }
 
-static void finish_failure(struct engine *e, const char *rule, const char *fmt, ...)
+static void finish_failure(struct engine *e, enum rule_id rule, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void finish_failure(struct engine *e, const char *rule, const char *fmt, ...)
+static void finish_failure(struct engine *e, enum rule_id rule, const char *fmt, ...)
 {
         char text[ENGINE_TEXT_MAX];
         va_list ap;
@@ -460,7 +556,7 @@ static void flush_tls(struct engine *e)
         tout = tls_session_output(e->tls);
         if (tout->len > 0) {
                 if (buf_append(&e->out, tout->data, tout->len) != 0)
-                        finding(e, FINDING_ERROR, "internal", "output buffer full");
+                        finding(e, FINDING_ERROR, RULE_H_INTERNAL, "output buffer full");
                 buf_consume(tout, tout->len);
         }
 }
@@ -475,13 +571,13 @@ static void send_bytes(struct engine *e, const char *data, size_t len)
                 return; /* misbehaving: nothing after the hostile bytes */
         if (e->tls_up) {
                 if (tls_session_write(e->tls, data, len) != 0)
-                        finding(e, FINDING_ERROR, "internal", "TLS write failed: %s",
+                        finding(e, FINDING_ERROR, RULE_H_INTERNAL, "TLS write failed: %s",
                                 tls_session_error(e->tls));
                 flush_tls(e);
                 return;
         }
         if (buf_append(&e->out, data, len) != 0)
-                finding(e, FINDING_ERROR, "internal", "output buffer full");
+                finding(e, FINDING_ERROR, RULE_H_INTERNAL, "output buffer full");
 }
 
 static void send_text(struct engine *e, const char *xml)
@@ -501,12 +597,15 @@ static void send_buf(struct engine *e, struct buf *b)
 static void send_node(struct engine *e, xmlNodePtr node)
 {
         struct buf b;
+        struct engine_obs o;
 
         buf_init(&b, 0);
-        if (xs_write_node(&b, node) != 0)
-                finding(e, FINDING_ERROR, "internal", "could not serialise an element");
-        else
-                send_buf(e, &b);
+        if (xs_write_node(&b, node) != 0) {
+                finding(e, FINDING_ERROR, RULE_H_INTERNAL, "could not serialise an element");
+        } else if (b.len > 0) {
+                trace_obs(e, TRACE_SEND, b.data, b.len, element_obs(node, true, &o) ? &o : NULL);
+                send_bytes(e, b.data, b.len);
+        }
         buf_cleanup(&b);
 }
 
@@ -540,7 +639,7 @@ static void send_db(struct engine *e, const char *name, const char *from, const 
         xmlNodePtr n = new_elem(XS_NS_DIALBACK, "db", name);
 
         if (n == NULL) {
-                finding(e, FINDING_ERROR, "internal", "out of memory");
+                finding(e, FINDING_ERROR, RULE_H_INTERNAL, "out of memory");
                 return;
         }
         set_attr(n, "from", from);
@@ -704,7 +803,7 @@ static bool send_hostile_header(struct engine *e, const struct buf *normal, cons
         e->hostile_sent = true;
         buf_init(&b, 0);
         if (hostile_bytes(&b, w, normal, to, from, id) != 0) {
-                finding(e, FINDING_ERROR, "internal", "out of memory for the hostile bytes");
+                finding(e, FINDING_ERROR, RULE_H_INTERNAL, "out of memory for the hostile bytes");
         } else {
                 tracef(e, TRACE_NOTE,
                        "misbehaving: %zu hostile bytes in place of the stream header", b.len);
@@ -741,7 +840,7 @@ static void send_header(struct engine *e, const char *to, const char *from, cons
         h.no_version = e->cfg.role == ENGINE_RECEIVING ? e->legacy : sends_legacy_header(e);
         buf_init(&b, 0);
         if (xs_write_header(&b, &h) != 0)
-                finding(e, FINDING_ERROR, "internal", "could not write a stream header");
+                finding(e, FINDING_ERROR, RULE_H_INTERNAL, "could not write a stream header");
         else if (!send_hostile_header(e, &b, to, from, id))
                 send_buf(e, &b);
         buf_cleanup(&b);
@@ -762,7 +861,7 @@ static void close_stream(struct engine *e)
 }
 
 static void push_verify_answer(struct engine *e, size_t i, enum db_type type);
-static void pair_done(struct engine *e, struct pair *p, unsigned outcomes, const char *rule,
+static void pair_done(struct engine *e, struct pair *p, unsigned outcomes, enum rule_id rule,
                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 static unsigned pair_failure_outcomes(const struct engine *e, const struct neg_settings *neg,
                                       enum semantics sem);
@@ -782,7 +881,7 @@ static void closed(struct engine *e)
                         p->pending = false;
                         p->failed = true;
                         p->cut = true;
-                        pair_done(e, p, pair_failure_outcomes(e, &p->neg, p->sem), "RFC 6120 §4.4",
+                        pair_done(e, p, pair_failure_outcomes(e, &p->neg, p->sem), RULE_STR_8,
                                   "the stream closed before %s -> %s was verified", p->from, p->to);
                 }
         }
@@ -811,7 +910,7 @@ static void stream_error(struct engine *e, const char *cond, const char *text)
         }
         buf_init(&b, 0);
         if (xs_write_stream_error(&b, cond, text) != 0)
-                finding(e, FINDING_ERROR, "internal", "could not write stream error %s", cond);
+                finding(e, FINDING_ERROR, RULE_H_INTERNAL, "could not write stream error %s", cond);
         else
                 send_buf(e, &b);
         buf_cleanup(&b);
@@ -916,15 +1015,19 @@ static void describe_peer_cert(struct engine *e)
         buf_init(&ids, 0);
         if (e->peer.has_cert && certid_describe(&e->peer.ids, &ids) != 0)
                 buf_reset(&ids);
-        tracef(e, TRACE_TLS, "TLS established%s: %s %s%s%s%s%s; peer certificate: %s%s%s%s%s",
-               e->direct_tls ? " (direct TLS)" : "", e->peer.version, e->peer.desc,
-               e->peer.alpn[0] ? ", ALPN " : "", e->peer.alpn, e->peer.sni[0] ? ", SNI " : "",
-               e->peer.sni, e->peer.has_cert ? "" : "none",
-               e->peer.has_cert ? (ids.data != NULL ? ids.data : "") : "",
-               e->peer.has_cert ? "; chain: " : "",
-               e->peer.has_cert ? (e->peer.chain_ok ? "valid" : e->peer.verify_text) : "",
-               e->peer.has_cert ? (e->peer.eku_server ? "; EKU serverAuth" : "; no serverAuth EKU")
-                                : "");
+        struct engine_obs o = {
+            .kind = OBS_TLS_UP, .id = "", .from = "", .to = "", .type = "", .cond = ""};
+
+        tracef_obs(
+            e, TRACE_TLS, &o, "TLS established%s: %s %s%s%s%s%s; peer certificate: %s%s%s%s%s",
+            e->direct_tls ? " (direct TLS)" : "", e->peer.version, e->peer.desc,
+            e->peer.alpn[0] ? ", ALPN " : "", e->peer.alpn, e->peer.sni[0] ? ", SNI " : "",
+            e->peer.sni, e->peer.has_cert ? "" : "none",
+            e->peer.has_cert ? (ids.data != NULL ? ids.data : "") : "",
+            e->peer.has_cert ? "; chain: " : "",
+            e->peer.has_cert ? (e->peer.chain_ok ? "valid" : e->peer.verify_text) : "",
+            e->peer.has_cert ? (e->peer.eku_server ? "; EKU serverAuth" : "; no serverAuth EKU")
+                             : "");
         buf_cleanup(&ids);
 }
 
@@ -956,8 +1059,8 @@ static void start_tls(struct engine *e)
                                  e->direct_tls ? "xmpp-server" : NULL, err, sizeof(err));
         set_state(e, ST_EXPECT_TLS_HANDSHAKE);
         if (e->tls == NULL) {
-                finding(e, FINDING_ERROR, "internal", "cannot start TLS: %s", err);
-                finish_failure(e, "RFC 6120 §5.4.3.2", "TLS could not start: %s", err);
+                finding(e, FINDING_ERROR, RULE_H_INTERNAL, "cannot start TLS: %s", err);
+                finish_failure(e, RULE_TLS_8, "TLS could not start: %s", err);
                 closed(e);
         }
 }
@@ -970,13 +1073,13 @@ static void tls_failed(struct engine *e)
         int alert = tls_session_alert_received(e->tls);
 
         flush_tls(e); /* the alert we queued */
-        finding(e, FINDING_NOTE, "RFC 6120 §5.4.3.2", "TLS handshake failed: %s%s%s", why,
+        finding(e, FINDING_NOTE, RULE_TLS_8, "TLS handshake failed: %s%s%s", why,
                 alert >= 0 ? "; alert from peer: " : "", alert >= 0 ? tls_alert_name(alert) : "");
         /* TLS-8: close TCP without </stream:stream>; the old stream is gone. */
         e->result.tls_failed = true;
         if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING)
                 i_verify_failed(e, DB_UNREACHABLE, "the TLS handshake failed");
-        finish_failure(e, "RFC 6120 §5.4.3.2", "TLS handshake failed (%s)", why);
+        finish_failure(e, RULE_TLS_8, "TLS handshake failed (%s)", why);
         closed(e);
 }
 
@@ -992,7 +1095,7 @@ static void tls_done(struct engine *e)
         if (tls_session_peer(e->tls, &e->peer) == 0)
                 e->have_peer = true;
         else
-                finding(e, FINDING_ERROR, "internal", "cannot read TLS peer: %s",
+                finding(e, FINDING_ERROR, RULE_H_INTERNAL, "cannot read TLS peer: %s",
                         tls_session_error(e->tls));
         describe_peer_cert(e);
         /* RFC 6120 §5.4.3.3: both sides drop what they learnt before TLS. */
@@ -1001,7 +1104,7 @@ static void tls_done(struct engine *e)
         /* A new stream: a stream error now needs our new header first (§4.9.1.2). */
         e->header_sent = false;
         if (xs_reset(e->xs) != 0)
-                finding(e, FINDING_ERROR, "internal", "cannot reset the XML reader");
+                finding(e, FINDING_ERROR, RULE_H_INTERNAL, "cannot reset the XML reader");
         set_state(e, ST_EXPECT_HEADER);
         if (e->cfg.role == ENGINE_INITIATING)
                 after_tls_initiating(e);
@@ -1028,7 +1131,8 @@ static void pump_tls(struct engine *e)
                                 tracef(e, TRACE_NOTE,
                                        "misbehaving: closing after %zu bytes of the TLS handshake",
                                        e->out.len - before);
-                                finish_failure(e, "misbehaviour", "closed in the middle of TLS");
+                                finish_failure(e, RULE_H_MISBEHAVIOUR,
+                                               "closed in the middle of TLS");
                                 closed(e);
                                 return;
                         }
@@ -1051,16 +1155,16 @@ static void pump_tls(struct engine *e)
                 if (st == TLS_CLOSED) {
                         tracef(e, TRACE_TLS, "peer sent close_notify");
                         if (e->state != ST_CLOSED) {
-                                finish_failure(e, "RFC 6120 §4.4", "the peer closed TLS while %s",
+                                finish_failure(e, RULE_STR_8, "the peer closed TLS while %s",
                                                engine_state_name(e->state));
                                 closed(e);
                         }
                         return;
                 }
                 if (st == TLS_FAILED) {
-                        finding(e, FINDING_VIOLATION, "RFC 8446 §6", "TLS record error: %s",
+                        finding(e, FINDING_VIOLATION, RULE_H_TLS_RECORD, "TLS record error: %s",
                                 tls_session_error(e->tls));
-                        finish_failure(e, "RFC 8446 §6", "TLS failed: %s",
+                        finish_failure(e, RULE_H_TLS_RECORD, "TLS failed: %s",
                                        tls_session_error(e->tls));
                         closed(e);
                         return;
@@ -1095,8 +1199,8 @@ static void i_send_db_result(struct engine *e, const char *from, const char *to)
          * the stream id in force (the post-TLS id after STARTTLS, reference §3.9). */
         p = get_pair(e, from, to);
         if (p == NULL || dialback_key(e->secret, to, from, sid, key) != 0) {
-                finding(e, FINDING_ERROR, "internal", "cannot compute the dialback key");
-                finish_failure(e, "XEP-0185 §2", "cannot compute the dialback key");
+                finding(e, FINDING_ERROR, RULE_H_INTERNAL, "cannot compute the dialback key");
+                finish_failure(e, RULE_DB_8, "cannot compute the dialback key");
                 close_stream(e);
                 return;
         }
@@ -1187,7 +1291,7 @@ static void i_no_method(struct engine *e, const char *where)
                "dialback: %s",
                where, mine, e->feat.external ? "yes" : "no",
                peer_signals_dialback(e) ? "yes" : "no");
-        finish_failure(e, "reference §3.3",
+        finish_failure(e, RULE_H_NO_METHOD,
                        "no common authentication method %s (we accept {%s}; the peer offered "
                        "EXTERNAL: %s, dialback: %s)",
                        where, mine, e->feat.external ? "yes" : "no",
@@ -1214,11 +1318,11 @@ static void i_no_method(struct engine *e, const char *where)
 static void i_claim_ignored(struct engine *e, const char *how)
 {
         e->claim_open = false;
-        finding(e, FINDING_NOTE, "XEP-0220 §3.1",
+        finding(e, FINDING_NOTE, RULE_DB_9,
                 "the peer ignored our unsolicited db:result type='valid' and answered none of "
                 "the stanzas sent under it (%s)",
                 how);
-        finish_failure(e, "XEP-0220 §3.1",
+        finish_failure(e, RULE_DB_9,
                        "claim ignored: the unsolicited db:result type='valid' was dropped "
                        "silently (DB-9) and the stanzas sent under it were not answered (%s)",
                        how);
@@ -1289,7 +1393,7 @@ static void i_verify_failed(struct engine *e, enum db_type type, const char *why
                 copy_str(ev->id, sizeof(ev->id), e->v_id);
                 ev->type = type;
         }
-        finish_failure(e, "XEP-0220 §2.2.2", "could not verify: %s", why);
+        finish_failure(e, RULE_DB_4, "could not verify: %s", why);
 }
 
 static void i_negotiate(struct engine *e);
@@ -1297,6 +1401,7 @@ static void i_negotiate(struct engine *e);
 static void i_on_features(struct engine *e, xmlNodePtr feats)
 {
         bool pre_tls = !e->tls_up;
+        struct engine_obs fo;
 
         memset(&e->feat, 0, sizeof(e->feat));
         e->feat.seen = true;
@@ -1333,17 +1438,23 @@ static void i_on_features(struct engine *e, xmlNodePtr feats)
                         e->feat.bidi = true;
                 }
         }
-        tracef(e, TRACE_NOTE,
-               "features: starttls=%s external=%s dialback=%s%s xmlns:db=%s (%u children)",
-               e->feat.starttls ? (e->feat.starttls_required ? "required" : "offered") : "no",
-               e->feat.external ? "yes" : "no", e->feat.dialback ? "yes" : "no",
-               e->feat.dialback_errors ? "(errors)" : "", e->peer_db_declared ? "yes" : "no",
-               e->feat.count);
+        fo.kind = OBS_FEATURES;
+        fo.starttls = e->feat.starttls ? (e->feat.starttls_required ? 2 : 1) : 0;
+        fo.external = e->feat.external;
+        fo.dialback = e->feat.dialback;
+        fo.db = e->peer_db_declared;
+        fo.id = fo.from = fo.to = fo.type = fo.cond = "";
+        tracef_obs(e, TRACE_NOTE, &fo,
+                   "features: starttls=%s external=%s dialback=%s%s xmlns:db=%s (%u children)",
+                   e->feat.starttls ? (e->feat.starttls_required ? "required" : "offered") : "no",
+                   e->feat.external ? "yes" : "no", e->feat.dialback ? "yes" : "no",
+                   e->feat.dialback_errors ? "(errors)" : "", e->peer_db_declared ? "yes" : "no",
+                   e->feat.count);
         if (!pre_tls && e->feat.starttls)
-                finding(e, FINDING_VIOLATION, "RFC 6120 §5.4.3.3",
+                finding(e, FINDING_VIOLATION, RULE_TLS_9,
                         "STARTTLS offered again after TLS was established");
         if (pre_tls && e->feat.external)
-                finding(e, FINDING_VIOLATION, "RFC 6120 §5.3.4; XEP-0178 §3",
+                finding(e, FINDING_VIOLATION, RULE_H_EXTERNAL_PRE_TLS,
                         "EXTERNAL offered before TLS, when no certificate can exist");
         i_negotiate(e);
 }
@@ -1356,7 +1467,7 @@ static void i_negotiate(struct engine *e)
         if (e->sasl_done) {
                 /* RFC 6120 §6.4.6: after SASL the features are empty or voluntary. */
                 if (e->feat.mechanisms || e->feat.starttls)
-                        finding(e, FINDING_VIOLATION, "RFC 6120 §6.4.6",
+                        finding(e, FINDING_VIOLATION, RULE_SASL_9,
                                 "features after SASL success still offer %s",
                                 e->feat.starttls ? "STARTTLS" : "SASL mechanisms");
                 i_authenticated(e, METHOD_S);
@@ -1416,7 +1527,7 @@ static void i_negotiate(struct engine *e)
                          * by an Optional one leaves no common plaintext method: F4
                          * (reference §3.6), with the same <unsupported-feature/>. */
                         e->detected = e->feat.starttls_required ? OUTCOME_F2 : OUTCOME_F4;
-                        finish_failure(e, "RFC 6120 §5.3.1, §4.9.3.23",
+                        finish_failure(e, RULE_TLS_3,
                                        "the peer requires TLS (%s) and our TLS is NotSupported",
                                        e->feat.starttls_required ? "<required/>"
                                                                  : "STARTTLS is the only feature");
@@ -1448,7 +1559,7 @@ static void i_negotiate(struct engine *e)
                 } else if (!e->feat.starttls && e->cfg.neg.tls == NEG_REQUIRED) {
                         e->detected = OUTCOME_F1;
                         finish_failure(
-                            e, "RFC 6120 §5.4.1; RFC 7590 §3.1",
+                            e, RULE_H_DOWNGRADE,
                             "our TLS is Required and the peer offers no STARTTLS; closing "
                             "without authenticating");
                         if (e->cfg.purpose == PURPOSE_VERIFY)
@@ -1479,7 +1590,7 @@ static void after_tls_initiating(struct engine *e)
                 bool abort_now;
 
                 e->peer_cert_bad = true;
-                finding(e, FINDING_VIOLATION, "RFC 6120 §13.7.2; RFC 6125 §6",
+                finding(e, FINDING_VIOLATION, RULE_H_CERT_PROOF,
                         "the peer's certificate does not prove %s: %s", e->remote,
                         !e->have_peer || !e->peer.has_cert ? "no certificate"
                         : !e->peer.chain_ok                ? e->peer.verify_text
@@ -1497,7 +1608,7 @@ static void after_tls_initiating(struct engine *e)
                 }
                 if (abort_now && e->cfg.purpose == PURPOSE_AUTH) {
                         e->detected = OUTCOME_F1;
-                        finish_failure(e, "reference §3.7; RFC 6120 §13.7.2",
+                        finish_failure(e, RULE_H_CERT_POLICY,
                                        "TLS unusable: the peer's certificate does not prove %s",
                                        e->remote);
                         /* No header was sent on the new stream: </stream:stream> would be
@@ -1518,20 +1629,20 @@ static void i_on_header(struct engine *e, const struct xs_header *h)
         /* STR-2 (RFC 6120 §4.7.1-3): from = the domain we asked for; id present and new.
          * A header that named no domain (legacy_header) asked for none. */
         if (!sends_legacy_header(e) && (h->from == NULL || !domain_eq(h->from, e->remote)))
-                finding(e, FINDING_VIOLATION, "RFC 6120 §4.7.1",
+                finding(e, FINDING_VIOLATION, RULE_H_HDR_FROM,
                         "response header from='%s', expected '%s'", h->from ? h->from : "(none)",
                         e->remote);
         if (h->to != NULL && !domain_eq(h->to, local_domain(e)))
-                finding(e, FINDING_VIOLATION, "RFC 6120 §4.7.2",
+                finding(e, FINDING_VIOLATION, RULE_H_HDR_TO,
                         "response header to='%s', expected our domain '%s'", h->to,
                         local_domain(e));
         if (id == NULL || id[0] == '\0') {
                 /* No id, no dialback key (XEP-0220 §2.1.1): dialback is impossible. */
-                finding(e, FINDING_VIOLATION, "RFC 6120 §4.7.3", "response header without an id");
+                finding(e, FINDING_VIOLATION, RULE_H_HDR_ID, "response header without an id");
                 e->stream_id[0] = '\0';
         } else {
                 if (id_seen(e, id))
-                        finding(e, FINDING_VIOLATION, "RFC 6120 §4.3.3",
+                        finding(e, FINDING_VIOLATION, RULE_STR_6,
                                 "stream id '%s' reused after a restart", id);
                 remember_id(e, id);
         }
@@ -1539,7 +1650,7 @@ static void i_on_header(struct engine *e, const struct xs_header *h)
         if (h->version == NULL) {
                 /* RFC 6120 §4.7.5: a pre-1.0 peer sends no features; only legacy dialback. */
                 e->legacy = true;
-                finding(e, FINDING_NOTE, "RFC 6120 §4.7.5",
+                finding(e, FINDING_NOTE, RULE_STR_3,
                         "response header has no version: no features will follow");
                 memset(&e->feat, 0, sizeof(e->feat));
                 e->feat.seen = true;
@@ -1551,7 +1662,7 @@ static void i_on_header(struct engine *e, const struct xs_header *h)
                 return;
         }
         if (strcmp(h->version, "1.0") != 0)
-                finding(e, FINDING_NOTE, "RFC 6120 §4.7.5", "response version '%s'", h->version);
+                finding(e, FINDING_NOTE, RULE_STR_3, "response version '%s'", h->version);
         set_state(e, ST_EXPECT_FEATURES);
 }
 
@@ -1601,7 +1712,7 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
             domain_eq(p->to, e->remote)) {
                 e->claim_open = false;
                 if (strcmp(type, "valid") == 0) {
-                        finding(e, FINDING_VIOLATION, "XEP-0220 §2.2.1",
+                        finding(e, FINDING_VIOLATION, RULE_DB_5,
                                 "the peer answered type='valid' to a db:result that carried no "
                                 "key");
                         set_state(e, ST_EXPECT_STANZAS);
@@ -1610,11 +1721,11 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
                 }
                 p->verified = false;
                 p->failed = true;
-                finding(e, FINDING_NOTE, "XEP-0220 §2.2.1",
-                        "the peer took our unsolicited db:result for a request and answered "
-                        "type='%s'",
-                        type);
-                finish_failure(e, "XEP-0220 §2.2.1", "dialback result type='%s'", type);
+                finding_about(e, FINDING_NOTE, RULE_DB_5, NULL, type,
+                              "the peer took our unsolicited db:result for a request and answered "
+                              "type='%s'",
+                              type);
+                finish_failure(e, RULE_DB_5, "dialback result type='%s'", type);
                 close_stream(e);
                 return;
         }
@@ -1624,7 +1735,7 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
          * the pair stays refused here (its stanzas went to a stream of their own). */
         if (type != NULL && p != NULL && !p->pending && p->timed_out && !p->late_answer) {
                 p->late_answer = true;
-                finding(e, FINDING_NOTE, "XEP-0220 §2.1.1",
+                finding(e, FINDING_NOTE, RULE_DB_2,
                         "late answer type='%s' for the multiplexed pair %s -> %s, after its "
                         "step ran out; ignored",
                         type, p->from, p->to);
@@ -1632,7 +1743,7 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
         }
         /* DB-9 (XEP-0220 §3.1): a typed result must answer a request of ours. */
         if (type == NULL || p == NULL || !p->pending) {
-                finding(e, FINDING_VIOLATION, "XEP-0220 §3.1",
+                finding(e, FINDING_VIOLATION, RULE_DB_9,
                         "db:result (type=%s from=%s to=%s) answers no request of ours; ignored",
                         type ? type : "none", from ? from : "none", to ? to : "none");
                 return;
@@ -1646,7 +1757,7 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
                    strcmp(type, "error") != 0;
         blind = !unhosted && strcmp(type, "valid") == 0 && !peer_verified(e, p);
         if (unhosted) {
-                finding(e, FINDING_VIOLATION, "XEP-0220 §2.2.1",
+                finding(e, FINDING_VIOLATION, RULE_DB_6,
                         "the peer verified dialback for %s, a domain it does not host, and "
                         "answered type='%s' instead of a dialback error <item-not-found/> (DB-6)",
                         p->to, type);
@@ -1655,7 +1766,7 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
                  * key is right only from our authoritative server. A 'valid' it never
                  * asked for means it accepts any key: it would accept anyone. */
                 e->result.unverified_valid = true;
-                finding(e, FINDING_VIOLATION, "XEP-0220 §2.2",
+                finding(e, FINDING_VIOLATION, RULE_H_DB_UNVERIFIED,
                         "the partner accepted dialback without verifying the key: no "
                         "db:verify for %s -> %s (id %s) reached %s's authoritative server",
                         p->from, p->to, p->id, p->from);
@@ -1676,13 +1787,14 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
         }
         p->failed = true;
         if (strcmp(type, "error") == 0)
-                finding(e, FINDING_NOTE, "XEP-0220 §2.5", "dialback for %s -> %s: error <%s/>",
-                        p->from, p->to, db_error_condition(n));
+                finding_about(e, FINDING_NOTE, RULE_DB_7, db_error_condition(n), type,
+                              "dialback for %s -> %s: error <%s/>", p->from, p->to,
+                              db_error_condition(n));
         else if (!blind && !unhosted)
-                finding(e, FINDING_NOTE, "XEP-0220 §2.2.1",
-                        "dialback for %s -> %s answered type='%s'", p->from, p->to, type);
+                finding_about(e, FINDING_NOTE, RULE_DB_5, NULL, type,
+                              "dialback for %s -> %s answered type='%s'", p->from, p->to, type);
         if (first && unhosted) {
-                finish_failure(e, "XEP-0220 §2.2.1",
+                finish_failure(e, RULE_DB_5,
                                "dialback for %s, which the peer does not host, answered type='%s' "
                                "instead of <item-not-found/>",
                                p->to, type);
@@ -1690,7 +1802,7 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
                 return;
         }
         if (first && blind) {
-                finish_failure(e, "XEP-0220 §2.2",
+                finish_failure(e, RULE_H_DB_UNVERIFIED,
                                "the partner accepted dialback without verifying the key: no "
                                "db:verify reached %s's authoritative server",
                                p->from);
@@ -1698,7 +1810,7 @@ static void i_on_db_result(struct engine *e, xmlNodePtr n)
                 return;
         }
         if (first) {
-                finish_failure(e, "XEP-0220 §2.2.1", "dialback result type='%s'", type);
+                finish_failure(e, RULE_DB_5, "dialback result type='%s'", type);
                 /* DB-5: after invalid, send nothing more on this connection; an error
                  * leaves the stream usable, but it carries no pair. */
                 close_stream(e);
@@ -1783,7 +1895,7 @@ static void i_on_element(struct engine *e, xmlNodePtr n)
                 }
                 if (xs_is(n, NS_TLS, "failure")) {
                         /* TLS-6 (RFC 6120 §5.4.2.2): the peer closes after <failure/>. */
-                        finding(e, FINDING_NOTE, "RFC 6120 §5.4.2.2",
+                        finding(e, FINDING_NOTE, RULE_TLS_6,
                                 "the peer answered <starttls/> with <failure/>");
                         /* Asked for TLS the peer never offered (a misbehaving or
                          * downgrade probe): with our TLS Required that is F1, the
@@ -1792,7 +1904,7 @@ static void i_on_element(struct engine *e, xmlNodePtr n)
                                 e->detected = OUTCOME_F1;
                         else
                                 e->tls_attempted = true;
-                        finish_failure(e, "RFC 6120 §5.4.2.2", "STARTTLS refused with <failure/>");
+                        finish_failure(e, RULE_TLS_6, "STARTTLS refused with <failure/>");
                         close_stream(e);
                         return;
                 }
@@ -1816,11 +1928,10 @@ static void i_on_element(struct engine *e, xmlNodePtr n)
                                     strcmp((const char *)c->name, "text"))
                                         cond = (const char *)c->name;
                         }
-                        finding(e, FINDING_NOTE, "XEP-0178 §3 step 11",
-                                "EXTERNAL refused with <%s/>", cond);
+                        finding(e, FINDING_NOTE, RULE_SASL_6, "EXTERNAL refused with <%s/>", cond);
                         tracef(e, TRACE_NOTE, "SASL EXTERNAL failed: %s", cond);
                         if (e->feat.external && strcmp(cond, "not-authorized") == 0)
-                                finding(e, FINDING_VIOLATION, "XEP-0178 §3 step 9",
+                                finding(e, FINDING_VIOLATION, RULE_SASL_4,
                                         "EXTERNAL was offered, then refused with "
                                         "<not-authorized/>: it should be offered only when "
                                         "the certificate proves the stream's from");
@@ -1836,8 +1947,7 @@ static void i_on_element(struct engine *e, xmlNodePtr n)
                                 i_send_db_result(e, local_domain(e), e->remote);
                                 return;
                         }
-                        finish_failure(e, "XEP-0178 §3 step 11", "SASL EXTERNAL refused (<%s/>)",
-                                       cond);
+                        finish_failure(e, RULE_SASL_6, "SASL EXTERNAL refused (<%s/>)", cond);
                         close_stream(e);
                         return;
                 }
@@ -1860,7 +1970,7 @@ static void i_on_element(struct engine *e, xmlNodePtr n)
 
                         if (type == NULL || id == NULL || strcmp(id, e->v_id) != 0 ||
                             !domain_eq(from, e->v_to) || !domain_eq(to, e->v_from)) {
-                                finding(e, FINDING_VIOLATION, "XEP-0220 §3.1",
+                                finding(e, FINDING_VIOLATION, RULE_DB_9,
                                         "db:verify answer does not match our request; ignored");
                                 return;
                         }
@@ -1874,7 +1984,7 @@ static void i_on_element(struct engine *e, xmlNodePtr n)
                                                                           : DB_ERROR;
                         }
                         tracef(e, TRACE_NOTE, "authoritative answer: %s", type);
-                        finish(e, 0, "XEP-0220 §2.2.2", "verification answered type='%s'", type);
+                        finish(e, 0, RULE_DB_4, "verification answered type='%s'", type);
                         close_stream(e);
                         return;
                 }
@@ -1889,7 +1999,7 @@ static void i_on_element(struct engine *e, xmlNodePtr n)
 
                 buf_init(&b, 0);
                 xs_write_node(&b, n);
-                finding(e, FINDING_VIOLATION, "RFC 6120 §4.9.3.24",
+                finding(e, FINDING_VIOLATION, RULE_H_SE_UNSUPPORTED_STANZA,
                         "unexpected <%s/> while %s: %.200s", (const char *)n->name,
                         engine_state_name(e->state), b.data != NULL ? b.data : "");
                 buf_cleanup(&b);
@@ -1990,31 +2100,33 @@ static void r_on_header(struct engine *e, const struct xs_header *h)
         e->peer_db_declared = h->db_prefix != NULL;
         e->header_sent = false;
         if (h->id != NULL && h->id[0] != '\0')
-                finding(e, FINDING_NOTE, "RFC 6120 §4.7.3",
+                finding(e, FINDING_NOTE, RULE_H_HDR_ID,
                         "initiating header carries id='%s' (ignored)", h->id);
         e->no_to = h->to == NULL && e->peer_db_declared;
         if (e->no_to) {
                 /* The pre-1.0 dialback form (XEP-0220 §2.4.1 declared, no to, from or
                  * version): deployed, though to is a MUST (RFC 6120 §4.7.2, STR-1). Each
                  * db:result and db:verify names its target, and is judged for it. */
-                finding(e, FINDING_NOTE, "RFC 6120 §4.7.2 (STR-1)",
+                finding(e, FINDING_NOTE, RULE_H_HDR_TO,
                         "initiating header has no 'to', a MUST (the legacy dialback form, "
                         "deployed and accepted by Prosody): each <db:result/> and "
                         "<db:verify/> is taken for the domain it names");
         } else if (h->to == NULL || !hosts(e, h->to)) {
                 /* RFC 6120 §4.9.3.6: the stream's to names a domain we do not serve. */
-                finding(e, FINDING_VIOLATION, "RFC 6120 §4.9.3.6",
+                e->result.header_no_to = h->to == NULL;
+                finding(e, FINDING_VIOLATION, RULE_H_SE_HOST_UNKNOWN,
                         "stream to='%s' is not served here", h->to ? h->to : "(none)");
-                finish_failure(e, "RFC 6120 §4.9.3.6", "host-unknown: to='%s'",
+                finish_failure(e, RULE_H_SE_HOST_UNKNOWN, "host-unknown: to='%s'",
                                h->to ? h->to : "(none)");
                 stream_error(e, "host-unknown", NULL);
                 return;
         }
         if ((h->from == NULL || h->from[0] == '\0') && !e->no_to)
-                finding(e, FINDING_VIOLATION, "RFC 6120 §4.7.1",
+                finding(e, FINDING_VIOLATION, RULE_H_HDR_FROM,
                         "initiating server sent no 'from' on its stream header");
         if (h->version != NULL && strncmp(h->version, "1.", 2) != 0) {
-                finish_failure(e, "RFC 6120 §4.9.3.25", "unsupported version '%s'", h->version);
+                finish_failure(e, RULE_H_SE_UNSUPPORTED_VERSION, "unsupported version '%s'",
+                               h->version);
                 stream_error(e, "unsupported-version", NULL);
                 return;
         }
@@ -2022,7 +2134,7 @@ static void r_on_header(struct engine *e, const struct xs_header *h)
                 tracef(e, TRACE_NOTE, "misbehaving: stream id %s again", e->stream_id);
                 copy_str(id, sizeof(id), e->stream_id);
         } else if (xs_new_stream_id(e->cfg.random, e->cfg.random_user, id, sizeof(id)) != 0) {
-                finding(e, FINDING_ERROR, "internal", "no randomness for a stream id");
+                finding(e, FINDING_ERROR, RULE_H_INTERNAL, "no randomness for a stream id");
                 stream_error(e, "internal-server-error", NULL);
                 return;
         }
@@ -2038,7 +2150,7 @@ static void r_on_header(struct engine *e, const struct xs_header *h)
                                                        : h->to,
                     e->cfg.knobs.bad.omit_stream_id ? NULL : id);
         if (e->legacy) {
-                finding(e, FINDING_NOTE, "RFC 6120 §4.7.5",
+                finding(e, FINDING_NOTE, RULE_STR_3,
                         "initiating header has no version: no features sent (legacy dialback)");
         } else {
                 r_send_features(e);
@@ -2075,7 +2187,7 @@ static void r_sasl_failure(struct engine *e, const char *cond, const char *why)
         e->sasl_failures++;
         if (e->sasl_failures >= e->cfg.knobs.sasl_max_failures) {
                 /* SASL-7 (RFC 6120 §6.4.5): too many retries. */
-                finish_failure(e, "RFC 6120 §6.4.5", "SASL EXTERNAL failed %u times: %s",
+                finish_failure(e, RULE_SASL_7, "SASL EXTERNAL failed %u times: %s",
                                e->sasl_failures, why);
                 stream_error(e, "policy-violation", "too many SASL failures");
         }
@@ -2091,7 +2203,7 @@ static void r_on_auth(struct engine *e, xmlNodePtr n)
         e->auth_attempted = true;
         e->sasl_tried = true;
         if (!e->tls_up) {
-                finding(e, FINDING_VIOLATION, "RFC 6120 §5.3.4, §6.5.4", "<auth/> before TLS");
+                finding(e, FINDING_VIOLATION, RULE_H_SASL_PRE_TLS, "<auth/> before TLS");
                 if (e->cfg.neg.tls == NEG_REQUIRED)
                         e->detected = OUTCOME_F2;
                 r_sasl_failure(e, "encryption-required", "no TLS yet");
@@ -2202,24 +2314,45 @@ static bool db_policy(struct engine *e, const char *to, struct db_policy *p)
 static void vhost_trace(const struct db_policy *p, enum trace_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void vhost_trace(const struct db_policy *p, enum trace_kind kind, const char *fmt, ...)
+static void vhost_vtrace(const struct db_policy *p, enum trace_kind kind,
+                         const struct engine_obs *obs, const char *fmt, va_list ap)
 {
         char text[ENGINE_TEXT_MAX + 64];
         struct trace_entry t;
-        va_list ap;
-        int k;
 
         if (!p->vhost || p->trace == NULL)
                 return;
-        va_start(ap, fmt);
-        k = vsnprintf(text, sizeof(text), fmt, ap);
-        va_end(ap);
-        if (k < 0)
+        if (vsnprintf(text, sizeof(text), fmt, ap) < 0)
                 return;
         t.kind = kind;
         t.text = text;
         t.len = strlen(text);
+        t.obs = obs;
         p->trace(p->trace_user, &t);
+}
+
+static void vhost_trace(const struct db_policy *p, enum trace_kind kind, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vhost_vtrace(p, kind, NULL, fmt, ap);
+        va_end(ap);
+}
+
+/* vhost_trace with what the line tells as data. */
+static void vhost_trace_obs(const struct db_policy *p, enum trace_kind kind,
+                            const struct engine_obs *obs, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void vhost_trace_obs(const struct db_policy *p, enum trace_kind kind,
+                            const struct engine_obs *obs, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vhost_vtrace(p, kind, obs, fmt, ap);
+        va_end(ap);
 }
 
 /*
@@ -2236,10 +2369,10 @@ static unsigned pair_failure_outcomes(const struct engine *e, const struct neg_s
 }
 
 /* A pair of another server's ends (EV_PAIR_DONE; engine_pair_result). */
-static void pair_done(struct engine *e, struct pair *p, unsigned outcomes, const char *rule,
+static void pair_done(struct engine *e, struct pair *p, unsigned outcomes, enum rule_id rule,
                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static void pair_done(struct engine *e, struct pair *p, unsigned outcomes, const char *rule,
+static void pair_done(struct engine *e, struct pair *p, unsigned outcomes, enum rule_id rule,
                       const char *fmt, ...)
 {
         struct engine_event *ev;
@@ -2249,7 +2382,8 @@ static void pair_done(struct engine *e, struct pair *p, unsigned outcomes, const
                 return;
         p->done = true;
         p->outcomes = outcomes;
-        copy_str(p->rule, sizeof(p->rule), rule);
+        p->rule_id = rule;
+        copy_str(p->rule, sizeof(p->rule), rule_cite(rule));
         va_start(ap, fmt);
         vsnprintf(p->cause, sizeof(p->cause), fmt, ap);
         va_end(ap);
@@ -2272,14 +2406,14 @@ static bool own_result(const struct engine *e, const struct db_policy *pol)
 /* A refusal of (from, to) in step 1: the dialback error, and for another server's
  * target the pair's own result. */
 static void db_refuse(struct engine *e, const struct db_policy *pol, const char *from,
-                      const char *to, const char *cond, const char *rule, const char *why)
+                      const char *to, const char *cond, enum rule_id rule, const char *why)
 {
         send_db(e, "result", to, from, NULL, "error", NULL, cond);
         if (pol->vhost) {
                 struct pair *p = get_pair(e, from, to);
 
                 vhost_trace(pol, TRACE_NOTE, "db:result %s -> %s refused (%s): %s [%s]", from, to,
-                            cond, why, rule);
+                            cond, why, rule_cite(rule));
                 if (p != NULL) {
                         p->vhost = true;
                         p->failed = true;
@@ -2348,8 +2482,7 @@ static void vhost_ignored(struct engine *e, const struct db_policy *pol, const c
         struct pair *p = get_pair(e, from, to);
         const char *why = pol->silent          ? "silent, as told"
                           : pol->ignore_result ? "ignore-db-result, as told"
-                                               : "SupportDialbackNegotiation False; reference "
-                                                 "§3.10 item 2";
+                                               : "SupportDialbackNegotiation False; DB-14";
 
         vhost_trace(pol, TRACE_NOTE, "db:result %s -> %s ignored (%s): no answer", from, to, why);
         if (p == NULL)
@@ -2358,7 +2491,7 @@ static void vhost_ignored(struct engine *e, const struct db_policy *pol, const c
         p->failed = true;
         p->pending = false;
         pair_done(e, p, pair_failure_outcomes(e, &pol->neg, pol->sem),
-                  pol->silent || pol->ignore_result ? "XEP-0220 §2.5" : "reference §3.10 item 2",
+                  pol->silent || pol->ignore_result ? RULE_DB_7 : RULE_DB_14,
                   "dialback ignored here (%s): %s -> %s got no answer", why, from, to);
 }
 
@@ -2373,7 +2506,7 @@ static void r_on_db_result(struct engine *e, xmlNodePtr n)
 
         if (xs_attr(n, "type") != NULL) {
                 /* DB-9 (XEP-0220 §3.1): an unsolicited typed result is not authentication. */
-                finding(e, FINDING_VIOLATION, "XEP-0220 §3.1",
+                finding(e, FINDING_VIOLATION, RULE_DB_9,
                         "unsolicited db:result type='%s' from='%s'; ignored", xs_attr(n, "type"),
                         from ? from : "(none)");
                 return;
@@ -2381,8 +2514,8 @@ static void r_on_db_result(struct engine *e, xmlNodePtr n)
         e->auth_attempted = true;
         e->verify_only = false;
         if (from == NULL || to == NULL) {
-                finding(e, FINDING_VIOLATION, "XEP-0220 §2.1.1", "db:result without from/to");
-                finish_failure(e, "XEP-0220 §2.1.1", "db:result without from/to");
+                finding(e, FINDING_VIOLATION, RULE_DB_2, "db:result without from/to");
+                finish_failure(e, RULE_DB_2, "db:result without from/to");
                 stream_error(e, "improper-addressing", "db:result needs from and to");
                 return;
         }
@@ -2393,13 +2526,13 @@ static void r_on_db_result(struct engine *e, xmlNodePtr n)
         if (!e->tls_up && e->cfg.peer_known && e->cfg.peer_neg.tls == NEG_REQUIRED) {
                 /* RFC 7590 §3.1, reference §3.6 F1: a TLS-Required peer must refuse to go on
                  * in plaintext; one that does would not notice STARTTLS being stripped. */
-                finding(e, FINDING_VIOLATION, "RFC 7590 §3.1; RFC 6120 §5.3.1",
+                finding(e, FINDING_VIOLATION, RULE_H_DOWNGRADE,
                         "the peer's TLS is Required, yet it asks for dialback (%s -> %s) "
                         "without TLS: a TLS downgrade",
                         from, to);
                 if (e->cfg.neg.tls == NEG_NOTSUPPORTED)
                         e->detected = OUTCOME_F1;
-                finish_failure(e, "RFC 7590 §3.1",
+                finish_failure(e, RULE_H_DOWNGRADE,
                                "TLS-Required peer went on in plaintext; not accepted");
                 stream_error(e, "policy-violation", "TLS is Required for this peer");
                 return;
@@ -2425,8 +2558,12 @@ static void r_on_db_result(struct engine *e, xmlNodePtr n)
                        "db:result %s -> %s: %s is served at this address by another node; "
                        "judged under its settings (XEP-0220 §2.6)",
                        from, to, to);
-                vhost_trace(&pol, TRACE_RECV, "<db:result from='%s' to='%s'/> (on %s stream)", from,
-                            to, e->no_to ? "a legacy" : "another node's");
+                struct engine_obs o;
+
+                element_obs(n, false, &o);
+                vhost_trace_obs(&pol, TRACE_RECV, &o,
+                                "<db:result from='%s' to='%s'/> (on %s stream)", from, to,
+                                e->no_to ? "a legacy" : "another node's");
                 if (!carries_for(e, &pol)) {
                         mux_refuse(e, &pol, from, to);
                         return;
@@ -2445,21 +2582,21 @@ static void r_on_db_result(struct engine *e, xmlNodePtr n)
                                 vhost_ignored(e, &pol, from, to);
                         return;
                 case DBOFF_DB_ERROR:
-                        db_refuse(e, &pol, from, to, "not-authorized", "XEP-0220 §2.5",
+                        db_refuse(e, &pol, from, to, "not-authorized", RULE_DB_7,
                                   "dialback refused: not supported here");
                         if (own_result(e, &pol))
-                                finish_failure(e, "XEP-0220 §2.5",
+                                finish_failure(e, RULE_DB_7,
                                                "dialback refused: not supported here");
                         return;
                 default:
                         if (pol.vhost) {
                                 /* One stream carries other servers' pairs: a dialback error
                                  * for this one, not a stream error for all (XEP-0220 §2.5). */
-                                db_refuse(e, &pol, from, to, "not-authorized", "XEP-0220 §2.5",
+                                db_refuse(e, &pol, from, to, "not-authorized", RULE_DB_7,
                                           "dialback refused: not supported by that domain");
                                 return;
                         }
-                        finish_failure(e, "RFC 6120 §4.9.3.24",
+                        finish_failure(e, RULE_H_SE_UNSUPPORTED_STANZA,
                                        "dialback refused: not supported here");
                         stream_error(e, "unsupported-stanza-type", "dialback is not supported");
                         return;
@@ -2478,36 +2615,35 @@ static void r_on_db_result(struct engine *e, xmlNodePtr n)
                 if (pol.neg.tls == NEG_REQUIRED)
                         e->detected = OUTCOME_F2;
                 db_refuse(e, &pol, from, to,
-                          (a & METHOD_DT) ? "policy-violation" : "not-authorized", "XEP-0220 §2.5",
+                          (a & METHOD_DT) ? "policy-violation" : "not-authorized", RULE_DB_7,
                           (a & METHOD_DT) ? "plaintext dialback refused (TLS required first)"
                                           : "plaintext dialback refused (dialback not accepted)");
                 if (own_result(e, &pol))
-                        finish_failure(e, "XEP-0220 §2.5", "plaintext dialback refused (%s)",
+                        finish_failure(e, RULE_DB_7, "plaintext dialback refused (%s)",
                                        (a & METHOD_DT) ? "TLS required first"
                                                        : "dialback not accepted");
                 return;
         }
         if (e->tls_up && !(a & METHOD_DT)) {
                 /* DB-7 not-authorized: only a certificate (SASL EXTERNAL) is accepted here. */
-                db_refuse(e, &pol, from, to, "not-authorized", "XEP-0220 §2.5",
+                db_refuse(e, &pol, from, to, "not-authorized", RULE_DB_7,
                           "dialback refused: that side accepts only SASL EXTERNAL");
                 if (own_result(e, &pol))
-                        finish_failure(e, "XEP-0220 §2.5",
-                                       "dialback refused: this side accepts {%s}",
+                        finish_failure(e, RULE_DB_7, "dialback refused: this side accepts {%s}",
                                        (a & METHOD_S) ? "S" : "");
                 return;
         }
         if (pol.requires_cert && !cert_proves(e, from, NULL)) {
-                db_refuse(e, &pol, from, to, "not-authorized", "XEP-0220 §2.5",
+                db_refuse(e, &pol, from, to, "not-authorized", RULE_DB_7,
                           "dialback refused: the certificate does not prove the sender");
                 if (own_result(e, &pol))
-                        finish_failure(e, "XEP-0220 §2.5",
+                        finish_failure(e, RULE_DB_7,
                                        "dialback refused: the certificate does not prove %s", from);
                 return;
         }
         p = find_pair(e, from, to);
         if (p != NULL && p->pending) {
-                finding(e, FINDING_NOTE, "XEP-0220 §2.1.1",
+                finding(e, FINDING_NOTE, RULE_DB_2,
                         "second db:result for %s -> %s while the first is being verified", from,
                         to);
                 return;
@@ -2555,8 +2691,8 @@ static void r_on_db_verify(struct engine *e, xmlNodePtr n)
         bool right;
 
         if (xs_attr(n, "type") != NULL) {
-                finding(e, FINDING_VIOLATION, "XEP-0220 §3.1",
-                        "unsolicited db:verify type='%s'; ignored", xs_attr(n, "type"));
+                finding(e, FINDING_VIOLATION, RULE_DB_9, "unsolicited db:verify type='%s'; ignored",
+                        xs_attr(n, "type"));
                 return;
         }
         if (!e->auth_attempted)
@@ -2577,9 +2713,12 @@ static void r_on_db_verify(struct engine *e, xmlNodePtr n)
                        "db:verify for %s: served at this address by another node, answering "
                        "as its authoritative server (XEP-0220 §2.2.2, §2.6)",
                        to);
-                vhost_trace(&pol, TRACE_RECV,
-                            "<db:verify from='%s' to='%s' id='%s'/> (on %s stream)", from, to, id,
-                            e->no_to ? "a legacy" : "another node's");
+                struct engine_obs o;
+
+                element_obs(n, false, &o);
+                vhost_trace_obs(&pol, TRACE_RECV, &o,
+                                "<db:verify from='%s' to='%s' id='%s'/> (on %s stream)", from, to,
+                                id, e->no_to ? "a legacy" : "another node's");
                 if (pol.silent) {
                         /* A silent authoritative server (XEP-0220 §2.5) says nothing here
                          * either. */
@@ -2650,17 +2789,17 @@ static void r_on_stanza(struct engine *e, xmlNodePtr n)
         }
         if (!e->sasl_done && !any_verified(e)) {
                 /* STR-7 (RFC 6120 §4.3.5): no stanza before authentication. */
-                finding(e, FINDING_VIOLATION, "RFC 6120 §4.3.5", "<%s/> before authentication",
+                finding(e, FINDING_VIOLATION, RULE_STR_7, "<%s/> before authentication",
                         (const char *)n->name);
                 if (e->cfg.neg.tls == NEG_REQUIRED && !e->tls_up)
                         e->detected = OUTCOME_F2;
-                finish_failure(e, "RFC 6120 §4.3.5", "stanza before authentication");
+                finish_failure(e, RULE_STR_7, "stanza before authentication");
                 stream_error(e, "not-authorized", NULL);
                 return;
         }
         if (from == NULL || to == NULL || jid_domain(from, fd, sizeof(fd)) != 0 ||
             jid_domain(to, td, sizeof(td)) != 0) {
-                finding(e, FINDING_VIOLATION, "RFC 6120 §8.1.1.2",
+                finding(e, FINDING_VIOLATION, RULE_H_STANZA_ADDR,
                         "<%s/> without both a valid to and from", (const char *)n->name);
                 stream_error(e, "improper-addressing", NULL);
                 return;
@@ -2674,7 +2813,7 @@ static void r_on_stanza(struct engine *e, xmlNodePtr n)
                 return;
         }
         if (!authenticated_from(e, fd)) {
-                finding(e, FINDING_VIOLATION, "RFC 6120 §4.9.3.9",
+                finding(e, FINDING_VIOLATION, RULE_H_SE_INVALID_FROM,
                         "stanza from '%s', a domain not authenticated on this stream", fd);
                 stream_error(e, "invalid-from", NULL);
                 return;
@@ -2682,14 +2821,14 @@ static void r_on_stanza(struct engine *e, xmlNodePtr n)
         /* A verified pair of another server at this address (XEP-0220 §2.6) is
          * served here too. */
         if (!hosts(e, td) && !pair_ok(e, fd, td)) {
-                finding(e, FINDING_VIOLATION, "RFC 6120 §4.9.3.6",
+                finding(e, FINDING_VIOLATION, RULE_H_SE_HOST_UNKNOWN,
                         "stanza to '%s', not served here", td);
                 stream_error(e, "host-unknown", NULL);
                 return;
         }
         if (!pair_ok(e, fd, td)) {
                 /* XEP-0220 §2.6: each (sender, target) pair is verified on its own. */
-                finding(e, FINDING_VIOLATION, "XEP-0220 §2.6; RFC 6120 §4.9.3.9",
+                finding(e, FINDING_VIOLATION, RULE_DB_10,
                         "stanza %s -> %s: that domain pair is not authenticated on this stream", fd,
                         td);
                 stream_error(e, "invalid-from", NULL);
@@ -2717,15 +2856,14 @@ static void r_on_element(struct engine *e, xmlNodePtr n)
 
                 if (!offered) {
                         /* TLS-6 (RFC 6120 §5.4.2.2): failure, then close. */
-                        finding(e, FINDING_VIOLATION, "RFC 6120 §5.4.2.2",
+                        finding(e, FINDING_VIOLATION, RULE_TLS_6,
                                 "<starttls/> when STARTTLS was not offered");
                         if (!e->tls_up)
                                 e->starttls_unoffered = true;
                         if (!e->tls_up && e->cfg.neg.tls == NEG_NOTSUPPORTED)
                                 e->detected = OUTCOME_F1;
                         send_text(e, "<failure xmlns='" NS_TLS "'/>");
-                        finish_failure(e, "RFC 6120 §5.4.2.2",
-                                       "STARTTLS asked for but not offered");
+                        finish_failure(e, RULE_TLS_6, "STARTTLS asked for but not offered");
                         send_text(e, "</stream:stream>");
                         closed(e);
                         return;
@@ -2745,7 +2883,7 @@ static void r_on_element(struct engine *e, xmlNodePtr n)
         }
         if (xs_is(n, NS_SASL, "auth")) {
                 if (e->state != ST_EXPECT_NEGOTIATION) {
-                        finding(e, FINDING_VIOLATION, "RFC 6120 §6.4.2", "<auth/> while %s",
+                        finding(e, FINDING_VIOLATION, RULE_SASL_5, "<auth/> while %s",
                                 engine_state_name(e->state));
                         r_sasl_failure(e, "malformed-request", "unexpected auth");
                         return;
@@ -2769,9 +2907,10 @@ static void r_on_element(struct engine *e, xmlNodePtr n)
                 r_on_stanza(e, n);
                 return;
         }
-        finding(e, FINDING_VIOLATION, "RFC 6120 §4.9.3.24", "unsupported first-level element <%s/>",
-                (const char *)n->name);
-        finish_failure(e, "RFC 6120 §4.9.3.24", "unsupported element <%s/>", (const char *)n->name);
+        finding(e, FINDING_VIOLATION, RULE_H_SE_UNSUPPORTED_STANZA,
+                "unsupported first-level element <%s/>", (const char *)n->name);
+        finish_failure(e, RULE_H_SE_UNSUPPORTED_STANZA, "unsupported element <%s/>",
+                       (const char *)n->name);
         stream_error(e, "unsupported-stanza-type", NULL);
 }
 
@@ -2791,8 +2930,8 @@ static void on_peer_stream_error(struct engine *e, xmlNodePtr n)
                         cond = (const char *)c->name;
         }
         copy_str(e->result.peer_error, sizeof(e->result.peer_error), cond);
-        finding(e, FINDING_NOTE, "RFC 6120 §4.9", "peer sent stream error <%s/>%s%s", cond,
-                text != NULL ? ": " : "", text != NULL ? (const char *)text : "");
+        finding_about(e, FINDING_NOTE, RULE_STR_11, cond, NULL, "peer sent stream error <%s/>%s%s",
+                      cond, text != NULL ? ": " : "", text != NULL ? (const char *)text : "");
         /* F2 as the receiving side sees it: the TLS-less initiator refuses our
          * mandatory TLS with <unsupported-feature/> (RFC 6120 §4.9.3.23). */
         if (e->cfg.role == ENGINE_RECEIVING && strcmp(cond, "unsupported-feature") == 0 &&
@@ -2801,7 +2940,7 @@ static void on_peer_stream_error(struct engine *e, xmlNodePtr n)
         if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING &&
             !e->result.final)
                 i_verify_failed(e, DB_ERROR, "stream error from the authoritative server");
-        finish_failure(e, "RFC 6120 §4.9", "the peer sent stream error <%s/>%s%s", cond,
+        finish_failure(e, RULE_STR_11, "the peer sent stream error <%s/>%s%s", cond,
                        text != NULL ? ": " : "", text != NULL ? (const char *)text : "");
         xmlFree(text);
         /* RFC 6120 §4.9.1.1: answer the close and close. */
@@ -2812,10 +2951,18 @@ static void on_peer_stream_error(struct engine *e, xmlNodePtr n)
 
 static void trace_header(struct engine *e, const struct xs_header *h)
 {
-        tracef(e, TRACE_RECV,
-               "<stream:stream from='%s' to='%s' id='%s' version='%s'> (xmlns:db %s)",
-               h->from ? h->from : "", h->to ? h->to : "", h->id ? h->id : "",
-               h->version ? h->version : "", h->db_prefix != NULL ? "declared" : "not declared");
+        struct engine_obs o = {.kind = OBS_HEADER_RECV,
+                               .id = or_empty(h->id),
+                               .from = or_empty(h->from),
+                               .to = or_empty(h->to),
+                               .type = "",
+                               .cond = ""};
+
+        tracef_obs(e, TRACE_RECV, &o,
+                   "<stream:stream from='%s' to='%s' id='%s' version='%s'> (xmlns:db %s)",
+                   h->from ? h->from : "", h->to ? h->to : "", h->id ? h->id : "",
+                   h->version ? h->version : "",
+                   h->db_prefix != NULL ? "declared" : "not declared");
 }
 
 static enum xs_action on_xs_event(void *user, const struct xs_event *ev)
@@ -2828,7 +2975,7 @@ static enum xs_action on_xs_event(void *user, const struct xs_event *ev)
         case XS_EV_HEADER:
                 trace_header(e, ev->header);
                 if (e->state != ST_EXPECT_HEADER) {
-                        finding(e, FINDING_VIOLATION, "RFC 6120 §4.2",
+                        finding(e, FINDING_VIOLATION, RULE_H_HDR_ONCE,
                                 "a second stream header while %s", engine_state_name(e->state));
                         stream_error(e, "not-well-formed", NULL);
                         break;
@@ -2842,8 +2989,12 @@ static enum xs_action on_xs_event(void *user, const struct xs_event *ev)
                 struct buf b;
 
                 buf_init(&b, 0);
-                if (xs_write_node(&b, ev->element) == 0)
-                        trace(e, TRACE_RECV, b.data, b.len);
+                if (xs_write_node(&b, ev->element) == 0) {
+                        struct engine_obs o;
+
+                        trace_obs(e, TRACE_RECV, b.data, b.len,
+                                  element_obs(ev->element, false, &o) ? &o : NULL);
+                }
                 buf_cleanup(&b);
                 if (xs_is(ev->element, XS_NS_STREAMS, "error")) {
                         on_peer_stream_error(e, ev->element);
@@ -2865,7 +3016,7 @@ static enum xs_action on_xs_event(void *user, const struct xs_event *ev)
                         if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING)
                                 i_verify_failed(e, DB_TIMEOUT,
                                                 "the authoritative server closed the stream");
-                        finish_failure(e, "RFC 6120 §4.4", "the peer closed the stream while %s",
+                        finish_failure(e, RULE_STR_8, "the peer closed the stream while %s",
                                        engine_state_name(e->state));
                 }
                 if (e->state != ST_EXPECT_CLOSE || e->awaiting_peer_close)
@@ -2892,9 +3043,8 @@ static void parse_error(struct engine *e)
                 closed(e);
                 return;
         }
-        finding(e, FINDING_VIOLATION, "RFC 6120 §11, §4.9.3", "%s: %s", cond ? cond : "error",
-                text);
-        finish_failure(e, "RFC 6120 §4.9.3", "XML refused (%s): %s", cond ? cond : "error", text);
+        finding(e, FINDING_VIOLATION, RULE_STR_10, "%s: %s", cond ? cond : "error", text);
+        finish_failure(e, RULE_STR_12, "XML refused (%s): %s", cond ? cond : "error", text);
         stream_error(e, cond != NULL && xs_condition_is_defined(cond) ? cond : "bad-format", NULL);
 }
 
@@ -2937,13 +3087,13 @@ static void feed_plain(struct engine *e, const char *data, size_t len)
                         if (e->tls == NULL)
                                 return;
                         if (len > 0 && tls_session_input(e->tls, data, len) != 0)
-                                finding(e, FINDING_ERROR, "internal", "TLS input queue full");
+                                finding(e, FINDING_ERROR, RULE_H_INTERNAL, "TLS input queue full");
                         pump_tls(e);
                         return;
                 case SWITCH_RESTART:
                         e->pending_switch = SWITCH_NONE;
                         if (xs_reset(e->xs) != 0) {
-                                finding(e, FINDING_ERROR, "internal",
+                                finding(e, FINDING_ERROR, RULE_H_INTERNAL,
                                         "cannot reset the XML reader");
                                 closed(e);
                                 return;
@@ -3096,10 +3246,10 @@ int engine_input(struct engine *e, const void *data, size_t len)
         if (!e->first_features_seen && e->cfg.role == ENGINE_INITIATING) {
                 e->bytes_in += len;
                 if (e->bytes_in > e->cfg.max_bytes_before_features) {
-                        finding(e, FINDING_VIOLATION, "RFC 6120 §4.9.3.14",
+                        finding(e, FINDING_VIOLATION, RULE_H_SE_POLICY,
                                 "more than %zu bytes before the first features",
                                 e->cfg.max_bytes_before_features);
-                        finish_failure(e, "RFC 6120 §4.9.3.14",
+                        finish_failure(e, RULE_H_SE_POLICY,
                                        "policy-violation: too many bytes "
                                        "before features");
                         stream_error(e, "policy-violation", "too much data before features");
@@ -3108,7 +3258,7 @@ int engine_input(struct engine *e, const void *data, size_t len)
         }
         if (e->tls != NULL) {
                 if (tls_session_input(e->tls, data, len) != 0) {
-                        finding(e, FINDING_ERROR, "internal", "TLS input queue full");
+                        finding(e, FINDING_ERROR, RULE_H_INTERNAL, "TLS input queue full");
                         closed(e);
                         return -1;
                 }
@@ -3131,7 +3281,7 @@ void engine_peer_closed(struct engine *e)
                 if (e->cfg.purpose == PURPOSE_VERIFY && e->cfg.role == ENGINE_INITIATING)
                         i_verify_failed(e, DB_TIMEOUT,
                                         "the authoritative server closed the connection");
-                finish_failure(e, "RFC 6120 §4.4", "the peer closed the TCP connection while %s%s",
+                finish_failure(e, RULE_STR_8, "the peer closed the TCP connection while %s%s",
                                engine_state_name(e->state),
                                e->result.peer_silent ? " (it never sent anything)" : "");
         }
@@ -3184,7 +3334,7 @@ void engine_timeout_detail(struct engine *e, const char *detail)
                         p->pending = false;
                         p->failed = true;
                         p->timed_out = true;
-                        finding(e, FINDING_NOTE, "XEP-0220 §2.1.1",
+                        finding(e, FINDING_NOTE, RULE_DB_2,
                                 "no answer to the db:result for the multiplexed pair %s -> %s "
                                 "within its step%s%s",
                                 p->from, p->to, with ? ": " : "", with ? detail : "");
@@ -3197,7 +3347,7 @@ void engine_timeout_detail(struct engine *e, const char *detail)
                 }
                 return;
         }
-        finding(e, FINDING_NOTE, "reference §3.6", "timeout while %s%s",
+        finding(e, FINDING_NOTE, RULE_H_STEP_TIMEOUT, "timeout while %s%s",
                 engine_state_name(e->state),
                 e->state == ST_EXPECT_DB_RESULT ? " (dialback ignored?)" : "");
         if (!e->result.final) {
@@ -3212,7 +3362,7 @@ void engine_timeout_detail(struct engine *e, const char *detail)
                                          !e->got_verify && !e->result.peer_silent;
 
                 finish_failure(
-                    e, "reference §3.6", "timeout while %s%s%s%s%s", engine_state_name(e->state),
+                    e, RULE_H_STEP_TIMEOUT, "timeout while %s%s%s%s%s", engine_state_name(e->state),
                     e->result.peer_silent ? " (the peer never sent anything)" : "",
                     stalled_unoffered ? " (no STARTTLS offered; the peer tried nothing and did "
                                         "not close)"
@@ -3260,8 +3410,8 @@ int engine_verify_result(struct engine *e, const char *from, const char *to, con
                 return -1;
         own = !p->vhost || e->no_to;
         if (id != NULL && strcmp(id, e->stream_id) != 0)
-                finding(e, FINDING_NOTE, "XEP-0220 §2.1.2",
-                        "verification for id %s, stream id is %s", id, e->stream_id);
+                finding(e, FINDING_NOTE, RULE_DB_3, "verification for id %s, stream id is %s", id,
+                        e->stream_id);
         p->pending = false;
         if (e->state == ST_CLOSED)
                 return 0;
@@ -3274,8 +3424,8 @@ int engine_verify_result(struct engine *e, const char *from, const char *to, con
                         if (own)
                                 finish_success(e, METHOD_DT, from);
                 }
-                pair_done(e, p, OUTCOME_BIT(e->tls_up ? OUTCOME_DT : OUTCOME_DP),
-                          "XEP-0220 §2.1-2.2", "dialback authenticated %s -> %s", from, to);
+                pair_done(e, p, OUTCOME_BIT(e->tls_up ? OUTCOME_DT : OUTCOME_DP), RULE_H_DB_OK,
+                          "dialback authenticated %s -> %s", from, to);
                 {
                         struct engine_event *ev = push_event(e, EV_AUTHENTICATED);
                         if (ev != NULL) {
@@ -3289,17 +3439,17 @@ int engine_verify_result(struct engine *e, const char *from, const char *to, con
         if (type == DB_INVALID) {
                 /* The peer claimed a domain whose own authoritative server disowns the key:
                  * forged, or keyed on another stream id than this stream's (reference §3.9). */
-                finding(e, FINDING_VIOLATION, "XEP-0220 §2.1.1, §2.2.1",
+                finding(e, FINDING_VIOLATION, RULE_H_DB_KEY_INVALID,
                         "the authoritative server of %s declared the key for %s -> %s invalid "
                         "(stream id %s)",
                         from, from, to, e->stream_id);
-                pair_done(e, p, pair_failure_outcomes(e, &p->neg, p->sem), "XEP-0220 §2.2.1",
+                pair_done(e, p, pair_failure_outcomes(e, &p->neg, p->sem), RULE_DB_5,
                           "the authoritative server answered invalid for %s -> %s", from, to);
                 if (first) {
                         send_db(e, "result", to, from, NULL, "invalid", NULL, NULL);
                         if (own)
                                 finish_failure(
-                                    e, "XEP-0220 §2.2.1",
+                                    e, RULE_DB_5,
                                     "the authoritative server answered invalid for %s -> %s", from,
                                     to);
                         /* DB-5: the stream's first pair invalid: the stream MUST be closed. */
@@ -3317,10 +3467,10 @@ int engine_verify_result(struct engine *e, const char *from, const char *to, con
                : type == DB_UNREACHABLE ? "remote-connection-failed"
                                         : "remote-server-not-found";
         send_db(e, "result", to, from, NULL, "error", NULL, cond);
-        pair_done(e, p, pair_failure_outcomes(e, &p->neg, p->sem), "XEP-0220 §2.5",
+        pair_done(e, p, pair_failure_outcomes(e, &p->neg, p->sem), RULE_DB_7,
                   "verification of %s -> %s failed (%s)", from, to, cond);
         if (own)
-                finish_failure(e, "XEP-0220 §2.5", "verification of %s -> %s failed (%s)", from, to,
+                finish_failure(e, RULE_DB_7, "verification of %s -> %s failed (%s)", from, to,
                                cond);
         return 0;
 }
@@ -3347,6 +3497,7 @@ int engine_pair_result(const struct engine *e, const char *from, const char *to,
         out->unverified_valid = false;
         copy_str(out->cause, sizeof(out->cause), p->cause);
         copy_str(out->rule, sizeof(out->rule), p->rule);
+        out->rule_id = p->rule_id;
         copy_str(out->peer_domain, sizeof(out->peer_domain), p->from);
         return 0;
 }

@@ -31,6 +31,7 @@
 #include "buf.h"
 #include "dialback.h"
 #include "oracle.h"
+#include "rules.h"
 #include "settings.h"
 #include "xmlstream.h"
 
@@ -237,8 +238,13 @@ enum finding_kind {
 struct finding {
         enum finding_kind kind;
         char state[40];             /* the state it happened in */
-        char rule[64];              /* "RFC 6120 §5.4.3.3" */
+        enum rule_id rule_id;       /* the rule (rules.h) */
+        char rule[64];              /* its citation, rule_cite(rule_id) */
         char text[ENGINE_TEXT_MAX]; /* "unexpected <failure/> while expecting <proceed/>" */
+        /* What the finding is about, as data: a stream error or dialback error
+         * condition ("invalid-from", "item-not-found"), "" when none. */
+        char cond[48];
+        char type[16]; /* a dialback answer's type ("valid", "invalid", "error"), "" */
 };
 
 /* Trace entries, in order; the caller adds timestamps. */
@@ -251,10 +257,38 @@ enum trace_kind {
         TRACE_NOTE,    /* decisions: "offering EXTERNAL: certificate valid for h.test" */
 };
 
+/*
+ * Typed observations (design.md §7, "Observations are data"): what the engine
+ * saw, as data, attached to the trace entry that tells it to people. Code reads
+ * these, never the trace text.
+ */
+enum obs_kind {
+        OBS_NONE = 0,
+        OBS_HEADER_RECV,       /* the peer's stream header: id, from, to */
+        OBS_FEATURES,          /* the peer's <stream:features/>: starttls, external, dialback, db */
+        OBS_TLS_UP,            /* the TLS handshake completed */
+        OBS_SASL_SUCCESS,      /* <success/> received */
+        OBS_SASL_FAILURE,      /* <failure/> to <auth/> received: cond */
+        OBS_DB_RESULT_SENT,    /* a <db:result/> sent: from, to, type ("" for a request) */
+        OBS_DB_RESULT_RECV,    /* a <db:result/> received: from, to, type */
+        OBS_DB_VERIFY_SENT,    /* a <db:verify/> sent: from, to, id, type */
+        OBS_DB_VERIFY_RECV,    /* a <db:verify/> received: from, to, id, type */
+        OBS_STREAM_ERROR_RECV, /* the peer's stream error: cond */
+};
+
+struct engine_obs {
+        enum obs_kind kind;
+        int starttls;                /* OBS_FEATURES: 0 none, 1 offered, 2 <required/> */
+        bool external, dialback, db; /* OBS_FEATURES: EXTERNAL, dialback feature, xmlns:db */
+        const char *id, *from, *to;  /* borrowed for the call; "" when absent */
+        const char *type, *cond;     /* dialback type, error or SASL condition; "" if none */
+};
+
 struct trace_entry {
         enum trace_kind kind;
         const char *text; /* borrowed for the call */
         size_t len;
+        const struct engine_obs *obs; /* what the entry tells, as data; NULL if nothing */
 };
 
 typedef void (*engine_trace_fn)(void *user, const struct trace_entry *e);
@@ -430,7 +464,8 @@ struct engine_result {
         bool tls;                    /* TLS was established */
         bool authenticated;          /* a pair was authenticated */
         char cause[ENGINE_TEXT_MAX]; /* why it ended as it did, with the rule */
-        char rule[64];               /* the section behind cause */
+        char rule[64];               /* the citation behind cause, rule_cite(rule_id) */
+        enum rule_id rule_id;        /* the rule behind cause (rules.h) */
         char peer_error[64];         /* stream error condition the peer sent, "" if none */
         char peer_domain[256];       /* the domain the peer authenticated as / claimed */
         unsigned restarts;           /* stream restarts seen (TLS, SASL) */
@@ -444,6 +479,8 @@ struct engine_result {
          * reached our authoritative server in a db:verify (engine_config.ledger):
          * it accepts dialback without verifying, so it would accept anyone. */
         bool unverified_valid;
+        /* Receiving: the peer's stream header named no 'to' (RFC 6120 §4.7.2). */
+        bool header_no_to;
 };
 
 struct engine;

@@ -10,6 +10,18 @@
 
 #include "buf.h"
 
+/*
+ * jansson (which reads JSON back: fleet.c) exports json_string and json_null too, and a
+ * program holding both would call one for the other (even inside jansson). The writer's
+ * are therefore linked as s2s_json_*; a file includes this header or <jansson.h>, not
+ * both.
+ */
+#ifdef JANSSON_H
+#error "json.h and jansson.h in one file: their json_string and json_null differ"
+#endif
+#define json_string s2s_json_string
+#define json_null s2s_json_null
+
 #define JSON_MAX_DEPTH 32
 
 struct json {

@@ -531,7 +531,7 @@ static bool verify_after_route(struct node *n, struct stream *r, const struct en
         carried_add(n, c, r, ev, true);
         {
                 char note[DOMAIN_MAX * 4 + 160];
-                struct trace_entry t = {TRACE_NOTE, note, 0};
+                struct trace_entry t = {TRACE_NOTE, note, 0, NULL};
 
                 snprintf(note, sizeof(note),
                          "misbehaving: the db:verify for %s -> %s waits for our route %s -> %s",
@@ -704,7 +704,7 @@ static void retry_without_tls(struct stream *s)
         struct node *n = s->node;
         struct stream *r;
         char note[DOMAIN_MAX * 2 + 200];
-        struct trace_entry t;
+        struct trace_entry t = {TRACE_NOTE, NULL, 0, NULL};
 
         if (!will_retry(s))
                 return;
@@ -722,9 +722,8 @@ static void retry_without_tls(struct stream *s)
         s->requester = NULL;
         s->superseded = true;
         snprintf(note, sizeof(note),
-                 "TLS handshake failed: retrying %s -> %s without TLS on %s (reference §3.10 "
-                 "item 8)",
-                 s->local, s->remote, r->label);
+                 "TLS handshake failed: retrying %s -> %s without TLS on %s (DB-12)", s->local,
+                 s->remote, r->label);
         t.kind = TRACE_NOTE;
         t.text = note;
         t.len = strlen(note);

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rules.h"
+
 static const char *const outcome_names[OUTCOME_COUNT] = {"S",  "Dt", "Dp", "F0",
                                                          "F1", "F2", "F3", "F4"};
 
@@ -186,6 +188,18 @@ static void describe(char *why, size_t whylen, const char *fmt, const char *a, c
                 snprintf(why, whylen, fmt, a, b, c, d);
 }
 
+/* Appends " (ID: source)" of rule to why (rules.h: the citation is looked up). */
+static void cite_after(char *why, size_t whylen, enum rule_id rule)
+{
+        size_t n;
+
+        if (why == NULL || whylen == 0)
+                return;
+        n = strlen(why);
+        if (n < whylen)
+                snprintf(why + n, whylen - n, " (%s: %s)", rule_name(rule), rule_cite(rule));
+}
+
 enum outcome oracle_outcome(const struct neg_settings *i, enum semantics isem,
                             const struct neg_settings *r, enum semantics rsem, const char *ilabel,
                             const char *rlabel, char *why, size_t whylen)
@@ -226,8 +240,9 @@ static enum outcome decide(const struct neg_settings *i, enum semantics isem,
         if (ai == 0 || ar == 0) {
                 describe(why, whylen,
                          "F0: %s accepts no authentication method (Lync: SASL or Dialback must "
-                         "be enabled); negative test, nothing may succeed (reference §3.3)%s%s%s",
+                         "be enabled); negative test, nothing may succeed%s%s%s",
                          ai == 0 ? ilabel : rlabel, "", "", "");
+                cite_after(why, whylen, RULE_H_NO_METHOD);
                 return OUTCOME_F0;
         }
         if (i->tls != NEG_NOTSUPPORTED && r->tls != NEG_NOTSUPPORTED) {
@@ -247,8 +262,9 @@ static enum outcome decide(const struct neg_settings *i, enum semantics isem,
                 }
                 describe(why, whylen,
                          "F3: TLS on both sides but no common method (%s {%s}, %s {%s}); "
-                         "authentication must fail (reference §3.3, §3.6)",
+                         "authentication must fail",
                          ilabel, ti, rlabel, tr);
+                cite_after(why, whylen, RULE_H_NO_METHOD);
                 return OUTCOME_F3;
         }
         if (common & METHOD_DP) {
@@ -260,8 +276,9 @@ static enum outcome decide(const struct neg_settings *i, enum semantics isem,
         }
         describe(why, whylen,
                  "F4: no TLS and no common plaintext method (%s {%s}, %s {%s}); authentication "
-                 "must fail (reference §3.3, §3.6)",
+                 "must fail",
                  ilabel, ti, rlabel, tr);
+        cite_after(why, whylen, RULE_H_NO_METHOD);
         return OUTCOME_F4;
 }
 

@@ -393,7 +393,7 @@ static void list_identities(const struct record *r, size_t n, char *out, size_t 
  * The records are freed either way.
  */
 static int records_pick(struct xmlload_where *ld, struct record *r, size_t n, const char *identity,
-                        struct partner *out)
+                        struct partner *out, struct partner_list *all)
 {
         char names[512], norm[DOMAIN_MAX_LEN + 1], why[512];
         size_t pick = n;
@@ -415,6 +415,20 @@ static int records_pick(struct xmlload_where *ld, struct record *r, size_t n, co
                                 goto fail;
                         }
                 }
+        }
+        if (all != NULL) {
+                all->p = calloc(n, sizeof(*all->p));
+                if (all->p == NULL) {
+                        xmlload_failf(ld, 0, "file", "out of memory; accepted: a smaller file");
+                        goto fail;
+                }
+                for (size_t i = 0; i < n; i++) {
+                        all->p[i] = r[i].p;
+                        memset(&r[i].p, 0, sizeof(r[i].p));
+                }
+                all->n = n;
+                records_free(r, n);
+                return 0;
         }
         list_identities(r, n, names, sizeof(names));
         if (identity == NULL) {
@@ -787,7 +801,7 @@ static int text_line(struct xmlload_where *ld, struct text_rec *t, char *line, l
 }
 
 static int text_load(struct xmlload_where *ld, char *data, size_t len, const char *identity,
-                     struct partner *out)
+                     struct partner *out, struct partner_list *all)
 {
         struct record *r = NULL;
         size_t n = 0;
@@ -822,7 +836,7 @@ static int text_load(struct xmlload_where *ld, char *data, size_t len, const cha
         }
         if (text_flush(ld, t, &r, &n) < 0)
                 goto fail;
-        if (records_pick(ld, r, n, identity, out) != 0) {
+        if (records_pick(ld, r, n, identity, out, all) != 0) {
                 free(t);
                 return -1;
         }
@@ -1111,7 +1125,7 @@ done:
 }
 
 static int xml_load(struct xmlload_where *ld, const char *data, size_t len, const char *identity,
-                    struct partner *out)
+                    struct partner *out, struct partner_list *all)
 {
         xmlDocPtr doc;
         const xmlNode *root;
@@ -1152,7 +1166,7 @@ static int xml_load(struct xmlload_where *ld, const char *data, size_t len, cons
                                 goto done;
                 }
         }
-        rc = records_pick(ld, r, n, identity, out);
+        rc = records_pick(ld, r, n, identity, out, all);
         r = NULL;
         n = 0;
 done:
@@ -1163,8 +1177,8 @@ done:
 
 /* ---- entry point ------------------------------------------------------------- */
 
-int partner_load(const char *path, const char *identity, struct partner *out, char *err,
-                 size_t errlen)
+static int load(const char *path, const char *identity, struct partner *out,
+                struct partner_list *all, char *err, size_t errlen)
 {
         struct xmlload_where ld = {path != NULL ? path : "(null)", err, errlen};
         struct xmlload_quiet quiet;
@@ -1209,22 +1223,54 @@ int partner_load(const char *path, const char *identity, struct partner *out, ch
         }
         xmlload_quiet(&quiet);
         if (format == PARTNER_FORMAT_XML)
-                rc = xml_load(&ld, data, len, identity, out);
+                rc = xml_load(&ld, data, len, identity, out, all);
         else
-                rc = text_load(&ld, data + skip, len - skip, identity, out);
+                rc = text_load(&ld, data + skip, len - skip, identity, out, all);
         xmlload_unquiet(&quiet);
         if (rc < 0)
                 goto done;
-        out->format = format;
-        out->source = strdup(path);
-        if (out->source == NULL) {
-                xmlload_failf(&ld, 0, "file", "out of memory; accepted: -");
-                partner_cleanup(out);
-                rc = -1;
+        for (size_t i = 0; i < (all != NULL ? all->n : 1); i++) {
+                struct partner *p = all != NULL ? &all->p[i] : out;
+
+                p->format = format;
+                p->source = strdup(path);
+                if (p->source == NULL) {
+                        xmlload_failf(&ld, 0, "file", "out of memory; accepted: -");
+                        rc = -1;
+                        break;
+                }
+        }
+        if (rc < 0) {
+                if (all != NULL)
+                        partner_list_cleanup(all);
+                else
+                        partner_cleanup(out);
         }
 done:
         free(data);
         if (rc < 0)
                 memset(out, 0, sizeof(*out));
         return rc;
+}
+
+int partner_load(const char *path, const char *identity, struct partner *out, char *err,
+                 size_t errlen)
+{
+        return load(path, identity, out, NULL, err, errlen);
+}
+
+int partner_load_all(const char *path, struct partner_list *out, char *err, size_t errlen)
+{
+        struct partner unused;
+
+        memset(out, 0, sizeof(*out));
+        return load(path, NULL, &unused, out, err, errlen);
+}
+
+void partner_list_cleanup(struct partner_list *l)
+{
+        for (size_t i = 0; l->p != NULL && i < l->n; i++)
+                partner_cleanup(&l->p[i]);
+        free(l->p);
+        memset(l, 0, sizeof(*l));
 }

@@ -76,6 +76,22 @@ int partner_load(const char *path, const char *identity, struct partner *out, ch
 /* Frees everything p owns and zeroes it. Safe on a zeroed struct. */
 void partner_cleanup(struct partner *p);
 
+/* Every partner of one file, in file order (a fleet: run --all, docs/fleet.md). */
+struct partner_list {
+        struct partner *p; /* owned array */
+        size_t n;
+};
+
+/*
+ * Loads every partner in path, with partner_load's checks (the whole file valid, each
+ * partner once). Returns 0 with *out filled (partner_list_cleanup), or -1 with *out
+ * zeroed and one message in err, as partner_load.
+ */
+int partner_load_all(const char *path, struct partner_list *out, char *err, size_t errlen);
+
+/* Frees every partner of l and zeroes it. Safe on a zeroed list. */
+void partner_list_cleanup(struct partner_list *l);
+
 /* The cmdlet spelling: "Federated", "PublicVerified", "PublicUnverified". */
 const char *partner_type_name(enum partner_type t);
 

@@ -4,24 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-void refusals_cause_key(const char *text, char *out, size_t len)
+/* The head of a cause, up to its first ':' (wire text after it: names, ids). */
+static void cause_head(const char *text, char *out, size_t len)
 {
         size_t n = 0;
 
-        if (len == 0)
-                return;
         if (text == NULL || text[0] == '\0') {
                 snprintf(out, len, "closed without a cause");
-                return;
-        }
-        /* RFC 6120 §4.9.3.6: both are host-unknown, but a missing 'to' (the legacy
-         * dialback header, issue 10) is a different story from a name not served. */
-        if (strncmp(text, "host-unknown: to='(none)'", 25) == 0) {
-                snprintf(out, len, "host-unknown (no 'to')");
-                return;
-        }
-        if (strncmp(text, "host-unknown", 12) == 0) {
-                snprintf(out, len, "host-unknown (a 'to' not served here)");
                 return;
         }
         while (text[n] != '\0' && text[n] != ':' && n + 1 < len)
@@ -30,6 +19,27 @@ void refusals_cause_key(const char *text, char *out, size_t len)
                 n--;
         memcpy(out, text, n);
         out[n] = '\0';
+}
+
+void refusals_result_key(const char *cause, enum rule_id rule, bool no_to, char *out, size_t len)
+{
+        if (len == 0)
+                return;
+        /* RFC 6120 §4.9.3.6: both are host-unknown, but a missing 'to' (the legacy
+         * dialback header, issue 10) is a different story from a name not served. */
+        if (rule == RULE_H_SE_HOST_UNKNOWN)
+                snprintf(out, len, "%s",
+                         no_to ? "host-unknown (no 'to')"
+                               : "host-unknown (a 'to' not served here)");
+        else
+                cause_head(cause, out, len);
+}
+
+void refusals_cause_key(const char *text, char *out, size_t len)
+{
+        if (len == 0)
+                return;
+        cause_head(text, out, len);
 }
 
 void refusals_add(struct refusals *r, const char *cause, const char *rule)

@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "rules.h"
+
 #define REFUSAL_CAUSES_MAX 8
 #define REFUSAL_CAUSE_MAX 96
 #define REFUSAL_RULE_MAX 64
@@ -50,6 +52,13 @@ struct refusals {
  * cause".
  */
 void refusals_cause_key(const char *text, char *out, size_t len);
+
+/* The key of a refused stream from what its engine recorded as data: a
+ * host-unknown refusal (rule H-SE-HOST-UNKNOWN) is told apart by whether the
+ * header named a 'to' (no_to); any other refusal keys its cause text as
+ * refusals_cause_key does (its head, for grouping only; nothing is decided from
+ * it). */
+void refusals_result_key(const char *cause, enum rule_id rule, bool no_to, char *out, size_t len);
 
 /* Counts one refused stream under cause (a key from refusals_cause_key) and rule. */
 void refusals_add(struct refusals *r, const char *cause, const char *rule);

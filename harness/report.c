@@ -315,11 +315,12 @@ static void text_classification(FILE *f, const struct run_report *r, bool color,
         int own = classify_own_row(r);
         const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
 
-        fprintf(f,
-                "\n%sClassification%s (reference §3.8), from %zu observation%s (%zu outbound, %zu "
-                "inbound):\n",
-                bold, reset, r->n_classified, r->n_classified == 1 ? "" : "s",
-                r->cls_dir[DIR_OUTBOUND], r->cls_dir[DIR_INBOUND]);
+        fprintf(
+            f,
+            "\n%sClassification%s (docs/observables.md), from %zu observation%s (%zu outbound, %zu "
+            "inbound):\n",
+            bold, reset, r->n_classified, r->n_classified == 1 ? "" : "s", r->cls_dir[DIR_OUTBOUND],
+            r->cls_dir[DIR_INBOUND]);
         if (r->self_test)
                 fprintf(f,
                         "  %sSELF-TEST:%s the partner was s2scheck's built-in reference partner, "
@@ -437,7 +438,7 @@ static void text_findings(FILE *f, const struct run_report *r, const char *bold,
         if (alternatives)
                 fprintf(f,
                         "\n%sChoices on points the reference leaves open%s (%zu; accepted "
-                        "alternatives, reference §3.7, §3.10):\n",
+                        "alternatives, docs/observables.md):\n",
                         bold, reset, n);
         else
                 fprintf(f,
@@ -678,6 +679,17 @@ static void jstr_n(struct json *j, struct buf *tmp, const char *s, size_t max)
                 jstr_n(j, tmp, field, sizeof(field));                                              \
         } while (0)
 
+/* A rule id (docs/rules.md) under key (NULL: an array item), null for none. */
+static void rule_json(struct json *j, const char *key, enum rule_id rule)
+{
+        if (key != NULL)
+                json_key(j, key);
+        if (rule != RULE_NONE)
+                json_string(j, rule_name(rule));
+        else
+                json_null(j);
+}
+
 static void json_result(struct json *j, struct buf *tmp, const struct scenario_result *s)
 {
         char name[8], set[40];
@@ -728,6 +740,7 @@ static void json_result(struct json *j, struct buf *tmp, const struct scenario_r
         else
                 json_null(j);
         JSTR(j, tmp, "spec", s->spec);
+        rule_json(j, "rule", s->rule_id);
         JSTR(j, tmp, "rationale", s->rationale);
         JSTR(j, tmp, "tags", s->tags);
         JSTR(j, tmp, "refs", s->refs);
@@ -747,6 +760,15 @@ static void json_result(struct json *j, struct buf *tmp, const struct scenario_r
         for (size_t k = 0; k < s->n_findings; k++) {
                 if (s->findings[k] != NULL)
                         jstr_n(j, tmp, s->findings[k], SIZE_MAX);
+        }
+        json_end_array(j);
+        /* findings[k]'s rule id (docs/rules.md), parallel to findings (added in 0.4.0). */
+        json_key(j, "finding_rules");
+        json_begin_array(j);
+        for (size_t k = 0; k < s->n_findings; k++) {
+                if (s->findings[k] != NULL)
+                        rule_json(j, NULL,
+                                  s->finding_rules != NULL ? s->finding_rules[k] : RULE_NONE);
         }
         json_end_array(j);
         json_key(j, "seconds");
@@ -1133,6 +1155,8 @@ static int junit_body(struct xw *x, const struct scenario_result *s)
 
         buf_init(&b, 0);
         if ((s->spec[0] && buf_printf(&b, "rule: %.*s\n", (int)sizeof(s->spec), s->spec) < 0) ||
+            (s->rule_id != RULE_NONE &&
+             buf_printf(&b, "rule id: %s\n", rule_name(s->rule_id)) < 0) ||
             (s->cause[0] && buf_printf(&b, "cause: %.*s\n", (int)sizeof(s->cause), s->cause) < 0) ||
             (s->rationale[0] && buf_printf(&b, "expected because: %.*s\n",
                                            (int)sizeof(s->rationale), s->rationale) < 0))

@@ -11,6 +11,7 @@
 
 #include "oracle.h"
 #include "refusals.h"
+#include "rules.h"
 #include "settings.h"
 #include "verdict.h"
 
@@ -23,6 +24,11 @@ enum error_cause {
         ERROR_CAUSE_HARNESS,     /* the harness ran short (net_pressure): table, descriptors,
                                     memory, a listener cap */
 };
+
+/* Appends a copy of line, under rule, to s's findings. 0, or -1 when out of memory
+ * (nothing added). */
+struct scenario_result;
+int scenario_result_add_finding(struct scenario_result *s, const char *line, enum rule_id rule);
 
 /* "environment", "harness"; NULL for ERROR_CAUSE_NONE. */
 const char *error_cause_name(enum error_cause c);
@@ -53,9 +59,13 @@ struct scenario_result {
         char rationale[RESULT_TEXT_MAX]; /* why the oracle expects `expected` */
         char cause[RESULT_TEXT_MAX];     /* what happened and why, with the rule */
         char spec[128];                  /* the RFC/XEP section behind the cause */
+        enum rule_id rule_id;            /* the rule behind the cause (rules.h), or RULE_NONE */
         char *transcript;                /* owned text, NUL-terminated; may be NULL */
         char **findings;                 /* owned lines: violations and notes */
         size_t n_findings;
+        /* The rule of each finding line (n_findings, owned), or NULL when the lines
+         * were filled in by hand (tests): then no line has a rule. */
+        enum rule_id *finding_rules;
         double seconds; /* wall time of the scenario */
         /* The expectation does not come from the plain oracle (a misbehaviour, a
          * certificate variant, an explicit set, `without`, a knob): the result is a

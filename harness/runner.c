@@ -128,6 +128,8 @@ struct scen {
          * (engine_result.unverified_valid): a violation of its own, judged as such. */
         bool trigger_unverified;
         char trigger_rule[64];
+        enum rule_id trigger_rule_id;
+        enum rule_id check_rule; /* the rule of the first failed check (run_checks) */
         struct engine_result fallback;
         /* The loop's shortage and per-source refusal counts when the scenario
          * started (net_pressure). */
@@ -214,61 +216,24 @@ static void logf_(struct scen *s, const char *fmt, ...)
         buf_puts(&s->log, "\n");
 }
 
-/* The value of attribute name (' or " quoted) in serialised XML text, into out. */
-static void xml_attr(const char *text, size_t len, const char *name, char *out, size_t outlen)
-{
-        char pat[32];
-        const char *p, *end = text + len;
-
-        out[0] = '\0';
-        snprintf(pat, sizeof(pat), " %s=", name);
-        for (p = text; p != NULL && p < end; p++) {
-                size_t k = strlen(pat);
-                const char *v;
-                char q;
-                size_t n = 0;
-
-                p = strstr(p, pat);
-                if (p == NULL || p + k >= end)
-                        return;
-                v = p + k;
-                q = *v;
-                if (q != '\'' && q != '"')
-                        continue;
-                for (v++; v < end && *v != q && n + 1 < outlen; v++)
-                        out[n++] = *v;
-                out[n] = '\0';
-                return;
-        }
-}
-
-static bool has_text(const struct trace_entry *t, const char *prefix)
-{
-        size_t k = strlen(prefix);
-
-        return t->len >= k && strncmp(t->text, prefix, k) == 0;
-}
-
 /* Facts of the scenario's outbound stream and of the partner's db:verify, for the
- * wire checks (checks.h). The trace is the engine's own account, so nothing is
- * parsed twice from the wire. */
+ * wire checks (checks.h), read from the engine's typed observations (the trace
+ * entries' obs), never from the trace text. */
 static void trace_facts(struct scen *s, struct stream *st, const struct trace_entry *t)
 {
         struct engine *e = node_stream_engine(st);
-        char tmp[1024];
+        const struct engine_obs *o = t->obs;
 
+        if (o == NULL)
+                return;
         /* A receiving stream of another node reports here what it did for this
          * scenario's domains (node_config.route: XEP-0220 §2.6 multiplexing). */
         if (node_stream_node(st) != s->node && engine_role(e) != ENGINE_RECEIVING)
                 return;
         if (engine_role(e) == ENGINE_RECEIVING) {
-                if (t->kind == TRACE_RECV && has_text(t, "<db:verify") && s->verify_id[0] == '\0') {
-                        snprintf(tmp, sizeof(tmp), "%.*s", (int)(t->len > 1000 ? 1000 : t->len),
-                                 t->text);
-                        if (strstr(tmp, " type=") == NULL)
-                                xml_attr(tmp, strlen(tmp), "id", s->verify_id,
-                                         sizeof(s->verify_id));
-                }
+                /* The partner's first request (a db:verify without a type). */
+                if (o->kind == OBS_DB_VERIFY_RECV && s->verify_id[0] == '\0' && o->type[0] == '\0')
+                        snprintf(s->verify_id, sizeof(s->verify_id), "%s", o->id);
                 return;
         }
         if (s->res->dir != DIR_OUTBOUND || node_stream_purpose(st) != PURPOSE_AUTH)
@@ -277,30 +242,37 @@ static void trace_facts(struct scen *s, struct stream *st, const struct trace_en
                 s->main_serial = node_stream_serial(st);
         if (node_stream_serial(st) != s->main_serial)
                 return;
-        snprintf(tmp, sizeof(tmp), "%.*s", (int)(t->len > 1000 ? 1000 : t->len), t->text);
-        if (t->kind == TRACE_SEND && has_text(t, "<db:result")) {
+        switch (o->kind) {
+        case OBS_DB_RESULT_SENT:
                 s->db_result_sent = true;
-        } else if (t->kind == TRACE_TLS && has_text(t, "TLS established")) {
+                break;
+        case OBS_TLS_UP:
                 s->main_tls = true;
-        } else if (t->kind == TRACE_RECV && has_text(t, "<stream:stream")) {
+                break;
+        case OBS_HEADER_RECV:
                 if (s->main_tls && !s->main_sasl && s->post_tls_id[0] == '\0')
-                        xml_attr(tmp, strlen(tmp), "id", s->post_tls_id, sizeof(s->post_tls_id));
-        } else if (t->kind == TRACE_RECV && has_text(t, "<success")) {
+                        snprintf(s->post_tls_id, sizeof(s->post_tls_id), "%s", o->id);
+                break;
+        case OBS_SASL_SUCCESS:
                 if (!s->main_tls)
                         s->sasl_pre_tls = true;
                 s->main_sasl = true;
-        } else if (t->kind == TRACE_NOTE && has_text(t, "features: ") && s->n_feat < FEATURES_MAX) {
-                struct check_features *f = &s->feat[s->n_feat++];
+                break;
+        case OBS_FEATURES:
+                if (s->n_feat < FEATURES_MAX) {
+                        struct check_features *f = &s->feat[s->n_feat++];
 
-                memset(f, 0, sizeof(*f));
-                f->post_tls = s->main_tls;
-                f->after_sasl = s->main_sasl;
-                f->starttls = strstr(tmp, "starttls=required") != NULL  ? 2
-                              : strstr(tmp, "starttls=offered") != NULL ? 1
-                                                                        : 0;
-                f->external = strstr(tmp, "external=yes") != NULL;
-                f->dialback = strstr(tmp, "dialback=yes") != NULL;
-                f->db_declared = strstr(tmp, "xmlns:db=yes") != NULL;
+                        memset(f, 0, sizeof(*f));
+                        f->post_tls = s->main_tls;
+                        f->after_sasl = s->main_sasl;
+                        f->starttls = o->starttls;
+                        f->external = o->external;
+                        f->dialback = o->dialback;
+                        f->db_declared = o->db;
+                }
+                break;
+        default:
+                break;
         }
 }
 
@@ -356,7 +328,7 @@ static void on_base_closed(void *user, struct stream *st)
                 return;
         /* Not final: the harness closed it (the run ended) before it came to a result. */
         if (res->final)
-                refusals_cause_key(res->cause, key, sizeof(key));
+                refusals_result_key(res->cause, res->rule_id, res->header_no_to, key, sizeof(key));
         else
                 snprintf(key, sizeof(key), "closed by the harness before any result");
         refusals_add(&r->refused, key, res->final ? res->rule : "");
@@ -393,7 +365,6 @@ static void add_findings(struct scen *s, struct stream *st)
 
         for (size_t i = 0; i < nf; i++) {
                 char line[ENGINE_TEXT_MAX + 160];
-                char **grown;
 
                 if (s->n_fnd < FACT_FINDINGS_MAX) {
                         struct finding *g = realloc(s->fnd, (s->n_fnd + 1) * sizeof(*g));
@@ -404,20 +375,16 @@ static void add_findings(struct scen *s, struct stream *st)
                         }
                 }
 
-                if (f[i].kind == FINDING_NOTE && strncmp(f[i].rule, "reference", 9) == 0)
+                /* The step timer's note: the cause says it already. */
+                if (f[i].kind == FINDING_NOTE && f[i].rule_id == RULE_H_STEP_TIMEOUT)
                         continue;
                 snprintf(line, sizeof(line), "%s %s [%s] in %s: %s", node_stream_label(st),
                          f[i].kind == FINDING_VIOLATION ? "violation"
                          : f[i].kind == FINDING_ERROR   ? "error"
                                                         : "note",
                          f[i].rule, f[i].state, f[i].text);
-                grown = realloc(res->findings, (res->n_findings + 1) * sizeof(*grown));
-                if (grown == NULL)
+                if (scenario_result_add_finding(res, line, f[i].rule_id) != 0)
                         return;
-                res->findings = grown;
-                res->findings[res->n_findings] = strdup(line);
-                if (res->findings[res->n_findings] != NULL)
-                        res->n_findings++;
         }
 }
 
@@ -550,6 +517,7 @@ static void on_trigger_result(void *user, struct stream *st)
                 if (res->unverified_valid) {
                         s->trigger_unverified = true;
                         snprintf(s->trigger_rule, sizeof(s->trigger_rule), "%s", res->rule);
+                        s->trigger_rule_id = res->rule_id;
                 }
         }
         s->r->changed = true;
@@ -1470,18 +1438,6 @@ static bool wants_ping(const struct scen *s)
                (s->def->checks & (1u << CHECK_PING_ANSWERED));
 }
 
-static void finding_line(struct scenario_result *res, const char *line)
-{
-        char **grown = realloc(res->findings, (res->n_findings + 1) * sizeof(*grown));
-
-        if (grown == NULL)
-                return;
-        res->findings = grown;
-        res->findings[res->n_findings] = strdup(line);
-        if (res->findings[res->n_findings] != NULL)
-                res->n_findings++;
-}
-
 /*
  * The scenario's named checks, plus the success checks of reference §3.6 when the
  * outcome is a success that matched (`agrees`). Every failure is a finding line;
@@ -1525,21 +1481,23 @@ static bool run_checks(struct scen *s, bool agrees, char *first, size_t first_le
         f.unverified_valid = s->have_result && s->result.unverified_valid;
         for (int c = 0; c < CHECK_COUNT; c++) {
                 char why[RESULT_TEXT_MAX - 80], line[RESULT_TEXT_MAX];
+                enum rule_id rule;
 
                 if (!(set & (1u << c)))
                         continue;
-                if (check_eval((enum scenario_check)c, &f, why, sizeof(why))) {
+                if (check_eval_rule((enum scenario_check)c, &f, why, sizeof(why), &rule)) {
                         logf_(s, "runner: check %s holds", names[c].name);
                         continue;
                 }
                 textf(line, sizeof(line), "check %s failed: %s", names[c].name, why);
                 logf_(s, "runner: %s", line);
-                finding_line(res, line);
+                scenario_result_add_finding(res, line, rule);
                 if (res->failed_check[0] != '\0')
                         continue;
                 snprintf(res->failed_check, sizeof(res->failed_check), "%s", names[c].name);
                 snprintf(first, first_len, "%s", line);
                 snprintf(first_spec, first_spec_len, "%s", names[c].spec);
+                s->check_rule = rule;
         }
         return res->failed_check[0] != '\0';
 }
@@ -1578,7 +1536,8 @@ static void harness_cause(struct scen *s, enum verdict_basis basis, const struct
                       "judge (it saw: %s)",
                       refused_n, refused_n > 1 ? "s" : "", was);
         res->error_cause = ERROR_CAUSE_HARNESS;
-        snprintf(res->spec, sizeof(res->spec), "design.md §7");
+        res->rule_id = RULE_H_HARNESS_SHORT;
+        snprintf(res->spec, sizeof(res->spec), "%s", rule_cite(res->rule_id));
         logf_(s, "runner: %s", res->cause);
 }
 
@@ -1657,11 +1616,13 @@ static void finalize(struct scen *s)
                 res->observed = s->result.outcomes;
                 snprintf(res->cause, sizeof(res->cause), "%s", s->result.cause);
                 snprintf(res->spec, sizeof(res->spec), "%s", s->result.rule);
+                res->rule_id = s->result.rule_id;
                 if (s->failure[0] != '\0') {
                         vi.environment_failed = true;
                         snprintf(res->cause, sizeof(res->cause), "could not connect: %s",
                                  s->failure);
-                        snprintf(res->spec, sizeof(res->spec), "RFC 6120 §3.2");
+                        res->rule_id = RULE_H_CONNECT;
+                        snprintf(res->spec, sizeof(res->spec), "%s", rule_cite(res->rule_id));
                 } else if (s->result.peer_silent) {
                         /* Nothing said before the timeout: nothing to judge (docs/cli.md exit 3).
                          */
@@ -1676,6 +1637,7 @@ static void finalize(struct scen *s)
                       "broke XEP-0220 §2.2: %s",
                       s->domain, refused, s->pdomain, s->trigger_why);
                 snprintf(res->spec, sizeof(res->spec), "%s", s->trigger_rule);
+                res->rule_id = s->trigger_rule_id;
         } else {
                 vi.environment_failed = true;
                 if (s->res->dir == DIR_INBOUND)
@@ -1685,7 +1647,8 @@ static void finalize(struct scen *s)
                 else
                         textf(res->cause, sizeof(res->cause), "no result for the stream to %s%s%s",
                               s->pdomain, s->trigger_why[0] ? ": " : "", s->trigger_why);
-                snprintf(res->spec, sizeof(res->spec), "design.md §2");
+                res->rule_id = RULE_H_NO_STREAM;
+                snprintf(res->spec, sizeof(res->spec), "%s", rule_cite(res->rule_id));
         }
         vi.observed = res->observed;
         /* A known deviation (docs/scenarios.md <xfail>, or a quirk). */
@@ -1707,6 +1670,7 @@ static void finalize(struct scen *s)
         if (j.check_mismatch) {
                 snprintf(res->cause, sizeof(res->cause), "%s", check_line);
                 snprintf(res->spec, sizeof(res->spec), "%s", check_spec);
+                res->rule_id = s->check_rule;
         }
         if (j.basis == VERDICT_BY_ENVIRONMENT)
                 res->error_cause = ERROR_CAUSE_ENVIRONMENT;

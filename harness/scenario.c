@@ -10,7 +10,9 @@
 #include <libxml/tree.h>
 #include <libxml/xmlstring.h>
 
+#include "checks.h"
 #include "misbehave.h"
+#include "rules.h"
 #include "util.h"
 #include "xmlload.h"
 
@@ -19,95 +21,35 @@
 
 /* ---- name tables ------------------------------------------------------------- */
 
-static const struct scenario_name_info checks[CHECK_COUNT] = {
-    [CHECK_NEW_STREAM_ID] = {"new-stream-id", SCENARIO_DIR_OUT, "RFC 6120 §4.3.3, §5.4.3.3",
-                             "the partner's stream id changes after each restart", NULL},
-    [CHECK_STREAM_ID_PRESENT] = {"stream-id-present", SCENARIO_DIR_OUT, "RFC 6120 §4.7.3",
-                                 "every response header of the partner carries an id", NULL},
-    [CHECK_NO_STARTTLS_AFTER_TLS] = {"no-starttls-after-tls", BOTH, "RFC 6120 §5.4.3.3",
-                                     "outbound: the post-TLS features offer no STARTTLS; "
-                                     "inbound: the partner sends no second <starttls/>",
-                                     NULL},
-    [CHECK_FROM_TO_ECHOED] = {"from-to-echoed", BOTH, "RFC 6120 §4.7.1, §4.7.2; XEP-0220 §2.1",
-                              "headers and dialback elements carry the right from and to", NULL},
-    [CHECK_PING_ANSWERED] = {"ping-answered", BOTH, "RFC 6120 §8.1.2; XEP-0199",
-                             "the test stanza (an XMPP ping) is accepted and answered", NULL},
-    [CHECK_NO_STANZA_ACCEPTED] = {"no-stanza-accepted", BOTH,
-                                  "RFC 6120 §4.3.5; XEP-0220 §2.1.1, §2.2.1",
-                                  "outbound: the partner processes no stanza of the harness; "
-                                  "inbound: the partner sends no stanza before it is "
-                                  "authenticated",
-                                  NULL},
-    [CHECK_VERIFY_ID_POST_TLS] = {"verify-id-post-tls", SCENARIO_DIR_OUT, "XEP-0220 §2.1.2",
-                                  "the partner's <db:verify/> id is the post-TLS stream id", NULL},
-    [CHECK_FEATURES_CONSISTENT] = {"features-consistent", BOTH,
-                                   "RFC 6120 §4.3.2, §5.4.1; reference §3.8",
-                                   "what the partner advertises (outbound) or uses (inbound) "
-                                   "agrees with its configuration",
-                                   NULL},
-    [CHECK_STARTTLS_FAILURE_CLOSE] = {"starttls-failure-close", SCENARIO_DIR_OUT,
-                                      "RFC 6120 §5.4.2.2",
-                                      "an unoffered <starttls/> gets <failure/> and the "
-                                      "stream closes",
-                                      NULL},
-    [CHECK_INVALID_FROM] = {"invalid-from", SCENARIO_DIR_OUT, "RFC 6120 §4.9.3.9",
-                            "a stanza from an unauthenticated domain gets <invalid-from/>", NULL},
-    [CHECK_DB_INVALID_CLOSE] = {"db-invalid-close", SCENARIO_DIR_OUT, "XEP-0220 §2.2.1",
-                                "a key the authoritative server rejects gets <db:result "
-                                "type='invalid'/> and the stream closes",
-                                NULL},
-    [CHECK_DB_ITEM_NOT_FOUND] = {"db-item-not-found", SCENARIO_DIR_OUT, "XEP-0220 §2.2.1",
-                                 "a dialback request for an unhosted domain gets a dialback "
-                                 "error <item-not-found/>, not a stream error",
-                                 NULL},
-    [CHECK_NO_PLAINTEXT_AUTH] = {"no-plaintext-auth", BOTH, "RFC 6120 §5.3.1; RFC 7590",
-                                 "a partner with TLS Required authenticates nothing on a "
-                                 "plaintext stream",
-                                 NULL},
-    [CHECK_UNSOLICITED_IGNORED] = {"unsolicited-ignored", SCENARIO_DIR_OUT, "XEP-0220 §3.1",
-                                   "an unsolicited <db:result type='valid'/> authenticates "
-                                   "nothing",
-                                   NULL},
-    [CHECK_NOT_AUTHORIZED_CLOSE] = {"not-authorized-close", SCENARIO_DIR_OUT,
-                                    "RFC 6120 §4.3.5, §4.9.3.12",
-                                    "a stanza before authentication gets <not-authorized/> and "
-                                    "the stream closes",
-                                    NULL},
-    [CHECK_NO_SASL_BEFORE_TLS] = {"no-sasl-before-tls", SCENARIO_DIR_OUT, "RFC 6120 §5.3.4, §6.5.4",
-                                  "<auth/> on the plaintext stream never gets <success/>", NULL},
-};
-
 static const struct scenario_name_info knobs[KNOB_COUNT] = {
-    [KNOB_ON_BAD_PEER_CERT] = {"on-bad-peer-cert", BOTH, "reference §3.7, §3.10 item 9",
+    [KNOB_ON_BAD_PEER_CERT] = {"on-bad-peer-cert", BOTH, "H-CERT-POLICY; DB-12",
                                "a partner certificate that fails the harness's check: reference "
                                "= close when the harness's TLS is Required, else go on with "
                                "dialback",
                                "reference, abort, continue"},
-    [KNOB_DIALBACK_OFF_REPLY] = {"dialback-off-reply", BOTH, "reference §3.10 item 2; DB-14",
+    [KNOB_DIALBACK_OFF_REPLY] = {"dialback-off-reply", BOTH, "DB-14",
                                  "what a harness with dialback false answers to <db:result/>",
                                  "stream-error, db-error, ignore"},
-    [KNOB_DIALBACK_AFTER_SASL_FAILURE] = {"dialback-after-sasl-failure", BOTH,
-                                          "XEP-0178 §3 step 11",
+    [KNOB_DIALBACK_AFTER_SASL_FAILURE] = {"dialback-after-sasl-failure", BOTH, "SASL-6",
                                           "after <failure/> to EXTERNAL, go on with dialback "
                                           "when allowed (default true)",
                                           "true, false"},
-    [KNOB_SASL_SEND_AUTHZID] = {"sasl-send-authzid", BOTH, "reference §3.10 item 12",
+    [KNOB_SASL_SEND_AUTHZID] = {"sasl-send-authzid", BOTH, "SASL-5",
                                 "send base64(from) as authzid instead of \"=\" (default false)",
                                 "true, false"},
-    [KNOB_DIALBACK_REQUIRES_VALID_CERT] = {"dialback-requires-valid-cert", BOTH,
-                                           "XEP-0220 §2.5 (not-authorized)",
+    [KNOB_DIALBACK_REQUIRES_VALID_CERT] = {"dialback-requires-valid-cert", BOTH, "DB-7",
                                            "accept dialback only from a peer whose certificate "
                                            "is valid for the sender (default false)",
                                            "true, false"},
-    [KNOB_DECLARE_DB_WITHOUT_METHOD] = {"declare-db-without-method", BOTH, "reference §3.10 item 3",
+    [KNOB_DECLARE_DB_WITHOUT_METHOD] = {"declare-db-without-method", BOTH, "DB-1",
                                         "declare xmlns:db even without a dialback method "
                                         "(default false)",
                                         "true, false"},
-    [KNOB_SASL_MAX_FAILURES] = {"sasl-max-failures", BOTH, "RFC 6120 §6.4.5",
+    [KNOB_SASL_MAX_FAILURES] = {"sasl-max-failures", BOTH, "SASL-7",
                                 "SASL failures before <policy-violation/> (default: the "
                                 "engine's)",
                                 "a whole number 1-10"},
-    [KNOB_WHITESPACE_KEEPALIVES] = {"whitespace-keepalives", SCENARIO_DIR_OUT, "RFC 6120 §4.6.1",
+    [KNOB_WHITESPACE_KEEPALIVES] = {"whitespace-keepalives", SCENARIO_DIR_OUT, "H-KEEPALIVE",
                                     "whitespace keepalives the harness writes on its stream "
                                     "right after authentication, before the ping (default 0)",
                                     "a whole number 0-10"},
@@ -115,9 +57,27 @@ static const struct scenario_name_info knobs[KNOB_COUNT] = {
 
 static const char *const db_answer_names[] = {"truthful", "valid", "invalid", "error", "none"};
 
+/* Whether a <spec> is meant as a rule id: "STR-", "TLS-", "SASL-", "DB-" or "H-"
+ * followed by capitals, digits and dashes only. */
+static bool looks_like_rule_id(const char *v)
+{
+        static const char *const prefixes[] = {"STR-", "TLS-", "SASL-", "DB-", "H-"};
+        size_t k = 0;
+
+        for (size_t i = 0; i < ARRAY_LEN(prefixes) && k == 0; i++)
+                if (strncmp(v, prefixes[i], strlen(prefixes[i])) == 0)
+                        k = strlen(prefixes[i]);
+        if (k == 0 || v[k] == '\0')
+                return false;
+        for (const char *p = v + k; *p != '\0'; p++)
+                if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-'))
+                        return false;
+        return true;
+}
+
 const struct scenario_name_info *scenario_checks(void)
 {
-        return checks;
+        return check_names();
 }
 
 const struct scenario_name_info *scenario_knobs(void)
@@ -261,7 +221,7 @@ static const struct elem_rule elem_rules[] = {
      {{"id", NULL, true, false}, {"direction", "outbound inbound", true, false}}},
     {"title", "scenario", 1, true, "one line of text", {{0}}},
     {"tag", "scenario", 0, true, "a tag", {{0}}},
-    {"spec", "scenario", 0, true, "a reference such as \"RFC 6120 §5.4.3.3\"", {{0}}},
+    {"spec", "scenario", 0, true, "a rule id of docs/rules.md such as \"TLS-9\"", {{0}}},
     {"harness",
      "scenario",
      1,
@@ -926,8 +886,8 @@ static int build_expect(struct xmlload_where *ld, const xmlNode *n, struct scena
                         name = attr_text(c, "name", &oom);
                         if (name == NULL)
                                 goto oom;
-                        k = table_lookup(ld, line, "check@name", "check", checks, CHECK_COUNT,
-                                         name);
+                        k = table_lookup(ld, line, "check@name", "check", check_names(),
+                                         CHECK_COUNT, name);
                         if (k < 0) {
                                 free(name);
                                 return -1;
@@ -939,12 +899,12 @@ static int build_expect(struct xmlload_where *ld, const xmlNode *n, struct scena
                                 free(name);
                                 return -1;
                         }
-                        if ((checks[k].dirs & (1u << s->dir)) == 0) {
+                        if ((check_names()[k].dirs & (1u << s->dir)) == 0) {
                                 xmlload_failf(
                                     ld, line, "check@name",
                                     "\"%s\" only applies to %s scenarios; accepted: a check "
                                     "for direction %s",
-                                    name, dirs_text(checks[k].dirs), direction_name(s->dir));
+                                    name, dirs_text(check_names()[k].dirs), direction_name(s->dir));
                                 free(name);
                                 return -1;
                         }
@@ -1230,10 +1190,13 @@ static int build(struct xmlload_where *ld, const xmlNode *root, struct scenario 
                         v = node_text(c);
                         if (v == NULL)
                                 goto oom;
-                        if (v[0] == '\0') {
+                        if (v[0] == '\0' ||
+                            (looks_like_rule_id(v) && rule_by_name(v) == RULE_NONE)) {
                                 xmlload_failf(ld, line, "spec",
-                                              "the reference is empty; accepted: a section such as "
-                                              "\"RFC 6120 §5.4.3.3\"");
+                                              "%s; accepted: a rule id of docs/rules.md such as "
+                                              "\"TLS-9\" (or a section in words)",
+                                              v[0] == '\0' ? "the reference is empty"
+                                                           : "no such rule id");
                                 goto fail;
                         }
                         if (list_add(ld, line, "spec", &s->specs, &s->n_specs, SCENARIO_SPECS_MAX,

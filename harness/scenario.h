@@ -53,6 +53,7 @@ enum scenario_check {
         CHECK_UNSOLICITED_IGNORED,
         CHECK_NOT_AUTHORIZED_CLOSE,
         CHECK_NO_SASL_BEFORE_TLS,
+        CHECK_FEATURES_AFTER_SASL,
         CHECK_COUNT,
 };
 

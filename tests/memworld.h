@@ -191,6 +191,24 @@ static inline const struct finding *world_finding(struct node *n, enum finding_k
         return NULL;
 }
 
+/* A finding of kind under rule (rules.h) on any stream of n, NULL if none. */
+static inline const struct finding *world_finding_rule(struct node *n, enum finding_kind kind,
+                                                       enum rule_id rule)
+{
+        struct stream *all[NODE_MAX_STREAMS];
+        size_t k = node_streams(n, all, NODE_MAX_STREAMS);
+
+        for (size_t i = 0; i < k; i++) {
+                size_t nf;
+                const struct finding *f = engine_findings(node_stream_engine(all[i]), &nf);
+
+                for (size_t j = 0; j < nf; j++)
+                        if (f[j].kind == kind && f[j].rule_id == rule)
+                                return &f[j];
+        }
+        return NULL;
+}
+
 /* Number of findings of kind over every stream of n. */
 static inline size_t world_count(struct node *n, enum finding_kind kind)
 {

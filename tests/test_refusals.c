@@ -14,10 +14,13 @@ Test(refusals, cause_keys)
 {
         char k[REFUSAL_CAUSE_MAX];
 
-        refusals_cause_key("host-unknown: to='(none)'", k, sizeof(k));
+        /* Told apart by the rule and the header as data, whatever the wording. */
+        refusals_result_key("anything", RULE_H_SE_HOST_UNKNOWN, true, k, sizeof(k));
         cr_expect_str_eq(k, "host-unknown (no 'to')");
-        refusals_cause_key("host-unknown: to='nobody.example'", k, sizeof(k));
+        refusals_result_key("anything: else", RULE_H_SE_HOST_UNKNOWN, false, k, sizeof(k));
         cr_expect_str_eq(k, "host-unknown (a 'to' not served here)");
+        refusals_result_key("host-unknown: x", RULE_STR_10, true, k, sizeof(k));
+        cr_expect_str_eq(k, "host-unknown", "another rule keys by the cause's head");
         /* Wire text after the first ':' (names, ids) is dropped: one key per reason. */
         refusals_cause_key("XML refused (invalid-namespace): stream header is {x}stream", k,
                            sizeof(k));

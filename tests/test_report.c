@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <libxml/parser.h>
 #include <libxml/xmlschemas.h>
 #include <libxml/xpath.h>
@@ -136,7 +137,7 @@ static void mixed_report(struct run_report *r)
         classify_run(r);
 }
 
-/* ---- a strict JSON parser (RFC 8259), for checking only ------------------ */
+/* ---- reading the reports back: jansson, into a plain tree the checks index -- */
 
 enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
 
@@ -148,11 +149,6 @@ struct jv {
         struct jv **items;
         char **keys; /* J_OBJ */
         size_t n;
-};
-
-struct jp {
-        const char *p, *end;
-        int depth;
 };
 
 static void jv_free(struct jv *v)
@@ -170,329 +166,68 @@ static void jv_free(struct jv *v)
         free(v);
 }
 
-static void ws(struct jp *j)
-{
-        while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-                j->p++;
-}
-
-static int put_utf8(char *o, unsigned cp)
-{
-        if (cp < 0x80) {
-                o[0] = (char)cp;
-                return 1;
-        }
-        if (cp < 0x800) {
-                o[0] = (char)(0xc0 | (cp >> 6));
-                o[1] = (char)(0x80 | (cp & 0x3f));
-                return 2;
-        }
-        if (cp < 0x10000) {
-                o[0] = (char)(0xe0 | (cp >> 12));
-                o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-                o[2] = (char)(0x80 | (cp & 0x3f));
-                return 3;
-        }
-        o[0] = (char)(0xf0 | (cp >> 18));
-        o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-        o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        o[3] = (char)(0x80 | (cp & 0x3f));
-        return 4;
-}
-
-/* Length of a well-formed UTF-8 sequence at p (RFC 3629 §4), 0 when ill-formed. */
-static int utf8_len(const unsigned char *p, const unsigned char *end)
-{
-        unsigned c = p[0], lo = 0x80, hi = 0xbf;
-        int n;
-
-        if (c < 0x80)
-                return 1;
-        if (c >= 0xc2 && c <= 0xdf)
-                n = 2;
-        else if (c >= 0xe0 && c <= 0xef) {
-                n = 3;
-                lo = c == 0xe0 ? 0xa0 : 0x80;
-                hi = c == 0xed ? 0x9f : 0xbf;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-                n = 4;
-                lo = c == 0xf0 ? 0x90 : 0x80;
-                hi = c == 0xf4 ? 0x8f : 0xbf;
-        } else
-                return 0;
-        if (end - p < n)
-                return 0;
-        if (p[1] < lo || p[1] > hi)
-                return 0;
-        for (int i = 2; i < n; i++) {
-                if (p[i] < 0x80 || p[i] > 0xbf)
-                        return 0;
-        }
-        return n;
-}
-
-static int hex4(const char *p, unsigned *out)
-{
-        *out = 0;
-        for (int i = 0; i < 4; i++) {
-                char c = p[i];
-                unsigned d;
-
-                if (c >= '0' && c <= '9')
-                        d = (unsigned)(c - '0');
-                else if (c >= 'a' && c <= 'f')
-                        d = (unsigned)(c - 'a' + 10);
-                else if (c >= 'A' && c <= 'F')
-                        d = (unsigned)(c - 'A' + 10);
-                else
-                        return -1;
-                *out = *out * 16 + d;
-        }
-        return 0;
-}
-
-static char *jstring(struct jp *j)
-{
-        size_t cap = (size_t)(j->end - j->p) * 2 + 8, o = 0;
-        char *s = malloc(cap);
-
-        if (s == NULL || j->p >= j->end || *j->p != '"')
-                goto fail;
-        j->p++;
-        while (j->p < j->end && *j->p != '"') {
-                unsigned char c = (unsigned char)*j->p;
-
-                if (c < 0x20)
-                        goto fail; /* raw control characters are not allowed */
-                if (c == '\\') {
-                        unsigned cp;
-
-                        if (j->end - j->p < 2)
-                                goto fail;
-                        switch (j->p[1]) {
-                        case '"':
-                        case '\\':
-                        case '/':
-                                s[o++] = j->p[1];
-                                j->p += 2;
-                                continue;
-                        case 'b':
-                                s[o++] = '\b';
-                                j->p += 2;
-                                continue;
-                        case 'f':
-                                s[o++] = '\f';
-                                j->p += 2;
-                                continue;
-                        case 'n':
-                                s[o++] = '\n';
-                                j->p += 2;
-                                continue;
-                        case 'r':
-                                s[o++] = '\r';
-                                j->p += 2;
-                                continue;
-                        case 't':
-                                s[o++] = '\t';
-                                j->p += 2;
-                                continue;
-                        case 'u':
-                                if (j->end - j->p < 6 || hex4(j->p + 2, &cp) < 0)
-                                        goto fail;
-                                j->p += 6;
-                                if (cp >= 0xd800 && cp <= 0xdbff) {
-                                        unsigned lo;
-
-                                        if (j->end - j->p < 6 || j->p[0] != '\\' ||
-                                            j->p[1] != 'u' || hex4(j->p + 2, &lo) < 0 ||
-                                            lo < 0xdc00 || lo > 0xdfff)
-                                                goto fail;
-                                        j->p += 6;
-                                        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                                } else if (cp >= 0xdc00 && cp <= 0xdfff) {
-                                        goto fail;
-                                }
-                                if (cp == 0)
-                                        goto fail; /* our checks use C strings */
-                                o += (size_t)put_utf8(s + o, cp);
-                                continue;
-                        default:
-                                goto fail;
-                        }
-                }
-                int n = utf8_len((const unsigned char *)j->p, (const unsigned char *)j->end);
-
-                if (n == 0)
-                        goto fail; /* JSON text must be UTF-8 (RFC 8259 §8.1) */
-                memcpy(s + o, j->p, (size_t)n);
-                o += (size_t)n;
-                j->p += n;
-        }
-        if (j->p >= j->end)
-                goto fail;
-        j->p++;
-        s[o] = '\0';
-        return s;
-fail:
-        free(s);
-        return NULL;
-}
-
-static struct jv *jvalue(struct jp *j);
-
-static int jpush(struct jv *v, struct jv *item, char *key)
-{
-        struct jv **items = realloc(v->items, (v->n + 1) * sizeof(*items));
-
-        if (items == NULL)
-                return -1;
-        v->items = items;
-        if (v->type == J_OBJ) {
-                char **keys = realloc(v->keys, (v->n + 1) * sizeof(*keys));
-
-                if (keys == NULL)
-                        return -1;
-                v->keys = keys;
-                v->keys[v->n] = key;
-        }
-        v->items[v->n++] = item;
-        return 0;
-}
-
-static struct jv *jcontainer(struct jp *j, enum jtype type)
+/* The tree of a jansson value (which did the strict RFC 8259 parsing). */
+static struct jv *jv_from(json_t *j)
 {
         struct jv *v = calloc(1, sizeof(*v));
-        char close = type == J_OBJ ? '}' : ']';
+        size_t n = json_is_array(j)    ? json_array_size(j)
+                   : json_is_object(j) ? json_object_size(j)
+                                       : 0;
+        const char *key;
+        json_t *m;
+        size_t i = 0;
 
-        if (v == NULL || ++j->depth > 64)
-                goto fail;
-        v->type = type;
-        j->p++;
-        ws(j);
-        if (j->p < j->end && *j->p == close) {
-                j->p++;
-                j->depth--;
-                return v;
-        }
-        for (;;) {
-                char *key = NULL;
-                struct jv *item;
-
-                ws(j);
-                if (type == J_OBJ) {
-                        key = jstring(j);
-                        if (key == NULL)
-                                goto fail;
-                        ws(j);
-                        if (j->p >= j->end || *j->p != ':') {
-                                free(key);
-                                goto fail;
-                        }
-                        j->p++;
+        cr_assert_not_null(v);
+        v->items = calloc(n + 1, sizeof(*v->items));
+        cr_assert_not_null(v->items);
+        switch (json_typeof(j)) {
+        case JSON_OBJECT:
+                v->type = J_OBJ;
+                v->keys = calloc(n + 1, sizeof(*v->keys));
+                cr_assert_not_null(v->keys);
+                json_object_foreach(j, key, m)
+                {
+                        v->keys[i] = strdup(key);
+                        v->items[i++] = jv_from(m);
                 }
-                item = jvalue(j);
-                if (item == NULL || jpush(v, item, key) < 0) {
-                        jv_free(item);
-                        free(key);
-                        goto fail;
-                }
-                ws(j);
-                if (j->p < j->end && *j->p == ',') {
-                        j->p++;
-                        continue;
-                }
-                if (j->p < j->end && *j->p == close) {
-                        j->p++;
-                        j->depth--;
-                        return v;
-                }
-                goto fail;
-        }
-fail:
-        jv_free(v);
-        return NULL;
-}
-
-static struct jv *jvalue(struct jp *j)
-{
-        struct jv *v;
-
-        ws(j);
-        if (j->p >= j->end)
-                return NULL;
-        if (*j->p == '{')
-                return jcontainer(j, J_OBJ);
-        if (*j->p == '[')
-                return jcontainer(j, J_ARR);
-        v = calloc(1, sizeof(*v));
-        if (v == NULL)
-                return NULL;
-        if (*j->p == '"') {
+                break;
+        case JSON_ARRAY:
+                v->type = J_ARR;
+                json_array_foreach(j, i, m) v->items[i] = jv_from(m);
+                break;
+        case JSON_STRING:
                 v->type = J_STR;
-                v->str = jstring(j);
-                if (v->str == NULL)
-                        goto fail;
-                return v;
+                v->str = strdup(json_string_value(j));
+                break;
+        case JSON_INTEGER:
+        case JSON_REAL:
+                v->type = J_NUM;
+                v->num = json_number_value(j);
+                break;
+        case JSON_TRUE:
+        case JSON_FALSE:
+                v->type = J_BOOL;
+                v->b = json_is_true(j);
+                break;
+        default:
+                v->type = J_NULL;
         }
-        static const char *const words[] = {"null", "true", "false"};
-        for (int w = 0; w < 3; w++) {
-                size_t n = strlen(words[w]);
-
-                if ((size_t)(j->end - j->p) >= n && memcmp(j->p, words[w], n) == 0) {
-                        j->p += n;
-                        v->type = w == 0 ? J_NULL : J_BOOL;
-                        v->b = w == 1;
-                        return v;
-                }
-        }
-        /* number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-        const char *start = j->p;
-        if (j->p < j->end && *j->p == '-')
-                j->p++;
-        if (j->p < j->end && *j->p == '0')
-                j->p++;
-        else if (j->p < j->end && *j->p >= '1' && *j->p <= '9')
-                while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
-                        j->p++;
-        else
-                goto fail;
-        if (j->p < j->end && *j->p == '.') {
-                j->p++;
-                if (j->p >= j->end || *j->p < '0' || *j->p > '9')
-                        goto fail;
-                while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
-                        j->p++;
-        }
-        if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
-                j->p++;
-                if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
-                        j->p++;
-                if (j->p >= j->end || *j->p < '0' || *j->p > '9')
-                        goto fail;
-                while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
-                        j->p++;
-        }
-        char tmp[64];
-        snprintf(tmp, sizeof(tmp), "%.*s", (int)(j->p - start), start);
-        v->type = J_NUM;
-        v->num = strtod(tmp, NULL);
+        v->n = n;
         return v;
-fail:
-        jv_free(v);
-        return NULL;
 }
 
-/* Parses the whole text (one value, optional whitespace around); NULL when invalid. */
+/* Parses the whole text (one value, optional whitespace around); NULL when invalid:
+ * jansson (RFC 8259: UTF-8 checked, no duplicate keys here either). */
 static struct jv *json_parse(const char *text, size_t len)
 {
-        struct jp j = {text, text + len, 0};
-        struct jv *v = jvalue(&j);
+        json_error_t err;
+        json_t *j = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
+        struct jv *v;
 
-        ws(&j);
-        if (v != NULL && j.p != j.end) {
-                jv_free(v);
+        if (j == NULL)
                 return NULL;
-        }
+        v = jv_from(j);
+        json_decref(j);
         return v;
 }
 

@@ -8,15 +8,26 @@
 
 #include "checks.h"
 
-static struct finding fnd(enum finding_kind k, const char *rule, const char *text)
+/* A finding as the engine records it: the rule id, its citation, the text, and
+ * what it is about (cond, type; NULL = nothing). */
+static struct finding fnd_about(enum finding_kind k, enum rule_id rule, const char *cond,
+                                const char *type, const char *text)
 {
         struct finding f;
 
         memset(&f, 0, sizeof(f));
         f.kind = k;
-        snprintf(f.rule, sizeof(f.rule), "%s", rule);
+        f.rule_id = rule;
+        snprintf(f.rule, sizeof(f.rule), "%s", rule_cite(rule));
         snprintf(f.text, sizeof(f.text), "%s", text);
+        snprintf(f.cond, sizeof(f.cond), "%s", cond != NULL ? cond : "");
+        snprintf(f.type, sizeof(f.type), "%s", type != NULL ? type : "");
         return f;
+}
+
+static struct finding fnd(enum finding_kind k, enum rule_id rule, const char *text)
+{
+        return fnd_about(k, rule, NULL, NULL, text);
 }
 
 static struct check_facts base(int partner_row, enum direction d)
@@ -63,14 +74,14 @@ Test(checks, stream_ids_and_starttls_from_findings)
         char why[512];
 
         cr_expect(eval(CHECK_NEW_STREAM_ID, &f, why));
-        v[0] = fnd(FINDING_VIOLATION, "RFC 6120 §4.3.3", "stream id 'x' reused after a restart");
-        v[1] = fnd(FINDING_VIOLATION, "RFC 6120 §5.4.3.3", "STARTTLS offered again");
+        v[0] = fnd(FINDING_VIOLATION, RULE_STR_6, "stream id 'x' reused after a restart");
+        v[1] = fnd(FINDING_VIOLATION, RULE_TLS_9, "STARTTLS offered again");
         f.findings = v;
         f.n_findings = 2;
         cr_expect(!eval(CHECK_NEW_STREAM_ID, &f, why));
-        cr_expect(strstr(why, "RFC 6120 §4.3.3") != NULL, "%s", why);
+        cr_expect(strstr(why, "[STR-6: RFC 6120 §4.3.3]") != NULL, "%s", why);
         cr_expect(!eval(CHECK_NO_STARTTLS_AFTER_TLS, &f, why));
-        cr_expect(strstr(why, "§5.4.3.3") != NULL, "%s", why);
+        cr_expect(strstr(why, "[TLS-9: RFC 6120 §5.4.3.3]") != NULL, "%s", why);
         /* A note with the same rule is not a violation. */
         v[0].kind = FINDING_NOTE;
         f.n_findings = 1;
@@ -95,7 +106,7 @@ Test(checks, ping_answered_only_after_a_success)
 Test(checks, no_stanza_accepted)
 {
         struct check_facts f = base(9, DIR_OUTBOUND);
-        struct finding v = fnd(FINDING_VIOLATION, "RFC 6120 §4.3.5", "<iq/> before authentication");
+        struct finding v = fnd(FINDING_VIOLATION, RULE_STR_7, "<iq/> before authentication");
         char why[512];
 
         f.observed = OUTCOME_BIT(OUTCOME_F3);
@@ -163,7 +174,7 @@ Test(checks, features_consistent_outbound)
             {.post_tls = true, .external = true, .dialback = true, .db_declared = true},
             {.post_tls = true, .after_sasl = true},
         };
-        struct finding v = fnd(FINDING_VIOLATION, "XEP-0178 §3 step 9", "refused");
+        struct finding v = fnd(FINDING_VIOLATION, RULE_SASL_4, "refused");
         char why[512];
 
         f.features = x;
@@ -239,8 +250,10 @@ Test(checks, reactions_to_harness_misbehaviour)
         f = base(9, DIR_OUTBOUND);
         f.db_result_sent = true;
         cr_expect(!eval(CHECK_DB_INVALID_CLOSE, &f, why));
-        v[0] = fnd(FINDING_NOTE, "XEP-0220 §2.2.1", "dialback for a -> b answered type='invalid'");
-        v[1] = fnd(FINDING_NOTE, "XEP-0220 §2.5", "dialback for a -> b: error <item-not-found/>");
+        v[0] = fnd_about(FINDING_NOTE, RULE_DB_5, NULL, "invalid",
+                         "dialback for a -> b answered type='invalid'");
+        v[1] = fnd_about(FINDING_NOTE, RULE_DB_7, "item-not-found", "error",
+                         "dialback for a -> b: error <item-not-found/>");
         f.findings = v;
         f.n_findings = 2;
         cr_expect(eval(CHECK_DB_INVALID_CLOSE, &f, why));
@@ -260,4 +273,82 @@ Test(checks, reactions_to_harness_misbehaviour)
         cr_expect(eval(CHECK_UNSOLICITED_IGNORED, &f, why));
         f.stanzas_from_partner = 1;
         cr_expect(!eval(CHECK_UNSOLICITED_IGNORED, &f, why));
+}
+
+/* Issue 11: checks read what a finding is about as data (its rule id, condition
+ * and dialback type), never its wording: the same rule about another condition
+ * does not count, and rewording the text changes nothing. */
+Test(checks, findings_judged_by_rule_and_condition)
+{
+        struct check_facts f = base(9, DIR_OUTBOUND);
+        struct finding v[1];
+        char why[512];
+
+        f.db_result_sent = true;
+        v[0] = fnd_about(FINDING_NOTE, RULE_DB_7, "remote-connection-failed", "error",
+                         "anything at all, even <item-not-found/>");
+        f.findings = v;
+        f.n_findings = 1;
+        cr_expect(!eval(CHECK_DB_ITEM_NOT_FOUND, &f, why), "another condition counted");
+        cr_expect(strstr(why, "[DB-6: XEP-0220 §2.2.1]") != NULL, "%s", why);
+        v[0] = fnd_about(FINDING_NOTE, RULE_DB_7, "item-not-found", "error", "reworded");
+        cr_expect(eval(CHECK_DB_ITEM_NOT_FOUND, &f, why), "%s", why);
+        v[0] = fnd_about(FINDING_NOTE, RULE_DB_5, NULL, "valid", "type='invalid' in the text");
+        cr_expect(!eval(CHECK_DB_INVALID_CLOSE, &f, why), "the text decided, not the type");
+        /* A stream error the partner sent on another harness stream. */
+        f.peer_error = "";
+        v[0] = fnd_about(FINDING_NOTE, RULE_STR_11, "not-authorized", NULL, "<invalid-from/>");
+        cr_expect(!eval(CHECK_INVALID_FROM, &f, why));
+        v[0] = fnd_about(FINDING_NOTE, RULE_STR_11, "invalid-from", NULL, "reworded");
+        cr_expect(eval(CHECK_INVALID_FROM, &f, why), "%s", why);
+        /* <failure/> to an unoffered <starttls/>: the note under TLS-6. */
+        f.n_findings = 0;
+        cr_expect(!eval(CHECK_STARTTLS_FAILURE_CLOSE, &f, why));
+        v[0] = fnd(FINDING_NOTE, RULE_TLS_6, "reworded");
+        f.n_findings = 1;
+        cr_expect(eval(CHECK_STARTTLS_FAILURE_CLOSE, &f, why), "%s", why);
+        v[0].kind = FINDING_VIOLATION; /* the violation under TLS-6 is the other side's */
+        cr_expect(!eval(CHECK_STARTTLS_FAILURE_CLOSE, &f, why));
+}
+
+/* The check table: every row named, with a predicate and rules that resolve; the
+ * scenario loader's names are the table's. */
+Test(checks, table_rows)
+{
+        const struct check_def *t = check_table();
+        const struct scenario_name_info *n = scenario_checks();
+
+        for (int c = 0; c < CHECK_COUNT; c++) {
+                cr_assert_not_null(t[c].name, "row %d", c);
+                cr_expect_not_null(t[c].holds, "%s", t[c].name);
+                cr_expect_neq(t[c].dirs, 0u, "%s", t[c].name);
+                cr_expect_neq(t[c].rules[0], RULE_NONE, "%s cites no rule", t[c].name);
+                for (int k = 0; k < CHECK_RULES_MAX && t[c].rules[k] != RULE_NONE; k++)
+                        cr_expect_eq(rule_by_name(rule_name(t[c].rules[k])), t[c].rules[k], "%s",
+                                     t[c].name);
+                cr_expect_str_eq(n[c].name, t[c].name);
+                cr_expect(strstr(n[c].spec, rule_cite(t[c].rules[0])) == n[c].spec, "%s: %s",
+                          t[c].name, n[c].spec);
+        }
+}
+
+/* SASL-9 (RFC 6120 §6.4.6): the check added with the table, a row and a predicate. */
+Test(checks, features_after_sasl)
+{
+        struct check_facts f = base(1, DIR_OUTBOUND);
+        struct finding v = fnd(FINDING_VIOLATION, RULE_SASL_9,
+                               "features after SASL success still "
+                               "offer STARTTLS");
+        char why[512];
+        enum rule_id rule;
+
+        cr_expect(check_eval_rule(CHECK_FEATURES_AFTER_SASL, &f, why, sizeof(why), &rule));
+        cr_expect_eq(rule, RULE_NONE);
+        f.findings = &v;
+        f.n_findings = 1;
+        cr_expect_not(check_eval_rule(CHECK_FEATURES_AFTER_SASL, &f, why, sizeof(why), &rule));
+        cr_expect_eq(rule, RULE_SASL_9);
+        cr_expect(strstr(why, "[SASL-9: RFC 6120 §6.4.6]") != NULL, "%s", why);
+        v.kind = FINDING_NOTE;
+        cr_expect(eval(CHECK_FEATURES_AFTER_SASL, &f, why), "a note is no violation");
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "misbehave.h"
+#include "rules.h"
 #include "scenario.h"
 #include "util.h"
 
@@ -149,7 +150,7 @@ Test(scenario, fields_and_defaults)
         cr_assert_eq(a->requires_partner_dialback, -1);
         cr_assert_eq(a->n_mux_from, 0);
         cr_assert_not(a->mux_additional);
-        cr_assert_str_eq(a->specs[0], "reference §3.3");
+        cr_assert_str_eq(a->specs[0], "H-OUTCOME");
 
         a = find(&s, "cert-wrongname-out");
         cr_assert_eq(a->cert, CERT_WRONGNAME);
@@ -680,4 +681,19 @@ Test(scenario, any_order_and_whitespace)
         cr_assert_eq(a->checks, 1u << CHECK_PING_ANSWERED);
         scenario_suite_cleanup(&s);
         remove_tree(dir);
+}
+
+/* Issue 11: the knob table cites rule ids of docs/rules.md ("ID" or "ID; ID"). */
+Test(scenario, knob_specs_are_rule_ids)
+{
+        const struct scenario_name_info *kn = scenario_knobs();
+
+        for (int i = 0; i < KNOB_COUNT; i++) {
+                char ids[128], *save = NULL;
+
+                snprintf(ids, sizeof(ids), "%s", kn[i].spec);
+                for (char *w = strtok_r(ids, "; ", &save); w != NULL;
+                     w = strtok_r(NULL, "; ", &save))
+                        cr_expect_neq(rule_by_name(w), RULE_NONE, "%s: %s", kn[i].name, w);
+        }
 }

@@ -67,7 +67,7 @@ for p in m13:F3 m17:F4; do
 	check "$partner: the failed check is db-item-not-found" \
 		test "$(result "$out.json" dialback-unhosted-target-out failed_check)" = db-item-not-found
 	check "$partner: the cause names the behaviour and the rule: $cause" \
-		grep -q "verified dialback for unhosted.partner.test, a domain it does not host, and answered type='valid' instead of a dialback error <item-not-found/> (DB-6) \[XEP-0220 §2.2.1\]" <<<"$cause"
+		grep -q "verified dialback for unhosted.partner.test, a domain it does not host, and answered type='valid' instead of a dialback error <item-not-found/> (DB-6) \[DB-6: XEP-0220 §2.2.1\]" <<<"$cause"
 	check "$partner: the partner really verified (its db:verify reached the harness)" \
 		grep -q "recv    <db:verify" "$out.tr/dialback-unhosted-target-out.txt"
 	check "$partner: not used by the classification" \

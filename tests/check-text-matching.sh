@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Issue 11 acceptance: no code in harness/ decides a fact, a check or a verdict by
+# matching finding, trace or cause text. Engines report typed records (struct
+# finding's rule_id/cond/type, struct engine_obs on trace entries, engine_result's
+# fields); checks and the runner read those. This script fails on any substring or
+# prefix match (strstr, strncmp, strcasestr, memmem, strncasecmp) in harness/*.c
+# that is not on the allow-list below, each entry with why it is legitimate; and on
+# any "reference §" (a document not in the repository) in harness/ code or in the
+# default scenarios.
+# Usage: check-text-matching.sh SOURCE_DIR
+set -u
+src=$1
+cd "$src" || exit 2
+
+# FILE<TAB>fixed text of the line: why it is no text contract.
+allow=$(
+	cat <<'LIST'
+harness/checkup_run.c	strncmp(id, "preflight-", 10)	the id attribute of an iq the preflight itself sent (wire data, our own ids)
+harness/cli.c	strncmp(opts[i].name, word, namelen)	command-line option names (operator input)
+harness/domain.c	strncasecmp((const char *)a.data, label, len)	DNS label comparison (RFC 6125 §6.4.1, case-insensitive)
+harness/domain.c	strncmp(label, "xn--", 4)	the IDNA A-label prefix of a domain label
+harness/engine.c	strncmp(h->version, "1.", 2)	the stream header's version attribute (wire data)
+harness/scenario.c	strncmp(v, prefixes[i], strlen(prefixes[i]))	whether a scenario's <spec> is shaped like a rule id (file input)
+harness/scenario.c	strncmp(p, v, n)	a word of a scenario attribute's value list (file input)
+harness/scenario.c	strncmp(w, "S", k)	outcome codes in a scenario file (file input)
+harness/scenario.c	strncmp(w, "Dt", 2)	outcome codes in a scenario file (file input)
+harness/xmlstream.c	strncasecmp(d + v, "UTF-8", 5)	the encoding of an XML declaration (wire data, RFC 6120 §11.6)
+LIST
+)
+bad=0
+while IFS= read -r hit; do
+	file=${hit%%:*}
+	rest=${hit#*:}
+	line=${rest#*:}
+	ok=no
+	while IFS=$'\t' read -r afile atext _; do
+		if [ "$afile" = "$file" ] && [[ $line == *"$atext"* ]]; then
+			ok=yes
+			break
+		fi
+	done <<<"$allow"
+	if [ "$ok" = no ]; then
+		echo "text matching not on the allow-list: $hit"
+		bad=$((bad + 1))
+	fi
+done < <(grep -nE '\b(strstr|strncmp|strcasestr|memmem|strncasecmp)\(' harness/*.c |
+	grep -vE '^[^:]+:[0-9]+:\s*(/?\*|//)')
+# Every allow-list entry still matches something (a stale entry hides nothing).
+while IFS=$'\t' read -r afile atext _; do
+	if ! grep -qF -- "$atext" "$afile"; then
+		echo "stale allow-list entry: $afile: $atext"
+		bad=$((bad + 1))
+	fi
+done <<<"$allow"
+# "reference §" in code or in what the default scenarios put in reports (their
+# elements; XML comments aside).
+while IFS= read -r hit; do
+	echo "cites a document not in the repository: $hit"
+	bad=$((bad + 1))
+done < <(
+	grep -n 'reference §' harness/*.c | grep -vE '^[^:]+:[0-9]+:\s*(/?\*|//)|/\*.*reference §'
+	for f in scenarios/*.xml; do
+		perl -0pe 's/<!--.*?-->//gs' "$f" | grep -n 'reference §' | sed "s|^|$f:|"
+	done
+)
+echo "check-text-matching: $bad problem(s)"
+[ "$bad" -eq 0 ]
