@@ -13,6 +13,9 @@ struct command {
         const char *summary; /* one line for the command list */
         const char *help;    /* the prose of `s2scheck help NAME`, one paragraph a line; the
                               * usage line and the options come from the option table */
+        /* Must call cli_parse with its whole option table before anything with an effect,
+         * and return command_usage_error(...) when it fails: help, the man page and the
+         * completion call it in describe mode (cli_describe_begin) to read the table. */
         int (*run)(int argc, char **argv);
         void (*help_tail)(FILE *f); /* NULL, or prints more help from a table */
 };
