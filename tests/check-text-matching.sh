@@ -17,6 +17,7 @@ allow=$(
 	cat <<'LIST'
 harness/checkup_run.c	strncmp(id, "preflight-", 10)	the id attribute of an iq the preflight itself sent (wire data, our own ids)
 harness/cli.c	strncmp(opts[i].name, word, namelen)	command-line option names (operator input)
+harness/commands.c	strstr(o->metavar, "FILE")	whether an option of our own table takes a file (its metavar), for the generated bash completion
 harness/cmd_run.c	strncmp(names[i], name, len)	fleet option names given to --for (operator input)
 harness/cmd_run.c	strncmp(colon + 1, "--", 2)	the --OPT part of --for DOMAIN:--OPT=VALUE (operator input)
 harness/cmd_run.c	strncasecmp(list.p[k].primary, per[i], len)	the DOMAIN part of --for DOMAIN:... against the partner file's domains (operator input, case-insensitive DNS names)
