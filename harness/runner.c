@@ -473,9 +473,9 @@ static void on_pair(void *user, struct stream *st, const char *from, const char 
         if (s->finalized || s->have_result || s->res->dir != DIR_INBOUND ||
             engine_pair_result(node_stream_engine(st), from, to, &pr) != 0)
                 return;
-        logf_(s,
-              "runner: the pair %s -> %s came on %s, a stream of another node (XEP-0220 §2.6): %s",
-              from, to, node_stream_label(st), pr.cause);
+        logf_(s, "runner: the pair %s -> %s came on %s, a stream of another node (%s, %s): %s",
+              from, to, node_stream_label(st), rule_name(RULE_DB_10), rule_cite(RULE_DB_10),
+              pr.cause);
         add_findings(s, st);
         s->r->changed = true;
         if (!pr.final) {
@@ -1256,10 +1256,12 @@ static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t er
                         s->skip = true;
                         textf(s->skip_why, sizeof(s->skip_why),
                               "skipped: %s is meant not to prove the scenario's domain, yet it "
-                              "names %s (RFC 6125 §6.4.3: a wildcard covers one label); give "
+                              "names %s (%s, %s: a wildcard covers one label); give "
                               "--issuer-cert and --issuer-key so that variant '%s' is issued for "
                               "%s itself (docs/certificates.md)",
-                              certf, s->domain, cert_variant_name(d->cert), s->domain);
+                              certf, s->domain, rule_name(RULE_H_CERT_WILDCARD),
+                              rule_cite(RULE_H_CERT_WILDCARD), cert_variant_name(d->cert),
+                              s->domain);
                         return 0;
                 }
                 c.cert_file = certf;
@@ -1706,8 +1708,9 @@ static void finalize(struct scen *s)
                 vi.partner_violated = true;
                 textf(res->cause, sizeof(res->cause),
                       "the partner never connected in to %s%s, and on the trigger stream to %s "
-                      "broke XEP-0220 §2.2: %s",
-                      s->domain, refused, s->pdomain, s->trigger_why);
+                      "broke %s (%s): %s",
+                      s->domain, refused, s->pdomain, rule_name(RULE_H_DB_UNVERIFIED),
+                      rule_cite(RULE_H_DB_UNVERIFIED), s->trigger_why);
                 snprintf(res->spec, sizeof(res->spec), "%s", s->trigger_rule);
                 res->rule_id = s->trigger_rule_id;
         } else {
