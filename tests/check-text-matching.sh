@@ -81,7 +81,6 @@ harness/checkup_run.c	2	the checkup's DNS notes (DNS-3, DNS-6): no DNS-* rows in
 harness/dns.c	2	DNS lookup diagnostics (SRV, XEP-0368): no DNS-* rows in rules.c yet
 harness/domain.c	8	operator input: why a domain name typed on the command line or in a file is refused (RFC 1035, 1123, 5890, 5891, 3696 syntax, not partner rules)
 harness/engine.c	6	trace notes and causes in the engine, the states engineer's part of issue 11 (item 5)
-harness/xmlstream.c	26	the XML parser's error texts, carried into stream-error findings; converting them needs rule ids through the xmlstream API (STR-10)
 LIST
 )
 declare -A cite_n=()
