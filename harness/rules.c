@@ -230,6 +230,16 @@ static const struct rule rules[RULE_COUNT] = {
       "first-level elements stay in the content namespace the stream was opened with"),
     R(RULE_H_XML_BETWEEN, "H-XML-BETWEEN", "RFC 6120 §11.7", RULE_MUST, RULE_STR_10,
       "between first-level elements there is whitespace only, no text or CDATA"),
+    R(RULE_H_DNS_SRV, "H-DNS-SRV", "RFC 6120 §3.2.1", RULE_HARNESS, RULE_NONE,
+      "a server is found through the _xmpp-server SRV records of its domain; a lone '.' "
+      "target means it offers no server-to-server service"),
+    R(RULE_H_DNS_FALLBACK, "H-DNS-FALLBACK", "RFC 6120 §3.2.2", RULE_HARNESS, RULE_NONE,
+      "without any SRV answer, the domain's own A/AAAA records on port 5269 are used"),
+    R(RULE_H_DNS_CONFIGURED, "H-DNS-CONFIGURED", "RFC 6120 §3.2.3", RULE_HARNESS, RULE_NONE,
+      "a host and port configured for a domain replace its SRV records"),
+    R(RULE_H_DNS_XMPPS, "H-DNS-XMPPS", "XEP-0368 §3", RULE_HARNESS, RULE_NONE,
+      "_xmpps-server SRV records name direct-TLS ports; a lone '.' target there allows no "
+      "A/AAAA fallback"),
 };
 
 const struct rule *rule_get(enum rule_id id)

@@ -116,6 +116,10 @@ enum rule_id {
         RULE_H_XML_STREAM_NS,
         RULE_H_XML_CONTENT_NS,
         RULE_H_XML_BETWEEN,
+        RULE_H_DNS_SRV,
+        RULE_H_DNS_FALLBACK,
+        RULE_H_DNS_CONFIGURED,
+        RULE_H_DNS_XMPPS,
         RULE_COUNT,
 };
 
