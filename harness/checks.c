@@ -341,7 +341,8 @@ static const struct check_def table[CHECK_COUNT] = {
                              SCENARIO_DIR_OUT,
                              {RULE_STR_6, RULE_TLS_9},
                              "the partner's stream id changes after each restart",
-                             new_stream_id},
+                             new_stream_id,
+                             CHECK_ON_SUCCESS},
     [CHECK_STREAM_ID_PRESENT] = {"stream-id-present",
                                  SCENARIO_DIR_OUT,
                                  {RULE_H_HDR_ID},
@@ -352,24 +353,28 @@ static const struct check_def table[CHECK_COUNT] = {
                                      {RULE_TLS_9, RULE_TLS_6},
                                      "outbound: the post-TLS features offer no STARTTLS; "
                                      "inbound: the partner sends no second <starttls/>",
-                                     no_starttls_after_tls},
+                                     no_starttls_after_tls,
+                                     CHECK_ON_SUCCESS},
     [CHECK_FROM_TO_ECHOED] = {"from-to-echoed",
                               BOTH,
                               {RULE_H_HDR_FROM, RULE_H_HDR_TO, RULE_H_STANZA_ADDR, RULE_DB_2},
                               "headers and dialback elements carry the right from and to",
-                              from_to_echoed},
+                              from_to_echoed,
+                              CHECK_ON_SUCCESS},
     [CHECK_PING_ANSWERED] = {"ping-answered",
                              BOTH,
                              {RULE_H_PING},
                              "the test stanza (an XMPP ping) is accepted and answered",
-                             ping_answered},
+                             ping_answered,
+                             CHECK_ON_SUCCESS | CHECK_NEEDS_PING},
     [CHECK_NO_STANZA_ACCEPTED] = {"no-stanza-accepted",
                                   BOTH,
                                   {RULE_STR_7, RULE_DB_2},
                                   "outbound: the partner processes no stanza of the harness; "
                                   "inbound: the partner sends no stanza before it is "
                                   "authenticated",
-                                  no_stanza_accepted},
+                                  no_stanza_accepted,
+                                  CHECK_NEEDS_REACTION},
     [CHECK_VERIFY_ID_POST_TLS] = {"verify-id-post-tls",
                                   SCENARIO_DIR_OUT,
                                   {RULE_DB_3, RULE_H_DB_UNVERIFIED},
@@ -391,7 +396,8 @@ static const struct check_def table[CHECK_COUNT] = {
                             SCENARIO_DIR_OUT,
                             {RULE_H_SE_INVALID_FROM},
                             "a stanza from an unauthenticated domain gets <invalid-from/>",
-                            invalid_from},
+                            invalid_from,
+                            CHECK_NEEDS_REACTION},
     [CHECK_DB_INVALID_CLOSE] = {"db-invalid-close",
                                 SCENARIO_DIR_OUT,
                                 {RULE_DB_5},
@@ -409,19 +415,22 @@ static const struct check_def table[CHECK_COUNT] = {
                                  {RULE_H_DOWNGRADE, RULE_TLS_3},
                                  "a partner with TLS Required authenticates nothing on a "
                                  "plaintext stream",
-                                 no_plaintext_auth},
+                                 no_plaintext_auth,
+                                 CHECK_NEEDS_PEER_SETTINGS},
     [CHECK_UNSOLICITED_IGNORED] = {"unsolicited-ignored",
                                    SCENARIO_DIR_OUT,
                                    {RULE_DB_9},
                                    "an unsolicited <db:result type='valid'/> authenticates "
                                    "nothing",
-                                   unsolicited_ignored},
+                                   unsolicited_ignored,
+                                   CHECK_NEEDS_REACTION},
     [CHECK_NOT_AUTHORIZED_CLOSE] = {"not-authorized-close",
                                     SCENARIO_DIR_OUT,
                                     {RULE_STR_7},
                                     "a stanza before authentication gets <not-authorized/> and "
                                     "the stream closes",
-                                    not_authorized_close},
+                                    not_authorized_close,
+                                    CHECK_NEEDS_REACTION},
     [CHECK_NO_SASL_BEFORE_TLS] = {"no-sasl-before-tls",
                                   SCENARIO_DIR_OUT,
                                   {RULE_H_SASL_PRE_TLS},
@@ -496,10 +505,22 @@ bool check_eval(enum scenario_check c, const struct check_facts *f, char *why, s
 
 unsigned check_success_set(enum direction dir)
 {
-        unsigned s = (1u << CHECK_NO_STARTTLS_AFTER_TLS) | (1u << CHECK_FROM_TO_ECHOED) |
-                     (1u << CHECK_PING_ANSWERED);
+        unsigned s = 0;
 
-        if (dir == DIR_OUTBOUND)
-                s |= 1u << CHECK_NEW_STREAM_ID;
+        for (int c = 0; c < CHECK_COUNT; c++) {
+                if ((table[c].needs & CHECK_ON_SUCCESS) && (table[c].dirs & (1u << dir)))
+                        s |= 1u << c;
+        }
+        return s;
+}
+
+unsigned check_set_with(unsigned needs)
+{
+        unsigned s = 0;
+
+        for (int c = 0; c < CHECK_COUNT; c++) {
+                if ((table[c].needs & needs) == needs)
+                        s |= 1u << c;
+        }
         return s;
 }

@@ -66,6 +66,23 @@ struct check_why {
  * a fact no record carries yet, one engine site). */
 #define CHECK_RULES_MAX 4
 
+/* What a check needs of the run beyond its facts (check_def.needs bits). */
+enum {
+        /* Applied to every success that matched, in the directions of its row
+         * (the success checks: check_success_set). */
+        CHECK_ON_SUCCESS = 1u << 0,
+        /* It is the test stanza's answer: the verdict waits for every ping to be
+         * answered, even when the harness misbehaves or presents another
+         * certificate variant. */
+        CHECK_NEEDS_PING = 1u << 1,
+        /* It judges how the partner reacts to what the harness did: the verdict
+         * waits for the partner to close its stream, also after a failure. */
+        CHECK_NEEDS_REACTION = 1u << 2,
+        /* The harness's engine is told the partner's configured settings, so that
+         * it can see a partner go against them (a TLS downgrade). */
+        CHECK_NEEDS_PEER_SETTINGS = 1u << 3,
+};
+
 struct check_def {
         const char *name; /* "new-stream-id", the <check name=> of scenarios */
         unsigned dirs;    /* SCENARIO_DIR_* bits it applies to */
@@ -74,6 +91,7 @@ struct check_def {
         enum rule_id rules[CHECK_RULES_MAX];
         const char *what; /* one sentence: what must hold */
         bool (*holds)(const struct check_facts *f, struct check_why *w);
+        unsigned needs; /* CHECK_ON_SUCCESS, CHECK_NEEDS_* bits */
 };
 
 /* The table, CHECK_COUNT rows indexed by enum scenario_check. */
@@ -95,9 +113,13 @@ bool check_eval(enum scenario_check c, const struct check_facts *f, char *why, s
 bool check_eval_rule(enum scenario_check c, const struct check_facts *f, char *why, size_t whylen,
                      enum rule_id *rule);
 
-/* The checks reference §3.6 requires of every success in direction dir (bits
- * 1u << enum scenario_check): new stream id after each restart (outbound), no
+/* The checks every success in direction dir must also pass (bits 1u << enum
+ * scenario_check): the rows marked CHECK_ON_SUCCESS whose directions include dir
+ * (docs/scenarios.md, "Checks"): new stream id after each restart (outbound), no
  * STARTTLS after TLS, from/to echoed, the test stanza accepted. */
 unsigned check_success_set(enum direction dir);
+
+/* The checks (bits 1u << enum scenario_check) whose row has every bit of needs. */
+unsigned check_set_with(unsigned needs);
 
 #endif

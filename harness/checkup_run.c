@@ -35,6 +35,7 @@
 #include "node.h"
 #include "pki.h"
 #include "preflight.h"
+#include "rules.h"
 #include "tls.h"
 #include "xmlstream.h"
 
@@ -539,8 +540,8 @@ static void probe_domain(const struct checkup_options *o, const struct dns_resol
                 case DNS_FOUND_FALLBACK:
                         checkup_add(r, "PRE-DNS-SRV", CHECKUP_WARN, pr->pdomain, NULL,
                                     "no _xmpp-server or _xmpps-server SRV records: A/AAAA of %s on "
-                                    "port 5269 (RFC 6120 §3.2.2, DNS-3)",
-                                    pr->pdomain);
+                                    "port 5269 (%s, DNS-3)",
+                                    pr->pdomain, rule_cite(RULE_H_DNS_FALLBACK));
                         break;
                 default:
                         checkup_add(r, "PRE-DNS-SRV", CHECKUP_FAIL, pr->pdomain, NULL, "%s: %s",
@@ -563,9 +564,8 @@ static void probe_domain(const struct checkup_options *o, const struct dns_resol
                                     o->proxy_fqdn, pr->pdomain);
                 else
                         checkup_add(r, "PRE-DNS-SRV", CHECKUP_OK, pr->pdomain, NULL,
-                                    "not looked up: --target %s replaces SRV (RFC 6120 §3.2.3, "
-                                    "DNS-4)",
-                                    o->target);
+                                    "not looked up: --target %s replaces SRV (%s, DNS-4)",
+                                    o->target, rule_cite(RULE_H_DNS_CONFIGURED));
                 st = dns_resolve_host(rc, host, port, false, &list.targets[0], err, sizeof(err));
                 list.count = 1;
                 if (st != DNS_FOUND_FALLBACK) {

@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "domains.h"
 #include "oracle.h"
+#include "rules.h"
 #include "settings.h"
 #include "util.h"
 #include "verdict.h"
@@ -424,18 +425,18 @@ static const struct {
         enum direction dir;
         enum outcome want;
         const char *text;
-        const char *rule;
+        enum rule_id rule;
 } declared_otherwise[] = {
     {DIR_OUTBOUND, OUTCOME_F2,
      "it refused plaintext as a TLS-Required server does, but did not mark STARTTLS "
      "<required/>",
-     "RFC 6120 §5.4.1"},
+     RULE_TLS_2},
     {DIR_OUTBOUND, OUTCOME_F4,
-     "it marked STARTTLS <required/>, which the row (TLS Optional) does not", "RFC 6120 §5.4.1"},
+     "it marked STARTTLS <required/>, which the row (TLS Optional) does not", RULE_TLS_2},
     {DIR_INBOUND, OUTCOME_F1, "it went on without TLS although the row requires TLS",
-     "RFC 7590 §3.1"},
+     RULE_H_DOWNGRADE},
     {DIR_INBOUND, OUTCOME_F4,
-     "it asked for TLS that was not offered, as a TLS-Required server does", "RFC 6120 §5.4.2.2"},
+     "it asked for TLS that was not offered, as a TLS-Required server does", RULE_TLS_6},
 };
 
 /* The declaration text and rule for a behaviour-only observation; a generic pair when
@@ -443,11 +444,11 @@ static const struct {
 void classify_declared(enum direction dir, enum outcome want, const char **text, const char **rule)
 {
         *text = "what it declared differs from what it did";
-        *rule = "docs/observables.md";
+        *rule = rule_cite(RULE_H_OUTCOME);
         for (size_t i = 0; i < ARRAY_LEN(declared_otherwise); i++) {
                 if (declared_otherwise[i].dir == dir && declared_otherwise[i].want == want) {
                         *text = declared_otherwise[i].text;
-                        *rule = declared_otherwise[i].rule;
+                        *rule = rule_cite(declared_otherwise[i].rule);
                 }
         }
 }

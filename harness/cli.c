@@ -5,6 +5,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
+static cli_describe_fn describe_fn;
+static void *describe_ctx;
+
+void cli_describe_begin(cli_describe_fn fn, void *ctx)
+{
+        describe_fn = fn;
+        describe_ctx = ctx;
+}
+
+void cli_describe_end(void)
+{
+        describe_fn = NULL;
+        describe_ctx = NULL;
+}
+
+bool cli_describing(void)
+{
+        return describe_fn != NULL;
+}
+
 static const struct cli_opt *find_opt(const struct cli_opt *opts, size_t nopts, const char *word,
                                       size_t namelen)
 {
@@ -30,12 +52,39 @@ static int store(const struct cli_opt *o, const char *value, char *err, size_t e
         return 0;
 }
 
+/* "unknown option '--partnr'; did you mean --partner?" (edit distance <= 2). */
+static void unknown_option(const char *w, size_t len, const struct cli_opt *opts, size_t nopts,
+                           char *err, size_t errlen)
+{
+        const char *names[64], *best = NULL;
+        char word[64];
+        size_t n = 0;
+
+        for (size_t i = 0; i < nopts && n < ARRAY_LEN(names); i++)
+                if (opts[i].name != NULL)
+                        names[n++] = opts[i].name;
+        if (len < sizeof(word)) {
+                memcpy(word, w, len);
+                word[len] = '\0';
+                best = util_closest(word, names, n, 2);
+        }
+        if (best != NULL)
+                snprintf(err, errlen, "unknown option '%.*s'; did you mean %s?", (int)len, w, best);
+        else
+                snprintf(err, errlen, "unknown option '%.*s'", (int)len, w);
+}
+
 int cli_parse(int argc, char **argv, const struct cli_opt *opts, size_t nopts, const char **pos,
               size_t max_pos, size_t *npos, char *err, size_t errlen)
 {
         bool only_pos = false;
 
         *npos = 0;
+        if (describe_fn != NULL) {
+                describe_fn(opts, nopts, max_pos, describe_ctx);
+                snprintf(err, errlen, "(described)");
+                return -1;
+        }
         for (int i = 0; i < argc; i++) {
                 const char *w = argv[i];
                 const struct cli_opt *o;
@@ -56,8 +105,8 @@ int cli_parse(int argc, char **argv, const struct cli_opt *opts, size_t nopts, c
                 eq = strchr(w, '=');
                 o = find_opt(opts, nopts, w, eq != NULL ? (size_t)(eq - w) : strlen(w));
                 if (o == NULL) {
-                        snprintf(err, errlen, "unknown option '%.*s'",
-                                 (int)(eq != NULL ? (size_t)(eq - w) : strlen(w)), w);
+                        unknown_option(w, eq != NULL ? (size_t)(eq - w) : strlen(w), opts, nopts,
+                                       err, errlen);
                         return -1;
                 }
                 if (o->metavar == NULL) {

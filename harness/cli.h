@@ -26,12 +26,53 @@ struct cli_opt {
         const char **list;
         size_t *list_len;
         size_t list_cap;
+        /* The documentation, the one source of --help, the man page and the completion
+         * (commands.c): one line of help (wrapped to the terminal), the section it is
+         * listed under (NULL: "Options"), and whether the usage line shows it as
+         * required (the command still checks it). */
+        const char *help;
+        const char *section;
+        bool required;
 };
+
+/* Rows of an option table: an option with a value, a required one, a flag. */
+#define CLI_VALUE(n, mv, var, sec, h)                                                              \
+        {                                                                                          \
+                .name = (n), .metavar = (mv), .value = (var), .section = (sec), .help = (h)        \
+        }
+#define CLI_REQUIRED(n, mv, var, sec, h)                                                           \
+        {                                                                                          \
+                .name = (n), .metavar = (mv), .value = (var), .section = (sec), .help = (h),       \
+                .required = true                                                                   \
+        }
+#define CLI_FLAG(n, var, sec, h)                                                                   \
+        {                                                                                          \
+                .name = (n), .flag = (var), .section = (sec), .help = (h)                          \
+        }
+
+/* The rows several commands share, with one text each. */
+#define CLI_PARTNER(var)                                                                           \
+        CLI_REQUIRED("--partner", "FILE", var, "Partner", "the partner configuration")
+#define CLI_IDENTITY(var)                                                                          \
+        CLI_VALUE("--identity", "DOMAIN", var, "Partner",                                          \
+                  "pick one partner from a file that holds several")
+
+/*
+ * Describe mode: while fn is set, cli_parse parses nothing; it hands the table to
+ * fn and fails, and command_usage_error returns quietly, so that calling a command
+ * with no arguments yields its option table (the help generator's source).
+ */
+typedef void (*cli_describe_fn)(const struct cli_opt *opts, size_t nopts, size_t max_pos,
+                                void *ctx);
+void cli_describe_begin(cli_describe_fn fn, void *ctx);
+void cli_describe_end(void);
+bool cli_describing(void);
 
 /*
  * Parses argv[0..argc) (the words after the subcommand). Positional words go to
  * pos (at most max_pos); `--` ends the options. Returns 0, or -1 with a one-line
- * message in err (unknown option, missing value, too many arguments).
+ * message in err (unknown option, with the closest known name as "did you mean";
+ * missing value; too many arguments).
  */
 int cli_parse(int argc, char **argv, const struct cli_opt *opts, size_t nopts, const char **pos,
               size_t max_pos, size_t *npos, char *err, size_t errlen);

@@ -141,21 +141,36 @@ int cmd_check(int argc, char **argv)
         int rc;
         struct sigaction sa;
         struct cli_opt opts[] = {
-            {.name = "--partner", .metavar = "FILE", .value = &partner_file},
-            {.name = "--identity", .metavar = "DOMAIN", .value = &identity},
-            {.name = "--target", .metavar = "HOST[:PORT]", .value = &co.target},
-            {.name = "--resolver", .metavar = "ADDR[:PORT]", .value = &co.resolver},
-            {.name = "--domain", .metavar = "HARNESS_DOMAIN", .value = &co.domain},
-            {.name = "--listen", .metavar = "ADDR[:PORT]", .value = &co.listen},
-            {.name = "--advertise", .metavar = "ADDR", .value = &co.advertise},
-            {.name = "--serve-dns", .metavar = "ADDR:PORT", .value = &co.serve_dns},
-            {.name = "--ca", .metavar = "FILE", .value = &co.ca},
-            {.name = "--cert", .metavar = "FILE", .value = &co.cert},
-            {.name = "--key", .metavar = "FILE", .value = &co.key},
-            {.name = "--issuer-cert", .metavar = "FILE", .value = &co.issuer_cert},
-            {.name = "--issuer-key", .metavar = "FILE", .value = &co.issuer_key},
-            {.name = "--json", .metavar = "FILE", .value = &json},
-            {.name = "--timeout", .metavar = "S", .value = &timeout},
+            CLI_PARTNER(&partner_file),
+            CLI_IDENTITY(&identity),
+            CLI_VALUE(
+                "--target", "HOST[:PORT]", &co.target, "Real partner (--target)",
+                "the partner, reached at HOST (port 5269 by default), or 'srv' (the default): "
+                "found through its SRV records"),
+            CLI_VALUE("--resolver", "ADDR[:PORT]", &co.resolver, "Real partner (--target)",
+                      "DNS server for the partner's records (default: the system's)"),
+            CLI_VALUE("--domain", "HARNESS_DOMAIN", &co.domain, "Harness",
+                      "the harness's domain (default harness.test)"),
+            CLI_VALUE("--listen", "ADDR[:PORT]", &co.listen, "Harness",
+                      "where the harness accepts the partner's streams"),
+            CLI_VALUE("--advertise", "ADDR", &co.advertise, "Harness",
+                      "the address --serve-dns publishes (needed with --listen 0.0.0.0)"),
+            CLI_VALUE("--serve-dns", "ADDR:PORT", &co.serve_dns, "Harness",
+                      "serve the harness zone (SRV, A/AAAA for DOMAIN and below)"),
+            CLI_VALUE("--ca", "FILE", &co.ca, "Real partner (--target)",
+                      "the partner's CA (default: the system's trust store)"),
+            CLI_VALUE("--cert", "FILE", &co.cert, "Real partner (--target)",
+                      "the harness certificate, valid for DOMAIN and *.DOMAIN (with --key)"),
+            CLI_VALUE("--key", "FILE", &co.key, "Real partner (--target)",
+                      "the harness certificate's key"),
+            CLI_VALUE(
+                "--issuer-cert", "FILE", &co.issuer_cert, "Real partner (--target)",
+                "a CA the partner trusts (with --issuer-key), to issue the harness certificate"),
+            CLI_VALUE("--issuer-key", "FILE", &co.issuer_key, "Real partner (--target)",
+                      "the key of --issuer-cert"),
+            CLI_VALUE("--json", "FILE", &json, "Reports",
+                      "the findings as JSON ('-': standard output, instead of the list)"),
+            CLI_VALUE("--timeout", "S", &timeout, "Scenarios", "the whole check (default 8)"),
             {0},
             {0},
             {0},
@@ -196,6 +211,7 @@ int cmd_check(int argc, char **argv)
                 fprintf(stderr, "s2scheck: %s\n", err);
                 return EXIT_USAGE;
         }
+        partner_warn(&p, stderr);
         rc = suite_cli_load(&sc, "check", &p.neg, &suite);
         if (rc != EXIT_MATCH) {
                 partner_cleanup(&p);

@@ -13,8 +13,10 @@ int cmd_diff(int argc, char **argv)
         const char *pos[2], *fail_on = NULL;
         bool json = false;
         const struct cli_opt opts[] = {
-            {.name = "--json", .flag = &json},
-            {.name = "--fail-on", .metavar = "regression", .value = &fail_on},
+            CLI_FLAG("--json", &json, NULL,
+                     "print the changes as JSON (docs/report-json.md, \"Diff\")"),
+            CLI_VALUE("--fail-on", "regression", &fail_on, NULL,
+                      "exit 1 only when NEW is worse than OLD"),
         };
         struct reportdiff_sum sum;
         char err[1024];

@@ -202,7 +202,10 @@ int cmd_list(int argc, char **argv)
         int rc;
 
         suite_cli_opts(&sc, opts);
-        opts[SUITE_CLI_NOPTS] = (struct cli_opt){.name = "--json", .flag = &json};
+        opts[SUITE_CLI_NOPTS] = (struct cli_opt){.name = "--json",
+                                                 .flag = &json,
+                                                 .help = "print the selection as JSON",
+                                                 .section = "Reports"};
         if (cli_parse(argc, argv, opts, ARRAY_LEN(opts), pos, 0, &npos, err, sizeof(err)) != 0)
                 return command_usage_error("list", err);
         rc = suite_cli_load(&sc, "list", NULL, &suite);

@@ -10,7 +10,8 @@ int cmd_merge(int argc, char **argv)
 {
         const char *out = NULL, *dirs[FLEET_SHARDS_MAX];
         const struct cli_opt opts[] = {
-            {.name = "--out", .metavar = "DIR", .value = &out},
+            CLI_REQUIRED("--out", "DIR", &out, NULL,
+                         "the folder the fleet's roll-up is written to"),
         };
         char err[256];
         size_t n;

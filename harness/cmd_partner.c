@@ -20,6 +20,7 @@ static int load_partner(const char *cmd, const char *path, const char *identity,
                 fprintf(stderr, "s2scheck: %s\n", err);
                 return EXIT_USAGE;
         }
+        partner_warn(p, stderr);
         return EXIT_MATCH;
 }
 
@@ -38,8 +39,9 @@ int cmd_validate(int argc, char **argv)
         const char *identity = NULL, *pos[1];
         bool cmdlet = false;
         const struct cli_opt opts[] = {
-            {.name = "--identity", .metavar = "DOMAIN", .value = &identity},
-            {.name = "--cmdlet", .flag = &cmdlet},
+            CLI_IDENTITY(&identity),
+            CLI_FLAG("--cmdlet", &cmdlet, NULL,
+                     "also print the equivalent New-CsXmppAllowedPartner command"),
         };
         char err[256], methods[32];
         struct partner p;
@@ -85,7 +87,7 @@ int cmd_validate(int argc, char **argv)
                 printf("  cmdlet: %s\n", line.data);
                 buf_cleanup(&line);
         }
-        rc = oracle_valid(&p.neg) ? EXIT_MATCH : EXIT_USAGE;
+        rc = oracle_valid(&p.neg) ? EXIT_MATCH : EXIT_MISMATCH;
         partner_cleanup(&p);
         return rc;
 }
@@ -192,9 +194,11 @@ int cmd_matrix(int argc, char **argv)
         const char *identity = NULL, *pos[1];
         bool json = false, strict = false;
         const struct cli_opt opts[] = {
-            {.name = "--identity", .metavar = "DOMAIN", .value = &identity},
-            {.name = "--json", .flag = &json},
-            {.name = "--strict", .flag = &strict},
+            CLI_IDENTITY(&identity),
+            CLI_FLAG("--json", &json, NULL,
+                     "print the JSON form documented in docs/json-matrix.md"),
+            CLI_FLAG("--strict", &strict, NULL,
+                     "read the harness side with strict semantics (docs/cli.md, matrix)"),
         };
         char err[256];
         struct partner p;

@@ -126,7 +126,10 @@ int cmd_rules(int argc, char **argv)
         int rc;
 
         suite_cli_opts(&sc, opts);
-        opts[SUITE_CLI_NOPTS] = (struct cli_opt){.name = "--markdown", .flag = &md};
+        opts[SUITE_CLI_NOPTS] = (struct cli_opt)CLI_FLAG(
+            "--markdown", &md, "Reports",
+            "print docs/rules.md instead: every rule once, with the checks that judge it and the "
+            "scenarios that exercise it");
         if (cli_parse(argc, argv, opts, ARRAY_LEN(opts), pos, 0, &npos, err, sizeof(err)) != 0)
                 return command_usage_error("rules", err);
         if (!md) {

@@ -245,41 +245,86 @@ int cmd_run(int argc, char **argv)
         char no_inbound[CHECKUP_TEXT + 64];
         /* The suite options fill the last SUITE_CLI_NOPTS entries (suite_cli_opts). */
         struct cli_opt opts[] = {
-            {.name = "--partner", .metavar = "FILE", .value = &partner_file},
-            {.name = "--identity", .metavar = "DOMAIN", .value = &identity},
-            {.name = "--target", .metavar = "HOST[:PORT]", .value = &target},
-            {.name = "--resolver", .metavar = "ADDR[:PORT]", .value = &resolver},
-            {.name = "--domain", .metavar = "HARNESS_DOMAIN", .value = &domain},
-            {.name = "--listen", .metavar = "ADDR[:PORT]", .value = &listen},
-            {.name = "--serve-dns", .metavar = "ADDR:PORT", .value = &serve_dns},
-            {.name = "--ca", .metavar = "FILE", .value = &ca},
-            {.name = "--cert", .metavar = "FILE", .value = &cert},
-            {.name = "--key", .metavar = "FILE", .value = &key},
-            {.name = "--jobs", .metavar = "N", .value = &jobs},
-            {.name = "--partner-connections", .metavar = "N", .value = &conns},
-            {.name = "--pause", .metavar = "MS", .value = &pause},
-            {.name = "--json", .metavar = "FILE", .value = &json},
-            {.name = "--junit", .metavar = "FILE", .value = &junit},
-            {.name = "--transcripts", .metavar = "DIR", .value = &transcripts},
-            {.name = "--timeout", .metavar = "S", .value = &timeout},
-            {.name = "--step-timeout", .metavar = "MS", .value = &step_timeout},
-            {.name = "--quiet", .flag = &quiet},
-            {.name = "--cert-dir", .metavar = "DIR", .value = &cert_dir},
-            {.name = "--issuer-cert", .metavar = "FILE", .value = &issuer_cert},
-            {.name = "--issuer-key", .metavar = "FILE", .value = &issuer_key},
-            {.name = "--advertise", .metavar = "ADDR", .value = &advertise},
-            {.name = "--no-preflight", .flag = &no_preflight},
-            {.name = "--outbound-only", .flag = &outbound_only},
-            {.name = "--baseline", .metavar = "OLD.json", .value = &baseline},
-            {.name = "--fail-on", .metavar = "regression", .value = &fail_on},
-            {.name = "--all", .flag = &all},
-            {.name = "--out", .metavar = "DIR", .value = &out},
-            {.name = "--shard", .metavar = "K/N", .value = &shard},
+            CLI_PARTNER(&partner_file),
+            CLI_IDENTITY(&identity),
+            CLI_VALUE(
+                "--target", "HOST[:PORT]", &target, "Real partner (--target)",
+                "a real partner, reached at HOST (port 5269 by default), or 'srv': found through "
+                "its SRV records (_xmpps-server, _xmpp-server; A/AAAA on 5269 without them)"),
+            CLI_VALUE("--resolver", "ADDR[:PORT]", &resolver, "Real partner (--target)",
+                      "DNS server for the partner's records (default: the system's)"),
+            CLI_VALUE("--domain", "HARNESS_DOMAIN", &domain, "Harness",
+                      "the harness's domain (default harness.test); each scenario uses a subdomain "
+                      "of it, e.g. h13-out.harness.test"),
+            CLI_VALUE(
+                "--listen", "ADDR[:PORT]", &listen, "Harness",
+                "where the harness accepts the partner's streams (default 127.0.0.1, any port)"),
+            CLI_VALUE("--serve-dns", "ADDR:PORT", &serve_dns, "Harness",
+                      "serve the harness zone (SRV, A/AAAA for DOMAIN and below)"),
+            CLI_VALUE(
+                "--ca", "FILE", &ca, "Real partner (--target)",
+                "the partner's CA (with --target and no --ca: the system's trust store, which "
+                "must not be empty)"),
+            CLI_VALUE("--cert", "FILE", &cert, "Real partner (--target)",
+                      "the harness certificate, valid for DOMAIN and *.DOMAIN (with --key)"),
+            CLI_VALUE("--key", "FILE", &key, "Real partner (--target)",
+                      "the harness certificate's key"),
+            CLI_VALUE("--jobs", "N", &jobs, "Scenarios", "scenarios at once (default 4)"),
+            CLI_VALUE("--partner-connections", "N", &conns, "Real partner (--target)",
+                      "real partner: connections at once to one of its addresses (default 4, at "
+                      "least 2; a scenario may need two)"),
+            CLI_VALUE("--pause", "MS", &pause, "Real partner (--target)",
+                      "real partner: pause between two connections"),
+            CLI_VALUE("--json", "FILE", &json, "Reports",
+                      "write the JSON report (docs/report-json.md); '-' for standard output (then "
+                      "the text report is not printed)"),
+            CLI_VALUE("--junit", "FILE", &junit, "Reports",
+                      "write the JUnit report (docs/report-junit.md); '-' for standard output"),
+            CLI_VALUE("--transcripts", "DIR", &transcripts, "Reports",
+                      "one wire transcript per scenario (DIR/<id>.txt), and the streams refused "
+                      "outside any scenario (DIR/_run.txt)"),
+            CLI_VALUE("--timeout", "S", &timeout, "Scenarios", "per scenario (default 30)"),
+            CLI_VALUE("--step-timeout", "MS", &step_timeout, "Scenarios",
+                      "per negotiation step (default: docs/timeouts.md)"),
+            CLI_FLAG("--quiet", &quiet, "Reports", "no progress on stderr"),
+            CLI_VALUE("--cert-dir", "DIR", &cert_dir, "Real partner (--target)",
+                      "with --target: the certificate variants as DIR/DOMAIN-VARIANT.pem/.key "
+                      "(default: the build's certs/)"),
+            CLI_VALUE("--issuer-cert", "FILE", &issuer_cert, "Real partner (--target)",
+                      "with --target: a CA the partner trusts (with --issuer-key); the run issues "
+                      "every certificate variant for each scenario's domain, and the harness "
+                      "certificate when --cert is not given"),
+            CLI_VALUE("--issuer-key", "FILE", &issuer_key, "Real partner (--target)",
+                      "the key of --issuer-cert"),
+            CLI_VALUE("--advertise", "ADDR", &advertise, "Harness",
+                      "the address the --serve-dns zone publishes (default: the --listen address, "
+                      "which must not then be 0.0.0.0 or ::)"),
+            CLI_FLAG("--no-preflight", &no_preflight, "Real partner (--target)",
+                     "with --target: skip the preflight (s2scheck check)"),
+            CLI_FLAG("--outbound-only", &outbound_only, "Real partner (--target)",
+                     "with --target: when the preflight finds that the partner cannot connect in, "
+                     "run the rest and skip, saying why, each scenario that needs it"),
+            CLI_VALUE("--baseline", "OLD.json", &baseline, "Baselines",
+                      "compare with an earlier run's JSON report and print what changed after "
+                      "the text report (docs/cli.md, Baselines)"),
+            CLI_VALUE("--fail-on", "regression", &fail_on, "Baselines",
+                      "with --baseline: exit 1 only when this run is worse than OLD.json"),
+            CLI_FLAG("--all", &all, "Fleet (--all)",
+                     "every partner of FILE, one run each, concurrently; reports in DIR/DOMAIN/ "
+                     "and a roll-up in DIR (docs/fleet.md); --jobs then bounds the scenarios "
+                     "over the fleet (default 8)"),
+            CLI_VALUE("--out", "DIR", &out, "Fleet (--all)",
+                      "with --all (required there): the folder of the partners' reports and the "
+                      "roll-up"),
+            CLI_VALUE("--shard", "K/N", &shard, "Fleet (--all)",
+                      "with --all: a stable 1/N of the partners (s2scheck merge joins the shards)"),
             {.name = "--for",
              .metavar = "DOMAIN:--OPTION=VALUE",
              .list = per,
              .list_len = &n_per,
-             .list_cap = ARRAY_LEN(per)},
+             .list_cap = ARRAY_LEN(per),
+             .section = "Fleet (--all)",
+             .help = "with --all: an option of run for that partner's run only"},
             {0},
             {0},
             {0},
@@ -358,6 +403,7 @@ int cmd_run(int argc, char **argv)
                 fprintf(stderr, "s2scheck: %s\n", err);
                 return EXIT_USAGE;
         }
+        partner_warn(&p, stderr);
         rc = suite_cli_load(&sc, "run", &p.neg, &suite);
         if (rc != EXIT_MATCH) {
                 partner_cleanup(&p);

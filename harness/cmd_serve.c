@@ -47,6 +47,7 @@ static void on_result(void *user, struct stream *s)
 
 void cmd_serve_help_tail(FILE *f)
 {
+        fprintf(f, "--misbehave NAME, one of ([R] receiving, [I] initiating):\n");
         hostile_print(f);
         fprintf(f, "\nExit: 0 after a signal, 2 usage or configuration error (an unknown NAME\n"
                    "lists the accepted ones).\n");
@@ -59,20 +60,30 @@ int cmd_serve(int argc, char **argv)
         const char *misbehave[32], *misbehave_as = NULL;
         size_t n_misbehave = 0;
         const struct cli_opt opts[] = {
-            {.name = "--partner", .metavar = "FILE", .value = &partner_file},
-            {.name = "--identity", .metavar = "DOMAIN", .value = &identity},
-            {.name = "--listen", .metavar = "ADDR:PORT", .value = &listen},
-            {.name = "--ca", .metavar = "FILE", .value = &ca},
-            {.name = "--cert", .metavar = "FILE", .value = &cert},
-            {.name = "--key", .metavar = "FILE", .value = &key},
-            {.name = "--resolver", .metavar = "ADDR[:PORT]", .value = &resolver},
-            {.name = "--serve-dns", .metavar = "ADDR:PORT", .value = &serve_dns},
+            CLI_PARTNER(&partner_file),
+            CLI_IDENTITY(&identity),
+            CLI_REQUIRED("--listen", "ADDR:PORT", &listen, "Server",
+                         "where it accepts streams (required)"),
+            CLI_REQUIRED("--ca", "FILE", &ca, "Server",
+                         "the CA the other side's certificates are checked against (required)"),
+            CLI_REQUIRED("--cert", "FILE", &cert, "Server",
+                         "its certificate, for the partner's domains (required)"),
+            CLI_REQUIRED("--key", "FILE", &key, "Server", "its certificate's key (required)"),
+            CLI_VALUE("--resolver", "ADDR[:PORT]", &resolver, "Server",
+                      "DNS server used to reach the other side's domains"),
+            CLI_VALUE("--serve-dns", "ADDR:PORT", &serve_dns, "Server",
+                      "serve the partner's own zone (SRV and A/AAAA for its domains, pointing at "
+                      "--listen)"),
             {.name = "--misbehave",
              .metavar = "NAME",
              .list = misbehave,
              .list_len = &n_misbehave,
-             .list_cap = ARRAY_LEN(misbehave)},
-            {.name = "--misbehave-as", .metavar = "ROLE", .value = &misbehave_as},
+             .list_cap = ARRAY_LEN(misbehave),
+             .help = "make it a hostile partner: one of the names listed below",
+             .section = "Hostile partner"},
+            CLI_VALUE(
+                "--misbehave-as", "ROLE", &misbehave_as, "Hostile partner",
+                "receiving or initiating: limit the wire behaviours to that side (default: both)"),
         };
         struct engine_misbehaviour bad = {0}; /* all off, as engine_knobs_default */
         struct net_pacing pace = {0, 0, 0};
@@ -135,6 +146,7 @@ int cmd_serve(int argc, char **argv)
                 fprintf(stderr, "s2scheck: %s\n", err);
                 return EXIT_USAGE;
         }
+        partner_warn(&p, stderr);
         cc.ca_file = ca;
         cc.cert_file = cert;
         cc.key_file = key;

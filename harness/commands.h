@@ -9,9 +9,13 @@
 
 struct command {
         const char *name;
-        const char *usage;   /* one line: "validate PARTNER [--identity D] [--cmdlet]" */
+        const char *args;    /* the positional arguments ("PARTNER"), or NULL */
         const char *summary; /* one line for the command list */
-        const char *help;    /* the rest of `s2scheck help NAME` */
+        const char *help;    /* the prose of `s2scheck help NAME`, one paragraph a line; the
+                              * usage line and the options come from the option table */
+        /* Must call cli_parse with its whole option table before anything with an effect,
+         * and return command_usage_error(...) when it fails: help, the man page and the
+         * completion call it in describe mode (cli_describe_begin) to read the table. */
         int (*run)(int argc, char **argv);
         void (*help_tail)(FILE *f); /* NULL, or prints more help from a table */
 };
@@ -22,10 +26,32 @@ extern const struct command commands[];
 /* The command called name, or NULL. */
 const struct command *command_find(const char *name);
 
+/* The command closest to a misspelt name (edit distance <= 2), or NULL. */
+const char *command_suggest(const char *name);
+
+/* The `help` mode (--man, --completion, --options) closest to name, or NULL. */
+const char *command_suggest_help_mode(const char *name);
+
 /* The command list, for --help and usage errors. */
 void command_print_usage(FILE *f);
 
-/* Prints "s2scheck: MSG" and the command's usage to stderr; returns EXIT_USAGE. */
+/* `help NAME`: the usage line, the prose and the options, wrapped to the terminal. */
+void command_print_help(FILE *f, const struct command *c);
+
+/* Prints text, one paragraph a line, wrapped to command_term_width(). */
+void command_print_text(FILE *f, const char *text);
+
+/* The width help is wrapped to: COLUMNS, else the terminal's (TIOCGWINSZ), else 80. */
+int command_term_width(void);
+
+/* `help --man`, `help --completion` (bash), `help --options` (one line per option:
+ * COMMAND, OPTION, METAVAR or "-", SECTION, HELP, tab-separated). */
+void command_print_man(FILE *f);
+void command_print_completion(FILE *f);
+void command_print_options(FILE *f);
+
+/* Prints "s2scheck: MSG" and the command's usage to stderr; returns EXIT_USAGE.
+ * In describe mode (cli_describe_begin) prints nothing and returns EXIT_MATCH. */
 int command_usage_error(const char *name, const char *msg);
 
 int cmd_validate(int argc, char **argv);

@@ -12,6 +12,8 @@
 #include <gnutls/gnutls.h>
 #include <ldns/ldns.h>
 
+#include "rules.h"
+
 #define DNS_MAX_SRV 64           /* SRV records read from the two answers together */
 #define DNS_MAX_CNAME_HOPS 8     /* CNAME chain followed inside one address answer */
 #define DNS_DEFAULT_TIMEOUT 2000 /* ms per try */
@@ -836,14 +838,14 @@ enum dns_status dns_find_targets(const struct dns_resolver_config *c, const char
                 if (sets[1].kind == SRV_DOT) {
                         snprintf(err, errlen,
                                  "_xmpp-server._tcp.%s has the lone SRV target \".\": the domain "
-                                 "offers no XMPP server-to-server service (RFC 6120 §3.2.1)",
-                                 dom);
+                                 "offers no XMPP server-to-server service (%s)",
+                                 dom, rule_cite(RULE_H_DNS_SRV));
                         s = finish(out, DNS_NO_SERVICE);
                 } else if (sets[0].kind == SRV_DOT) {
                         snprintf(err, errlen,
                                  "_xmpps-server._tcp.%s has the lone SRV target \".\" and there "
-                                 "is no _xmpp-server record; no A/AAAA fallback (XEP-0368 §3)",
-                                 dom);
+                                 "is no _xmpp-server record; no A/AAAA fallback (%s)",
+                                 dom, rule_cite(RULE_H_DNS_XMPPS));
                         s = finish(out, DNS_NO_SERVICE);
                 } else {
                         /* DNS-3: no SRV answer at all. */

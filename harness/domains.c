@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "checkup.h"
 #include "oracle.h"
+#include "rules.h"
 
 static const char *const fact_names[] = {"unknown", "no", "yes"};
 
@@ -81,9 +82,8 @@ static void judge_item(struct domain_item *it, bool *ns, bool *nc, bool *na)
         } else if (it->cert_covers == DOM_NO) {
                 *nc = true;
                 snprintf(it->finding, sizeof(it->finding),
-                         "the partner's certificate does not cover %s (%s; RFC 6120 §13.7.2, "
-                         "RFC 6125 §6)",
-                         it->domain, dir);
+                         "the partner's certificate does not cover %s (%s; %s: %s)", it->domain,
+                         dir, rule_name(RULE_H_CERT_PROOF), rule_cite(RULE_H_CERT_PROOF));
                 snprintf(it->fix, sizeof(it->fix),
                          "ask the partner for a certificate that names %s (a DNS-ID or SRV-ID); "
                          "until then only dialback can authenticate it",
@@ -93,8 +93,8 @@ static void judge_item(struct domain_item *it, bool *ns, bool *nc, bool *na)
                 snprintf(it->finding, sizeof(it->finding),
                          "%s never authenticated where the partner's settings imply it should "
                          "(%s; each additional domain needs its own stream or "
-                         "dialback multiplexing, XEP-0220 §2.6)",
-                         it->domain, dir);
+                         "dialback multiplexing, %s: %s)",
+                         it->domain, dir, rule_name(RULE_DB_10), rule_cite(RULE_DB_10));
                 snprintf(it->fix, sizeof(it->fix),
                          "see the domains-* results for %s: its own stream or dialback "
                          "multiplexing must authenticate it",

@@ -5,14 +5,32 @@
 #include "cli.h"
 #include "commands.h"
 
+/* S2S_CONTRACT (CMakeLists.txt): bumped with every change of the CLI, exit codes or
+ * report fields that a script or CI job may rely on (docs/cli.md, "Versions"). */
+#ifndef S2S_CONTRACT
+#define S2S_CONTRACT 0
+#endif
+
+static void unknown_command(const char *who, const char *name)
+{
+        const char *guess = command_suggest(name);
+
+        if (guess != NULL)
+                fprintf(stderr, "%s: unknown command '%s'; did you mean %s?\n", who, name, guess);
+        else
+                fprintf(stderr, "%s: unknown command '%s'\n", who, name);
+        command_print_usage(stderr);
+}
+
 static int help(int argc, char **argv)
 {
         const struct command *c;
 
         if (argc == 0) {
                 command_print_usage(stdout);
-                printf("\nExit codes: 0 match/valid, 1 mismatch, 2 usage or configuration error,\n"
-                       "3 could not test. See docs/cli.md.\n");
+                command_print_text(stdout, "\nExit codes: 0 match/valid, 1 mismatch (validate: "
+                                           "breaks a Lync rule), 2 usage or configuration error, "
+                                           "3 could not test. See docs/cli.md.\n");
                 return EXIT_MATCH;
         }
         if (argc > 1) {
@@ -20,15 +38,33 @@ static int help(int argc, char **argv)
                 command_print_usage(stderr);
                 return EXIT_USAGE;
         }
+        if (strcmp(argv[0], "--man") == 0) {
+                command_print_man(stdout);
+                return EXIT_MATCH;
+        }
+        if (strcmp(argv[0], "--completion") == 0) {
+                command_print_completion(stdout);
+                return EXIT_MATCH;
+        }
+        if (strcmp(argv[0], "--options") == 0) {
+                command_print_options(stdout);
+                return EXIT_MATCH;
+        }
         c = command_find(argv[0]);
-        if (c == NULL) {
-                fprintf(stderr, "s2scheck help: unknown command '%s'\n", argv[0]);
+        if (c == NULL && argv[0][0] == '-') {
+                const char *guess = command_suggest_help_mode(argv[0]);
+
+                fprintf(stderr, "s2scheck help: unknown option '%s'%s%s%s\n", argv[0],
+                        guess != NULL ? "; did you mean " : "", guess != NULL ? guess : "",
+                        guess != NULL ? "?" : "");
                 command_print_usage(stderr);
                 return EXIT_USAGE;
         }
-        printf("usage: s2scheck %s\n\n%s", c->usage, c->help);
-        if (c->help_tail != NULL)
-                c->help_tail(stdout);
+        if (c == NULL) {
+                unknown_command("s2scheck help", argv[0]);
+                return EXIT_USAGE;
+        }
+        command_print_help(stdout, c);
         return EXIT_MATCH;
 }
 
@@ -42,7 +78,7 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
         }
         if (strcmp(argv[1], "--version") == 0) {
-                printf("s2scheck %s\n", S2S_VERSION);
+                printf("s2scheck %s (contract %d)\n", S2S_VERSION, S2S_CONTRACT);
                 return EXIT_MATCH;
         }
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
@@ -51,8 +87,7 @@ int main(int argc, char **argv)
                 return help(argc - 2, argv + 2);
         c = command_find(argv[1]);
         if (c == NULL) {
-                fprintf(stderr, "s2scheck: unknown command '%s'\n", argv[1]);
-                command_print_usage(stderr);
+                unknown_command("s2scheck", argv[1]);
                 return EXIT_USAGE;
         }
         for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rules.h"
 #include "util.h"
 
 #define OUT (1u << DIR_OUTBOUND)
@@ -12,10 +13,10 @@
 #define FLAG(field) offsetof(struct engine_misbehaviour, field)
 
 /* A line of misbehave_list.h as a row: an X line sets its bool, a Y line none. */
-#define ROW_WITH_FLAG(field, name, dirs, spec, what, needs, field_dirs, effect, effect_dirs, log)  \
-        {name, dirs, spec, what, needs, FLAG(field), field_dirs, effect, effect_dirs, log},
-#define ROW_WITHOUT_FLAG(name, dirs, spec, what, needs, effect, effect_dirs, log)                  \
-        {name, dirs, spec, what, needs, MISBEHAVE_NO_FLAG, 0, effect, effect_dirs, log},
+#define ROW_WITH_FLAG(field, name, dirs, rule, what, needs, field_dirs, effect, effect_dirs, log)  \
+        {name, dirs, rule, what, needs, FLAG(field), field_dirs, effect, effect_dirs, log},
+#define ROW_WITHOUT_FLAG(name, dirs, rule, what, needs, effect, effect_dirs, log)                  \
+        {name, dirs, rule, what, needs, MISBEHAVE_NO_FLAG, 0, effect, effect_dirs, log},
 
 /*
  * What the harness does wrong on purpose. Each is a probe of one rule the

@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "engine.h"
+#include "rules.h"
 #include "oracle.h"
 
 /* What the harness side needs for a misbehaviour to take effect (bits). */
@@ -38,12 +39,12 @@ enum misbehave_effect {
 #define MISBEHAVE_WRONG_DOMAIN "wrong.test"
 
 struct misbehave_row {
-        const char *name; /* "reuse-stream-id" */
-        unsigned dirs;    /* directions it applies to: bits (1u << enum direction) */
-        const char *spec; /* the rule it probes: "RFC 6120 §4.3.3, §4.7.3" */
-        const char *what; /* one sentence */
-        unsigned needs;   /* MISBEHAVE_NEEDS_* */
-        size_t flag;      /* offsetof a bool in struct engine_misbehaviour, or MISBEHAVE_NO_FLAG */
+        const char *name;  /* "reuse-stream-id" */
+        unsigned dirs;     /* directions it applies to: bits (1u << enum direction) */
+        enum rule_id rule; /* the rule it probes (its citation: rule_cite) */
+        const char *what;  /* one sentence */
+        unsigned needs;    /* MISBEHAVE_NEEDS_* */
+        size_t flag;       /* offsetof a bool in struct engine_misbehaviour, or MISBEHAVE_NO_FLAG */
         unsigned flag_dirs; /* directions in which flag is set (a subset of dirs) */
         enum misbehave_effect effect;
         unsigned effect_dirs; /* directions in which effect applies */

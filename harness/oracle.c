@@ -224,17 +224,17 @@ static enum outcome decide(const struct neg_settings *i, enum semantics isem,
         if (i->tls == NEG_REQUIRED && r->tls == NEG_NOTSUPPORTED) {
                 describe(why, whylen,
                          "F1: %s (initiator) requires TLS but %s (receiver) offers no STARTTLS; "
-                         "the initiator must close without authenticating (RFC 6120 §5.4.1, "
-                         "RFC 7590 §3.1)%s%s",
+                         "the initiator must close without authenticating%s%s",
                          ilabel, rlabel, "", "");
+                cite_after(why, whylen, RULE_H_DOWNGRADE);
                 return OUTCOME_F1;
         }
         if (i->tls == NEG_NOTSUPPORTED && r->tls == NEG_REQUIRED) {
                 describe(why, whylen,
                          "F2: %s (receiver) requires TLS (<required/>) but %s (initiator) has TLS "
-                         "NotSupported; it must send <unsupported-feature/> (RFC 6120 §5.3.1, "
-                         "§4.9.3.23)%s%s",
+                         "NotSupported; it must send <unsupported-feature/>%s%s",
                          rlabel, ilabel, "", "");
+                cite_after(why, whylen, RULE_TLS_3);
                 return OUTCOME_F2;
         }
         if (ai == 0 || ar == 0) {
@@ -249,8 +249,9 @@ static enum outcome decide(const struct neg_settings *i, enum semantics isem,
                 if (common & METHOD_S) {
                         describe(why, whylen,
                                  "S: TLS on both sides and both accept SASL EXTERNAL (%s {%s}, "
-                                 "%s {%s}): STARTTLS then EXTERNAL (RFC 6120 §5, §6; XEP-0178)",
+                                 "%s {%s}): STARTTLS then EXTERNAL",
                                  ilabel, ti, rlabel, tr);
+                        cite_after(why, whylen, RULE_H_SASL_OK);
                         return OUTCOME_S;
                 }
                 if (common & METHOD_DT) {

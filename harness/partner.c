@@ -1,6 +1,7 @@
 #include "partner.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,19 @@ int partner_type_parse(const char *text, enum partner_type *out)
                 }
         }
         return -1;
+}
+
+void partner_warn(const struct partner *p, FILE *f)
+{
+        const char *s = p->warnings;
+
+        while (*s != '\0') {
+                const char *nl = strchr(s, '\n');
+                int len = nl != NULL ? (int)(nl - s) : (int)strlen(s);
+
+                fprintf(f, "s2scheck: warning: %.*s\n", len, s);
+                s += len + (nl != NULL);
+        }
 }
 
 void partner_cleanup(struct partner *p)
@@ -485,6 +499,8 @@ struct text_rec {
         const char *seen[TEXT_KEYS_MAX];
         long seen_at[TEXT_KEYS_MAX];
         size_t n_seen;
+        char warnings[PARTNER_WARNINGS]; /* the file's unknown keys (partner.warnings) */
+        size_t warnings_len;
 };
 
 static int parse_bool(struct xmlload_where *ld, const char *text, long line, const char *field,
@@ -658,7 +674,8 @@ static int text_flush(struct xmlload_where *ld, struct text_rec *t, struct recor
                 return -1;
         if (text_build(ld, t, p) < 0)
                 return -1;
-        memset(t, 0, sizeof(*t));
+        /* The next record starts empty; the file's warnings carry on. */
+        memset(t, 0, offsetof(struct text_rec, warnings));
         return 0;
 }
 
@@ -692,6 +709,47 @@ static int text_split(char *line, char **key, char **val)
                 *--end = '\0';
         *key = k;
         *val = s;
+        return 0;
+}
+
+/*
+ * A key that is not one of text_keys: a misspelling of one (Damerau-Levenshtein
+ * distance <= 2, e.g. "TlsNegotation") is an error naming it, since reading the
+ * default instead would test another configuration than the one meant; any other
+ * key is a warning (a property a later Get-CsXmppAllowedPartner may print), but
+ * for the few that PowerShell itself adds (ignored quietly).
+ */
+static int text_unknown_key(struct xmlload_where *ld, struct text_rec *t, const char *key,
+                            long lineno)
+{
+        /* Properties PowerShell or the cmdlet print that say nothing about negotiation. */
+        static const char *const quiet[] = {"PSComputerName", "PSShowComputerName", "RunspaceId",
+                                            "Anchor"};
+        const char *guess;
+        int n;
+
+        for (size_t i = 0; i < ARRAY_LEN(quiet); i++)
+                if (strcasecmp(key, quiet[i]) == 0)
+                        return 0;
+        guess = util_closest(key, text_keys, K_COUNT, 2);
+        if (guess != NULL) {
+                xmlload_failf(
+                    ld, lineno, key,
+                    "unknown key; did you mean %s? (ignoring it would leave %s at its default); "
+                    "accepted: %s",
+                    guess, guess,
+                    "the properties Get-CsXmppAllowedPartner prints (docs/partner-format.md)");
+                return -1;
+        }
+        if (t->warnings_len + 1 >= sizeof(t->warnings))
+                return 0;
+        n = snprintf(t->warnings + t->warnings_len, sizeof(t->warnings) - t->warnings_len,
+                     "%s%s:%ld: %s: unknown key, ignored", t->warnings_len > 0 ? "\n" : "",
+                     ld->file, lineno, key);
+        if (n > 0)
+                t->warnings_len += (size_t)n < sizeof(t->warnings) - t->warnings_len
+                                       ? (size_t)n
+                                       : sizeof(t->warnings) - t->warnings_len - 1;
         return 0;
 }
 
@@ -736,9 +794,10 @@ static int text_line(struct xmlload_where *ld, struct text_rec *t, char *line, l
                 if (strcasecmp(key, text_keys[k]) == 0) {
                         t->val[k] = val;
                         t->at[k] = lineno;
+                        return 0;
                 }
         }
-        return 0;
+        return text_unknown_key(ld, t, key, lineno);
 }
 
 static int text_load(struct xmlload_where *ld, char *data, size_t len, const char *identity,
@@ -777,8 +836,13 @@ static int text_load(struct xmlload_where *ld, char *data, size_t len, const cha
         }
         if (text_flush(ld, t, &r, &n) < 0)
                 goto fail;
+        if (records_pick(ld, r, n, identity, out, all) != 0) {
+                free(t);
+                return -1;
+        }
+        snprintf(out->warnings, sizeof(out->warnings), "%s", t->warnings);
         free(t);
-        return records_pick(ld, r, n, identity, out, all);
+        return 0;
 fail:
         free(t);
         records_free(r, n);
@@ -881,7 +945,19 @@ static void xml_schema_fail(struct xmlload_where *ld, const struct xmlload_error
         if (!is_ours(n, NULL) || (f == NULL && !is_ours(n, "XmppAllowedPartner") &&
                                   !is_ours(n, "XmppAllowedPartners"))) {
                 bool in_list = n->parent != NULL && is_ours(n->parent, "AdditionalDomains");
+                const char *names[ARRAY_LEN(xml_fields)];
+                const char *guess;
 
+                for (size_t i = 0; i < ARRAY_LEN(xml_fields); i++)
+                        names[i] = xml_fields[i].name;
+                guess = in_list ? NULL
+                                : util_closest((const char *)n->name, names, ARRAY_LEN(names), 2);
+                if (guess != NULL) {
+                        xmlload_failf(ld, line, (const char *)n->name,
+                                      "unknown element; did you mean %s?; accepted: %s", guess,
+                                      ACCEPT_CHILDREN);
+                        return;
+                }
                 xmlload_failf(
                     ld, line, (const char *)n->name,
                     "element <%s> is not part of the format (or not in namespace " PARTNER_NS

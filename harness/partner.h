@@ -10,6 +10,7 @@
 #define S2S_PARTNER_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "buf.h"
 #include "settings.h"
@@ -31,6 +32,8 @@ enum partner_format {
         PARTNER_FORMAT_CMDLET_TEXT,
 };
 
+#define PARTNER_WARNINGS 512
+
 struct partner {
         char *primary;           /* normalised domain (domain_check) */
         char **additional;       /* normalised, no duplicates, never the primary */
@@ -48,7 +51,14 @@ struct partner {
         unsigned connection_limit;
         char *proxy_fqdn;
         int keepalive;
+        /* The text format's unknown keys that are no misspelling of a known one
+         * (those are errors), one "FILE:LINE: KEY: unknown key, ignored" a line;
+         * "" when none. The caller prints them as warnings (partner_warn). */
+        char warnings[PARTNER_WARNINGS];
 };
+
+/* Prints each line of p->warnings to f as "s2scheck: warning: LINE". */
+void partner_warn(const struct partner *p, FILE *f);
 
 /*
  * Loads the partner configuration in path. identity is NULL or a domain: with

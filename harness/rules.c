@@ -215,6 +215,31 @@ static const struct rule rules[RULE_COUNT] = {
       "under strict semantics an Optional setting does not imply dialback, and outcomes follow"),
     R(RULE_H_DOMAINS, "H-DOMAINS", "docs/partner-format.md", RULE_MUST, RULE_DB_10,
       "the partner's additional domains negotiate as its primary domain does"),
+    R(RULE_H_XML_RESTRICTED, "H-XML-RESTRICTED", "RFC 6120 §11.1", RULE_MUST, RULE_STR_10,
+      "no comments, processing instructions, DTDs or entity references beyond the five "
+      "predefined ones"),
+    R(RULE_H_XML_WELLFORMED, "H-XML-WELLFORMED", "RFC 6120 §11.3", RULE_MUST, RULE_STR_10,
+      "the stream is well-formed XML, its declaration included"),
+    R(RULE_H_XML_UTF8, "H-XML-UTF8", "RFC 6120 §11.6", RULE_MUST, RULE_STR_10,
+      "the stream is UTF-8, with no byte-order mark and no other declared encoding"),
+    R(RULE_H_XML_NS_PREFIX, "H-XML-NS-PREFIX", "RFC 6120 §4.9.3.2", RULE_MUST, RULE_STR_4,
+      "every namespace prefix the stream uses is declared"),
+    R(RULE_H_XML_STREAM_NS, "H-XML-STREAM-NS", "RFC 6120 §4.8.1", RULE_MUST, RULE_STR_4,
+      "the stream header is the element stream in the streams namespace"),
+    R(RULE_H_XML_CONTENT_NS, "H-XML-CONTENT-NS", "RFC 6120 §4.8.2", RULE_MUST, RULE_STR_4,
+      "first-level elements stay in the content namespace the stream was opened with"),
+    R(RULE_H_XML_BETWEEN, "H-XML-BETWEEN", "RFC 6120 §11.7", RULE_MUST, RULE_STR_10,
+      "between first-level elements there is whitespace only, no text or CDATA"),
+    R(RULE_H_DNS_SRV, "H-DNS-SRV", "RFC 6120 §3.2.1", RULE_HARNESS, RULE_NONE,
+      "a server is found through the _xmpp-server SRV records of its domain; a lone '.' "
+      "target means it offers no server-to-server service"),
+    R(RULE_H_DNS_FALLBACK, "H-DNS-FALLBACK", "RFC 6120 §3.2.2", RULE_HARNESS, RULE_NONE,
+      "without any SRV answer, the domain's own A/AAAA records on port 5269 are used"),
+    R(RULE_H_DNS_CONFIGURED, "H-DNS-CONFIGURED", "RFC 6120 §3.2.3", RULE_HARNESS, RULE_NONE,
+      "a host and port configured for a domain replace its SRV records"),
+    R(RULE_H_DNS_XMPPS, "H-DNS-XMPPS", "XEP-0368 §3", RULE_HARNESS, RULE_NONE,
+      "_xmpps-server SRV records name direct-TLS ports; a lone '.' target there allows no "
+      "A/AAAA fallback"),
 };
 
 const struct rule *rule_get(enum rule_id id)

@@ -109,6 +109,17 @@ enum rule_id {
         RULE_H_OUTCOME,
         RULE_H_STRICT,
         RULE_H_DOMAINS,
+        RULE_H_XML_RESTRICTED,
+        RULE_H_XML_WELLFORMED,
+        RULE_H_XML_UTF8,
+        RULE_H_XML_NS_PREFIX,
+        RULE_H_XML_STREAM_NS,
+        RULE_H_XML_CONTENT_NS,
+        RULE_H_XML_BETWEEN,
+        RULE_H_DNS_SRV,
+        RULE_H_DNS_FALLBACK,
+        RULE_H_DNS_CONFIGURED,
+        RULE_H_DNS_XMPPS,
         RULE_COUNT,
 };
 

@@ -473,9 +473,9 @@ static void on_pair(void *user, struct stream *st, const char *from, const char 
         if (s->finalized || s->have_result || s->res->dir != DIR_INBOUND ||
             engine_pair_result(node_stream_engine(st), from, to, &pr) != 0)
                 return;
-        logf_(s,
-              "runner: the pair %s -> %s came on %s, a stream of another node (XEP-0220 §2.6): %s",
-              from, to, node_stream_label(st), pr.cause);
+        logf_(s, "runner: the pair %s -> %s came on %s, a stream of another node (%s, %s): %s",
+              from, to, node_stream_label(st), rule_name(RULE_DB_10), rule_cite(RULE_DB_10),
+              pr.cause);
         add_findings(s, st);
         s->r->changed = true;
         if (!pr.final) {
@@ -1045,7 +1045,7 @@ static void setup_one(struct runner *r, struct scen *s, const struct scenario *d
         } else if (r->o->no_inbound != NULL &&
                    (d->dir == DIR_INBOUND || d->harness.dialback ||
                     (OUTCOME_BIT(res->expected) & OUTCOME_SUCCESS_SET) ||
-                    (d->checks & (1u << CHECK_PING_ANSWERED)))) {
+                    (d->checks & check_set_with(CHECK_NEEDS_PING)))) {
                 /* --outbound-only: the preflight found the partner cannot connect in,
                  * which an inbound scenario, a dialback verification and the answer
                  * to the test ping of a success (reference §3.6) all need. */
@@ -1256,10 +1256,12 @@ static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t er
                         s->skip = true;
                         textf(s->skip_why, sizeof(s->skip_why),
                               "skipped: %s is meant not to prove the scenario's domain, yet it "
-                              "names %s (RFC 6125 §6.4.3: a wildcard covers one label); give "
+                              "names %s (%s, %s: a wildcard covers one label); give "
                               "--issuer-cert and --issuer-key so that variant '%s' is issued for "
                               "%s itself (docs/certificates.md)",
-                              certf, s->domain, cert_variant_name(d->cert), s->domain);
+                              certf, s->domain, rule_name(RULE_H_CERT_WILDCARD),
+                              rule_cite(RULE_H_CERT_WILDCARD), cert_variant_name(d->cert),
+                              s->domain);
                         return 0;
                 }
                 c.cert_file = certf;
@@ -1308,7 +1310,7 @@ static struct node *scenario_node(struct scen *s, const char *secret,
         cfg.route_user = r;
         /* The partner's configured settings let the harness see a TLS downgrade
          * (RFC 7590 §3.1) where a scenario asks for it. */
-        if (s->def->checks & (1u << CHECK_NO_PLAINTEXT_AUTH)) {
+        if (s->def->checks & check_set_with(CHECK_NEEDS_PEER_SETTINGS)) {
                 cfg.peer_known = true;
                 cfg.peer_neg = r->p->neg;
         }
@@ -1469,7 +1471,7 @@ static void take_log(struct scen *s)
 static bool wants_ping(const struct scen *s)
 {
         return (s->def->misbehave == 0 && s->def->cert == CERT_DEFAULT) ||
-               (s->def->checks & (1u << CHECK_PING_ANSWERED));
+               (s->def->checks & check_set_with(CHECK_NEEDS_PING));
 }
 
 /*
@@ -1493,7 +1495,7 @@ static bool run_checks(struct scen *s, bool agrees, char *first, size_t first_le
          * never authenticated) may rightly lose its stream before the test stanza is
          * answered: the ping is then only checked when the scenario names it. */
         if (!wants_ping(s))
-                set &= ~(1u << CHECK_PING_ANSWERED);
+                set &= ~check_set_with(CHECK_NEEDS_PING);
         memset(&f, 0, sizeof(f));
         f.dir = res->dir;
         f.partner = s->r->p->neg;
@@ -1706,8 +1708,9 @@ static void finalize(struct scen *s)
                 vi.partner_violated = true;
                 textf(res->cause, sizeof(res->cause),
                       "the partner never connected in to %s%s, and on the trigger stream to %s "
-                      "broke XEP-0220 §2.2: %s",
-                      s->domain, refused, s->pdomain, s->trigger_why);
+                      "broke %s (%s): %s",
+                      s->domain, refused, s->pdomain, rule_name(RULE_H_DB_UNVERIFIED),
+                      rule_cite(RULE_H_DB_UNVERIFIED), s->trigger_why);
                 snprintf(res->spec, sizeof(res->spec), "%s", s->trigger_rule);
                 res->rule_id = s->trigger_rule_id;
         } else {
@@ -1766,10 +1769,12 @@ static void finalize(struct scen *s)
 }
 
 /* After a success: the test stanza answered (when it counts) and, when the harness
- * misbehaves once authenticated, the partner's reaction (its stream closed). */
-#define REACTION_CHECKS                                                                            \
-        ((1u << CHECK_INVALID_FROM) | (1u << CHECK_UNSOLICITED_IGNORED) |                          \
-         (1u << CHECK_NO_STANZA_ACCEPTED) | (1u << CHECK_NOT_AUTHORIZED_CLOSE))
+ * misbehaves once authenticated, the partner's reaction (its stream closed): the
+ * checks whose row says CHECK_NEEDS_REACTION (checks.c). */
+static bool wants_reaction(const struct scen *s)
+{
+        return (s->def->checks & check_set_with(CHECK_NEEDS_REACTION)) != 0;
+}
 
 static bool settled(const struct scen *s)
 {
@@ -1778,7 +1783,7 @@ static bool settled(const struct scen *s)
         /* Checks that judge how the partner reacts to what the harness does (a stanza
          * too early, a from never authenticated) wait for that reaction: the partner
          * closing its stream, also when the harness has already failed. */
-        if (s->def->checks & REACTION_CHECKS)
+        if (wants_reaction(s))
                 return s->main == NULL;
         return true;
 }
@@ -1803,8 +1808,7 @@ static bool tick(struct scen *s, double now)
 {
         if (s->st == SC_RUNNING) {
                 if (s->have_result) {
-                        if (((s->result.outcomes & OUTCOME_SUCCESS_SET) ||
-                             (s->def->checks & REACTION_CHECKS)) &&
+                        if (((s->result.outcomes & OUTCOME_SUCCESS_SET) || wants_reaction(s)) &&
                             !settled(s)) {
                                 /* Reference §3.6: a success also needs the test stanza;
                                  * a reaction check needs the partner's answer. */

@@ -1111,10 +1111,10 @@ static int check_consistency(struct xmlload_where *ld, const xmlNode *root, stru
         /* XEP-0220 §2.2: the harness is the authoritative server only for its own
          * domains, that is, when it initiates. */
         if (auth_line > 0 && s->dir != DIR_OUTBOUND) {
-                xmlload_failf(
-                    ld, auth_line, "authoritative",
-                    "the harness answers <db:verify/> only when it initiates (XEP-0220 §2.2); "
-                    "accepted: <authoritative/> in outbound scenarios");
+                xmlload_failf(ld, auth_line, "authoritative",
+                              "the harness answers <db:verify/> only when it initiates (%s, %s); "
+                              "accepted: <authoritative/> in outbound scenarios",
+                              rule_name(RULE_DB_4), rule_cite(RULE_DB_4));
                 return -1;
         }
         if (auth_line > 0 && !s->harness.dialback) {

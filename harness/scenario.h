@@ -27,7 +27,7 @@
 #define SCENARIO_SPECS_MAX 16
 #define SCENARIO_MULTIPLEX_MAX 8
 
-/* The default suite, shipped with the sources. */
+/* The suite in the source tree (tests); the program reads data_scenarios_dir(). */
 #define SCENARIO_DEFAULT_DIR S2S_SOURCE_DIR "/scenarios"
 
 /* enum cert_variant and its names: certvariant.h. */

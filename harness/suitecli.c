@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "datadir.h"
 #include "preflight.h"
 #include "quirks.h"
 #include "util.h"
@@ -12,23 +13,37 @@ void suite_cli_opts(struct suite_cli *sc, struct cli_opt *opts)
 {
         memset(sc, 0, sizeof(*sc));
         memset(opts, 0, SUITE_CLI_NOPTS * sizeof(*opts));
-        opts[0] = (struct cli_opt){.name = "--scenarios", .metavar = "DIR", .value = &sc->dir};
+        opts[0] = (struct cli_opt){.name = "--scenarios",
+                                   .metavar = "DIR",
+                                   .value = &sc->dir,
+                                   .help = "use the scenarios of DIR instead of the default suite "
+                                           "(PREFIX/share/s2scheck/scenarios; docs/cli.md, Files)",
+                                   .section = "Scenarios"};
         opts[1] = (struct cli_opt){.name = "--add-scenarios",
+                                   .help = "add the scenarios of DIR; ids stay unique",
+                                   .section = "Scenarios",
                                    .metavar = "DIR",
                                    .list = sc->add,
                                    .list_len = &sc->n_add,
                                    .list_cap = ARRAY_LEN(sc->add)};
         opts[2] = (struct cli_opt){.name = "--quirks",
+                                   .help = "a quirks file: known deviations of the partner, "
+                                           "accepted with a reason (docs/scenarios.md)",
+                                   .section = "Scenarios",
                                    .metavar = "FILE",
                                    .list = sc->quirks,
                                    .list_len = &sc->n_quirks,
                                    .list_cap = ARRAY_LEN(sc->quirks)};
         opts[3] = (struct cli_opt){.name = "--only",
+                                   .help = "keep the scenarios with this tag, id or direction",
+                                   .section = "Scenarios",
                                    .metavar = "TAG",
                                    .list = sc->only,
                                    .list_len = &sc->n_only,
                                    .list_cap = ARRAY_LEN(sc->only)};
         opts[4] = (struct cli_opt){.name = "--skip",
+                                   .help = "drop the scenarios with this tag, id or direction",
+                                   .section = "Scenarios",
                                    .metavar = "TAG",
                                    .list = sc->skip,
                                    .list_len = &sc->n_skip,
@@ -40,7 +55,7 @@ int suite_cli_load(const struct suite_cli *sc, const char *command,
 {
         char err[1024];
 
-        if (scenario_load_dir(sc->dir != NULL ? sc->dir : SCENARIO_DEFAULT_DIR, suite, err,
+        if (scenario_load_dir(sc->dir != NULL ? sc->dir : data_scenarios_dir(), suite, err,
                               sizeof(err)) != 0) {
                 fprintf(stderr, "s2scheck: %s\n", err);
                 return EXIT_USAGE;

@@ -15,7 +15,7 @@
 #define SUITE_CLI_WORDS_MAX 64
 
 struct suite_cli {
-        const char *dir; /* --scenarios; NULL: SCENARIO_DEFAULT_DIR */
+        const char *dir; /* --scenarios; NULL: data_scenarios_dir() */
         const char *add[16];
         size_t n_add;
         const char *quirks[8];

@@ -1,6 +1,8 @@
 #include "util.h"
 
+#include <ctype.h>
 #include <stdio.h>
+#include <string.h>
 
 void util_vformat(char *dst, size_t len, const char *fmt, va_list ap)
 {
@@ -86,4 +88,56 @@ size_t util_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
         if (cp != NULL)
                 *cp = v;
         return (size_t)n + 1;
+}
+
+int util_edit_distance(const char *a, const char *b)
+{
+        enum { MAXW = 63 };
+        int d[MAXW + 1][MAXW + 1];
+        size_t la = strlen(a), lb = strlen(b);
+
+        if (la > MAXW || lb > MAXW)
+                return 99;
+        for (size_t i = 0; i <= la; i++)
+                d[i][0] = (int)i;
+        for (size_t j = 0; j <= lb; j++)
+                d[0][j] = (int)j;
+        for (size_t i = 1; i <= la; i++) {
+                for (size_t j = 1; j <= lb; j++) {
+                        int ca = tolower((unsigned char)a[i - 1]);
+                        int cb = tolower((unsigned char)b[j - 1]);
+                        int best = d[i - 1][j - 1] + (ca != cb);
+
+                        if (d[i - 1][j] + 1 < best)
+                                best = d[i - 1][j] + 1;
+                        if (d[i][j - 1] + 1 < best)
+                                best = d[i][j - 1] + 1;
+                        if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+                            tolower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < best)
+                                best = d[i - 2][j - 2] + 1;
+                        d[i][j] = best;
+                }
+        }
+        return d[la][lb];
+}
+
+const char *util_closest(const char *w, const char *const *words, size_t n, int max_dist)
+{
+        const char *best = NULL;
+        int best_d = max_dist + 1;
+
+        for (size_t i = 0; i < n; i++) {
+                int dist;
+
+                if (words[i] == NULL)
+                        continue;
+                if (strcmp(w, words[i]) == 0)
+                        return NULL;
+                dist = util_edit_distance(w, words[i]);
+                if (dist < best_d) {
+                        best_d = dist;
+                        best = words[i];
+                }
+        }
+        return best;
 }

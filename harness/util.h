@@ -49,4 +49,17 @@ int util_utf8_lead(unsigned char c, unsigned char *lo, unsigned char *hi);
  */
 size_t util_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
 
+/*
+ * The Damerau-Levenshtein distance (optimal string alignment: insertions,
+ * deletions, substitutions, transpositions of two adjacent characters) between a
+ * and b, ASCII case ignored; words longer than 63 bytes count as 99.
+ */
+int util_edit_distance(const char *a, const char *b);
+
+/*
+ * The word of words[0..n) closest to w within max_dist (util_edit_distance), the
+ * first on a tie; NULL when none is that close or w is one of them exactly.
+ */
+const char *util_closest(const char *w, const char *const *words, size_t n, int max_dist);
+
 #endif

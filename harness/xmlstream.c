@@ -1,5 +1,6 @@
 #include "util.h"
 #include "xmlstream.h"
+#include "rules.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -158,6 +159,7 @@ static void xs_on_error(void *user, xmlErrorPtr err)
 {
         struct xs_parser *p = user;
         const char *cond, *why;
+        enum rule_id rule;
         char msg[200];
         size_t n;
 
@@ -174,14 +176,16 @@ static void xs_on_error(void *user, xmlErrorPtr err)
                 msg[--n] = '\0';
         cond = xs_condition_of(err->code);
         if (strcmp(cond, "restricted-xml") == 0)
-                why = "entity reference other than the five predefined ones (RFC 6120 §11.1)";
+                why = "entity reference other than the five predefined ones",
+                rule = RULE_H_XML_RESTRICTED;
         else if (strcmp(cond, "unsupported-encoding") == 0)
-                why = "not UTF-8 (RFC 6120 §11.6)";
+                why = "not UTF-8", rule = RULE_H_XML_UTF8;
         else if (strcmp(cond, "bad-namespace-prefix") == 0)
-                why = "namespace prefix not declared (RFC 6120 §4.9.3.2)";
+                why = "namespace prefix not declared", rule = RULE_H_XML_NS_PREFIX;
         else
-                why = "not well-formed XML (RFC 6120 §11.3)";
-        xs_fail(p, cond, xs_parse_offset(p), "%s; libxml2 error %d: %s", why, err->code, msg);
+                why = "not well-formed XML", rule = RULE_H_XML_WELLFORMED;
+        xs_fail(p, cond, xs_parse_offset(p), "%s (%s); libxml2 error %d: %s", why, rule_cite(rule),
+                err->code, msg);
 }
 
 /* ---- header strings ---- */
@@ -270,8 +274,9 @@ static void xs_on_header(struct xs_parser *p, const xmlChar *localname, const xm
         if (URI == NULL || strcmp((const char *)URI, XS_NS_STREAMS) != 0 ||
             strcmp((const char *)localname, "stream") != 0) {
                 xs_fail(p, "invalid-namespace", xs_parse_offset(p),
-                        "stream header is {%s}%s, not {" XS_NS_STREAMS "}stream (RFC 6120 §4.8.1)",
-                        URI != NULL ? (const char *)URI : "", (const char *)localname);
+                        "stream header is {%s}%s, not {" XS_NS_STREAMS "}stream (%s)",
+                        URI != NULL ? (const char *)URI : "", (const char *)localname,
+                        rule_cite(RULE_H_XML_STREAM_NS));
                 return;
         }
         p->ns = calloc(2 * (size_t)nb_namespaces + 1, sizeof(char *));
@@ -306,8 +311,8 @@ static void xs_on_header(struct xs_parser *p, const xmlChar *localname, const xm
          */
         if (default_ns != NULL && strcmp(default_ns, p->content_ns) != 0) {
                 xs_fail(p, "invalid-namespace", xs_parse_offset(p),
-                        "content namespace '%s', expected '%s' (RFC 6120 §4.8.2)", default_ns,
-                        p->content_ns);
+                        "content namespace '%s', expected '%s' (%s)", default_ns, p->content_ns,
+                        rule_cite(RULE_H_XML_CONTENT_NS));
                 return;
         }
         if (default_ns == NULL && !content_prefixed) {
@@ -530,7 +535,8 @@ static void xs_on_text(void *user, const xmlChar *ch, int len)
                 if (ch[i] != ' ' && ch[i] != '\t' && ch[i] != '\r' && ch[i] != '\n') {
                         xs_fail(p, "bad-format", xs_parse_offset(p),
                                 "character data between first-level elements; only whitespace "
-                                "is allowed there (RFC 6120 §11.7)");
+                                "is allowed there (%s)",
+                                rule_cite(RULE_H_XML_BETWEEN));
                         return;
                 }
         }
@@ -542,7 +548,8 @@ static void xs_on_cdata(void *user, const xmlChar *ch, int len)
 
         if (!p->dead && p->depth < 2) {
                 xs_fail(p, "bad-format", xs_parse_offset(p),
-                        "CDATA section between first-level elements (RFC 6120 §11.7)");
+                        "CDATA section between first-level elements (%s)",
+                        rule_cite(RULE_H_XML_BETWEEN));
                 return;
         }
         xs_on_text(user, ch, len);
@@ -553,8 +560,8 @@ static void xs_on_comment(void *user, const xmlChar *value)
         struct xs_parser *p = user;
 
         (void)value;
-        xs_fail(p, "restricted-xml", xs_parse_offset(p),
-                "XML comment not allowed in XMPP (RFC 6120 §11.1)");
+        xs_fail(p, "restricted-xml", xs_parse_offset(p), "XML comment not allowed in XMPP (%s)",
+                rule_cite(RULE_H_XML_RESTRICTED));
 }
 
 static void xs_on_pi(void *user, const xmlChar *target, const xmlChar *data)
@@ -563,8 +570,8 @@ static void xs_on_pi(void *user, const xmlChar *target, const xmlChar *data)
 
         (void)data;
         xs_fail(p, "restricted-xml", xs_parse_offset(p),
-                "processing instruction <?%s?> not allowed in XMPP (RFC 6120 §11.1)",
-                (const char *)target);
+                "processing instruction <?%s?> not allowed in XMPP (%s)", (const char *)target,
+                rule_cite(RULE_H_XML_RESTRICTED));
 }
 
 /*
@@ -580,8 +587,8 @@ static void xs_on_subset(void *user, const xmlChar *name, const xmlChar *externa
         (void)name;
         (void)external_id;
         (void)system_id;
-        xs_fail(p, "restricted-xml", xs_parse_offset(p),
-                "DOCTYPE not allowed in XMPP (RFC 6120 §11.1)");
+        xs_fail(p, "restricted-xml", xs_parse_offset(p), "DOCTYPE not allowed in XMPP (%s)",
+                rule_cite(RULE_H_XML_RESTRICTED));
 }
 
 static void xs_on_entity_decl(void *user, const xmlChar *name, int type, const xmlChar *public_id,
@@ -594,7 +601,8 @@ static void xs_on_entity_decl(void *user, const xmlChar *name, int type, const x
         (void)system_id;
         (void)content;
         xs_fail(p, "restricted-xml", xs_parse_offset(p),
-                "entity declaration '%s' not allowed in XMPP (RFC 6120 §11.1)", (const char *)name);
+                "entity declaration '%s' not allowed in XMPP (%s)", (const char *)name,
+                rule_cite(RULE_H_XML_RESTRICTED));
 }
 
 static void xs_on_reference(void *user, const xmlChar *name)
@@ -602,7 +610,8 @@ static void xs_on_reference(void *user, const xmlChar *name)
         struct xs_parser *p = user;
 
         xs_fail(p, "restricted-xml", xs_parse_offset(p),
-                "entity reference &%s; not allowed in XMPP (RFC 6120 §11.1)", (const char *)name);
+                "entity reference &%s; not allowed in XMPP (%s)", (const char *)name,
+                rule_cite(RULE_H_XML_RESTRICTED));
 }
 
 /* No entity exists but the predefined five, which libxml2 resolves itself. */
@@ -628,14 +637,15 @@ static void xs_on_start_document(void *user)
         /* RFC 6120 §11.6: UTF-8 only. */
         if (enc != NULL && strcasecmp((const char *)enc, "UTF-8") != 0) {
                 xs_fail(p, "unsupported-encoding", p->piece_end,
-                        "declared encoding '%s'; XMPP streams are UTF-8 only (RFC 6120 §11.6)",
-                        (const char *)enc);
+                        "declared encoding '%s'; XMPP streams are UTF-8 only (%s)",
+                        (const char *)enc, rule_cite(RULE_H_XML_UTF8));
                 return;
         }
         if (p->ctxt->input != NULL && p->ctxt->input->buf != NULL &&
             p->ctxt->input->buf->encoder != NULL)
                 xs_fail(p, "unsupported-encoding", p->piece_end,
-                        "input converted from a non-UTF-8 encoding (RFC 6120 §11.6)");
+                        "input converted from a non-UTF-8 encoding (%s)",
+                        rule_cite(RULE_H_XML_UTF8));
 }
 
 /* ---- lifecycle ---- */
@@ -770,7 +780,7 @@ int xs_reset(struct xs_parser *p)
 static size_t xs_bad_utf8(unsigned char c, size_t i, const char **cond, char *text, size_t text_len)
 {
         *cond = "unsupported-encoding";
-        snprintf(text, text_len, "invalid UTF-8 byte 0x%02X (RFC 6120 §11.6)", c);
+        snprintf(text, text_len, "invalid UTF-8 byte 0x%02X (%s)", c, rule_cite(RULE_H_XML_UTF8));
         return i;
 }
 
@@ -869,7 +879,8 @@ static const char *xs_check_decl(const char *d, size_t n, char *text, size_t tex
 malformed:
         snprintf(text, text_len,
                  "malformed XML declaration (XML 1.0 §2.8: version, then optional encoding and "
-                 "standalone, then '?>') (RFC 6120 §11.3)");
+                 "standalone, then '?>') (%s)",
+                 rule_cite(RULE_H_XML_WELLFORMED));
         return "not-well-formed";
 }
 
@@ -901,8 +912,8 @@ static const char *xs_scan_decl(struct xs_parser *p, unsigned char c, size_t at,
                 return NULL;
         }
         if (p->decl_len >= sizeof(p->decl_text)) {
-                snprintf(text, text_len, "XML declaration longer than %zu bytes (RFC 6120 §11.3)",
-                         sizeof(p->decl_text));
+                snprintf(text, text_len, "XML declaration longer than %zu bytes (%s)",
+                         sizeof(p->decl_text), rule_cite(RULE_H_XML_WELLFORMED));
                 return "not-well-formed";
         }
         p->decl_text[p->decl_len++] = (char)c;
@@ -932,17 +943,20 @@ static size_t xs_scan(struct xs_parser *p, const unsigned char *s, size_t n, con
                         *cond = "unsupported-encoding";
                         snprintf(text, text_len,
                                  "byte-order mark (0x%02X) at stream start: XMPP streams are "
-                                 "UTF-8 without BOM (RFC 6120 §11.6)",
-                                 c);
+                                 "UTF-8 without BOM (%s)",
+                                 c, rule_cite(RULE_H_XML_UTF8));
                         return i;
                 }
                 if (c == 0) {
                         /* A NUL among the first four bytes is UTF-16 or UTF-32 (XML 1.0 App. F). */
                         *cond = at < 4 ? "unsupported-encoding" : "not-well-formed";
-                        snprintf(text, text_len, "%s",
-                                 at < 4 ? "NUL byte at stream start: UTF-16/UTF-32, not UTF-8 "
-                                          "(RFC 6120 §11.6)"
-                                        : "NUL byte is not an XML character (RFC 6120 §11.3)");
+                        if (at < 4)
+                                snprintf(text, text_len,
+                                         "NUL byte at stream start: UTF-16/UTF-32, not UTF-8 (%s)",
+                                         rule_cite(RULE_H_XML_UTF8));
+                        else
+                                snprintf(text, text_len, "NUL byte is not an XML character (%s)",
+                                         rule_cite(RULE_H_XML_WELLFORMED));
                         return i;
                 }
                 if (p->utf8_need > 0) {
@@ -967,8 +981,8 @@ static size_t xs_scan(struct xs_parser *p, const unsigned char *s, size_t n, con
                                 *cond = "policy-violation";
                                 snprintf(text, text_len,
                                          "stream header longer than max_header = %zu bytes "
-                                         "(RFC 6120 §4.9.3.14)",
-                                         p->lim.max_header);
+                                         "(%s)",
+                                         p->lim.max_header, rule_cite(RULE_H_SE_POLICY));
                                 return i;
                         }
                         break;
@@ -983,8 +997,8 @@ static size_t xs_scan(struct xs_parser *p, const unsigned char *s, size_t n, con
                                 *cond = "policy-violation";
                                 snprintf(text, text_len,
                                          "first-level element longer than max_element = %zu "
-                                         "bytes (RFC 6120 §4.9.3.14)",
-                                         p->lim.max_element);
+                                         "bytes (%s)",
+                                         p->lim.max_element, rule_cite(RULE_H_SE_POLICY));
                                 return i;
                         }
                         break;
@@ -1019,7 +1033,8 @@ static void xs_check_stall(struct xs_parser *p)
                         if (strchr("<>&'\" \t\r\n", *s) != NULL) {
                                 xs_fail(p, "not-well-formed", xs_parse_offset(p),
                                         "'&' not followed by an entity or character reference "
-                                        "(RFC 6120 §11.3)");
+                                        "(%s)",
+                                        rule_cite(RULE_H_XML_WELLFORMED));
                                 return;
                         }
                 }
@@ -1035,7 +1050,8 @@ static void xs_check_stall(struct xs_parser *p)
                                 return;
                         else if (*s == '<') {
                                 xs_fail(p, "not-well-formed", xs_parse_offset(p),
-                                        "'<' inside a start tag (RFC 6120 §11.3, XML 1.0 §3.1)");
+                                        "'<' inside a start tag (%s, XML 1.0 §3.1)",
+                                        rule_cite(RULE_H_XML_WELLFORMED));
                                 return;
                         }
                 }
@@ -1055,7 +1071,8 @@ static void xs_push(struct xs_parser *p, const char *s, size_t n)
         p->offset += n;
         if (rc != 0 && !p->dead && !p->ctxt->wellFormed)
                 xs_fail(p, "not-well-formed", p->offset,
-                        "not well-formed XML (RFC 6120 §11.3); libxml2 error %d", rc);
+                        "not well-formed XML (%s); libxml2 error %d",
+                        rule_cite(RULE_H_XML_WELLFORMED), rc);
         if (!p->dead)
                 xs_check_stall(p);
         /* Outside every callback now: safe to halt libxml2 for good. */

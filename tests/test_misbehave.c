@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 #include "misbehave.h"
+#include "rules.h"
 #include "scenario.h"
 
 /* Applying one row sets its bool in the directions it names, and nothing else. */
@@ -16,6 +17,8 @@ Test(misbehave, each_row_sets_exactly_its_flag)
                              r->name);
                 cr_assert(r->flag != MISBEHAVE_NO_FLAG || r->effect != MISBEHAVE_EFFECT_NONE,
                           "%s: a row that does nothing", r->name);
+                cr_assert(r->rule != RULE_NONE && rule_cite(r->rule)[0] != '\0',
+                          "%s: probes no rule of the table", r->name);
                 for (int d = DIR_OUTBOUND; d <= DIR_INBOUND; d++) {
                         struct engine_misbehaviour bad, want;
                         struct misbehave_effects fx;

@@ -277,6 +277,9 @@ static const struct bad_case bad[] = {
     {"no-identity.txt", ":2: Identity: ", "neither Identity nor Domain"},
     {"identity-domain-differ.txt",
      ":2: Domain: ", "\"other.test\" differs from Identity \"partner.test\""},
+    {"misspelt-key.txt", ":5: TlsNegotation: ", "unknown key; did you mean TlsNegotiation?"},
+    {"misspelt-element.xml",
+     ":4: TlsNegotation: ", "unknown element; did you mean TlsNegotiation?;"},
     {"duplicate-key.txt",
      ":11: TlsNegotiation: ", "appears twice in one partner (first at line 10)"},
     {"not-name-value.txt", ":11: line: ", "the next line\" is not a \"Name : Value\" line"},
@@ -387,6 +390,37 @@ Test(partner, fifo_and_device_refused, .timeout = 10)
         load_bad("/dev/zero", NULL, "/dev/zero: file: ", "not a regular file but a character");
         unlink(fifo);
         rmdir(dir);
+}
+
+/* An unknown key far from every known one is read past with a warning (forward
+ * compatibility); PowerShell's own properties without one. */
+Test(partner, text_unknown_key_warns)
+{
+        char path[] = "/tmp/s2s-partner-unknown-XXXXXX";
+        int fd = mkstemp(path);
+        FILE *f;
+        struct partner p;
+        char want[256];
+
+        cr_assert_geq(fd, 0);
+        f = fdopen(fd, "w");
+        cr_assert_not_null(f);
+        fputs("Identity : partner.test\nFutureProperty : 1\nTlsNegotiation : Optional\n"
+              "PSComputerName : EDGE01\n\nIdentity : other.test\nAnotherNewOne : x\n",
+              f);
+        cr_assert_eq(fclose(f), 0);
+        load_ok(path, "partner.test", &p);
+        cr_assert_eq(p.neg.tls, NEG_OPTIONAL, "the known keys around it are read");
+        snprintf(want, sizeof(want),
+                 "%s:2: FutureProperty: unknown key, ignored\n%s:7: AnotherNewOne: unknown key, "
+                 "ignored",
+                 path, path);
+        cr_assert_str_eq(p.warnings, want);
+        partner_cleanup(&p);
+        load_ok(DIR "m01.txt", NULL, &p);
+        cr_assert_str_eq(p.warnings, "", "a clean file has no warning");
+        partner_cleanup(&p);
+        unlink(path);
 }
 
 Test(partner, file_too_big)

@@ -65,6 +65,33 @@ Test(checks, success_set)
                 cr_expect(out & (1u << c), "%d", c);
                 cr_expect(in & (1u << c), "%d", c);
         }
+        /* Exactly those, and each in its row's directions only. */
+        cr_expect_eq(out, (1u << CHECK_NEW_STREAM_ID) | (1u << CHECK_NO_STARTTLS_AFTER_TLS) |
+                              (1u << CHECK_FROM_TO_ECHOED) | (1u << CHECK_PING_ANSWERED));
+        cr_expect_eq(in, (1u << CHECK_NO_STARTTLS_AFTER_TLS) | (1u << CHECK_FROM_TO_ECHOED) |
+                             (1u << CHECK_PING_ANSWERED));
+}
+
+/* What the runner waits for or tells the engine is a property of the check's row:
+ * the runner names no check. */
+Test(checks, needs_are_row_properties)
+{
+        const struct check_def *t = check_table();
+
+        cr_expect_eq(check_set_with(CHECK_NEEDS_PING), 1u << CHECK_PING_ANSWERED);
+        cr_expect_eq(check_set_with(CHECK_NEEDS_REACTION),
+                     (1u << CHECK_INVALID_FROM) | (1u << CHECK_UNSOLICITED_IGNORED) |
+                         (1u << CHECK_NO_STANZA_ACCEPTED) | (1u << CHECK_NOT_AUTHORIZED_CLOSE));
+        cr_expect_eq(check_set_with(CHECK_NEEDS_PEER_SETTINGS), 1u << CHECK_NO_PLAINTEXT_AUTH);
+        cr_expect_eq(check_set_with(CHECK_ON_SUCCESS | CHECK_NEEDS_PING),
+                     1u << CHECK_PING_ANSWERED);
+        for (int c = 0; c < CHECK_COUNT; c++) {
+                cr_expect_eq((check_set_with(CHECK_NEEDS_REACTION) >> c) & 1u,
+                             (t[c].needs & CHECK_NEEDS_REACTION) != 0, "%s", t[c].name);
+                cr_expect_eq((check_success_set(DIR_OUTBOUND) >> c) & 1u,
+                             (t[c].needs & CHECK_ON_SUCCESS) && (t[c].dirs & SCENARIO_DIR_OUT),
+                             "%s", t[c].name);
+        }
 }
 
 Test(checks, stream_ids_and_starttls_from_findings)

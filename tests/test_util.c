@@ -66,3 +66,25 @@ Test(util, utf8_decode)
                         cr_assert_eq(cp, cases[i].cp, "case %zu: U+%04X", i, (unsigned)cp);
         }
 }
+
+Test(util, edit_distance)
+{
+        cr_assert_eq(util_edit_distance("", ""), 0);
+        cr_assert_eq(util_edit_distance("abc", ""), 3);
+        cr_assert_eq(util_edit_distance("TlsNegotation", "TlsNegotiation"), 1);
+        cr_assert_eq(util_edit_distance("tlsnegotiation", "TlsNegotiation"), 0, "case ignored");
+        cr_assert_eq(util_edit_distance("--partenr", "--partner"), 1, "a transposition is one");
+        cr_assert_eq(util_edit_distance("kitten", "sitting"), 3);
+        cr_assert_eq(util_edit_distance("ca", "abc"), 3, "optimal string alignment");
+}
+
+Test(util, closest)
+{
+        static const char *const words[] = {"validate", "matrix", "run", "list", NULL};
+
+        cr_assert_str_eq(util_closest("valdiate", words, 5, 2), "validate");
+        cr_assert_str_eq(util_closest("lsit", words, 5, 2), "list");
+        cr_assert_null(util_closest("run", words, 5, 2), "an exact word has no suggestion");
+        cr_assert_null(util_closest("frobnicate", words, 5, 2), "too far");
+        cr_assert_str_eq(util_closest("rn", words, 5, 1), "run");
+}

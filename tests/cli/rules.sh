@@ -89,7 +89,9 @@ check "full run: no cause, spec, rationale or finding cites 'reference §'" \
 check "full run: the text report cites no 'reference §'" bash -c "! grep -q 'reference §' '$tmp/run.txt'"
 
 # 4. Coverage of the reference's rules: an engine site (the rule's id, or that of an
-#    H-* row refining it, in harness/ outside the tables), a check (docs/rules.md's
+#    H-* row refining it, in harness/ outside the tables rules.c, checks.c,
+#    misbehave.c and classify.c, whose rows name the rule they judge, probe or
+#    explain a classification by), a check (docs/rules.md's
 #    checks column, of the rule or a row refining it) and a scenario (its scenarios
 #    column, likewise).
 refines() { # the rule and the ids of rows refining it
@@ -105,7 +107,7 @@ for r in STR-{1..12} TLS-{1..10} SASL-{1..11} DB-{1..14}; do
 	e=no c=no s=no
 	for x in $(refines "$r"); do
 		sym=RULE_$(tr '-' '_' <<<"$x")
-		grep -lw -- "$sym" "$src"/harness/*.c | grep -qv -e '/rules\.c$' -e '/checks\.c$' && e=yes
+		grep -lw -- "$sym" "$src"/harness/*.c | grep -qv -e '/rules\.c$' -e '/checks\.c$' -e '/misbehave\.c$' -e '/classify\.c$' && e=yes
 		[ -n "$(col "$x" 6)" ] && c=yes
 		[ -n "$(col "$x" 7)" ] && s=yes
 	done
