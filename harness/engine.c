@@ -2464,14 +2464,14 @@ static void mux_refuse(struct engine *e, const struct db_policy *pol, const char
         send_db(e, "result", to, from, NULL, "error", NULL, "resource-constraint");
         tracef(e, TRACE_NOTE,
                "db:result %s -> %s not carried here (%s): <resource-constraint/>, a stream of "
-               "its own is needed (XEP-0220 §2.5, DB-7)",
-               from, to, why);
+               "its own is needed (%s, %s)",
+               from, to, why, rule_name(RULE_DB_7), rule_cite(RULE_DB_7));
         vhost_trace(pol, TRACE_NOTE,
                     "db:result %s -> %s came on another node's stream and was not taken there "
                     "(%s): <resource-constraint/>, so that the partner opens a stream of its "
-                    "own, negotiated under this scenario's settings (XEP-0220 §2.5, DB-7; "
-                    "§2.6, DB-10)",
-                    from, to, why);
+                    "own, negotiated under this scenario's settings (%s: %s; %s: %s)",
+                    from, to, why, rule_name(RULE_DB_7), rule_cite(RULE_DB_7),
+                    rule_name(RULE_DB_10), rule_cite(RULE_DB_10));
 }
 
 /*
@@ -2560,8 +2560,8 @@ static void r_on_db_result(struct engine *e, xmlNodePtr n)
                  * judged as that server would, and reported to it. */
                 tracef(e, TRACE_NOTE,
                        "db:result %s -> %s: %s is served at this address by another node; "
-                       "judged under its settings (XEP-0220 §2.6)",
-                       from, to, to);
+                       "judged under its settings (%s: %s)",
+                       from, to, to, rule_name(RULE_DB_10), rule_cite(RULE_DB_10));
                 struct engine_obs o;
 
                 element_obs(n, false, &o);
@@ -2715,8 +2715,9 @@ static void r_on_db_verify(struct engine *e, xmlNodePtr n)
         if (pol.vhost) {
                 tracef(e, TRACE_NOTE,
                        "db:verify for %s: served at this address by another node, answering "
-                       "as its authoritative server (XEP-0220 §2.2.2, §2.6)",
-                       to);
+                       "as its authoritative server (%s: %s; %s: %s)",
+                       to, rule_name(RULE_DB_4), rule_cite(RULE_DB_4), rule_name(RULE_DB_10),
+                       rule_cite(RULE_DB_10));
                 struct engine_obs o;
 
                 element_obs(n, false, &o);
@@ -3615,7 +3616,8 @@ int engine_add_pair(struct engine *e, const char *from, const char *to)
                         return -1;
                 }
         }
-        tracef(e, TRACE_NOTE, "multiplexing %s -> %s on this stream (XEP-0220 §2.6)", from, to);
+        tracef(e, TRACE_NOTE, "multiplexing %s -> %s on this stream (%s: %s)", from, to,
+               rule_name(RULE_DB_10), rule_cite(RULE_DB_10));
         {
                 /* The step timer starts with this pair, or covers it when nothing
                  * came from the peer since the step began (pairs asked for at once). */
@@ -3648,8 +3650,8 @@ int engine_send_verify(struct engine *e, const char *from, const char *to, const
         e->n_verifies++;
         tracef(e, TRACE_NOTE,
                "verifying %s -> %s on this stream (an existing connection to %s's "
-               "address, XEP-0220 §2.1.2)",
-               to, from, to);
+               "address, %s: %s)",
+               to, from, to, rule_name(RULE_DB_3), rule_cite(RULE_DB_3));
         send_db(e, "verify", from, to, id, NULL, key, NULL);
         return 0;
 }

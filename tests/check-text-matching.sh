@@ -79,7 +79,6 @@ cite_allow=$(
 	cat <<'LIST'
 harness/checkup.c	14	the checkup rows cite the reference's DNS-* and CRT-* rules with a line of explanation each; the DNS ones now have H-DNS-* rows, the CRT ones and the column's split into rule ids + text are not done yet
 harness/domain.c	8	operator input: why a domain name typed on the command line or in a file is refused (RFC 1035, 1123, 5890, 5891, 3696 syntax, not partner rules)
-harness/engine.c	6	trace notes and causes in the engine, the states engineer's part of issue 11 (item 5)
 LIST
 )
 declare -A cite_n=()
