@@ -123,6 +123,45 @@ static const struct rule rules[RULE_COUNT] = {
     R(RULE_DB_14, "DB-14", "RFC 6120 §4.9.3.24", RULE_MAY, RULE_NONE,
       "a server without dialback has no defined answer to db:result: an error, a close or "
       "silence"),
+    /* Finding the partner (DNS) */
+    R(RULE_DNS_1, "DNS-1", "RFC 6120 §3.2.1", RULE_MUST, RULE_NONE,
+      "an initiator looks up _xmpp-server._tcp SRV records, tries their targets in priority and "
+      "weight order, each address in turn; a lone '.' target means no service"),
+    R(RULE_DNS_2, "DNS-2", "RFC 6120 §3.2.1", RULE_SHOULD, RULE_NONE,
+      "when SRV records exist but none of their targets answers, the initiator does not fall "
+      "back to the domain's own A/AAAA records"),
+    R(RULE_DNS_3, "DNS-3", "RFC 6120 §3.2.2", RULE_MUST, RULE_NONE,
+      "with no SRV answer at all, the initiator connects to the domain's A/AAAA addresses on "
+      "port 5269"),
+    R(RULE_DNS_4, "DNS-4", "RFC 6120 §3.2.3", RULE_MAY, RULE_NONE,
+      "a host and port configured for a domain replace the SRV lookup; the stream still names "
+      "the domain"),
+    R(RULE_DNS_5, "DNS-5", "RFC 6120 §3.2.4", RULE_MUST, RULE_NONE,
+      "each additional domain is found through SRV records of its own"),
+    R(RULE_DNS_6, "DNS-6", "XEP-0368 §3", RULE_MUST, RULE_NONE,
+      "_xmpps-server targets take TLS from the first byte (SNI the domain, ALPN xmpp-server), "
+      "never STARTTLS, and are merged with the _xmpp-server targets by priority"),
+    R(RULE_DNS_7, "DNS-7", "RFC 7673 §3", RULE_MAY, RULE_NONE,
+      "with DNSSEC-secure SRV answers and usable TLSA records, the SRV target's name is also an "
+      "acceptable certificate identity (DANE)"),
+    /* Certificates */
+    R(RULE_CRT_1, "CRT-1", "RFC 6120 §13.7.2.1", RULE_MUST, RULE_NONE,
+      "each side checks the peer's certificate against the domain the stream names: the "
+      "initiator against its 'to', the receiver against the initiator's 'from'"),
+    R(RULE_CRT_2, "CRT-2", "RFC 6120 §13.7.1.2", RULE_MUST, RULE_NONE,
+      "servers understand DNS-IDs and SRV-IDs; a wildcard is only a whole left-most label"),
+    R(RULE_CRT_3, "CRT-3", "RFC 6120 §13.7.1.4; RFC 4985", RULE_MUST, RULE_NONE,
+      "the identifier forms: DNS-ID, SRV-ID (_xmpp-server.domain), xmppAddr, and the subject "
+      "CN"),
+    R(RULE_CRT_4, "CRT-4", "RFC 6125 §6.2.1, §6.4", RULE_MUST, RULE_NONE,
+      "names come from the configured or stream domain, never from insecure DNS; labels compare "
+      "without case, '*' covers one label, the CN only when no other identifier is present"),
+    R(RULE_CRT_5, "CRT-5", "RFC 6120 §13.7.2", RULE_MUST, RULE_NONE,
+      "the certificate path is fully validated: chain to a trusted CA, validity dates, "
+      "revocation"),
+    R(RULE_CRT_6, "CRT-6", "XEP-0178 §3 (steps 7a, 9)", RULE_MAY, RULE_NONE,
+      "when the certificate does not validate, what follows is local policy: close, or go on "
+      "with dialback over TLS"),
     /* The harness's own and finer rules */
     R(RULE_H_SASL_OK, "H-SASL-OK", "XEP-0178; RFC 6120 §6", RULE_MUST, RULE_SASL_6,
       "SASL EXTERNAL authenticated the stream"),
@@ -230,14 +269,14 @@ static const struct rule rules[RULE_COUNT] = {
       "first-level elements stay in the content namespace the stream was opened with"),
     R(RULE_H_XML_BETWEEN, "H-XML-BETWEEN", "RFC 6120 §11.7", RULE_MUST, RULE_STR_10,
       "between first-level elements there is whitespace only, no text or CDATA"),
-    R(RULE_H_DNS_SRV, "H-DNS-SRV", "RFC 6120 §3.2.1", RULE_HARNESS, RULE_NONE,
+    R(RULE_H_DNS_SRV, "H-DNS-SRV", "RFC 6120 §3.2.1", RULE_HARNESS, RULE_DNS_1,
       "a server is found through the _xmpp-server SRV records of its domain; a lone '.' "
       "target means it offers no server-to-server service"),
-    R(RULE_H_DNS_FALLBACK, "H-DNS-FALLBACK", "RFC 6120 §3.2.2", RULE_HARNESS, RULE_NONE,
+    R(RULE_H_DNS_FALLBACK, "H-DNS-FALLBACK", "RFC 6120 §3.2.2", RULE_HARNESS, RULE_DNS_3,
       "without any SRV answer, the domain's own A/AAAA records on port 5269 are used"),
-    R(RULE_H_DNS_CONFIGURED, "H-DNS-CONFIGURED", "RFC 6120 §3.2.3", RULE_HARNESS, RULE_NONE,
+    R(RULE_H_DNS_CONFIGURED, "H-DNS-CONFIGURED", "RFC 6120 §3.2.3", RULE_HARNESS, RULE_DNS_4,
       "a host and port configured for a domain replace its SRV records"),
-    R(RULE_H_DNS_XMPPS, "H-DNS-XMPPS", "XEP-0368 §3", RULE_HARNESS, RULE_NONE,
+    R(RULE_H_DNS_XMPPS, "H-DNS-XMPPS", "XEP-0368 §3", RULE_HARNESS, RULE_DNS_6,
       "_xmpps-server SRV records name direct-TLS ports; a lone '.' target there allows no "
       "A/AAAA fallback"),
 };
@@ -278,5 +317,5 @@ const char *rule_severity_name(enum rule_severity s)
 
 int rule_is_reference(enum rule_id id)
 {
-        return id >= RULE_STR_1 && id <= RULE_DB_14;
+        return id >= RULE_STR_1 && id <= RULE_CRT_6;
 }
