@@ -1297,6 +1297,18 @@ fail:
         return rc;
 }
 
+/* The suite a scenario's case goes in (docs/report-junit.md): its first tag,
+ * "untagged" when it has none. */
+static void junit_suite_of(const struct scenario_result *s, char *name, size_t len)
+{
+        size_t n = strcspn(s->tags, ",");
+
+        if (n == 0)
+                snprintf(name, len, "untagged");
+        else
+                snprintf(name, len, "%.*s", (int)n, s->tags);
+}
+
 static int junit_case(struct xw *x, const struct run_report *r, const struct scenario_result *s)
 {
         char eo[128];
@@ -1305,9 +1317,9 @@ static int junit_case(struct xw *x, const struct run_report *r, const struct sce
 
         buf_init(&out, 0);
         expected_observed(s, eo, sizeof(eo));
-        if (x_start(x, "testcase") < 0 ||
-            x_attrf(x, "name", "%.*s%s%.*s", (int)sizeof(s->id), s->id, s->title[0] ? " " : "",
-                    (int)sizeof(s->title), s->title) < 0 ||
+        /* The name is the id alone, so that editing a title does not rename the test in
+         * a CI's history; the title opens system-out. */
+        if (x_start(x, "testcase") < 0 || x_attr(x, "name", s->id, sizeof(s->id)) < 0 ||
             x_attrf(x, "classname", "s2scheck.%.*s.%s", (int)sizeof(r->partner_domain),
                     r->partner_domain, direction_name(s->dir)) < 0 ||
             x_attrf(x, "time", "%.3f", clamp_seconds(s->seconds)) < 0)
@@ -1341,14 +1353,16 @@ static int junit_case(struct xw *x, const struct run_report *r, const struct sce
         case JUNIT_PASS:
                 break;
         }
+        if (buf_printf(&out, "title: %.*s\ntags: %.*s\n\n", (int)sizeof(s->title), s->title,
+                       (int)sizeof(s->tags), s->tags) < 0)
+                goto fail;
         if (s->verdict == VERDICT_XFAIL &&
             buf_printf(&out, "xfail: a known deviation the scenario expects: %s; %.*s\n\n", eo,
                        (int)sizeof(s->cause), s->cause) < 0)
                 goto fail;
         if (!s->not_run && s->transcript != NULL && buf_puts(&out, s->transcript) < 0)
                 goto fail;
-        if (out.len > 0 &&
-            (x_start(x, "system-out") < 0 || x_text(x, out.data, out.len) < 0 || x_end(x) < 0))
+        if (x_start(x, "system-out") < 0 || x_text(x, out.data, out.len) < 0 || x_end(x) < 0)
                 goto fail;
         if (x_end(x) < 0)
                 goto fail;
@@ -1358,28 +1372,98 @@ fail:
         return rc;
 }
 
-/* The counts of a testsuite or testsuites element, as junit_kind sorts the cases. */
-static int junit_counts(struct xw *x, const struct run_report *r)
-{
-        size_t n[4] = {0, 0, 0, 0}, tests = r->n_results;
+/* A suite's counts: n[junit_kind] over its cases, and its seconds. */
+struct junit_tally {
+        size_t n[4];
+        size_t tests;
+        double seconds;
+};
 
-        for (size_t i = 0; i < r->n_results; i++)
-                n[junit_kind(&r->results[i])]++;
-        /* The domains' cases (junit_domains): one per item, a fault fails it. */
-        tests += r->domains.n_items;
-        n[JUNIT_FAILURE] += r->domains.faults;
-        if (x_attr(x, "name", "s2scheck", 16) < 0 || x_attrf(x, "tests", "%zu", tests) < 0 ||
-            x_attrf(x, "failures", "%zu", n[JUNIT_FAILURE]) < 0 ||
-            x_attrf(x, "errors", "%zu", n[JUNIT_ERROR]) < 0 ||
-            x_attrf(x, "skipped", "%zu", n[JUNIT_SKIPPED]) < 0 ||
-            x_attrf(x, "time", "%.3f", clamp_seconds(r->seconds)) < 0)
+/* The counts of the scenarios in suite (NULL: every scenario). */
+static void junit_tally_scenarios(const struct run_report *r, const char *suite,
+                                  struct junit_tally *t)
+{
+        char name[sizeof(r->results[0].tags)];
+
+        for (size_t i = 0; i < r->n_results; i++) {
+                junit_suite_of(&r->results[i], name, sizeof(name));
+                if (suite != NULL && strcmp(name, suite) != 0)
+                        continue;
+                t->n[junit_kind(&r->results[i])]++;
+                t->tests++;
+                t->seconds += clamp_seconds(r->results[i].seconds);
+        }
+}
+
+/* The verdict suite's cases: "configuration matches", then one per domains item. */
+static void junit_tally_verdict(const struct run_report *r, struct junit_tally *t)
+{
+        enum classify_state st = classify_state(r);
+
+        t->tests += 1 + r->domains.n_items;
+        t->n[st == CLASSIFY_OWN_ROW   ? JUNIT_PASS
+             : st == CLASSIFY_NOTHING ? JUNIT_SKIPPED
+                                      : JUNIT_FAILURE]++;
+        t->n[JUNIT_FAILURE] += r->domains.faults;
+}
+
+/* name, tests, failures, errors, then skipped and the timestamp for a testsuite
+ * (junit-10.xsd has no testsuites@skipped nor testsuites@timestamp). */
+static int junit_counts(struct xw *x, const struct run_report *r, const char *name,
+                        const struct junit_tally *t, double seconds, bool suite)
+{
+        char when[32];
+
+        if (x_attr(x, "name", name, 544) < 0 || x_attrf(x, "tests", "%zu", t->tests) < 0 ||
+            x_attrf(x, "failures", "%zu", t->n[JUNIT_FAILURE]) < 0 ||
+            x_attrf(x, "errors", "%zu", t->n[JUNIT_ERROR]) < 0 ||
+            (suite && x_attrf(x, "skipped", "%zu", t->n[JUNIT_SKIPPED]) < 0) ||
+            x_attrf(x, "time", "%.3f", clamp_seconds(seconds)) < 0)
+                return -1;
+        /* Ant's and Jenkins' schemas take the timestamp without a zone; it is UTC. */
+        if (suite && x_attr(x, "timestamp", iso_time(r->started, false, when, sizeof(when)),
+                            sizeof(when)) < 0)
                 return -1;
         return 0;
 }
 
 /*
+ * The classification as a case of its own, "configuration matches": it passes when
+ * the partner's own row explains every observation, is skipped when nothing was
+ * observed, and fails otherwise with the run's summary line and the suggestion.
+ */
+static int junit_classification(struct xw *x, const struct run_report *r)
+{
+        enum classify_state st = classify_state(r);
+        char line[512];
+
+        summary_line(r, line, sizeof(line));
+        if (x_start(x, "testcase") < 0 || x_attr(x, "name", "configuration matches", 32) < 0 ||
+            x_attrf(x, "classname", "s2scheck.%.*s.verdict", (int)sizeof(r->partner_domain),
+                    r->partner_domain) < 0 ||
+            x_attr(x, "time", "0.000", 8) < 0)
+                return -1;
+        if (st == CLASSIFY_NOTHING &&
+            (x_start(x, "skipped") < 0 ||
+             x_attr(x, "message", "nothing observed that can classify the partner", 64) < 0 ||
+             x_end(x) < 0))
+                return -1;
+        if (st != CLASSIFY_NOTHING && st != CLASSIFY_OWN_ROW &&
+            (x_start(x, "failure") < 0 || x_attr(x, "message", line, sizeof(line)) < 0 ||
+             x_attr(x, "type", "classification", 16) < 0 ||
+             (r->suggested[0] != '\0' &&
+              (x_text(x, "suggested: ", 11) < 0 ||
+               x_text(x, r->suggested, strnlen(r->suggested, sizeof(r->suggested))) < 0)) ||
+             x_end(x) < 0))
+                return -1;
+        if (x_start(x, "system-out") < 0 || x_text(x, line, strlen(line)) < 0 || x_end(x) < 0)
+                return -1;
+        return x_end(x);
+}
+
+/*
  * The partner's domains (docs/report-junit.md): one testcase per domain and
- * direction in the run's testsuite (classname s2scheck.<partner>.domains), a
+ * direction in the suite "verdict" (classname s2scheck.<partner>.domains), a
  * <failure> with the fix for each fault.
  */
 static int junit_domains(struct xw *x, const struct run_report *r)
@@ -1480,11 +1564,18 @@ static int junit_system_out(struct xw *x, const struct run_report *r)
         return rc;
 }
 
+/*
+ * The run's JUnit report (docs/report-junit.md): testsuites, then the suite
+ * "verdict" (the run's properties, "configuration matches", one case per item of
+ * the domains verdict, the run-level system-out), then one suite per first tag of
+ * the scenarios, in the order the run met them.
+ */
 int report_junit(const struct run_report *r, struct buf *out)
 {
         struct xw x = {0};
         xmlBufferPtr xb = NULL;
-        char when[32], cfg[64], set[40], tool[80];
+        char cfg[64], set[40], tool[80], name[sizeof(r->results[0].tags)];
+        struct junit_tally all = {0}, verdict = {0};
         int rc = -1;
 
         buf_init(&x.tmp, 0);
@@ -1498,14 +1589,15 @@ int report_junit(const struct run_report *r, struct buf *out)
         snprintf(tool, sizeof(tool), "s2scheck %s", tool_version(r));
         snprintf(cfg, sizeof(cfg), "M%d %s", classify_own_row(r),
                  settings_summary(&r->partner, set, sizeof(set)));
+        junit_tally_verdict(r, &verdict);
+        all = verdict;
+        junit_tally_scenarios(r, NULL, &all);
         if (xmlTextWriterSetIndent(x.w, 1) < 0 ||
             xmlTextWriterSetIndentString(x.w, BAD_CAST "  ") < 0 ||
             xmlTextWriterStartDocument(x.w, NULL, "UTF-8", NULL) < 0 ||
-            x_start(&x, "testsuites") < 0 || junit_counts(&x, r) < 0 ||
-            x_start(&x, "testsuite") < 0 || junit_counts(&x, r) < 0 ||
-            /* Ant's and Jenkins' schemas take the timestamp without a zone; it is UTC. */
-            x_attr(&x, "timestamp", iso_time(r->started, false, when, sizeof(when)), sizeof(when)) <
-                0 ||
+            x_start(&x, "testsuites") < 0 ||
+            junit_counts(&x, r, "s2scheck", &all, r->seconds, false) < 0 ||
+            x_start(&x, "testsuite") < 0 || junit_counts(&x, r, "verdict", &verdict, 0, true) < 0 ||
             x_start(&x, "properties") < 0 || x_property(&x, "tool", tool, sizeof(tool)) < 0 ||
             x_property(&x, "partner", r->partner_domain, sizeof(r->partner_domain)) < 0 ||
             x_property(&x, "partner_source", r->partner_source, sizeof(r->partner_source)) < 0 ||
@@ -1525,15 +1617,37 @@ int report_junit(const struct run_report *r, struct buf *out)
                         r->incomplete_reason[0] ? r->incomplete_reason : "interrupted",
                         sizeof(r->incomplete_reason)) < 0) ||
             junit_refused_properties(&x, r) < 0 || junit_preflight_property(&x, r) < 0 ||
-            x_end(&x) < 0)
+            x_end(&x) < 0 || junit_classification(&x, r) < 0 || junit_domains(&x, r) < 0 ||
+            junit_system_out(&x, r) < 0 || x_end(&x) < 0)
                 goto fail;
         for (size_t i = 0; i < r->n_results; i++) {
-                if (junit_case(&x, r, &r->results[i]) < 0)
+                struct junit_tally t = {0};
+                bool seen = false;
+
+                junit_suite_of(&r->results[i], name, sizeof(name));
+                for (size_t k = 0; k < i && !seen; k++) {
+                        char other[sizeof(name)];
+
+                        junit_suite_of(&r->results[k], other, sizeof(other));
+                        seen = strcmp(name, other) == 0;
+                }
+                if (seen)
+                        continue;
+                junit_tally_scenarios(r, name, &t);
+                if (x_start(&x, "testsuite") < 0 ||
+                    junit_counts(&x, r, name, &t, t.seconds, true) < 0)
+                        goto fail;
+                for (size_t k = i; k < r->n_results; k++) {
+                        char other[sizeof(name)];
+
+                        junit_suite_of(&r->results[k], other, sizeof(other));
+                        if (strcmp(name, other) == 0 && junit_case(&x, r, &r->results[k]) < 0)
+                                goto fail;
+                }
+                if (x_end(&x) < 0)
                         goto fail;
         }
-        if (junit_domains(&x, r) < 0 || junit_system_out(&x, r) < 0)
-                goto fail;
-        if (x_end(&x) < 0 || x_end(&x) < 0 || xmlTextWriterEndDocument(x.w) < 0)
+        if (x_end(&x) < 0 || xmlTextWriterEndDocument(x.w) < 0)
                 goto fail;
         xmlFreeTextWriter(x.w); /* flushes into xb */
         x.w = NULL;

@@ -34,6 +34,8 @@
 #include "settings.h"
 
 #define JUNIT_XSD S2S_SOURCE_DIR "/tests/schema/junit.xsd"
+/* The Jenkins xUnit plugin's schema (a copy, its source in its header). */
+#define JUNIT10_XSD S2S_SOURCE_DIR "/tests/schema/junit-10.xsd"
 
 /* A transcript with markup, every awkward C0 byte, DEL, invalid UTF-8 (stray
  * continuation, overlong, surrogate, truncated) and valid multi-byte text. */
@@ -766,8 +768,8 @@ static void quiet(void *ctx, const char *msg, ...)
         (void)msg;
 }
 
-/* Validates doc against tests/schema/junit.xsd. Returns xmlSchemaValidateDoc's result. */
-static int validate(xmlDocPtr doc)
+/* Validates doc against the schema xsd. Returns xmlSchemaValidateDoc's result. */
+static int validate_xsd(xmlDocPtr doc, const char *xsd)
 {
         xmlSchemaParserCtxtPtr pc;
         xmlSchemaPtr schema;
@@ -775,10 +777,10 @@ static int validate(xmlDocPtr doc)
         int rc;
 
         xmlSetGenericErrorFunc(NULL, quiet);
-        pc = xmlSchemaNewParserCtxt(JUNIT_XSD);
+        pc = xmlSchemaNewParserCtxt(xsd);
         cr_assert_not_null(pc);
         schema = xmlSchemaParse(pc);
-        cr_assert_not_null(schema, "tests/schema/junit.xsd does not compile");
+        cr_assert_not_null(schema, "%s does not compile", xsd);
         vc = xmlSchemaNewValidCtxt(schema);
         cr_assert_not_null(vc);
         rc = xmlSchemaValidateDoc(vc, doc);
@@ -786,6 +788,15 @@ static int validate(xmlDocPtr doc)
         xmlSchemaFree(schema);
         xmlSchemaFreeParserCtxt(pc);
         return rc;
+}
+
+/* Validates doc against tests/schema/junit.xsd, the project's schema, and against
+ * the Jenkins xUnit plugin's junit-10.xsd: 0 when both accept it. */
+static int validate(xmlDocPtr doc)
+{
+        int rc = validate_xsd(doc, JUNIT_XSD);
+
+        return rc != 0 ? rc : validate_xsd(doc, JUNIT10_XSD);
 }
 
 static xmlDocPtr junit_doc(const struct run_report *r, struct buf *b)
@@ -848,49 +859,100 @@ Test(report_junit, validates_and_counts)
         xmlDocPtr doc;
 
         mixed_report(&r);
+        /* The suites follow the first tag, in run order: matrix (H2, H13, H17 out, H7 in),
+         * certificate (H13 in, tagged certificate first, and H1 out), untagged (H9 out),
+         * dialback (H8, H10 out). */
+        for (size_t i = 0; i < r.n_results; i++)
+                snprintf(r.results[i].tags, sizeof(r.results[i].tags), "%s",
+                         i == 3   ? "certificate,matrix"
+                         : i == 5 ? ""
+                         : i == 6 ? "certificate"
+                         : i >= 7 ? "dialback"
+                                  : "matrix");
         doc = junit_doc(&r, &b);
-        cr_expect_eq(validate(doc), 0, "invalid against junit.xsd:\n%s", b.data);
-        cr_expect_eq(xpath_num(doc, "count(/testsuites/testsuite)"), 1);
-        cr_expect_eq(xpath_num(doc, "count(//testcase)"), 9);
-        cr_expect_eq(xpath_num(doc, "count(//testcase/failure)"), 3); /* 2 mismatch + xpass */
+        cr_expect_eq(validate(doc), 0, "invalid against junit.xsd or junit-10.xsd:\n%s", b.data);
+        cr_expect_eq(xpath_num(doc, "count(/testsuites/testsuite)"), 5);
+        for (int i = 0; i < 5; i++) {
+                static const char *const suite[] = {"verdict", "matrix", "certificate", "untagged",
+                                                    "dialback"};
+                static const double tests[] = {1, 4, 2, 1, 2}, failures[] = {1, 1, 1, 0, 1},
+                                    errors[] = {0, 0, 0, 1, 0}, skipped[] = {0, 0, 1, 0, 0};
+                char at[64];
+
+                snprintf(at, sizeof(at), "/testsuites/testsuite[%d]/@name", i + 1);
+                XSTR_EQ(doc, at, suite[i]);
+                snprintf(at, sizeof(at), "/testsuites/testsuite[%d]/@tests", i + 1);
+                cr_expect_eq(xpath_num(doc, at), tests[i], "%s", at);
+                snprintf(at, sizeof(at), "/testsuites/testsuite[%d]/@failures", i + 1);
+                cr_expect_eq(xpath_num(doc, at), failures[i], "%s", at);
+                snprintf(at, sizeof(at), "/testsuites/testsuite[%d]/@errors", i + 1);
+                cr_expect_eq(xpath_num(doc, at), errors[i], "%s", at);
+                snprintf(at, sizeof(at), "/testsuites/testsuite[%d]/@skipped", i + 1);
+                cr_expect_eq(xpath_num(doc, at), skipped[i], "%s", at);
+        }
+        /* 9 scenarios and "configuration matches" (mixed_report has no domains items). */
+        cr_expect_eq(xpath_num(doc, "count(//testcase)"), 10);
+        cr_expect_eq(xpath_num(doc, "count(/testsuites/testsuite[1]/testcase)"), 1);
+        XSTR_EQ(doc, "/testsuites/testsuite[1]/testcase/@name", "configuration matches");
+        XSTR_EQ(doc, "/testsuites/testsuite[1]/testcase/@classname",
+                "s2scheck.partner.example.verdict");
+        /* 2 mismatch + xpass + the classification, which the mismatches contradict. */
+        cr_expect_eq(classify_state(&r), CLASSIFY_NONE);
+        XSTR_EQ(doc, "/testsuites/testsuite[1]/testcase/failure/@type", "classification");
+        cr_expect_eq(xpath_num(doc, "count(//testcase/failure)"), 4);
         cr_expect_eq(xpath_num(doc, "count(//testcase/error)"), 1);
         cr_expect_eq(xpath_num(doc, "count(//testcase/skipped)"), 1);
-        cr_expect_eq(xpath_num(doc, "/testsuites/testsuite/@tests"), 9);
-        cr_expect_eq(xpath_num(doc, "/testsuites/testsuite/@failures"), 3);
-        cr_expect_eq(xpath_num(doc, "/testsuites/testsuite/@errors"), 1);
-        cr_expect_eq(xpath_num(doc, "/testsuites/testsuite/@skipped"), 1);
-        cr_expect_eq(xpath_num(doc, "/testsuites/@failures"), 3);
-        XSTR_EQ(doc, "/testsuites/testsuite/@name", "s2scheck");
-        XSTR_EQ(doc, "/testsuites/testsuite/@timestamp", "2024-05-01T12:00:00");
-        XSTR_EQ(doc, "/testsuites/testsuite/@time", "3.500");
-        XSTR_EQ(doc, "//testcase[4]/@name", "H13-in harness H13 inbound");
-        XSTR_EQ(doc, "//testcase[4]/@classname", "s2scheck.partner.example.inbound");
-        XSTR_EQ(doc, "//testcase[4]/failure/@message", "expected Dt, observed F3|F4");
-        XSTR_EQ(doc, "//testcase[4]/failure/@type", "mismatch");
-        XSTR_EQ(doc, "//testcase[5]/failure/@message", "expected S (or Dt,F3), observed Dt");
-        XSTR_EQ(doc, "//testcase[9]/failure/@message", "expected to mismatch but matched");
-        XSTR_EQ(doc, "//testcase[9]/failure/@type", "xpass");
-        XSTR_EQ(doc, "//testcase[6]/error/@message", "connect to 127.0.0.1:5269 refused");
-        XSTR_EQ(doc, "//testcase[7]/skipped/@message", "not selected");
+        cr_expect_eq(xpath_num(doc, "/testsuites/@tests"), 10);
+        cr_expect_eq(xpath_num(doc, "/testsuites/@failures"), 4);
+        cr_expect_eq(xpath_num(doc, "/testsuites/@errors"), 1);
+        /* junit-10.xsd refuses testsuites@skipped: the suites carry it. */
+        cr_expect_eq(xpath_num(doc, "count(/testsuites/@skipped)"), 0);
+        cr_expect_eq(xpath_num(doc, "sum(/testsuites/testsuite/@tests)"), 10);
+        cr_expect_eq(xpath_num(doc, "sum(/testsuites/testsuite/@failures)"), 4);
+        cr_expect_eq(xpath_num(doc, "sum(/testsuites/testsuite/@skipped)"), 1);
+        XSTR_EQ(doc, "/testsuites/testsuite[3]/testcase[1]/@name", "H13-in");
+        XSTR_EQ(doc, "/testsuites/@name", "s2scheck");
+        XSTR_EQ(doc, "/testsuites/testsuite[2]/@timestamp", "2024-05-01T12:00:00");
+        XSTR_EQ(doc, "/testsuites/@time", "3.500");
+        /* The name is the id alone; the title opens system-out. */
+        XSTR_EQ(doc, "//testcase[@name='H13-in']/@name", "H13-in");
+        XSTR_EQ(doc, "substring-before(//testcase[@name='H13-in']/system-out, '\n')",
+                "title: harness H13 inbound");
+        XSTR_EQ(doc, "//testcase[@name='H13-in']/@classname", "s2scheck.partner.example.inbound");
+        XSTR_EQ(doc, "//testcase[@name='H13-in']/failure/@message", "expected Dt, observed F3|F4");
+        XSTR_EQ(doc, "//testcase[@name='H13-in']/failure/@type", "mismatch");
+        XSTR_EQ(doc, "//testcase[@name='H7-in']/failure/@message",
+                "expected S (or Dt,F3), observed Dt");
+        XSTR_EQ(doc, "//testcase[@name='H10-out']/failure/@message",
+                "expected to mismatch but matched");
+        XSTR_EQ(doc, "//testcase[@name='H10-out']/failure/@type", "xpass");
+        XSTR_EQ(doc, "//testcase[@name='H9-out']/error/@message",
+                "connect to 127.0.0.1:5269 refused");
+        XSTR_EQ(doc, "//testcase[@name='H1-out']/skipped/@message", "not selected");
         /* The xfail passes, with the note first in system-out. */
-        cr_expect_eq(xpath_num(doc, "count(//testcase[8]/*[self::failure or self::error or "
-                                    "self::skipped])"),
+        cr_expect_eq(xpath_num(doc,
+                               "count(//testcase[@name='H8-out']/*[self::failure or self::error or "
+                               "self::skipped])"),
                      0);
-        XSTR_EQ(doc, "substring-before(//testcase[8]/system-out, ';')",
+        XSTR_EQ(doc,
+                "substring-before(substring-after(//testcase[@name='H8-out']/system-out, "
+                "'\n\n'), ';')",
                 "xfail: a known deviation the scenario expects: expected S, observed F3");
         /* Markup and controls: the body keeps < and &, the \x01 becomes U+FFFD. */
-        XSTR_EQ(doc, "substring-after(//testcase[4]/failure, 'cause: ')",
+        XSTR_EQ(doc, "substring-after(//testcase[@name='H13-in']/failure, 'cause: ')",
                 "db:result answered type='invalid' <&> \xef\xbf\xbd\n"
                 "expected because: Dt is common to both sides\n"
                 "finding: unexpected <failure/> while expecting <proceed/>\n"
                 "finding: bad byte \xef\xbf\xbd here\n"
                 "finding: escape \xef\xbf\xbd[2J and C1 \xc2\x9b"
                 "1m\n");
-        XSTR_EQ(doc, "//testcase[1]/system-out",
+        XSTR_EQ(doc, "substring-after(//testcase[@name='H2-out']/system-out, 'tags: matrix\n\n')",
                 "<stream:features><starttls/></stream:features> & more");
         /* The transcript, with every XML-forbidden character replaced; the CR survives
          * as a character reference. */
-        XSTR_EQ(doc, "//testcase[4]/system-out",
+        XSTR_EQ(doc,
+                "substring-after(//testcase[@name='H13-in']/system-out, "
+                "'tags: certificate,matrix\n\n')",
                 "<stream:stream to='a&b'>]]>\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
                 "\xef\xbf\xbd\xef\xbf\xbd[31m\xef\xbf\xbd\x7f"
                 "\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd "
@@ -907,29 +969,48 @@ Test(report_junit, schema_refuses_broken_reports)
 {
         static const char *const bad[] = {
             /* testcase without a name */
-            "<testsuites name='s' tests='1' failures='0' errors='0' skipped='0' time='0'>"
+            "<testsuites name='s' tests='1' failures='0' errors='0' time='0'>"
             "<testsuite name='s' tests='1' failures='0' errors='0' skipped='0' time='0' "
             "timestamp='2024-05-01T12:00:00'><testcase classname='c' time='0'/></testsuite>"
             "</testsuites>",
             /* failure and error together */
-            "<testsuites name='s' tests='1' failures='1' errors='1' skipped='0' time='0'>"
+            "<testsuites name='s' tests='1' failures='1' errors='1' time='0'>"
             "<testsuite name='s' tests='1' failures='1' errors='1' skipped='0' time='0' "
             "timestamp='2024-05-01T12:00:00'><testcase name='n' classname='c' time='0'>"
             "<failure message='m' type='t'/><error message='m' type='t'/></testcase>"
             "</testsuite></testsuites>",
             /* negative count, zone in the timestamp */
-            "<testsuites name='s' tests='-1' failures='0' errors='0' skipped='0' time='0'>"
+            "<testsuites name='s' tests='-1' failures='0' errors='0' time='0'>"
             "<testsuite name='s' tests='1' failures='0' errors='0' skipped='0' time='0' "
             "timestamp='2024-05-01T12:00:00Z'/></testsuites>",
+            /* testsuites@skipped, which the Jenkins xUnit plugin's junit-10.xsd refuses */
+            "<testsuites name='s' tests='0' failures='0' errors='0' skipped='0' time='0'>"
+            "<testsuite name='s' tests='0' failures='0' errors='0' skipped='0' time='0'/>"
+            "</testsuites>",
+            /* two suites with one name */
+            "<testsuites name='s' tests='0' failures='0' errors='0' time='0'>"
+            "<testsuite name='s' tests='0' failures='0' errors='0' skipped='0' time='0'/>"
+            "<testsuite name='s' tests='0' failures='0' errors='0' skipped='0' time='0'/>"
+            "</testsuites>",
         };
+        static const char good[] =
+            "<testsuites name='s' tests='0' failures='0' errors='0' time='0'>"
+            "<testsuite name='s' tests='0' failures='0' errors='0' skipped='0' time='0'/>"
+            "</testsuites>";
+        xmlDocPtr ok = xmlReadMemory(good, (int)strlen(good), "good.xml", NULL,
+                                     XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 
+        /* The bad documents differ from this one only by their fault. */
+        cr_assert_not_null(ok);
+        cr_expect_eq(validate(ok), 0);
+        xmlFreeDoc(ok);
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 xmlDocPtr doc =
                     xmlReadMemory(bad[i], (int)strlen(bad[i]), "bad.xml", NULL,
                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 
                 cr_assert_not_null(doc);
-                cr_expect_neq(validate(doc), 0, "accepted bad[%zu]", i);
+                cr_expect_neq(validate_xsd(doc, JUNIT_XSD), 0, "accepted bad[%zu]", i);
                 xmlFreeDoc(doc);
         }
 }
@@ -961,7 +1042,7 @@ Test(report_junit, incomplete_run)
         doc = junit_doc(&r, &b);
         cr_expect_eq(validate(doc), 0, "%s", b.data);
         cr_expect_eq(xpath_num(doc, "count(//skipped[@message='not run: interrupted'])"), 2);
-        cr_expect_eq(xpath_num(doc, "/testsuites/testsuite/@skipped"), 2);
+        cr_expect_eq(xpath_num(doc, "sum(/testsuites/testsuite/@skipped)"), 2);
         XSTR_EQ(doc, "//property[@name='incomplete']/@value", "SIGINT");
         xmlFreeDoc(doc);
 

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# The JUnit reports for every CI (issue 14 item 3, docs/report-junit.md): a full
+# default self-test, a run against `serve` (a partner that differs from its file,
+# then one that matches it) and a fleet roll-up, each validated against the
+# project's tests/schema/junit.xsd and the Jenkins xUnit plugin's junit-10.xsd;
+# test names are scenario ids, one suite per first tag, "configuration matches" a
+# case of its own.
+# Usage: formats.sh S2SCHECK SOURCE_DIR BUILD_DIR
+set -u
+bin=$1
+src=$2
+build=$3
+source "$src/tests/cli-lib.sh"
+cli_scratch
+pki=$build/certs
+xsd=$src/tests/schema/junit.xsd
+xsd10=$src/tests/schema/junit-10.xsd
+
+# xp XPATH FILE: the XPath's value, "xpath failed: ..." when xmllint fails.
+xp() {
+	local got
+	if got=$(xmllint --xpath "$1" "$2" 2>&1); then
+		printf '%s\n' "$got"
+		return 0
+	fi
+	printf 'xpath failed: %s\n' "$(tr '\n' ' ' <<<"$got")"
+	return 1
+}
+
+# junit_checks WHAT XML JSON: what holds of every run's JUnit report.
+junit_checks() {
+	local what=$1 xml=$2 json=$3 ids names suites want got
+	check "$what: JUnit valid against tests/schema/junit.xsd" \
+		xmllint --noout --schema "$xsd" "$xml"
+	check "$what: JUnit valid against the Jenkins xUnit plugin's junit-10.xsd" \
+		xmllint --noout --schema "$xsd10" "$xml"
+	check "$what: no testsuites@skipped (junit-10.xsd refuses it)" \
+		test "$(xp 'count(/testsuites/@skipped)' "$xml")" = 0
+	# The test names are the scenario ids, each once, and nothing else outside the
+	# suite "verdict".
+	ids=$(cli_jq -r '.results[].id' "$json" | sort)
+	names=$(xp '/testsuites/testsuite[@name!="verdict"]/testcase/@name' "$xml" |
+		sed 's/^ *name="\(.*\)"$/\1/' | sort)
+	check "$what: testcase@name is the scenario id ($(cli_lines "$ids") results)" \
+		test -n "$ids" -a "$ids" = "$names"
+	# Each scenario sits in the suite of its first tag ("untagged" for none).
+	want=$(cli_jq -r '.results[] | "\(.tags | split(",") | .[0] // "untagged") \(.id)"' "$json" | sort)
+	got=$(for s in $(xp '/testsuites/testsuite[@name!="verdict"]/@name' "$xml" | sed 's/^ *name="\(.*\)"$/\1/'); do
+		xp "/testsuites/testsuite[@name='$s']/testcase/@name" "$xml" |
+			sed "s/^ *name=\"\(.*\)\"\$/$s \1/"
+	done | sort)
+	check "$what: one suite per first tag, each scenario in its first tag's suite" \
+		test -n "$want" -a "$want" = "$got"
+	suites=$(xp '/testsuites/testsuite/@name' "$xml" | sed 's/^ *name="\(.*\)"$/\1/')
+	check "$what: the suite names are unique" test "$(sort <<<"$suites" | uniq -d)" = ""
+	check "$what: the first suite is verdict" test "$(head -n1 <<<"$suites")" = verdict
+	for a in tests failures errors; do
+		check "$what: testsuites@$a is the sum over the suites" \
+			test "$(xp "string(/testsuites/@$a)" "$xml")" = "$(xp "sum(/testsuites/testsuite/@$a)" "$xml")"
+	done
+	check "$what: the suites' failures count the mismatches, xpasses, domain faults and the classification" \
+		test "$(xp 'sum(/testsuites/testsuite/@failures)' "$xml")" = \
+		"$(cli_jq '([.results[] | select(.verdict == "mismatch" or .verdict == "xpass")] | length)
+			+ .domains.faults + (if .classification.state == "matches" or
+			.classification.state == "nothing-observed" then 0 else 1 end)' "$json")"
+	# The title is the first line of the scenario's system-out.
+	id=$(cli_jq -r '.results[0].id' "$json")
+	check "$what: $id's system-out starts with its title" \
+		test "$(xp "substring-before(//testcase[@name='$id']/system-out, '"$'\n'"')" "$xml")" = \
+		"title: $(cli_jq -r '.results[0].title' "$json")"
+}
+
+# 1. The full default self-test (no --only): every scenario of the default folder.
+timeout -k 5 120 "$bin" run --partner "$src/fixtures/partners/m07.xml" --quiet \
+	--json "$tmp/self.json" --junit "$tmp/self.xml" >"$tmp/self.txt" 2>"$tmp/self.err"
+rc=$?
+check "self-test: exit 0, got $rc ($(head -c 300 "$tmp/self.err"))" test "$rc" -eq 0
+check "self-test: more than 100 scenarios" test "$(cli_jq '.results | length' "$tmp/self.json")" -gt 100
+junit_checks self-test "$tmp/self.xml" "$tmp/self.json"
+check "self-test: configuration matches passes" \
+	test "$(xp "count(//testcase[@name='configuration matches'])" "$tmp/self.xml")/$(xp "count(//testcase[@name='configuration matches']/*[self::failure or self::error or self::skipped])" "$tmp/self.xml")" = 1/0
+check "self-test: the certificate suite counts the certificate-first scenarios" \
+	test "$(xp "string(/testsuites/testsuite[@name='certificate']/@tests)" "$tmp/self.xml")" = \
+	"$(cli_jq '[.results[] | select(.tags | split(",") | .[0] == "certificate")] | length' "$tmp/self.json")"
+# The schema copy is not a rubber stamp: the attribute that got reports dropped fails it.
+sed 's/<testsuites name="s2scheck"/<testsuites skipped="0" name="s2scheck"/' "$tmp/self.xml" >"$tmp/skipped.xml"
+check "junit-10.xsd refuses testsuites@skipped" \
+	test "$(xmllint --noout --schema "$xsd10" "$tmp/skipped.xml" >/dev/null 2>&1; echo $?)" -ne 0
+check "junit.xsd refuses testsuites@skipped" \
+	test "$(xmllint --noout --schema "$xsd" "$tmp/skipped.xml" >/dev/null 2>&1; echo $?)" -ne 0
+
+# 2. Against `serve`: the partner is M13 (E5), its file says M7; then its own file.
+run_against() { # run_against PARTNER_FILE DNS_PORT OUT
+	timeout -k 5 120 "$bin" run --partner "$1" --target "127.0.0.1:$serve_port" \
+		--serve-dns "127.0.0.1:$2" --listen 127.0.0.1:0 --ca "$pki/ca.pem" \
+		--cert "$pki/harness.test.pem" --key "$pki/harness.test.key" --quiet \
+		--timeout 20 --only matrix --json "$3.json" --junit "$3.xml" >"$3.txt" 2>"$3.err"
+}
+ok=0
+for _ in 1 2 3; do
+	dns=$(cli_rand_port)
+	cli_start_serve m13 "$dns" || break
+	run_against "$src/fixtures/partners/m07.xml" "$dns" "$tmp/mis"
+	rc=$?
+	if grep -q "Address already in use" "$tmp/mis.err"; then
+		cli_stop_serve
+		continue
+	fi
+	ok=1
+	break
+done
+check "serve: the mismatch run ran (a free DNS port was found)" test "$ok" -eq 1
+check "serve, M13 told M7: exit 1, got $rc ($(head -c 300 "$tmp/mis.err"))" test "$rc" -eq 1
+junit_checks "serve, M13 told M7" "$tmp/mis.xml" "$tmp/mis.json"
+check "serve, M13 told M7: configuration matches fails as a classification" \
+	test "$(xp "string(//testcase[@name='configuration matches']/failure/@type)" "$tmp/mis.xml")" = classification
+check "serve, M13 told M7: its message is the summary line" \
+	test "$(xp "string(//testcase[@name='configuration matches']/failure/@message)" "$tmp/mis.xml")" = \
+	"$(cli_jq -r '.summary.line' "$tmp/mis.json")"
+check "serve, M13 told M7: the failure's text is the suggested cmdlet, M13's setting" \
+	test "$(xp "string(//testcase[@name='configuration matches']/failure)" "$tmp/mis.xml")" = \
+	"suggested: $(cli_jq -r '.classification.suggested' "$tmp/mis.json")" -a \
+	"$(cli_jq -r '.classification.suggested' "$tmp/mis.json")" = \
+	'Set-CsXmppAllowedPartner -Identity "partner.test" -TlsNegotiation Required -SaslNegotiation NotSupported -SupportDialbackNegotiation $True'
+check "serve, M13 told M7: the matrix suite counts the mismatches" \
+	test "$(xp "string(/testsuites/testsuite[@name='matrix']/@failures)" "$tmp/mis.xml")" = \
+	"$(cli_jq '[.results[] | select(.verdict == "mismatch")] | length' "$tmp/mis.json")"
+check "serve, M13 told M7: there are mismatches" \
+	test "$(cli_jq '[.results[] | select(.verdict == "mismatch")] | length' "$tmp/mis.json")" -gt 0
+if [ "$ok" -eq 1 ]; then
+	run_against "$src/fixtures/partners/m13.xml" "$dns" "$tmp/same"
+	rc=$?
+else
+	rc=none
+fi
+check "serve, M13 told M13: exit 0, got $rc ($(head -c 300 "$tmp/same.err" 2>/dev/null))" test "$rc" = 0
+junit_checks "serve, M13 told M13" "$tmp/same.xml" "$tmp/same.json"
+check "serve, M13 told M13: configuration matches passes" \
+	test "$(xp "count(//testcase[@name='configuration matches']/*[self::failure or self::error or self::skipped])" "$tmp/same.xml")" = 0
+cli_stop_serve
+
+# 3. A fleet roll-up (every partner of multi.xml against the built-in reference partner).
+timeout -k 5 120 "$bin" run --partner "$src/fixtures/partners/multi.xml" --all --out "$tmp/fleet" \
+	--only matrix --quiet >"$tmp/fleet.txt" 2>"$tmp/fleet.err"
+rc=$?
+check "fleet: exit 0, got $rc ($(head -c 300 "$tmp/fleet.err"))" test "$rc" -eq 0
+check "fleet: rollup.xml valid against tests/schema/junit.xsd" \
+	xmllint --noout --schema "$xsd" "$tmp/fleet/rollup.xml"
+check "fleet: rollup.xml valid against junit-10.xsd" \
+	xmllint --noout --schema "$xsd10" "$tmp/fleet/rollup.xml"
+check "fleet: rollup.xml has no testsuites@skipped, a time" \
+	test "$(xp 'count(/testsuites/@skipped)' "$tmp/fleet/rollup.xml")/$(xp 'count(/testsuites/@time)' "$tmp/fleet/rollup.xml")" = 0/1
+for d in alpha.test partner.test beta.test; do
+	for x in "$xsd" "$xsd10"; do
+		check "fleet: $d's report.xml valid against ${x##*/}" \
+			xmllint --noout --schema "$x" "$tmp/fleet/$d/report.xml"
+	done
+done
+
+finish formats
