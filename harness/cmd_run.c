@@ -241,7 +241,7 @@ int cmd_run(int argc, char **argv)
         const char *advertise = NULL, *out = NULL, *shard = NULL, *per[64];
         const char *baseline = NULL, *fail_on = NULL;
         size_t n_per = 0;
-        bool all = false;
+        bool all = false, no_inline = false;
         char no_inbound[CHECKUP_TEXT + 64];
         /* The suite options fill the last SUITE_CLI_NOPTS entries (suite_cli_opts). */
         struct cli_opt opts[] = {
@@ -283,6 +283,9 @@ int cmd_run(int argc, char **argv)
             CLI_VALUE("--transcripts", "DIR", &transcripts, "Reports",
                       "one wire transcript per scenario (DIR/<id>.txt), and the streams refused "
                       "outside any scenario (DIR/_run.txt)"),
+            CLI_FLAG("--no-transcripts-inline", &no_inline, "Reports",
+                     "with --transcripts DIR: the JSON and JUnit reports name each transcript's "
+                     "file there instead of carrying its text"),
             CLI_VALUE("--timeout", "S", &timeout, "Scenarios", "per scenario (default 30)"),
             CLI_VALUE("--step-timeout", "MS", &step_timeout, "Scenarios",
                       "per negotiation step (default: docs/timeouts.md)"),
@@ -393,6 +396,9 @@ int cmd_run(int argc, char **argv)
                 if (check_paths(in, ARRAY_LEN(in), json, junit, transcripts) != EXIT_MATCH)
                         return EXIT_USAGE;
         }
+        if (no_inline && transcripts == NULL)
+                return command_usage_error("run", "--no-transcripts-inline needs --transcripts DIR "
+                                                  "(the transcripts' only copy)");
         if (baseline != NULL && reportdiff_check(baseline, err, sizeof(err)) != 0) {
                 fprintf(stderr, "s2scheck run: --baseline %s\n", err);
                 return EXIT_USAGE;
@@ -501,6 +507,26 @@ int cmd_run(int argc, char **argv)
                 rc = EXIT_USAGE;
                 goto out;
         }
+        /* The invocation and the transcripts' place, for the reports (docs/report-json.md). */
+        rep.invocation = (struct run_invocation){
+            .argc = argc,
+            .argv = argv,
+            .scenarios = sc.dir,
+            .add = sc.add,
+            .n_add = sc.n_add,
+            .quirks = sc.quirks,
+            .n_quirks = sc.n_quirks,
+            .only = sc.only,
+            .n_only = sc.n_only,
+            .skip = sc.skip,
+            .n_skip = sc.n_skip,
+            .domain = domain,
+            .timeout_s = o.timeout_s,
+            .step_timeout_ms = o.step_timeout_ms,
+            .jobs = o.jobs,
+        };
+        rep.transcripts_dir = transcripts;
+        rep.no_transcripts_inline = no_inline;
         /* With --json - or --junit -, standard output carries that report alone. */
         if (!preflight_is_stdout(json) && !preflight_is_stdout(junit) &&
             report_text(stdout, &rep, isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL) != 0)

@@ -751,6 +751,30 @@ static void jstr_n(struct json *j, struct buf *tmp, const char *s, size_t max)
                 jstr_n(j, tmp, field, sizeof(field));                                              \
         } while (0)
 
+/* key: an array of the items of the list s (at most max bytes) that the runner joined
+ * with sep, each without the spaces after sep; [] for "" (schema 2: tags and refs were
+ * the joined strings). */
+static void jstr_list(struct json *j, struct buf *tmp, const char *key, const char *s, size_t max,
+                      char sep)
+{
+        size_t len = strnlen(s, max), at = 0;
+
+        json_key(j, key);
+        json_begin_array(j);
+        while (at < len) {
+                size_t n = 0;
+
+                while (at < len && s[at] == ' ')
+                        at++;
+                while (at + n < len && s[at + n] != sep)
+                        n++;
+                if (n > 0)
+                        jstr_n(j, tmp, s + at, n);
+                at += n + 1;
+        }
+        json_end_array(j);
+}
+
 /* A rule id (docs/rules.md) under key (NULL: an array item), null for none. */
 static void rule_json(struct json *j, const char *key, enum rule_id rule)
 {
@@ -762,9 +786,93 @@ static void rule_json(struct json *j, const char *key, enum rule_id rule)
                 json_null(j);
 }
 
-static void json_result(struct json *j, struct buf *tmp, const struct scenario_result *s)
+void report_json_outcomes(struct json *j, const char *key, unsigned set)
 {
-        char name[8], set[40];
+        json_key(j, key);
+        json_begin_array(j);
+        for (int c = 0; c < OUTCOME_COUNT; c++) {
+                if (set & OUTCOME_BIT(c))
+                        json_string(j, outcome_name((enum outcome)c));
+        }
+        json_end_array(j);
+}
+
+/*
+ * key: the transcript text, unless --no-transcripts-inline (then null), and
+ * key_file: its file under --transcripts DIR (DIR/name), null without --transcripts
+ * (docs/report-json.md).
+ */
+static void json_transcript(struct json *j, struct buf *tmp, const struct run_report *r,
+                            const char *key, const char *key_file, const char *text,
+                            const char *name)
+{
+        char path[1024];
+
+        json_key(j, key);
+        if (r->no_transcripts_inline || text == NULL)
+                json_null(j);
+        else
+                jstr_n(j, tmp, text, SIZE_MAX);
+        json_key(j, key_file);
+        if (r->transcripts_dir != NULL &&
+            snprintf(path, sizeof(path), "%s/%s", r->transcripts_dir, name) < (int)sizeof(path))
+                jstr_n(j, tmp, path, sizeof(path));
+        else
+                json_null(j);
+}
+
+/* The invocation (issue 14 item 4): argv, the selection, quirks, domain and timeouts. */
+static void json_strings(struct json *j, struct buf *tmp, const char *key, const char *const *v,
+                         size_t n)
+{
+        json_key(j, key);
+        json_begin_array(j);
+        for (size_t i = 0; i < n; i++)
+                jstr_n(j, tmp, v[i], SIZE_MAX);
+        json_end_array(j);
+}
+
+/* key: n, or null for 0 (the option not given: its default applies, docs/timeouts.md). */
+static void json_uint_or_null(struct json *j, const char *key, unsigned n)
+{
+        json_key(j, key);
+        if (n > 0)
+                json_int(j, n);
+        else
+                json_null(j);
+}
+
+static void json_invocation(struct json *j, struct buf *tmp, const struct run_report *r)
+{
+        const struct run_invocation *v = &r->invocation;
+
+        json_key(j, "invocation");
+        json_begin_object(j);
+        json_strings(j, tmp, "argv", (const char *const *)v->argv,
+                     v->argv != NULL ? (size_t)v->argc : 0);
+        json_key(j, "scenarios");
+        jstr_n(j, tmp, v->scenarios, SIZE_MAX);
+        json_strings(j, tmp, "add", v->add, v->n_add);
+        json_strings(j, tmp, "only", v->only, v->n_only);
+        json_strings(j, tmp, "skip", v->skip, v->n_skip);
+        json_strings(j, tmp, "quirks", v->quirks, v->n_quirks);
+        json_key(j, "domain");
+        jstr_n(j, tmp, v->domain, SIZE_MAX);
+        json_uint_or_null(j, "timeout_s", v->timeout_s);
+        json_uint_or_null(j, "step_timeout_ms", v->step_timeout_ms);
+        json_uint_or_null(j, "jobs", v->jobs);
+        json_key(j, "transcripts");
+        jstr_n(j, tmp, r->transcripts_dir, SIZE_MAX);
+        json_kv_bool(j, "transcripts_inline", !r->no_transcripts_inline);
+        json_end_object(j);
+}
+
+static void json_result(struct json *j, struct buf *tmp, const struct run_report *r,
+                        const struct scenario_result *s)
+{
+        char file[sizeof(s->id) + 8];
+
+        char name[8];
 
         json_begin_object(j);
         JSTR(j, tmp, "id", s->id);
@@ -781,18 +889,9 @@ static void json_result(struct json *j, struct buf *tmp, const struct scenario_r
         JSTR(j, tmp, "domain", s->harness_domain);
         json_end_object(j);
         json_kv_string(j, "expected", outcome_name(s->expected));
-        json_key(j, "accepted");
-        json_begin_array(j);
-        for (int c = 0; c < OUTCOME_COUNT; c++) {
-                if (s->accepted & OUTCOME_BIT(c))
-                        json_string(j, outcome_name((enum outcome)c));
-        }
-        json_end_array(j);
-        json_key(j, "observed");
-        if (s->observed != 0)
-                json_string(j, outcome_set_text(s->observed, "|", set, sizeof(set)));
-        else
-                json_null(j);
+        report_json_outcomes(j, "accepted", s->accepted);
+        /* An array like accepted, [] when nothing was observed (schema 2). */
+        report_json_outcomes(j, "observed", s->observed);
         json_kv_string(j, "verdict", verdict_name(s->verdict));
         json_key(j, "error_cause");
         if (s->verdict == VERDICT_ERROR && error_cause_name(s->error_cause) != NULL)
@@ -814,8 +913,8 @@ static void json_result(struct json *j, struct buf *tmp, const struct scenario_r
         JSTR(j, tmp, "spec", s->spec);
         rule_json(j, "rule", s->rule_id);
         JSTR(j, tmp, "rationale", s->rationale);
-        JSTR(j, tmp, "tags", s->tags);
-        JSTR(j, tmp, "refs", s->refs);
+        jstr_list(j, tmp, "tags", s->tags, sizeof(s->tags), ',');
+        jstr_list(j, tmp, "refs", s->refs, sizeof(s->refs), ';');
         json_key(j, "certificate");
         if (s->certificate[0] != '\0')
                 jstr_n(j, tmp, s->certificate, sizeof(s->certificate));
@@ -845,8 +944,8 @@ static void json_result(struct json *j, struct buf *tmp, const struct scenario_r
         json_end_array(j);
         json_key(j, "seconds");
         json_double(j, clamp_seconds(s->seconds));
-        json_key(j, "transcript");
-        jstr_n(j, tmp, s->transcript, SIZE_MAX);
+        snprintf(file, sizeof(file), "%.*s.txt", (int)strnlen(s->id, sizeof(s->id)), s->id);
+        json_transcript(j, tmp, r, "transcript", "transcript_file", s->transcript, file);
         json_end_object(j);
 }
 
@@ -875,11 +974,8 @@ static void json_refused(struct json *j, struct buf *tmp, const struct run_repor
         json_end_array(j);
         json_kv_int(j, "other", (long long)x->other);
         json_kv_int(j, "dropped_before_header", (long long)x->dropped_before_header);
-        json_key(j, "transcript");
-        if (x->transcript != NULL)
-                jstr_n(j, tmp, x->transcript, SIZE_MAX);
-        else
-                json_null(j);
+        json_transcript(j, tmp, r, "transcript", "transcript_file", x->transcript,
+                        REPORT_RUN_TRANSCRIPT);
         json_kv_bool(j, "transcript_truncated", x->transcript_truncated);
         json_end_object(j);
 }
@@ -934,7 +1030,7 @@ int report_json(const struct run_report *r, struct buf *out)
         struct buf tmp;
         struct classify_contradiction cs[1 + ORACLE_CLASSES];
         size_t nc = classify_contradictions(r, cs);
-        char name[64], rows[128];
+        char name[64];
         const char *rule, *fix;
         enum classify_state st = classify_state(r);
         int row = classify_own_row(r), k;
@@ -1005,11 +1101,12 @@ int report_json(const struct run_report *r, struct buf *out)
         else
                 json_null(&j);
         json_kv_bool(&j, "stopped_by_preflight", r->preflight_stopped);
+        json_invocation(&j, &tmp, r);
 
         json_key(&j, "results");
         json_begin_array(&j);
         for (size_t i = 0; i < r->n_results; i++)
-                json_result(&j, &tmp, &r->results[i]);
+                json_result(&j, &tmp, r, &r->results[i]);
         json_end_array(&j);
 
         json_key(&j, "summary");
@@ -1134,10 +1231,8 @@ int report_json(const struct run_report *r, struct buf *out)
                 snprintf(name, sizeof(name), "H%d", s->harness_row);
                 json_kv_string(&j, "harness", name);
                 json_kv_string(&j, "expected", outcome_name(want));
-                json_kv_string(&j, "observed",
-                               outcome_set_text(s->observed, "|", rows, sizeof(rows)));
-                json_kv_string(&j, "indistinguishable",
-                               outcome_set_text(alike, "|", rows, sizeof(rows)));
+                report_json_outcomes(&j, "observed", s->observed);
+                report_json_outcomes(&j, "indistinguishable", alike);
                 classify_declared(s->dir, want, &text, &rule);
                 json_kv_string(&j, "declared_otherwise", text);
                 json_kv_string(&j, "rule", rule);
@@ -1163,8 +1258,7 @@ int report_json(const struct run_report *r, struct buf *out)
                 snprintf(name, sizeof(name), "H%d", cs[i].s->harness_row);
                 json_kv_string(&j, "harness", name);
                 json_kv_string(&j, "expected", outcome_name(cs[i].expected));
-                json_kv_string(&j, "observed",
-                               outcome_set_text(cs[i].s->observed, "|", rows, sizeof(rows)));
+                report_json_outcomes(&j, "observed", cs[i].s->observed);
                 json_end_object(&j);
         }
         json_end_array(&j);
@@ -1360,7 +1454,12 @@ static int junit_case(struct xw *x, const struct run_report *r, const struct sce
             buf_printf(&out, "xfail: a known deviation the scenario expects: %s; %.*s\n\n", eo,
                        (int)sizeof(s->cause), s->cause) < 0)
                 goto fail;
-        if (!s->not_run && s->transcript != NULL && buf_puts(&out, s->transcript) < 0)
+        if (!s->not_run && r->no_transcripts_inline && r->transcripts_dir != NULL &&
+            buf_printf(&out, "transcript: %s/%.*s.txt\n", r->transcripts_dir,
+                       (int)strnlen(s->id, sizeof(s->id)), s->id) < 0)
+                goto fail;
+        if (!s->not_run && !r->no_transcripts_inline && s->transcript != NULL &&
+            buf_puts(&out, s->transcript) < 0)
                 goto fail;
         if (x_start(x, "system-out") < 0 || x_text(x, out.data, out.len) < 0 || x_end(x) < 0)
                 goto fail;
@@ -1555,7 +1654,10 @@ static int junit_system_out(struct xw *x, const struct run_report *r)
         if (r->preflight != NULL && checkup_format(r->preflight, &b) != 0)
                 rc = -1;
         if (rc == 0 && r->refused.transcript != NULL && r->refused.transcript[0] != '\0' &&
-            buf_puts(&b, r->refused.transcript) != 0)
+            (r->no_transcripts_inline
+                 ? buf_printf(&b, "transcript: %s/" REPORT_RUN_TRANSCRIPT "\n",
+                              r->transcripts_dir != NULL ? r->transcripts_dir : ".")
+                 : buf_puts(&b, r->refused.transcript)) != 0)
                 rc = -1;
         if (rc == 0 && b.len > 0 &&
             (x_start(x, "system-out") < 0 || x_text(x, b.data, b.len) < 0 || x_end(x) < 0))

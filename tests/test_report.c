@@ -339,8 +339,11 @@ Test(report_json, mixed_report_has_the_documented_fields)
         char joined[256];
 
         mixed_report(&r);
+        /* Lists are arrays (schema 2): tags were "a,b", refs "x; y". */
+        snprintf(r.results[3].tags, sizeof(r.results[3].tags), "matrix,dialback");
+        snprintf(r.results[3].refs, sizeof(r.results[3].refs), "RFC 6120 §4.4; XEP-0220 §2.1.3");
         v = report_to_json(&r, &b);
-        cr_expect_eq(jnum(v, "schema"), 1);
+        cr_expect_eq(jnum(v, "schema"), 2);
         cr_expect_str_eq(jstr(v, "tool"), "s2scheck 9.9.9");
         p = jget(v, "partner");
         cr_expect_str_eq(jstr(p, "domain"), "partner.example");
@@ -373,7 +376,15 @@ Test(report_json, mixed_report_has_the_documented_fields)
         cr_expect(jbool(jget(x, "harness"), "dialback"));
         cr_expect_str_eq(jstr(jget(x, "harness"), "semantics"), "matrix");
         cr_expect_str_eq(jstr(x, "expected"), "Dt");
-        cr_expect_str_eq(jstr(x, "observed"), "F3|F4");
+        jjoin(jget(x, "observed"), joined, sizeof(joined));
+        cr_expect_str_eq(joined, "F3,F4");
+        jjoin(jget(x, "tags"), joined, sizeof(joined));
+        cr_expect_str_eq(joined, "matrix,dialback");
+        cr_expect_eq(jget(x, "refs")->n, 2);
+        jjoin(jget(x, "refs"), joined, sizeof(joined));
+        cr_expect_str_eq(joined, "RFC 6120 §4.4,XEP-0220 §2.1.3");
+        cr_expect_eq(jget(res->items[0], "tags")->type, J_ARR);
+        cr_expect_eq(jget(res->items[0], "tags")->n, 0);
         cr_expect_str_eq(jstr(x, "verdict"), "mismatch");
         cr_expect_str_eq(jstr(x, "cause"), "db:result answered type='invalid' <&> \x01");
         cr_expect_str_eq(jstr(x, "spec"), "XEP-0220 §2.1.3");
@@ -393,7 +404,8 @@ Test(report_json, mixed_report_has_the_documented_fields)
         /* accepted codes, a null observation, a null transcript, strict semantics */
         jjoin(jget(res->items[4], "accepted"), joined, sizeof(joined));
         cr_expect_str_eq(joined, "Dt,F3");
-        cr_expect(jis_null(res->items[5], "observed"));
+        cr_expect_eq(jget(res->items[5], "observed")->type, J_ARR);
+        cr_expect_eq(jget(res->items[5], "observed")->n, 0);
         cr_expect_str_eq(jstr(res->items[5], "verdict"), "error");
         cr_expect(jis_null(res->items[2], "transcript"));
         cr_expect_str_eq(jstr(jget(res->items[8], "harness"), "semantics"), "strict");
@@ -448,7 +460,8 @@ Test(report_json, jq_reads_it)
         cr_assert_eq(write(fd, b.data, b.len), (ssize_t)b.len);
         close(fd);
         snprintf(cmd, sizeof(cmd),
-                 "jq -r '[.schema, .summary.mismatch, (.results|length), .results[3].observed,"
+                 "jq -r '[.schema, .summary.mismatch, (.results|length), "
+                 "(.results[3].observed | join(\"|\")),"
                  " .classification.state] | map(tostring) | join(\" \")' %s",
                  path);
         p = popen(cmd, "r");
@@ -456,7 +469,7 @@ Test(report_json, jq_reads_it)
         cr_expect_not_null(fgets(line, sizeof(line), p));
         cr_expect_eq(pclose(p), 0);
         unlink(path);
-        cr_expect_str_eq(line, "1 2 9 F3|F4 none\n");
+        cr_expect_str_eq(line, "2 2 9 F3|F4 none\n");
         buf_cleanup(&b);
         run_report_cleanup(&r);
 }
@@ -1722,7 +1735,8 @@ Test(report_classify, by_behaviour)
                 cr_assert_not_null(only);
                 cr_expect_eq(only->n, 6);
                 cr_expect_str_eq(jstr(only->items[0], "rule"), "RFC 6120 §5.4.1");
-                cr_expect_str_eq(jstr(only->items[0], "indistinguishable"), "F2|F4");
+                jjoin(jget(only->items[0], "indistinguishable"), joined, sizeof(joined));
+                cr_expect_str_eq(joined, "F2,F4");
                 jjoin(jget(v, "finding_patterns"), joined, sizeof(joined));
                 cr_expect_str_eq(joined, "declared-otherwise");
                 jv_free(v);
@@ -1963,6 +1977,62 @@ Test(report_basis, a_missing_direction_is_named)
                                           "inbound; unjudged: 0 outbound, 18 inbound\"/>"),
                            "%s", b.data);
         cr_expect_not_null(strstr(b.data, "<property name=\"untold_configs\""));
+        buf_cleanup(&b);
+        run_report_cleanup(&r);
+}
+
+/* --no-transcripts-inline (with --transcripts DIR): the reports name each transcript's
+ * file instead of carrying its text; the invocation is recorded (issue 14 item 4). */
+Test(report_json, transcripts_by_reference_and_invocation)
+{
+        struct run_report r;
+        struct buf b;
+        struct jv *v, *x, *inv;
+        xmlDocPtr doc;
+        char *out;
+        char joined[256];
+        static char *argv[] = {"--partner", "p.xml", "--only", "matrix", NULL};
+        static const char *only[] = {"matrix"};
+
+        mixed_report(&r);
+        r.invocation = (struct run_invocation){
+            .argc = 4, .argv = argv, .only = only, .n_only = 1, .timeout_s = 12};
+        r.transcripts_dir = "/t";
+        v = report_to_json(&r, &b);
+        x = jget(v, "results")->items[3];
+        cr_expect_not_null(strstr(jstr(x, "transcript"), "<stream:stream"), "inline by default");
+        cr_expect_str_eq(jstr(x, "transcript_file"), "/t/H13-in.txt");
+        cr_expect_str_eq(jstr(jget(v, "refused"), "transcript_file"), "/t/_run.txt");
+        inv = jget(v, "invocation");
+        jjoin(jget(inv, "argv"), joined, sizeof(joined));
+        cr_expect_str_eq(joined, "--partner,p.xml,--only,matrix");
+        jjoin(jget(inv, "only"), joined, sizeof(joined));
+        cr_expect_str_eq(joined, "matrix");
+        cr_expect_eq(jnum(inv, "timeout_s"), 12);
+        cr_expect(jis_null(inv, "step_timeout_ms"), "not given: null");
+        cr_expect(jis_null(inv, "domain"));
+        cr_expect_str_eq(jstr(inv, "transcripts"), "/t");
+        cr_expect(jbool(inv, "transcripts_inline"));
+        jv_free(v);
+        buf_cleanup(&b);
+
+        r.no_transcripts_inline = true;
+        v = report_to_json(&r, &b);
+        x = jget(v, "results")->items[3];
+        cr_expect(jis_null(x, "transcript"));
+        cr_expect_str_eq(jstr(x, "transcript_file"), "/t/H13-in.txt");
+        cr_expect_not(jbool(jget(v, "invocation"), "transcripts_inline"));
+        cr_expect_null(strstr(b.data, "<stream:stream"), "no transcript text in the JSON");
+        jv_free(v);
+        buf_cleanup(&b);
+
+        doc = junit_doc(&r, &b);
+        cr_expect_eq(validate(doc), 0, "%s", b.data);
+        out = xpath_str(doc, "//testcase[@name='H13-in']/system-out");
+        cr_expect_not_null(strstr(out, "transcript: /t/H13-in.txt\n"), "%s", out);
+        cr_expect_null(strstr(out, "<stream:stream"), "%s", out);
+        free(out);
+        xmlFreeDoc(doc);
         buf_cleanup(&b);
         run_report_cleanup(&r);
 }

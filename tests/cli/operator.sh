@@ -154,7 +154,7 @@ attempt json-stdout-file "$bin" run --partner "$partner" --only matrix-h9-out --
 	--json - --junit "$tmp/r.xml"
 check "--json - with --junit FILE: the file is written" grep -q "<testsuite" "$tmp/r.xml"
 check "--json - with --junit FILE: stdout is JSON" \
-	test "$(jq -r '.schema' "$tmp/json-stdout-file.out" 2>&1)" = 1
+	test "$(jq -r '.schema' "$tmp/json-stdout-file.out" 2>&1)" = 2
 
 # 3. Certificate, key and CA: each error names the option, the file and the fix.
 expect=preflight creds_refused missing-cert "$pki/ca.pem" "$tmp/missing.pem" "$pki/harness.test.key" \
