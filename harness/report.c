@@ -1765,6 +1765,144 @@ fail:
         return rc;
 }
 
+/* ---- Markdown summary ----------------------------------------------------- */
+
+/* Text for a Markdown table cell or line: utf8-cleaned, '|' escaped, newlines as
+ * spaces, at most max bytes of s. */
+static int md_text(struct buf *out, struct buf *tmp, const char *s, size_t max)
+{
+        buf_reset(tmp);
+        if (s == NULL)
+                return 0;
+        if (utf8_clean(tmp, s, strnlen(s, max), CLEAN_XML) < 0)
+                return -1;
+        for (size_t i = 0; i < tmp->len; i++) {
+                char c = tmp->data[i];
+
+                if ((c == '|' && buf_puts(out, "\\|") < 0) ||
+                    ((c == '\n' || c == '\r') && buf_puts(out, " ") < 0) ||
+                    (c != '|' && c != '\n' && c != '\r' && buf_append(out, &c, 1) < 0))
+                        return -1;
+        }
+        return 0;
+}
+
+/* Whether a result needs attention: mismatch, xpass, error. */
+static bool md_attention(const struct scenario_result *s)
+{
+        return !s->not_run && (s->verdict == VERDICT_MISMATCH || s->verdict == VERDICT_XPASS ||
+                               s->verdict == VERDICT_ERROR);
+}
+
+/* The cause key of a result needing attention: its rule id, else its verdict. */
+static const char *md_cause(const struct scenario_result *s)
+{
+        return s->rule_id != RULE_NONE ? rule_name(s->rule_id) : verdict_name(s->verdict);
+}
+
+/*
+ * The run as Markdown for $GITHUB_STEP_SUMMARY or a merge request note
+ * (docs/cli.md "Reports"): the verdict line, the classification and its cmdlet, the
+ * results needing attention grouped by cause (one row per rule, the scenarios it
+ * covers), the domains verdict.
+ */
+int report_markdown(const struct run_report *r, struct buf *out)
+{
+        struct buf tmp;
+        char line[512], eo[128];
+        size_t n[VERDICT_COUNT] = {0}, attention = 0;
+        int rc = -1;
+
+        buf_init(&tmp, 0);
+        for (size_t i = 0; i < r->n_results; i++) {
+                n[r->results[i].verdict]++;
+                attention += md_attention(&r->results[i]);
+        }
+        summary_line(r, line, sizeof(line));
+        if (buf_printf(out, "## s2scheck: %s\n\n",
+                       attention == 0 && r->domains.faults == 0 && !r->incomplete
+                           ? "pass"
+                           : "needs attention") < 0 ||
+            buf_puts(out, "**") < 0 || md_text(out, &tmp, line, sizeof(line)) < 0 ||
+            buf_puts(out, "**\n\n") < 0 || buf_puts(out, "- partner: `") < 0 ||
+            md_text(out, &tmp, r->partner_domain, sizeof(r->partner_domain)) < 0 ||
+            buf_puts(out, "`, target: ") < 0 ||
+            md_text(out, &tmp, r->target, sizeof(r->target)) < 0 ||
+            buf_printf(out,
+                       "\n- %zu scenarios: %zu match, %zu mismatch, %zu error, %zu skip, %zu "
+                       "xfail, %zu xpass\n",
+                       r->n_results, n[VERDICT_MATCH], n[VERDICT_MISMATCH], n[VERDICT_ERROR],
+                       n[VERDICT_SKIP], n[VERDICT_XFAIL], n[VERDICT_XPASS]) < 0 ||
+            buf_printf(out, "- classification: %s\n", classify_state_name(classify_state(r))) < 0 ||
+            (r->incomplete &&
+             (buf_puts(out, "- **incomplete**: ") < 0 ||
+              md_text(out, &tmp, r->incomplete_reason, sizeof(r->incomplete_reason)) < 0 ||
+              buf_puts(out, "\n") < 0)))
+                goto fail;
+        if (r->suggested[0] != '\0' &&
+            (buf_puts(out, "\nSuggested command:\n\n```powershell\n") < 0 ||
+             buf_append(out, r->suggested, strnlen(r->suggested, sizeof(r->suggested))) < 0 ||
+             buf_puts(out, "\n```\n") < 0))
+                goto fail;
+        if (attention > 0 &&
+            buf_puts(out, "\n### Needing attention, by cause\n\n| cause | rule | scenarios |\n"
+                          "|---|---|---|\n") < 0)
+                goto fail;
+        /* One row per cause, in the order first met; each scenario once. */
+        for (size_t i = 0; i < r->n_results; i++) {
+                const struct scenario_result *s = &r->results[i];
+                bool seen = false;
+
+                if (!md_attention(s))
+                        continue;
+                for (size_t k = 0; k < i && !seen; k++)
+                        seen = md_attention(&r->results[k]) &&
+                               strcmp(md_cause(&r->results[k]), md_cause(s)) == 0;
+                if (seen)
+                        continue;
+                if (buf_puts(out, "| ") < 0 || md_text(out, &tmp, md_cause(s), SIZE_MAX) < 0 ||
+                    buf_puts(out, " | ") < 0 || md_text(out, &tmp, s->spec, sizeof(s->spec)) < 0 ||
+                    buf_puts(out, " | ") < 0)
+                        goto fail;
+                for (size_t k = i; k < r->n_results; k++) {
+                        const struct scenario_result *t = &r->results[k];
+
+                        if (!md_attention(t) || strcmp(md_cause(t), md_cause(s)) != 0)
+                                continue;
+                        expected_observed(t, eo, sizeof(eo));
+                        if (buf_puts(out, k == i ? "`" : ", `") < 0 ||
+                            md_text(out, &tmp, t->id, sizeof(t->id)) < 0 ||
+                            buf_printf(out, "` (%s: ", verdict_name(t->verdict)) < 0 ||
+                            md_text(out, &tmp, t->verdict == VERDICT_ERROR ? t->cause : eo,
+                                    t->verdict == VERDICT_ERROR ? sizeof(t->cause) : sizeof(eo)) <
+                                0 ||
+                            buf_puts(out, ")") < 0)
+                                goto fail;
+                }
+                if (buf_puts(out, " |\n") < 0)
+                        goto fail;
+        }
+        if (buf_puts(out, "\n### Domains: ") < 0 ||
+            md_text(out, &tmp, r->domains.summary, sizeof(r->domains.summary)) < 0 ||
+            buf_puts(out, "\n\n") < 0)
+                goto fail;
+        for (size_t i = 0; i < r->domains.n_items; i++) {
+                const struct domain_item *it = &r->domains.items[i];
+
+                if (it->finding[0] == '\0')
+                        continue;
+                if (buf_puts(out, "- ") < 0 ||
+                    md_text(out, &tmp, it->finding, sizeof(it->finding)) < 0 ||
+                    buf_puts(out, "; fix: ") < 0 ||
+                    md_text(out, &tmp, it->fix, sizeof(it->fix)) < 0 || buf_puts(out, "\n") < 0)
+                        goto fail;
+        }
+        rc = 0;
+fail:
+        buf_cleanup(&tmp);
+        return rc;
+}
+
 /* ---- files -------------------------------------------------------------- */
 
 static int write_all(int fd, const char *p, size_t len)

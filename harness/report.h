@@ -49,6 +49,11 @@ int report_json(const struct run_report *r, struct buf *out);
  */
 int report_junit(const struct run_report *r, struct buf *out);
 
+/* Appends the run's Markdown summary (docs/cli.md "Reports": the verdict line, the
+ * classification and cmdlet, what needs attention grouped by cause, the domains
+ * verdict), for $GITHUB_STEP_SUMMARY or a merge request note. 0, or -1 out of memory. */
+int report_markdown(const struct run_report *r, struct buf *out);
+
 /*
  * Writes data to path so that path holds either its old content or all of data,
  * never a part: a temporary file in the same directory, written, fsync'd, then

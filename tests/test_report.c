@@ -2036,3 +2036,36 @@ Test(report_json, transcripts_by_reference_and_invocation)
         buf_cleanup(&b);
         run_report_cleanup(&r);
 }
+
+/* The Markdown summary (issue 14 item 4): the verdict first, what needs attention
+ * grouped by cause, one row per cause with each scenario once. */
+Test(report_markdown, groups_by_cause)
+{
+        struct run_report r;
+        struct buf b;
+        size_t rows = 0;
+
+        mixed_report(&r);
+        /* Two mismatches under one rule, the xpass and the error under others. */
+        r.results[3].rule_id = RULE_NONE;
+        r.results[4].rule_id = r.results[3].rule_id;
+        buf_init(&b, 0);
+        cr_assert_eq(report_markdown(&r, &b), 0);
+        cr_assert_eq(buf_append(&b, "", 1), 0);
+        cr_expect_eq(strncmp(b.data, "## s2scheck: needs attention\n", 29), 0, "%s", b.data);
+        cr_expect_not_null(strstr(b.data, "- 9 scenarios: 3 match, 2 mismatch, 1 error, 1 skip"),
+                           "%s", b.data);
+        cr_expect_not_null(strstr(b.data, "| mismatch | XEP-0220 §2.1.3 | `H13-in` (mismatch: "
+                                          "expected Dt, observed F3\\|F4), `H7-in` (mismatch: "),
+                           "%s", b.data);
+        cr_expect_not_null(strstr(b.data, "`H9-out` (error: connect to 127.0.0.1:5269 refused)"),
+                           "%s", b.data);
+        cr_expect_not_null(strstr(b.data, "`H10-out` (xpass: "), "%s", b.data);
+        for (const char *p = strstr(b.data, "|---|"); p != NULL; p = strchr(p + 1, '\n'))
+                rows += p[1] == '|';
+        cr_expect_eq(rows, 3, "one row per cause (mismatch, error, xpass):\n%s", b.data);
+        cr_expect_null(strstr(b.data, "H2-out"), "a match needs no attention:\n%s", b.data);
+        cr_expect_not_null(strstr(b.data, "### Domains: "), "%s", b.data);
+        buf_cleanup(&b);
+        run_report_cleanup(&r);
+}

@@ -153,6 +153,13 @@ check "the self-test's invocation: transcripts inline, none written" \
 "$bin" run --partner "$src/fixtures/partners/m07.xml" --no-transcripts-inline >"$tmp/noref.txt" 2>&1
 rc=$?
 check "--no-transcripts-inline without --transcripts: usage error (exit 2), got $rc" test "$rc" -eq 2
+# --markdown -: standard output carries the summary alone.
+"$bin" run --partner "$src/fixtures/partners/m07.xml" --only matrix --quiet --markdown - \
+	>"$tmp/md-stdout.md" 2>"$tmp/md-stdout.err"
+rc=$?
+check "--markdown -: exit 0, got $rc" test "$rc" -eq 0
+check "--markdown -: stdout is the summary alone" \
+	test "$(head -n1 "$tmp/md-stdout.md")/$(grep -c '^ID ' "$tmp/md-stdout.md")" = "## s2scheck: pass/0"
 check "--no-transcripts-inline without --transcripts: says why" \
 	grep -q -- '--no-transcripts-inline needs --transcripts DIR' "$tmp/noref.txt"
 
@@ -161,7 +168,8 @@ run_against() { # run_against PARTNER_FILE DNS_PORT OUT
 	timeout -k 5 120 "$bin" run --partner "$1" --target "127.0.0.1:$serve_port" \
 		--serve-dns "127.0.0.1:$2" --listen 127.0.0.1:0 --ca "$pki/ca.pem" \
 		--cert "$pki/harness.test.pem" --key "$pki/harness.test.key" --quiet \
-		--timeout 20 --only matrix --json "$3.json" --junit "$3.xml" >"$3.txt" 2>"$3.err"
+		--timeout 20 --only matrix --json "$3.json" --junit "$3.xml" --markdown "$3.md" \
+		>"$3.txt" 2>"$3.err"
 }
 ok=0
 for _ in 1 2 3; do
@@ -199,6 +207,22 @@ check "diff --json: schema 2, observed codes as arrays" \
 	test "$(cli_jq -c '[.schema, ([.regressions[], .verdicts[], .observed[] | .old_observed, .new_observed | type] | unique)]' "$tmp/diff.json")" = '[2,["array"]]'
 check "diff --json: the mismatches are regressions" \
 	test "$(cli_jq '.regressions | length' "$tmp/diff.json")" -gt 0
+# The Markdown summary: the verdict first, one row per cause, each mismatch once.
+check "serve, M13 told M7: the Markdown summary says it needs attention" \
+	test "$(head -n1 "$tmp/mis.md")" = "## s2scheck: needs attention"
+check "serve, M13 told M7: the Markdown summary has the summary line" \
+	grep -qxF "**$(cli_jq -r '.summary.line' "$tmp/mis.json")**" "$tmp/mis.md"
+check "serve, M13 told M7: the Markdown summary has the cmdlet once" \
+	test "$(grep -cxF "$(cli_jq -r '.classification.suggested' "$tmp/mis.json")" "$tmp/mis.md")" = 1
+causes=$(cli_jq '[.results[] | select(.verdict == "mismatch" or .verdict == "xpass" or .verdict == "error") | (.rule // .verdict)] | unique | length' "$tmp/mis.json")
+check "serve, M13 told M7: one Markdown row per cause ($causes)" \
+	test "$(sed -n '/^|---|/,/^$/p' "$tmp/mis.md" | grep -c '^| ')" = "$causes" -a "$causes" -gt 0
+for id in $(cli_jq -r '.results[] | select(.verdict == "mismatch") | .id' "$tmp/mis.json"); do
+	n=$(grep -o "\`$id\`" "$tmp/mis.md" | wc -l)
+	[ "$n" = 1 ] || echo "$id: $n times" >>"$tmp/md-ids"
+done
+check "serve, M13 told M7: each mismatch once in the Markdown ($(cat "$tmp/md-ids" 2>/dev/null))" \
+	test ! -s "$tmp/md-ids"
 check "serve, M13 told M7: there are mismatches" \
 	test "$(cli_jq '[.results[] | select(.verdict == "mismatch")] | length' "$tmp/mis.json")" -gt 0
 if [ "$ok" -eq 1 ]; then
