@@ -69,6 +69,20 @@ static int write_report(const char *path, const char *what, struct buf *b, int f
         return 0;
 }
 
+/* The report fmt makes of rep, written to path (write_report). */
+static int format_report(const char *path, const char *what,
+                         int (*fmt)(const struct run_report *, struct buf *),
+                         const struct run_report *rep)
+{
+        struct buf b;
+        int rc;
+
+        buf_init(&b, 0);
+        rc = write_report(path, what, &b, fmt(rep, &b));
+        buf_cleanup(&b);
+        return rc;
+}
+
 /*
  * The operator's paths, before anything runs (docs/cli.md): no FIFO or device as an
  * input file, and reports that can be written where they are asked for. A mistake
@@ -553,27 +567,15 @@ int cmd_run(int argc, char **argv)
                         failed_output = true;
                 if (baseline != NULL && frc == 0 &&
                     against_baseline(baseline, &b,
-                                     !preflight_is_stdout(json) && !preflight_is_stdout(junit),
+                                     !preflight_is_stdout(json) && !preflight_is_stdout(junit) &&
+                                         !preflight_is_stdout(markdown),
                                      &worse) != 0)
                         failed_output = true;
                 buf_cleanup(&b);
         }
-        if (junit != NULL) {
-                struct buf b;
-
-                buf_init(&b, 0);
-                if (write_report(junit, "JUnit", &b, report_junit(&rep, &b)) != 0)
-                        failed_output = true;
-                buf_cleanup(&b);
-        }
-        if (markdown != NULL) {
-                struct buf b;
-
-                buf_init(&b, 0);
-                if (write_report(markdown, "Markdown", &b, report_markdown(&rep, &b)) != 0)
-                        failed_output = true;
-                buf_cleanup(&b);
-        }
+        if ((junit != NULL && format_report(junit, "JUnit", report_junit, &rep) != 0) ||
+            (markdown != NULL && format_report(markdown, "Markdown", report_markdown, &rep) != 0))
+                failed_output = true;
         if (transcripts != NULL &&
             report_write_transcripts(transcripts, &rep, err, sizeof(err)) != 0) {
                 fprintf(stderr, "s2scheck run: %s\n", err);
