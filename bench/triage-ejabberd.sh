@@ -98,7 +98,7 @@ for i in "${!settings[@]}"; do
 	echo "$secs" >"$out/seconds"
 	times+=("$s=${secs}s(exit $rc)")
 	peers_log "$s: exit $rc in $secs s: $(jq -r '.summary | to_entries | map("\(.key)=\(.value)") | join(" ")' "$out/r.json" 2>/dev/null)"
-	jq -r '.results[] | select(.verdict != "match") | "#   \(.id) \(.verdict): expected \(.expected), observed \(.observed): \(.cause)"' \
+	jq -r '.results[] | select(.verdict != "match") | "#   \(.id) \(.verdict): expected \(.expected), observed \(.observed | join("|")): \(.cause)"' \
 		"$out/r.json" 2>/dev/null
 	peers_stop "$n" >/dev/null
 	cp "${PEERS_DIR[$n]}/logs/ejabberd.log" "$out/ejabberd.log" 2>/dev/null

@@ -46,7 +46,7 @@ for i in "${!variants[@]}"; do
 	cp "${PEERS_DIR[p0]}/prosody.log" "$out/prosody.log"
 	rm -rf "${PEERS_DIR[p0]}"
 	echo "== $v: exit $rc in $secs s; $(jq -c '.summary' "$out/r.json" 2>/dev/null)"
-	jq -r '.results[] | select(.verdict != "match") | "   \(.id) \(.verdict): expected \(.expected), observed \(.observed): \(.cause)"' \
+	jq -r '.results[] | select(.verdict != "match") | "   \(.id) \(.verdict): expected \(.expected), observed \(.observed | join("|")): \(.cause)"' \
 		"$out/r.json" 2>/dev/null
 	# the slowest scenarios (a long wait shows here)
 	jq -r '[.results[] | {id, d: .seconds}] | sort_by(-.d) | .[0:5] | map("\(.id)=\(.d * 10 | round / 10)s") | "   slowest: " + join(" ")' \

@@ -274,6 +274,7 @@ int checkup_json(const struct checkup_report *r, const char *target, const char 
 
         json_init(&j, out);
         json_begin_object(&j);
+        json_kv_int(&j, "schema", 1); /* docs/schema/check.schema.json */
         json_kv_string(&j, "version", S2S_VERSION);
         json_kv_string(&j, "command", "check");
         json_kv_string(&j, "partner", partner);

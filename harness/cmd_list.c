@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "json.h"
 #include "misbehave.h"
+#include "report.h"
 #include "scenario.h"
 #include "suitecli.h"
 #include "util.h"
@@ -49,17 +50,6 @@ static void list_text(const struct scenario_suite *suite)
         }
         printf("%zu scenario%s selected of %zu\n", suite->n_selected,
                suite->n_selected == 1 ? "" : "s", suite->n);
-}
-
-static void outcomes_json(struct json *j, const char *key, unsigned set)
-{
-        json_key(j, key);
-        json_begin_array(j);
-        for (int o = 0; o < OUTCOME_COUNT; o++) {
-                if (set & OUTCOME_BIT(o))
-                        json_string(j, outcome_name((enum outcome)o));
-        }
-        json_end_array(j);
 }
 
 static void names_json(struct json *j, const char *key, const struct scenario_name_info *t,
@@ -148,9 +138,9 @@ static void scenario_json(struct json *j, const struct scenario *s)
                                 json_string(j, method_name((enum method)m));
                 }
                 json_end_array(j);
-                outcomes_json(j, "also_accept", s->also_accept);
+                report_json_outcomes(j, "also_accept", s->also_accept);
         } else {
-                outcomes_json(j, "outcomes", s->outcomes);
+                report_json_outcomes(j, "outcomes", s->outcomes);
         }
         names_json(j, "checks", scenario_checks(), CHECK_COUNT, s->checks);
         json_end_object(j);
@@ -171,6 +161,7 @@ static int list_json(const struct scenario_suite *suite)
         buf_init(&out, 0);
         json_init(&j, &out);
         json_begin_object(&j);
+        json_kv_int(&j, "schema", 1); /* docs/schema/list.schema.json */
         json_kv_int(&j, "total", (long long)suite->n);
         json_kv_int(&j, "selected", (long long)suite->n_selected);
         json_key(&j, "scenarios");

@@ -102,6 +102,7 @@ static void matrix_json(const struct partner *p, enum semantics hsem, struct buf
 
         json_init(&j, out);
         json_begin_object(&j);
+        json_kv_int(&j, "schema", 1); /* docs/schema/matrix.schema.json */
         json_kv_string(&j, "partner", p->primary);
         snprintf(tmp, sizeof(tmp), "M%d", row);
         json_kv_string(&j, "row", tmp);

@@ -69,22 +69,39 @@ static int write_report(const char *path, const char *what, struct buf *b, int f
         return 0;
 }
 
+/* The report fmt makes of rep, written to path (write_report). */
+static int format_report(const char *path, const char *what,
+                         int (*fmt)(const struct run_report *, struct buf *),
+                         const struct run_report *rep)
+{
+        struct buf b;
+        int rc;
+
+        buf_init(&b, 0);
+        rc = write_report(path, what, &b, fmt(rep, &b));
+        buf_cleanup(&b);
+        return rc;
+}
+
 /*
  * The operator's paths, before anything runs (docs/cli.md): no FIFO or device as an
  * input file, and reports that can be written where they are asked for. A mistake
  * here would otherwise block the run or surface only after it (exit 3).
  */
 static int check_paths(const struct preflight_file *in, size_t n_in, const char *json,
-                       const char *junit, const char *transcripts)
+                       const char *junit, const char *markdown, const char *transcripts)
 {
         char err[1200];
 
-        if (preflight_is_stdout(json) && preflight_is_stdout(junit))
-                return command_usage_error("run", "--json - and --junit - would both write to "
-                                                  "standard output: give one of them a file");
+        if (preflight_is_stdout(json) + preflight_is_stdout(junit) + preflight_is_stdout(markdown) >
+            1)
+                return command_usage_error("run", "two of --json -, --junit - and --markdown - "
+                                                  "would write to standard output: give all but "
+                                                  "one of them a file");
         if (preflight_inputs(in, n_in, err, sizeof(err)) != 0 ||
             (json != NULL && preflight_report("--json", json, err, sizeof(err)) != 0) ||
             (junit != NULL && preflight_report("--junit", junit, err, sizeof(err)) != 0) ||
+            (markdown != NULL && preflight_report("--markdown", markdown, err, sizeof(err)) != 0) ||
             (transcripts != NULL &&
              preflight_report_dir("--transcripts", transcripts, err, sizeof(err)) != 0)) {
                 fprintf(stderr, "s2scheck run: %s\n", err);
@@ -239,9 +256,9 @@ int cmd_run(int argc, char **argv)
         struct scenario_suite suite;
         bool quiet = false, no_preflight = false, outbound_only = false;
         const char *advertise = NULL, *out = NULL, *shard = NULL, *per[64];
-        const char *baseline = NULL, *fail_on = NULL;
+        const char *baseline = NULL, *fail_on = NULL, *markdown = NULL;
         size_t n_per = 0;
-        bool all = false;
+        bool all = false, no_inline = false;
         char no_inbound[CHECKUP_TEXT + 64];
         /* The suite options fill the last SUITE_CLI_NOPTS entries (suite_cli_opts). */
         struct cli_opt opts[] = {
@@ -283,6 +300,13 @@ int cmd_run(int argc, char **argv)
             CLI_VALUE("--transcripts", "DIR", &transcripts, "Reports",
                       "one wire transcript per scenario (DIR/<id>.txt), and the streams refused "
                       "outside any scenario (DIR/_run.txt)"),
+            CLI_VALUE("--markdown", "FILE", &markdown, "Reports",
+                      "write a Markdown summary (verdict, classification, cmdlet, what needs "
+                      "attention by cause, domains) for $GITHUB_STEP_SUMMARY; '-' for standard "
+                      "output"),
+            CLI_FLAG("--no-transcripts-inline", &no_inline, "Reports",
+                     "with --transcripts DIR: the JSON and JUnit reports name each transcript's "
+                     "file there instead of carrying its text"),
             CLI_VALUE("--timeout", "S", &timeout, "Scenarios", "per scenario (default 30)"),
             CLI_VALUE("--step-timeout", "MS", &step_timeout, "Scenarios",
                       "per negotiation step (default: docs/timeouts.md)"),
@@ -361,10 +385,12 @@ int cmd_run(int argc, char **argv)
                                                           "run (for a fleet: s2scheck diff on "
                                                           "its folders' report.json)");
 
-                if (identity != NULL || json != NULL || junit != NULL || transcripts != NULL)
+                if (identity != NULL || json != NULL || junit != NULL || transcripts != NULL ||
+                    markdown != NULL)
                         return command_usage_error(
                             "run", "--all writes each partner's reports under --out DIR: "
-                                   "--identity, --json, --junit and --transcripts do not apply");
+                                   "--identity, --json, --junit, --markdown and --transcripts do "
+                                   "not apply");
                 if (number_opt("run", "--timeout", timeout, 1, 3600, &t) != 0)
                         return EXIT_USAGE;
                 return run_fleet(argc, argv, opts, ARRAY_LEN(opts), partner_file, out, shard, jobs,
@@ -390,9 +416,13 @@ int cmd_run(int argc, char **argv)
                     {"--issuer-key", issuer_key},
                 };
 
-                if (check_paths(in, ARRAY_LEN(in), json, junit, transcripts) != EXIT_MATCH)
+                if (check_paths(in, ARRAY_LEN(in), json, junit, markdown, transcripts) !=
+                    EXIT_MATCH)
                         return EXIT_USAGE;
         }
+        if (no_inline && transcripts == NULL)
+                return command_usage_error("run", "--no-transcripts-inline needs --transcripts DIR "
+                                                  "(the transcripts' only copy)");
         if (baseline != NULL && reportdiff_check(baseline, err, sizeof(err)) != 0) {
                 fprintf(stderr, "s2scheck run: --baseline %s\n", err);
                 return EXIT_USAGE;
@@ -501,8 +531,29 @@ int cmd_run(int argc, char **argv)
                 rc = EXIT_USAGE;
                 goto out;
         }
+        /* The invocation and the transcripts' place, for the reports (docs/report-json.md). */
+        rep.invocation = (struct run_invocation){
+            .argc = argc,
+            .argv = argv,
+            .scenarios = sc.dir,
+            .add = sc.add,
+            .n_add = sc.n_add,
+            .quirks = sc.quirks,
+            .n_quirks = sc.n_quirks,
+            .only = sc.only,
+            .n_only = sc.n_only,
+            .skip = sc.skip,
+            .n_skip = sc.n_skip,
+            .domain = domain,
+            .timeout_s = o.timeout_s,
+            .step_timeout_ms = o.step_timeout_ms,
+            .jobs = o.jobs,
+        };
+        rep.transcripts_dir = transcripts;
+        rep.no_transcripts_inline = no_inline;
         /* With --json - or --junit -, standard output carries that report alone. */
         if (!preflight_is_stdout(json) && !preflight_is_stdout(junit) &&
+            !preflight_is_stdout(markdown) &&
             report_text(stdout, &rep, isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL) != 0)
                 failed_output = true;
         fflush(stdout);
@@ -516,19 +567,15 @@ int cmd_run(int argc, char **argv)
                         failed_output = true;
                 if (baseline != NULL && frc == 0 &&
                     against_baseline(baseline, &b,
-                                     !preflight_is_stdout(json) && !preflight_is_stdout(junit),
+                                     !preflight_is_stdout(json) && !preflight_is_stdout(junit) &&
+                                         !preflight_is_stdout(markdown),
                                      &worse) != 0)
                         failed_output = true;
                 buf_cleanup(&b);
         }
-        if (junit != NULL) {
-                struct buf b;
-
-                buf_init(&b, 0);
-                if (write_report(junit, "JUnit", &b, report_junit(&rep, &b)) != 0)
-                        failed_output = true;
-                buf_cleanup(&b);
-        }
+        if ((junit != NULL && format_report(junit, "JUnit", report_junit, &rep) != 0) ||
+            (markdown != NULL && format_report(markdown, "Markdown", report_markdown, &rep) != 0))
+                failed_output = true;
         if (transcripts != NULL &&
             report_write_transcripts(transcripts, &rep, err, sizeof(err)) != 0) {
                 fprintf(stderr, "s2scheck run: %s\n", err);

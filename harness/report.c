@@ -751,6 +751,30 @@ static void jstr_n(struct json *j, struct buf *tmp, const char *s, size_t max)
                 jstr_n(j, tmp, field, sizeof(field));                                              \
         } while (0)
 
+/* key: an array of the items of the list s (at most max bytes) that the runner joined
+ * with sep, each without the spaces after sep; [] for "" (schema 2: tags and refs were
+ * the joined strings). */
+static void jstr_list(struct json *j, struct buf *tmp, const char *key, const char *s, size_t max,
+                      char sep)
+{
+        size_t len = strnlen(s, max), at = 0;
+
+        json_key(j, key);
+        json_begin_array(j);
+        while (at < len) {
+                size_t n = 0;
+
+                while (at < len && s[at] == ' ')
+                        at++;
+                while (at + n < len && s[at + n] != sep)
+                        n++;
+                if (n > 0)
+                        jstr_n(j, tmp, s + at, n);
+                at += n + 1;
+        }
+        json_end_array(j);
+}
+
 /* A rule id (docs/rules.md) under key (NULL: an array item), null for none. */
 static void rule_json(struct json *j, const char *key, enum rule_id rule)
 {
@@ -762,9 +786,93 @@ static void rule_json(struct json *j, const char *key, enum rule_id rule)
                 json_null(j);
 }
 
-static void json_result(struct json *j, struct buf *tmp, const struct scenario_result *s)
+void report_json_outcomes(struct json *j, const char *key, unsigned set)
 {
-        char name[8], set[40];
+        json_key(j, key);
+        json_begin_array(j);
+        for (int c = 0; c < OUTCOME_COUNT; c++) {
+                if (set & OUTCOME_BIT(c))
+                        json_string(j, outcome_name((enum outcome)c));
+        }
+        json_end_array(j);
+}
+
+/*
+ * key: the transcript text, unless --no-transcripts-inline (then null), and
+ * key_file: its file under --transcripts DIR (DIR/name), null without --transcripts
+ * (docs/report-json.md).
+ */
+static void json_transcript(struct json *j, struct buf *tmp, const struct run_report *r,
+                            const char *key, const char *key_file, const char *text,
+                            const char *name)
+{
+        char path[1024];
+
+        json_key(j, key);
+        if (r->no_transcripts_inline || text == NULL)
+                json_null(j);
+        else
+                jstr_n(j, tmp, text, SIZE_MAX);
+        json_key(j, key_file);
+        if (r->transcripts_dir != NULL &&
+            snprintf(path, sizeof(path), "%s/%s", r->transcripts_dir, name) < (int)sizeof(path))
+                jstr_n(j, tmp, path, sizeof(path));
+        else
+                json_null(j);
+}
+
+/* The invocation (issue 14 item 4): argv, the selection, quirks, domain and timeouts. */
+static void json_strings(struct json *j, struct buf *tmp, const char *key, const char *const *v,
+                         size_t n)
+{
+        json_key(j, key);
+        json_begin_array(j);
+        for (size_t i = 0; i < n; i++)
+                jstr_n(j, tmp, v[i], SIZE_MAX);
+        json_end_array(j);
+}
+
+/* key: n, or null for 0 (the option not given: its default applies, docs/timeouts.md). */
+static void json_uint_or_null(struct json *j, const char *key, unsigned n)
+{
+        json_key(j, key);
+        if (n > 0)
+                json_int(j, n);
+        else
+                json_null(j);
+}
+
+static void json_invocation(struct json *j, struct buf *tmp, const struct run_report *r)
+{
+        const struct run_invocation *v = &r->invocation;
+
+        json_key(j, "invocation");
+        json_begin_object(j);
+        json_strings(j, tmp, "argv", (const char *const *)v->argv,
+                     v->argv != NULL ? (size_t)v->argc : 0);
+        json_key(j, "scenarios");
+        jstr_n(j, tmp, v->scenarios, SIZE_MAX);
+        json_strings(j, tmp, "add", v->add, v->n_add);
+        json_strings(j, tmp, "only", v->only, v->n_only);
+        json_strings(j, tmp, "skip", v->skip, v->n_skip);
+        json_strings(j, tmp, "quirks", v->quirks, v->n_quirks);
+        json_key(j, "domain");
+        jstr_n(j, tmp, v->domain, SIZE_MAX);
+        json_uint_or_null(j, "timeout_s", v->timeout_s);
+        json_uint_or_null(j, "step_timeout_ms", v->step_timeout_ms);
+        json_uint_or_null(j, "jobs", v->jobs);
+        json_key(j, "transcripts");
+        jstr_n(j, tmp, r->transcripts_dir, SIZE_MAX);
+        json_kv_bool(j, "transcripts_inline", !r->no_transcripts_inline);
+        json_end_object(j);
+}
+
+static void json_result(struct json *j, struct buf *tmp, const struct run_report *r,
+                        const struct scenario_result *s)
+{
+        char file[sizeof(s->id) + 8];
+
+        char name[8];
 
         json_begin_object(j);
         JSTR(j, tmp, "id", s->id);
@@ -781,18 +889,9 @@ static void json_result(struct json *j, struct buf *tmp, const struct scenario_r
         JSTR(j, tmp, "domain", s->harness_domain);
         json_end_object(j);
         json_kv_string(j, "expected", outcome_name(s->expected));
-        json_key(j, "accepted");
-        json_begin_array(j);
-        for (int c = 0; c < OUTCOME_COUNT; c++) {
-                if (s->accepted & OUTCOME_BIT(c))
-                        json_string(j, outcome_name((enum outcome)c));
-        }
-        json_end_array(j);
-        json_key(j, "observed");
-        if (s->observed != 0)
-                json_string(j, outcome_set_text(s->observed, "|", set, sizeof(set)));
-        else
-                json_null(j);
+        report_json_outcomes(j, "accepted", s->accepted);
+        /* An array like accepted, [] when nothing was observed (schema 2). */
+        report_json_outcomes(j, "observed", s->observed);
         json_kv_string(j, "verdict", verdict_name(s->verdict));
         json_key(j, "error_cause");
         if (s->verdict == VERDICT_ERROR && error_cause_name(s->error_cause) != NULL)
@@ -814,8 +913,8 @@ static void json_result(struct json *j, struct buf *tmp, const struct scenario_r
         JSTR(j, tmp, "spec", s->spec);
         rule_json(j, "rule", s->rule_id);
         JSTR(j, tmp, "rationale", s->rationale);
-        JSTR(j, tmp, "tags", s->tags);
-        JSTR(j, tmp, "refs", s->refs);
+        jstr_list(j, tmp, "tags", s->tags, sizeof(s->tags), ',');
+        jstr_list(j, tmp, "refs", s->refs, sizeof(s->refs), ';');
         json_key(j, "certificate");
         if (s->certificate[0] != '\0')
                 jstr_n(j, tmp, s->certificate, sizeof(s->certificate));
@@ -845,8 +944,8 @@ static void json_result(struct json *j, struct buf *tmp, const struct scenario_r
         json_end_array(j);
         json_key(j, "seconds");
         json_double(j, clamp_seconds(s->seconds));
-        json_key(j, "transcript");
-        jstr_n(j, tmp, s->transcript, SIZE_MAX);
+        snprintf(file, sizeof(file), "%.*s.txt", (int)strnlen(s->id, sizeof(s->id)), s->id);
+        json_transcript(j, tmp, r, "transcript", "transcript_file", s->transcript, file);
         json_end_object(j);
 }
 
@@ -875,11 +974,8 @@ static void json_refused(struct json *j, struct buf *tmp, const struct run_repor
         json_end_array(j);
         json_kv_int(j, "other", (long long)x->other);
         json_kv_int(j, "dropped_before_header", (long long)x->dropped_before_header);
-        json_key(j, "transcript");
-        if (x->transcript != NULL)
-                jstr_n(j, tmp, x->transcript, SIZE_MAX);
-        else
-                json_null(j);
+        json_transcript(j, tmp, r, "transcript", "transcript_file", x->transcript,
+                        REPORT_RUN_TRANSCRIPT);
         json_kv_bool(j, "transcript_truncated", x->transcript_truncated);
         json_end_object(j);
 }
@@ -934,7 +1030,7 @@ int report_json(const struct run_report *r, struct buf *out)
         struct buf tmp;
         struct classify_contradiction cs[1 + ORACLE_CLASSES];
         size_t nc = classify_contradictions(r, cs);
-        char name[64], rows[128];
+        char name[64];
         const char *rule, *fix;
         enum classify_state st = classify_state(r);
         int row = classify_own_row(r), k;
@@ -1005,11 +1101,12 @@ int report_json(const struct run_report *r, struct buf *out)
         else
                 json_null(&j);
         json_kv_bool(&j, "stopped_by_preflight", r->preflight_stopped);
+        json_invocation(&j, &tmp, r);
 
         json_key(&j, "results");
         json_begin_array(&j);
         for (size_t i = 0; i < r->n_results; i++)
-                json_result(&j, &tmp, &r->results[i]);
+                json_result(&j, &tmp, r, &r->results[i]);
         json_end_array(&j);
 
         json_key(&j, "summary");
@@ -1134,10 +1231,8 @@ int report_json(const struct run_report *r, struct buf *out)
                 snprintf(name, sizeof(name), "H%d", s->harness_row);
                 json_kv_string(&j, "harness", name);
                 json_kv_string(&j, "expected", outcome_name(want));
-                json_kv_string(&j, "observed",
-                               outcome_set_text(s->observed, "|", rows, sizeof(rows)));
-                json_kv_string(&j, "indistinguishable",
-                               outcome_set_text(alike, "|", rows, sizeof(rows)));
+                report_json_outcomes(&j, "observed", s->observed);
+                report_json_outcomes(&j, "indistinguishable", alike);
                 classify_declared(s->dir, want, &text, &rule);
                 json_kv_string(&j, "declared_otherwise", text);
                 json_kv_string(&j, "rule", rule);
@@ -1163,8 +1258,7 @@ int report_json(const struct run_report *r, struct buf *out)
                 snprintf(name, sizeof(name), "H%d", cs[i].s->harness_row);
                 json_kv_string(&j, "harness", name);
                 json_kv_string(&j, "expected", outcome_name(cs[i].expected));
-                json_kv_string(&j, "observed",
-                               outcome_set_text(cs[i].s->observed, "|", rows, sizeof(rows)));
+                report_json_outcomes(&j, "observed", cs[i].s->observed);
                 json_end_object(&j);
         }
         json_end_array(&j);
@@ -1297,6 +1391,18 @@ fail:
         return rc;
 }
 
+/* The suite a scenario's case goes in (docs/report-junit.md): its first tag,
+ * "untagged" when it has none. */
+static void junit_suite_of(const struct scenario_result *s, char *name, size_t len)
+{
+        size_t n = strcspn(s->tags, ",");
+
+        if (n == 0)
+                snprintf(name, len, "untagged");
+        else
+                snprintf(name, len, "%.*s", (int)n, s->tags);
+}
+
 static int junit_case(struct xw *x, const struct run_report *r, const struct scenario_result *s)
 {
         char eo[128];
@@ -1305,9 +1411,9 @@ static int junit_case(struct xw *x, const struct run_report *r, const struct sce
 
         buf_init(&out, 0);
         expected_observed(s, eo, sizeof(eo));
-        if (x_start(x, "testcase") < 0 ||
-            x_attrf(x, "name", "%.*s%s%.*s", (int)sizeof(s->id), s->id, s->title[0] ? " " : "",
-                    (int)sizeof(s->title), s->title) < 0 ||
+        /* The name is the id alone, so that editing a title does not rename the test in
+         * a CI's history; the title opens system-out. */
+        if (x_start(x, "testcase") < 0 || x_attr(x, "name", s->id, sizeof(s->id)) < 0 ||
             x_attrf(x, "classname", "s2scheck.%.*s.%s", (int)sizeof(r->partner_domain),
                     r->partner_domain, direction_name(s->dir)) < 0 ||
             x_attrf(x, "time", "%.3f", clamp_seconds(s->seconds)) < 0)
@@ -1341,14 +1447,21 @@ static int junit_case(struct xw *x, const struct run_report *r, const struct sce
         case JUNIT_PASS:
                 break;
         }
+        if (buf_printf(&out, "title: %.*s\ntags: %.*s\n\n", (int)sizeof(s->title), s->title,
+                       (int)sizeof(s->tags), s->tags) < 0)
+                goto fail;
         if (s->verdict == VERDICT_XFAIL &&
             buf_printf(&out, "xfail: a known deviation the scenario expects: %s; %.*s\n\n", eo,
                        (int)sizeof(s->cause), s->cause) < 0)
                 goto fail;
-        if (!s->not_run && s->transcript != NULL && buf_puts(&out, s->transcript) < 0)
+        if (!s->not_run && r->no_transcripts_inline && r->transcripts_dir != NULL &&
+            buf_printf(&out, "transcript: %s/%.*s.txt\n", r->transcripts_dir,
+                       (int)strnlen(s->id, sizeof(s->id)), s->id) < 0)
                 goto fail;
-        if (out.len > 0 &&
-            (x_start(x, "system-out") < 0 || x_text(x, out.data, out.len) < 0 || x_end(x) < 0))
+        if (!s->not_run && !r->no_transcripts_inline && s->transcript != NULL &&
+            buf_puts(&out, s->transcript) < 0)
+                goto fail;
+        if (x_start(x, "system-out") < 0 || x_text(x, out.data, out.len) < 0 || x_end(x) < 0)
                 goto fail;
         if (x_end(x) < 0)
                 goto fail;
@@ -1358,28 +1471,98 @@ fail:
         return rc;
 }
 
-/* The counts of a testsuite or testsuites element, as junit_kind sorts the cases. */
-static int junit_counts(struct xw *x, const struct run_report *r)
-{
-        size_t n[4] = {0, 0, 0, 0}, tests = r->n_results;
+/* A suite's counts: n[junit_kind] over its cases, and its seconds. */
+struct junit_tally {
+        size_t n[4];
+        size_t tests;
+        double seconds;
+};
 
-        for (size_t i = 0; i < r->n_results; i++)
-                n[junit_kind(&r->results[i])]++;
-        /* The domains' cases (junit_domains): one per item, a fault fails it. */
-        tests += r->domains.n_items;
-        n[JUNIT_FAILURE] += r->domains.faults;
-        if (x_attr(x, "name", "s2scheck", 16) < 0 || x_attrf(x, "tests", "%zu", tests) < 0 ||
-            x_attrf(x, "failures", "%zu", n[JUNIT_FAILURE]) < 0 ||
-            x_attrf(x, "errors", "%zu", n[JUNIT_ERROR]) < 0 ||
-            x_attrf(x, "skipped", "%zu", n[JUNIT_SKIPPED]) < 0 ||
-            x_attrf(x, "time", "%.3f", clamp_seconds(r->seconds)) < 0)
+/* The counts of the scenarios in suite (NULL: every scenario). */
+static void junit_tally_scenarios(const struct run_report *r, const char *suite,
+                                  struct junit_tally *t)
+{
+        char name[sizeof(r->results[0].tags)];
+
+        for (size_t i = 0; i < r->n_results; i++) {
+                junit_suite_of(&r->results[i], name, sizeof(name));
+                if (suite != NULL && strcmp(name, suite) != 0)
+                        continue;
+                t->n[junit_kind(&r->results[i])]++;
+                t->tests++;
+                t->seconds += clamp_seconds(r->results[i].seconds);
+        }
+}
+
+/* The verdict suite's cases: "configuration matches", then one per domains item. */
+static void junit_tally_verdict(const struct run_report *r, struct junit_tally *t)
+{
+        enum classify_state st = classify_state(r);
+
+        t->tests += 1 + r->domains.n_items;
+        t->n[st == CLASSIFY_OWN_ROW   ? JUNIT_PASS
+             : st == CLASSIFY_NOTHING ? JUNIT_SKIPPED
+                                      : JUNIT_FAILURE]++;
+        t->n[JUNIT_FAILURE] += r->domains.faults;
+}
+
+/* name, tests, failures, errors, then skipped and the timestamp for a testsuite
+ * (junit-10.xsd has no testsuites@skipped nor testsuites@timestamp). */
+static int junit_counts(struct xw *x, const struct run_report *r, const char *name,
+                        const struct junit_tally *t, double seconds, bool suite)
+{
+        char when[32];
+
+        if (x_attr(x, "name", name, 544) < 0 || x_attrf(x, "tests", "%zu", t->tests) < 0 ||
+            x_attrf(x, "failures", "%zu", t->n[JUNIT_FAILURE]) < 0 ||
+            x_attrf(x, "errors", "%zu", t->n[JUNIT_ERROR]) < 0 ||
+            (suite && x_attrf(x, "skipped", "%zu", t->n[JUNIT_SKIPPED]) < 0) ||
+            x_attrf(x, "time", "%.3f", clamp_seconds(seconds)) < 0)
+                return -1;
+        /* Ant's and Jenkins' schemas take the timestamp without a zone; it is UTC. */
+        if (suite && x_attr(x, "timestamp", iso_time(r->started, false, when, sizeof(when)),
+                            sizeof(when)) < 0)
                 return -1;
         return 0;
 }
 
 /*
+ * The classification as a case of its own, "configuration matches": it passes when
+ * the partner's own row explains every observation, is skipped when nothing was
+ * observed, and fails otherwise with the run's summary line and the suggestion.
+ */
+static int junit_classification(struct xw *x, const struct run_report *r)
+{
+        enum classify_state st = classify_state(r);
+        char line[512];
+
+        summary_line(r, line, sizeof(line));
+        if (x_start(x, "testcase") < 0 || x_attr(x, "name", "configuration matches", 32) < 0 ||
+            x_attrf(x, "classname", "s2scheck.%.*s.verdict", (int)sizeof(r->partner_domain),
+                    r->partner_domain) < 0 ||
+            x_attr(x, "time", "0.000", 8) < 0)
+                return -1;
+        if (st == CLASSIFY_NOTHING &&
+            (x_start(x, "skipped") < 0 ||
+             x_attr(x, "message", "nothing observed that can classify the partner", 64) < 0 ||
+             x_end(x) < 0))
+                return -1;
+        if (st != CLASSIFY_NOTHING && st != CLASSIFY_OWN_ROW &&
+            (x_start(x, "failure") < 0 || x_attr(x, "message", line, sizeof(line)) < 0 ||
+             x_attr(x, "type", "classification", 16) < 0 ||
+             (r->suggested[0] != '\0' &&
+              (x_text(x, "suggested: ", 11) < 0 ||
+               x_text(x, r->suggested, strnlen(r->suggested, sizeof(r->suggested))) < 0)) ||
+             x_end(x) < 0))
+                return -1;
+        if (x_start(x, "system-out") < 0 || x_text(x, line, strlen(line)) < 0 || x_end(x) < 0)
+                return -1;
+        return x_end(x);
+}
+
+/*
  * The partner's domains (docs/report-junit.md): one testcase per domain and
- * direction in the run's testsuite (classname s2scheck.<partner>.domains), a
+ * direction in the suite "verdict" (classname s2scheck.<partner>.domains), a
  * <failure> with the fix for each fault.
  */
 static int junit_domains(struct xw *x, const struct run_report *r)
@@ -1471,7 +1654,10 @@ static int junit_system_out(struct xw *x, const struct run_report *r)
         if (r->preflight != NULL && checkup_format(r->preflight, &b) != 0)
                 rc = -1;
         if (rc == 0 && r->refused.transcript != NULL && r->refused.transcript[0] != '\0' &&
-            buf_puts(&b, r->refused.transcript) != 0)
+            (r->no_transcripts_inline
+                 ? buf_printf(&b, "transcript: %s/" REPORT_RUN_TRANSCRIPT "\n",
+                              r->transcripts_dir != NULL ? r->transcripts_dir : ".")
+                 : buf_puts(&b, r->refused.transcript)) != 0)
                 rc = -1;
         if (rc == 0 && b.len > 0 &&
             (x_start(x, "system-out") < 0 || x_text(x, b.data, b.len) < 0 || x_end(x) < 0))
@@ -1480,11 +1666,18 @@ static int junit_system_out(struct xw *x, const struct run_report *r)
         return rc;
 }
 
+/*
+ * The run's JUnit report (docs/report-junit.md): testsuites, then the suite
+ * "verdict" (the run's properties, "configuration matches", one case per item of
+ * the domains verdict, the run-level system-out), then one suite per first tag of
+ * the scenarios, in the order the run met them.
+ */
 int report_junit(const struct run_report *r, struct buf *out)
 {
         struct xw x = {0};
         xmlBufferPtr xb = NULL;
-        char when[32], cfg[64], set[40], tool[80];
+        char cfg[64], set[40], tool[80], name[sizeof(r->results[0].tags)];
+        struct junit_tally all = {0}, verdict = {0};
         int rc = -1;
 
         buf_init(&x.tmp, 0);
@@ -1498,14 +1691,15 @@ int report_junit(const struct run_report *r, struct buf *out)
         snprintf(tool, sizeof(tool), "s2scheck %s", tool_version(r));
         snprintf(cfg, sizeof(cfg), "M%d %s", classify_own_row(r),
                  settings_summary(&r->partner, set, sizeof(set)));
+        junit_tally_verdict(r, &verdict);
+        all = verdict;
+        junit_tally_scenarios(r, NULL, &all);
         if (xmlTextWriterSetIndent(x.w, 1) < 0 ||
             xmlTextWriterSetIndentString(x.w, BAD_CAST "  ") < 0 ||
             xmlTextWriterStartDocument(x.w, NULL, "UTF-8", NULL) < 0 ||
-            x_start(&x, "testsuites") < 0 || junit_counts(&x, r) < 0 ||
-            x_start(&x, "testsuite") < 0 || junit_counts(&x, r) < 0 ||
-            /* Ant's and Jenkins' schemas take the timestamp without a zone; it is UTC. */
-            x_attr(&x, "timestamp", iso_time(r->started, false, when, sizeof(when)), sizeof(when)) <
-                0 ||
+            x_start(&x, "testsuites") < 0 ||
+            junit_counts(&x, r, "s2scheck", &all, r->seconds, false) < 0 ||
+            x_start(&x, "testsuite") < 0 || junit_counts(&x, r, "verdict", &verdict, 0, true) < 0 ||
             x_start(&x, "properties") < 0 || x_property(&x, "tool", tool, sizeof(tool)) < 0 ||
             x_property(&x, "partner", r->partner_domain, sizeof(r->partner_domain)) < 0 ||
             x_property(&x, "partner_source", r->partner_source, sizeof(r->partner_source)) < 0 ||
@@ -1525,15 +1719,37 @@ int report_junit(const struct run_report *r, struct buf *out)
                         r->incomplete_reason[0] ? r->incomplete_reason : "interrupted",
                         sizeof(r->incomplete_reason)) < 0) ||
             junit_refused_properties(&x, r) < 0 || junit_preflight_property(&x, r) < 0 ||
-            x_end(&x) < 0)
+            x_end(&x) < 0 || junit_classification(&x, r) < 0 || junit_domains(&x, r) < 0 ||
+            junit_system_out(&x, r) < 0 || x_end(&x) < 0)
                 goto fail;
         for (size_t i = 0; i < r->n_results; i++) {
-                if (junit_case(&x, r, &r->results[i]) < 0)
+                struct junit_tally t = {0};
+                bool seen = false;
+
+                junit_suite_of(&r->results[i], name, sizeof(name));
+                for (size_t k = 0; k < i && !seen; k++) {
+                        char other[sizeof(name)];
+
+                        junit_suite_of(&r->results[k], other, sizeof(other));
+                        seen = strcmp(name, other) == 0;
+                }
+                if (seen)
+                        continue;
+                junit_tally_scenarios(r, name, &t);
+                if (x_start(&x, "testsuite") < 0 ||
+                    junit_counts(&x, r, name, &t, t.seconds, true) < 0)
+                        goto fail;
+                for (size_t k = i; k < r->n_results; k++) {
+                        char other[sizeof(name)];
+
+                        junit_suite_of(&r->results[k], other, sizeof(other));
+                        if (strcmp(name, other) == 0 && junit_case(&x, r, &r->results[k]) < 0)
+                                goto fail;
+                }
+                if (x_end(&x) < 0)
                         goto fail;
         }
-        if (junit_domains(&x, r) < 0 || junit_system_out(&x, r) < 0)
-                goto fail;
-        if (x_end(&x) < 0 || x_end(&x) < 0 || xmlTextWriterEndDocument(x.w) < 0)
+        if (x_end(&x) < 0 || xmlTextWriterEndDocument(x.w) < 0)
                 goto fail;
         xmlFreeTextWriter(x.w); /* flushes into xb */
         x.w = NULL;
@@ -1546,6 +1762,144 @@ fail:
         if (xb != NULL)
                 xmlBufferFree(xb);
         buf_cleanup(&x.tmp);
+        return rc;
+}
+
+/* ---- Markdown summary ----------------------------------------------------- */
+
+/* Text for a Markdown table cell or line: utf8-cleaned, '|' escaped, newlines as
+ * spaces, at most max bytes of s. */
+static int md_text(struct buf *out, struct buf *tmp, const char *s, size_t max)
+{
+        buf_reset(tmp);
+        if (s == NULL)
+                return 0;
+        if (utf8_clean(tmp, s, strnlen(s, max), CLEAN_XML) < 0)
+                return -1;
+        for (size_t i = 0; i < tmp->len; i++) {
+                char c = tmp->data[i];
+
+                if ((c == '|' && buf_puts(out, "\\|") < 0) ||
+                    ((c == '\n' || c == '\r') && buf_puts(out, " ") < 0) ||
+                    (c != '|' && c != '\n' && c != '\r' && buf_append(out, &c, 1) < 0))
+                        return -1;
+        }
+        return 0;
+}
+
+/* Whether a result needs attention: mismatch, xpass, error. */
+static bool md_attention(const struct scenario_result *s)
+{
+        return !s->not_run && (s->verdict == VERDICT_MISMATCH || s->verdict == VERDICT_XPASS ||
+                               s->verdict == VERDICT_ERROR);
+}
+
+/* The cause key of a result needing attention: its rule id, else its verdict. */
+static const char *md_cause(const struct scenario_result *s)
+{
+        return s->rule_id != RULE_NONE ? rule_name(s->rule_id) : verdict_name(s->verdict);
+}
+
+/*
+ * The run as Markdown for $GITHUB_STEP_SUMMARY or a merge request note
+ * (docs/cli.md "Reports"): the verdict line, the classification and its cmdlet, the
+ * results needing attention grouped by cause (one row per rule, the scenarios it
+ * covers), the domains verdict.
+ */
+int report_markdown(const struct run_report *r, struct buf *out)
+{
+        struct buf tmp;
+        char line[512], eo[128];
+        size_t n[VERDICT_COUNT] = {0}, attention = 0;
+        int rc = -1;
+
+        buf_init(&tmp, 0);
+        for (size_t i = 0; i < r->n_results; i++) {
+                n[r->results[i].verdict]++;
+                attention += md_attention(&r->results[i]);
+        }
+        summary_line(r, line, sizeof(line));
+        if (buf_printf(out, "## s2scheck: %s\n\n",
+                       attention == 0 && r->domains.faults == 0 && !r->incomplete
+                           ? "pass"
+                           : "needs attention") < 0 ||
+            buf_puts(out, "**") < 0 || md_text(out, &tmp, line, sizeof(line)) < 0 ||
+            buf_puts(out, "**\n\n") < 0 || buf_puts(out, "- partner: `") < 0 ||
+            md_text(out, &tmp, r->partner_domain, sizeof(r->partner_domain)) < 0 ||
+            buf_puts(out, "`, target: ") < 0 ||
+            md_text(out, &tmp, r->target, sizeof(r->target)) < 0 ||
+            buf_printf(out,
+                       "\n- %zu scenarios: %zu match, %zu mismatch, %zu error, %zu skip, %zu "
+                       "xfail, %zu xpass\n",
+                       r->n_results, n[VERDICT_MATCH], n[VERDICT_MISMATCH], n[VERDICT_ERROR],
+                       n[VERDICT_SKIP], n[VERDICT_XFAIL], n[VERDICT_XPASS]) < 0 ||
+            buf_printf(out, "- classification: %s\n", classify_state_name(classify_state(r))) < 0 ||
+            (r->incomplete &&
+             (buf_puts(out, "- **incomplete**: ") < 0 ||
+              md_text(out, &tmp, r->incomplete_reason, sizeof(r->incomplete_reason)) < 0 ||
+              buf_puts(out, "\n") < 0)))
+                goto fail;
+        if (r->suggested[0] != '\0' &&
+            (buf_puts(out, "\nSuggested command:\n\n```powershell\n") < 0 ||
+             buf_append(out, r->suggested, strnlen(r->suggested, sizeof(r->suggested))) < 0 ||
+             buf_puts(out, "\n```\n") < 0))
+                goto fail;
+        if (attention > 0 &&
+            buf_puts(out, "\n### Needing attention, by cause\n\n| cause | rule | scenarios |\n"
+                          "|---|---|---|\n") < 0)
+                goto fail;
+        /* One row per cause, in the order first met; each scenario once. */
+        for (size_t i = 0; i < r->n_results; i++) {
+                const struct scenario_result *s = &r->results[i];
+                bool seen = false;
+
+                if (!md_attention(s))
+                        continue;
+                for (size_t k = 0; k < i && !seen; k++)
+                        seen = md_attention(&r->results[k]) &&
+                               strcmp(md_cause(&r->results[k]), md_cause(s)) == 0;
+                if (seen)
+                        continue;
+                if (buf_puts(out, "| ") < 0 || md_text(out, &tmp, md_cause(s), SIZE_MAX) < 0 ||
+                    buf_puts(out, " | ") < 0 || md_text(out, &tmp, s->spec, sizeof(s->spec)) < 0 ||
+                    buf_puts(out, " | ") < 0)
+                        goto fail;
+                for (size_t k = i; k < r->n_results; k++) {
+                        const struct scenario_result *t = &r->results[k];
+
+                        if (!md_attention(t) || strcmp(md_cause(t), md_cause(s)) != 0)
+                                continue;
+                        expected_observed(t, eo, sizeof(eo));
+                        if (buf_puts(out, k == i ? "`" : ", `") < 0 ||
+                            md_text(out, &tmp, t->id, sizeof(t->id)) < 0 ||
+                            buf_printf(out, "` (%s: ", verdict_name(t->verdict)) < 0 ||
+                            md_text(out, &tmp, t->verdict == VERDICT_ERROR ? t->cause : eo,
+                                    t->verdict == VERDICT_ERROR ? sizeof(t->cause) : sizeof(eo)) <
+                                0 ||
+                            buf_puts(out, ")") < 0)
+                                goto fail;
+                }
+                if (buf_puts(out, " |\n") < 0)
+                        goto fail;
+        }
+        if (buf_puts(out, "\n### Domains: ") < 0 ||
+            md_text(out, &tmp, r->domains.summary, sizeof(r->domains.summary)) < 0 ||
+            buf_puts(out, "\n\n") < 0)
+                goto fail;
+        for (size_t i = 0; i < r->domains.n_items; i++) {
+                const struct domain_item *it = &r->domains.items[i];
+
+                if (it->finding[0] == '\0')
+                        continue;
+                if (buf_puts(out, "- ") < 0 ||
+                    md_text(out, &tmp, it->finding, sizeof(it->finding)) < 0 ||
+                    buf_puts(out, "; fix: ") < 0 ||
+                    md_text(out, &tmp, it->fix, sizeof(it->fix)) < 0 || buf_puts(out, "\n") < 0)
+                        goto fail;
+        }
+        rc = 0;
+fail:
+        buf_cleanup(&tmp);
         return rc;
 }
 

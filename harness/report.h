@@ -14,8 +14,15 @@
 #include "buf.h"
 #include "results.h"
 
+struct json; /* json.h (not included: fleet.c and reportdiff.c use jansson) */
+
 /* The "schema" field of the JSON report; bumped on any incompatible change. */
-#define REPORT_JSON_SCHEMA 1
+#define REPORT_JSON_SCHEMA 2
+
+/* key: the outcome codes of set (OUTCOME_BIT) as a JSON array, in code order, []
+ * for none: the form of every list of codes in the JSON outputs (run report,
+ * list --json; docs/report-json.md). */
+void report_json_outcomes(struct json *j, const char *key, unsigned set);
 
 /*
  * Writes the terminal report to f: header, one table row per scenario (with
@@ -41,6 +48,11 @@ int report_json(const struct run_report *r, struct buf *out);
  * or memory failure (out unchanged then).
  */
 int report_junit(const struct run_report *r, struct buf *out);
+
+/* Appends the run's Markdown summary (docs/cli.md "Reports": the verdict line, the
+ * classification and cmdlet, what needs attention grouped by cause, the domains
+ * verdict), for $GITHUB_STEP_SUMMARY or a merge request note. 0, or -1 out of memory. */
+int report_markdown(const struct run_report *r, struct buf *out);
 
 /*
  * Writes data to path so that path holds either its old content or all of data,

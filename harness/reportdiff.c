@@ -40,6 +40,48 @@ static json_t *find_result(json_t *results, const char *id)
         return NULL;
 }
 
+/*
+ * A result's observed codes as an array (new reference): schema 2 writes an array,
+ * schema 1 a "F3|F4" string or null, so that a schema 1 baseline compares with a
+ * schema 2 report (docs/report-json.md).
+ */
+static json_t *observed_of(json_t *r)
+{
+        json_t *v = json_object_get(r, "observed"), *a;
+        const char *p;
+
+        if (json_is_array(v))
+                return json_incref(v);
+        a = json_array();
+        for (p = json_string_value(v); p != NULL && *p != '\0';) {
+                size_t n = strcspn(p, "|");
+
+                if (n > 0)
+                        json_array_append_new(a, json_stringn(p, n));
+                p += n + (p[n] == '|');
+        }
+        return a;
+}
+
+/* "F3|F4", or "nothing" for an empty or absent array, into out. */
+static const char *observed_text(json_t *a, char *out, size_t len)
+{
+        size_t i, at = 0;
+        json_t *e;
+
+        out[0] = '\0';
+        json_array_foreach(a, i, e)
+        {
+                int n = snprintf(out + at, len - at, "%s%s", i ? "|" : "",
+                                 json_is_string(e) ? json_string_value(e) : "?");
+
+                if (n < 0 || (size_t)n >= len - at)
+                        break;
+                at += (size_t)n;
+        }
+        return at > 0 ? out : "nothing";
+}
+
 static json_t *change(const char *id, json_t *o, json_t *n)
 {
         json_t *c = json_object();
@@ -49,12 +91,8 @@ static json_t *change(const char *id, json_t *o, json_t *n)
                             o != NULL ? json_string(str(o, "verdict")) : json_pack("n"));
         json_object_set_new(c, "new_verdict",
                             n != NULL ? json_string(str(n, "verdict")) : json_pack("n"));
-        json_object_set_new(c, "old_observed",
-                            o != NULL ? json_incref(json_object_get(o, "observed"))
-                                      : json_pack("n"));
-        json_object_set_new(c, "new_observed",
-                            n != NULL ? json_incref(json_object_get(n, "observed"))
-                                      : json_pack("n"));
+        json_object_set_new(c, "old_observed", o != NULL ? observed_of(o) : json_pack("n"));
+        json_object_set_new(c, "new_observed", n != NULL ? observed_of(n) : json_pack("n"));
         json_object_set_new(c, "expected",
                             json_incref(json_object_get(n != NULL ? n : o, "expected")));
         return c;
@@ -217,9 +255,14 @@ static json_t *compare(json_t *o, json_t *n, const char *old_label, const char *
                         json_array_append_new(fix, change(id, was, r));
                 else if ((ov == NULL) != (nv == NULL) || (ov != NULL && strcmp(ov, nv) != 0))
                         json_array_append_new(verd, change(id, was, r));
-                else if (!json_equal(json_object_get(was, "observed"),
-                                     json_object_get(r, "observed")))
-                        json_array_append_new(obs, change(id, was, r));
+                else {
+                        json_t *a = observed_of(was), *b = observed_of(r);
+
+                        if (!json_equal(a, b))
+                                json_array_append_new(obs, change(id, was, r));
+                        json_decref(a);
+                        json_decref(b);
+                }
         }
         json_array_foreach(ores, i, r)
         {
@@ -244,7 +287,7 @@ static json_t *compare(json_t *o, json_t *n, const char *old_label, const char *
                        sum->added > 0 || sum->removed > 0 || sum->domains > 0 || cls_changed;
         return json_pack("{s:i, s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o, "
                          "s:{s:b, s:b, s:o, s:o}, s:o}",
-                         "schema", 1, "old", old_label, "new", new_label, "changed", sum->changed,
+                         "schema", 2, "old", old_label, "new", new_label, "changed", sum->changed,
                          "worse", sum->worse, "regressions", reg, "fixed", fix, "verdicts", verd,
                          "observed", obs, "added", add, "removed", rem, "classification", "changed",
                          cls_changed, "worse", cls_worse, "old", ob, "new", nb, "domains", d);
@@ -259,15 +302,14 @@ static int text_changes(struct buf *b, json_t *arr, const char *label)
         json_array_foreach(arr, i, c)
         {
                 const char *ov = str(c, "old_verdict"), *nv = str(c, "new_verdict");
+                char was[64], now[64];
 
-                rc |= buf_printf(
-                    b, "  %-11s %s: %s -> %s (expected %s; observed %s -> %s)\n", label,
-                    str(c, "id"), ov != NULL ? ov : "absent", nv != NULL ? nv : "absent",
-                    str(c, "expected") != NULL ? str(c, "expected") : "-",
-                    json_is_string(json_object_get(c, "old_observed")) ? str(c, "old_observed")
-                                                                       : "nothing",
-                    json_is_string(json_object_get(c, "new_observed")) ? str(c, "new_observed")
-                                                                       : "nothing");
+                rc |=
+                    buf_printf(b, "  %-11s %s: %s -> %s (expected %s; observed %s -> %s)\n", label,
+                               str(c, "id"), ov != NULL ? ov : "absent", nv != NULL ? nv : "absent",
+                               str(c, "expected") != NULL ? str(c, "expected") : "-",
+                               observed_text(json_object_get(c, "old_observed"), was, sizeof(was)),
+                               observed_text(json_object_get(c, "new_observed"), now, sizeof(now)));
         }
         return rc;
 }

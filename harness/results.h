@@ -164,6 +164,21 @@ struct run_report {
         char additional[RUN_DOMAINS_MAX - 1][256];
         size_t n_additional;
         struct domains_verdict domains;
+        /* How the run was invoked, for the JSON report's "invocation" (docs/report-json.md;
+         * issue 14 item 4). Borrowed from the command: its argv and option values. */
+        struct run_invocation {
+                int argc;
+                char *const *argv;
+                const char *scenarios; /* --scenarios, NULL: the default folder */
+                const char *const *add, *const *quirks, *const *only, *const *skip;
+                size_t n_add, n_quirks, n_only, n_skip;
+                const char *domain; /* --domain as given, NULL: the default */
+                unsigned timeout_s, step_timeout_ms, jobs;
+        } invocation;
+        /* --transcripts DIR (NULL without), and --no-transcripts-inline: the reports then
+         * name each transcript's file there instead of carrying the text. */
+        const char *transcripts_dir;
+        bool no_transcripts_inline;
 };
 
 /* Frees every owned part and zeroes r. NULL-safe. */

@@ -135,3 +135,25 @@ Test(reportdiff, added_mismatch_is_a_regression_and_bad_input_is_refused)
             reportdiff("/nonexistent/old.json", "new", &b, false, &out, &s, err, sizeof(err)), -1);
         cr_assert_eq(reportdiff_check("/nonexistent/old.json", err, sizeof(err)), -1);
 }
+
+/* A schema 1 baseline ("F3|F4", null) against a schema 2 report (arrays): the same
+ * codes are no change, other codes are, and the text joins them with '|'. */
+Test(reportdiff, schema1_strings_compare_with_schema2_arrays)
+{
+        struct reportdiff_sum s;
+
+        report(&a, "match", "\"F3|F4\"", "match", "matches", "");
+        report(&b, "match", "[\"F3\",\"F4\"]", "match", "matches", "");
+        memcpy(strstr(b.data, "\"schema\":1"), "\"schema\":2", 10);
+        s = diff_of(&a, &b, false, &out);
+        cr_assert_not(s.changed, "%s", out.data);
+        report(&b, "match", "[\"F3\"]", "match", "matches", "");
+        s = diff_of(&a, &b, false, &out);
+        cr_assert(s.changed);
+        cr_assert_eq(s.observed, 1);
+        cr_assert(strstr(out.data, "observed F3|F4 -> F3)") != NULL, "%s", out.data);
+        report(&a, "match", "null", "match", "matches", "");
+        report(&b, "match", "[]", "match", "matches", "");
+        s = diff_of(&a, &b, true, &out);
+        cr_assert_not(s.changed, "%s", out.data);
+}

@@ -73,7 +73,7 @@ for pc in m13:E5 m15:E6 m17:E7; do
 	if [ "$got" != "$want" ]; then # say why, for the log
 		for id in $(comm -13 <(tr ' ' '\n' <<<"$want" | grep .) <(tr ' ' '\n' <<<"$got" | grep .)); do
 			echo "  unexpected $id: $(jq -r --arg id "$id" '.results[] | select(.id == $id) |
-				"\(.expected) observed \(.observed): \(.cause)"' "$out.json")"
+				"\(.expected) observed \(.observed | join("|")): \(.cause)"' "$out.json")"
 			tail -n 40 "$out.tr/$id.txt" | cut -c1-240
 		done
 	fi

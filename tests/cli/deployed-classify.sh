@@ -70,7 +70,7 @@ check "every inbound scenario matches" \
 	test "$(jqr '[.results[] | select(.direction == "inbound" and .verdict != "match")] | length' "$out")" = 0
 check "inbound scenarios ran (both directions)" \
 	test "$(jqr '[.results[] | select(.direction == "inbound")] | length' "$out")" -ge 18
-h17=$(jqr '.results[] | select(.id == "matrix-h17-out") | "\(.expected) \(.observed) \(.verdict)"' "$out")
+h17=$(jqr '.results[] | select(.id == "matrix-h17-out") | "\(.expected) \(.observed | join("|")) \(.verdict)"' "$out")
 check "matrix-h17-out: F4 (a mismatch) where M13 predicts F2, after the partner ignored plaintext dialback [$(jqr '.results[] | select(.id == "matrix-h17-out") | .cause' "$out")]" \
 	test "$h17" = "F2 F4 mismatch"
 check "matrix-h17-out's transcript shows <starttls/> offered without <required/>" \
@@ -82,7 +82,7 @@ check "the classification names E5 and M13" \
 	test "$(jqr '.classification | "\(.classes | join(",")) \(.configs | join(",")) \(.suggested_config)"' "$out")" = \
 	"E5 M13 M13"
 check "the observations that fit M13 only by behaviour: the seven F2 cells, as F2|F4" \
-	test "$(jqr '[.classification.behaviour_only[] | select(.expected == "F2" and .indistinguishable == "F2|F4")] | length' "$out")" = 7
+	test "$(jqr '[.classification.behaviour_only[] | select(.expected == "F2" and (.indistinguishable | join("|")) == "F2|F4")] | length' "$out")" = 7
 check "the missing <required/> is a finding (features-consistent, RFC 6120 §5.4.1)" \
 	test "$(jqr '[.results[] | select(.failed_check == "features-consistent") | select(.cause | test("without <required/>.*RFC 6120 §5.4.1"))] | length' "$out")" -ge 3
 check "the findings list it" \

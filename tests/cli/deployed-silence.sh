@@ -77,7 +77,7 @@ expect() {
 	local got
 	got=$(field "$s" .verdict)
 	check "$label/$s: verdict $verdict, got $got ($(field "$s" .cause))" test "$got" = "$verdict"
-	got=$(field "$s" .observed)
+	got=$(field "$s" '.observed | join("|")')
 	check "$label/$s: observed $observed, got $got" test "$got" = "$observed"
 	got=$(field "$s" .cause)
 	check "$label/$s: the cause matches /$cause/: $got" grep -Eq -- "$cause" <<<"$got"

@@ -24,6 +24,9 @@ check "every scenario installed ($n_inst of $n_src)" test "$n_inst" -eq "$n_src"
 check "the man page installed" grep -q '^\.TH S2SCHECK 1' "$tmp/p/share/man/man1/s2scheck.1"
 check "the completion installed" grep -q '^complete -F _s2scheck s2scheck' \
 	"$tmp/p/share/bash-completion/completions/s2scheck"
+for f in "$src"/docs/schema/*.schema.json; do
+	check "the JSON Schema ${f##*/} installed" cmp -s "$f" "$tmp/p/share/s2scheck/schema/${f##*/}"
+done
 
 # Moved: the prefix it was installed to is gone.
 cp -a "$tmp/p" "$tmp/moved"

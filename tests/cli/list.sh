@@ -68,7 +68,7 @@ check "a clashing id names both files" \
 # JSON.
 out=$("$bin" list --only matrix --json)
 check "--json exits 0" test "$?" -eq 0
-check "--json counts" grep -q '^{"total":'"$files"',"selected":36,"scenarios":\[' <<<"$out"
+check "--json counts" grep -q '^{"schema":1,"total":'"$files"',"selected":36,"scenarios":\[' <<<"$out"
 check "--json holds 36 ids" test "$(grep -o '"id":"matrix-h[0-9]*-[a-z]*"' <<<"$out" | wc -l)" -eq 36
 check "--json is one line" test "$(cli_lines "$out")" -eq 1
 

@@ -128,7 +128,7 @@ refused transcripts-dev "--transcripts /dev/null: not a directory but a characte
 	"$bin" run --partner "$partner" --quiet --transcripts /dev/null
 refused transcripts-no-parent "--transcripts /nonexistent/tr: the directory /nonexistent" -- \
 	"$bin" run --partner "$partner" --quiet --transcripts /nonexistent/tr
-refused both-stdout "--json - and --junit - would both write to standard output" -- \
+refused both-stdout "two of --json -, --junit - and --markdown - would write to standard output" -- \
 	"$bin" run --partner "$partner" --quiet --json - --junit -
 if [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null; then
 	# A read-only file system refuses even root (EROFS), before the run.
@@ -154,7 +154,7 @@ attempt json-stdout-file "$bin" run --partner "$partner" --only matrix-h9-out --
 	--json - --junit "$tmp/r.xml"
 check "--json - with --junit FILE: the file is written" grep -q "<testsuite" "$tmp/r.xml"
 check "--json - with --junit FILE: stdout is JSON" \
-	test "$(jq -r '.schema' "$tmp/json-stdout-file.out" 2>&1)" = 1
+	test "$(jq -r '.schema' "$tmp/json-stdout-file.out" 2>&1)" = 2
 
 # 3. Certificate, key and CA: each error names the option, the file and the fix.
 expect=preflight creds_refused missing-cert "$pki/ca.pem" "$tmp/missing.pem" "$pki/harness.test.key" \

@@ -783,7 +783,7 @@ peers_check_suite() { # LABEL OUT CLASS SUITE_IDS
 	check "$what: exit 0 [$PEERS_RUN_RC]" test "$PEERS_RUN_RC" -eq 0
 	if [ "$PEERS_RUN_RC" -ne 0 ]; then
 		peers_show_log "$out/stderr"
-		jq -r '.results[] | select(.verdict != "match" and .verdict != "xfail") | "#   \(.id) \(.verdict): expected \(.expected), observed \(.observed): \(.cause)"' \
+		jq -r '.results[] | select(.verdict != "match" and .verdict != "xfail") | "#   \(.id) \(.verdict): expected \(.expected), observed \(.observed | join("|")): \(.cause)"' \
 			"$json" 2>/dev/null | head -n 30
 	fi
 	got=$(cli_jq -r '[.results[].id | sub("\\..*$"; "")] | unique | join(" ")' "$json")
@@ -879,7 +879,7 @@ peers_check_run() { # LABEL OUT WANT_RC CLASS [KNOWN]
 	check "$what: exit $want [$PEERS_RUN_RC]" test "$PEERS_RUN_RC" -eq "$want"
 	if [ "$PEERS_RUN_RC" -ne "$want" ]; then
 		peers_show_log "$out/stderr"
-		jq -r '.results[] | select(.verdict != "match") | "#   \(.id) \(.verdict): expected \(.expected), observed \(.observed): \(.cause)"' \
+		jq -r '.results[] | select(.verdict != "match") | "#   \(.id) \(.verdict): expected \(.expected), observed \(.observed | join("|")): \(.cause)"' \
 			"$json" 2>/dev/null | head -n 20
 	fi
 	n=$(cli_jq '.results | length' "$json")
@@ -888,7 +888,7 @@ peers_check_run() { # LABEL OUT WANT_RC CLASS [KNOWN]
 	check "$what: errors or skips [$got] = the known ones [$known]" test "$got" = "$known"
 	got=$(cli_jq -r '[.results[] | select(.direction == "inbound" and (.cause | test("never connected in"))) | .id] | join(" ")' "$json")
 	check "$what: the partner connected in for every inbound scenario but the known ones [$got]" test "$got" = "$known"
-	got=$(cli_jq -r '[.results[] | select(.direction == "inbound" and .observed == null) | .id] | join(" ")' "$json")
+	got=$(cli_jq -r '[.results[] | select(.direction == "inbound" and (.observed | length) == 0) | .id] | join(" ")' "$json")
 	check "$what: every inbound scenario observed something but the known ones [$got]" test "$got" = "$known"
 	if [ "$want" -ne 1 ]; then
 		got=$(cli_jq '.summary.match' "$json")
