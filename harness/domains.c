@@ -8,12 +8,13 @@
 #include "checkup.h"
 #include "oracle.h"
 #include "rules.h"
+#include "util.h"
 
 static const char *const fact_names[] = {"unknown", "no", "yes"};
 
 const char *dom_fact_name(enum dom_fact f)
 {
-        if ((unsigned)f >= sizeof(fact_names) / sizeof(fact_names[0]))
+        if ((unsigned)f >= ARRAY_LEN(fact_names))
                 return "unknown";
         return fact_names[f];
 }

@@ -179,19 +179,6 @@ static double now_s(void)
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* snprintf that may cut: wire text and domains are bounded, the buffers are too. */
-static void textf(char *dst, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void textf(char *dst, size_t len, const char *fmt, ...)
-{
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(dst, len, fmt, ap);
-        va_end(ap);
-}
-
 void runner_interrupt(void)
 {
         interrupted = 1;
@@ -534,9 +521,9 @@ static void on_trigger_result(void *user, struct stream *st)
         if (engine_role(node_stream_engine(st)) != ENGINE_INITIATING ||
             node_stream_purpose(st) != PURPOSE_AUTH || res->authenticated)
                 return;
-        textf(s->trigger_why, sizeof(s->trigger_why),
-              "the trigger stream (H%d) could not authenticate: %s%s%s", TRIGGER_ROW, res->cause,
-              node_stream_failure(st)[0] ? "; " : "", node_stream_failure(st));
+        util_format(s->trigger_why, sizeof(s->trigger_why),
+                    "the trigger stream (H%d) could not authenticate: %s%s%s", TRIGGER_ROW,
+                    res->cause, node_stream_failure(st)[0] ? "; " : "", node_stream_failure(st));
         if (!node_stream_superseded(st) &&
             strcmp(engine_local_domain(node_stream_engine(st)), s->domain) == 0 &&
             !s->trigger_failed) {
@@ -936,7 +923,8 @@ static int add_ping(struct scen *s, const char *what)
 {
         if (s->n_pings >= PINGS_MAX)
                 return -1;
-        textf(s->ping_ids[s->n_pings], sizeof(s->ping_ids[0]), "s2scheck-%s-%s", s->res->id, what);
+        util_format(s->ping_ids[s->n_pings], sizeof(s->ping_ids[0]), "s2scheck-%s-%s", s->res->id,
+                    what);
         s->n_pings++;
         return 0;
 }
@@ -965,22 +953,23 @@ static void setup_one(struct runner *r, struct scen *s, const struct scenario *d
         s->pdomain = pdom;
         buf_init(&s->log, 0);
         if (label != NULL)
-                textf(res->id, sizeof(res->id), "%s.%s", d->id, pdom);
+                util_format(res->id, sizeof(res->id), "%s.%s", d->id, pdom);
         else
-                textf(res->id, sizeof(res->id), "%s", d->id);
-        textf(res->title, sizeof(res->title), "%s%s%s", d->title[0] ? d->title : d->id,
-              label != NULL ? " -> " : "", label != NULL ? pdom : "");
+                util_format(res->id, sizeof(res->id), "%s", d->id);
+        util_format(res->title, sizeof(res->title), "%s%s%s", d->title[0] ? d->title : d->id,
+                    label != NULL ? " -> " : "", label != NULL ? pdom : "");
         join(res->tags, sizeof(res->tags), d->tags, d->n_tags, ",");
         snprintf(res->pdomain, sizeof(res->pdomain), "%s", pdom);
         res->domains_scenario = scenario_has_tag(d, "domains");
         join(res->refs, sizeof(res->refs), d->specs, d->n_specs, "; ");
-        textf(res->certificate, sizeof(res->certificate), "%s", cert_variant_name(d->cert));
+        util_format(res->certificate, sizeof(res->certificate), "%s", cert_variant_name(d->cert));
         res->dir = d->dir;
         res->harness = d->harness;
         res->harness_row = settings_row(&d->harness);
         res->hsem = d->sem;
         res->unclassified = !plain_oracle(d);
-        textf(s->domain, sizeof(s->domain), "%s.%s", label != NULL ? label : d->id, r->domain);
+        util_format(s->domain, sizeof(s->domain), "%s.%s", label != NULL ? label : d->id,
+                    r->domain);
         lower(s->domain);
         snprintf(res->harness_domain, sizeof(res->harness_domain), "%s", s->domain);
         s->sender = s->domain;
@@ -988,7 +977,7 @@ static void setup_one(struct runner *r, struct scen *s, const struct scenario *d
         s->db_answer = d->authoritative;
         apply_misbehaviour(s);
         for (size_t k = 0; k < d->n_mux_from && k < SCENARIO_MULTIPLEX_MAX; k++) {
-                textf(s->mux[k], sizeof(s->mux[k]), "%s.%s", d->mux_from[k], s->domain);
+                util_format(s->mux[k], sizeof(s->mux[k]), "%s.%s", d->mux_from[k], s->domain);
                 s->n_mux++;
         }
         if (d->expect_oracle) {
@@ -1015,10 +1004,11 @@ static void setup_one(struct runner *r, struct scen *s, const struct scenario *d
                                         used += (size_t)k;
                         }
                 }
-                textf(res->rationale, sizeof(res->rationale),
-                      "explicit outcome set {%s}: the harness breaks the protocol on purpose, so "
-                      "the oracle does not apply (%s)",
-                      set, d->file);
+                util_format(
+                    res->rationale, sizeof(res->rationale),
+                    "explicit outcome set {%s}: the harness breaks the protocol on purpose, so "
+                    "the oracle does not apply (%s)",
+                    set, d->file);
         }
         judge_not_run(res);
         snprintf(res->cause, sizeof(res->cause), "not run");
@@ -1036,12 +1026,12 @@ static void setup_one(struct runner *r, struct scen *s, const struct scenario *d
         }
         if (!requires_met(d, r->p, why, sizeof(why))) {
                 s->skip = true;
-                textf(s->skip_why, sizeof(s->skip_why), "skipped: the scenario %s", why);
+                util_format(s->skip_why, sizeof(s->skip_why), "skipped: the scenario %s", why);
         } else if ((d->pdom == PARTNER_DOMAIN_ADDITIONAL || d->mux_additional) &&
                    r->p->n_additional == 0) {
                 s->skip = true;
-                textf(s->skip_why, sizeof(s->skip_why),
-                      "skipped: the partner has no additional domain");
+                util_format(s->skip_why, sizeof(s->skip_why),
+                            "skipped: the partner has no additional domain");
         } else if (r->o->no_inbound != NULL &&
                    (d->dir == DIR_INBOUND || d->harness.dialback ||
                     (OUTCOME_BIT(res->expected) & OUTCOME_SUCCESS_SET) ||
@@ -1050,11 +1040,11 @@ static void setup_one(struct runner *r, struct scen *s, const struct scenario *d
                  * which an inbound scenario, a dialback verification and the answer
                  * to the test ping of a success (reference §3.6) all need. */
                 s->skip = true;
-                textf(s->skip_why, sizeof(s->skip_why),
-                      "not judged (--outbound-only): this scenario needs the partner to "
-                      "connect in (inbound, dialback verification, or the answer to the test "
-                      "ping), and %s",
-                      r->o->no_inbound);
+                util_format(s->skip_why, sizeof(s->skip_why),
+                            "not judged (--outbound-only): this scenario needs the partner to "
+                            "connect in (inbound, dialback verification, or the answer to the test "
+                            "ping), and %s",
+                            r->o->no_inbound);
         }
 }
 
@@ -1213,11 +1203,11 @@ static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t er
                         if (file_names(r->o->cert, s->mux[k]))
                                 continue;
                         s->skip = true;
-                        textf(s->skip_why, sizeof(s->skip_why),
-                              "skipped: %s does not name the extra sender %s (give a "
-                              "certificate that also names *.%s, or --issuer-cert and "
-                              "--issuer-key)",
-                              r->o->cert, s->mux[k], s->domain);
+                        util_format(s->skip_why, sizeof(s->skip_why),
+                                    "skipped: %s does not name the extra sender %s (give a "
+                                    "certificate that also names *.%s, or --issuer-cert and "
+                                    "--issuer-key)",
+                                    r->o->cert, s->mux[k], s->domain);
                         break;
                 }
                 return 0;
@@ -1232,20 +1222,21 @@ static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t er
                          cert_variant_name(d->cert));
                 if (access(certf, R_OK) != 0 || access(keyf, R_OK) != 0) {
                         s->skip = true;
-                        textf(s->skip_why, sizeof(s->skip_why),
-                              "skipped: certificate variant '%s' needs %s and its key (give "
-                              "--cert-dir DIR; docs/certificates.md)",
-                              cert_variant_name(d->cert), certf);
+                        util_format(s->skip_why, sizeof(s->skip_why),
+                                    "skipped: certificate variant '%s' needs %s and its key (give "
+                                    "--cert-dir DIR; docs/certificates.md)",
+                                    cert_variant_name(d->cert), certf);
                         return 0;
                 }
                 /* The variants that keep the right names must name the scenario's own
                  * domain, or the run would test a wrong name instead. */
                 if (cert_variant(d->cert)->names_domain && !file_names(certf, s->domain)) {
                         s->skip = true;
-                        textf(s->skip_why, sizeof(s->skip_why),
-                              "skipped: %s does not name the scenario's domain %s; issue variant "
-                              "'%s' for it (docs/certificates.md)",
-                              certf, s->domain, cert_variant_name(d->cert));
+                        util_format(
+                            s->skip_why, sizeof(s->skip_why),
+                            "skipped: %s does not name the scenario's domain %s; issue variant "
+                            "'%s' for it (docs/certificates.md)",
+                            certf, s->domain, cert_variant_name(d->cert));
                         return 0;
                 }
                 /* And the variants that must not prove it must not: a file made for the
@@ -1254,14 +1245,14 @@ static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t er
                  * partner would then be blamed for accepting a certificate that is right. */
                 if (!cert_variant(d->cert)->names_domain && file_names(certf, s->domain)) {
                         s->skip = true;
-                        textf(s->skip_why, sizeof(s->skip_why),
-                              "skipped: %s is meant not to prove the scenario's domain, yet it "
-                              "names %s (%s, %s: a wildcard covers one label); give "
-                              "--issuer-cert and --issuer-key so that variant '%s' is issued for "
-                              "%s itself (docs/certificates.md)",
-                              certf, s->domain, rule_name(RULE_H_CERT_WILDCARD),
-                              rule_cite(RULE_H_CERT_WILDCARD), cert_variant_name(d->cert),
-                              s->domain);
+                        util_format(
+                            s->skip_why, sizeof(s->skip_why),
+                            "skipped: %s is meant not to prove the scenario's domain, yet it "
+                            "names %s (%s, %s: a wildcard covers one label); give "
+                            "--issuer-cert and --issuer-key so that variant '%s' is issued for "
+                            "%s itself (docs/certificates.md)",
+                            certf, s->domain, rule_name(RULE_H_CERT_WILDCARD),
+                            rule_cite(RULE_H_CERT_WILDCARD), cert_variant_name(d->cert), s->domain);
                         return 0;
                 }
                 c.cert_file = certf;
@@ -1273,9 +1264,9 @@ static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t er
 
                 snprintf(why, sizeof(why), "%s", err);
                 s->skip = true;
-                textf(s->skip_why, sizeof(s->skip_why),
-                      "skipped: certificate variant '%s' could not be loaded: %s",
-                      cert_variant_name(d->cert), why);
+                util_format(s->skip_why, sizeof(s->skip_why),
+                            "skipped: certificate variant '%s' could not be loaded: %s",
+                            cert_variant_name(d->cert), why);
         }
         s->no_creds = d->cert == CERT_NONE;
         return 0;
@@ -1525,7 +1516,7 @@ static bool run_checks(struct scen *s, bool agrees, char *first, size_t first_le
                         logf_(s, "runner: check %s holds", names[c].name);
                         continue;
                 }
-                textf(line, sizeof(line), "check %s failed: %s", names[c].name, why);
+                util_format(line, sizeof(line), "check %s failed: %s", names[c].name, why);
                 logf_(s, "runner: %s", line);
                 scenario_result_add_finding(res, line, rule);
                 if (res->failed_check[0] != '\0')
@@ -1561,16 +1552,17 @@ static void harness_cause(struct scen *s, enum verdict_basis basis, const struct
 
         snprintf(was, sizeof(was), "%s", res->cause);
         if (basis == VERDICT_BY_HARNESS_SHORT)
-                textf(res->cause, sizeof(res->cause),
-                      "the harness ran short during this scenario (%lu time%s; last: %s): "
-                      "nothing to judge (it saw: %s)",
-                      short_n, short_n > 1 ? "s" : "", p->last_text, was);
+                util_format(res->cause, sizeof(res->cause),
+                            "the harness ran short during this scenario (%lu time%s; last: %s): "
+                            "nothing to judge (it saw: %s)",
+                            short_n, short_n > 1 ? "s" : "", p->last_text, was);
         else
-                textf(res->cause, sizeof(res->cause),
-                      "the harness ran short during this scenario: its per-source listener cap "
-                      "refused %lu connection%s (the partner's may have been one): nothing to "
-                      "judge (it saw: %s)",
-                      refused_n, refused_n > 1 ? "s" : "", was);
+                util_format(
+                    res->cause, sizeof(res->cause),
+                    "the harness ran short during this scenario: its per-source listener cap "
+                    "refused %lu connection%s (the partner's may have been one): nothing to "
+                    "judge (it saw: %s)",
+                    refused_n, refused_n > 1 ? "s" : "", was);
         res->error_cause = ERROR_CAUSE_HARNESS;
         res->rule_id = RULE_H_HARNESS_SHORT;
         snprintf(res->spec, sizeof(res->spec), "%s", rule_cite(res->rule_id));
@@ -1589,10 +1581,10 @@ static void refused_meanwhile(const struct scen *s, char *out, size_t len)
 
         out[0] = '\0';
         if (n > 0)
-                textf(out, len,
-                      " (meanwhile it connected %lu time%s to %s without reaching a scenario "
-                      "and was refused: %s)",
-                      n, n == 1 ? "" : "s", s->r->domain, causes);
+                util_format(out, len,
+                            " (meanwhile it connected %lu time%s to %s without reaching a scenario "
+                            "and was refused: %s)",
+                            n, n == 1 ? "" : "s", s->r->domain, causes);
 }
 
 /* Whether a stream error condition says the partner does not serve the 'to' domain
@@ -1706,22 +1698,24 @@ static void finalize(struct scen *s)
                 /* Not "could not test": the partner's own answer on the trigger stream
                  * broke XEP-0220 §2.2 (it would accept anyone), so that is the verdict. */
                 vi.partner_violated = true;
-                textf(res->cause, sizeof(res->cause),
-                      "the partner never connected in to %s%s, and on the trigger stream to %s "
-                      "broke %s (%s): %s",
-                      s->domain, refused, s->pdomain, rule_name(RULE_H_DB_UNVERIFIED),
-                      rule_cite(RULE_H_DB_UNVERIFIED), s->trigger_why);
+                util_format(
+                    res->cause, sizeof(res->cause),
+                    "the partner never connected in to %s%s, and on the trigger stream to %s "
+                    "broke %s (%s): %s",
+                    s->domain, refused, s->pdomain, rule_name(RULE_H_DB_UNVERIFIED),
+                    rule_cite(RULE_H_DB_UNVERIFIED), s->trigger_why);
                 snprintf(res->spec, sizeof(res->spec), "%s", s->trigger_rule);
                 res->rule_id = s->trigger_rule_id;
         } else {
                 vi.environment_failed = true;
                 if (s->res->dir == DIR_INBOUND)
-                        textf(res->cause, sizeof(res->cause),
-                              "the partner never connected in to %s%s%s%s", s->domain, refused,
-                              s->trigger_why[0] ? ": " : "", s->trigger_why);
+                        util_format(res->cause, sizeof(res->cause),
+                                    "the partner never connected in to %s%s%s%s", s->domain,
+                                    refused, s->trigger_why[0] ? ": " : "", s->trigger_why);
                 else
-                        textf(res->cause, sizeof(res->cause), "no result for the stream to %s%s%s",
-                              s->pdomain, s->trigger_why[0] ? ": " : "", s->trigger_why);
+                        util_format(res->cause, sizeof(res->cause),
+                                    "no result for the stream to %s%s%s", s->pdomain,
+                                    s->trigger_why[0] ? ": " : "", s->trigger_why);
                 res->rule_id = RULE_H_NO_STREAM;
                 snprintf(res->spec, sizeof(res->spec), "%s", rule_cite(res->rule_id));
         }
@@ -1729,9 +1723,9 @@ static void finalize(struct scen *s)
         /* A known deviation (docs/scenarios.md <xfail>, or a quirk). */
         vi.expect_mismatch = s->def->xfail != NULL;
         if (vi.expect_mismatch)
-                textf(res->known_deviation, sizeof(res->known_deviation), "%s (%s %s)",
-                      s->def->xfail, s->def->quirk_at != NULL ? "quirk at" : "scenario",
-                      s->def->quirk_at != NULL ? s->def->quirk_at : s->def->file);
+                util_format(res->known_deviation, sizeof(res->known_deviation), "%s (%s %s)",
+                            s->def->xfail, s->def->quirk_at != NULL ? "quirk at" : "scenario",
+                            s->def->quirk_at != NULL ? s->def->quirk_at : s->def->file);
         /* The wire checks judge what was observed: not an environment failure. */
         if (!vi.environment_failed && (vi.observed != 0 || vi.partner_violated))
                 vi.check_failed = run_checks(s, verdict_outcome_agrees(&vi), check_line,
@@ -1754,9 +1748,9 @@ static void finalize(struct scen *s)
         if (res->verdict == VERDICT_XFAIL)
                 logf_(s, "runner: expected deviation: %s", res->known_deviation);
         else if (res->verdict == VERDICT_XPASS)
-                textf(res->cause, sizeof(res->cause),
-                      "expected to deviate: %s; but it matched: the quirk is gone",
-                      res->known_deviation);
+                util_format(res->cause, sizeof(res->cause),
+                            "expected to deviate: %s; but it matched: the quirk is gone",
+                            res->known_deviation);
         domain_facts(s);
         res->seconds = now_s() - s->t0;
         logf_(s, "runner: verdict %s (expected %s)", verdict_name(res->verdict),
@@ -1800,7 +1794,7 @@ static bool trigger_hopeless(const struct scen *s, double now)
 
         if (!s->trigger_failed || now < s->trigger_failed_at + TRIGGER_GRACE_S)
                 return false;
-        return node_streams(s->node, open, sizeof(open) / sizeof(open[0])) == 0;
+        return node_streams(s->node, open, ARRAY_LEN(open)) == 0;
 }
 
 /* Advances one running scenario; returns true when it finished. */
@@ -2087,11 +2081,11 @@ int runner_not_run(const struct run_options *o, const char *why, struct run_repo
                 judge_not_run(res);
                 /* A scenario that would have been skipped anyway keeps its own reason. */
                 if (r.sc[i].skip) {
-                        textf(res->cause, sizeof(res->cause), "%s", r.sc[i].skip_why);
+                        util_format(res->cause, sizeof(res->cause), "%s", r.sc[i].skip_why);
                         continue;
                 }
                 res->not_run = true;
-                textf(res->cause, sizeof(res->cause), "not run: %s", why);
+                util_format(res->cause, sizeof(res->cause), "not run: %s", why);
         }
         classify_run(rep);
         rc = 0;
