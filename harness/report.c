@@ -13,6 +13,7 @@
 #include <libxml/parser.h>
 #include <libxml/xmlwriter.h>
 
+#include "attention.h"
 #include "checkup.h"
 #include "classify.h"
 #include "domains.h"
@@ -1787,19 +1788,6 @@ static int md_text(struct buf *out, struct buf *tmp, const char *s, size_t max)
         return 0;
 }
 
-/* Whether a result needs attention: mismatch, xpass, error. */
-static bool md_attention(const struct scenario_result *s)
-{
-        return !s->not_run && (s->verdict == VERDICT_MISMATCH || s->verdict == VERDICT_XPASS ||
-                               s->verdict == VERDICT_ERROR);
-}
-
-/* The cause key of a result needing attention: its rule id, else its verdict. */
-static const char *md_cause(const struct scenario_result *s)
-{
-        return s->rule_id != RULE_NONE ? rule_name(s->rule_id) : verdict_name(s->verdict);
-}
-
 /*
  * The run as Markdown for $GITHUB_STEP_SUMMARY or a merge request note
  * (docs/cli.md "Reports"): the verdict line, the classification and its cmdlet, the
@@ -1810,14 +1798,16 @@ int report_markdown(const struct run_report *r, struct buf *out)
 {
         struct buf tmp;
         char line[512], eo[128];
-        size_t n[VERDICT_COUNT] = {0}, attention = 0;
+        size_t n[VERDICT_COUNT] = {0}, attention;
+        struct attention att;
         int rc = -1;
 
+        if (attention_collect(r, &att) < 0)
+                return -1;
+        attention = att.n_results;
         buf_init(&tmp, 0);
-        for (size_t i = 0; i < r->n_results; i++) {
+        for (size_t i = 0; i < r->n_results; i++)
                 n[r->results[i].verdict]++;
-                attention += md_attention(&r->results[i]);
-        }
         summary_line(r, line, sizeof(line));
         if (buf_printf(out, "## s2scheck: %s\n\n",
                        attention == 0 && r->domains.faults == 0 && !r->incomplete
@@ -1848,29 +1838,20 @@ int report_markdown(const struct run_report *r, struct buf *out)
             buf_puts(out, "\n### Needing attention, by cause\n\n| cause | rule | scenarios |\n"
                           "|---|---|---|\n") < 0)
                 goto fail;
-        /* One row per cause, in the order first met; each scenario once. */
-        for (size_t i = 0; i < r->n_results; i++) {
-                const struct scenario_result *s = &r->results[i];
-                bool seen = false;
+        /* One row per cause (attention.h), in the order first met; each scenario once. */
+        for (size_t g = 0; g < att.n_groups; g++) {
+                const struct attention_group *grp = &att.groups[g];
+                const struct scenario_result *s = &r->results[grp->members[0]];
 
-                if (!md_attention(s))
-                        continue;
-                for (size_t k = 0; k < i && !seen; k++)
-                        seen = md_attention(&r->results[k]) &&
-                               strcmp(md_cause(&r->results[k]), md_cause(s)) == 0;
-                if (seen)
-                        continue;
-                if (buf_puts(out, "| ") < 0 || md_text(out, &tmp, md_cause(s), SIZE_MAX) < 0 ||
+                if (buf_puts(out, "| ") < 0 || md_text(out, &tmp, grp->key, sizeof(grp->key)) < 0 ||
                     buf_puts(out, " | ") < 0 || md_text(out, &tmp, s->spec, sizeof(s->spec)) < 0 ||
                     buf_puts(out, " | ") < 0)
                         goto fail;
-                for (size_t k = i; k < r->n_results; k++) {
-                        const struct scenario_result *t = &r->results[k];
+                for (size_t k = 0; k < grp->n; k++) {
+                        const struct scenario_result *t = &r->results[grp->members[k]];
 
-                        if (!md_attention(t) || strcmp(md_cause(t), md_cause(s)) != 0)
-                                continue;
                         expected_observed(t, eo, sizeof(eo));
-                        if (buf_puts(out, k == i ? "`" : ", `") < 0 ||
+                        if (buf_puts(out, k == 0 ? "`" : ", `") < 0 ||
                             md_text(out, &tmp, t->id, sizeof(t->id)) < 0 ||
                             buf_printf(out, "` (%s: ", verdict_name(t->verdict)) < 0 ||
                             md_text(out, &tmp, t->verdict == VERDICT_ERROR ? t->cause : eo,
@@ -1899,6 +1880,7 @@ int report_markdown(const struct run_report *r, struct buf *out)
         }
         rc = 0;
 fail:
+        attention_free(&att);
         buf_cleanup(&tmp);
         return rc;
 }
