@@ -11,6 +11,7 @@
 
 #include "infile.h"
 #include "schema.h"
+#include "util.h"
 
 int xmlload_read_file(const struct xmlload_where *w, size_t max, const char *limit, bool refuse_nul,
                       char **data, size_t *len)
@@ -162,10 +163,67 @@ xmlDocPtr xmlload_parse(const struct xmlload_where *w, const char *data, size_t 
         return doc;
 }
 
+/*
+ * The built-in schemas, each compiled at its first use and kept for the process
+ * (compiling the scenario schema cost 54 of the 66 ms of a one-scenario run when
+ * every file compiled it again: docs/performance.md). Used from the main thread
+ * only (the DNS lookup threads never load files); freed at exit.
+ */
+static struct compiled {
+        const char *name;
+        xmlRelaxNGPtr rng;
+} compiled[8];
+static size_t n_compiled;
+
+static void compiled_free(void)
+{
+        for (size_t i = 0; i < n_compiled; i++)
+                xmlRelaxNGFree(compiled[i].rng);
+        n_compiled = 0;
+}
+
+/* The compiled schema called name, compiling text at the first call; NULL when it
+ * does not compile (e says why when libxml2 did). */
+static xmlRelaxNGPtr compiled_get(const char *name, const char *text, size_t len,
+                                  struct xmlload_error *e)
+{
+        xmlRelaxNGParserCtxtPtr pctxt;
+        xmlRelaxNGPtr rng;
+
+        for (size_t i = 0; i < n_compiled; i++) {
+                if (strcmp(compiled[i].name, name) == 0)
+                        return compiled[i].rng;
+        }
+        pctxt = xmlRelaxNGNewMemParserCtxt(text, (int)len);
+        if (pctxt == NULL)
+                return NULL;
+        xmlRelaxNGSetParserStructuredErrors(pctxt, schema_serror, e);
+        rng = xmlRelaxNGParse(pctxt);
+        xmlRelaxNGFreeParserCtxt(pctxt);
+        if (rng == NULL)
+                return NULL;
+        if (n_compiled == ARRAY_LEN(compiled))
+                return rng; /* not kept: the caller frees what is not in the table */
+        if (n_compiled == 0)
+                atexit(compiled_free);
+        compiled[n_compiled].name = name;
+        compiled[n_compiled].rng = rng;
+        n_compiled++;
+        return rng;
+}
+
+static bool compiled_kept(xmlRelaxNGPtr rng)
+{
+        for (size_t i = 0; i < n_compiled; i++) {
+                if (compiled[i].rng == rng)
+                        return true;
+        }
+        return false;
+}
+
 int xmlload_validate(const struct xmlload_where *w, xmlDocPtr doc, const char *schema,
                      struct xmlload_error *e)
 {
-        xmlRelaxNGParserCtxtPtr pctxt = NULL;
         xmlRelaxNGPtr rng = NULL;
         xmlRelaxNGValidCtxtPtr vctxt = NULL;
         const char *text;
@@ -179,11 +237,7 @@ int xmlload_validate(const struct xmlload_where *w, xmlDocPtr doc, const char *s
                               schema);
                 return -1;
         }
-        pctxt = xmlRelaxNGNewMemParserCtxt(text, (int)len);
-        if (pctxt == NULL)
-                goto internal;
-        xmlRelaxNGSetParserStructuredErrors(pctxt, schema_serror, e);
-        rng = xmlRelaxNGParse(pctxt);
+        rng = compiled_get(schema, text, len, e);
         if (rng == NULL)
                 goto internal;
         vctxt = xmlRelaxNGNewValidCtxt(rng);
@@ -202,8 +256,8 @@ internal:
         rc = -1;
 done:
         xmlRelaxNGFreeValidCtxt(vctxt);
-        xmlRelaxNGFree(rng);
-        xmlRelaxNGFreeParserCtxt(pctxt);
+        if (rng != NULL && !compiled_kept(rng))
+                xmlRelaxNGFree(rng);
         return rc;
 }
 

@@ -41,7 +41,8 @@ xmlDocPtr xmlload_parse(const struct xmlload_where *w, const char *data, size_t 
  * Validates doc against the built-in schema harness/schema/<schema>.rng.
  * Returns 1 valid; 0 invalid, with e holding libxml2's first error and the
  * element at fault, for the format to explain in its own terms; or -1 when the
- * schema itself cannot be used (an internal error, written into w).
+ * schema itself cannot be used (an internal error, written into w). Each schema
+ * is compiled once per process, at its first use, and freed at exit.
  */
 int xmlload_validate(const struct xmlload_where *w, xmlDocPtr doc, const char *schema,
                      struct xmlload_error *e);
