@@ -45,6 +45,28 @@ static void on_result(void *user, struct stream *s)
                 codes[0] ? codes : "-", r->cause);
 }
 
+/* The default of --max-connections: a known-good partner for a gateway (issue 13). */
+#define SERVE_MAX_CONNECTIONS 1000
+#define SERVE_MAX_CONNECTIONS_MAX 100000
+
+/* A listener cap option (1 to SERVE_MAX_CONNECTIONS_MAX); text NULL keeps *out. */
+static int serve_limit(const char *name, const char *text, unsigned *out)
+{
+        long v;
+        char msg[200];
+
+        if (text == NULL)
+                return 0;
+        if (cli_number(text, 1, SERVE_MAX_CONNECTIONS_MAX, &v) != 0) {
+                snprintf(msg, sizeof(msg), "%s needs a whole number from 1 to %d, not '%s'", name,
+                         SERVE_MAX_CONNECTIONS_MAX, text);
+                command_usage_error("serve", msg);
+                return -1;
+        }
+        *out = (unsigned)v;
+        return 0;
+}
+
 void cmd_serve_help_tail(FILE *f)
 {
         fprintf(f, "--misbehave NAME, one of ([R] receiving, [I] initiating):\n");
@@ -58,6 +80,7 @@ int cmd_serve(int argc, char **argv)
         const char *partner_file = NULL, *identity = NULL, *listen = NULL, *ca = NULL;
         const char *cert = NULL, *key = NULL, *resolver = NULL, *serve_dns = NULL, *pos[1];
         const char *misbehave[32], *misbehave_as = NULL;
+        const char *max_conns_text = NULL, *max_source_text = NULL;
         size_t n_misbehave = 0;
         const struct cli_opt opts[] = {
             CLI_PARTNER(&partner_file),
@@ -71,6 +94,11 @@ int cmd_serve(int argc, char **argv)
             CLI_REQUIRED("--key", "FILE", &key, "Server", "its certificate's key (required)"),
             CLI_VALUE("--resolver", "ADDR[:PORT]", &resolver, "Server",
                       "DNS server used to reach the other side's domains"),
+            CLI_VALUE("--max-connections", "N", &max_conns_text, "Server",
+                      "accepted connections open at once (default 1000; the descriptor limit is "
+                      "raised to fit, or serve says which limit to raise)"),
+            CLI_VALUE("--max-per-source", "N", &max_source_text, "Server",
+                      "accepted connections open at once from one source address (default 256)"),
             CLI_VALUE("--serve-dns", "ADDR:PORT", &serve_dns, "Server",
                       "serve the partner's own zone (SRV and A/AAAA for its domains, pointing at "
                       "--listen)"),
@@ -90,6 +118,7 @@ int cmd_serve(int argc, char **argv)
         struct dns_zone *zone = NULL;
         struct tls_creds_config cc = {0};
         struct node_config cfg;
+        struct net_listen_limits lim;
         struct node_observer obs = {NULL, on_result, NULL, NULL, NULL};
         struct node_transport t;
         struct tls_creds *creds = NULL;
@@ -125,6 +154,11 @@ int cmd_serve(int argc, char **argv)
         }
         if (listen == NULL)
                 return command_usage_error("serve", "missing --listen ADDR:PORT");
+        net_listen_limits_default(&lim);
+        lim.total = SERVE_MAX_CONNECTIONS;
+        if (serve_limit("--max-connections", max_conns_text, &lim.total) != 0 ||
+            serve_limit("--max-per-source", max_source_text, &lim.per_source) != 0)
+                return EXIT_USAGE;
         if (cert == NULL || key == NULL || ca == NULL)
                 return command_usage_error("serve",
                                            "the reference partner needs --ca, --cert and --key");
@@ -160,6 +194,25 @@ int cmd_serve(int argc, char **argv)
         loop = net_new(err, sizeof(err));
         if (loop == NULL)
                 goto fail;
+        net_set_listen_limits(loop, &lim);
+        {
+                unsigned long nofile;
+                unsigned cap = net_listen_cap(loop, &nofile);
+
+                if (cap < lim.total) {
+                        /* Said with the fix; an explicit N that cannot be met stops here. */
+                        fprintf(stderr,
+                                "s2scheck serve: --max-connections %u: the file descriptor limit "
+                                "(RLIMIT_NOFILE, %lu, hard limit included) leaves room for %u "
+                                "connections; raise it (ulimit -n, systemd LimitNOFILE=) or "
+                                "lower --max-connections\n",
+                                lim.total, nofile, cap);
+                        if (max_conns_text != NULL) {
+                                rc = EXIT_USAGE;
+                                goto out;
+                        }
+                }
+        }
         if (resolver != NULL) {
                 struct dns_resolver_config rc_ = {0};
                 char rhost[256];
@@ -187,6 +240,8 @@ int cmd_serve(int argc, char **argv)
         cfg.db_answer = DB_ANSWER_TRUTHFUL;
         xs_limits_default(&cfg.limits);
         cfg.answer_pings = true;
+        /* Every accepted stream may open a verify stream of its own. */
+        cfg.max_streams = 2 * (size_t)lim.total;
         /* reuse-connection: streams to one address serve every domain found there. */
         t = bad.reuse_connection ? net_transport_same_server(loop) : net_transport(loop);
         n = node_new(&cfg, &t, &obs, err, sizeof(err));

@@ -32,6 +32,7 @@
 #define NET_MAX_DEAD 32      /* addresses remembered as dead (net_set_remember_dead) */
 #define NET_REASON_MAX 512
 #define NET_NOFILE_WANT 4096 /* soft RLIMIT_NOFILE asked for (NET_MAX_CONNS and more) */
+#define NET_OWN_CONNS (NET_MAX_CONNS / 4) /* table rows kept for the harness's own connections */
 #define NET_FD_RESERVE                                                                             \
         256 /* descriptors kept from accepted connections: outgoing                                \
                connections, listeners, DNS lookups, files */
@@ -168,6 +169,8 @@ struct net_loop {
         /* What the listeners accept, and what the loop went short of. */
         struct net_listen_limits lim;
         unsigned long nofile; /* the soft RLIMIT_NOFILE after net_new raised it */
+        unsigned max_conns;   /* the connection table's bound: NET_MAX_CONNS, or more for a
+                                 larger listener cap (net_set_listen_limits) */
         int spare_fd;         /* closed to accept-and-close when out of descriptors */
         struct net_pressure pressure;
         /* Addresses whose connect timed out (net_set_remember_dead). */
@@ -267,13 +270,8 @@ static void wake(int fd)
 void net_listen_limits_default(struct net_listen_limits *lim)
 {
         lim->per_source = 256;
-        lim->total = NET_MAX_CONNS * 3 / 4;
+        lim->total = NET_MAX_CONNS - NET_OWN_CONNS;
         lim->idle_ms = 5000;
-}
-
-void net_set_listen_limits(struct net_loop *l, const struct net_listen_limits *lim)
-{
-        l->lim = *lim;
 }
 
 const char *net_shortage_name(enum net_shortage k)
@@ -327,15 +325,15 @@ static enum net_shortage errno_shortage(int err)
  * connection table. Raise it towards the hard limit; the total accept cap
  * follows what we got (accepted_cap).
  */
-static unsigned long raise_nofile(void)
+static unsigned long raise_nofile(unsigned long want_fds)
 {
         struct rlimit rl;
 
         if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
                 return 1024;
-        if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < NET_NOFILE_WANT) {
-                rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > NET_NOFILE_WANT
-                                  ? NET_NOFILE_WANT
+        if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want_fds) {
+                rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want_fds
+                                  ? (rlim_t)want_fds
                                   : rl.rlim_max;
 
                 if (want > rl.rlim_cur) {
@@ -345,7 +343,7 @@ static unsigned long raise_nofile(void)
                                 return 1024;
                 }
         }
-        return rl.rlim_cur == RLIM_INFINITY ? NET_NOFILE_WANT : (unsigned long)rl.rlim_cur;
+        return rl.rlim_cur == RLIM_INFINITY ? want_fds : (unsigned long)rl.rlim_cur;
 }
 
 /* The total cap in force: the configured one, lowered to leave NET_FD_RESERVE
@@ -356,6 +354,24 @@ static unsigned accepted_cap(const struct net_loop *l)
             l->nofile > 2 * NET_FD_RESERVE ? l->nofile - NET_FD_RESERVE : l->nofile / 2;
 
         return fds < l->lim.total ? (unsigned)fds : l->lim.total;
+}
+
+void net_set_listen_limits(struct net_loop *l, const struct net_listen_limits *lim)
+{
+        l->lim = *lim;
+        /* A cap over the default table: the table and the descriptor limit follow. */
+        if (lim->total > NET_MAX_CONNS - NET_OWN_CONNS) {
+                l->max_conns = lim->total + NET_OWN_CONNS;
+                if (l->nofile < (unsigned long)l->max_conns + NET_FD_RESERVE)
+                        l->nofile = raise_nofile((unsigned long)l->max_conns + NET_FD_RESERVE);
+        }
+}
+
+unsigned net_listen_cap(const struct net_loop *l, unsigned long *nofile)
+{
+        if (nofile != NULL)
+                *nofile = l->nofile;
+        return accepted_cap(l);
 }
 
 struct net_loop *net_new(char *err, size_t errlen)
@@ -369,7 +385,8 @@ struct net_loop *net_new(char *err, size_t errlen)
         l->wake[0] = l->wake[1] = -1;
         net_timeouts_default(&l->to);
         net_listen_limits_default(&l->lim);
-        l->nofile = raise_nofile();
+        l->max_conns = NET_MAX_CONNS;
+        l->nofile = raise_nofile(NET_NOFILE_WANT);
         l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         net_set_resolver(l, NULL);
         atomic_init(&l->interrupted, 0);
@@ -573,8 +590,8 @@ static struct conn *conn_add(struct net_loop *l, enum conn_kind kind)
 {
         struct conn *c;
 
-        if (l->nconns >= NET_MAX_CONNS) {
-                shortage(l, NET_SHORT_TABLE, "%d connections open", NET_MAX_CONNS);
+        if (l->nconns >= l->max_conns) {
+                shortage(l, NET_SHORT_TABLE, "%u connections open", l->max_conns);
                 return NULL;
         }
         if (l->nconns == l->capconns) {
@@ -1613,7 +1630,7 @@ static enum admit admit_check(const struct net_loop *l, const char *src, bool *s
                         *src_heard = *src_heard || o->heard;
                 }
         }
-        if (l->nconns >= NET_MAX_CONNS)
+        if (l->nconns >= l->max_conns)
                 return ADMIT_TABLE_FULL;
         if (total >= accepted_cap(l))
                 return ADMIT_TOTAL_CAP;
@@ -1642,8 +1659,8 @@ static void admit_refuse(struct net_loop *l, int fd, enum admit why, const char 
         }
         l->pressure.refused_total++;
         if (why == ADMIT_TABLE_FULL)
-                shortage(l, NET_SHORT_TABLE, "%d connections open: refused one from %s",
-                         NET_MAX_CONNS, src);
+                shortage(l, NET_SHORT_TABLE, "%u connections open: refused one from %s",
+                         l->max_conns, src);
         else
                 shortage(l, NET_SHORT_LISTEN_CAP,
                          "%u accepted connections open (the total cap): refused one from %s",

@@ -53,8 +53,8 @@ struct node {
         struct db_ledger *ledger;
         struct node_transport transport;
         struct node_observer obs;
-        struct stream *streams[NODE_MAX_STREAMS];
-        size_t n_streams;
+        struct stream **streams; /* grows on demand, up to max_streams */
+        size_t n_streams, cap_streams, max_streams;
         unsigned next_serial;
         /* reuse_connection: db:verify requests sent on an authenticated AUTH stream
          * (carrier) for a receiving stream (requester), by (from, to, id) as the
@@ -167,6 +167,7 @@ struct node *node_new(const struct node_config *cfg, const struct node_transport
         }
         snprintf(n->name, sizeof(n->name), "%s", cfg->name != NULL ? cfg->name : "node");
         n->cfg.name = n->name;
+        n->max_streams = cfg->max_streams > 0 ? cfg->max_streams : NODE_MAX_STREAMS;
         if (cfg->secret != NULL) {
                 snprintf(n->secret, sizeof(n->secret), "%s", cfg->secret);
         } else if (dialback_new_secret(n->secret) != 0) {
@@ -189,6 +190,7 @@ void node_free(struct node *n)
                 return;
         while (n->n_streams > 0)
                 node_stream_release(n->streams[n->n_streams - 1]);
+        free(n->streams);
         free(n);
 }
 
@@ -208,8 +210,20 @@ static struct stream *stream_new(struct node *n, enum engine_role role, enum eng
         size_t nh = 0;
         char err[256];
 
-        if (n->n_streams >= NODE_MAX_STREAMS)
+        if (n->n_streams >= n->max_streams)
                 return NULL;
+        if (n->n_streams == n->cap_streams) {
+                size_t cap = n->cap_streams ? n->cap_streams * 2 : 16;
+                struct stream **ns;
+
+                if (cap > n->max_streams)
+                        cap = n->max_streams;
+                ns = realloc(n->streams, cap * sizeof(*ns));
+                if (ns == NULL)
+                        return NULL;
+                n->streams = ns;
+                n->cap_streams = cap;
+        }
         s = calloc(1, sizeof(*s));
         if (s == NULL)
                 return NULL;

@@ -24,7 +24,7 @@
 #include "engine.h"
 
 #define NODE_MAX_HOSTED 16
-#define NODE_MAX_STREAMS 64
+#define NODE_MAX_STREAMS 64 /* streams open at once, unless node_config.max_streams says */
 
 struct node;
 struct stream;
@@ -102,6 +102,9 @@ struct node_config {
          * xs_random_system (gnutls_rnd). Tests pass a deterministic one. */
         xs_random_fn random;
         void *random_user;
+        /* Streams open at once (0: NODE_MAX_STREAMS); the table grows as they come
+         * (`serve --max-connections`). A stream past it is not opened. */
+        size_t max_streams;
 };
 
 /* Copies cfg (hosted strings are copied). Returns NULL with a reason in err. */
