@@ -88,7 +88,7 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 void buf_consume(struct buf *b, size_t n)
 {
         if (n >= b->len) {
-                buf_reset(b);
+                buf_cleanup(b); /* an emptied queue holds no memory (idle streams) */
                 return;
         }
         memmove(b->data, b->data + n, b->len - n);

@@ -34,7 +34,8 @@ int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf
 /* As buf_printf with a va_list. */
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 
-/* Drops the first n bytes (all when n >= len). */
+/* Drops the first n bytes; all when n >= len, and then frees the memory too (the
+ * limit stays): a queue that was drained holds nothing. */
 void buf_consume(struct buf *b, size_t n);
 
 /* Empties the buffer, keeping its memory. */

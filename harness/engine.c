@@ -76,9 +76,14 @@ struct pair {
 
 #define MAX_HOSTED 16
 
+/* A db:verify request sent on an AUTH stream (engine_send_verify). */
+struct verify_req {
+        char from[DOMAIN_MAX], to[DOMAIN_MAX], id[ID_MAX];
+};
+
 struct engine {
         struct engine_config cfg;
-        char hosted_store[MAX_HOSTED][DOMAIN_MAX];
+        char *hosted_store[MAX_HOSTED]; /* copies of cfg->hosted (strdup) */
         const char *hosted[MAX_HOSTED];
         char remote[DOMAIN_MAX];
         char secret[DIALBACK_KEY_LEN * 2 + 1];
@@ -129,7 +134,7 @@ struct engine {
         bool got_verify;       /* receiving: a db:verify arrived */
         enum outcome detected; /* F1/F2 detected explicitly, else OUTCOME_COUNT */
         /* Dialback pairs: ours when initiating, the peer's when receiving. */
-        struct pair pairs[MAX_PAIRS];
+        struct pair *pairs[MAX_PAIRS]; /* each allocated when the pair is asked for */
         /* Multiplexed requests sent (pair.seq), and the newest one the running step
          * timer covers: the requests sent before any byte came from the peer since
          * the step began (counts.bytes then: mux_step_bytes). One sent later has a
@@ -139,21 +144,54 @@ struct engine {
         size_t n_pairs;
         char sasl_identity[DOMAIN_MAX];
         /* Initiating AUTH: db:verify requests sent on this stream (engine_send_verify). */
-        struct {
-                char from[DOMAIN_MAX], to[DOMAIN_MAX], id[ID_MAX];
-        } verifies[MAX_VERIFIES];
+        struct verify_req *verifies; /* MAX_VERIFIES of them, from the first request */
         size_t n_verifies;
 
-        struct engine_event events[MAX_EVENTS];
-        size_t ev_head, ev_len;
-        struct finding findings[MAX_FINDINGS];
-        size_t n_findings;
+        /*
+         * On demand (issue 13: an idle stream held 104 KB of fixed tables): the
+         * event queue (events[ev_head .. ev_head + ev_len), at most MAX_EVENTS, freed
+         * whenever the owner drained it) and the findings (at most MAX_FINDINGS),
+         * each grown as entries come; the bounds are those of the fixed tables.
+         */
+        struct engine_event *events;
+        size_t ev_head, ev_len, ev_cap;
+        struct finding *findings;
+        size_t n_findings, findings_cap;
         size_t dropped_findings;
         struct engine_result result;
         /* Wire hostility (knobs.bad.wire): done once; then the engine sends nothing. */
         bool hostile_sent;
         bool muted;
 };
+
+/* The struct itself stays small: its tables are allocated as they fill (issue 13:
+ * 1,000 idle streams under 64 MiB; docs/performance.md). */
+_Static_assert(sizeof(struct engine) <= ENGINE_FIXED_MAX, "struct engine grew past its budget");
+
+/*
+ * Makes room in *table (capacity *cap items of size sz, n of them used) for one
+ * more item, doubling it up to max items. Returns 0, or -1 at max or out of memory
+ * (the table is then unchanged).
+ */
+static int grow_table(void **table, size_t *cap, size_t n, size_t max, size_t sz)
+{
+        size_t want;
+        void *t;
+
+        if (n < *cap)
+                return 0;
+        if (n >= max)
+                return -1;
+        want = *cap > 0 ? *cap * 2 : 4;
+        if (want > max)
+                want = max;
+        t = realloc(*table, want * sz);
+        if (t == NULL)
+                return -1;
+        *table = t;
+        *cap = want;
+        return 0;
+}
 
 #define I_ (1u << ENGINE_INITIATING)
 #define R_ (1u << ENGINE_RECEIVING)
@@ -366,7 +404,9 @@ static void vfinding(struct engine *e, enum finding_kind kind, enum rule_id rule
                : kind == FINDING_NOTE    ? "note"
                                          : "error",
                f.rule, f.state, f.text);
-        if (e->n_findings >= MAX_FINDINGS) {
+        if (e->n_findings >= MAX_FINDINGS ||
+            grow_table((void **)&e->findings, &e->findings_cap, e->n_findings, MAX_FINDINGS,
+                       sizeof(f)) != 0) {
                 e->dropped_findings++;
                 return;
         }
@@ -418,7 +458,16 @@ static struct engine_event *push_event(struct engine *e, enum engine_event_kind 
                         "event queue full; the owner does not drain it");
                 return NULL;
         }
-        ev = &e->events[(e->ev_head + e->ev_len) % MAX_EVENTS];
+        if (e->ev_head + e->ev_len == e->ev_cap && e->ev_head > 0) {
+                memmove(e->events, e->events + e->ev_head, e->ev_len * sizeof(*ev));
+                e->ev_head = 0;
+        }
+        if (grow_table((void **)&e->events, &e->ev_cap, e->ev_head + e->ev_len, MAX_EVENTS,
+                       sizeof(*ev)) != 0) {
+                finding(e, FINDING_ERROR, RULE_H_INTERNAL, "out of memory for an event");
+                return NULL;
+        }
+        ev = &e->events[e->ev_head + e->ev_len];
         memset(ev, 0, sizeof(*ev));
         ev->kind = kind;
         e->ev_len++;
@@ -877,7 +926,7 @@ static void closed(struct engine *e)
                 push_verify_answer(e, e->n_verifies - 1, DB_TIMEOUT);
         /* Other servers' pairs still being verified end with the stream. */
         for (size_t i = 0; i < e->n_pairs; i++) {
-                struct pair *p = &e->pairs[i];
+                struct pair *p = e->pairs[i];
 
                 if (p->vhost && !p->done && !p->verified) {
                         p->pending = false;
@@ -945,8 +994,8 @@ static void remember_id(struct engine *e, const char *id)
 static struct pair *find_pair(struct engine *e, const char *from, const char *to)
 {
         for (size_t i = 0; i < e->n_pairs; i++) {
-                if (domain_eq(e->pairs[i].from, from) && domain_eq(e->pairs[i].to, to))
-                        return &e->pairs[i];
+                if (domain_eq(e->pairs[i]->from, from) && domain_eq(e->pairs[i]->to, to))
+                        return e->pairs[i];
         }
         return NULL;
 }
@@ -960,8 +1009,10 @@ static struct pair *get_pair(struct engine *e, const char *from, const char *to)
                 return p;
         if (e->n_pairs >= MAX_PAIRS)
                 return NULL;
-        p = &e->pairs[e->n_pairs++];
-        memset(p, 0, sizeof(*p));
+        p = calloc(1, sizeof(*p));
+        if (p == NULL)
+                return NULL;
+        e->pairs[e->n_pairs++] = p;
         copy_str(p->from, sizeof(p->from), from);
         copy_str(p->to, sizeof(p->to), to);
         return p;
@@ -970,7 +1021,7 @@ static struct pair *get_pair(struct engine *e, const char *from, const char *to)
 static bool any_verified(const struct engine *e)
 {
         for (size_t i = 0; i < e->n_pairs; i++) {
-                if (e->pairs[i].verified)
+                if (e->pairs[i]->verified)
                         return true;
         }
         return false;
@@ -983,7 +1034,7 @@ static bool pair_awaited(const struct engine *e)
         if (e->cfg.role != ENGINE_INITIATING || e->state != ST_EXPECT_STANZAS)
                 return false;
         for (size_t i = 0; i < e->n_pairs; i++) {
-                if (e->pairs[i].pending)
+                if (e->pairs[i]->pending)
                         return true;
         }
         return false;
@@ -1001,8 +1052,8 @@ static bool pair_ok(const struct engine *e, const char *from, const char *to)
         if (e->sasl_done && domain_eq(e->sasl_identity, from) && domain_eq(stream_to(e), to))
                 return true;
         for (size_t i = 0; i < e->n_pairs; i++) {
-                if (e->pairs[i].verified && domain_eq(e->pairs[i].from, from) &&
-                    domain_eq(e->pairs[i].to, to))
+                if (e->pairs[i]->verified && domain_eq(e->pairs[i]->from, from) &&
+                    domain_eq(e->pairs[i]->to, to))
                         return true;
         }
         return false;
@@ -1115,7 +1166,7 @@ static void tls_done(struct engine *e)
 }
 
 /* Runs the TLS layer as far as the queued input allows. */
-static void pump_tls(struct engine *e)
+static void pump_tls_rounds(struct engine *e)
 {
         for (int round = 0; round < TLS_PUMP_ROUNDS && e->tls != NULL; round++) {
                 enum tls_status st;
@@ -1173,6 +1224,14 @@ static void pump_tls(struct engine *e)
                 }
                 return; /* TLS_AGAIN: all input used */
         }
+}
+
+/* Decrypts and handles what TLS has; the plaintext scratch is released after (an
+ * idle stream keeps no buffer). */
+static void pump_tls(struct engine *e)
+{
+        pump_tls_rounds(e);
+        buf_cleanup(&e->plain);
 }
 
 /* ---- initiating side ---------------------------------------------------------- */
@@ -2774,7 +2833,7 @@ static bool authenticated_from(const struct engine *e, const char *domain)
         if (e->sasl_done && domain_eq(e->sasl_identity, domain))
                 return true;
         for (size_t i = 0; i < e->n_pairs; i++) {
-                if (e->pairs[i].verified && domain_eq(e->pairs[i].from, domain))
+                if (e->pairs[i]->verified && domain_eq(e->pairs[i]->from, domain))
                         return true;
         }
         return false;
@@ -3150,7 +3209,12 @@ struct engine *engine_new(const struct engine_config *cfg, char *err, size_t err
                 goto fail;
         }
         for (size_t i = 0; i < cfg->n_hosted; i++) {
-                copy_str(e->hosted_store[i], DOMAIN_MAX, cfg->hosted[i]);
+                e->hosted_store[i] =
+                    strndup(cfg->hosted[i] != NULL ? cfg->hosted[i] : "", DOMAIN_MAX - 1);
+                if (e->hosted_store[i] == NULL) {
+                        snprintf(err, errlen, "out of memory");
+                        goto fail;
+                }
                 e->hosted[i] = e->hosted_store[i];
         }
         e->cfg.hosted = e->hosted;
@@ -3202,9 +3266,16 @@ void engine_free(struct engine *e)
                 return;
         while (e->ev_len > 0) {
                 engine_event_cleanup(&e->events[e->ev_head]);
-                e->ev_head = (e->ev_head + 1) % MAX_EVENTS;
+                e->ev_head++;
                 e->ev_len--;
         }
+        free(e->events);
+        free(e->findings);
+        free(e->verifies);
+        for (size_t i = 0; i < e->n_pairs; i++)
+                free(e->pairs[i]);
+        for (size_t i = 0; i < MAX_HOSTED; i++)
+                free(e->hosted_store[i]);
         if (e->have_peer)
                 tls_peer_cleanup(&e->peer);
         tls_session_free(e->tls);
@@ -3351,7 +3422,7 @@ void engine_timeout_detail(struct engine *e, const char *detail)
                 e->mux_step_seq = e->mux_seq;
                 e->mux_step_bytes = e->counts.bytes;
                 for (size_t i = 0; i < e->n_pairs; i++) {
-                        struct pair *p = &e->pairs[i];
+                        struct pair *p = e->pairs[i];
                         struct engine_event *ev;
 
                         if (!p->pending || p->seq > covered)
@@ -3418,8 +3489,13 @@ int engine_next_event(struct engine *e, struct engine_event *out)
                 return 0;
         *out = e->events[e->ev_head];
         memset(&e->events[e->ev_head], 0, sizeof(e->events[e->ev_head]));
-        e->ev_head = (e->ev_head + 1) % MAX_EVENTS;
+        e->ev_head++;
         e->ev_len--;
+        if (e->ev_len == 0) { /* drained: an idle stream keeps no queue */
+                free(e->events);
+                e->events = NULL;
+                e->ev_head = e->ev_cap = 0;
+        }
         return 1;
 }
 
@@ -3506,8 +3582,8 @@ int engine_pair_result(const struct engine *e, const char *from, const char *to,
         const struct pair *p = NULL;
 
         for (size_t i = 0; from != NULL && to != NULL && i < e->n_pairs; i++) {
-                if (domain_eq(e->pairs[i].from, from) && domain_eq(e->pairs[i].to, to))
-                        p = &e->pairs[i];
+                if (domain_eq(e->pairs[i]->from, from) && domain_eq(e->pairs[i]->to, to))
+                        p = e->pairs[i];
         }
         if (p == NULL || !p->done)
                 return -1;
@@ -3532,7 +3608,7 @@ unsigned engine_vhost_pairs(const struct engine *e)
         unsigned k = 0;
 
         for (size_t i = 0; i < e->n_pairs; i++)
-                k += e->pairs[i].vhost;
+                k += e->pairs[i]->vhost;
         return k;
 }
 
@@ -3563,7 +3639,7 @@ enum pair_state engine_pair_state(const struct engine *e, const char *from, cons
         if (pair_ok(e, from, to))
                 return PAIR_VALID;
         for (size_t i = 0; i < e->n_pairs; i++) {
-                const struct pair *p = &e->pairs[i];
+                const struct pair *p = e->pairs[i];
 
                 if (!domain_eq(p->from, from) || !domain_eq(p->to, to))
                         continue;
@@ -3644,6 +3720,11 @@ int engine_send_verify(struct engine *e, const char *from, const char *to, const
             e->state != ST_EXPECT_STANZAS || from == NULL || to == NULL || id == NULL ||
             e->n_verifies >= MAX_VERIFIES)
                 return -1;
+        if (e->verifies == NULL) {
+                e->verifies = calloc(MAX_VERIFIES, sizeof(*e->verifies));
+                if (e->verifies == NULL)
+                        return -1;
+        }
         copy_str(e->verifies[e->n_verifies].from, DOMAIN_MAX, from);
         copy_str(e->verifies[e->n_verifies].to, DOMAIN_MAX, to);
         copy_str(e->verifies[e->n_verifies].id, ID_MAX, id);
@@ -3694,6 +3775,18 @@ const char *engine_stream_id(const struct engine *e)
 bool engine_verify_only(const struct engine *e)
 {
         return e->verify_only && !e->auth_attempted;
+}
+
+void engine_memory(const struct engine *e, struct engine_memory *out)
+{
+        memset(out, 0, sizeof(*out));
+        out->fixed = sizeof(*e);
+        out->tables = e->ev_cap * sizeof(*e->events) + e->findings_cap * sizeof(*e->findings) +
+                      e->n_pairs * sizeof(**e->pairs) +
+                      (e->verifies != NULL ? MAX_VERIFIES * sizeof(*e->verifies) : 0);
+        for (size_t i = 0; i < MAX_HOSTED; i++)
+                out->tables += e->hosted_store[i] != NULL ? strlen(e->hosted_store[i]) + 1 : 0;
+        out->bufs = e->out.cap + e->plain.cap;
 }
 
 const struct finding *engine_findings(const struct engine *e, size_t *n)

@@ -476,6 +476,21 @@ struct engine_result {
 
 struct engine;
 
+/* The bytes of struct engine itself (a _Static_assert in engine.c keeps it under):
+ * its tables (findings, events, pairs, db:verify requests), its I/O buffers and
+ * the XML reader's are allocated when data comes (engine_memory). */
+#define ENGINE_FIXED_MAX 8192
+
+/* What one engine holds, in bytes, for tests and bench/mem-bench.sh. */
+struct engine_memory {
+        size_t fixed;  /* sizeof(struct engine) */
+        size_t tables; /* findings, events, pairs, db:verify requests, hosted domains */
+        size_t bufs;   /* the output and plaintext buffers (their capacity) */
+};
+
+/* Fills *out for e. */
+void engine_memory(const struct engine *e, struct engine_memory *out);
+
 /*
  * Creates an engine for one stream. Strings in cfg are copied; creds stays
  * and the borrowed creds. Returns NULL with a reason in err on failure.
