@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# `serve` as a known-good partner for a gateway (issue 13 item 4d): 1,000
+# concurrent streams, each with TLS and its features answered, are all accepted
+# and held with the default options (four source addresses: 250 each, under the
+# default per-source cap of 256); serve's RSS with them open stays under 64 MiB
+# (not in sanitizer builds, whose shadow memory is no figure of the program's), and
+# serve idle with them open uses next to no CPU. Also --max-per-source, the usage
+# errors and the descriptor-limit error of --max-connections.
+# Usage: capacity.sh S2SCHECK SOURCE_DIR BUILD_DIR
+set -u
+bin=$1
+src=$2
+build=$3
+source "$src/tests/cli-lib.sh"
+cli_scratch
+pki=$build/certs
+client=$src/tests/helpers/streams.py
+count=1000
+hz=$(getconf CLK_TCK)
+
+# cpu_ticks PID: user + system CPU of PID so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# wait_answered FILE: waits (at most 60 s) for the client's "answered" line.
+wait_answered() {
+	for _ in $(seq 1 240); do
+		grep -q '^answered' "$1" && return 0
+		sleep 0.25
+	done
+	return 1
+}
+
+# 1. 1,000 TLS streams with the defaults. The DNS port is never used: nothing
+#    here needs serve to resolve a name.
+cli_start_serve m13 9 || {
+	finish capacity
+	exit 1
+}
+rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$serve_pid/status")
+python3 "$client" 127.0.0.1 "$serve_port" "$count" 90 --to partner.test --tls "$pki/ca.pem" \
+	--from-addr 127.0.0.1 --from-addr 127.0.0.2 --from-addr 127.0.0.3 --from-addr 127.0.0.4 \
+	>"$tmp/client" 2>&1 &
+client_pid=$!
+pids+=("$client_pid")
+check "the client said how its streams went, within 60 s" \
+	wait_answered "$tmp/client"
+check "all $count streams accepted and answered after TLS ($(head -1 "$tmp/client"))" \
+	grep -qx "answered $count of $count (refused 0, closed by the server 0)" "$tmp/client"
+fds=$(find "/proc/$serve_pid/fd" -mindepth 1 -maxdepth 1 | wc -l)
+check "serve holds the $count connections open ($fds descriptors)" test "$fds" -ge "$count"
+rss=$(awk '/^VmRSS/ {print $2}' "/proc/$serve_pid/status")
+echo "serve RSS: $rss0 KiB at the start, $rss KiB with $count TLS streams open"
+if [ -z "${S2S_SANITIZER_LOG:-}" ]; then
+	check "serve's RSS with $count streams is under 64 MiB ($rss KiB)" test "${rss:-999999}" -lt 65536
+fi
+t0=$(cpu_ticks "$serve_pid")
+sleep 3
+t1=$(cpu_ticks "$serve_pid")
+echo "serve CPU idle with $count streams: $((t1 - t0)) ticks in 3 s (${hz} per s)"
+check "serve idle with $count streams open uses next to no CPU ($((t1 - t0)) ticks in 3 s)" \
+	test $((t1 - t0)) -lt $((hz / 5))
+ended=$(grep -c 'partner#' "$tmp/serve.log")
+check "no stream ended while the client held them ($ended ended)" test "$ended" -eq 0
+kill "$client_pid"
+wait "$client_pid" 2>/dev/null
+check "serve lived through the client's leaving" kill -0 "$serve_pid"
+cli_stop_serve
+
+# 2. --max-per-source: the 11th connection from one address is closed at once.
+cli_start_serve m13 9 --max-per-source 10 && {
+	timeout -k 5 30 python3 "$client" 127.0.0.1 "$serve_port" 12 8 --to partner.test \
+		>"$tmp/client2" 2>&1
+	check "--max-per-source 10: ten answered, two closed ($(head -1 "$tmp/client2"))" \
+		grep -qx "answered 10 of 12 (refused 0, closed by the server 2)" "$tmp/client2"
+	cli_stop_serve
+}
+
+# 3. Usage errors, and a cap the descriptor limit cannot meet (a hard limit this
+#    subshell lowers for itself): exit 2, naming the limit and the fix.
+for bad in 0 -1 abc 100001; do
+	"$bin" serve --partner "$src/fixtures/partners/m13.xml" --listen 127.0.0.1:0 \
+		--ca "$pki/ca.pem" --cert "$pki/partner.test.pem" --key "$pki/partner.test.key" \
+		--max-connections "$bad" >/dev/null 2>"$tmp/u"
+	rc=$?
+	check "--max-connections $bad: exit 2 ($rc)" test "$rc" -eq 2
+	check "--max-connections $bad: says what is accepted" grep -q "from 1 to 100000" "$tmp/u"
+done
+(
+	ulimit -n 600
+	exec timeout -k 5 20 "$bin" serve --partner "$src/fixtures/partners/m13.xml" \
+		--listen 127.0.0.1:0 --ca "$pki/ca.pem" --cert "$pki/partner.test.pem" \
+		--key "$pki/partner.test.key" --max-connections 5000
+) >/dev/null 2>"$tmp/nofile"
+rc=$?
+check "--max-connections 5000 under a limit of 600 descriptors: exit 2 ($rc)" test "$rc" -eq 2
+check "... naming the limit and the fix ($(head -c 300 "$tmp/nofile"))" \
+	grep -q "RLIMIT_NOFILE, 600.*raise it (ulimit -n.*or lower --max-connections" "$tmp/nofile"
+
+finish capacity
