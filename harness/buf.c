@@ -88,12 +88,18 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 void buf_consume(struct buf *b, size_t n)
 {
         if (n >= b->len) {
-                buf_cleanup(b); /* an emptied queue holds no memory (idle streams) */
+                buf_reset(b);
                 return;
         }
         memmove(b->data, b->data + n, b->len - n);
         b->len -= n;
         b->data[b->len] = '\0';
+}
+
+void buf_trim(struct buf *b)
+{
+        if (b->len == 0)
+                buf_cleanup(b);
 }
 
 void buf_reset(struct buf *b)

@@ -34,9 +34,12 @@ int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf
 /* As buf_printf with a va_list. */
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 
-/* Drops the first n bytes; all when n >= len, and then frees the memory too (the
- * limit stays): a queue that was drained holds nothing. */
+/* Drops the first n bytes (all when n >= len). */
 void buf_consume(struct buf *b, size_t n);
+
+/* Frees the memory of an empty buffer (data is NULL after; the limit stays): a
+ * drained queue of an idle stream holds nothing (issue 13). */
+void buf_trim(struct buf *b);
 
 /* Empties the buffer, keeping its memory. */
 void buf_reset(struct buf *b);

@@ -1278,6 +1278,7 @@ static bool flush(int fd, struct buf *out)
                         return true;
                 return false;
         }
+        buf_trim(out); /* all sent: an idle stream keeps no output buffer */
         return true;
 }
 

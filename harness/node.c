@@ -1006,6 +1006,7 @@ size_t node_streams(struct node *n, struct stream **out, size_t max)
 {
         size_t k = n->n_streams < max ? n->n_streams : max;
 
-        memcpy(out, n->streams, k * sizeof(out[0]));
+        if (k > 0) /* streams is NULL until the first stream */
+                memcpy(out, n->streams, k * sizeof(out[0]));
         return k;
 }

@@ -330,6 +330,7 @@ static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
                 len = s->in.len;
         memcpy(data, s->in.data, len);
         buf_consume(&s->in, len);
+        buf_trim(&s->in); /* drained: an idle session keeps no input queue */
         return (ssize_t)len;
 }
 

@@ -76,7 +76,9 @@ Test(engine_memory, tables_and_buffers_grow_only_when_data_arrives)
         engine_memory(e, &m);
         cr_assert_gt(m.bufs, 0, "the answer is queued");
         cr_assert_gt(engine_output(e)->len, 0);
+        /* As net.c's flush does once everything is sent. */
         buf_consume(engine_output(e), engine_output(e)->len);
+        buf_trim(engine_output(e));
         engine_memory(e, &m);
         cr_assert_eq(m.bufs, 0, "the drained output still holds %zu bytes", m.bufs);
         cr_assert_eq(engine_state(e), ST_EXPECT_AUTH);
