@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Memory and CPU figures of issue 13 (docs/performance.md "Memory: streams and
+# buffers"):
+# 1. `serve` (M13, default options) with COUNT concurrent streams from
+#    tests/helpers/streams.py: its RSS before, with COUNT plaintext streams (header
+#    and features), and with COUNT TLS streams (STARTTLS, handshake, features again);
+#    its CPU while idle with them open (IDLE seconds).
+# 2. With root (tests/integration/lib.sh namespace): a default run (no --jobs,
+#    --partner-connections or --step-timeout) against a local Prosody 0.12 req-db:
+#    wall time and CPU time (user + system) of s2scheck, to show the idle loop
+#    does not spin (issue 13 measured 29 s of CPU in 87 s).
+# Figures, not a test: never gate CI on them.
+# Usage: bench/mem-bench.sh S2SCHECK SOURCE_DIR BUILD_DIR [COUNT] [IDLE]
+set -u
+bin=$(realpath "$1")
+src=$(realpath "$2")
+build=$(realpath "$3")
+count=${4:-1000}
+idle=${5:-10}
+source "$src/tests/integration/lib.sh"
+
+if [ -z "${S2S_PEERS_NETNS:-}" ]; then
+	pki=$build/certs
+	hz=$(getconf CLK_TCK)
+	tmp=$(mktemp -d)
+	serve_pid=""
+	client_pid=""
+	trap '[ -n "$client_pid" ] && kill "$client_pid" 2>/dev/null; [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+	rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+	ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+	echo "# $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+	echo "# $("$bin" --version 2>/dev/null | head -n1); $count streams, idle $idle s"
+	for mode in plain tls; do
+		"$bin" serve --partner "$src/fixtures/partners/m13.xml" --listen 127.0.0.1:0 \
+			--resolver 127.0.0.1:9 --ca "$pki/ca.pem" --cert "$pki/partner.test.pem" \
+			--key "$pki/partner.test.key" 2>"$tmp/serve.log" &
+		serve_pid=$!
+		port=""
+		for _ in $(seq 1 100); do
+			port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' "$tmp/serve.log")
+			[ -n "$port" ] && break
+			sleep 0.1
+		done
+		[ -n "$port" ] || {
+			echo "serve did not start: $(cat "$tmp/serve.log")"
+			exit 1
+		}
+		r0=$(rss "$serve_pid")
+		tls=()
+		[ "$mode" = tls ] && tls=(--tls "$pki/ca.pem")
+		python3 "$src/tests/helpers/streams.py" 127.0.0.1 "$port" "$count" $((idle + 60)) \
+			--to partner.test "${tls[@]}" --from-addr 127.0.0.1 --from-addr 127.0.0.2 \
+			--from-addr 127.0.0.3 --from-addr 127.0.0.4 >"$tmp/client" 2>&1 &
+		client_pid=$!
+		for _ in $(seq 1 240); do
+			grep -q '^answered' "$tmp/client" && break
+			sleep 0.25
+		done
+		r1=$(rss "$serve_pid")
+		t0=$(ticks "$serve_pid")
+		sleep "$idle"
+		t1=$(ticks "$serve_pid")
+		printf '%-5s %s; serve RSS %s KiB before, %s KiB with them open (%s KiB per stream); CPU idle %s ticks in %s s (%s per s)\n' \
+			"$mode" "$(head -1 "$tmp/client")" "$r0" "$r1" $(((r1 - r0) / count)) \
+			$((t1 - t0)) "$idle" "$hz"
+		kill "$client_pid"
+		wait "$client_pid" 2>/dev/null
+		client_pid=""
+		kill "$serve_pid"
+		wait "$serve_pid" 2>/dev/null
+		serve_pid=""
+	done
+	[ "$(id -u)" -eq 0 ] || {
+		echo "# (part 2, the run against Prosody, needs root)"
+		exit 0
+	}
+fi
+# 2. Against Prosody, in its own namespaces (peers_init runs this script again there).
+peers_init "$0" "$bin" "$src" "$build" "$count" "$idle"
+pki=$PEERS_PKI
+peers_dns_external 15853
+peers_start_prosody p0 req-db 15851 >/dev/null || exit 1
+/usr/bin/time -f '%e %U %S' -o "$PEERS_RUN/time" timeout -k 5 300 "$bin" run \
+	--partner "$PEERS_FIXTURES/prosody/req-db.partner.xml" --target 127.0.0.1:15851 \
+	--serve-dns 127.0.0.1:15853 --listen 127.0.0.1:15852 --ca "$pki/ca.pem" \
+	--issuer-cert "$pki/ca.pem" --issuer-key "$pki/ca.key" \
+	--quirks "$PEERS_FIXTURES/prosody/quirks.xml" --quiet --json "$PEERS_RUN/r.json" \
+	>/dev/null 2>"$PEERS_RUN/stderr"
+rc=$?
+read -r wall user sys < <(tail -n1 "$PEERS_RUN/time")
+echo "Prosody 0.12 req-db, default suite, default options: exit $rc, wall $wall s, CPU user $user s + system $sys s ($(jq -c '.summary | del(.line)' "$PEERS_RUN/r.json" 2>/dev/null))"
+peers_stop p0 >/dev/null
