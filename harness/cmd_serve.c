@@ -211,6 +211,7 @@ int cmd_serve(int argc, char **argv)
                                 rc = EXIT_USAGE;
                                 goto out;
                         }
+                        fprintf(stderr, "s2scheck serve: serving at most %u at once\n", cap);
                 }
         }
         if (resolver != NULL) {

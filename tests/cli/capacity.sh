@@ -96,4 +96,21 @@ check "--max-connections 5000 under a limit of 600 descriptors: exit 2 ($rc)" te
 check "... naming the limit and the fix ($(head -c 300 "$tmp/nofile"))" \
 	grep -q "RLIMIT_NOFILE, 600.*raise it (ulimit -n.*or lower --max-connections" "$tmp/nofile"
 
+# With the default cap, a lower limit is said and serve runs with what it has
+# (900 descriptors: 256 kept for its own connections leave 644).
+(
+	ulimit -n 900
+	exec "$bin" serve --partner "$src/fixtures/partners/m13.xml" --listen 127.0.0.1:0 \
+		--ca "$pki/ca.pem" --cert "$pki/partner.test.pem" --key "$pki/partner.test.key"
+) 2>"$tmp/low.log" &
+low_pid=$!
+pids+=("$low_pid")
+check "the default cap under 900 descriptors: serve starts ($(head -c 300 "$tmp/low.log"))" \
+	cli_wait_listening "$tmp/low.log" "$low_pid"
+check "... and says how many it serves and the fix" \
+	grep -q "RLIMIT_NOFILE, 900.*raise it (ulimit -n" "$tmp/low.log"
+check "... serving at most 644" grep -qx "s2scheck serve: serving at most 644 at once" "$tmp/low.log"
+kill "$low_pid"
+wait "$low_pid" 2>/dev/null
+
 finish capacity
