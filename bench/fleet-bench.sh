@@ -92,6 +92,7 @@ for ((k = 1; k <= ${#rows[@]}; k++)); do
 	d=$(printf 'p%02d.test' "$k")
 	dns=$(free_port) || exit 1
 	log=$tmp/serve-$d.log
+	: >"$log"
 	"$bin" serve --partner "$dump" --identity "$d" --listen 127.0.0.1:0 \
 		--resolver "127.0.0.1:$dns" --ca "$pki/ca.pem" --cert "$tmp/$d.pem" --key "$tmp/$d.key" \
 		2>"$log" &
