@@ -13,6 +13,7 @@ bin=$(realpath "$1")
 src=$(realpath "$2")
 build=$(realpath "$3")
 shift 3
+source "$src/tests/cli-lib.sh" # cli_wait_listening
 pki=$build/certs
 tmp=$(mktemp -d)
 pids=()
@@ -97,17 +98,8 @@ for ((k = 1; k <= ${#rows[@]}; k++)); do
 		--resolver "127.0.0.1:$dns" --ca "$pki/ca.pem" --cert "$tmp/$d.pem" --key "$tmp/$d.key" \
 		2>"$log" &
 	pids+=($!)
-	port=""
-	for _ in $(seq 1 100); do
-		port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' "$log")
-		[ -n "$port" ] && break
-		sleep 0.1
-	done
-	[ -n "$port" ] || {
-		echo "serve $d did not start: $(cat "$log")"
-		exit 1
-	}
-	fors+=(--for "$d:--target=127.0.0.1:$port" --for "$d:--serve-dns=127.0.0.1:$dns")
+	cli_wait_listening "$log" "$!" || exit 1
+	fors+=(--for "$d:--target=127.0.0.1:$serve_port" --for "$d:--serve-dns=127.0.0.1:$dns")
 done
 
 echo "# $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Memory and CPU figures of issue 13 (docs/performance.md "Memory: streams and
 # buffers"):
-# 1. `serve` (M13, default options) with COUNT concurrent streams from
-#    tests/helpers/streams.py: its RSS before, with COUNT plaintext streams (header
-#    and features), and with COUNT TLS streams (STARTTLS, handshake, features again);
+# 1. `serve` (default options) with COUNT concurrent streams from
+#    tests/helpers/streams.py: its RSS before, with COUNT plaintext streams (M13:
+#    header and features), with COUNT TLS streams (M13: STARTTLS, handshake, features
+#    again), and with COUNT streams authenticated by dialback (M17: the client is
+#    client.test's authoritative server and DNS; the RSS 2 s after the burst);
 #    its CPU while idle with them open (IDLE seconds, default 5: within the 15 s step
 #    timer of a stream waiting for authentication, whose expiry is work, not idling;
 #    the streams that ended in the window are counted).
@@ -21,6 +23,7 @@ count=${4:-1000}
 idle=${5:-5}
 only=${6:-}
 source "$src/tests/integration/lib.sh"
+source "$src/tests/cli-lib.sh" # cli_wait_listening
 
 if [ -z "${S2S_PEERS_NETNS:-}" ]; then
 	pki=$build/certs
@@ -33,24 +36,21 @@ if [ -z "${S2S_PEERS_NETNS:-}" ]; then
 	ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 	echo "# $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 	echo "# $("$bin" --version 2>/dev/null | head -n1); $count streams, idle $idle s"
-	for mode in plain tls; do
-		"$bin" serve --partner "$src/fixtures/partners/m13.xml" --listen 127.0.0.1:0 \
-			--resolver 127.0.0.1:9 --ca "$pki/ca.pem" --cert "$pki/partner.test.pem" \
+	dns=$((20000 + RANDOM % 12000))
+	for mode in plain tls dialback; do
+		row=m13
+		[ "$mode" = dialback ] && row=m17
+		: >"$tmp/serve.log"
+		"$bin" serve --partner "$src/fixtures/partners/$row.xml" --listen 127.0.0.1:0 \
+			--resolver "127.0.0.1:$dns" --ca "$pki/ca.pem" --cert "$pki/partner.test.pem" \
 			--key "$pki/partner.test.key" 2>"$tmp/serve.log" &
 		serve_pid=$!
-		port=""
-		for _ in $(seq 1 100); do
-			port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' "$tmp/serve.log")
-			[ -n "$port" ] && break
-			sleep 0.1
-		done
-		[ -n "$port" ] || {
-			echo "serve did not start: $(cat "$tmp/serve.log")"
-			exit 1
-		}
+		cli_wait_listening "$tmp/serve.log" "$serve_pid" || exit 1
+		port=$serve_port
 		r0=$(rss "$serve_pid")
 		tls=()
 		[ "$mode" = tls ] && tls=(--tls "$pki/ca.pem")
+		[ "$mode" = dialback ] && tls=(--dialback "$dns")
 		python3 "$src/tests/helpers/streams.py" 127.0.0.1 "$port" "$count" $((idle + 60)) \
 			--to partner.test "${tls[@]}" --from-addr 127.0.0.1 --from-addr 127.0.0.2 \
 			--from-addr 127.0.0.3 --from-addr 127.0.0.4 >"$tmp/client" 2>&1 &
@@ -59,13 +59,14 @@ if [ -z "${S2S_PEERS_NETNS:-}" ]; then
 			grep -q '^answered' "$tmp/client" && break
 			sleep 0.25
 		done
+		[ "$mode" = dialback ] && sleep 2 # the burst of verify streams is over
 		r1=$(rss "$serve_pid")
-		e0=$(grep -c 'partner#' "$tmp/serve.log")
+		e0=$(grep -c 'partner#[0-9]* in' "$tmp/serve.log")
 		t0=$(ticks "$serve_pid")
 		sleep "$idle"
 		t1=$(ticks "$serve_pid")
-		e1=$(grep -c 'partner#' "$tmp/serve.log")
-		printf '%-5s %s; serve RSS %s KiB before, %s KiB with them open (%s KiB per stream); CPU idle %s ticks in %s s (%s per s; %s streams ended meanwhile)\n' \
+		e1=$(grep -c 'partner#[0-9]* in' "$tmp/serve.log")
+		printf '%-8s %s; serve RSS %s KiB before, %s KiB with them open (%s KiB per stream); CPU idle %s ticks in %s s (%s per s; %s streams ended meanwhile)\n' \
 			"$mode" "$(head -1 "$tmp/client")" "$r0" "$r1" $(((r1 - r0) / count)) \
 			$((t1 - t0)) "$idle" "$hz" $((e1 - e0))
 		kill "$client_pid"

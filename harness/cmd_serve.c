@@ -16,6 +16,10 @@
 #include "tls.h"
 #include "util.h"
 
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
+
 static struct net_loop *volatile serve_loop;
 static volatile sig_atomic_t serve_stop;
 
@@ -311,6 +315,14 @@ int cmd_serve(int argc, char **argv)
                         snprintf(err, sizeof(err), "the event loop failed");
                         goto fail;
                 }
+#ifdef __GLIBC__
+                /* At most once a second (net_run_wait returns after 1000 ms): the
+                 * memory of the streams that ended (a burst of verify streams, say)
+                 * goes back to the system instead of staying in the heap's free
+                 * lists (1,000 authenticated streams: 60 -> 44 MiB of RSS,
+                 * docs/performance.md). */
+                malloc_trim(0);
+#endif
         }
         net_close_all(loop);
         net_run(loop, 2000, NULL, NULL);

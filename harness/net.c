@@ -359,9 +359,11 @@ static unsigned accepted_cap(const struct net_loop *l)
 void net_set_listen_limits(struct net_loop *l, const struct net_listen_limits *lim)
 {
         l->lim = *lim;
-        /* A cap over the default table: the table and the descriptor limit follow. */
+        /* A cap over the default table: the table and the descriptor limit follow,
+         * with room for one outgoing connection per accepted one (serve opens a
+         * verify stream for each dialback request it receives). */
         if (lim->total > NET_MAX_CONNS - NET_OWN_CONNS) {
-                l->max_conns = lim->total + NET_OWN_CONNS;
+                l->max_conns = 2 * lim->total;
                 if (l->nofile < (unsigned long)l->max_conns + NET_FD_RESERVE)
                         l->nofile = raise_nofile((unsigned long)l->max_conns + NET_FD_RESERVE);
         }

@@ -79,8 +79,9 @@ void net_listen_limits_default(struct net_listen_limits *lim);
 /*
  * The total cap in force (net_listen_limits.total, lowered to what the file
  * descriptor limit allows), and that limit (the soft RLIMIT_NOFILE) in *nofile
- * when not NULL. A cap over the default table grows the table and raises the
- * limit as far as the hard limit allows (net_set_listen_limits).
+ * when not NULL. A cap over the default table grows the table (to twice the cap:
+ * an outgoing connection for each accepted one) and raises the limit as far as
+ * the hard limit allows (net_set_listen_limits).
  */
 struct net_loop;
 unsigned net_listen_cap(const struct net_loop *l, unsigned long *nofile);

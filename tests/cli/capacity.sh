@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `serve` as a known-good partner for a gateway (issue 13 item 4d): 1,000
-# concurrent streams, each with TLS and its features answered, are all accepted
-# and held with the default options (four source addresses: 250 each, under the
+# concurrent streams, each with TLS and its features answered, then 1,000
+# authenticated by dialback, are all accepted and held with the default options (four source addresses: 250 each, under the
 # default per-source cap of 256); serve's RSS with them open stays under 64 MiB
 # (not in sanitizer builds, whose shadow memory is no figure of the program's), and
 # serve idle with them open uses next to no CPU. Also --max-per-source, the usage
@@ -21,10 +21,12 @@ hz=$(getconf CLK_TCK)
 # cpu_ticks PID: user + system CPU of PID so far, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-# wait_answered FILE: waits (at most 60 s) for the client's "answered" line.
+# wait_answered FILE PID: waits (at most 60 s) for the client's "answered" line;
+# fails at once when the client PID ended without it.
 wait_answered() {
 	for _ in $(seq 1 240); do
 		grep -q '^answered' "$1" && return 0
+		kill -0 "$2" 2>/dev/null || return 1
 		sleep 0.25
 	done
 	return 1
@@ -43,7 +45,7 @@ python3 "$client" 127.0.0.1 "$serve_port" "$count" 90 --to partner.test --tls "$
 client_pid=$!
 pids+=("$client_pid")
 check "the client said how its streams went, within 60 s" \
-	wait_answered "$tmp/client"
+	wait_answered "$tmp/client" "$client_pid"
 check "all $count streams accepted and answered after TLS ($(head -1 "$tmp/client"))" \
 	grep -qx "answered $count of $count (refused 0, closed by the server 0)" "$tmp/client"
 fds=$(find "/proc/$serve_pid/fd" -mindepth 1 -maxdepth 1 | wc -l)
@@ -64,6 +66,46 @@ check "no stream ended while the client held them ($ended ended)" test "$ended" 
 kill "$client_pid"
 wait "$client_pid" 2>/dev/null
 check "serve lived through the client's leaving" kill -0 "$serve_pid"
+cli_stop_serve
+
+# 1b. 1,000 authenticated streams (dialback with M17: no TLS): the client is
+#     client.test's authoritative server and DNS too (serve's --resolver), and
+#     answers every db:verify valid. Their RSS is taken once the burst of verify
+#     streams is over (serve gives freed memory back about once a second).
+for _ in 1 2 3; do
+	dns=$(cli_rand_port)
+	cli_start_serve m17 "$dns" || break
+	python3 "$client" 127.0.0.1 "$serve_port" "$count" 90 --to partner.test --dialback "$dns" \
+		--from-addr 127.0.0.1 --from-addr 127.0.0.2 --from-addr 127.0.0.3 \
+		--from-addr 127.0.0.4 >"$tmp/client-db" 2>&1 &
+	client_pid=$!
+	pids+=("$client_pid")
+	wait_answered "$tmp/client-db" "$client_pid" && break
+	grep -q "Address already in use" "$tmp/client-db" || break
+	kill "$client_pid" 2>/dev/null
+	cli_stop_serve
+done
+check "all $count streams authenticated by dialback ($(head -2 "$tmp/client-db" | tr '\n' ' '))" \
+	grep -qx "answered $count of $count (refused 0, closed by the server 0)" "$tmp/client-db"
+check "... each verified with the authoritative server" \
+	grep -qx "db:verify answered valid $count" "$tmp/client-db"
+peak=$(awk '/^VmRSS/ {print $2}' "/proc/$serve_pid/status")
+sleep 2
+rss=$(awk '/^VmRSS/ {print $2}' "/proc/$serve_pid/status")
+authed=$(grep -c "Dp: dialback authenticated client.test -> partner.test" "$tmp/serve.log")
+check "serve says so for each ($authed)" test "$authed" -eq "$count"
+echo "serve RSS: $peak KiB at the end of the burst, $rss KiB 2 s later, $count authenticated streams open"
+if [ -z "${S2S_SANITIZER_LOG:-}" ]; then
+	check "serve's RSS with $count idle authenticated streams is under 64 MiB ($rss KiB)" \
+		test "${rss:-999999}" -lt 65536
+fi
+t0=$(cpu_ticks "$serve_pid")
+sleep 3
+t1=$(cpu_ticks "$serve_pid")
+check "serve idle with $count authenticated streams uses next to no CPU ($((t1 - t0)) ticks in 3 s)" \
+	test $((t1 - t0)) -lt $((hz / 5))
+kill "$client_pid"
+wait "$client_pid" 2>/dev/null
 cli_stop_serve
 
 # 2. --max-per-source: the 11th connection from one address is closed at once.
