@@ -1023,11 +1023,14 @@ static void setup_one(struct runner *r, struct scen *s, const struct scenario *d
                     set, d->file);
         }
         /* A real partner's silence may decide this scenario when its expectation has
-         * no success; it waits long when silence may decide, or when it waits for
-         * answers to extra senders or for the partner's reaction (the scenario
-         * file's data: expectation, multiplex, checks). */
-        s->smart_silence = r->o->target != NULL && ((OUTCOME_BIT(res->expected) | res->accepted) &
-                                                    OUTCOME_SUCCESS_SET) == 0;
+         * no success, or accepts what a step's timeout gives (F3 after TLS, F4 in
+         * plaintext: engine_timeout); it waits long when silence may decide, or when
+         * it waits for answers to extra senders or for the partner's reaction (the
+         * scenario file's data: expectation, multiplex, checks). */
+        s->smart_silence =
+            r->o->target != NULL &&
+            (((OUTCOME_BIT(res->expected) | res->accepted) & OUTCOME_SUCCESS_SET) == 0 ||
+             (res->accepted & (OUTCOME_BIT(OUTCOME_F3) | OUTCOME_BIT(OUTCOME_F4))) != 0);
         s->long_wait = s->smart_silence || s->n_mux > 0 || d->mux_additional ||
                        (d->checks & check_set_with(CHECK_NEEDS_REACTION)) != 0;
         judge_not_run(res);
