@@ -870,7 +870,14 @@ static void connected(struct net_loop *l, struct conn *c, int64_t t)
         timer_restart(l, c, t);
 }
 
-/* Outgoing connections to one address (connecting or open). */
+/*
+ * Outgoing connections to one address in flight (docs/cli.md --partner-connections):
+ * connecting, or open and negotiating. An authenticated stream with nothing awaited
+ * (EXPECT_STANZAS, no multiplexed pair pending) is idle: it holds no slot, so a
+ * scenario settling on it (waiting for a test stanza's answer or for silence) does
+ * not keep another scenario from connecting. The runner bounds how many scenarios
+ * (and so idle streams) there are.
+ */
 static unsigned outgoing_to(const struct net_loop *l, const char *addr)
 {
         unsigned n = 0;
@@ -878,10 +885,14 @@ static unsigned outgoing_to(const struct net_loop *l, const char *addr)
         for (size_t i = 0; i < l->nconns; i++) {
                 const struct conn *o = l->conns[i];
 
-                if (o->kind == CONN_STREAM && o->targets != NULL &&
-                    (o->phase == PH_CONNECTING || o->phase == PH_OPEN) &&
-                    strcmp(o->phase == PH_OPEN ? o->peer : o->trying, addr) == 0)
-                        n++;
+                if (o->kind != CONN_STREAM || o->targets == NULL ||
+                    (o->phase != PH_CONNECTING && o->phase != PH_OPEN) ||
+                    strcmp(o->phase == PH_OPEN ? o->peer : o->trying, addr) != 0)
+                        continue;
+                if (o->phase == PH_OPEN && o->s != NULL &&
+                    engine_step_state(node_stream_engine(o->s)) == ST_EXPECT_STANZAS)
+                        continue;
+                n++;
         }
         return n;
 }

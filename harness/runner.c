@@ -2013,7 +2013,7 @@ static int run_all(struct runner *r, struct run_report *rep, char *err, size_t e
         progress(r, NULL);
         while (r->done < r->n) {
                 double now = now_s();
-                size_t running = 0;
+                size_t running = 0, settling = 0;
                 unsigned used = 0;
 
                 if (interrupted)
@@ -2022,6 +2022,11 @@ static int run_all(struct runner *r, struct run_report *rep, char *err, size_t e
                         if (r->sc[i].st == SC_RUNNING || r->sc[i].st == SC_SETTLING) {
                                 if (tick(&r->sc[i], now)) {
                                         progress(r, r->sc[i].res);
+                                } else if (r->sc[i].st == SC_SETTLING && o->target != NULL) {
+                                        /* Authenticated, waiting for an answer or for
+                                         * silence: its idle streams hold no connection
+                                         * slot (net's cap counts what is in flight). */
+                                        settling++;
                                 } else {
                                         running++;
                                         used += conns_needed(&r->sc[i]);
@@ -2029,7 +2034,7 @@ static int run_all(struct runner *r, struct run_report *rep, char *err, size_t e
                         }
                 }
                 pick = runner_pick(r, started, long_wait);
-                while (pick < r->n && running < jobs &&
+                while (pick < r->n && running < jobs && running + settling < 2 * (size_t)jobs &&
                        (running == 0 || used + conns_needed(&r->sc[pick]) <= cap)) {
                         started[pick] = true;
                         if (start_scenario(&r->sc[pick], err, errlen) != 0) {
