@@ -808,6 +808,20 @@ static void step_detail(const struct net_loop *l, const struct conn *c, int64_t 
                          bytes, secs, capped ? " (hard cap)" : "");
 }
 
+/* Just before a smart window fires: the window as the run's answers now say (a
+ * slower answer seen since the step began widens it). Returns whether the step
+ * has time left. */
+static bool smart_widened(struct net_loop *l, struct conn *c, int64_t t)
+{
+        unsigned w = smart_window(l, c);
+
+        if (w == c->smart_ms)
+                return false;
+        c->smart_ms = w;
+        c->deadline = step_deadline(l, c);
+        return c->deadline > t;
+}
+
 /* A step the smart window ended says so, and with what (smartwait_describe), before
  * what trickled in: the reader judges the silence by it. */
 static void smart_detail(const struct net_loop *l, const struct conn *c, int64_t t, char *out,
@@ -1892,6 +1906,8 @@ static void expire(struct net_loop *l, int64_t t)
                         } else if (node_stream_done(c->s)) {
                                 /* Closed, but the peer does not take our last bytes. */
                                 conn_kill(c);
+                        } else if (c->smart_ms > 0 && smart_widened(l, c, t)) {
+                                break; /* a slower answer elsewhere gave it more time */
                         } else if (c->accepted && !c->heard) {
                                 /* Said nothing at all: dropped, nobody to judge. */
                                 l->pressure.dropped_idle++;

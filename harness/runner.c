@@ -1809,27 +1809,34 @@ static bool settled(const struct scen *s)
 /*
  * Settling (a test stanza's answer, a reaction): its own time is PONG_WAIT_S
  * against a real partner, shortened by --step-timeout, and the smart window of
- * what the run measured (smartwait_window); PONG_WAIT_REF_S with the reference
+ * what the run has measured so far (smartwait_window, looked at again at every
+ * tick: a slower answer elsewhere widens it); PONG_WAIT_REF_S with the reference
  * partner. Never past the scenario's deadline.
  */
+static void settle_window(struct scen *s)
+{
+        struct smartwait_stats st;
+
+        s->settle_window_ms = s->settle_full_ms;
+        if (s->r->ref == NULL) {
+                net_answers(s->r->loop, &st);
+                s->settle_window_ms = smartwait_window(&st, s->settle_full_ms);
+        }
+        s->settle_deadline = s->settle_t0 + s->settle_window_ms / 1000.0;
+        if (s->settle_deadline > s->deadline)
+                s->settle_deadline = s->deadline;
+}
+
 static void settle_start(struct scen *s, double now)
 {
         const struct run_options *o = s->r->o;
-        struct smartwait_stats st;
         unsigned full = (unsigned)((s->r->ref != NULL ? PONG_WAIT_REF_S : PONG_WAIT_S) * 1000.0);
 
         if (s->r->ref == NULL && o->step_timeout_ms > 0 && o->step_timeout_ms < full)
                 full = o->step_timeout_ms;
         s->settle_full_ms = full;
-        s->settle_window_ms = full;
-        if (s->r->ref == NULL) {
-                net_answers(s->r->loop, &st);
-                s->settle_window_ms = smartwait_window(&st, full);
-        }
         s->settle_t0 = now;
-        s->settle_deadline = now + s->settle_window_ms / 1000.0;
-        if (s->settle_deadline > s->deadline)
-                s->settle_deadline = s->deadline;
+        settle_window(s);
 }
 
 /* The settling's end: an answer's time is measured (a test stanza answered needed
@@ -1899,6 +1906,8 @@ static bool tick(struct scen *s, double now)
                 }
                 return false;
         }
+        if (s->st == SC_SETTLING)
+                settle_window(s); /* an answer slower than any before widens it */
         if (s->st == SC_SETTLING && (settled(s) || now >= s->settle_deadline)) {
                 settle_end(s, now);
                 finalize(s);
@@ -2013,7 +2022,7 @@ static int run_all(struct runner *r, struct run_report *rep, char *err, size_t e
         progress(r, NULL);
         while (r->done < r->n) {
                 double now = now_s();
-                size_t running = 0, settling = 0;
+                size_t running = 0;
                 unsigned used = 0;
 
                 if (interrupted)
@@ -2022,11 +2031,6 @@ static int run_all(struct runner *r, struct run_report *rep, char *err, size_t e
                         if (r->sc[i].st == SC_RUNNING || r->sc[i].st == SC_SETTLING) {
                                 if (tick(&r->sc[i], now)) {
                                         progress(r, r->sc[i].res);
-                                } else if (r->sc[i].st == SC_SETTLING && o->target != NULL) {
-                                        /* Authenticated, waiting for an answer or for
-                                         * silence: its idle streams hold no connection
-                                         * slot (net's cap counts what is in flight). */
-                                        settling++;
                                 } else {
                                         running++;
                                         used += conns_needed(&r->sc[i]);
@@ -2034,7 +2038,7 @@ static int run_all(struct runner *r, struct run_report *rep, char *err, size_t e
                         }
                 }
                 pick = runner_pick(r, started, long_wait);
-                while (pick < r->n && running < jobs && running + settling < 2 * (size_t)jobs &&
+                while (pick < r->n && running < jobs &&
                        (running == 0 || used + conns_needed(&r->sc[pick]) <= cap)) {
                         started[pick] = true;
                         if (start_scenario(&r->sc[pick], err, errlen) != 0) {
