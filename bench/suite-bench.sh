@@ -16,10 +16,7 @@ src=$(realpath "$2")
 build=$(realpath "$3")
 reps=${4:-3}
 source "$src/tests/integration/lib.sh"
-
-median() { # VALUES... -> the median
-	printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else printf "%.3f\n", (v[NR/2]+v[NR/2+1])/2}'
-}
+source "$src/bench/lib.sh"
 
 suite() { # LABEL ARGS... : REPS timed runs of the default suite
 	local label=$1 r rc wall=() cpu=() rss=() f
@@ -30,7 +27,6 @@ suite() { # LABEL ARGS... : REPS timed runs of the default suite
 		S2SCHECK_STATS=1 /usr/bin/time -o "$f/time" -f "%e %U %S %M" \
 			timeout -k 5 300 "$bin" run "$@" --quiet --json "$f/r.json" >/dev/null 2>"$f/err"
 		rc=$?
-		read -r w u s m <"$f/time" || true
 		# /usr/bin/time writes "Command exited with non-zero status N" first on a failure.
 		read -r w u s m < <(tail -n1 "$f/time")
 		wall+=("$w")
