@@ -887,10 +887,9 @@ static void connected(struct net_loop *l, struct conn *c, int64_t t)
 /*
  * Outgoing connections to one address in flight (docs/cli.md --partner-connections):
  * connecting, or open and negotiating. An authenticated stream with nothing awaited
- * (EXPECT_STANZAS, no multiplexed pair pending) is idle: it holds no slot, so a
- * scenario settling on it (waiting for a test stanza's answer or for silence) does
- * not keep another scenario from connecting. The runner bounds how many scenarios
- * (and so idle streams) there are.
+ * (EXPECT_STANZAS, no multiplexed pair pending) is idle: it holds no slot. The
+ * runner bounds how many scenarios (and so idle streams) there are, and reserves
+ * each its connections (runner.c conns_needed).
  */
 static unsigned outgoing_to(const struct net_loop *l, const char *addr)
 {
