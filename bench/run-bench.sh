@@ -12,10 +12,7 @@ src=$(realpath "$2")
 build=$(realpath "$3")
 reps=${4:-5}
 source "$src/tests/integration/lib.sh"
-
-median() { # VALUES... (seconds) -> the median
-	printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else printf "%.3f\n", (v[NR/2]+v[NR/2+1])/2}'
-}
+source "$src/bench/lib.sh"
 
 bench() { # LABEL ARGS... : REPS timed runs of s2scheck run ARGS
 	local label=$1 t=() r t0 rc

@@ -288,8 +288,9 @@ int cmd_run(int argc, char **argv)
                       "the harness certificate's key"),
             CLI_VALUE("--jobs", "N", &jobs, "Scenarios", "scenarios at once (default 4)"),
             CLI_VALUE("--partner-connections", "N", &conns, "Real partner (--target)",
-                      "real partner: connections at once to one of its addresses (default 4, at "
-                      "least 2; a scenario may need two)"),
+                      "real partner: connections in flight at once to one of its addresses "
+                      "(connecting or negotiating; default 4, at least 2; a scenario may need "
+                      "two)"),
             CLI_VALUE("--pause", "MS", &pause, "Real partner (--target)",
                       "real partner: pause between two connections"),
             CLI_VALUE("--json", "FILE", &json, "Reports",

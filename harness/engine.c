@@ -3406,6 +3406,8 @@ void engine_timeout_detail(struct engine *e, const char *detail)
                 return;
         }
         if (e->state == ST_EXPECT_CLAIM_ANSWER) {
+                if (with) /* how long the silence was, by what window (net.c) */
+                        tracef(e, TRACE_NOTE, "%s", detail);
                 i_claim_ignored(e, "silence for the claim's step");
                 close_stream(e);
                 return;

@@ -1,5 +1,6 @@
 #include "net.h"
 
+#include "util.h"
 #include "xmlstream.h"
 
 #include <arpa/inet.h>
@@ -101,6 +102,11 @@ struct conn {
         bool timer_set;
         int64_t step_start, last_progress;
         struct engine_input_counts step_base, seen;
+        /* The smart silence window of the running step (smartwait.h), 0: none (the
+         * state's own timeout); move_at: when we last wrote with no answer since
+         * (0: the peer has answered), for the answer times. */
+        unsigned smart_ms;
+        int64_t move_at;
         /* CONN_DNS */
         const struct dns_zone *zone;
         struct buf in, out;
@@ -181,6 +187,10 @@ struct net_loop {
         unsigned cap;
         unsigned pause_ms;
         int64_t last_connect;
+        /* The partner's answer times, and whether silence-decided steps use them
+         * (net_set_smart_silence). */
+        struct smartwait_stats answers;
+        bool smart;
         /* Output pacing of one node's streams (net_set_pacing). */
         const struct node *pace_node;
         struct net_pacing pace;
@@ -683,7 +693,9 @@ static int64_t step_deadline(const struct net_loop *l, const struct conn *c)
         int64_t d = -1;
 
         if (ms > 0) {
-                int64_t soft = c->last_progress + ms, hard = c->step_start + (int64_t)ms * factor;
+                unsigned soft_ms = c->smart_ms > 0 ? c->smart_ms : ms;
+                int64_t soft = c->last_progress + soft_ms,
+                        hard = c->step_start + (int64_t)ms * factor;
 
                 d = soft < hard ? soft : hard;
         }
@@ -696,6 +708,39 @@ static int64_t step_deadline(const struct net_loop *l, const struct conn *c)
         return d;
 }
 
+/*
+ * The steps whose outcome silence may decide (docs/timeouts.md "Smart silence
+ * window"): the answer to our db:result, the receiving side's wait for the peer's
+ * STARTTLS or authentication (which covers a dialback round trip), and the answer
+ * to an unsolicited claim. The node says whether its scenario's expectation
+ * allows silence (node_config.smart_silence).
+ */
+static bool silence_decides(enum engine_state st)
+{
+        return st == ST_EXPECT_DB_RESULT || st == ST_EXPECT_STARTTLS || st == ST_EXPECT_AUTH ||
+               st == ST_EXPECT_CLAIM_ANSWER;
+}
+
+/* A negotiation step with a timer of its own: an answer is awaited in it (not an
+ * authenticated stream, whose stanzas may be answered on another stream, nor a
+ * close). */
+static bool timed_step(const struct net_loop *l, enum engine_state st)
+{
+        return st != ST_EXPECT_CLOSE && st != ST_CLOSED && l->to.step_ms[st] > 0;
+}
+
+/* The step's smart window, 0 when the state's own timeout applies. */
+static unsigned smart_window(const struct net_loop *l, const struct conn *c)
+{
+        unsigned ms = state_timeout(l, c->timer_state), w;
+
+        if (!l->smart || ms == 0 || !silence_decides(c->timer_state) ||
+            !node_config(node_stream_node(c->s))->smart_silence)
+                return 0;
+        w = smartwait_window(&l->answers, ms);
+        return w < ms ? w : 0;
+}
+
 static void timer_restart(struct net_loop *l, struct conn *c, int64_t t)
 {
         struct engine *e = node_stream_engine(c->s);
@@ -705,7 +750,21 @@ static void timer_restart(struct net_loop *l, struct conn *c, int64_t t)
         c->step_start = c->last_progress = t;
         engine_input_counts(e, &c->step_base);
         c->seen = c->step_base;
+        c->smart_ms = smart_window(l, c);
         c->deadline = step_deadline(l, c);
+}
+
+/* The peer answered our last move (a new state or progress): its time counts. A
+ * db:result answered needed the partner's verify round trip (smartwait.h). */
+static void answer_seen(struct net_loop *l, struct conn *c, int64_t t)
+{
+        if (c->move_at <= 0 || !timed_step(l, c->timer_state))
+                return;
+        smartwait_note(&l->answers,
+                       c->timer_state == ST_EXPECT_DB_RESULT ? SMARTWAIT_ROUND_TRIP
+                                                             : SMARTWAIT_ON_STREAM,
+                       t > c->move_at ? (unsigned)(t - c->move_at) : 0);
+        c->move_at = 0;
 }
 
 /* Progress within a step: text that is not XML whitespace, or TLS handshake
@@ -724,12 +783,16 @@ static void timer_bytes(struct net_loop *l, struct conn *c, int64_t t)
 
         c->heard = true;
         if (engine_step_state(node_stream_engine(c->s)) != c->timer_state) {
+                if (c->timer_set)
+                        answer_seen(l, c, t);
                 timer_restart(l, c, t);
                 return;
         }
         engine_input_counts(node_stream_engine(c->s), &now);
-        if (made_progress(&c->seen, &now))
+        if (made_progress(&c->seen, &now)) {
+                answer_seen(l, c, t);
                 c->last_progress = t;
+        }
         c->seen = now;
         c->deadline = step_deadline(l, c);
 }
@@ -762,6 +825,36 @@ static void step_detail(const struct net_loop *l, const struct conn *c, int64_t 
                 snprintf(out, len,
                          "the peer trickled %llu bytes over %.3g s without completing the step%s",
                          bytes, secs, capped ? " (hard cap)" : "");
+}
+
+/* Just before a smart window fires: the window as the run's answers now say (a
+ * slower answer seen since the step began widens it). Returns whether the step
+ * has time left. */
+static bool smart_widened(struct net_loop *l, struct conn *c, int64_t t)
+{
+        unsigned w = smart_window(l, c);
+
+        if (w == c->smart_ms)
+                return false;
+        c->smart_ms = w;
+        c->deadline = step_deadline(l, c);
+        return c->deadline > t;
+}
+
+/* A step the smart window ended says so, and with what (smartwait_describe), before
+ * what trickled in: the reader judges the silence by it. */
+static void smart_detail(const struct net_loop *l, const struct conn *c, int64_t t, char *out,
+                         size_t len)
+{
+        char note[160], rest[NET_REASON_MAX];
+        int64_t silent = t - c->last_progress;
+
+        if (c->smart_ms == 0 || silent < (int64_t)c->smart_ms ||
+            t >= c->step_start + (int64_t)state_timeout(l, c->timer_state))
+                return;
+        smartwait_describe(&l->answers, c->smart_ms, (unsigned)silent, note, sizeof(note));
+        snprintf(rest, sizeof(rest), "%s", out);
+        util_format(out, len, "%s%s%s", note, rest[0] ? "; " : "", rest);
 }
 
 /* The step timer follows the engine: a new state starts a new step. */
@@ -810,7 +903,13 @@ static void connected(struct net_loop *l, struct conn *c, int64_t t)
         timer_restart(l, c, t);
 }
 
-/* Outgoing connections to one address (connecting or open). */
+/*
+ * Outgoing connections to one address in flight (docs/cli.md --partner-connections):
+ * connecting, or open and negotiating. An authenticated stream with nothing awaited
+ * (EXPECT_STANZAS, no multiplexed pair pending) is idle: it holds no slot. The
+ * runner bounds how many scenarios (and so idle streams) there are, and reserves
+ * each its connections (runner.c conns_needed).
+ */
 static unsigned outgoing_to(const struct net_loop *l, const char *addr)
 {
         unsigned n = 0;
@@ -818,10 +917,14 @@ static unsigned outgoing_to(const struct net_loop *l, const char *addr)
         for (size_t i = 0; i < l->nconns; i++) {
                 const struct conn *o = l->conns[i];
 
-                if (o->kind == CONN_STREAM && o->targets != NULL &&
-                    (o->phase == PH_CONNECTING || o->phase == PH_OPEN) &&
-                    strcmp(o->phase == PH_OPEN ? o->peer : o->trying, addr) == 0)
-                        n++;
+                if (o->kind != CONN_STREAM || o->targets == NULL ||
+                    (o->phase != PH_CONNECTING && o->phase != PH_OPEN) ||
+                    strcmp(o->phase == PH_OPEN ? o->peer : o->trying, addr) != 0)
+                        continue;
+                if (o->phase == PH_OPEN && o->s != NULL &&
+                    engine_step_state(node_stream_engine(o->s)) == ST_EXPECT_STANZAS)
+                        continue;
+                n++;
         }
         return n;
 }
@@ -843,6 +946,21 @@ static bool polite_to_connect(struct net_loop *l, struct conn *c, int64_t t)
         }
         l->last_connect = t;
         return true;
+}
+
+void net_set_smart_silence(struct net_loop *l, bool on)
+{
+        l->smart = on;
+}
+
+void net_answers(const struct net_loop *l, struct smartwait_stats *out)
+{
+        *out = l->answers;
+}
+
+void net_note_answer(struct net_loop *l, enum smartwait_kind kind, unsigned ms)
+{
+        smartwait_note(&l->answers, kind, ms);
 }
 
 void net_set_politeness(struct net_loop *l, unsigned cap, unsigned pause_ms)
@@ -1383,6 +1501,7 @@ static void service(struct net_loop *l, int64_t t)
         for (size_t i = 0; i < l->nconns; i++) {
                 struct conn *c = l->conns[i];
                 struct buf *out;
+                size_t queued;
 
                 if (c->kind == CONN_DNS) {
                         if (c->phase == PH_OPEN && !flush(c->fd, &c->out))
@@ -1405,12 +1524,20 @@ static void service(struct net_loop *l, int64_t t)
                 if (c->phase != PH_OPEN)
                         continue;
                 out = node_stream_output(c->s);
+                queued = out->len;
+                /* A state change no answer of the peer made (our own move, another
+                 * stream's news): what we wrote before it is no longer awaited. */
+                if (c->timer_set && engine_step_state(node_stream_engine(c->s)) != c->timer_state)
+                        c->move_at = 0;
+                if (!timed_step(l, engine_step_state(node_stream_engine(c->s))))
+                        queued = 0; /* nothing we write now awaits an answer here */
                 if (c->fd >= 0 && !stream_write(l, c, out, t)) {
                         /* The peer is gone: what it did not take is lost. */
                         buf_consume(out, out->len);
                         c->eof = true;
                         node_stream_peer_closed(c->s);
-                }
+                } else if (c->fd >= 0 && out->len < queued && c->move_at <= 0)
+                        c->move_at = t; /* our move: the peer's answer is timed from here */
                 if (c->fd < 0 && out->len > 0)
                         buf_consume(out, out->len); /* never connected: nowhere to send */
                 if (node_stream_done(c->s) && out->len == 0) {
@@ -1798,6 +1925,8 @@ static void expire(struct net_loop *l, int64_t t)
                         } else if (node_stream_done(c->s)) {
                                 /* Closed, but the peer does not take our last bytes. */
                                 conn_kill(c);
+                        } else if (c->smart_ms > 0 && smart_widened(l, c, t)) {
+                                break; /* a slower answer elsewhere gave it more time */
                         } else if (c->accepted && !c->heard) {
                                 /* Said nothing at all: dropped, nobody to judge. */
                                 l->pressure.dropped_idle++;
@@ -1806,6 +1935,7 @@ static void expire(struct net_loop *l, int64_t t)
                                 char detail[NET_REASON_MAX];
 
                                 step_detail(l, c, t, detail, sizeof(detail));
+                                smart_detail(l, c, t, detail, sizeof(detail));
                                 node_stream_timeout_detail(c->s, detail);
                                 c->timer_set = false;
                         }

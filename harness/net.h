@@ -30,6 +30,7 @@
 #include "dnszone.h"
 #include "engine.h"
 #include "node.h"
+#include "smartwait.h"
 
 #define NET_STATES (ST_CLOSED + 1) /* one step timeout per enum engine_state */
 #define NET_MAX_LOOKUPS 8          /* resolver threads running at once; more wait */
@@ -252,6 +253,23 @@ int net_run_wait(struct net_loop *l, unsigned max_ms, bool (*until)(void *user),
  * remembered. Turning it on or off forgets the addresses remembered so far.
  */
 void net_set_remember_dead(struct net_loop *l, bool on);
+
+/*
+ * The smart silence window (docs/timeouts.md "Smart silence window", smartwait.h).
+ * The loop always measures the peers' answer times: from our write to the peer's
+ * next state change or progress on that stream. With on, a step whose outcome
+ * silence may decide (EXPECT_DB_RESULT, EXPECT_STARTTLS, EXPECT_AUTH,
+ * EXPECT_CLAIM_ANSWER) on a stream of a node with node_config.smart_silence ends
+ * after smartwait_window() of silence, fixed when the step starts; the hard cap
+ * and the state's own timeout still bound it. Off by default.
+ */
+void net_set_smart_silence(struct net_loop *l, bool on);
+
+/* The answer times measured so far (copied into *out). */
+void net_answers(const struct net_loop *l, struct smartwait_stats *out);
+
+/* Adds an answer the owner timed itself (the runner: a test stanza's answer). */
+void net_note_answer(struct net_loop *l, enum smartwait_kind kind, unsigned ms);
 
 /*
  * Politeness towards a partner (issue: a per-partner cap): at most cap

@@ -84,6 +84,9 @@ struct node_config {
         void (*trace)(void *user, struct stream *s, const struct trace_entry *e);
         void *trace_user;
         bool answer_pings; /* reply to XEP-0199 pings addressed to a hosted domain */
+        /* The expectation of this node's scenario allows silence: net may end its
+         * silence-decided steps after the run's smart window (net_set_smart_silence). */
+        bool smart_silence;
         /* The peer's configured settings, when known (passed to every engine). */
         bool peer_known;
         struct neg_settings peer_neg;

@@ -31,6 +31,7 @@
 #include "classify.h"
 #include "report.h"
 #include "scenario.h"
+#include "smartwait.h"
 #include "tls.h"
 #include "util.h"
 #include "xmlstream.h"
@@ -109,6 +110,13 @@ struct scen {
         struct db_ledger ledger;
         struct buf log;
         double t0, deadline, settle_deadline;
+        /* The smart silence window (smartwait.h): the scenario's expectation allows
+         * silence (its nodes' silence-decided steps may end early); it is expected
+         * to wait long (started early, runner_pick); the settling's start, its own
+         * time and the window it got. */
+        bool smart_silence, smart_settle, long_wait;
+        double settle_t0;
+        unsigned settle_full_ms, settle_window_ms;
         /* The stream the scenario is about, and what it ended with. */
         struct stream *main;
         bool have_result;
@@ -737,6 +745,10 @@ static int setup_net(struct runner *r, char *err, size_t errlen)
         net_set_timeouts(r->loop, &t);
         /* A dead partner address costs one connect timeout per run (issue 12 item 3). */
         net_set_remember_dead(r->loop, o->target != NULL);
+        /* Waits decided by silence end after what this partner's answers took
+         * (docs/timeouts.md "Smart silence window"); the in-process reference
+         * partner has short steps of its own (REF_STEP_MS). */
+        net_set_smart_silence(r->loop, o->target != NULL);
         snprintf(r->listen_host, sizeof(r->listen_host), "127.0.0.1");
         if (o->listen != NULL) {
                 char perr[256];
@@ -1010,6 +1022,24 @@ static void setup_one(struct runner *r, struct scen *s, const struct scenario *d
                     "the oracle does not apply (%s)",
                     set, d->file);
         }
+        /* A real partner's silence may decide this scenario when its expectation has
+         * no success, or accepts what a step's timeout gives (F3 after TLS, F4 in
+         * plaintext: engine_timeout); it waits long when silence may decide, or when
+         * it waits for answers to extra senders or for the partner's reaction (the
+         * scenario file's data: expectation, multiplex, checks). */
+        s->smart_silence =
+            r->o->target != NULL &&
+            (((OUTCOME_BIT(res->expected) | res->accepted) & OUTCOME_SUCCESS_SET) == 0 ||
+             (res->accepted & (OUTCOME_BIT(OUTCOME_F3) | OUTCOME_BIT(OUTCOME_F4))) != 0);
+        /* Its settling may end by silence when silence cannot make a partner fault
+         * of it: the expectation allows silence, or a missing answer is the
+         * expected deviation (an xfail or a quirk). A required answer keeps its
+         * whole settle time: a partner whose answer waits for its own retries
+         * (tests/cli/deployed-all.sh, M17 with its knobs: after 4.4 s) is slow,
+         * not wrong. */
+        s->smart_settle = r->o->target != NULL && (s->smart_silence || d->xfail != NULL);
+        s->long_wait = s->smart_silence || s->n_mux > 0 || d->mux_additional ||
+                       (d->checks & check_set_with(CHECK_NEEDS_REACTION)) != 0;
         judge_not_run(res);
         snprintf(res->cause, sizeof(res->cause), "not run");
         /* Pings: the scenario's own, one per extra sender, one per extra target. */
@@ -1296,6 +1326,7 @@ static struct node *scenario_node(struct scen *s, const char *secret,
         cfg.trace = on_trace;
         cfg.trace_user = s;
         cfg.answer_pings = true;
+        cfg.smart_silence = s->smart_silence;
         /* Every harness domain is answered for on any stream to this address. */
         cfg.route = route;
         cfg.route_user = r;
@@ -1783,6 +1814,63 @@ static bool settled(const struct scen *s)
 }
 
 /*
+ * Settling (a test stanza's answer, a reaction): its own time is PONG_WAIT_S
+ * against a real partner; when silence may decide it (smart_settle) shortened by
+ * --step-timeout and by the smart window of what the run has measured so far
+ * (smartwait_window, looked at again at every tick: a slower answer elsewhere
+ * widens it); PONG_WAIT_REF_S with the reference partner. Never past the
+ * scenario's deadline.
+ */
+static void settle_window(struct scen *s)
+{
+        struct smartwait_stats st;
+
+        s->settle_window_ms = s->settle_full_ms;
+        if (s->smart_settle) {
+                net_answers(s->r->loop, &st);
+                s->settle_window_ms = smartwait_window(&st, s->settle_full_ms);
+        }
+        s->settle_deadline = s->settle_t0 + s->settle_window_ms / 1000.0;
+        if (s->settle_deadline > s->deadline)
+                s->settle_deadline = s->deadline;
+}
+
+static void settle_start(struct scen *s, double now)
+{
+        const struct run_options *o = s->r->o;
+        unsigned full = (unsigned)((s->r->ref != NULL ? PONG_WAIT_REF_S : PONG_WAIT_S) * 1000.0);
+
+        if (s->smart_settle && o->step_timeout_ms > 0 && o->step_timeout_ms < full)
+                full = o->step_timeout_ms;
+        s->settle_full_ms = full;
+        s->settle_t0 = now;
+        settle_window(s);
+}
+
+/* The settling's end: an answer's time is measured (a test stanza answered needed
+ * the partner's connection in, a round trip); silence that a smart window ended
+ * says so in the transcript. */
+static void settle_end(struct scen *s, double now)
+{
+        unsigned ms = (unsigned)((now - s->settle_t0) * 1000.0);
+        struct smartwait_stats st;
+        char note[160];
+
+        if (settled(s)) {
+                if (s->r->ref == NULL)
+                        net_note_answer(
+                            s->r->loop,
+                            wants_reaction(s) ? SMARTWAIT_ON_STREAM : SMARTWAIT_ROUND_TRIP, ms);
+                return;
+        }
+        if (s->settle_window_ms >= s->settle_full_ms || now >= s->deadline)
+                return;
+        net_answers(s->r->loop, &st);
+        smartwait_describe(&st, s->settle_window_ms, ms, note, sizeof(note));
+        logf_(s, "runner: settling ended: %s", note);
+}
+
+/*
  * Inbound against a real partner: the trigger of the scenario's own domain failed a
  * while ago (TRIGGER_GRACE_S: a partner may still be on its way in, e.g. to verify
  * dialback) and nothing of the partner's is open on the scenario's node. Waiting
@@ -1807,10 +1895,7 @@ static bool tick(struct scen *s, double now)
                                 /* Reference §3.6: a success also needs the test stanza;
                                  * a reaction check needs the partner's answer. */
                                 s->st = SC_SETTLING;
-                                s->settle_deadline =
-                                    now + (s->r->ref != NULL ? PONG_WAIT_REF_S : PONG_WAIT_S);
-                                if (s->settle_deadline > s->deadline)
-                                        s->settle_deadline = s->deadline;
+                                settle_start(s, now);
                                 return false;
                         }
                         finalize(s);
@@ -1829,7 +1914,10 @@ static bool tick(struct scen *s, double now)
                 }
                 return false;
         }
+        if (s->st == SC_SETTLING)
+                settle_window(s); /* an answer slower than any before widens it */
         if (s->st == SC_SETTLING && (settled(s) || now >= s->settle_deadline)) {
+                settle_end(s, now);
                 finalize(s);
                 return true;
         }
@@ -1892,12 +1980,34 @@ static unsigned next_wake_ms(const struct runner *r, double now)
         return (unsigned)((next - now) * 1000.0) + 1;
 }
 
+/*
+ * The next scenario to start: against a real partner, quick ones until the run
+ * has measured a round trip, then those expected to wait long, so that their
+ * waits overlap the quick ones (smartwait_pick, docs/timeouts.md "Order"); with
+ * the reference partner, the files' order. r->n when all have started.
+ */
+static size_t runner_pick(const struct runner *r, const bool *started, const bool *long_wait)
+{
+        struct smartwait_stats st;
+
+        if (r->o->target == NULL) {
+                for (size_t i = 0; i < r->n; i++) {
+                        if (!started[i])
+                                return i;
+                }
+                return r->n;
+        }
+        net_answers(r->loop, &st);
+        return smartwait_pick(long_wait, started, r->n, smartwait_measured(&st));
+}
+
 static int run_all(struct runner *r, struct run_report *rep, char *err, size_t errlen)
 {
         const struct run_options *o = r->o;
         unsigned jobs = o->jobs > 0 ? o->jobs : DEFAULT_JOBS;
         unsigned cap = UINT_MAX;
-        size_t next = 0;
+        bool *started, *long_wait;
+        size_t pick;
 
         if (o->target != NULL) {
                 /* A scenario may hold two connections to a real partner at once (its stream
@@ -1907,6 +2017,16 @@ static int run_all(struct runner *r, struct run_report *rep, char *err, size_t e
                 if (jobs > cap / 2)
                         jobs = cap / 2 > 0 ? cap / 2 : 1;
         }
+        started = calloc(r->n > 0 ? r->n : 1, sizeof(*started));
+        long_wait = calloc(r->n > 0 ? r->n : 1, sizeof(*long_wait));
+        if (started == NULL || long_wait == NULL) {
+                free(started);
+                free(long_wait);
+                snprintf(err, errlen, "no memory for the scenario order");
+                return -1;
+        }
+        for (size_t i = 0; i < r->n; i++)
+                long_wait[i] = r->sc[i].long_wait;
         progress(r, NULL);
         while (r->done < r->n) {
                 double now = now_s();
@@ -1925,25 +2045,34 @@ static int run_all(struct runner *r, struct run_report *rep, char *err, size_t e
                                 }
                         }
                 }
-                while (next < r->n && running < jobs &&
-                       (running == 0 || used + conns_needed(&r->sc[next]) <= cap)) {
-                        if (start_scenario(&r->sc[next], err, errlen) != 0)
+                pick = runner_pick(r, started, long_wait);
+                while (pick < r->n && running < jobs &&
+                       (running == 0 || used + conns_needed(&r->sc[pick]) <= cap)) {
+                        started[pick] = true;
+                        if (start_scenario(&r->sc[pick], err, errlen) != 0) {
+                                free(started);
+                                free(long_wait);
                                 return -1;
-                        if (r->sc[next].st != SC_DONE) {
-                                running++;
-                                used += conns_needed(&r->sc[next]);
                         }
-                        next++;
+                        if (r->sc[pick].st != SC_DONE) {
+                                running++;
+                                used += conns_needed(&r->sc[pick]);
+                        }
+                        pick = runner_pick(r, started, long_wait);
                 }
                 r->changed = false;
                 if (r->done >= r->n)
                         break;
                 if (net_run_wait(r->loop, next_wake_ms(r, now_s()), until_changed, r) ==
                     NET_RUN_ERROR) {
+                        free(started);
+                        free(long_wait);
                         snprintf(err, errlen, "the event loop failed");
                         return -1;
                 }
         }
+        free(started);
+        free(long_wait);
         if (interrupted) {
                 rep->incomplete = true;
                 snprintf(rep->incomplete_reason, sizeof(rep->incomplete_reason),
@@ -2021,12 +2150,17 @@ static void stats_line(struct runner *r, const struct run_report *rep)
 {
         const char *on = getenv("S2SCHECK_STATS");
         struct net_pressure p;
+        struct smartwait_stats st;
 
         if (on == NULL || strcmp(on, "1") != 0)
                 return;
         net_pressure(r->loop, &p);
-        fprintf(stderr, "s2scheck: stats: %lu polls, %lu without sleeping, %zu scenarios, %.1f s\n",
-                p.polls, p.polls_nowait, rep->n_results, rep->seconds);
+        net_answers(r->loop, &st);
+        fprintf(stderr,
+                "s2scheck: stats: %lu polls, %lu without sleeping, %zu scenarios, %.1f s; "
+                "%lu answers (%lu round trips), slowest %u ms\n",
+                p.polls, p.polls_nowait, rep->n_results, rep->seconds, st.answers, st.round_trips,
+                st.slowest_ms);
 }
 
 /* The runner's start, and the report's header: what is tested, against what. */
