@@ -10,6 +10,38 @@ const char *verdict_name(enum verdict v)
         return names[v];
 }
 
+/* One line each, for `help codes` (the comments of enum verdict in our words). */
+static const char *const texts[VERDICT_COUNT] = {
+    "the partner did what its configuration implies",
+    "it did something else",
+    "the harness or the environment failed: nothing to judge",
+    "not run (selection, or a prerequisite failed)",
+    "a mismatch the scenario expects (a known partner quirk)",
+    "a scenario expected to mismatch matched: the quirk is gone",
+};
+
+const char *verdict_text(enum verdict v)
+{
+        if ((unsigned)v >= VERDICT_COUNT)
+                return "?";
+        return texts[v];
+}
+
+static const char *const class_texts[CAUSE_CLASS_COUNT] = {
+    NULL,
+    "the partner broke the expectation or a rule (mismatch, xfail)",
+    "a match only through an outcome the scenario accepts but the configuration does not imply",
+    "DNS, connect, silence, the harness ran short: nothing was judged (error)",
+    "what the operator or the scenario declared is stale (xpass)",
+};
+
+const char *cause_class_text(enum cause_class c)
+{
+        if ((unsigned)c >= CAUSE_CLASS_COUNT)
+                return NULL;
+        return class_texts[c];
+}
+
 static const char *const class_names[CAUSE_CLASS_COUNT] = {
     NULL, "partner-violation", "partner-choice", "harness-environment", "operator-input"};
 
