@@ -421,6 +421,29 @@ static int width_of(const char *s, int min)
         return n > min ? n : min;
 }
 
+/* One row of the table: the cells at their widths, cut at the terminal's edge; the
+ * last one (the verdict) in paint, not padded. */
+static void text_table_row(struct tw *w, const char *const cells[6], const int wc[6],
+                           const char *paint)
+{
+        int col = 0;
+
+        for (int c = 0; c < 5 && col + wc[c] <= w->width; c++) {
+                tw_cell(w, cells[c], wc[c], false);
+                col += wc[c];
+                if (col + 2 < w->width) {
+                        fputs("  ", w->f);
+                        col += 2;
+                }
+        }
+        if (col < w->width) {
+                fputs(paint, w->f);
+                tw_cell(w, cells[5], w->width - col < wc[5] ? w->width - col : wc[5], true);
+                if (paint[0] != '\0')
+                        fputs(w->reset, w->f);
+        }
+}
+
 /* The full per-scenario table (--verbose): one row per scenario, cut to the width,
  * with the cause, rule and findings under every row that is not a match. */
 static void text_table(struct tw *w, const struct run_report *r)
@@ -453,15 +476,12 @@ static void text_table(struct tw *w, const struct run_report *r)
         }
         fputc('\n', w->f);
         fputs(w->bold, w->f);
-        for (int c = 0; c < 5; c++) {
-                tw_cell(w, head[c], wc[c], false);
-                fputs("  ", w->f);
-        }
-        fprintf(w->f, "%s%s\n", head[5], w->reset);
+        text_table_row(w, head, wc, "");
+        fputs(w->reset, w->f);
+        fputc('\n', w->f);
         for (size_t i = 0; i < r->n_results; i++) {
                 const struct scenario_result *s = &r->results[i];
-                int col = 0;
-                const char *cells[5];
+                const char *cells[6];
 
                 text_row_fill(w, s, &t);
                 cells[0] = t.id;
@@ -469,20 +489,8 @@ static void text_table(struct tw *w, const struct run_report *r)
                 cells[2] = t.harness;
                 cells[3] = t.expected;
                 cells[4] = t.observed;
-                for (int c = 0; c < 5 && col + wc[c] <= w->width; c++) {
-                        tw_cell(w, cells[c], wc[c], false);
-                        col += wc[c];
-                        if (col + 2 < w->width) {
-                                fputs("  ", w->f);
-                                col += 2;
-                        }
-                }
-                if (col < w->width) {
-                        fputs(w->color ? verdict_color(s->verdict) : "", w->f);
-                        tw_cell(w, t.verdict, w->width - col < wc[5] ? w->width - col : wc[5],
-                                true);
-                        fputs(w->reset, w->f);
-                }
+                cells[5] = t.verdict;
+                text_table_row(w, cells, wc, w->color ? verdict_color(s->verdict) : "");
                 /* No trailing blanks after the last column. */
                 fputc('\n', w->f);
                 if (s->verdict == VERDICT_MATCH || s->not_run)
@@ -1037,20 +1045,34 @@ static void text_legend(struct tw *w)
                                  outcome_text((enum outcome)c));
                 sep = "; ";
         }
-        for (int row = 1; row <= SETTINGS_ROWS; row++) {
-                struct neg_settings s;
+        if (w->mrows != 0) {
+                const char *comma = "";
 
-                if (!(w->mrows & ROW_BIT(row)) || settings_from_row(row, &s) != 0)
-                        continue;
-                (void)buf_printf(&b, "%sM%d Lync partner row %s", sep, row,
-                                 settings_summary(&s, set, sizeof(set)));
+                (void)buf_puts(&b, sep);
+                for (int row = 1; row <= SETTINGS_ROWS; row++) {
+                        struct neg_settings s;
+
+                        if (!(w->mrows & ROW_BIT(row)) || settings_from_row(row, &s) != 0)
+                                continue;
+                        (void)buf_printf(&b, "%sM%d %s", comma, row,
+                                         settings_summary(&s, set, sizeof(set)));
+                        comma = ", ";
+                }
+                (void)buf_puts(&b, ": Lync partner rows (TLS/SASL/dialback)");
                 sep = "; ";
         }
-        for (int k = 1; k <= ORACLE_CLASSES; k++) {
-                if (!(w->eclasses & ROW_BIT(k)))
-                        continue;
-                (void)buf_printf(&b, "%sE%d class {%s}", sep, k,
-                                 rows_text(oracle_class_rows(k), 'M', rows, sizeof(rows)));
+        if (w->eclasses != 0) {
+                const char *comma = "";
+
+                (void)buf_puts(&b, sep);
+                for (int k = 1; k <= ORACLE_CLASSES; k++) {
+                        if (!(w->eclasses & ROW_BIT(k)))
+                                continue;
+                        (void)buf_printf(&b, "%sE%d {%s}", comma, k,
+                                         rows_text(oracle_class_rows(k), 'M', rows, sizeof(rows)));
+                        comma = ", ";
+                }
+                (void)buf_puts(&b, ": classes of rows alike on the wire");
                 sep = "; ";
         }
         if (w->hrows != 0) {
@@ -1067,7 +1089,7 @@ static void text_legend(struct tw *w)
 
 int report_text(FILE *f, const struct run_report *r, bool color)
 {
-        const struct report_text_options o = {.color = color, .width = 80};
+        const struct report_text_options o = {.color = color, .verbose = true, .width = 100000};
 
         return report_text_with(f, r, &o);
 }

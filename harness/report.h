@@ -41,7 +41,7 @@ struct report_text_options {
  */
 int report_text_with(FILE *f, const struct run_report *r, const struct report_text_options *o);
 
-/* report_text_with at 80 columns, not verbose. */
+/* report_text_with verbose and with no width limit: every line whole (tests). */
 int report_text(FILE *f, const struct run_report *r, bool color);
 
 /*
