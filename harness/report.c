@@ -794,6 +794,7 @@ static void text_grouped(struct tw *w, const struct run_report *r, const size_t 
         bool *done = calloc(n, sizeof(*done));
         struct buf ids;
         char a[160], b[160];
+        bool many;
 
         buf_init(&ids, 0);
         for (size_t k = 0; k < n; k++) {
@@ -803,6 +804,7 @@ static void text_grouped(struct tw *w, const struct run_report *r, const size_t 
                         continue;
                 label(w, s, a, sizeof(a));
                 buf_reset(&ids);
+                many = false;
                 for (size_t m = k; m < n; m++) {
                         const struct scenario_result *t = &r->results[idx[m]];
 
@@ -815,13 +817,13 @@ static void text_grouped(struct tw *w, const struct run_report *r, const size_t 
                         }
                         if (done != NULL)
                                 done[m] = true;
+                        many = many || m > k;
                         (void)buf_printf(&ids, "%s%s", m > k ? ", " : "", TCLEAN(&w->t1, t->id));
                 }
                 (void)buf_append(&ids, "", 0);
                 if (cause && s->cause[0] != '\0')
-                        tw_printf(w, indent, indent + 2, "%s (%s%s): %s", a,
-                                  done != NULL ? "first: " : "", TCLEAN(&w->t2, s->cause),
-                                  ids.data != NULL ? ids.data : "");
+                        tw_printf(w, indent, indent + 2, "%s (%s%s): %s", a, many ? "first: " : "",
+                                  TCLEAN(&w->t2, s->cause), ids.data != NULL ? ids.data : "");
                 else
                         tw_printf(w, indent, indent + 2, "%s: %s", a,
                                   ids.data != NULL ? ids.data : "");
@@ -852,7 +854,7 @@ static void text_attention(struct tw *w, const struct run_report *r, const struc
                 else
                         tw_printf(w, 2, 4, "%s%s%s", paint, TCLEAN(&w->t1, grp->key), w->reset);
                 text_grouped(w, r, grp->members, grp->n, label_attention,
-                             grp->verdict == VERDICT_ERROR || grp->rule == RULE_NONE, 4);
+                             grp->verdict != VERDICT_MISMATCH || grp->rule == RULE_NONE, 4);
         }
 }
 
@@ -939,6 +941,30 @@ static void text_choices(struct tw *w, const struct run_report *r, bool verbose)
         if (idx != NULL && n > 0)
                 text_grouped(w, r, idx, n, label_choice, false, 2);
         free(idx);
+}
+
+/* The known deviations that happened (xfail): each with its reason, so that a quirk the
+ * run forgives is never silent. */
+static void text_known(struct tw *w, const struct run_report *r)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < r->n_results; i++)
+                n += r->results[i].verdict == VERDICT_XFAIL;
+        if (n == 0)
+                return;
+        fputc('\n', w->f);
+        tw_printf(w, 0, 2,
+                  "%sKnown deviations%s (%zu xfail: expected, not counted as mismatch):", w->bold,
+                  w->reset, n);
+        for (size_t i = 0; i < r->n_results; i++) {
+                const struct scenario_result *s = &r->results[i];
+
+                if (s->verdict == VERDICT_XFAIL)
+                        tw_printf(w, 2, 4, "%s: %s", TCLEAN(&w->t1, s->id),
+                                  s->known_deviation[0] != '\0' ? TCLEAN(&w->t2, s->known_deviation)
+                                                                : TCLEAN(&w->t2, s->cause));
+        }
 }
 
 /* "the partner connected N times to DOMAIN ... and was refused: ..." (refusals.h). */
@@ -1187,6 +1213,8 @@ int report_text_with(FILE *f, const struct run_report *r, const struct report_te
                 text_attention(&w, r, &att);
         text_findings(&w, r);
         text_choices(&w, r, o->verbose);
+        if (!o->verbose)
+                text_known(&w, r);
         text_refused(&w, r);
 
         fputc('\n', f);
