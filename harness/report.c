@@ -260,18 +260,14 @@ struct tw {
 };
 
 /*
- * Prints text word-wrapped at w->width: the first line indented by indent, the
- * next by hang. A word wider than a line is cut at the width.
+ * Prints text word-wrapped at w->width, from column col of the current line; the
+ * next lines indented by hang. A word wider than a line is cut at the width.
  */
-static void tw_wrap(struct tw *w, int indent, int hang, const char *text)
+static void tw_wrap_from(struct tw *w, int col, int hang, const char *text)
 {
         const char *s = text;
-        int col = indent;
         bool fresh = true;
 
-        if (hang > w->width / 2)
-                hang = 0;
-        fprintf(w->f, "%*s", indent, "");
         while (*s != '\0') {
                 const char *e;
                 int wc;
@@ -309,6 +305,14 @@ static void tw_wrap(struct tw *w, int indent, int hang, const char *text)
                 s = e;
         }
         fputc('\n', w->f);
+}
+
+static void tw_wrap(struct tw *w, int indent, int hang, const char *text)
+{
+        if (hang > w->width / 2)
+                hang = 0;
+        fprintf(w->f, "%*s", indent, "");
+        tw_wrap_from(w, indent, hang, text);
 }
 
 static void tw_printf(struct tw *w, int indent, int hang, const char *fmt, ...)
@@ -2628,4 +2632,32 @@ int report_color_choice(const char *when, bool tty, const char *no_color, bool *
         else
                 return -1;
         return 0;
+}
+
+void report_table_row(FILE *f, const char *fixed, const char *text, int width)
+{
+        struct tw w = {.f = f, .width = width >= 20 ? width : 80, .bold = "", .reset = ""};
+        int cols = text_cols(fixed, strlen(fixed));
+
+        if (cols + 24 <= w.width) {
+                fputs(fixed, f);
+                tw_wrap_from(&w, cols, cols, text);
+                return;
+        }
+        /* The fixed columns leave no room: them alone (cut at the edge when wider),
+         * without their padding, then the text on the next lines. */
+        {
+                size_t n = strlen(fixed);
+                char *trimmed;
+
+                while (n > 0 && fixed[n - 1] == ' ')
+                        n--;
+                trimmed = strndup(fixed, n);
+                cols = text_cols(fixed, n);
+                tw_cell(&w, trimmed != NULL ? trimmed : fixed, cols < w.width ? cols : w.width,
+                        true);
+                free(trimmed);
+        }
+        fputc('\n', f);
+        tw_wrap(&w, 4, 4, text);
 }

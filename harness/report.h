@@ -45,6 +45,15 @@ int report_text_with(FILE *f, const struct run_report *r, const struct report_te
 int report_text(FILE *f, const struct run_report *r, bool color);
 
 /*
+ * One row of a text table (list, matrix) within width columns (< 20: 80): fixed (the
+ * padded columns) as it is, then text (the last, free column) word-wrapped under its
+ * column; when fixed leaves it fewer than 24 columns, fixed is cut (with an
+ * ellipsis) and text follows on lines indented by 4. The terminal report's width
+ * function, so that every table of the tool follows the terminal alike.
+ */
+void report_table_row(FILE *f, const char *fixed, const char *text, int width);
+
+/*
  * --color WHEN (auto, always, never; NULL is auto): whether to colour a report on a
  * stream. auto: tty and no_color (the NO_COLOR variable, NULL when unset) unset or
  * empty (no-color.org). 0 with *out set, or -1 for any other WHEN.

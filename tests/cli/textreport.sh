@@ -121,7 +121,23 @@ check "mismatch run: the findings explained by M13 are said once, not listed (${
 check "mismatch run: the legend names M13 and Dt" \
 	bash -c "sed -n '/^Codes:/,\$p' '$tmp/mm.txt' | tr '\n' ' ' | tr -s ' ' | grep -q 'Dt dialback over TLS.*M7 Req/Opt/T, M13 Req/NS/T'"
 
-# 5. help codes: every code of the vocabulary, and help's other outputs know it.
+# 5. list and matrix follow the terminal's width too (they were 177 and 203 columns).
+COLUMNS=80 "$bin" list >"$tmp/list.txt" 2>&1
+check "list at COLUMNS=80: no line wider than 80 (widest $(widest "$tmp/list.txt"))" \
+	test "$(widest "$tmp/list.txt")" -le 80
+check "list at COLUMNS=80: every scenario still starts a line" \
+	test "$(grep -cE '^[a-z0-9-]+ +(in|out)bound ' "$tmp/list.txt")" = "$(cli_jq '.results | length' "$tmp/self.json")"
+COLUMNS=200 "$bin" list >"$tmp/list200.txt" 2>&1
+check "list at COLUMNS=200: wider lines, one per scenario" \
+	test "$(widest "$tmp/list200.txt")" -gt 80 -a "$(wc -l <"$tmp/list200.txt")" -eq $(($(cli_jq '.results | length' "$tmp/self.json") + 1))
+COLUMNS=80 "$bin" matrix "$src/fixtures/partners/m07.xml" >"$tmp/matrix.txt" 2>&1
+check "matrix at COLUMNS=80: no line wider than 80 (widest $(widest "$tmp/matrix.txt"))" \
+	test "$(widest "$tmp/matrix.txt")" -le 80
+check "matrix at COLUMNS=80: 36 cells, the rationale wrapped under its column" \
+	test "$(grep -cE '^H[0-9]+\*? +[A-Za-z]+/' "$tmp/matrix.txt")" = 36 -a \
+	"$(grep -cE '^ {30}[^ ]' "$tmp/matrix.txt")" -gt 0
+
+# 6. help codes: every code of the vocabulary, and help's other outputs know it.
 "$bin" help codes >"$tmp/codes.txt" 2>&1
 check "help codes: exit 0" test $? = 0
 for code in S Dt Dp F0 F1 F2 F3 F4 $(seq -f 'M%g' 1 18) $(seq -f 'E%g' 1 7) $(seq -f 'H%g' 1 18) \
