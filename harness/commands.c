@@ -453,6 +453,32 @@ static void heading(FILE *f, int width, const char *fmt, ...)
         wrap(f, text[0] == '\n' ? text + 1 : text, 0, 2, width);
 }
 
+/* The 18 rows of the grid, as partner rows (kind 'M': methods, class or why not
+ * valid, Microsoft's note) or as harness rows ('H': the settings spelt out). */
+static void grid_rows(FILE *f, int width, char kind)
+{
+        for (int row = 1; row <= SETTINGS_ROWS; row++) {
+                struct neg_settings s;
+                const struct row_info *ri = oracle_row_info(row);
+                char code[8], text[512], set[40];
+
+                if (settings_from_row(row, &s) != 0 || ri == NULL)
+                        continue;
+                snprintf(code, sizeof(code), "%c%d", kind, row);
+                settings_summary(&s, set, sizeof(set));
+                if (kind == 'H')
+                        snprintf(text, sizeof(text), "%s: TLS %s, SASL %s, dialback %s", set,
+                                 neg_name(s.tls), neg_name(s.sasl), s.dialback ? "True" : "False");
+                else if (oracle_valid(&s))
+                        snprintf(text, sizeof(text), "%s: %s; class E%d%s%s", set, ri->methods_text,
+                                 oracle_class(&s), ri->note[0] != '\0' ? "; " : "", ri->note);
+                else
+                        snprintf(text, sizeof(text), "%s: not valid (%s)", set,
+                                 ri->note[0] != '\0' ? ri->note : ri->methods_text);
+                code_line(f, width, 4, code, text);
+        }
+}
+
 /*
  * Every code the reports use, from the tables the code uses: outcome codes
  * (oracle.h), the matrix rows and harness rows (settings.h, oracle_row_info),
@@ -461,9 +487,9 @@ static void heading(FILE *f, int width, const char *fmt, ...)
  */
 static void codes_print(FILE *f, int width)
 {
-        char text[512], set[40], rows[128], methods[32];
+        char text[512], rows[128], methods[32];
 
-        heading(f, width, "Outcome codes (EXPECTED, OBSERVED; reference §3.3):\n");
+        heading(f, width, "Outcome codes (EXPECTED, OBSERVED; docs/outcome-model.md §4):\n");
         for (int o = 0; o < OUTCOME_COUNT; o++)
                 code_line(f, width, 4, outcome_name((enum outcome)o),
                           outcome_text((enum outcome)o));
@@ -472,27 +498,11 @@ static void codes_print(FILE *f, int width)
                 "Opt, NS = Required, Optional, NotSupported; T, F = dialback True, False), "
                 "Microsoft's negotiation matrix:\n",
                 SETTINGS_ROWS);
-        for (int row = 1; row <= SETTINGS_ROWS; row++) {
-                struct neg_settings s;
-                const struct row_info *ri = oracle_row_info(row);
-                char code[8];
-
-                if (settings_from_row(row, &s) != 0 || ri == NULL)
-                        continue;
-                snprintf(code, sizeof(code), "M%d", row);
-                if (oracle_valid(&s))
-                        snprintf(text, sizeof(text), "%s: %s; class E%d%s%s",
-                                 settings_summary(&s, set, sizeof(set)), ri->methods_text,
-                                 oracle_class(&s), ri->note[0] != '\0' ? "; " : "", ri->note);
-                else
-                        snprintf(text, sizeof(text), "%s: not valid (%s)",
-                                 settings_summary(&s, set, sizeof(set)),
-                                 ri->note[0] != '\0' ? ri->note : ri->methods_text);
-                code_line(f, width, 4, code, text);
-        }
+        grid_rows(f, width, 'M');
         heading(f, width,
-                "\nClasses E1-E%d: the valid rows that look the same on the wire (reference "
-                "§3.8); the classification names a class and suggests one of its rows:\n",
+                "\nClasses E1-E%d: the valid rows that look the same on the wire "
+                "(docs/outcome-model.md §8); the classification names a class and suggests one of "
+                "its rows:\n",
                 ORACLE_CLASSES);
         for (int k = 1; k <= ORACLE_CLASSES; k++) {
                 struct neg_settings s;
@@ -512,18 +522,7 @@ static void codes_print(FILE *f, int width)
                 "\nHarness rows H1-H%d: the harness's own settings in a scenario, the same "
                 "grid (a \"strict\" row reads Required SASL as mandatory):\n",
                 SETTINGS_ROWS);
-        for (int row = 1; row <= SETTINGS_ROWS; row++) {
-                struct neg_settings s;
-                char code[8];
-
-                if (settings_from_row(row, &s) != 0)
-                        continue;
-                snprintf(code, sizeof(code), "H%d", row);
-                snprintf(text, sizeof(text), "%s: TLS %s, SASL %s, dialback %s",
-                         settings_summary(&s, set, sizeof(set)), neg_name(s.tls), neg_name(s.sasl),
-                         s.dialback ? "True" : "False");
-                code_line(f, width, 4, code, text);
-        }
+        grid_rows(f, width, 'H');
         heading(f, width, "\nVerdicts:\n");
         for (int v = 0; v < VERDICT_COUNT; v++)
                 code_line(f, width, 8, verdict_name((enum verdict)v),

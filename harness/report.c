@@ -259,14 +259,33 @@ struct tw {
         unsigned eclasses;           /* bit k-1 */
 };
 
+/* The end of the word at s: the next blank; with quotes, a quoted value ("a b") is
+ * one word even with blanks in it. */
+static const char *word_end(const char *s, bool quotes)
+{
+        const char *e = s;
+
+        if (quotes && *e == '"') {
+                for (e++; *e != '\0' && *e != '"'; e++)
+                        ;
+                e += *e == '"';
+        }
+        while (*e != '\0' && *e != ' ')
+                e++;
+        return e;
+}
+
 /*
  * Prints text word-wrapped at w->width, from column col of the current line; the
- * next lines indented by hang. A word wider than a line is cut at the width.
+ * next lines indented by hang. A word wider than a line is cut at the width. With
+ * cont (a PowerShell command), every broken line ends with cont (room kept for it)
+ * and quoted values stay whole.
  */
-static void tw_wrap_from(struct tw *w, int col, int hang, const char *text)
+static void tw_wrap_cont(struct tw *w, int col, int hang, const char *text, const char *cont)
 {
         const char *s = text;
-        bool fresh = true;
+        bool fresh = true, quotes = cont[0] != '\0';
+        int cw = text_cols(cont, strlen(cont));
 
         while (*s != '\0') {
                 const char *e;
@@ -276,11 +295,10 @@ static void tw_wrap_from(struct tw *w, int col, int hang, const char *text)
                         s++;
                 if (*s == '\0')
                         break;
-                for (e = s; *e != '\0' && *e != ' '; e++)
-                        ;
+                e = word_end(s, quotes);
                 wc = text_cols(s, (size_t)(e - s));
-                if (!fresh && col + 1 + wc > w->width) {
-                        fprintf(w->f, "\n%*s", hang, "");
+                if (!fresh && col + 1 + wc + cw > w->width) {
+                        fprintf(w->f, "%s\n%*s", cont, hang, "");
                         col = hang;
                         fresh = true;
                 }
@@ -289,7 +307,7 @@ static void tw_wrap_from(struct tw *w, int col, int hang, const char *text)
                         col++;
                 }
                 /* Too wide for any line: cut it. */
-                while (col + wc > w->width && w->width - col > 0) {
+                while (!quotes && col + wc > w->width && w->width - col > 0) {
                         int used;
                         size_t k = text_fit(s, (size_t)(e - s), w->width - col, &used);
 
@@ -305,6 +323,11 @@ static void tw_wrap_from(struct tw *w, int col, int hang, const char *text)
                 s = e;
         }
         fputc('\n', w->f);
+}
+
+static void tw_wrap_from(struct tw *w, int col, int hang, const char *text)
+{
+        tw_wrap_cont(w, col, hang, text, "");
 }
 
 static void tw_wrap(struct tw *w, int indent, int hang, const char *text)
@@ -383,6 +406,19 @@ static int tw_e(struct tw *w, int k)
 {
         w->eclasses |= ROW_BIT(k);
         return k;
+}
+
+/* s's cause made safe for the terminal, with its rule's section when the cause does
+ * not end with it already ("cause [RFC 6120 §4.4]"); in w->t2 (and w->t3). */
+static const char *tw_cause(struct tw *w, const struct scenario_result *s)
+{
+        buf_reset(&w->t2);
+        (void)buf_puts(&w->t2, TCLEAN(&w->t3, s->cause));
+        if (spec_to_add(s))
+                (void)buf_printf(&w->t2, " [%s]", TCLEAN(&w->t3, s->spec));
+        if (buf_append(&w->t2, "", 0) < 0 || w->t2.data == NULL)
+                return "";
+        return w->t2.data;
 }
 
 struct text_row {
@@ -500,10 +536,7 @@ static void text_table(struct tw *w, const struct run_report *r)
                 if (s->verdict == VERDICT_MATCH || s->not_run)
                         continue;
                 if (s->cause[0] != '\0')
-                        tw_printf(w, 4, 6, "cause: %s%s%s%s", TCLEAN(&w->t1, s->cause),
-                                  spec_to_add(s) ? " [" : "",
-                                  spec_to_add(s) ? TCLEAN(&w->t2, s->spec) : "",
-                                  spec_to_add(s) ? "]" : "");
+                        tw_printf(w, 4, 6, "cause: %s", tw_cause(w, s));
                 if (s->verdict == VERDICT_XFAIL && s->known_deviation[0] != '\0')
                         tw_printf(w, 4, 6, "known deviation: %s",
                                   TCLEAN(&w->t1, s->known_deviation));
@@ -899,10 +932,8 @@ static void text_findings(struct tw *w, const struct run_report *r)
 
                 if (!classify_is_finding(s) || (row != 0 && classify_explained_by(s, row)))
                         continue;
-                tw_printf(w, 2, 4, "%s (%s): %s%s%s%s", TCLEAN(&w->t1, s->id),
-                          verdict_name(s->verdict), TCLEAN(&w->t2, s->cause),
-                          spec_to_add(s) ? " [" : "", spec_to_add(s) ? TCLEAN(&w->t3, s->spec) : "",
-                          spec_to_add(s) ? "]" : "");
+                tw_printf(w, 2, 4, "%s (%s): %s", TCLEAN(&w->t1, s->id), verdict_name(s->verdict),
+                          tw_cause(w, s));
         }
 }
 
@@ -936,11 +967,10 @@ static void text_choices(struct tw *w, const struct run_report *r, bool verbose)
                         idx[n++] = i;
                         continue;
                 }
-                tw_printf(w, 2, 4, "%s (%s): %s where the configuration implies %s: %s%s%s%s",
+                tw_printf(w, 2, 4, "%s (%s): %s where the configuration implies %s: %s",
                           TCLEAN(&w->t1, s->id), verdict_name(s->verdict),
                           tw_codes(w, s->observed, "|", obs, sizeof(obs)), tw_code(w, s->expected),
-                          TCLEAN(&w->t2, s->cause), spec_to_add(s) ? " [" : "",
-                          spec_to_add(s) ? TCLEAN(&w->t3, s->spec) : "", spec_to_add(s) ? "]" : "");
+                          tw_cause(w, s));
         }
         if (idx != NULL && n > 0)
                 text_grouped(w, r, idx, n, label_choice, false, 2);
@@ -1014,45 +1044,8 @@ static void text_refused(struct tw *w, const struct run_report *r)
  * joins again (a trailing backtick continues a command), so that it pastes whole. */
 static void text_cmdlet(struct tw *w, const char *line)
 {
-        const char *s = line;
-        int col = 2;
-        bool fresh = true;
-
         fputs("  ", w->f);
-        while (*s != '\0') {
-                const char *e;
-                int wc;
-
-                while (*s == ' ')
-                        s++;
-                if (*s == '\0')
-                        break;
-                /* A quoted value ("partner.test") is one word even with blanks in it. */
-                e = s;
-                if (*e == '"') {
-                        for (e++; *e != '\0' && *e != '"'; e++)
-                                ;
-                        e += *e == '"';
-                }
-                for (; *e != '\0' && *e != ' '; e++)
-                        ;
-                wc = text_cols(s, (size_t)(e - s));
-                /* Room for " `" at the end of a continued line. */
-                if (!fresh && col + 1 + wc + 2 > w->width) {
-                        fputs(" `\n    ", w->f);
-                        col = 4;
-                        fresh = true;
-                }
-                if (!fresh) {
-                        fputc(' ', w->f);
-                        col++;
-                }
-                fwrite(s, 1, (size_t)(e - s), w->f);
-                col += wc;
-                fresh = false;
-                s = e;
-        }
-        fputc('\n', w->f);
+        tw_wrap_cont(w, 2, 4, line, " `");
 }
 
 /*
