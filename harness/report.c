@@ -207,6 +207,11 @@ static size_t sgr_len(const char *s, size_t i, size_t n)
 }
 
 /*
+ * libsmartcols (util-linux) was considered for the tables (issue 14): it lays out
+ * columns, but most of this report is wrapped prose, lists of ids and a cmdlet whose
+ * broken lines need PowerShell's backtick, which it does not do; so one width function
+ * serves them all and the table alike, and the build keeps its dependencies.
+ *
  * The one width function of the terminal report: the bytes of s[0..n) that fill
  * at most cols columns (whole code points; a colour sequence takes none), and in
  * *used the columns they fill. Text from the wire holds no control character any

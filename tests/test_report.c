@@ -1328,6 +1328,30 @@ Test(report_text, attention_first_verdict_last)
         run_report_cleanup(&r);
 }
 
+/* Text from the wire with no blank to break at (a long cause, a long id) is cut at
+ * the width, at every width and in both layouts; colour sequences take no column. */
+Test(report_text, long_words_cut_at_width)
+{
+        struct run_report r;
+        struct scenario_result *s;
+
+        mixed_report(&r);
+        s = &r.results[0];
+        memset(s->cause, 'x', sizeof(s->cause) - 1);
+        s->cause[sizeof(s->cause) - 1] = '\0';
+        s->verdict = VERDICT_MISMATCH;
+        classify_run(&r);
+        for (int width = 20; width <= 100; width += 7) {
+                for (int verbose = 0; verbose < 2; verbose++) {
+                        char *text = text_at(&r, width, verbose);
+
+                        cr_expect_leq(widest_line(text), width, "width %d:\n%s", width, text);
+                        free(text);
+                }
+        }
+        run_report_cleanup(&r);
+}
+
 /* --color: auto is a terminal with NO_COLOR unset or empty (no-color.org); always and
  * never whatever the terminal; any other word is refused. */
 Test(report_text, color_choice)
