@@ -663,8 +663,10 @@ void command_print_man(FILE *f)
               "configuration that breaks a Lync rule\n.TP\n2\nusage, configuration or input "
               "error\n.TP\n3\ncould not test\n",
               f);
-        fputs(".SH ENVIRONMENT\n.TP\n.B COLUMNS\nthe width help is wrapped to (else the "
-              "terminal's, else 80)\n",
+        fputs(".SH ENVIRONMENT\n.TP\n.B COLUMNS\nthe width help, the text report of run and the "
+              "text of list and matrix are wrapped to (else the terminal's, else 80)\n.TP\n"
+              ".B NO_COLOR\nset and not empty: run \\-\\-color auto (the default) does not "
+              "colour the text report (https://no-color.org)\n",
               f);
         fputs(".SH FILES\n.TP\n.I PREFIX/share/s2scheck/scenarios\nthe default scenario suite, "
               "found relative to the binary (PREFIX/bin/s2scheck); \\-\\-scenarios overrides "
