@@ -809,6 +809,13 @@ static void label_attention(struct tw *w, const struct scenario_result *s, char 
 {
         char acc[40], obs[40];
 
+        /* An error judged nothing: what was expected does not tell its scenarios apart. */
+        if (s->verdict == VERDICT_ERROR) {
+                snprintf(buf, len, "error, observed %s",
+                         s->observed != 0 ? tw_codes(w, s->observed, "|", obs, sizeof(obs))
+                                          : "nothing");
+                return;
+        }
         snprintf(buf, len, "%s, expected %s%s%s%s, observed %s", verdict_name(s->verdict),
                  tw_code(w, s->expected), s->accepted != 0 ? " (or " : "",
                  s->accepted != 0 ? tw_codes(w, s->accepted, ",", acc, sizeof(acc)) : "",
