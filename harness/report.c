@@ -264,6 +264,17 @@ struct tw {
         unsigned eclasses;           /* bit k-1 */
 };
 
+/* A blank the wrapper does not break at ("36 mismatch" stays whole); printed as a
+ * space. Text from the wire has no control character left (CLEAN_TERMINAL). */
+#define TW_NBSP "\x01"
+
+/* Writes s[0..n), each TW_NBSP as a blank. */
+static void tw_put(struct tw *w, const char *s, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                fputc(s[i] == TW_NBSP[0] ? ' ' : s[i], w->f);
+}
+
 /* The end of the word at s: the next blank; with quotes, a quoted value ("a b") is
  * one word even with blanks in it. */
 static const char *word_end(const char *s, bool quotes)
@@ -316,13 +327,13 @@ static void tw_wrap_cont(struct tw *w, int col, int hang, const char *text, cons
                         int used;
                         size_t k = text_fit(s, (size_t)(e - s), w->width - col, &used);
 
-                        fwrite(s, 1, k, w->f);
+                        tw_put(w, s, k);
                         fprintf(w->f, "\n%*s", hang, "");
                         col = hang;
                         s += k;
                         wc -= used;
                 }
-                fwrite(s, 1, (size_t)(e - s), w->f);
+                tw_put(w, s, (size_t)(e - s));
                 col += wc;
                 fresh = false;
                 s = e;
@@ -1237,7 +1248,7 @@ int report_text_with(FILE *f, const struct run_report *r, const struct report_te
                 for (int v = 0; v < VERDICT_COUNT; v++) {
                         bool paint = o->color && r->counts[v] > 0 && v != VERDICT_MATCH;
 
-                        (void)buf_printf(&b, "%s %s%u %s%s", v > 0 ? "," : "",
+                        (void)buf_printf(&b, "%s %s%u" TW_NBSP "%s%s", v > 0 ? "," : "",
                                          paint ? verdict_color((enum verdict)v) : "", r->counts[v],
                                          verdict_name((enum verdict)v), paint ? w.reset : "");
                 }
