@@ -371,6 +371,23 @@ static void tw_printf(struct tw *w, int indent, int hang, const char *fmt, ...)
         tw_wrap(w, indent, hang, w->para.data);
 }
 
+/* A section of the report: a blank line, then its bold title and what follows it
+ * ("title (N; ...):"), wrapped. */
+static void tw_section(struct tw *w, const char *title, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void tw_section(struct tw *w, const char *title, const char *fmt, ...)
+{
+        char rest[256];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(rest, sizeof(rest), fmt, ap);
+        va_end(ap);
+        fputc('\n', w->f);
+        tw_printf(w, 0, 2, "%s%s%s%s", w->bold, title, w->reset, rest);
+}
+
 /* A cell of width cols: s cut with an ellipsis when wider, else padded (unless last). */
 static void tw_cell(struct tw *w, const char *s, int cols, bool last)
 {
@@ -899,10 +916,8 @@ static void text_attention(struct tw *w, const struct run_report *r, const struc
 {
         if (att->n_results == 0)
                 return;
-        fputc('\n', w->f);
-        tw_printf(w, 0, 2, "%sNeeding attention%s: %zu scenario%s, %zu cause%s:", w->bold, w->reset,
-                  att->n_results, att->n_results == 1 ? "" : "s", att->n_groups,
-                  att->n_groups == 1 ? "" : "s");
+        tw_section(w, "Needing attention", ": %zu scenario%s, %zu cause%s:", att->n_results,
+                   att->n_results == 1 ? "" : "s", att->n_groups, att->n_groups == 1 ? "" : "s");
         for (size_t g = 0; g < att->n_groups; g++) {
                 const struct attention_group *grp = &att->groups[g];
                 const struct rule *ru = rule_get(grp->rule);
@@ -918,6 +933,21 @@ static void text_attention(struct tw *w, const struct run_report *r, const struc
         }
 }
 
+/* How many results of r have the property. */
+static size_t count_of(const struct run_report *r, bool (*has)(const struct scenario_result *))
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < r->n_results; i++)
+                n += has(&r->results[i]);
+        return n;
+}
+
+static bool is_xfail(const struct scenario_result *s)
+{
+        return s->verdict == VERDICT_XFAIL;
+}
+
 /*
  * The findings no Lync setting expresses. With a suggested row (state "class"),
  * those it predicts are consequences of the one wrong setting: one line says so
@@ -926,23 +956,15 @@ static void text_attention(struct tw *w, const struct run_report *r, const struc
 static void text_findings(struct tw *w, const struct run_report *r)
 {
         int row = classify_state(r) == CLASSIFY_ONE ? classify_explaining_row(r) : 0;
-        size_t n = 0, nx = 0;
+        size_t n = count_of(r, classify_is_finding), nx = 0;
 
-        for (size_t i = 0; i < r->n_results; i++) {
-                const struct scenario_result *s = &r->results[i];
-
-                if (!classify_is_finding(s))
-                        continue;
-                n++;
-                nx += row != 0 && classify_explained_by(s, row);
-        }
+        for (size_t i = 0; i < r->n_results && row != 0; i++)
+                nx += classify_is_finding(&r->results[i]) &&
+                      classify_explained_by(&r->results[i], row);
         if (n == 0)
                 return;
-        fputc('\n', w->f);
-        tw_printf(w, 0, 2,
-                  "%sFindings no Lync setting expresses%s (%zu; not used by the "
-                  "classification):",
-                  w->bold, w->reset, n);
+        tw_section(w, "Findings no Lync setting expresses",
+                   " (%zu; not used by the classification):", n);
         if (nx > 0)
                 tw_printf(w, 2, 4,
                           "%s%zu %s what the suggested M%d predicts: consequences of the one "
@@ -964,17 +986,13 @@ static void text_findings(struct tw *w, const struct run_report *r)
  * what it chose (verbose: each with its cause). */
 static void text_choices(struct tw *w, const struct run_report *r, bool verbose)
 {
-        size_t n = 0, *idx, nc = classify_cert_required_for_dialback(r);
+        size_t n = count_of(r, classify_is_alternative), *idx,
+               nc = classify_cert_required_for_dialback(r);
 
-        for (size_t i = 0; i < r->n_results; i++)
-                n += classify_is_alternative(&r->results[i]);
         if (n == 0)
                 return;
-        fputc('\n', w->f);
-        tw_printf(w, 0, 2,
-                  "%sChoices on points the reference leaves open%s (%zu; accepted "
-                  "alternatives, docs/observables.md):",
-                  w->bold, w->reset, n);
+        tw_section(w, "Choices on points the reference leaves open",
+                   " (%zu; accepted alternatives, docs/observables.md):", n);
         if (nc > 0)
                 tw_printf(w, 2, 4, "In short: %s (%zu scenario%s).",
                           CLASSIFY_CERT_FOR_DIALBACK_TEXT, nc, nc == 1 ? "" : "s");
@@ -1004,16 +1022,11 @@ static void text_choices(struct tw *w, const struct run_report *r, bool verbose)
  * run forgives is never silent. */
 static void text_known(struct tw *w, const struct run_report *r)
 {
-        size_t n = 0;
+        size_t n = count_of(r, is_xfail);
 
-        for (size_t i = 0; i < r->n_results; i++)
-                n += r->results[i].verdict == VERDICT_XFAIL;
         if (n == 0)
                 return;
-        fputc('\n', w->f);
-        tw_printf(w, 0, 2,
-                  "%sKnown deviations%s (%zu xfail: expected, not counted as mismatch):", w->bold,
-                  w->reset, n);
+        tw_section(w, "Known deviations", " (%zu xfail: expected, not counted as mismatch):", n);
         for (size_t i = 0; i < r->n_results; i++) {
                 const struct scenario_result *s = &r->results[i];
 
