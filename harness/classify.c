@@ -470,3 +470,16 @@ int classify_class_count(const struct run_report *r)
 {
         return util_popcount(classify_classes(r));
 }
+
+bool classify_explained_by(const struct scenario_result *s, int row)
+{
+        struct neg_settings p, h;
+        enum outcome want;
+
+        if (s->not_run || s->observed == 0 || settings_from_row(row, &p) != 0 ||
+            settings_from_row(s->harness_row, &h) != 0)
+                return false;
+        want = oracle_expect(&h, s->hsem, &p, s->dir, NULL, 0);
+        return oracle_consistent(want, s->observed) ||
+               oracle_consistent_observable(&h, s->hsem, s->dir, want, s->observed);
+}

@@ -120,6 +120,15 @@ size_t classify_contradictions(const struct run_report *r, struct classify_contr
 bool classify_behaviour_only(const struct scenario_result *s, int row, enum outcome *want,
                              unsigned *alike);
 
+/*
+ * Whether s, which went wrong under the partner's own configuration, is what row
+ * predicts: the plain oracle with the partner configured as row gives a code s
+ * observed (exactly, or one its observing side cannot tell apart). With the
+ * suggested row of state "class", such findings are consequences of the one wrong
+ * setting, not further faults: the text report says so once instead of listing them.
+ */
+bool classify_explained_by(const struct scenario_result *s, int row);
+
 /* The number of observations the explaining row fits only by behaviour. */
 size_t classify_behaviour_only_count(const struct run_report *r);
 

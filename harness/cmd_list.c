@@ -28,25 +28,31 @@ static const char *tags_text(const struct scenario *s, char *buf, size_t len)
         return buf;
 }
 
+/* One line per scenario (its title wrapped under its column at the terminal's width,
+ * report_table_row), the id and tags columns as wide as their widest entry. */
 static void list_text(const struct scenario_suite *suite)
 {
-        int idw = 2;
-        char sum[16], tags[SCENARIO_TAGS_MAX * (SCENARIO_TAG_MAX + 1) + 1];
+        int idw = 2, tagw = 4, width = command_term_width();
+        char sum[16], tags[SCENARIO_TAGS_MAX * (SCENARIO_TAG_MAX + 1) + 1], fixed[512];
 
         for (size_t i = 0; i < suite->n; i++) {
                 int w = (int)strlen(suite->items[i].id);
+                int t = (int)strlen(tags_text(&suite->items[i], tags, sizeof(tags)));
 
                 if (suite->items[i].selected && w > idw)
                         idw = w;
+                if (suite->items[i].selected && t > tagw)
+                        tagw = t;
         }
         for (size_t i = 0; i < suite->n; i++) {
                 const struct scenario *s = &suite->items[i];
 
                 if (!s->selected)
                         continue;
-                printf("%-*s  %-8s  %-9s  %-24s  %s\n", idw, s->id, direction_name(s->dir),
-                       settings_summary(&s->harness, sum, sizeof(sum)),
-                       tags_text(s, tags, sizeof(tags)), s->title);
+                snprintf(fixed, sizeof(fixed), "%-*s  %-8s  %-9s  %-*s  ", idw, s->id,
+                         direction_name(s->dir), settings_summary(&s->harness, sum, sizeof(sum)),
+                         tagw, tags_text(s, tags, sizeof(tags)));
+                report_table_row(stdout, fixed, s->title, width);
         }
         printf("%zu scenario%s selected of %zu\n", suite->n_selected,
                suite->n_selected == 1 ? "" : "s", suite->n);

@@ -7,6 +7,7 @@
 #include "json.h"
 #include "oracle.h"
 #include "partner.h"
+#include "report.h"
 #include "util.h"
 
 /* Shared by both commands: PARTNER [--identity D]. */
@@ -159,7 +160,7 @@ static void matrix_json(const struct partner *p, enum semantics hsem, struct buf
 static void matrix_text(const struct partner *p, enum semantics hsem)
 {
         char methods[32], sum[16];
-        int row = settings_row(&p->neg);
+        int row = settings_row(&p->neg), width = command_term_width();
 
         printf("%s: row M%d (%s), %s", p->primary, row, settings_summary(&p->neg, sum, sizeof(sum)),
                oracle_valid(&p->neg) ? "valid" : "NOT valid");
@@ -169,22 +170,30 @@ static void matrix_text(const struct partner *p, enum semantics hsem)
                                     sizeof(methods)));
         else
                 printf(" (cells run as negative tests)\n");
-        printf("harness side read with %s semantics; outbound = the harness initiates\n\n",
-               hsem == SEMANTICS_STRICT ? "strict (H-STRICT)" : "matrix (H-OUTCOME)");
+        report_table_row(stdout, "",
+                         hsem == SEMANTICS_STRICT
+                             ? "harness side read with strict (H-STRICT) semantics; outbound = "
+                               "the harness initiates"
+                             : "harness side read with matrix (H-OUTCOME) semantics; outbound = "
+                               "the harness initiates",
+                         width);
+        putchar('\n');
         printf("%-4s %-10s %-9s %-3s %s\n", "H", "TLS/SASL/D", "direction", "exp", "rationale");
         for (int h = 1; h <= SETTINGS_ROWS; h++) {
                 struct neg_settings hs;
 
                 settings_from_row(h, &hs);
                 for (int d = DIR_OUTBOUND; d <= DIR_INBOUND; d++) {
-                        char why[512], hname[8];
+                        char why[512], hname[8], fixed[64];
                         enum outcome o =
                             oracle_expect(&hs, hsem, &p->neg, (enum direction)d, why, sizeof(why));
 
                         snprintf(hname, sizeof(hname), "H%d%s", h, oracle_valid(&hs) ? "" : "*");
-                        printf("%-4s %-10s %-9s %-3s %s\n", hname,
-                               settings_summary(&hs, sum, sizeof(sum)),
-                               direction_name((enum direction)d), outcome_name(o), why);
+                        snprintf(fixed, sizeof(fixed), "%-4s %-10s %-9s %-3s ", hname,
+                                 settings_summary(&hs, sum, sizeof(sum)),
+                                 direction_name((enum direction)d), outcome_name(o));
+                        /* The rationale wraps under its column at the terminal's width. */
+                        report_table_row(stdout, fixed, why, width);
                 }
         }
         printf("\n* harness settings that Lync would refuse to commit (negative tests)\n");

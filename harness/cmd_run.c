@@ -258,7 +258,8 @@ int cmd_run(int argc, char **argv)
         const char *advertise = NULL, *out = NULL, *shard = NULL, *per[64];
         const char *baseline = NULL, *fail_on = NULL, *markdown = NULL;
         size_t n_per = 0;
-        bool all = false, no_inline = false;
+        bool all = false, no_inline = false, verbose = false, table = false;
+        const char *color = NULL;
         char no_inbound[CHECKUP_TEXT + 64];
         /* The suite options fill the last SUITE_CLI_NOPTS entries (suite_cli_opts). */
         struct cli_opt opts[] = {
@@ -312,6 +313,12 @@ int cmd_run(int argc, char **argv)
             CLI_VALUE("--step-timeout", "MS", &step_timeout, "Scenarios",
                       "per negotiation step (default: docs/timeouts.md)"),
             CLI_FLAG("--quiet", &quiet, "Reports", "no progress on stderr"),
+            CLI_FLAG("--verbose", &verbose, "Reports",
+                     "the text report shows the table of every scenario too, before the summary"),
+            CLI_FLAG("--table", &table, "Reports", "the same as --verbose"),
+            CLI_VALUE("--color", "WHEN", &color, "Reports",
+                      "colour the text report: auto (default: on a terminal, unless NO_COLOR is "
+                      "set and not empty), always (e.g. for a CI log viewer) or never"),
             CLI_VALUE("--cert-dir", "DIR", &cert_dir, "Real partner (--target)",
                       "with --target: the certificate variants as DIR/DOMAIN-VARIANT.pem/.key "
                       "(default: the build's certs/)"),
@@ -365,6 +372,7 @@ int cmd_run(int argc, char **argv)
         int rc, stop_rc = EXIT_MATCH;
         bool failed_output = false, worse = false;
         struct checkup_report *preflight = NULL;
+        struct report_text_options text_opts = {.width = 80};
 
         _Static_assert(SUITE_CLI_NOPTS == 5, "one {0} per suite option above");
         memset(&o, 0, sizeof(o));
@@ -378,6 +386,11 @@ int cmd_run(int argc, char **argv)
                 return command_usage_error("run", "--fail-on takes 'regression'");
         if (fail_on != NULL && baseline == NULL)
                 return command_usage_error("run", "--fail-on regression needs --baseline OLD.json");
+        if (report_color_choice(color, isatty(STDOUT_FILENO) != 0, getenv("NO_COLOR"),
+                                &text_opts.color) != 0)
+                return command_usage_error("run", "--color takes auto, always or never");
+        text_opts.verbose = verbose || table;
+        text_opts.width = command_term_width();
         if (all) {
                 unsigned t = 0;
 
@@ -554,8 +567,7 @@ int cmd_run(int argc, char **argv)
         rep.no_transcripts_inline = no_inline;
         /* With --json - or --junit -, standard output carries that report alone. */
         if (!preflight_is_stdout(json) && !preflight_is_stdout(junit) &&
-            !preflight_is_stdout(markdown) &&
-            report_text(stdout, &rep, isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL) != 0)
+            !preflight_is_stdout(markdown) && report_text_with(stdout, &rep, &text_opts) != 0)
                 failed_output = true;
         fflush(stdout);
         if (json != NULL || baseline != NULL) {

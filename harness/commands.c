@@ -5,16 +5,21 @@
  * the bash completion and the `help --options` dump. Nothing here lists an option
  * by hand, so help cannot miss one (tests/cli/help.sh).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "classify.h"
 #include "cli.h"
 #include "commands.h"
 #include "datadir.h"
+#include "oracle.h"
+#include "settings.h"
 #include "util.h"
+#include "verdict.h"
 
 /*
  * help: one paragraph per line ("\n" ends it); the generator wraps it. A line
@@ -102,8 +107,9 @@ const struct command commands[] = {
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
-/* `help` itself: its modes, for the completion and the man page. */
+/* `help` itself: its modes and topics, for the completion and the man page. */
 static const char *const help_modes[] = {"--man", "--completion", "--options", NULL};
+static const char *const help_topics[] = {"codes", NULL};
 
 const struct command *command_find(const char *name)
 {
@@ -347,8 +353,9 @@ void command_print_usage(FILE *f)
 
         fprintf(f, "usage: s2scheck COMMAND [ARGS]\n       ");
         wrap(f,
-             "s2scheck --help | --version | help COMMAND | help\x01--man | help\x01--completion "
-             "| help\x01--options",
+             "s2scheck --help | --version | help COMMAND | help\x01"
+             "codes | help\x01--man | "
+             "help\x01--completion | help\x01--options",
              7, 16, width);
         fprintf(f, "\ncommands:\n");
         for (const struct command *c = commands; c->name != NULL; c++) {
@@ -404,6 +411,133 @@ void command_print_options(FILE *f)
         }
 }
 
+/* ---- help codes: the vocabulary of the reports ---- */
+
+/* "M1, M2, M8" for a row set (bit row-1). */
+static const char *rows_text_of(unsigned rows, char *buf, size_t len)
+{
+        size_t used = 0;
+
+        buf[0] = '\0';
+        for (int row = 1; row <= SETTINGS_ROWS && used < len; row++)
+                if (rows & (1u << (row - 1)))
+                        used += (size_t)snprintf(buf + used, len - used, "%sM%d",
+                                                 used > 0 ? ", " : "", row);
+        return buf;
+}
+
+/* "  CODE  text", the text wrapped under itself. */
+static void code_line(FILE *f, int width, int codew, const char *code, const char *text)
+{
+        fprintf(f, "  %-*s  ", codew, code);
+        wrap(f, text, codew + 4, codew + 4, width);
+}
+
+/* A heading of `help codes` ("\n" first for a blank line; one trailing "\n"), wrapped. */
+static void heading(FILE *f, int width, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void heading(FILE *f, int width, const char *fmt, ...)
+{
+        char text[512];
+        size_t n;
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(text, sizeof(text), fmt, ap);
+        va_end(ap);
+        n = strlen(text);
+        if (n > 0 && text[n - 1] == '\n')
+                text[n - 1] = '\0';
+        if (text[0] == '\n')
+                fputc('\n', f);
+        wrap(f, text[0] == '\n' ? text + 1 : text, 0, 2, width);
+}
+
+/* The 18 rows of the grid, as partner rows (kind 'M': methods, class or why not
+ * valid, Microsoft's note) or as harness rows ('H': the settings spelt out). */
+static void grid_rows(FILE *f, int width, char kind)
+{
+        for (int row = 1; row <= SETTINGS_ROWS; row++) {
+                struct neg_settings s;
+                const struct row_info *ri = oracle_row_info(row);
+                char code[8], text[512], set[40];
+
+                if (settings_from_row(row, &s) != 0 || ri == NULL)
+                        continue;
+                snprintf(code, sizeof(code), "%c%d", kind, row);
+                settings_summary(&s, set, sizeof(set));
+                if (kind == 'H')
+                        snprintf(text, sizeof(text), "%s: TLS %s, SASL %s, dialback %s", set,
+                                 neg_name(s.tls), neg_name(s.sasl), s.dialback ? "True" : "False");
+                else if (oracle_valid(&s))
+                        snprintf(text, sizeof(text), "%s: %s; class E%d%s%s", set, ri->methods_text,
+                                 oracle_class(&s), ri->note[0] != '\0' ? "; " : "", ri->note);
+                else
+                        snprintf(text, sizeof(text), "%s: not valid (%s)", set,
+                                 ri->note[0] != '\0' ? ri->note : ri->methods_text);
+                code_line(f, width, 4, code, text);
+        }
+}
+
+/*
+ * Every code the reports use, from the tables the code uses: outcome codes
+ * (oracle.h), the matrix rows and harness rows (settings.h, oracle_row_info),
+ * the classes (oracle_class_rows, classify_canonical_row), verdicts and cause
+ * classes (verdict.h).
+ */
+static void codes_print(FILE *f, int width)
+{
+        char text[512], rows[128], methods[32];
+
+        heading(f, width, "Outcome codes (EXPECTED, OBSERVED; docs/outcome-model.md §4):\n");
+        for (int o = 0; o < OUTCOME_COUNT; o++)
+                code_line(f, width, 4, outcome_name((enum outcome)o),
+                          outcome_text((enum outcome)o));
+        heading(f, width,
+                "\nMatrix rows M1-M%d: the partner configuration (TLS/SASL/dialback; Req, "
+                "Opt, NS = Required, Optional, NotSupported; T, F = dialback True, False), "
+                "Microsoft's negotiation matrix:\n",
+                SETTINGS_ROWS);
+        grid_rows(f, width, 'M');
+        heading(f, width,
+                "\nClasses E1-E%d: the valid rows that look the same on the wire "
+                "(docs/outcome-model.md §8); the classification names a class and suggests one of "
+                "its rows:\n",
+                ORACLE_CLASSES);
+        for (int k = 1; k <= ORACLE_CLASSES; k++) {
+                struct neg_settings s;
+                char code[8];
+
+                if (settings_from_row(classify_canonical_row(k), &s) != 0)
+                        continue;
+                snprintf(code, sizeof(code), "E%d", k);
+                snprintf(text, sizeof(text), "%s; methods %s; suggested M%d",
+                         rows_text_of(oracle_class_rows(k), rows, sizeof(rows)),
+                         methods_text(oracle_methods(&s, SEMANTICS_MATRIX), ", ", methods,
+                                      sizeof(methods)),
+                         classify_canonical_row(k));
+                code_line(f, width, 4, code, text);
+        }
+        heading(f, width,
+                "\nHarness rows H1-H%d: the harness's own settings in a scenario, the same "
+                "grid (a \"strict\" row reads Required SASL as mandatory):\n",
+                SETTINGS_ROWS);
+        grid_rows(f, width, 'H');
+        heading(f, width, "\nVerdicts:\n");
+        for (int v = 0; v < VERDICT_COUNT; v++)
+                code_line(f, width, 8, verdict_name((enum verdict)v),
+                          verdict_text((enum verdict)v));
+        heading(f, width, "\nCause classes (whose side a cause is on):\n");
+        for (int c = 1; c < CAUSE_CLASS_COUNT; c++)
+                code_line(f, width, 19, cause_class_name((enum cause_class)c),
+                          cause_class_text((enum cause_class)c));
+}
+
+void command_print_codes(FILE *f)
+{
+        codes_print(f, command_term_width());
+}
+
 /* ---- help --man: s2scheck(1) in roff ---- */
 
 /* Text for roff: "-" as "\-", "\" as "\e", a leading "." or "'" escaped. */
@@ -456,8 +590,8 @@ void command_print_man(FILE *f)
                 roff(f, words, strlen(words));
                 fputs("\n.br\n", f);
         }
-        fputs(".B s2scheck\n\\-\\-help | \\-\\-version | help COMMAND | help \\-\\-man | "
-              "help \\-\\-completion | help \\-\\-options\n",
+        fputs(".B s2scheck\n\\-\\-help | \\-\\-version | help COMMAND | help codes | help "
+              "\\-\\-man | help \\-\\-completion | help \\-\\-options\n",
               f);
         fputs(".SH DESCRIPTION\n.PP\ns2scheck drives real S2S negotiations (RFC 6120, XEP-0220, "
               "XEP-0178) against a partner and compares what happens with what its "
@@ -510,12 +644,29 @@ void command_print_man(FILE *f)
                         }
                 }
         }
+        {
+                char *codes = NULL;
+                size_t clen = 0;
+                FILE *m = open_memstream(&codes, &clen);
+
+                /* `help codes`, the vocabulary of the reports, at a fixed width. */
+                if (m != NULL) {
+                        codes_print(m, 78);
+                        fclose(m);
+                        fputs(".SH CODES\n.PP\nWhat `s2scheck help codes` prints:\n.PP\n.nf\n", f);
+                        roff(f, codes, clen);
+                        fputs(".fi\n", f);
+                        free(codes);
+                }
+        }
         fputs(".SH EXIT STATUS\n.TP\n0\nmatch / valid\n.TP\n1\na mismatch; for validate, a "
               "configuration that breaks a Lync rule\n.TP\n2\nusage, configuration or input "
               "error\n.TP\n3\ncould not test\n",
               f);
-        fputs(".SH ENVIRONMENT\n.TP\n.B COLUMNS\nthe width help is wrapped to (else the "
-              "terminal's, else 80)\n",
+        fputs(".SH ENVIRONMENT\n.TP\n.B COLUMNS\nthe width help, the text report of run and the "
+              "text of list and matrix are wrapped to (else the terminal's, else 80)\n.TP\n"
+              ".B NO_COLOR\nset and not empty: run \\-\\-color auto (the default) does not "
+              "colour the text report (https://no-color.org)\n",
               f);
         fputs(".SH FILES\n.TP\n.I PREFIX/share/s2scheck/scenarios\nthe default scenario suite, "
               "found relative to the binary (PREFIX/bin/s2scheck); \\-\\-scenarios overrides "
@@ -551,6 +702,8 @@ void command_print_completion(FILE *f)
         fputs("\thelp) opts=\"", f);
         for (size_t i = 0; help_modes[i] != NULL; i++)
                 fprintf(f, "%s ", help_modes[i]);
+        for (size_t i = 0; help_topics[i] != NULL; i++)
+                fprintf(f, "%s ", help_topics[i]);
         for (const struct command *c = commands; c->name != NULL; c++)
                 fprintf(f, "%s ", c->name);
         fputs("\"; files=; dirs=; values= ;;\n", f);

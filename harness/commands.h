@@ -50,6 +50,10 @@ void command_print_man(FILE *f);
 void command_print_completion(FILE *f);
 void command_print_options(FILE *f);
 
+/* `help codes`: every code the reports use (outcome codes, matrix rows, classes,
+ * harness rows, verdicts, cause classes), from the tables the code uses. */
+void command_print_codes(FILE *f);
+
 /* Prints "s2scheck: MSG" and the command's usage to stderr; returns EXIT_USAGE.
  * In describe mode (cli_describe_begin) prints nothing and returns EXIT_MATCH. */
 int command_usage_error(const char *name, const char *msg);

@@ -46,6 +46,10 @@ static int help(int argc, char **argv)
                 command_print_completion(stdout);
                 return EXIT_MATCH;
         }
+        if (strcmp(argv[0], "codes") == 0) {
+                command_print_codes(stdout);
+                return EXIT_MATCH;
+        }
         if (strcmp(argv[0], "--options") == 0) {
                 command_print_options(stdout);
                 return EXIT_MATCH;

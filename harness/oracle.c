@@ -9,6 +9,18 @@
 static const char *const outcome_names[OUTCOME_COUNT] = {"S",  "Dt", "Dp", "F0",
                                                          "F1", "F2", "F3", "F4"};
 
+/* Reference §3.3, one line each: the report's legend and `help codes` print these. */
+static const char *const outcome_texts[OUTCOME_COUNT] = {
+    "SASL EXTERNAL over TLS",
+    "dialback over TLS",
+    "dialback on a plaintext stream",
+    "an invalid configuration (no method): Lync refuses to commit it",
+    "TLS required by the initiator but not offered by the receiver",
+    "TLS required by the receiver, refused by the initiator",
+    "TLS up, no common authentication method",
+    "plaintext, no common authentication method",
+};
+
 /* Reference §3.1: A(cfg) under matrix semantics, row by row (index = row - 1). */
 static const unsigned matrix_methods[SETTINGS_ROWS] = {
     METHOD_S,                         /* M1  Req/Req/T */
@@ -74,6 +86,13 @@ const char *outcome_name(enum outcome o)
         if ((unsigned)o >= OUTCOME_COUNT)
                 return "?";
         return outcome_names[o];
+}
+
+const char *outcome_text(enum outcome o)
+{
+        if ((unsigned)o >= OUTCOME_COUNT)
+                return "?";
+        return outcome_texts[o];
 }
 
 int outcome_parse(const char *text, enum outcome *out)

@@ -47,6 +47,9 @@ enum direction {
 /* "S", "Dt", "Dp", "F0".."F4". */
 const char *outcome_name(enum outcome o);
 
+/* What the code means, one line ("SASL EXTERNAL over TLS"); "?" out of range. */
+const char *outcome_text(enum outcome o);
+
 /* Parses an outcome code (exact, case-sensitive). Returns 0, or -1. */
 int outcome_parse(const char *text, enum outcome *out);
 

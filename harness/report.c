@@ -194,6 +194,266 @@ static const char *verdict_color(enum verdict v)
         }
 }
 
+/* An ANSI SGR sequence (ESC [ ... m, the report's own colours) at s[i]: its length. */
+static size_t sgr_len(const char *s, size_t i, size_t n)
+{
+        size_t j = i + 2;
+
+        if (i + 1 >= n || s[i] != '\033' || s[i + 1] != '[')
+                return 0;
+        while (j < n && s[j] != 'm')
+                j++;
+        return j < n ? j + 1 - i : n - i;
+}
+
+/*
+ * libsmartcols (util-linux) was considered for the tables (issue 14): it lays out
+ * columns, but most of this report is wrapped prose, lists of ids and a cmdlet whose
+ * broken lines need PowerShell's backtick, which it does not do; so one width function
+ * serves them all and the table alike, and the build keeps its dependencies.
+ *
+ * The one width function of the terminal report: the bytes of s[0..n) that fill
+ * at most cols columns (whole code points; a colour sequence takes none), and in
+ * *used the columns they fill. Text from the wire holds no control character any
+ * more (CLEAN_TERMINAL), so one code point is one column.
+ */
+static size_t text_fit(const char *s, size_t n, int cols, int *used)
+{
+        size_t i = 0;
+        int c = 0;
+
+        while (i < n) {
+                size_t k = sgr_len(s, i, n);
+
+                if (k > 0) {
+                        i += k;
+                        continue;
+                }
+                if (c >= cols)
+                        break;
+                for (k = i + 1; k < n && ((unsigned char)s[k] & 0xc0) == 0x80; k++)
+                        ;
+                c++;
+                i = k;
+        }
+        if (used != NULL)
+                *used = c;
+        return i;
+}
+
+static int text_cols(const char *s, size_t n)
+{
+        int c;
+
+        (void)text_fit(s, n, INT32_MAX, &c);
+        return c;
+}
+
+#define ROW_BIT(n) ((n) >= 1 && (n) <= 31 ? 1u << ((n)-1) : 0u)
+
+/* The terminal report being written: where, how wide, and the codes it used (for
+ * the legend). */
+struct tw {
+        FILE *f;
+        int width;
+        bool color;
+        const char *bold, *reset;
+        struct buf para, t1, t2, t3; /* a paragraph; TCLEAN scratch */
+        unsigned outcomes;           /* OUTCOME_BIT set */
+        unsigned mrows, hrows;       /* ROW_BIT sets */
+        unsigned eclasses;           /* bit k-1 */
+};
+
+/* A blank the wrapper does not break at ("36 mismatch" stays whole); printed as a
+ * space. Text from the wire has no control character left (CLEAN_TERMINAL). */
+#define TW_NBSP "\x01"
+
+/* Writes s[0..n), each TW_NBSP as a blank. */
+static void tw_put(struct tw *w, const char *s, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                fputc(s[i] == TW_NBSP[0] ? ' ' : s[i], w->f);
+}
+
+/* The end of the word at s: the next blank; with quotes, a quoted value ("a b") is
+ * one word even with blanks in it. */
+static const char *word_end(const char *s, bool quotes)
+{
+        const char *e = s;
+
+        if (quotes && *e == '"') {
+                for (e++; *e != '\0' && *e != '"'; e++)
+                        ;
+                e += *e == '"';
+        }
+        while (*e != '\0' && *e != ' ')
+                e++;
+        return e;
+}
+
+/*
+ * Prints text word-wrapped at w->width, from column col of the current line; the
+ * next lines indented by hang. A word wider than a line is cut at the width. With
+ * cont (a PowerShell command), every broken line ends with cont (room kept for it)
+ * and quoted values stay whole.
+ */
+static void tw_wrap_cont(struct tw *w, int col, int hang, const char *text, const char *cont)
+{
+        const char *s = text;
+        bool fresh = true, quotes = cont[0] != '\0';
+        int cw = text_cols(cont, strlen(cont));
+
+        while (*s != '\0') {
+                const char *e;
+                int wc;
+
+                while (*s == ' ')
+                        s++;
+                if (*s == '\0')
+                        break;
+                e = word_end(s, quotes);
+                wc = text_cols(s, (size_t)(e - s));
+                if (!fresh && col + 1 + wc + cw > w->width) {
+                        fprintf(w->f, "%s\n%*s", cont, hang, "");
+                        col = hang;
+                        fresh = true;
+                }
+                if (!fresh) {
+                        fputc(' ', w->f);
+                        col++;
+                }
+                /* Too wide for any line: cut it. */
+                while (!quotes && col + wc > w->width && w->width - col > 0) {
+                        int used;
+                        size_t k = text_fit(s, (size_t)(e - s), w->width - col, &used);
+
+                        tw_put(w, s, k);
+                        fprintf(w->f, "\n%*s", hang, "");
+                        col = hang;
+                        s += k;
+                        wc -= used;
+                }
+                tw_put(w, s, (size_t)(e - s));
+                col += wc;
+                fresh = false;
+                s = e;
+        }
+        fputc('\n', w->f);
+}
+
+static void tw_wrap_from(struct tw *w, int col, int hang, const char *text)
+{
+        tw_wrap_cont(w, col, hang, text, "");
+}
+
+static void tw_wrap(struct tw *w, int indent, int hang, const char *text)
+{
+        if (hang > w->width / 2)
+                hang = 0;
+        fprintf(w->f, "%*s", indent, "");
+        tw_wrap_from(w, indent, hang, text);
+}
+
+static void tw_printf(struct tw *w, int indent, int hang, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void tw_printf(struct tw *w, int indent, int hang, const char *fmt, ...)
+{
+        va_list ap;
+        int rc;
+
+        buf_reset(&w->para);
+        va_start(ap, fmt);
+        rc = buf_vprintf(&w->para, fmt, ap);
+        va_end(ap);
+        if (rc < 0 || buf_append(&w->para, "", 0) < 0)
+                return;
+        tw_wrap(w, indent, hang, w->para.data);
+}
+
+/* A section of the report: a blank line, then its bold title and what follows it
+ * ("title (N; ...):"), wrapped. */
+static void tw_section(struct tw *w, const char *title, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void tw_section(struct tw *w, const char *title, const char *fmt, ...)
+{
+        char rest[256];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(rest, sizeof(rest), fmt, ap);
+        va_end(ap);
+        fputc('\n', w->f);
+        tw_printf(w, 0, 2, "%s%s%s%s", w->bold, title, w->reset, rest);
+}
+
+/* A cell of width cols: s cut with an ellipsis when wider, else padded (unless last). */
+static void tw_cell(struct tw *w, const char *s, int cols, bool last)
+{
+        size_t n = strlen(s);
+        int used;
+        size_t k = text_fit(s, n, cols, &used);
+
+        if (k < n) {
+                k = text_fit(s, n, cols - 1, &used);
+                fwrite(s, 1, k, w->f);
+                fputs("\xe2\x80\xa6", w->f);
+                used++;
+        } else {
+                fwrite(s, 1, k, w->f);
+        }
+        if (!last)
+                fprintf(w->f, "%*s", cols - used, "");
+}
+
+/* The code names, marked as used for the legend. */
+static const char *tw_code(struct tw *w, enum outcome o)
+{
+        w->outcomes |= OUTCOME_BIT(o);
+        return outcome_name(o);
+}
+
+static const char *tw_codes(struct tw *w, unsigned set, const char *sep, char *buf, size_t len)
+{
+        w->outcomes |= set;
+        return outcome_set_text(set, sep, buf, len);
+}
+
+static const char *tw_rows(struct tw *w, unsigned rows, char prefix, char *buf, size_t len)
+{
+        if (prefix == 'M')
+                w->mrows |= rows;
+        else
+                w->eclasses |= rows;
+        return rows_text(rows, prefix, buf, len);
+}
+
+static int tw_m(struct tw *w, int row)
+{
+        w->mrows |= ROW_BIT(row);
+        return row;
+}
+
+static int tw_e(struct tw *w, int k)
+{
+        w->eclasses |= ROW_BIT(k);
+        return k;
+}
+
+/* s's cause made safe for the terminal, with its rule's section when the cause does
+ * not end with it already ("cause [RFC 6120 §4.4]"); in w->t2 (and w->t3). */
+static const char *tw_cause(struct tw *w, const struct scenario_result *s)
+{
+        buf_reset(&w->t2);
+        (void)buf_puts(&w->t2, TCLEAN(&w->t3, s->cause));
+        if (spec_to_add(s))
+                (void)buf_printf(&w->t2, " [%s]", TCLEAN(&w->t3, s->spec));
+        if (buf_append(&w->t2, "", 0) < 0 || w->t2.data == NULL)
+                return "";
+        return w->t2.data;
+}
+
 struct text_row {
         char id[4 * sizeof(((struct scenario_result *)0)->id)]; /* room for \xNN escapes */
         const char *dir;
@@ -203,39 +463,130 @@ struct text_row {
         const char *verdict;
 };
 
-static void text_row_fill(const struct scenario_result *s, struct text_row *t, struct buf *tmp)
+static void text_row_fill(struct tw *w, const struct scenario_result *s, struct text_row *t)
 {
         char set[40], acc[40];
 
-        snprintf(t->id, sizeof(t->id), "%s", TCLEAN(tmp, s->id));
+        snprintf(t->id, sizeof(t->id), "%s", TCLEAN(&w->t1, s->id));
         t->dir = s->dir == DIR_INBOUND ? "in" : "out";
+        w->hrows |= ROW_BIT(s->harness_row);
         snprintf(t->harness, sizeof(t->harness), "H%d %s%s", s->harness_row,
                  settings_summary(&s->harness, set, sizeof(set)),
                  s->hsem == SEMANTICS_STRICT ? " strict" : "");
         if (s->accepted != 0)
-                snprintf(t->expected, sizeof(t->expected), "%s (or %s)", outcome_name(s->expected),
-                         outcome_set_text(s->accepted, ",", acc, sizeof(acc)));
+                snprintf(t->expected, sizeof(t->expected), "%s (or %s)", tw_code(w, s->expected),
+                         tw_codes(w, s->accepted, ",", acc, sizeof(acc)));
         else
-                snprintf(t->expected, sizeof(t->expected), "%s", outcome_name(s->expected));
+                snprintf(t->expected, sizeof(t->expected), "%s", tw_code(w, s->expected));
         if (s->not_run)
                 snprintf(t->observed, sizeof(t->observed), "(not run)");
         else if (s->observed == 0)
                 snprintf(t->observed, sizeof(t->observed), "-");
         else
-                outcome_set_text(s->observed, "|", t->observed, sizeof(t->observed));
+                tw_codes(w, s->observed, "|", t->observed, sizeof(t->observed));
         t->verdict = verdict_name(s->verdict);
 }
 
 static int width_of(const char *s, int min)
 {
-        int n = (int)strnlen(s, 200);
+        int n = text_cols(s, strnlen(s, 200));
 
         return n > min ? n : min;
 }
 
+/* One row of the table: the cells at their widths, cut at the terminal's edge; the
+ * last one (the verdict) in paint, not padded. */
+static void text_table_row(struct tw *w, const char *const cells[6], const int wc[6],
+                           const char *paint)
+{
+        int col = 0;
+
+        for (int c = 0; c < 5 && col + wc[c] <= w->width; c++) {
+                tw_cell(w, cells[c], wc[c], false);
+                col += wc[c];
+                if (col + 2 < w->width) {
+                        fputs("  ", w->f);
+                        col += 2;
+                }
+        }
+        if (col < w->width) {
+                fputs(paint, w->f);
+                tw_cell(w, cells[5], w->width - col < wc[5] ? w->width - col : wc[5], true);
+                if (paint[0] != '\0')
+                        fputs(w->reset, w->f);
+        }
+}
+
+/* The full per-scenario table (--verbose): one row per scenario, cut to the width,
+ * with the cause, rule and findings under every row that is not a match. */
+static void text_table(struct tw *w, const struct run_report *r)
+{
+        struct text_row t;
+        int wc[6] = {2, 3, 7, 8, 8, 7}, total = 0;
+        static const char *const head[6] = {"ID",       "DIR",      "HARNESS",
+                                            "EXPECTED", "OBSERVED", "VERDICT"};
+
+        for (size_t i = 0; i < r->n_results; i++) {
+                text_row_fill(w, &r->results[i], &t);
+                wc[0] = width_of(t.id, wc[0]);
+                wc[2] = width_of(t.harness, wc[2]);
+                wc[3] = width_of(t.expected, wc[3]);
+                wc[4] = width_of(t.observed, wc[4]);
+                wc[5] = width_of(t.verdict, wc[5]);
+        }
+        for (int c = 0; c < 6; c++)
+                total += wc[c] + (c < 5 ? 2 : 0);
+        /* Too wide for the terminal: the id column gives way first, then the harness
+         * column, each down to a readable minimum; the rest is cut at the edge. */
+        for (int c = 0; total > w->width && c < 3; c += 2) {
+                int give = total - w->width, room = wc[c] - (c == 0 ? 12 : 7);
+
+                if (room <= 0)
+                        continue;
+                give = give < room ? give : room;
+                wc[c] -= give;
+                total -= give;
+        }
+        fputc('\n', w->f);
+        fputs(w->bold, w->f);
+        text_table_row(w, head, wc, "");
+        fputs(w->reset, w->f);
+        fputc('\n', w->f);
+        for (size_t i = 0; i < r->n_results; i++) {
+                const struct scenario_result *s = &r->results[i];
+                const char *cells[6];
+
+                text_row_fill(w, s, &t);
+                cells[0] = t.id;
+                cells[1] = t.dir;
+                cells[2] = t.harness;
+                cells[3] = t.expected;
+                cells[4] = t.observed;
+                cells[5] = t.verdict;
+                text_table_row(w, cells, wc, w->color ? verdict_color(s->verdict) : "");
+                /* No trailing blanks after the last column. */
+                fputc('\n', w->f);
+                if (s->verdict == VERDICT_MATCH || s->not_run)
+                        continue;
+                if (s->cause[0] != '\0')
+                        tw_printf(w, 4, 6, "cause: %s", tw_cause(w, s));
+                if (s->verdict == VERDICT_XFAIL && s->known_deviation[0] != '\0')
+                        tw_printf(w, 4, 6, "known deviation: %s",
+                                  TCLEAN(&w->t1, s->known_deviation));
+                if (s->rationale[0] != '\0' &&
+                    (s->verdict == VERDICT_MISMATCH || s->verdict == VERDICT_XPASS))
+                        tw_printf(w, 4, 6, "expected because: %s", TCLEAN(&w->t1, s->rationale));
+                for (size_t k = 0; k < s->n_findings; k++) {
+                        if (s->findings[k] != NULL)
+                                tw_printf(w, 4, 6, "finding: %s",
+                                          clean(&w->t1, s->findings[k], SIZE_MAX, CLEAN_TERMINAL));
+                }
+        }
+}
+
 /* With a classification by behaviour: the observations that agree with the explaining
  * row only as codes their side cannot tell apart (docs/observables.md). */
-static void text_behaviour_only(FILE *f, const struct run_report *r, struct buf *tmp)
+static void text_behaviour_only(struct tw *w, const struct run_report *r)
 {
         int row = classify_explaining_row(r);
         size_t n = classify_behaviour_only_count(r);
@@ -246,31 +597,30 @@ static void text_behaviour_only(FILE *f, const struct run_report *r, struct buf 
 
         if (n == 0)
                 return;
-        fprintf(f,
-                "  Compared by behaviour: no configuration explains the observations exactly. "
-                "%zu observation%s agree%s with M%d only through codes the observing side cannot "
-                "tell apart (docs/observables.md): the partner does what M%d does but declares "
-                "otherwise:\n",
-                n, n == 1 ? "" : "s", n == 1 ? "s" : "", row, row);
+        tw_printf(w, 2, 4,
+                  "Compared by behaviour: no configuration explains the observations exactly. "
+                  "%zu observation%s agree%s with M%d only through codes the observing side "
+                  "cannot tell apart (docs/observables.md): the partner does what M%d does but "
+                  "declares otherwise:",
+                  n, n == 1 ? "" : "s", n == 1 ? "s" : "", tw_m(w, row), row);
         for (size_t i = 0; i < r->n_results; i++) {
                 const struct scenario_result *s = &r->results[i];
 
                 if (!classify_behaviour_only(s, row, &want, &alike))
                         continue;
                 classify_declared(s->dir, want, &text, &rule);
-                fprintf(f,
-                        "    %s (%s, H%d): observed %s, M%d predicts %s (%s look the same there): "
-                        "%s [%s]\n",
-                        TCLEAN(tmp, s->id), direction_name(s->dir), s->harness_row,
-                        outcome_set_text(s->observed, "|", obs, sizeof(obs)), row,
-                        outcome_name(want), outcome_set_text(alike, "|", set, sizeof(set)), text,
-                        rule);
+                tw_printf(w, 4, 6,
+                          "%s (%s, H%d): observed %s, M%d predicts %s (%s look the same there): "
+                          "%s [%s]",
+                          TCLEAN(&w->t1, s->id), direction_name(s->dir), s->harness_row,
+                          tw_codes(w, s->observed, "|", obs, sizeof(obs)), row, tw_code(w, want),
+                          tw_codes(w, alike, "|", set, sizeof(set)), text, rule);
         }
 }
 
 /* What the classification rests on when a direction is thin or missing (issue 12
  * item 2): the unjudged scenarios and the rows they would have told apart. */
-static void text_basis(FILE *f, const struct run_report *r)
+static void text_basis(struct tw *w, const struct run_report *r)
 {
         char rows[128];
 
@@ -280,33 +630,33 @@ static void text_basis(FILE *f, const struct run_report *r)
                 if (n == 0)
                         continue;
                 if (r->cls_dir[d] == 0)
-                        fprintf(f,
-                                "  %zu %s scenario%s could not be judged (error or not run): "
-                                "the classification rests on %s observations only.\n",
-                                n, direction_name((enum direction)d), n == 1 ? "" : "s",
-                                direction_name(d == DIR_INBOUND ? DIR_OUTBOUND : DIR_INBOUND));
+                        tw_printf(w, 2, 4,
+                                  "%zu %s scenario%s could not be judged (error or not run): "
+                                  "the classification rests on %s observations only.",
+                                  n, direction_name((enum direction)d), n == 1 ? "" : "s",
+                                  direction_name(d == DIR_INBOUND ? DIR_OUTBOUND : DIR_INBOUND));
                 else
-                        fprintf(f,
-                                "  %zu %s scenario%s could not be judged (error or not run); "
-                                "the classification rests on %zu %s observation%s.\n",
-                                n, direction_name((enum direction)d), n == 1 ? "" : "s",
-                                r->cls_dir[d], direction_name((enum direction)d),
-                                r->cls_dir[d] == 1 ? "" : "s");
+                        tw_printf(w, 2, 4,
+                                  "%zu %s scenario%s could not be judged (error or not run); "
+                                  "the classification rests on %zu %s observation%s.",
+                                  n, direction_name((enum direction)d), n == 1 ? "" : "s",
+                                  r->cls_dir[d], direction_name((enum direction)d),
+                                  r->cls_dir[d] == 1 ? "" : "s");
         }
         if (r->untold_rows != 0)
-                fprintf(f,
-                        "  Rows %s fit what was observed but predict different outcomes for "
-                        "the unjudged %s scenarios: they could not be told apart because %s "
-                        "missing. Fix what stopped those scenarios (their causes above) and "
-                        "run again.\n",
-                        rows_text(r->untold_rows, 'M', rows, sizeof(rows)),
-                        r->untold_dirs == (1u << DIR_INBOUND)    ? "inbound"
-                        : r->untold_dirs == (1u << DIR_OUTBOUND) ? "outbound"
-                                                                 : "inbound and outbound",
-                        r->untold_dirs == (1u << DIR_INBOUND)    ? "the inbound direction is"
-                        : r->untold_dirs == (1u << DIR_OUTBOUND) ? "the outbound direction is"
-                                                                 : "observations of both "
-                                                                   "directions are");
+                tw_printf(w, 2, 4,
+                          "Rows %s fit what was observed but predict different outcomes for "
+                          "the unjudged %s scenarios: they could not be told apart because %s "
+                          "missing. Fix what stopped those scenarios (their causes above) and "
+                          "run again.",
+                          tw_rows(w, r->untold_rows, 'M', rows, sizeof(rows)),
+                          r->untold_dirs == (1u << DIR_INBOUND)    ? "inbound"
+                          : r->untold_dirs == (1u << DIR_OUTBOUND) ? "outbound"
+                                                                   : "inbound and outbound",
+                          r->untold_dirs == (1u << DIR_INBOUND)    ? "the inbound direction is"
+                          : r->untold_dirs == (1u << DIR_OUTBOUND) ? "the outbound direction is"
+                                                                   : "observations of both "
+                                                                     "directions are");
 }
 
 /*
@@ -344,78 +694,71 @@ static void summary_line(const struct run_report *r, char *out, size_t len)
                  neg, r->domains.summary);
 }
 
-/* The partner's domains section (domains.h): one line per domain and direction,
- * each fault with its fix. */
-static void text_domains(FILE *f, const struct run_report *r, const char *bold, const char *reset,
-                         struct buf *tmp)
+/* The partner's domains: the verdict, then each domain and direction with a fault
+ * and its fix (every one with verbose). */
+static void text_domains(struct tw *w, const struct run_report *r, bool verbose)
 {
         const struct domains_verdict *d = &r->domains;
 
-        fprintf(f, "\n%sDomains%s (primary and AdditionalDomains): %s\n", bold, reset,
-                TCLEAN(tmp, d->summary));
+        tw_printf(w, 0, 2, "%sDomains%s (primary and AdditionalDomains): %s", w->bold, w->reset,
+                  TCLEAN(&w->t1, d->summary));
         for (size_t i = 0; i < d->n_items; i++) {
                 const struct domain_item *it = &d->items[i];
 
-                fprintf(f,
-                        "  %-10s %-8s %s: served %s, certificate covers it %s, authenticated %s\n",
-                        it->primary ? "primary" : "additional", direction_name(it->dir),
-                        TCLEAN(tmp, it->domain), dom_fact_name(it->served),
-                        dom_fact_name(it->cert_covers), dom_fact_name(it->authenticated));
+                if (!verbose && it->finding[0] == '\0')
+                        continue;
+                tw_printf(w, 2, 4,
+                          "%-10s %-8s %s: served %s, certificate covers it %s, authenticated %s",
+                          it->primary ? "primary" : "additional", direction_name(it->dir),
+                          TCLEAN(&w->t1, it->domain), dom_fact_name(it->served),
+                          dom_fact_name(it->cert_covers), dom_fact_name(it->authenticated));
                 if (it->finding[0] != '\0') {
-                        fprintf(f, "    finding: %s\n", TCLEAN(tmp, it->finding));
-                        fprintf(f, "    fix: %s\n", TCLEAN(tmp, it->fix));
+                        tw_printf(w, 4, 6, "finding: %s", TCLEAN(&w->t1, it->finding));
+                        tw_printf(w, 4, 6, "fix: %s", TCLEAN(&w->t1, it->fix));
                 }
         }
-        /* With no negotiation row to suggest, the classification printed no cmdlet:
-         * the domain fix alone is the suggestion (classify.h). */
-        if (r->suggested[0] != '\0' && classify_state(r) != CLASSIFY_OWN_ROW &&
-            classify_state(r) != CLASSIFY_ONE)
-                fprintf(f, "  %s\n", TCLEAN(tmp, r->suggested));
 }
 
-static void text_classification(FILE *f, const struct run_report *r, bool color, struct buf *tmp)
+static void text_classification(struct tw *w, const struct run_report *r)
 {
         struct classify_contradiction cs[1 + ORACLE_CLASSES];
         size_t nc = classify_contradictions(r, cs);
         char set[40], obs[40], rows[128];
         int own = classify_own_row(r);
-        const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
 
-        fprintf(
-            f,
-            "\n%sClassification%s (docs/observables.md), from %zu observation%s (%zu outbound, %zu "
-            "inbound):\n",
-            bold, reset, r->n_classified, r->n_classified == 1 ? "" : "s", r->cls_dir[DIR_OUTBOUND],
-            r->cls_dir[DIR_INBOUND]);
+        tw_printf(w, 0, 2,
+                  "%sClassification%s (docs/observables.md), from %zu observation%s (%zu "
+                  "outbound, %zu inbound):",
+                  w->bold, w->reset, r->n_classified, r->n_classified == 1 ? "" : "s",
+                  r->cls_dir[DIR_OUTBOUND], r->cls_dir[DIR_INBOUND]);
         if (r->self_test)
-                fprintf(f,
-                        "  %sSELF-TEST:%s the partner was s2scheck's built-in reference partner, "
-                        "configured from the partner file; %s's real server was never contacted "
-                        "and nothing below is a verdict on it (give --target to test it).\n",
-                        bold, reset, TCLEAN(tmp, r->partner_domain));
-        text_basis(f, r);
+                tw_printf(w, 2, 4,
+                          "%sSELF-TEST:%s the partner was s2scheck's built-in reference partner, "
+                          "configured from the partner file; %s's real server was never "
+                          "contacted and nothing below is a verdict on it (give --target to test "
+                          "it).",
+                          w->bold, w->reset, TCLEAN(&w->t1, r->partner_domain));
+        text_basis(w, r);
         switch (classify_state(r)) {
         case CLASSIFY_NOTHING:
-                fprintf(f, "  Nothing was observed that can classify the partner (every scenario "
-                           "errored, was skipped or did not run).\n");
+                tw_printf(w, 2, 4,
+                          "Nothing was observed that can classify the partner (every scenario "
+                          "errored, was skipped or did not run).");
                 return;
         case CLASSIFY_OWN_ROW:
-                fprintf(f,
-                        "  %s%s: M%d (%s, class E%d) explains every "
-                        "observation.\n",
-                        r->self_test ? "The reference partner behaves as configured"
-                                     : "The configuration matches",
-                        r->cls.by_behaviour ? " by behaviour" : "", own,
-                        settings_summary(&r->partner, set, sizeof(set)), oracle_class(&r->partner));
-                text_behaviour_only(f, r, tmp);
+                tw_printf(w, 2, 4, "%s%s: M%d (%s, class E%d) explains every observation.",
+                          r->self_test ? "The reference partner behaves as configured"
+                                       : "The configuration matches",
+                          r->cls.by_behaviour ? " by behaviour" : "", tw_m(w, own),
+                          settings_summary(&r->partner, set, sizeof(set)),
+                          tw_e(w, oracle_class(&r->partner)));
+                text_behaviour_only(w, r);
                 if (classify_class_count(r) > 1)
-                        fprintf(f,
-                                "  (The observations are also consistent with other classes: "
-                                "%s; run the §3.8 probes H17, H13 and H2 outbound to tell them "
-                                "apart.)\n",
-                                rows_text(classify_classes(r), 'E', rows, sizeof(rows)));
-                if (r->suggested[0] != '\0')
-                        fprintf(f, "  %s\n", TCLEAN(tmp, r->suggested));
+                        tw_printf(w, 2, 4,
+                                  "(The observations are also consistent with other classes: "
+                                  "%s; run the §3.8 probes H17, H13 and H2 outbound to tell them "
+                                  "apart.)",
+                                  tw_rows(w, classify_classes(r), 'E', rows, sizeof(rows)));
                 return;
         default:
                 break;
@@ -423,63 +766,63 @@ static void text_classification(FILE *f, const struct run_report *r, bool color,
         for (size_t i = 0; i < nc && own >= 1; i++) {
                 if (cs[i].row != own)
                         continue;
-                fprintf(f,
-                        "  The configured row M%d (%s) does not explain the observations: %s "
-                        "(%s) observed %s where M%d predicts %s.\n",
-                        own, settings_summary(&r->partner, set, sizeof(set)),
-                        TCLEAN(tmp, cs[i].s->id), direction_name(cs[i].s->dir),
-                        outcome_set_text(cs[i].s->observed, "|", obs, sizeof(obs)), own,
-                        outcome_name(cs[i].expected));
+                tw_printf(w, 2, 4,
+                          "The configured row M%d (%s) does not explain the observations: %s "
+                          "(%s) observed %s where M%d predicts %s.",
+                          tw_m(w, own), settings_summary(&r->partner, set, sizeof(set)),
+                          TCLEAN(&w->t1, cs[i].s->id), direction_name(cs[i].s->dir),
+                          tw_codes(w, cs[i].s->observed, "|", obs, sizeof(obs)), own,
+                          tw_code(w, cs[i].expected));
         }
         if (classify_own_row_consistent(r) && !oracle_valid(&r->partner))
-                fprintf(f,
-                        "  The configured row M%d explains the observations but is not a valid "
-                        "configuration (Lync refuses to commit it).\n",
-                        own);
+                tw_printf(w, 2, 4,
+                          "The configured row M%d explains the observations but is not a valid "
+                          "configuration (Lync refuses to commit it).",
+                          tw_m(w, own));
         switch (classify_state(r)) {
         case CLASSIFY_ONE: {
                 int k = classify_lowest_class(classify_classes(r));
                 struct neg_settings s;
 
                 settings_from_row(classify_canonical_row(k), &s);
-                fprintf(f,
-                        "  The observations fit class E%d%s: %s. All rows of a class look the "
-                        "same on the wire, so any of them would do; suggested: M%d (%s).\n",
-                        k, r->cls.by_behaviour ? " by behaviour" : "",
-                        rows_text(oracle_class_rows(k), 'M', rows, sizeof(rows)),
-                        classify_canonical_row(k), settings_summary(&s, set, sizeof(set)));
-                text_behaviour_only(f, r, tmp);
-                if (r->suggested[0] != '\0')
-                        fprintf(f, "  %s\n", TCLEAN(tmp, r->suggested));
+                tw_printf(w, 2, 4,
+                          "The observations fit class E%d%s: %s. All rows of a class look the "
+                          "same on the wire, so any of them would do; suggested: M%d (%s).",
+                          tw_e(w, k), r->cls.by_behaviour ? " by behaviour" : "",
+                          tw_rows(w, oracle_class_rows(k), 'M', rows, sizeof(rows)),
+                          tw_m(w, classify_canonical_row(k)),
+                          settings_summary(&s, set, sizeof(set)));
+                text_behaviour_only(w, r);
                 break;
         }
         case CLASSIFY_SEVERAL:
-                fprintf(f,
-                        "  The observations do not decide between classes %s%s. Run the §3.8 "
-                        "probes (H17, H13, H2 outbound) to tell them apart.\n",
-                        rows_text(classify_classes(r), 'E', rows, sizeof(rows)),
-                        r->cls.by_behaviour ? " (compared by behaviour: none fits exactly, "
-                                              "docs/observables.md)"
-                                            : "");
+                tw_printf(w, 2, 4,
+                          "The observations do not decide between classes %s%s. Run the §3.8 "
+                          "probes (H17, H13, H2 outbound) to tell them apart.",
+                          tw_rows(w, classify_classes(r), 'E', rows, sizeof(rows)),
+                          r->cls.by_behaviour ? " (compared by behaviour: none fits exactly, "
+                                                "docs/observables.md)"
+                                              : "");
                 for (int k = 1; k <= ORACLE_CLASSES; k++) {
                         if (classify_classes(r) & (1u << (k - 1)))
-                                fprintf(f, "    E%d: %s\n", k,
-                                        rows_text(oracle_class_rows(k), 'M', rows, sizeof(rows)));
+                                tw_printf(
+                                    w, 4, 6, "E%d: %s", k,
+                                    tw_rows(w, oracle_class_rows(k), 'M', rows, sizeof(rows)));
                 }
                 break;
         case CLASSIFY_NONE:
-                fprintf(f,
-                        "  %sNo partner configuration explains the observations.%s "
-                        "Contradictions (first per class):\n",
-                        color ? "\033[1;31m" : "", reset);
+                tw_printf(w, 2, 4,
+                          "%sNo partner configuration explains the observations.%s "
+                          "Contradictions (first per class):",
+                          w->color ? "\033[1;31m" : "", w->reset);
                 for (size_t i = 0; i < nc; i++) {
                         if (cs[i].row == own)
                                 continue;
-                        fprintf(f, "    E%d (M%d): %s (%s) observed %s, M%d predicts %s\n",
-                                cs[i].cls, cs[i].row, TCLEAN(tmp, cs[i].s->id),
-                                direction_name(cs[i].s->dir),
-                                outcome_set_text(cs[i].s->observed, "|", obs, sizeof(obs)),
-                                cs[i].row, outcome_name(cs[i].expected));
+                        tw_printf(w, 4, 6, "E%d (M%d): %s (%s) observed %s, M%d predicts %s",
+                                  tw_e(w, cs[i].cls), tw_m(w, cs[i].row),
+                                  TCLEAN(&w->t1, cs[i].s->id), direction_name(cs[i].s->dir),
+                                  tw_codes(w, cs[i].s->observed, "|", obs, sizeof(obs)), cs[i].row,
+                                  tw_code(w, cs[i].expected));
                 }
                 break;
         default:
@@ -487,52 +830,210 @@ static void text_classification(FILE *f, const struct run_report *r, bool color,
         }
 }
 
+/* The label scenarios are grouped under in a list: "mismatch, expected S, observed Dt". */
+typedef void (*text_label_fn)(struct tw *w, const struct scenario_result *s, char *buf, size_t len);
+
+static void label_attention(struct tw *w, const struct scenario_result *s, char *buf, size_t len)
+{
+        char acc[40], obs[40];
+
+        /* An error judged nothing: what was expected does not tell its scenarios apart. */
+        if (s->verdict == VERDICT_ERROR) {
+                snprintf(buf, len, "error, observed %s",
+                         s->observed != 0 ? tw_codes(w, s->observed, "|", obs, sizeof(obs))
+                                          : "nothing");
+                return;
+        }
+        snprintf(buf, len, "%s, expected %s%s%s%s, observed %s", verdict_name(s->verdict),
+                 tw_code(w, s->expected), s->accepted != 0 ? " (or " : "",
+                 s->accepted != 0 ? tw_codes(w, s->accepted, ",", acc, sizeof(acc)) : "",
+                 s->accepted != 0 ? ")" : "",
+                 s->observed != 0 ? tw_codes(w, s->observed, "|", obs, sizeof(obs)) : "nothing");
+}
+
+static void label_choice(struct tw *w, const struct scenario_result *s, char *buf, size_t len)
+{
+        char obs[40];
+
+        snprintf(buf, len, "%s where the configuration implies %s",
+                 tw_codes(w, s->observed, "|", obs, sizeof(obs)), tw_code(w, s->expected));
+}
+
 /*
- * The findings no Lync setting expresses (alternatives false), or the choices the
- * partner made where the reference accepts several outcomes (alternatives true).
+ * The scenarios idx[0..n) as one wrapped line per label ("LABEL: id, id, ...", at
+ * indent), the labels in the order first met; with cause, the first scenario's
+ * cause after the label (errors: what the environment said). On memory shortage,
+ * one line each.
  */
-static void text_findings(FILE *f, const struct run_report *r, const char *bold, const char *reset,
-                          bool alternatives, struct buf *t1, struct buf *t2)
+static void text_grouped(struct tw *w, const struct run_report *r, const size_t *idx, size_t n,
+                         text_label_fn label, bool cause, int indent)
+{
+        bool *done = calloc(n, sizeof(*done));
+        struct buf ids;
+        char a[160], b[160];
+        bool many;
+
+        buf_init(&ids, 0);
+        for (size_t k = 0; k < n; k++) {
+                const struct scenario_result *s = &r->results[idx[k]];
+
+                if (done != NULL && done[k])
+                        continue;
+                label(w, s, a, sizeof(a));
+                buf_reset(&ids);
+                many = false;
+                for (size_t m = k; m < n; m++) {
+                        const struct scenario_result *t = &r->results[idx[m]];
+
+                        if (m > k) {
+                                if (done == NULL || done[m])
+                                        continue;
+                                label(w, t, b, sizeof(b));
+                                if (strcmp(a, b) != 0 || t->verdict != s->verdict)
+                                        continue;
+                        }
+                        if (done != NULL)
+                                done[m] = true;
+                        many = many || m > k;
+                        (void)buf_printf(&ids, "%s%s", m > k ? ", " : "", TCLEAN(&w->t1, t->id));
+                }
+                (void)buf_append(&ids, "", 0);
+                if (cause && s->cause[0] != '\0')
+                        tw_printf(w, indent, indent + 2, "%s (%s%s): %s", a, many ? "first: " : "",
+                                  TCLEAN(&w->t2, s->cause), ids.data != NULL ? ids.data : "");
+                else
+                        tw_printf(w, indent, indent + 2, "%s: %s", a,
+                                  ids.data != NULL ? ids.data : "");
+        }
+        buf_cleanup(&ids);
+        free(done);
+}
+
+/* What needs attention (attention.h), one entry per cause: the rule and its
+ * requirement, then the scenarios it covers, grouped by what was expected and
+ * observed. */
+static void text_attention(struct tw *w, const struct run_report *r, const struct attention *att)
+{
+        if (att->n_results == 0)
+                return;
+        tw_section(w, "Needing attention", ": %zu scenario%s, %zu cause%s:", att->n_results,
+                   att->n_results == 1 ? "" : "s", att->n_groups, att->n_groups == 1 ? "" : "s");
+        for (size_t g = 0; g < att->n_groups; g++) {
+                const struct attention_group *grp = &att->groups[g];
+                const struct rule *ru = rule_get(grp->rule);
+                const char *paint = w->color ? verdict_color(grp->verdict) : "";
+
+                if (grp->rule != RULE_NONE)
+                        tw_printf(w, 2, 4, "%s%s%s [%s]: %s", paint, ru->id, w->reset, ru->source,
+                                  ru->req);
+                else
+                        tw_printf(w, 2, 4, "%s%s%s", paint, TCLEAN(&w->t1, grp->key), w->reset);
+                text_grouped(w, r, grp->members, grp->n, label_attention,
+                             grp->verdict != VERDICT_MISMATCH || grp->rule == RULE_NONE, 4);
+        }
+}
+
+/* How many results of r have the property. */
+static size_t count_of(const struct run_report *r, bool (*has)(const struct scenario_result *))
 {
         size_t n = 0;
 
         for (size_t i = 0; i < r->n_results; i++)
-                n += alternatives ? classify_is_alternative(&r->results[i])
-                                  : classify_is_finding(&r->results[i]);
+                n += has(&r->results[i]);
+        return n;
+}
+
+static bool is_xfail(const struct scenario_result *s)
+{
+        return s->verdict == VERDICT_XFAIL;
+}
+
+/*
+ * The findings no Lync setting expresses. With a suggested row (state "class"),
+ * those it predicts are consequences of the one wrong setting: one line says so
+ * (their causes are grouped above); the others are listed.
+ */
+static void text_findings(struct tw *w, const struct run_report *r)
+{
+        int row = classify_state(r) == CLASSIFY_ONE ? classify_explaining_row(r) : 0;
+        size_t n = count_of(r, classify_is_finding), nx = 0;
+
+        for (size_t i = 0; i < r->n_results && row != 0; i++)
+                nx += classify_is_finding(&r->results[i]) &&
+                      classify_explained_by(&r->results[i], row);
         if (n == 0)
                 return;
-        if (alternatives)
-                fprintf(f,
-                        "\n%sChoices on points the reference leaves open%s (%zu; accepted "
-                        "alternatives, docs/observables.md):\n",
-                        bold, reset, n);
-        else
-                fprintf(f,
-                        "\n%sFindings no Lync setting expresses%s (%zu; not used by the "
-                        "classification):\n",
-                        bold, reset, n);
-        if (alternatives) {
-                size_t nc = classify_cert_required_for_dialback(r);
+        tw_section(w, "Findings no Lync setting expresses",
+                   " (%zu; not used by the classification):", n);
+        if (nx > 0)
+                tw_printf(w, 2, 4,
+                          "%s%zu %s what the suggested M%d predicts: consequences of the one "
+                          "wrong setting (the configured M%d), not further faults (--verbose "
+                          "shows each).",
+                          nx == n ? "All " : "", nx, nx == 1 ? "is" : "are", tw_m(w, row),
+                          tw_m(w, classify_own_row(r)));
+        for (size_t i = 0; i < r->n_results; i++) {
+                const struct scenario_result *s = &r->results[i];
 
-                if (nc > 0)
-                        fprintf(f, "  In short: %s (%zu scenario%s).\n",
-                                CLASSIFY_CERT_FOR_DIALBACK_TEXT, nc, nc == 1 ? "" : "s");
+                if (!classify_is_finding(s) || (row != 0 && classify_explained_by(s, row)))
+                        continue;
+                tw_printf(w, 2, 4, "%s (%s): %s", TCLEAN(&w->t1, s->id), verdict_name(s->verdict),
+                          tw_cause(w, s));
         }
+}
+
+/* The choices the partner made where the reference accepts several outcomes, by
+ * what it chose (verbose: each with its cause). */
+static void text_choices(struct tw *w, const struct run_report *r, bool verbose)
+{
+        size_t n = count_of(r, classify_is_alternative), *idx,
+               nc = classify_cert_required_for_dialback(r);
+
+        if (n == 0)
+                return;
+        tw_section(w, "Choices on points the reference leaves open",
+                   " (%zu; accepted alternatives, docs/observables.md):", n);
+        if (nc > 0)
+                tw_printf(w, 2, 4, "In short: %s (%zu scenario%s).",
+                          CLASSIFY_CERT_FOR_DIALBACK_TEXT, nc, nc == 1 ? "" : "s");
+        idx = calloc(n, sizeof(*idx));
+        n = 0;
         for (size_t i = 0; i < r->n_results; i++) {
                 const struct scenario_result *s = &r->results[i];
                 char obs[48];
 
-                if (alternatives ? !classify_is_alternative(s) : !classify_is_finding(s))
+                if (!classify_is_alternative(s))
                         continue;
-                fprintf(f, "  %s (%s): ", TCLEAN(t1, s->id), verdict_name(s->verdict));
-                if (alternatives)
-                        fprintf(f, "%s where the configuration implies %s: ",
-                                outcome_set_text(s->observed, "|", obs, sizeof(obs)),
-                                outcome_name(s->expected));
-                fprintf(f, "%s", TCLEAN(t2, s->cause));
-                if (spec_to_add(s))
-                        fprintf(f, " [%s]", TCLEAN(t1, s->spec));
-                fputc('\n', f);
+                if (idx != NULL && !verbose) {
+                        idx[n++] = i;
+                        continue;
+                }
+                tw_printf(w, 2, 4, "%s (%s): %s where the configuration implies %s: %s",
+                          TCLEAN(&w->t1, s->id), verdict_name(s->verdict),
+                          tw_codes(w, s->observed, "|", obs, sizeof(obs)), tw_code(w, s->expected),
+                          tw_cause(w, s));
+        }
+        if (idx != NULL && n > 0)
+                text_grouped(w, r, idx, n, label_choice, false, 2);
+        free(idx);
+}
+
+/* The known deviations that happened (xfail): each with its reason, so that a quirk the
+ * run forgives is never silent. */
+static void text_known(struct tw *w, const struct run_report *r)
+{
+        size_t n = count_of(r, is_xfail);
+
+        if (n == 0)
+                return;
+        tw_section(w, "Known deviations", " (%zu xfail: expected, not counted as mismatch):", n);
+        for (size_t i = 0; i < r->n_results; i++) {
+                const struct scenario_result *s = &r->results[i];
+
+                if (s->verdict == VERDICT_XFAIL)
+                        tw_printf(w, 2, 4, "%s: %s", TCLEAN(&w->t1, s->id),
+                                  s->known_deviation[0] != '\0' ? TCLEAN(&w->t2, s->known_deviation)
+                                                                : TCLEAN(&w->t2, s->cause));
         }
 }
 
@@ -551,151 +1052,247 @@ static void refused_line(const struct run_report *r, char *out, size_t len)
 }
 
 /* Streams the harness refused outside any scenario: never silent (issue 10). */
-static void text_refused(FILE *f, const struct run_report *r, const char *bold, const char *reset,
-                         struct buf *tmp)
+static void text_refused(struct tw *w, const struct run_report *r)
 {
-        char line[2 * RESULT_TEXT_MAX];
+        char line[2 * RESULT_TEXT_MAX], dropped[160] = "";
 
         if (r->refused.total == 0 && r->refused.dropped_before_header == 0)
                 return;
-        fprintf(f, "%sRefused streams:%s ", bold, reset);
-        if (r->refused.total > 0) {
+        if (r->refused.total > 0)
                 refused_line(r, line, sizeof(line));
-                fprintf(f,
-                        "%s (the run-level transcript, " REPORT_RUN_TRANSCRIPT
-                        " with --transcripts, has them)",
-                        clean(tmp, line, sizeof(line), CLEAN_TERMINAL));
-        } else {
-                fprintf(f, "none");
-        }
         if (r->refused.dropped_before_header > 0)
-                fprintf(f,
-                        "; %lu connection%s to the run's listeners said nothing in time and "
-                        "%s dropped before any stream began",
-                        r->refused.dropped_before_header,
-                        r->refused.dropped_before_header == 1 ? "" : "s",
-                        r->refused.dropped_before_header == 1 ? "was" : "were");
-        fputc('\n', f);
+                snprintf(dropped, sizeof(dropped),
+                         "; %lu connection%s to the run's listeners said nothing in time and %s "
+                         "dropped before any stream began",
+                         r->refused.dropped_before_header,
+                         r->refused.dropped_before_header == 1 ? "" : "s",
+                         r->refused.dropped_before_header == 1 ? "was" : "were");
+        fputc('\n', w->f);
+        tw_printf(w, 0, 2, "%sRefused streams:%s %s%s%s", w->bold, w->reset,
+                  r->refused.total > 0 ? clean(&w->t1, line, sizeof(line), CLEAN_TERMINAL) : "none",
+                  r->refused.total > 0 ? " (the run-level transcript, " REPORT_RUN_TRANSCRIPT
+                                         " with --transcripts, has them)"
+                                       : "",
+                  dropped);
+}
+
+/* The suggested Set-CsXmppAllowedPartner line, cut at the width into lines PowerShell
+ * joins again (a trailing backtick continues a command), so that it pastes whole. */
+static void text_cmdlet(struct tw *w, const char *line)
+{
+        fputs("  ", w->f);
+        tw_wrap_cont(w, 2, 4, line, " `");
+}
+
+/*
+ * One line (wrapped) naming the codes this report used, from the tables the code
+ * uses (oracle.h outcome_text, settings_summary, oracle_class_rows); `s2scheck help
+ * codes` lists them all.
+ */
+static void text_legend(struct tw *w)
+{
+        struct buf b;
+        char set[40], rows[128];
+        const char *sep = "";
+
+        buf_init(&b, 0);
+        (void)buf_puts(&b, "Codes: ");
+        for (int c = 0; c < OUTCOME_COUNT; c++) {
+                if (!(w->outcomes & OUTCOME_BIT(c)))
+                        continue;
+                (void)buf_printf(&b, "%s%s %s", sep, outcome_name((enum outcome)c),
+                                 outcome_text((enum outcome)c));
+                sep = "; ";
+        }
+        if (w->mrows != 0) {
+                const char *comma = "";
+
+                (void)buf_puts(&b, sep);
+                for (int row = 1; row <= SETTINGS_ROWS; row++) {
+                        struct neg_settings s;
+
+                        if (!(w->mrows & ROW_BIT(row)) || settings_from_row(row, &s) != 0)
+                                continue;
+                        (void)buf_printf(&b, "%sM%d %s", comma, row,
+                                         settings_summary(&s, set, sizeof(set)));
+                        comma = ", ";
+                }
+                (void)buf_puts(&b, ": Lync partner rows (TLS/SASL/dialback)");
+                sep = "; ";
+        }
+        if (w->eclasses != 0) {
+                const char *comma = "";
+
+                (void)buf_puts(&b, sep);
+                for (int k = 1; k <= ORACLE_CLASSES; k++) {
+                        if (!(w->eclasses & ROW_BIT(k)))
+                                continue;
+                        (void)buf_printf(&b, "%sE%d {%s}", comma, k,
+                                         rows_text(oracle_class_rows(k), 'M', rows, sizeof(rows)));
+                        comma = ", ";
+                }
+                (void)buf_puts(&b, ": classes of rows alike on the wire");
+                sep = "; ";
+        }
+        if (w->hrows != 0) {
+                (void)buf_printf(&b, "%sH1-H%d harness rows (TLS/SASL/dialback)", sep,
+                                 SETTINGS_ROWS);
+                sep = "; ";
+        }
+        (void)buf_printf(&b, "%sall codes: s2scheck help codes", sep);
+        (void)buf_append(&b, "", 0);
+        if (b.data != NULL)
+                tw_wrap(w, 0, 2, b.data);
+        buf_cleanup(&b);
 }
 
 int report_text(FILE *f, const struct run_report *r, bool color)
 {
-        struct text_row t;
-        int wid = 2, wdir = 3, wh = 7, we = 8, wo = 8;
+        const struct report_text_options o = {.color = color, .verbose = true, .width = 100000};
+
+        return report_text_with(f, r, &o);
+}
+
+int report_text_with(FILE *f, const struct run_report *r, const struct report_text_options *o)
+{
+        struct tw w = {
+            .f = f,
+            .width = o->width >= 20 ? o->width : 80,
+            .color = o->color,
+            .bold = o->color ? "\033[1m" : "",
+            .reset = o->color ? "\033[0m" : "",
+        };
         char set[40], when[32];
-        const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
         int row = classify_own_row(r);
         const char *rule, *fix;
         size_t not_run = 0;
-        struct buf t1, t2;
+        struct attention att;
+        bool have_att;
 
         /* Everything that may come from the wire or a file goes through TCLEAN. */
-        buf_init(&t1, 0);
-        buf_init(&t2, 0);
-        fprintf(f, "%ss2scheck %s%s: partner %s", bold,
-                clean(&t1, tool_version(r), SIZE_MAX, CLEAN_TERMINAL), reset,
-                r->partner_domain[0] != '\0' ? TCLEAN(&t2, r->partner_domain) : "(unnamed)");
-        if (r->partner_source[0] != '\0')
-                fprintf(f, " (%s)", TCLEAN(&t1, r->partner_source));
-        fprintf(f, ", target %s\n", r->target[0] != '\0' ? TCLEAN(&t1, r->target) : "(none)");
+        buf_init(&w.para, 0);
+        buf_init(&w.t1, 0);
+        buf_init(&w.t2, 0);
+        buf_init(&w.t3, 0);
+        have_att = attention_collect(r, &att) == 0;
+        {
+                struct buf b;
+
+                buf_init(&b, 0);
+                (void)buf_printf(&b, "%ss2scheck %s%s: partner ", w.bold,
+                                 clean(&w.t1, tool_version(r), SIZE_MAX, CLEAN_TERMINAL), w.reset);
+                (void)buf_puts(&b, r->partner_domain[0] != '\0' ? TCLEAN(&w.t1, r->partner_domain)
+                                                                : "(unnamed)");
+                if (r->partner_source[0] != '\0')
+                        (void)buf_printf(&b, " (%s)", TCLEAN(&w.t1, r->partner_source));
+                (void)buf_printf(&b, ", target %s",
+                                 r->target[0] != '\0' ? TCLEAN(&w.t1, r->target) : "(none)");
+                (void)buf_append(&b, "", 0);
+                if (b.data != NULL)
+                        tw_wrap(&w, 0, 2, b.data);
+                buf_cleanup(&b);
+        }
         if (!r->self_test && r->partner_conns > 0)
-                fprintf(f, "at most %u connections at once to one partner address\n",
-                        r->partner_conns);
+                tw_printf(&w, 0, 2, "at most %u connections at once to one partner address",
+                          r->partner_conns);
         if (r->self_test)
-                fprintf(f,
-                        "%sSELF-TEST%s (no --target): the partner is s2scheck's built-in "
-                        "reference partner, configured from the partner file; %s's real "
-                        "server is never contacted and this run is no verdict on it.\n",
-                        color ? "\033[1;33m" : "", reset,
-                        r->partner_domain[0] != '\0' ? TCLEAN(&t2, r->partner_domain)
-                                                     : "the partner");
-        fprintf(f, "partner configuration: M%d %s (TLS %s, SASL %s, dialback %s)", row,
-                settings_summary(&r->partner, set, sizeof(set)), neg_name(r->partner.tls),
-                neg_name(r->partner.sasl), r->partner.dialback ? "True" : "False");
+                tw_printf(&w, 0, 2,
+                          "%sSELF-TEST%s (no --target): the partner is s2scheck's built-in "
+                          "reference partner, configured from the partner file; %s's real "
+                          "server is never contacted and this run is no verdict on it.",
+                          o->color ? "\033[1;33m" : "", w.reset,
+                          r->partner_domain[0] != '\0' ? TCLEAN(&w.t2, r->partner_domain)
+                                                       : "the partner");
         if (oracle_invalid_reason(&r->partner, &rule, &fix) == 0)
-                fprintf(f, ", NOT VALID: %s; fix: %s\n", rule, fix);
+                tw_printf(&w, 0, 2,
+                          "partner configuration: M%d %s (TLS %s, SASL %s, dialback %s), NOT "
+                          "VALID: %s; fix: %s",
+                          tw_m(&w, row), settings_summary(&r->partner, set, sizeof(set)),
+                          neg_name(r->partner.tls), neg_name(r->partner.sasl),
+                          r->partner.dialback ? "True" : "False", rule, fix);
         else
-                fprintf(f, ", class E%d\n", oracle_class(&r->partner));
-        fprintf(f, "started %s, %.1f s\n", iso_time(r->started, true, when, sizeof(when)),
-                clamp_seconds(r->seconds));
+                tw_printf(&w, 0, 2,
+                          "partner configuration: M%d %s (TLS %s, SASL %s, dialback %s), class E%d",
+                          tw_m(&w, row), settings_summary(&r->partner, set, sizeof(set)),
+                          neg_name(r->partner.tls), neg_name(r->partner.sasl),
+                          r->partner.dialback ? "True" : "False",
+                          tw_e(&w, oracle_class(&r->partner)));
+        tw_printf(&w, 0, 2, "started %s, %.1f s", iso_time(r->started, true, when, sizeof(when)),
+                  clamp_seconds(r->seconds));
         for (size_t i = 0; i < r->n_results; i++)
                 not_run += r->results[i].not_run;
         if (r->preflight_stopped)
-                fprintf(f,
-                        "%sINCOMPLETE:%s the preflight stopped the run (%s); %zu scenario%s "
-                        "did not run. The preflight's checklist is on standard error and in "
-                        "the JSON and JUnit reports.\n",
-                        color ? "\033[1;31m" : "", reset, TCLEAN(&t1, r->incomplete_reason),
-                        not_run, not_run == 1 ? "" : "s");
+                tw_printf(&w, 0, 2,
+                          "%sINCOMPLETE:%s the preflight stopped the run (%s); %zu scenario%s "
+                          "did not run. The preflight's checklist is on standard error and in "
+                          "the JSON and JUnit reports.",
+                          o->color ? "\033[1;31m" : "", w.reset,
+                          TCLEAN(&w.t1, r->incomplete_reason), not_run, not_run == 1 ? "" : "s");
         else if (r->incomplete)
-                fprintf(f,
-                        "%sINCOMPLETE:%s the run was interrupted (%s); %zu scenario%s did not "
-                        "run.\n",
-                        color ? "\033[1;31m" : "", reset,
-                        r->incomplete_reason[0] != '\0' ? TCLEAN(&t1, r->incomplete_reason)
-                                                        : "no reason given",
-                        not_run, not_run == 1 ? "" : "s");
+                tw_printf(&w, 0, 2,
+                          "%sINCOMPLETE:%s the run was interrupted (%s); %zu scenario%s did not "
+                          "run.",
+                          o->color ? "\033[1;31m" : "", w.reset,
+                          r->incomplete_reason[0] != '\0' ? TCLEAN(&w.t1, r->incomplete_reason)
+                                                          : "no reason given",
+                          not_run, not_run == 1 ? "" : "s");
 
-        for (size_t i = 0; i < r->n_results; i++) {
-                text_row_fill(&r->results[i], &t, &t1);
-                wid = width_of(t.id, wid);
-                wh = width_of(t.harness, wh);
-                we = width_of(t.expected, we);
-                wo = width_of(t.observed, wo);
-        }
-        fprintf(f, "\n%s%-*s  %-*s  %-*s  %-*s  %-*s  %s%s\n", bold, wid, "ID", wdir, "DIR", wh,
-                "HARNESS", we, "EXPECTED", wo, "OBSERVED", "VERDICT", reset);
-        for (size_t i = 0; i < r->n_results; i++) {
-                const struct scenario_result *s = &r->results[i];
+        /* What needs attention first (the table too with --verbose), then the verdict
+         * at the end, where the eye lands: the summary, the classification, the domains
+         * and the command to enter. */
+        if (o->verbose)
+                text_table(&w, r);
+        if (have_att)
+                text_attention(&w, r, &att);
+        text_findings(&w, r);
+        text_choices(&w, r, o->verbose);
+        if (!o->verbose)
+                text_known(&w, r);
+        text_refused(&w, r);
 
-                text_row_fill(s, &t, &t1);
-                fprintf(f, "%-*s  %-*s  %-*s  %-*s  %-*s  %s%s%s\n", wid, t.id, wdir, t.dir, wh,
-                        t.harness, we, t.expected, wo, t.observed,
-                        color ? verdict_color(s->verdict) : "", t.verdict, reset);
-                if (s->verdict == VERDICT_MATCH || s->not_run)
-                        continue;
-                if (s->cause[0] != '\0')
-                        fprintf(f, "    cause: %s%s%s%s\n", TCLEAN(&t1, s->cause),
-                                spec_to_add(s) ? " [" : "",
-                                spec_to_add(s) ? TCLEAN(&t2, s->spec) : "",
-                                spec_to_add(s) ? "]" : "");
-                if (s->verdict == VERDICT_XFAIL && s->known_deviation[0] != '\0')
-                        fprintf(f, "    known deviation: %s\n", TCLEAN(&t1, s->known_deviation));
-                if (s->rationale[0] != '\0' &&
-                    (s->verdict == VERDICT_MISMATCH || s->verdict == VERDICT_XPASS))
-                        fprintf(f, "    expected because: %s\n", TCLEAN(&t1, s->rationale));
-                for (size_t k = 0; k < s->n_findings; k++) {
-                        if (s->findings[k] != NULL)
-                                fprintf(f, "    finding: %s\n",
-                                        clean(&t1, s->findings[k], SIZE_MAX, CLEAN_TERMINAL));
-                }
-        }
-
-        fprintf(f, "\n%sSummary:%s %zu scenario%s:", bold, reset, r->n_results,
-                r->n_results == 1 ? "" : "s");
-        for (int v = 0; v < VERDICT_COUNT; v++) {
-                bool paint = color && r->counts[v] > 0 && v != VERDICT_MATCH;
-
-                fprintf(f, "%s %s%u %s%s", v > 0 ? "," : "",
-                        paint ? verdict_color((enum verdict)v) : "", r->counts[v],
-                        verdict_name((enum verdict)v), paint ? reset : "");
-        }
         fputc('\n', f);
-        if (r->incomplete)
-                fprintf(f, "(incomplete: %zu not run)\n", not_run);
         {
                 char line[RESULT_TEXT_MAX + 256];
+                struct buf b;
 
+                buf_init(&b, 0);
+                (void)buf_printf(&b, "%sSummary:%s %zu scenario%s:", w.bold, w.reset, r->n_results,
+                                 r->n_results == 1 ? "" : "s");
+                for (int v = 0; v < VERDICT_COUNT; v++) {
+                        bool paint = o->color && r->counts[v] > 0 && v != VERDICT_MATCH;
+
+                        (void)buf_printf(&b, "%s %s%u" TW_NBSP "%s%s", v > 0 ? "," : "",
+                                         paint ? verdict_color((enum verdict)v) : "", r->counts[v],
+                                         verdict_name((enum verdict)v), paint ? w.reset : "");
+                }
+                (void)buf_append(&b, "", 0);
+                if (b.data != NULL)
+                        tw_wrap(&w, 0, 2, b.data);
+                buf_cleanup(&b);
+                if (r->incomplete)
+                        tw_printf(&w, 0, 2, "(incomplete: %zu not run)", not_run);
                 summary_line(r, line, sizeof(line));
-                fprintf(f, "%s\n", TCLEAN(&t1, line));
+                tw_printf(&w, 0, 2, "%s", TCLEAN(&w.t1, line));
         }
-        text_refused(f, r, bold, reset, &t1);
-        text_classification(f, r, color, &t1);
-        text_domains(f, r, bold, reset, &t1);
-        text_findings(f, r, bold, reset, false, &t1, &t2);
-        text_findings(f, r, bold, reset, true, &t1, &t2);
-        buf_cleanup(&t1);
-        buf_cleanup(&t2);
+        fputc('\n', f);
+        text_classification(&w, r);
+        fputc('\n', f);
+        text_domains(&w, r, o->verbose);
+        if (r->suggested[0] != '\0') {
+                fputc('\n', f);
+                tw_printf(&w, 0, 2, "%sSuggested setting%s (Lync Management Shell):", w.bold,
+                          w.reset);
+                text_cmdlet(&w, TCLEAN(&w.t1, r->suggested));
+        }
+        tw_m(&w, classify_explaining_row(r));
+        fputc('\n', f);
+        text_legend(&w);
+        if (have_att)
+                attention_free(&att);
+        buf_cleanup(&w.para);
+        buf_cleanup(&w.t1);
+        buf_cleanup(&w.t2);
+        buf_cleanup(&w.t3);
         if (fflush(f) != 0 || ferror(f))
                 return -1;
         return 0;
@@ -2051,4 +2648,45 @@ int report_write_transcripts(const char *dir, const struct run_report *r, char *
         data.cap = data.len;
         data.limit = 0;
         return report_write_atomic(path, &data, err, errlen);
+}
+
+int report_color_choice(const char *when, bool tty, const char *no_color, bool *out)
+{
+        if (when == NULL || strcmp(when, "auto") == 0)
+                *out = tty && (no_color == NULL || no_color[0] == '\0');
+        else if (strcmp(when, "always") == 0)
+                *out = true;
+        else if (strcmp(when, "never") == 0)
+                *out = false;
+        else
+                return -1;
+        return 0;
+}
+
+void report_table_row(FILE *f, const char *fixed, const char *text, int width)
+{
+        struct tw w = {.f = f, .width = width >= 20 ? width : 80, .bold = "", .reset = ""};
+        int cols = text_cols(fixed, strlen(fixed));
+
+        if (cols + 24 <= w.width) {
+                fputs(fixed, f);
+                tw_wrap_from(&w, cols, cols, text);
+                return;
+        }
+        /* The fixed columns leave no room: them alone (cut at the edge when wider),
+         * without their padding, then the text on the next lines. */
+        {
+                size_t n = strlen(fixed);
+                char *trimmed;
+
+                while (n > 0 && fixed[n - 1] == ' ')
+                        n--;
+                trimmed = strndup(fixed, n);
+                cols = text_cols(fixed, n);
+                tw_cell(&w, trimmed != NULL ? trimmed : fixed, cols < w.width ? cols : w.width,
+                        true);
+                free(trimmed);
+        }
+        fputc('\n', f);
+        tw_wrap(&w, 4, 4, text);
 }

@@ -24,14 +24,41 @@ struct json; /* json.h (not included: fleet.c and reportdiff.c use jansson) */
  * list --json; docs/report-json.md). */
 void report_json_outcomes(struct json *j, const char *key, unsigned set);
 
+struct report_text_options {
+        bool color;   /* ANSI colours (report_color_choice); else no escape sequence */
+        bool verbose; /* the full per-scenario table too (--verbose, --table) */
+        int width;    /* columns to wrap and cut at (command_term_width); < 20: 80 */
+};
+
 /*
- * Writes the terminal report to f: header, one table row per scenario (with
- * cause and rule under every row that is not a match), the summary and the
- * classification. color adds ANSI colours (the caller decides: a TTY and
- * NO_COLOR unset); without it the output holds no escape sequence.
+ * Writes the terminal report to f (docs/cli.md "The text report"): the header;
+ * with verbose the table of every scenario (cause and rule under every row that is
+ * not a match); what needs attention, one entry per cause (attention.h) with the
+ * scenarios it covers; the findings and choices; then at the end, where the eye
+ * lands, the summary, the classification, the domains verdict, the suggested
+ * cmdlet and a legend of the codes used. No line is wider than o->width.
  * Returns 0, or -1 when writing to f failed.
  */
+int report_text_with(FILE *f, const struct run_report *r, const struct report_text_options *o);
+
+/* report_text_with verbose and with no width limit: every line whole (tests). */
 int report_text(FILE *f, const struct run_report *r, bool color);
+
+/*
+ * One row of a text table (list, matrix) within width columns (< 20: 80): fixed (the
+ * padded columns) as it is, then text (the last, free column) word-wrapped under its
+ * column; when fixed leaves it fewer than 24 columns, fixed is cut (with an
+ * ellipsis) and text follows on lines indented by 4. The terminal report's width
+ * function, so that every table of the tool follows the terminal alike.
+ */
+void report_table_row(FILE *f, const char *fixed, const char *text, int width);
+
+/*
+ * --color WHEN (auto, always, never; NULL is auto): whether to colour a report on a
+ * stream. auto: tty and no_color (the NO_COLOR variable, NULL when unset) unset or
+ * empty (no-color.org). 0 with *out set, or -1 for any other WHEN.
+ */
+int report_color_choice(const char *when, bool tty, const char *no_color, bool *out);
 
 /*
  * Appends the JSON report (docs/report-json.md, "schema": 1) to out, one object

@@ -1,23 +1,62 @@
 #include "verdict.h"
 
-static const char *const names[VERDICT_COUNT] = {"match", "mismatch", "error",
-                                                 "skip",  "xfail",    "xpass"};
+/* A word of the vocabulary: its name in reports and its meaning in one line (`help
+ * codes`), one row each, so the two cannot drift apart. */
+struct word {
+        const char *name, *text;
+};
+
+static const struct word verdicts[VERDICT_COUNT] = {
+    {"match", "the partner did what its configuration implies"},
+    {"mismatch", "it did something else"},
+    {"error", "the harness or the environment failed: nothing to judge"},
+    {"skip", "not run (selection, or a prerequisite failed)"},
+    {"xfail", "a mismatch the scenario expects (a known partner quirk)"},
+    {"xpass", "a scenario expected to mismatch matched: the quirk is gone"},
+};
+
+static const struct word cause_classes[CAUSE_CLASS_COUNT] = {
+    {NULL, NULL},
+    {"partner-violation", "the partner broke the expectation or a rule (mismatch, xfail)"},
+    {"partner-choice", "a match only through an outcome the scenario accepts but the "
+                       "configuration does not imply"},
+    {"harness-environment",
+     "DNS, connect, silence, the harness ran short: nothing was judged (error)"},
+    {"operator-input", "what the operator or the scenario declared is stale (xpass)"},
+};
+
+/* The row of v in a table of n, or NULL out of range. */
+static const struct word *word_of(const struct word *t, unsigned n, unsigned v)
+{
+        return v < n ? &t[v] : NULL;
+}
 
 const char *verdict_name(enum verdict v)
 {
-        if ((unsigned)v >= VERDICT_COUNT)
-                return "?";
-        return names[v];
+        const struct word *w = word_of(verdicts, VERDICT_COUNT, (unsigned)v);
+
+        return w != NULL ? w->name : "?";
 }
 
-static const char *const class_names[CAUSE_CLASS_COUNT] = {
-    NULL, "partner-violation", "partner-choice", "harness-environment", "operator-input"};
+const char *verdict_text(enum verdict v)
+{
+        const struct word *w = word_of(verdicts, VERDICT_COUNT, (unsigned)v);
+
+        return w != NULL ? w->text : "?";
+}
 
 const char *cause_class_name(enum cause_class c)
 {
-        if ((unsigned)c >= CAUSE_CLASS_COUNT)
-                return NULL;
-        return class_names[c];
+        const struct word *w = word_of(cause_classes, CAUSE_CLASS_COUNT, (unsigned)c);
+
+        return w != NULL ? w->name : NULL;
+}
+
+const char *cause_class_text(enum cause_class c)
+{
+        const struct word *w = word_of(cause_classes, CAUSE_CLASS_COUNT, (unsigned)c);
+
+        return w != NULL ? w->text : NULL;
 }
 
 static bool observation_agrees(const struct verdict_input *in)

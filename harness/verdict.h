@@ -48,6 +48,11 @@ enum cause_class {
  * NULL for CAUSE_CLASS_NONE. */
 const char *cause_class_name(enum cause_class c);
 
+/* What a verdict, a cause class means, one line (`help codes`); "?" / NULL out of
+ * range, NULL for CAUSE_CLASS_NONE. */
+const char *verdict_text(enum verdict v);
+const char *cause_class_text(enum cause_class c);
+
 /* What the harness saw of one scenario. */
 struct verdict_input {
         bool not_run;            /* not run: selection, a prerequisite, the preflight, a signal */

@@ -1260,6 +1260,119 @@ Test(report_text, table_summary_and_no_colour)
         run_report_cleanup(&r);
 }
 
+/* The text of r as `run` prints it: not verbose, wrapped at width columns. */
+static char *text_at(const struct run_report *r, int width, bool verbose)
+{
+        const struct report_text_options o = {.width = width, .verbose = verbose};
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+
+        cr_assert_not_null(f);
+        cr_assert_eq(report_text_with(f, r, &o), 0);
+        fclose(f);
+        return text;
+}
+
+/* The widest line of text, in code points. */
+static int widest_line(const char *text)
+{
+        int widest = 0, col = 0;
+
+        for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+                if (*p == '\n') {
+                        col = 0;
+                        continue;
+                }
+                col += (*p & 0xc0) != 0x80;
+                widest = col > widest ? col : widest;
+        }
+        return widest;
+}
+
+/* Issue 14 item 1: what needs attention grouped by cause (each cause once, with the
+ * scenarios it covers), then the verdict at the end; no table without --verbose; no
+ * line wider than the terminal; a legend of the codes used, and only those. */
+Test(report_text, attention_first_verdict_last)
+{
+        struct run_report r;
+        char *text;
+        const char *att, *sum, *cls, *dom, *legend;
+
+        mixed_report(&r);
+        text = text_at(&r, 80, false);
+        cr_expect_leq(widest_line(text), 80, "%s", text);
+        cr_expect_null(strstr(text, "\nID "), "no table without --verbose:\n%s", text);
+        att = strstr(text, "Needing attention: ");
+        sum = strstr(text, "\nSummary: ");
+        cls = strstr(text, "\nClassification ");
+        dom = strstr(text, "\nDomains ");
+        legend = strstr(text, "\nCodes: ");
+        cr_assert(att != NULL && sum != NULL && cls != NULL && dom != NULL && legend != NULL, "%s",
+                  text);
+        cr_expect(att < sum && sum < cls && cls < dom && dom < legend, "%s", text);
+        /* One entry per cause, the scenario under it once. */
+        cr_assert_not_null(strstr(att, "H13-in"), "%s", text);
+        cr_expect(strstr(strstr(att, "H13-in") + 1, "H13-in") > sum, "%s", text);
+        cr_expect_null(strstr(att, "    cause: "), "%s", text);
+        /* The codes the report used are in the legend; one it did not use is not. */
+        cr_expect_not_null(strstr(legend, "; F3 TLS"), "%s", text);
+        cr_expect_not_null(strstr(legend, "help codes"), "%s", text);
+        cr_expect_null(strstr(legend, "H1-H18"), "no harness row without the table:\n%s", text);
+        free(text);
+
+        text = text_at(&r, 40, true);
+        cr_expect_leq(widest_line(text), 40, "%s", text);
+        cr_expect_not_null(strstr(text, "\nID "), "the table with --verbose:\n%s", text);
+        free(text);
+        run_report_cleanup(&r);
+}
+
+/* Text from the wire with no blank to break at (a long cause, a long id) is cut at
+ * the width, at every width and in both layouts; colour sequences take no column. */
+Test(report_text, long_words_cut_at_width)
+{
+        struct run_report r;
+        struct scenario_result *s;
+
+        mixed_report(&r);
+        s = &r.results[0];
+        memset(s->cause, 'x', sizeof(s->cause) - 1);
+        s->cause[sizeof(s->cause) - 1] = '\0';
+        s->verdict = VERDICT_MISMATCH;
+        classify_run(&r);
+        for (int width = 20; width <= 100; width += 7) {
+                for (int verbose = 0; verbose < 2; verbose++) {
+                        char *text = text_at(&r, width, verbose);
+
+                        cr_expect_leq(widest_line(text), width, "width %d:\n%s", width, text);
+                        free(text);
+                }
+        }
+        run_report_cleanup(&r);
+}
+
+/* --color: auto is a terminal with NO_COLOR unset or empty (no-color.org); always and
+ * never whatever the terminal; any other word is refused. */
+Test(report_text, color_choice)
+{
+        bool c = false;
+
+        cr_expect_eq(report_color_choice(NULL, true, NULL, &c), 0);
+        cr_expect(c);
+        cr_expect_eq(report_color_choice("auto", true, "", &c), 0);
+        cr_expect(c, "an empty NO_COLOR does not disable colour");
+        cr_expect_eq(report_color_choice("auto", true, "1", &c), 0);
+        cr_expect_not(c);
+        cr_expect_eq(report_color_choice("auto", false, NULL, &c), 0);
+        cr_expect_not(c);
+        cr_expect_eq(report_color_choice("always", false, "1", &c), 0);
+        cr_expect(c);
+        cr_expect_eq(report_color_choice("never", true, NULL, &c), 0);
+        cr_expect_not(c);
+        cr_expect_eq(report_color_choice("sometimes", true, NULL, &c), -1);
+}
+
 Test(report_text, invalid_partner_named)
 {
         struct run_report r;
@@ -1658,7 +1771,7 @@ Test(report_findings, alternatives_and_the_dialback_pattern)
                            "%s", text);
         cr_expect_not_null(strstr(text, "(1 scenario)."), "%s", text);
         cr_expect_not_null(strstr(text, "  cert-expired-out (match): F3 where the configuration "
-                                        "implies Dt: "),
+                                        "implies Dt:"),
                            "%s", text);
         cr_expect_null(strstr(text, "Findings no Lync setting expresses"), "%s", text);
         free(text);

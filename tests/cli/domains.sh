@@ -13,6 +13,9 @@ bin=$1
 src=$2
 build=$3
 source "$src/tests/cli-lib.sh"
+# The text report wraps at COLUMNS (else 80; tests/cli/textreport.sh checks that):
+# the checks below read its sentences whole.
+export COLUMNS=400
 cli_scratch
 pki=$build/certs
 serve_pid=""

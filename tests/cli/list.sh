@@ -6,6 +6,9 @@ set -u
 bin=$1
 src=$2
 source "$src/tests/cli-lib.sh"
+# list wraps at COLUMNS (else 80; tests/cli/textreport.sh checks that): the checks
+# below read one line per scenario.
+export COLUMNS=400
 
 count() { # the N of "N scenarios selected of M"
 	sed -n 's/^\([0-9]*\) scenarios\{0,1\} selected of [0-9]*$/\1/p' <<<"$1"

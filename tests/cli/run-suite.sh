@@ -7,6 +7,9 @@ set -u
 bin=$1
 src=$2
 source "$src/tests/cli-lib.sh"
+# The text report wraps at COLUMNS (else 80; tests/cli/textreport.sh checks that):
+# the checks below read its sentences whole.
+export COLUMNS=400
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 m09="$src/fixtures/partners/m09.xml"
@@ -95,14 +98,16 @@ cat >"$tmp/q.xml" <<'XML'
 </quirks>
 XML
 "$bin" run --partner "$m09" --quiet --add-scenarios "$tmp/plain" --quirks "$tmp/q.xml" \
-	--only quirk-plain-out --json "$tmp/qx.json" >"$tmp/qx.txt" 2>&1
+	--only quirk-plain-out --json "$tmp/qx.json" --verbose >"$tmp/qx.txt" 2>&1
 rc=$?
 check "--quirks: a known mismatch exits 0, got $rc" test "$rc" -eq 0
 check "--quirks: ... reported xfail" test "$(jq -r '.results[0].verdict' "$tmp/qx.json")" = xfail
 check "--quirks: ... with the reason and the quirk's place [$(jq -r '.results[0].known_deviation' "$tmp/qx.json")]" \
 	test "$(jq -r '.results[0].known_deviation' "$tmp/qx.json")" = "vendor case 3: fails H9 with F3 (quirk at $tmp/q.xml:2)"
-check "--quirks: ... and the text report says it" \
+check "--quirks: ... and the text report's table says it (--verbose)" \
 	grep -q "^    known deviation: vendor case 3: fails H9 with F3 (quirk at $tmp/q.xml:2)" "$tmp/qx.txt"
+check "--quirks: ... and so does the report without --verbose" bash -c \
+	"'$bin' run --partner '$m09' --quiet --add-scenarios '$tmp/plain' --quirks '$tmp/q.xml' --only quirk-plain-out | grep -q '^  quirk-plain-out: vendor case 3: fails H9 with F3 (quirk at $tmp/q.xml:2)'"
 check "a match has no known deviation" \
 	test "$(jq -r '.results[0].known_deviation' "$tmp/matrix.json")" = null
 "$bin" run --partner "$m09" --quiet --add-scenarios "$tmp/plain" --quirks "$tmp/q.xml" \

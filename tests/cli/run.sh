@@ -8,6 +8,9 @@ bin=$1
 src=$2
 build=$3
 source "$src/tests/cli-lib.sh"
+# The text report wraps at COLUMNS (else 80; tests/cli/textreport.sh checks that):
+# the checks below read its sentences whole.
+export COLUMNS=400
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
