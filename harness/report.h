@@ -85,4 +85,14 @@ int report_write_transcripts(const char *dir, const struct run_report *r, char *
 void report_progress(FILE *f, bool tty, size_t done, size_t total,
                      const struct scenario_result *just_finished);
 
+/* The run in one line, as the text report's summary: "negotiation: matches M8 (E1);
+ * domains: 3 of 3 served" (for the HTML report, html.h). */
+void report_summary_line(const struct run_report *r, char *out, size_t len);
+
+/* "expected Dt (or F3), observed F1|F4" for one result. */
+void report_expected_observed(const struct scenario_result *s, char *out, size_t len);
+
+/* "F1|F4" for a set of outcome codes (OUTCOME_BIT) joined by sep; "" for none. Returns out. */
+const char *report_outcome_set(unsigned set, const char *sep, char *out, size_t len);
+
 #endif
