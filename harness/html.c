@@ -158,7 +158,7 @@ static void styles(struct hw *w)
         put(w, "<style>");
         put(w, style);
         for (int v = 0; v < VERDICT_COUNT; v++)
-                putf(w, ".v-%s{background:%s;color:%s}.group.v-%s{border-color:%s}",
+                putf(w, ".v-%s{background:%s;color:%s}.g-%s{border-color:%s}",
                      verdict_name((enum verdict)v), verdict_colors[v].bg, verdict_colors[v].fg,
                      verdict_name((enum verdict)v), verdict_colors[v].fg);
         for (int o = 0; o < OUTCOME_COUNT; o++)
@@ -253,15 +253,16 @@ static void grid_run(struct hw *w, const struct run_report *r)
         put(w, "</tbody></table>\n");
 }
 
-/* What the configured row implies: the oracle's outcome for every cell. */
-static void grid_oracle(struct hw *w, const struct run_report *r)
+/* What partner row M<row> implies (what: "configured", "suggested"): the oracle's
+ * outcome for every cell. */
+static void grid_oracle(struct hw *w, const struct neg_settings *partner, const char *what)
 {
         static const enum direction dirs[] = {DIR_INBOUND, DIR_OUTBOUND};
         char caption[160], sum[32];
 
-        settings_summary(&r->partner, sum, sizeof(sum));
-        util_format(caption, sizeof(caption), "The oracle: what the configured M%d (%s) implies",
-                    settings_row(&r->partner), sum);
+        settings_summary(partner, sum, sizeof(sum));
+        util_format(caption, sizeof(caption), "The oracle: what the %s M%d (%s) implies", what,
+                    settings_row(partner), sum);
         grid_head(w, caption);
         for (int row = 1; row <= SETTINGS_ROWS; row++) {
                 struct neg_settings h;
@@ -274,7 +275,7 @@ static void grid_oracle(struct hw *w, const struct run_report *r)
                                 put(w, "<td class=\"none\">?</td>");
                                 continue;
                         }
-                        o = oracle_expect(&h, SEMANTICS_MATRIX, &r->partner, dirs[d], NULL, 0);
+                        o = oracle_expect(&h, SEMANTICS_MATRIX, partner, dirs[d], NULL, 0);
                         putf(w, "<td class=\"o-%s\"><b>%s</b><br>%s</td>", outcome_name(o),
                              outcome_name(o), outcome_success(o) ? "authenticated" : "fails");
                 }
@@ -390,7 +391,7 @@ static void attention_section(struct hw *w, const struct run_report *r, const st
                 const struct attention_group *grp = &a->groups[g];
                 const char *cls = cause_class_name(grp->cls);
 
-                putf(w, "<div class=\"group v-%s\"><h3>", verdict_name(grp->verdict));
+                putf(w, "<div class=\"group g-%s\"><h3>", verdict_name(grp->verdict));
                 TEXT(w, grp->key);
                 putf(w, " <span class=\"muted\">(%zu scenario%s)</span></h3>\n<p>", grp->n,
                      grp->n == 1 ? "" : "s");
@@ -577,7 +578,16 @@ int report_html(const struct run_report *r, struct buf *out)
         legend(&w);
         put(&w, "<div class=\"grids\">\n");
         grid_run(&w, r);
-        grid_oracle(&w, r);
+        grid_oracle(&w, &r->partner, "configured");
+        /* One class explains the run, not the configured row: what its row implies,
+         * beside, is what the run should be compared with (the cmdlet above). */
+        if (classify_state(r) == CLASSIFY_ONE) {
+                struct neg_settings sug;
+                int row = classify_canonical_row(classify_lowest_class(classify_classes(r)));
+
+                if (settings_from_row(row, &sug) == 0)
+                        grid_oracle(&w, &sug, "suggested");
+        }
         put(&w, "</div></section>\n");
         domains(&w, r);
         attention_section(&w, r, &a);
