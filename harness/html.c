@@ -126,19 +126,20 @@ static bool outcome_success(enum outcome o)
 
 static const char style[] =
     "body{font:15px/1.4 system-ui,sans-serif;margin:0;color:#1a1a1a;background:#fff}"
-    "main{max-width:1200px;margin:0 auto;padding:0 16px 32px}"
+    "main{max-width:1240px;margin:0 auto;padding:0 16px 32px}"
     "header.top{padding:18px 24px;border-bottom:6px solid #555}"
     "header.pass{background:#e3f4e4;border-color:#2e7d32}"
     "header.attention{background:#fbe3e3;border-color:#b71c1c}"
     "h1{font-size:34px;margin:0 0 6px}h2{margin-top:28px;border-bottom:1px solid #ccc}"
     ".summary{font-size:20px;font-weight:600;margin:4px 0}"
     ".cmdlet{font:17px/1.4 monospace;background:#1e1e1e;color:#f0f0f0;padding:10px 14px;"
-    "white-space:pre-wrap;word-break:break-all;border-radius:4px}"
-    ".grids{display:flex;flex-wrap:wrap;gap:28px}"
+    "white-space:pre-wrap;overflow-wrap:anywhere;border-radius:4px}"
+    ".grids{display:flex;flex-wrap:wrap;gap:20px}"
     "table{border-collapse:collapse}th,td{border:1px solid #999;padding:3px 8px;"
     "text-align:left;vertical-align:top}"
-    "table.grid td{min-width:130px;font-size:13px}table.grid td b{font-size:14px}"
-    "table.grid caption{font-weight:600;text-align:left;padding-bottom:4px}"
+    "table.grid td{min-width:92px;font-size:12px}table.grid td b{font-size:13px}"
+    "table.grid th{font-size:13px;white-space:nowrap}"
+    "table.grid caption{font-weight:600;text-align:left;padding-bottom:4px;font-size:14px}"
     "table.grid a{color:inherit}"
     "td.none{background:#fff;color:#777}"
     ".badge{display:inline-block;min-width:68px;padding:0 6px;border-radius:3px;"
@@ -227,7 +228,7 @@ static void grid_run(struct hw *w, const struct run_report *r)
         static const enum direction dirs[] = {DIR_INBOUND, DIR_OUTBOUND};
         char obs[48];
 
-        grid_head(w, "This run: verdict, expected \xe2\x86\x92 observed");
+        grid_head(w, "This run: expected \xe2\x86\x92 observed");
         for (int row = 1; row <= SETTINGS_ROWS; row++) {
                 grid_row_head(w, row);
                 for (size_t d = 0; d < ARRAY_LEN(dirs); d++) {
@@ -261,8 +262,8 @@ static void grid_oracle(struct hw *w, const struct neg_settings *partner, const 
         char caption[160], sum[32];
 
         settings_summary(partner, sum, sizeof(sum));
-        util_format(caption, sizeof(caption), "The oracle: what the %s M%d (%s) implies", what,
-                    settings_row(partner), sum);
+        util_format(caption, sizeof(caption), "Oracle: %s M%d (%s)", what, settings_row(partner),
+                    sum);
         grid_head(w, caption);
         for (int row = 1; row <= SETTINGS_ROWS; row++) {
                 struct neg_settings h;
@@ -336,7 +337,7 @@ static void legend(struct hw *w)
                "up but no common method, F4 plaintext and no common method). H1-H18: the harness "
                "side's "
                "settings (TLS/SASL/dialback), numbered as the rows M1-M18 of the matrix. "
-               "Verdicts: ");
+               "The oracle grids: what a partner on row Mk implies in each cell. Verdicts: ");
         for (int v = 0; v < VERDICT_COUNT; v++) {
                 badge(w, (enum verdict)v);
                 put(w, " ");
