@@ -333,3 +333,22 @@ Test(html, every_verdict_has_a_colour_and_a_name)
         free(html);
         run_report_cleanup(&r);
 }
+
+/* --no-transcripts-inline: each scenario names its transcript's file instead. */
+Test(html, transcripts_by_reference)
+{
+        struct run_report r;
+        char *html;
+
+        build(&r, mixed, ARRAY_LEN(mixed));
+        r.transcripts_dir = "out/tr<x>";
+        r.no_transcripts_inline = true;
+        html = html_of(&r);
+        cr_assert_eq(count(html, "<pre class=\"transcript\">"), 0);
+        cr_assert_eq(count(html, "alert(1)"), 0);
+        cr_assert_eq(
+            count(html, "<p>Transcript: <code>out/tr&lt;x&gt;/matrix-h13-out.txt</code></p>"), 1);
+        cr_assert_eq(count(html, "<p>Transcript: <code>out/tr&lt;x&gt;/"), ARRAY_LEN(mixed));
+        free(html);
+        run_report_cleanup(&r);
+}

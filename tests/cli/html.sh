@@ -33,7 +33,7 @@ chrome() {
 	local name=$1 pid sid rc left
 	shift
 	rm -f "$tmp/$name.sid"
-	setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$tmp/$name.sid" \
+	setsid -w bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$tmp/$name.sid" \
 		timeout -k 5 30 chromium --headless --no-sandbox --disable-gpu \
 		--user-data-dir="$tmp/chromium-profile" --no-first-run --disable-extensions \
 		--disable-background-networking --disable-sync --enable-logging=stderr --v=0 \
