@@ -562,7 +562,7 @@ int report_html(const struct run_report *r, struct buf *out)
 
         if (attention_collect(r, &a) < 0)
                 return -1;
-        pass = a.n_results == 0 && r->domains.faults == 0 && !r->incomplete;
+        pass = attention_pass(r, &a);
         if (gmtime_r(&r->started, &tm) != NULL)
                 strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
         put(&w, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

@@ -1810,9 +1810,7 @@ int report_markdown(const struct run_report *r, struct buf *out)
                 n[r->results[i].verdict]++;
         summary_line(r, line, sizeof(line));
         if (buf_printf(out, "## s2scheck: %s\n\n",
-                       attention == 0 && r->domains.faults == 0 && !r->incomplete
-                           ? "pass"
-                           : "needs attention") < 0 ||
+                       attention_pass(r, &att) ? "pass" : "needs attention") < 0 ||
             buf_puts(out, "**") < 0 || md_text(out, &tmp, line, sizeof(line)) < 0 ||
             buf_puts(out, "**\n\n") < 0 || buf_puts(out, "- partner: `") < 0 ||
             md_text(out, &tmp, r->partner_domain, sizeof(r->partner_domain)) < 0 ||
