@@ -125,7 +125,8 @@ static bool outcome_success(enum outcome o)
 }
 
 static const char style[] =
-    "body{font:15px/1.4 system-ui,sans-serif;margin:0;color:#1a1a1a;background:#fff}"
+    "body{font:15px/1.4 system-ui,sans-serif;margin:0;color:#1a1a1a;background:#fff;"
+    "-webkit-print-color-adjust:exact;print-color-adjust:exact}"
     "main{max-width:1240px;margin:0 auto;padding:0 16px 32px}"
     "header.top{padding:18px 24px;border-bottom:6px solid #555}"
     "header.pass{background:#e3f4e4;border-color:#2e7d32}"
@@ -299,6 +300,10 @@ static void top(struct hw *w, const struct run_report *r, bool pass)
         put(w, "<p class=\"summary\">");
         TEXT(w, line);
         put(w, "</p>\n");
+        if (r->self_test)
+                put(w, "<p><b>SELF-TEST</b>: the partner was s2scheck's built-in reference "
+                       "partner, configured by the partner file; the partner's own server was "
+                       "not contacted, so this is no verdict on it.</p>\n");
         if (r->suggested[0] != '\0') {
                 put(w, "<p>Suggested gateway setting:</p>\n<pre class=\"cmdlet\" id=\"cmdlet\">");
                 TEXT(w, r->suggested);

@@ -265,6 +265,7 @@ Test(html, mixed_run_matches_json_and_escapes_the_wire)
         check_consistent(&r, html);
         check_document(html);
         cr_assert_not_null(strstr(html, "<h1 id=\"verdict\">s2scheck: needs attention</h1>"));
+        cr_assert_null(strstr(html, "SELF-TEST"), "a run against a real partner is no self-test");
         /* The hostile transcript is text. */
         cr_assert_not_null(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x "
                                         "onerror=alert(2)&gt;&lt;a href=&quot;https://evil."
@@ -307,6 +308,7 @@ Test(html, clean_run_passes)
         cr_assert_not_null(strstr(html, "<h1 id=\"verdict\">s2scheck: pass</h1>"));
         cr_assert_not_null(strstr(html, "<header class=\"top pass\">"));
         cr_assert_not_null(strstr(html, "Nothing: no mismatch, no xpass, no error."));
+        cr_assert_not_null(strstr(html, "<p><b>SELF-TEST</b>: "));
         cr_assert_eq(count(html, "http://") + count(html, "https://"), 0);
         free(html);
         run_report_cleanup(&r);
