@@ -1883,6 +1883,23 @@ fail:
         return rc;
 }
 
+/* ---- shared with the HTML report (html.h) ------------------------------------ */
+
+void report_summary_line(const struct run_report *r, char *out, size_t len)
+{
+        summary_line(r, out, len);
+}
+
+void report_expected_observed(const struct scenario_result *s, char *out, size_t len)
+{
+        expected_observed(s, out, len);
+}
+
+const char *report_outcome_set(unsigned set, const char *sep, char *out, size_t len)
+{
+        return outcome_set_text(set, sep, out, len);
+}
+
 /* ---- files -------------------------------------------------------------- */
 
 static int write_all(int fd, const char *p, size_t len)
@@ -2049,21 +2066,4 @@ int report_write_transcripts(const char *dir, const struct run_report *r, char *
         data.cap = data.len;
         data.limit = 0;
         return report_write_atomic(path, &data, err, errlen);
-}
-
-/* ---- shared with the HTML report (html.h) ------------------------------------ */
-
-void report_summary_line(const struct run_report *r, char *out, size_t len)
-{
-        summary_line(r, out, len);
-}
-
-void report_expected_observed(const struct scenario_result *s, char *out, size_t len)
-{
-        expected_observed(s, out, len);
-}
-
-const char *report_outcome_set(unsigned set, const char *sep, char *out, size_t len)
-{
-        return outcome_set_text(set, sep, out, len);
 }
