@@ -10,7 +10,6 @@
 #include "cli.h"
 #include "commands.h"
 #include "fleet.h"
-#include "html.h"
 #include "partner.h"
 #include "preflight.h"
 #include "report.h"
@@ -260,8 +259,9 @@ int cmd_run(int argc, char **argv)
         struct scenario_suite suite;
         bool quiet = false, no_preflight = false, outbound_only = false;
         const char *advertise = NULL, *out = NULL, *shard = NULL, *per[64];
-        const char *baseline = NULL, *fail_on = NULL, *markdown = NULL, *html = NULL;
+        const char *baseline = NULL, *fail_on = NULL, *markdown = NULL;
         size_t n_per = 0;
+        const char *html = NULL; /* --html FILE */
         bool all = false, no_inline = false;
         char no_inbound[CHECKUP_TEXT + 64];
         /* The suite options fill the last SUITE_CLI_NOPTS entries (suite_cli_opts). */

@@ -10,16 +10,8 @@
 #include <stddef.h>
 
 #include "buf.h"
-#include "results.h"
 
-/*
- * Appends the HTML report of r to out: the verdict and the cmdlet first, the matrix
- * as two grids (this run; what the configured row implies), the domains verdict,
- * what needs attention grouped by cause with the rules' text, then one collapsible
- * section per scenario with its transcript. Borrows r (classify_run filled it in).
- * Returns 0, or -1 out of memory (out then holds a partial document).
- */
-int report_html(const struct run_report *r, struct buf *out);
+/* report_html (declared in report.h with the other formats) is written here. */
 
 /*
  * Appends the first len bytes of s to out as HTML text, also safe inside a quoted
