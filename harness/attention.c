@@ -76,3 +76,8 @@ void attention_free(struct attention *a)
         free(a->groups);
         memset(a, 0, sizeof(*a));
 }
+
+bool attention_pass(const struct run_report *r, const struct attention *a)
+{
+        return a->n_results == 0 && r->domains.faults == 0 && !r->incomplete;
+}

@@ -38,4 +38,9 @@ int attention_collect(const struct run_report *r, struct attention *out);
 
 void attention_free(struct attention *a);
 
+/* The run's verdict for the headings of the Markdown and HTML reports: "pass" when
+ * nothing needs attention (a, from attention_collect), no domain has a fault and the
+ * run is complete; otherwise "needs attention". */
+bool attention_pass(const struct run_report *r, const struct attention *a);
+
 #endif

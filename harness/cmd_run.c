@@ -89,19 +89,22 @@ static int format_report(const char *path, const char *what,
  * here would otherwise block the run or surface only after it (exit 3).
  */
 static int check_paths(const struct preflight_file *in, size_t n_in, const char *json,
-                       const char *junit, const char *markdown, const char *transcripts)
+                       const char *junit, const char *markdown, const char *html,
+                       const char *transcripts)
 {
         char err[1200];
 
-        if (preflight_is_stdout(json) + preflight_is_stdout(junit) + preflight_is_stdout(markdown) >
+        if (preflight_is_stdout(json) + preflight_is_stdout(junit) + preflight_is_stdout(markdown) +
+                preflight_is_stdout(html) >
             1)
-                return command_usage_error("run", "two of --json -, --junit - and --markdown - "
-                                                  "would write to standard output: give all but "
-                                                  "one of them a file");
+                return command_usage_error("run", "two of --json -, --junit -, --markdown - and "
+                                                  "--html - would write to standard output: give "
+                                                  "all but one of them a file");
         if (preflight_inputs(in, n_in, err, sizeof(err)) != 0 ||
             (json != NULL && preflight_report("--json", json, err, sizeof(err)) != 0) ||
             (junit != NULL && preflight_report("--junit", junit, err, sizeof(err)) != 0) ||
             (markdown != NULL && preflight_report("--markdown", markdown, err, sizeof(err)) != 0) ||
+            (html != NULL && preflight_report("--html", html, err, sizeof(err)) != 0) ||
             (transcripts != NULL &&
              preflight_report_dir("--transcripts", transcripts, err, sizeof(err)) != 0)) {
                 fprintf(stderr, "s2scheck run: %s\n", err);
@@ -258,6 +261,7 @@ int cmd_run(int argc, char **argv)
         const char *advertise = NULL, *out = NULL, *shard = NULL, *per[64];
         const char *baseline = NULL, *fail_on = NULL, *markdown = NULL;
         size_t n_per = 0;
+        const char *html = NULL; /* --html FILE */
         bool all = false, no_inline = false, verbose = false, table = false;
         const char *color = NULL;
         char no_inbound[CHECKUP_TEXT + 64];
@@ -306,6 +310,10 @@ int cmd_run(int argc, char **argv)
                       "write a Markdown summary (verdict, classification, cmdlet, what needs "
                       "attention by cause, domains) for $GITHUB_STEP_SUMMARY; '-' for standard "
                       "output"),
+            CLI_VALUE("--html", "FILE", &html, "Reports",
+                      "write the HTML report (docs/report-html.md): one self-contained file, the "
+                      "verdict and cmdlet first, the matrix as a picture, each scenario with its "
+                      "transcript; '-' for standard output"),
             CLI_FLAG("--no-transcripts-inline", &no_inline, "Reports",
                      "with --transcripts DIR: the JSON and JUnit reports name each transcript's "
                      "file there instead of carrying its text"),
@@ -400,11 +408,11 @@ int cmd_run(int argc, char **argv)
                                                           "its folders' report.json)");
 
                 if (identity != NULL || json != NULL || junit != NULL || transcripts != NULL ||
-                    markdown != NULL)
+                    markdown != NULL || html != NULL)
                         return command_usage_error(
                             "run", "--all writes each partner's reports under --out DIR: "
-                                   "--identity, --json, --junit, --markdown and --transcripts do "
-                                   "not apply");
+                                   "--identity, --json, --junit, --markdown, --html and "
+                                   "--transcripts do not apply");
                 if (number_opt("run", "--timeout", timeout, 1, 3600, &t) != 0)
                         return EXIT_USAGE;
                 return run_fleet(argc, argv, opts, ARRAY_LEN(opts), partner_file, out, shard, jobs,
@@ -430,7 +438,7 @@ int cmd_run(int argc, char **argv)
                     {"--issuer-key", issuer_key},
                 };
 
-                if (check_paths(in, ARRAY_LEN(in), json, junit, markdown, transcripts) !=
+                if (check_paths(in, ARRAY_LEN(in), json, junit, markdown, html, transcripts) !=
                     EXIT_MATCH)
                         return EXIT_USAGE;
         }
@@ -567,7 +575,8 @@ int cmd_run(int argc, char **argv)
         rep.no_transcripts_inline = no_inline;
         /* With --json - or --junit -, standard output carries that report alone. */
         if (!preflight_is_stdout(json) && !preflight_is_stdout(junit) &&
-            !preflight_is_stdout(markdown) && report_text_with(stdout, &rep, &text_opts) != 0)
+            !preflight_is_stdout(markdown) && !preflight_is_stdout(html) &&
+            report_text_with(stdout, &rep, &text_opts) != 0)
                 failed_output = true;
         fflush(stdout);
         if (json != NULL || baseline != NULL) {
@@ -581,13 +590,15 @@ int cmd_run(int argc, char **argv)
                 if (baseline != NULL && frc == 0 &&
                     against_baseline(baseline, &b,
                                      !preflight_is_stdout(json) && !preflight_is_stdout(junit) &&
-                                         !preflight_is_stdout(markdown),
+                                         !preflight_is_stdout(markdown) &&
+                                         !preflight_is_stdout(html),
                                      &worse) != 0)
                         failed_output = true;
                 buf_cleanup(&b);
         }
         if ((junit != NULL && format_report(junit, "JUnit", report_junit, &rep) != 0) ||
-            (markdown != NULL && format_report(markdown, "Markdown", report_markdown, &rep) != 0))
+            (markdown != NULL && format_report(markdown, "Markdown", report_markdown, &rep) != 0) ||
+            (html != NULL && format_report(html, "HTML", report_html, &rep) != 0))
                 failed_output = true;
         if (transcripts != NULL &&
             report_write_transcripts(transcripts, &rep, err, sizeof(err)) != 0) {

@@ -486,6 +486,7 @@ static char **child_argv(const struct fleet_options *o, const struct partner *p,
         ADD_TMP("--jobs=%u", jobs);
         ADD_TMP("--json=%s/report.json", dir);
         ADD_TMP("--junit=%s/report.xml", dir);
+        ADD_TMP("--html=%s/report.html", dir);
         ADD_TMP("--transcripts=%s/transcripts", dir);
 #undef ADD_TMP
         av[n] = NULL;

@@ -2407,9 +2407,7 @@ int report_markdown(const struct run_report *r, struct buf *out)
                 n[r->results[i].verdict]++;
         summary_line(r, line, sizeof(line));
         if (buf_printf(out, "## s2scheck: %s\n\n",
-                       attention == 0 && r->domains.faults == 0 && !r->incomplete
-                           ? "pass"
-                           : "needs attention") < 0 ||
+                       attention_pass(r, &att) ? "pass" : "needs attention") < 0 ||
             buf_puts(out, "**") < 0 || md_text(out, &tmp, line, sizeof(line)) < 0 ||
             buf_puts(out, "**\n\n") < 0 || buf_puts(out, "- partner: `") < 0 ||
             md_text(out, &tmp, r->partner_domain, sizeof(r->partner_domain)) < 0 ||
@@ -2480,6 +2478,23 @@ fail:
         attention_free(&att);
         buf_cleanup(&tmp);
         return rc;
+}
+
+/* ---- shared with the HTML report (html.h) ------------------------------------ */
+
+void report_summary_line(const struct run_report *r, char *out, size_t len)
+{
+        summary_line(r, out, len);
+}
+
+void report_expected_observed(const struct scenario_result *s, char *out, size_t len)
+{
+        expected_observed(s, out, len);
+}
+
+const char *report_outcome_set(unsigned set, const char *sep, char *out, size_t len)
+{
+        return outcome_set_text(set, sep, out, len);
 }
 
 /* ---- files -------------------------------------------------------------- */

@@ -112,4 +112,25 @@ int report_write_transcripts(const char *dir, const struct run_report *r, char *
 void report_progress(FILE *f, bool tty, size_t done, size_t total,
                      const struct scenario_result *just_finished);
 
+/*
+ * Appends the HTML report (docs/report-html.md; harness/html.c) to out: the verdict
+ * and the cmdlet first, the matrix as grids (this run; what the configured row, and
+ * the suggested one when one class explains the run, imply), the domains verdict,
+ * what needs attention grouped by cause with the rules' text, then one collapsible
+ * section per scenario with its transcript, and the rules cited. Self-contained, no
+ * script, every text escaped (html_text, html.h). Returns 0, or -1 out of memory
+ * (out then holds a partial document).
+ */
+int report_html(const struct run_report *r, struct buf *out);
+
+/* The run in one line, as the text report's summary: "negotiation: matches M8 (E1);
+ * domains: 3 of 3 served" (for the HTML report, html.h). */
+void report_summary_line(const struct run_report *r, char *out, size_t len);
+
+/* "expected Dt (or F3), observed F1|F4" for one result. */
+void report_expected_observed(const struct scenario_result *s, char *out, size_t len);
+
+/* "F1|F4" for a set of outcome codes (OUTCOME_BIT) joined by sep; "" for none. Returns out. */
+const char *report_outcome_set(unsigned set, const char *sep, char *out, size_t len);
+
 #endif

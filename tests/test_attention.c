@@ -93,3 +93,29 @@ Test(attention, not_run_and_clean_runs_need_none)
         attention_free(&a);
         free(r.results);
 }
+
+/* The headings' verdict: pass only with nothing needing attention, no domain fault
+ * and a complete run. */
+Test(attention, pass_needs_no_attention_no_domain_fault_and_a_complete_run)
+{
+        struct run_report r;
+        struct attention a;
+
+        memset(&r, 0, sizeof(r));
+        add(&r, "a", VERDICT_MATCH, RULE_NONE, CAUSE_CLASS_NONE);
+        add(&r, "b", VERDICT_XFAIL, RULE_DB_3, CAUSE_CLASS_PARTNER_VIOLATION);
+        cr_assert_eq(attention_collect(&r, &a), 0);
+        cr_assert(attention_pass(&r, &a));
+        r.domains.faults = 1;
+        cr_assert_not(attention_pass(&r, &a), "a domain fault");
+        r.domains.faults = 0;
+        r.incomplete = true;
+        cr_assert_not(attention_pass(&r, &a), "an incomplete run");
+        r.incomplete = false;
+        attention_free(&a);
+        add(&r, "c", VERDICT_ERROR, RULE_NONE, CAUSE_CLASS_HARNESS_ENVIRONMENT);
+        cr_assert_eq(attention_collect(&r, &a), 0);
+        cr_assert_not(attention_pass(&r, &a), "an error needs attention");
+        attention_free(&a);
+        free(r.results);
+}

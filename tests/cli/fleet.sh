@@ -130,6 +130,8 @@ for d in alpha.test beta.test; do
 	check "fleet: $d has its reports" test -s "$tmp/all/$d/report.json" -a -s "$tmp/all/$d/report.xml" \
 		-a -s "$tmp/all/$d/report.txt"
 	check "fleet: $d has its transcripts" test -n "$(ls "$tmp/all/$d/transcripts")"
+	check "fleet: $d has its HTML report, naming it" \
+		grep -q "<title>s2scheck $d: " "$tmp/all/$d/report.html"
 	# The domains verdict is the report's (issue 13 item 1), null when it has none.
 	check "fleet: $d's domains verdict is its report's" \
 		test "$(cli_jq --arg d "$d" '.partners[] | select(.domain == $d) | .domains' "$r")" = \

@@ -128,7 +128,7 @@ refused transcripts-dev "--transcripts /dev/null: not a directory but a characte
 	"$bin" run --partner "$partner" --quiet --transcripts /dev/null
 refused transcripts-no-parent "--transcripts /nonexistent/tr: the directory /nonexistent" -- \
 	"$bin" run --partner "$partner" --quiet --transcripts /nonexistent/tr
-refused both-stdout "two of --json -, --junit - and --markdown - would write to standard output" -- \
+refused both-stdout "two of --json -, --junit -, --markdown - and --html - would write to standard output" -- \
 	"$bin" run --partner "$partner" --quiet --json - --junit -
 if [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null; then
 	# A read-only file system refuses even root (EROFS), before the run.
