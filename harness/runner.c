@@ -1613,6 +1613,10 @@ static void domain_facts(struct scen *s)
         struct scenario_result *res = s->res;
         bool got = s->have_result && s->failure[0] == '\0';
 
+        /* A stream opened on purpose to a domain the partner does not host (the
+         * unhosted-to misbehaviour) tells nothing about the partner's own domain. */
+        if (s->knobs.bad.unhosted_stream_to)
+                return;
         res->cert_covers = s->cert;
         if (res->dir == DIR_OUTBOUND) {
                 if (got && not_served(s->result.peer_error))
