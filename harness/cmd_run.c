@@ -396,6 +396,11 @@ int cmd_run(int argc, char **argv)
                                    "not apply");
                 if (number_opt("run", "--timeout", timeout, 1, 3600, &t) != 0)
                         return EXIT_USAGE;
+                /* Each partner's run appends to the one key log: refuse a bad path
+                 * once, before any run starts. */
+                if (keylog_option("run", keylog_path, &keylog) != 0)
+                        return EXIT_USAGE;
+                keylog_close(keylog);
                 return run_fleet(argc, argv, opts, ARRAY_LEN(opts), partner_file, out, shard, jobs,
                                  per, n_per, &sc, t);
         }

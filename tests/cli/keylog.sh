@@ -103,6 +103,12 @@ for bad in "$tmp/dir" "$tmp/missing/keys" "$tmp/fifo"; do
 		grep -q -E -- "--keylog $bad: .*: (name a file|name a file in a folder you can write)" "$tmp/bad.err"
 	check "--keylog $bad: nothing ran" test ! -s "$tmp/bad.txt"
 done
+timeout -k 5 30 "$bin" run --partner "$m13" --all --out "$tmp/fleet" --keylog "$tmp/dir" \
+	>"$tmp/badf.txt" 2>"$tmp/badf.err"
+rc=$?
+check "run --all --keylog DIR: exit 2 before any partner's run, got $rc" \
+	test "$rc" -eq 2 -a ! -e "$tmp/fleet"
+check "run --all --keylog DIR: says why" grep -q -- "--keylog $tmp/dir: not a regular file" "$tmp/badf.err"
 timeout -k 5 30 "$bin" check --partner "$m13" --target 127.0.0.1:1 --keylog "$tmp/dir" \
 	>"$tmp/badc.txt" 2>"$tmp/badc.err"
 rc=$?
