@@ -1185,6 +1185,16 @@ static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t er
                  * variant's wildcard covers the extra senders LABEL.<scenario domain>. */
                 struct pki_leaf leaf = {0};
 
+                char why[300];
+
+                if (cert_variant(d->cert)->chain != PKI_CHAIN_DIRECT &&
+                    !pki_can_chain(r->pki, why, sizeof(why))) {
+                        s->skip = true;
+                        util_format(s->skip_why, sizeof(s->skip_why),
+                                    "skipped: certificate variant '%s': %s",
+                                    cert_variant_name(d->cert), why);
+                        return 0;
+                }
                 if (r->o->target == NULL)
                         c.ca_pem = pki_ca_pem(r->pki);
                 else
