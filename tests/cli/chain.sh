@@ -23,31 +23,11 @@ check "list shows the four chain scenarios" \
 	test "$("$bin" list --only chain | sed -n 's/^\(cert-[a-z-]*\) .*/\1/p' | tr '\n' ' ')" = \
 	"cert-chain-in cert-chain-out cert-nointermediate-in cert-nointermediate-out "
 
-# start_serve PARTNER OUT SERVE_ARGS...: serve (retried on a DNS port clash), then the
-# command in the global array cmd with DNS=$dns and PORT=$serve_port substituted; rc
-# and the files OUT.txt / OUT.err.
+# run_against PARTNER OUT SERVE_ARGS...: cli_against_serve with the command in cmd.
 run_against() {
-	local m=$1 out=$2 started=0 a
-	shift 2
-	for _ in 1 2 3; do
-		dns=$(cli_rand_port)
-		cli_start_serve "$m" "$dns" "$@" || break
-		local argv=()
-		for a in "${cmd[@]}"; do
-			a=${a//@DNS@/$dns}
-			argv+=("${a//@PORT@/$serve_port}")
-		done
-		timeout -k 5 120 "${argv[@]}" >"$out.txt" 2>"$out.err"
-		rc=$?
-		if grep -q "Address already in use" "$out.err"; then
-			cli_stop_serve
-			continue
-		fi
-		started=1
-		break
-	done
-	cli_stop_serve
-	check "$out: serve started and a free DNS port was found" test "$started" -eq 1
+	cli_cmd=("${cmd[@]}")
+	cli_against_serve "$@"
+	check "$2: serve started and a free DNS port was found" test "$cli_started" -eq 1
 }
 
 # (b) The harness's chains against the reference partner.

@@ -123,26 +123,13 @@ check "serve --keylog DIR: says why" grep -q -- "--keylog $tmp/dir: not a regula
 
 # 5. run --target (with its preflight, `check`) against `serve`, each with its own key
 # log: both write the same handshakes.
-started=0
-for _ in 1 2 3; do
-	dns=$(cli_rand_port)
-	cli_start_serve m13 "$dns" --keylog "$tmp/serve.keys" || break
-	timeout -k 5 120 "$bin" run --partner "$m13" --target "127.0.0.1:$serve_port" \
-		--serve-dns "127.0.0.1:$dns" --listen 127.0.0.1:0 --ca "$pki/ca.pem" \
-		--cert "$pki/harness.test.pem" --key "$pki/harness.test.key" --quiet --timeout 20 \
-		--only matrix-h13-out --only matrix-h13-in --keylog "$tmp/target.keys" \
-		--json "$tmp/target.json" >"$tmp/target.txt" 2>"$tmp/target.err"
-	rc=$?
-	if grep -q "Address already in use" "$tmp/target.err"; then
-		cli_stop_serve
-		continue
-	fi
-	started=1
-	break
-done
-check "serve started and a free DNS port was found" test "$started" -eq 1
+cli_cmd=("$bin" run --partner "$m13" --target "127.0.0.1:@PORT@" --serve-dns "127.0.0.1:@DNS@"
+	--listen 127.0.0.1:0 --ca "$pki/ca.pem" --cert "$pki/harness.test.pem"
+	--key "$pki/harness.test.key" --quiet --timeout 20 --only matrix-h13-out
+	--only matrix-h13-in --keylog "$tmp/target.keys" --json "$tmp/target.json")
+cli_against_serve m13 "$tmp/target" --keylog "$tmp/serve.keys"
+check "serve started and a free DNS port was found" test "$cli_started" -eq 1
 check "run --target with --keylog: exit 0, got $rc ($(head -c 300 "$tmp/target.err"))" test "$rc" -eq 0
-cli_stop_serve
 check "serve's key log: mode 0600, complete handshakes ($(complete "$tmp/serve.keys"))" \
 	test "$(stat -c %a "$tmp/serve.keys" 2>&1)" = 600 -a "$(complete "$tmp/serve.keys")" -ge 2
 check "run's key log (preflight and scenarios): complete handshakes ($(complete "$tmp/target.keys"))" \

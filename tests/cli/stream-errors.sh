@@ -23,25 +23,12 @@ declare -A cond=([stream-wrong-namespace-out]=invalid-namespace
 	[stream-malformed-stanza-out]=not-well-formed)
 
 for m in m13 m01 m06; do
-	started=0
-	for _ in 1 2 3; do
-		dns=$(cli_rand_port)
-		cli_start_serve "$m" "$dns" || break
-		timeout -k 5 120 "$bin" run --partner "$src/fixtures/partners/$m.xml" \
-			--target "127.0.0.1:$serve_port" --serve-dns "127.0.0.1:$dns" \
-			--listen 127.0.0.1:0 --ca "$pki/ca.pem" --cert "$pki/harness.test.pem" \
-			--key "$pki/harness.test.key" --quiet --timeout 20 "${only[@]}" \
-			--json "$tmp/$m.json" --transcripts "$tmp/$m" >"$tmp/$m.txt" 2>"$tmp/$m.err"
-		rc=$?
-		if grep -q "Address already in use" "$tmp/$m.err"; then
-			cli_stop_serve
-			continue
-		fi
-		started=1
-		break
-	done
-	cli_stop_serve
-	check "$m: serve started and a free DNS port was found" test "$started" -eq 1
+	cli_cmd=("$bin" run --partner "$src/fixtures/partners/$m.xml" --target "127.0.0.1:@PORT@"
+		--serve-dns "127.0.0.1:@DNS@" --listen 127.0.0.1:0 --ca "$pki/ca.pem"
+		--cert "$pki/harness.test.pem" --key "$pki/harness.test.key" --quiet --timeout 20
+		"${only[@]}" --json "$tmp/$m.json" --transcripts "$tmp/$m")
+	cli_against_serve "$m" "$tmp/$m"
+	check "$m: serve started and a free DNS port was found" test "$cli_started" -eq 1
 	check "$m: exit 0, got $rc ($(head -c 300 "$tmp/$m.err"))" test "$rc" -eq 0
 	check "$m: the four negatives ran and matched" \
 		test "$(cli_jq -r '[.results[] | select(.verdict == "match")] | length' "$tmp/$m.json")" = 4
