@@ -2,11 +2,14 @@
 # Generates the test PKI into OUT_DIR (see docs/certificates.md).
 # Usage: gen-certs.sh CERTTOOL SRC_DIR OUT_DIR
 #
-# - SRC_DIR/ca.tmpl, SRC_DIR/ca2.tmpl: the trusted test CA and the untrusted second CA.
+# - SRC_DIR/ca.tmpl, SRC_DIR/ca2.tmpl: the trusted test CA and the untrusted second CA;
+#   SRC_DIR/ica.tmpl: an intermediate CA issued by ca (trusted only through it).
 # - SRC_DIR/leaf/<variant>.tmpl: made once per domain in DOMAINS as <domain>-<variant>
 #   ("default" gives plain <domain>).
 # - SRC_DIR/single/<name>.tmpl: made once, for the domain named by its "# domain:" line.
-# Leaf templates name their issuer on a "# signer: ca|ca2|self" line and may use
+# Leaf templates name their issuer on a "# signer: ca|ca2|ica|self" line (with ica, a
+# "# chain: full|leaf" line says whether the file holds the intermediate after the leaf
+# or the leaf alone) and may use
 # @DOMAIN@, @SRV_SERVER_HEX@ and @SRV_CLIENT_HEX@ (hex DER IA5String of the SRV-ID
 # "_xmpp-server.<domain>" / "_xmpp-client.<domain>", RFC 4985: certtool has no SRV-ID key).
 # Every file is first written under a temporary name and renamed, and the stamp is written
@@ -82,7 +85,7 @@ make_leaf() { # make_leaf TEMPLATE DOMAIN NAME
 	fi
 	new_key "$out/$name.key"
 	case "$signer" in
-	ca | ca2)
+	ca | ca2 | ica)
 		run --generate-certificate --load-privkey "$out/$name.key" \
 			--load-ca-certificate "$out/$signer.pem" --load-ca-privkey "$out/$signer.key" \
 			--template "$t" --outfile "$out/$name.pem.tmp"
@@ -96,11 +99,25 @@ make_leaf() { # make_leaf TEMPLATE DOMAIN NAME
 		exit 1
 		;;
 	esac
+	if [ "$signer" = ica ]; then
+		case "$(header "$tmpl" chain)" in
+		full) cat "$out/ica.pem" >>"$out/$name.pem.tmp" ;;
+		leaf) ;;
+		*)
+			echo "gen-certs: $tmpl: signer ica needs '# chain: full|leaf'" >&2
+			exit 1
+			;;
+		esac
+	fi
 	mv -f "$out/$name.pem.tmp" "$out/$name.pem"
 }
 
 make_ca ca
 make_ca ca2
+new_key "$out/ica.key"
+run --generate-certificate --load-privkey "$out/ica.key" --load-ca-certificate "$out/ca.pem" \
+	--load-ca-privkey "$out/ca.key" --template "$src/ica.tmpl" --outfile "$out/ica.pem.tmp"
+mv -f "$out/ica.pem.tmp" "$out/ica.pem"
 cat "$out/ca.pem" "$out/ca2.pem" >"$out/ca-both.pem"
 
 n=0
@@ -127,4 +144,4 @@ for tmpl in "$src"/single/*.tmpl; do
 done
 
 date -u +%Y-%m-%dT%H:%M:%SZ >"$out/stamp"
-echo "gen-certs: 2 CAs and $n leaf certificates in $out"
+echo "gen-certs: 2 CAs, an intermediate and $n leaf certificates in $out"

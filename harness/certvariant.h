@@ -33,6 +33,8 @@ enum cert_variant {
         CERT_CA2,
         CERT_SERVERAUTH,
         CERT_CLIENTAUTH,
+        CERT_CHAIN,
+        CERT_NOINTERMEDIATE,
         CERT_NONE,
         CERT_COUNT,
 };
@@ -49,6 +51,8 @@ struct cert_variant_row {
         bool other_ca;     /* issued by a second CA the partner does not trust */
         bool wrong_name;   /* issued for the wrong domain instead of the scenario's */
         bool names_domain; /* the leaf proves the scenario's own domain (RFC 6125) */
+        /* Issued by an intermediate CA, sent with it or without it (pki.h). */
+        enum pki_chain chain;
 };
 
 /* The row of v, or NULL when v is not a variant. */

@@ -247,19 +247,64 @@ static bool starttls_failure_close(const struct check_facts *f, struct check_why
         return fail(w, RULE_TLS_6, "an unoffered <starttls/> did not get <failure/>");
 }
 
+/*
+ * The partner closed with stream error condition cond (RFC 6120 §4.9.3): on the
+ * scenario's stream (its typed peer_error), or on another harness stream (the STR-11
+ * note the engine records with the condition). The negatives ask for the one
+ * condition the RFC names; none of them is left open to a set.
+ */
+static bool got_condition(const struct check_facts *f, const char *cond)
+{
+        return (f->peer_error != NULL && strcmp(f->peer_error, cond) == 0) ||
+               find_about(f, FINDING_NOTE, RULE_STR_11, cond, NULL) != NULL;
+}
+
+/* A negative's stream error: cond, else a failure citing rule about what was sent. */
+static bool condition_check(const struct check_facts *f, struct check_why *w, const char *cond,
+                            enum rule_id rule, const char *sent)
+{
+        if (got_condition(f, cond))
+                return true;
+        return fail(w, rule, "%s did not get <%s/> (stream error: %s)", sent, cond,
+                    error_or_none(f));
+}
+
 static bool invalid_from(const struct check_facts *f, struct check_why *w)
 {
         /* The stanza is sent once authenticated: nothing to judge otherwise. */
         if (!(f->observed & OUTCOME_SUCCESS_SET))
                 return true;
-        if (f->peer_error != NULL && strcmp(f->peer_error, "invalid-from") == 0)
+        return condition_check(f, w, "invalid-from", RULE_H_SE_INVALID_FROM,
+                               "a stanza from an unauthenticated domain");
+}
+
+static bool invalid_namespace(const struct check_facts *f, struct check_why *w)
+{
+        return condition_check(f, w, "invalid-namespace", RULE_H_SE_INVALID_NAMESPACE,
+                               "a stream header in the wrong stream namespace");
+}
+
+static bool host_unknown(const struct check_facts *f, struct check_why *w)
+{
+        return condition_check(f, w, "host-unknown", RULE_H_SE_HOST_UNKNOWN,
+                               "a stream header to a domain the partner does not host");
+}
+
+static bool improper_addressing(const struct check_facts *f, struct check_why *w)
+{
+        /* Sent once authenticated, as invalid-from's stanza. */
+        if (!(f->observed & OUTCOME_SUCCESS_SET))
                 return true;
-        if (find_about(f, FINDING_NOTE, RULE_STR_11, "invalid-from", NULL) != NULL)
+        return condition_check(f, w, "improper-addressing", RULE_H_SE_IMPROPER_ADDRESSING,
+                               "a stanza without 'to'");
+}
+
+static bool not_well_formed(const struct check_facts *f, struct check_why *w)
+{
+        if (!(f->observed & OUTCOME_SUCCESS_SET))
                 return true;
-        return fail(w, RULE_H_SE_INVALID_FROM,
-                    "a stanza from an unauthenticated domain did not get <invalid-from/> (stream "
-                    "error: %s)",
-                    error_or_none(f));
+        return condition_check(f, w, "not-well-formed", RULE_H_SE_NOT_WELL_FORMED,
+                               "a stanza that is not well-formed XML");
 }
 
 static bool db_invalid_close(const struct check_facts *f, struct check_why *w)
@@ -450,6 +495,32 @@ static const struct check_def table[CHECK_COUNT] = {
                                    "nor SASL mechanisms",
                                    features_after_sasl,
                                    0},
+    [CHECK_INVALID_NAMESPACE] = {"invalid-namespace",
+                                 SCENARIO_DIR_OUT,
+                                 {RULE_H_SE_INVALID_NAMESPACE, RULE_H_XML_STREAM_NS},
+                                 "a stream header in the wrong stream namespace gets "
+                                 "<invalid-namespace/>",
+                                 invalid_namespace,
+                                 CHECK_NEEDS_REACTION},
+    [CHECK_HOST_UNKNOWN] = {"host-unknown",
+                            SCENARIO_DIR_OUT,
+                            {RULE_H_SE_HOST_UNKNOWN},
+                            "a stream header to a domain the partner does not host gets "
+                            "<host-unknown/>",
+                            host_unknown,
+                            CHECK_NEEDS_REACTION},
+    [CHECK_IMPROPER_ADDRESSING] = {"improper-addressing",
+                                   SCENARIO_DIR_OUT,
+                                   {RULE_H_SE_IMPROPER_ADDRESSING, RULE_H_STANZA_ADDR},
+                                   "a stanza without 'to' gets <improper-addressing/>",
+                                   improper_addressing,
+                                   CHECK_NEEDS_REACTION},
+    [CHECK_NOT_WELL_FORMED] = {"not-well-formed",
+                               SCENARIO_DIR_OUT,
+                               {RULE_H_SE_NOT_WELL_FORMED, RULE_H_XML_WELLFORMED},
+                               "a stanza that is not well-formed XML gets <not-well-formed/>",
+                               not_well_formed,
+                               CHECK_NEEDS_REACTION},
 };
 
 const struct check_def *check_table(void)

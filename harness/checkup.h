@@ -145,6 +145,9 @@ struct checkup_options {
         unsigned connect_ms;      /* each TCP connect; 0: 3000 */
         unsigned expiry_warn_d;   /* WARN when a certificate expires within this; 0: 14 */
         unsigned step_timeout_ms; /* per negotiation step (run's --step-timeout); 0: net's */
+        /* --keylog: the probe's TLS secrets (tls_creds_config.keylog); NULL: off. */
+        void (*keylog)(void *user, const char *line);
+        void *keylog_user;
 };
 
 #define CHECKUP_DEFAULT_TIMEOUT_S 8

@@ -361,6 +361,8 @@ static void check_harness_cert(const struct checkup_options *o, const struct che
         cc.ca_file = o->ca;
         cc.ca_opt = "--ca";
         cc.system_trust = true;
+        cc.keylog = o->keylog;
+        cc.keylog_user = o->keylog_user;
         if ((o->cert == NULL) != (o->key == NULL)) {
                 checkup_add(r, "PRE-HARNESS-CERT", CHECKUP_FAIL, o->cert ? o->cert : o->key,
                             "give both --cert FILE and --key FILE", "--cert and --key go together");

@@ -57,6 +57,11 @@ struct cli_opt {
         CLI_VALUE("--identity", "DOMAIN", var, "Partner",                                          \
                   "pick one partner from a file that holds several")
 
+#define CLI_KEYLOG(var)                                                                            \
+        CLI_VALUE("--keylog", "FILE", var, "Debugging",                                            \
+                  "append the TLS secrets of every session to FILE (created 0600; the "            \
+                  "SSLKEYLOGFILE format Wireshark reads; never in a report; docs/security.md)")
+
 /*
  * Describe mode: while fn is set, cli_parse parses nothing; it hands the table to
  * fn and fails, and command_usage_error returns quietly, so that calling a command

@@ -8,6 +8,7 @@
 #include "checkup.h"
 #include "cli.h"
 #include "commands.h"
+#include "keylog.h"
 #include "partner.h"
 #include "preflight.h"
 #include "report.h"
@@ -128,11 +129,12 @@ int checkup_before_run(struct checkup_options *co, const struct scenario_suite *
 int cmd_check(int argc, char **argv)
 {
         const char *partner_file = NULL, *identity = NULL, *json = NULL, *timeout = NULL;
-        const char *pos[1];
+        const char *pos[1], *keylog_path = NULL;
         struct checkup_options co;
         struct suite_cli sc;
         struct scenario_suite suite;
-        struct checkup_report *rep;
+        struct checkup_report *rep = NULL;
+        struct keylog *keylog = NULL;
         struct partner p;
         char err[1024], proxy[300];
         const char *given_target;
@@ -171,6 +173,7 @@ int cmd_check(int argc, char **argv)
             CLI_VALUE("--json", "FILE", &json, "Reports",
                       "the findings as JSON ('-': standard output, instead of the list)"),
             CLI_VALUE("--timeout", "S", &timeout, "Scenarios", "the whole check (default 8)"),
+            CLI_KEYLOG(&keylog_path),
             {0},
             {0},
             {0},
@@ -218,6 +221,12 @@ int cmd_check(int argc, char **argv)
                 return rc;
         }
         co.partner = &p;
+        if (keylog_option("check", keylog_path, &keylog) != 0) {
+                rc = EXIT_USAGE;
+                goto out;
+        }
+        co.keylog = keylog != NULL ? keylog_write : NULL;
+        co.keylog_user = keylog;
         /* ProxyFqdn: probe the host the run will connect to (docs/partner-format.md). */
         given_target = co.target;
         co.target = checkup_proxy_target(&p, co.target, proxy, sizeof(proxy));
@@ -258,6 +267,7 @@ int cmd_check(int argc, char **argv)
                 buf_cleanup(&b);
         }
 out:
+        keylog_close(keylog);
         free(rep);
         scenario_suite_cleanup(&suite);
         partner_cleanup(&p);

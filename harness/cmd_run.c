@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "fleet.h"
+#include "keylog.h"
 #include "partner.h"
 #include "preflight.h"
 #include "report.h"
@@ -259,7 +260,8 @@ int cmd_run(int argc, char **argv)
         struct scenario_suite suite;
         bool quiet = false, no_preflight = false, outbound_only = false;
         const char *advertise = NULL, *out = NULL, *shard = NULL, *per[64];
-        const char *baseline = NULL, *fail_on = NULL, *markdown = NULL;
+        const char *baseline = NULL, *fail_on = NULL, *markdown = NULL, *keylog_path = NULL;
+        struct keylog *keylog = NULL;
         size_t n_per = 0;
         const char *html = NULL; /* --html FILE */
         bool all = false, no_inline = false, verbose = false, table = false;
@@ -365,6 +367,7 @@ int cmd_run(int argc, char **argv)
              .list_cap = ARRAY_LEN(per),
              .section = "Fleet (--all)",
              .help = "with --all: an option of run for that partner's run only"},
+            CLI_KEYLOG(&keylog_path),
             {0},
             {0},
             {0},
@@ -415,6 +418,11 @@ int cmd_run(int argc, char **argv)
                                    "--transcripts do not apply");
                 if (number_opt("run", "--timeout", timeout, 1, 3600, &t) != 0)
                         return EXIT_USAGE;
+                /* Each partner's run appends to the one key log: refuse a bad path
+                 * once, before any run starts. */
+                if (keylog_option("run", keylog_path, &keylog) != 0)
+                        return EXIT_USAGE;
+                keylog_close(keylog);
                 return run_fleet(argc, argv, opts, ARRAY_LEN(opts), partner_file, out, shard, jobs,
                                  per, n_per, &sc, t);
         }
@@ -507,6 +515,12 @@ int cmd_run(int argc, char **argv)
                 scenario_suite_cleanup(&suite);
                 return command_usage_error("run", err);
         }
+        if (keylog_option("run", keylog_path, &keylog) != 0) {
+                rc = EXIT_USAGE;
+                goto out;
+        }
+        o.keylog = keylog != NULL ? keylog_write : NULL;
+        o.keylog_user = keylog;
         if (target != NULL && !no_preflight) {
                 /* The preflight (docs/cli.md "check"): seconds instead of a run of
                  * minutes that would blame the partner for the harness's set-up. */
@@ -525,6 +539,8 @@ int cmd_run(int argc, char **argv)
                     .issuer_cert = issuer_cert,
                     .issuer_key = issuer_key,
                     .step_timeout_ms = o.step_timeout_ms,
+                    .keylog = o.keylog,
+                    .keylog_user = o.keylog_user,
                 };
 
                 if (co.target != target)
@@ -613,6 +629,10 @@ int cmd_run(int argc, char **argv)
         if (fail_on != NULL && (rc == EXIT_MATCH || rc == EXIT_MISMATCH))
                 rc = worse ? EXIT_MISMATCH : EXIT_MATCH;
 out:
+        if (keylog_failed(keylog) > 0)
+                fprintf(stderr, "s2scheck run: --keylog %s: %zu lines could not be written\n",
+                        keylog_path, keylog_failed(keylog));
+        keylog_close(keylog);
         run_report_cleanup(&rep);
         free(preflight);
         partner_cleanup(&p);

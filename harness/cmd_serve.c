@@ -9,6 +9,7 @@
 #include "dns.h"
 #include "dnszone.h"
 #include "hostile.h"
+#include "keylog.h"
 #include "net.h"
 #include "node.h"
 #include "partner.h"
@@ -83,7 +84,7 @@ int cmd_serve(int argc, char **argv)
 {
         const char *partner_file = NULL, *identity = NULL, *listen = NULL, *ca = NULL;
         const char *cert = NULL, *key = NULL, *resolver = NULL, *serve_dns = NULL, *pos[1];
-        const char *misbehave[32], *misbehave_as = NULL;
+        const char *misbehave[32], *misbehave_as = NULL, *keylog_path = NULL;
         const char *max_conns_text = NULL, *max_source_text = NULL;
         size_t n_misbehave = 0;
         const struct cli_opt opts[] = {
@@ -116,6 +117,7 @@ int cmd_serve(int argc, char **argv)
             CLI_VALUE(
                 "--misbehave-as", "ROLE", &misbehave_as, "Hostile partner",
                 "receiving or initiating: limit the wire behaviours to that side (default: both)"),
+            CLI_KEYLOG(&keylog_path),
         };
         struct engine_misbehaviour bad = {0}; /* all off, as engine_knobs_default */
         struct net_pacing pace = {0, 0, 0};
@@ -126,6 +128,7 @@ int cmd_serve(int argc, char **argv)
         struct node_observer obs = {NULL, on_result, NULL, NULL, NULL};
         struct node_transport t;
         struct tls_creds *creds = NULL;
+        struct keylog *keylog = NULL;
         struct net_loop *loop = NULL;
         struct node *n = NULL;
         struct partner p;
@@ -192,6 +195,10 @@ int cmd_serve(int argc, char **argv)
         cc.cert_opt = "--cert";
         cc.key_opt = "--key";
         cc.refuse_expired = true;
+        if (keylog_option("serve", keylog_path, &keylog) != 0)
+                goto out;
+        cc.keylog = keylog != NULL ? keylog_write : NULL;
+        cc.keylog_user = keylog;
         creds = tls_creds_new(&cc, err, sizeof(err));
         if (creds == NULL)
                 goto fail;
@@ -337,6 +344,7 @@ out:
         dnszone_free(zone);
         node_free(n);
         tls_creds_free(creds);
+        keylog_close(keylog);
         partner_cleanup(&p);
         return rc;
 }

@@ -1304,6 +1304,30 @@ static void i_authenticated(struct engine *e, unsigned method)
                        ENGINE_ROGUE_DOMAIN);
                 send_raw_ping(e, ENGINE_ROGUE_DOMAIN, e->remote, "rogue-1");
         }
+        if (e->cfg.knobs.bad.stanza_without_to && e->cfg.purpose == PURPOSE_AUTH) {
+                /* RFC 6120 §8.1.1.2: a server-to-server stanza without 'to' gets
+                 * <improper-addressing/> (§4.9.3.7). */
+                char xml[DOMAIN_MAX + 160];
+
+                tracef(e, TRACE_NOTE, "misbehaving: a stanza without a to");
+                snprintf(xml, sizeof(xml),
+                         "<iq xmlns='" XS_NS_SERVER "' type='get' id='noto-1' from='%s'>"
+                         "<ping xmlns='urn:xmpp:ping'/></iq>",
+                         local_domain(e));
+                send_text(e, xml);
+        }
+        if (e->cfg.knobs.bad.malformed_stanza && e->cfg.purpose == PURPOSE_AUTH) {
+                /* RFC 6120 §11.4: XML that is not well-formed gets <not-well-formed/>
+                 * (§4.9.3.13). */
+                char xml[DOMAIN_MAX * 2 + 160];
+
+                tracef(e, TRACE_NOTE, "misbehaving: a stanza whose end tag does not match");
+                snprintf(xml, sizeof(xml),
+                         "<message xmlns='" XS_NS_SERVER "' from='%s' to='%s' id='bad-1'>"
+                         "<body>s2scheck</bdy></message>",
+                         local_domain(e), e->remote);
+                send_text(e, xml);
+        }
         /* RFC 6120 §4.6.1: whitespace between stanzas is a keepalive; a peer must
          * tolerate it on an established stream (issue 12 item 5). */
         for (unsigned k = 0;
@@ -3322,6 +3346,30 @@ int engine_start(struct engine *e)
                        "version) for %s",
                        e->remote);
                 send_header(e, NULL, NULL, NULL);
+                return 0;
+        }
+        if (e->cfg.purpose == PURPOSE_AUTH && e->cfg.knobs.bad.unhosted_stream_to) {
+                /* Misbehaving: RFC 6120 §4.9.3.6 asks the partner for <host-unknown/>. */
+                tracef(e, TRACE_NOTE, "misbehaving: initial header to %s, which %s does not host",
+                       ENGINE_UNHOSTED_DOMAIN, e->remote);
+                send_header(e, ENGINE_UNHOSTED_DOMAIN, local_domain(e), NULL);
+                return 0;
+        }
+        if (e->cfg.purpose == PURPOSE_AUTH && e->cfg.knobs.bad.wrong_stream_ns) {
+                /* Misbehaving: RFC 6120 §4.8.1 asks the partner for <invalid-namespace/>. */
+                struct buf b;
+
+                buf_init(&b, 0);
+                tracef(e, TRACE_NOTE, "misbehaving: initial header in the stream namespace %s",
+                       ENGINE_WRONG_STREAM_NS);
+                if (hostile_open(&b, ENGINE_WRONG_STREAM_NS, 0, e->remote, local_domain(e), NULL) !=
+                    0)
+                        finding(e, FINDING_ERROR, RULE_H_INTERNAL,
+                                "could not write a stream header");
+                else
+                        send_buf(e, &b);
+                buf_cleanup(&b);
+                e->header_sent = true;
                 return 0;
         }
         /* STR-1 (RFC 6120 §4.7): to, from, version; no id from the initiator. */

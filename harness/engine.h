@@ -179,6 +179,11 @@ struct engine_misbehaviour {
 
 /* The domain a stanza_unauth_from misbehaviour claims. */
 #define ENGINE_ROGUE_DOMAIN "rogue.example"
+/* The 'to' of the unhosted_stream_to misbehaviour: under .invalid (RFC 6761 §6.4), so
+ * that no partner hosts it. */
+#define ENGINE_UNHOSTED_DOMAIN "unhosted.s2scheck.invalid"
+/* The stream namespace of the wrong_stream_ns misbehaviour (not RFC 6120 §4.8.1's). */
+#define ENGINE_WRONG_STREAM_NS "urn:s2scheck:not-the-streams-namespace"
 
 /* The reference's UNDEFINED points, as knobs. engine_knobs_default gives the
  * reference defaults. */

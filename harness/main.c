@@ -1,5 +1,6 @@
 /* s2scheck: the command line. Dispatches to the subcommands in commands[]. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -76,6 +77,11 @@ int main(int argc, char **argv)
 {
         const struct command *c;
 
+        /* TLS secrets leave the process only through --keylog (docs/security.md):
+         * GnuTLS would otherwise append every session's secrets to $SSLKEYLOGFILE on its
+         * own (it reads the variable at its first handshake), and so would the run's
+         * children (run --all). */
+        unsetenv("SSLKEYLOGFILE");
         if (argc < 2) {
                 fprintf(stderr, "s2scheck: missing command\n");
                 command_print_usage(stderr);

@@ -89,7 +89,22 @@
     X(unhosted_db_target, "unhosted-dialback-target", OUT, RULE_DB_6,                           \
       "sends <db:result/> whose to is a domain the partner does "                               \
       "not host, on a stream opened to its primary domain",                                     \
-      MISBEHAVE_NEEDS_DIALBACK, OUT, MISBEHAVE_EFFECT_NONE, 0, NULL)
+      MISBEHAVE_NEEDS_DIALBACK, OUT, MISBEHAVE_EFFECT_NONE, 0, NULL)                                \
+    X(wrong_stream_ns, "wrong-stream-namespace", OUT, RULE_H_SE_INVALID_NAMESPACE,                    \
+      "the initial header's stream namespace is not "                                           \
+      "http://etherx.jabber.org/streams",                                                       \
+      0, OUT, MISBEHAVE_EFFECT_NONE, 0, NULL)                                                   \
+    X(unhosted_stream_to, "unhosted-to", OUT, RULE_H_SE_HOST_UNKNOWN,                           \
+      "the initial header's to names a domain the partner does not host "                       \
+      "(" ENGINE_UNHOSTED_DOMAIN ")",                                                          \
+      0, OUT, MISBEHAVE_EFFECT_NONE, 0, NULL)                                                   \
+    X(stanza_without_to, "stanza-without-to", OUT, RULE_H_SE_IMPROPER_ADDRESSING,                        \
+      "once authenticated, also sends a stanza that has no to",                                 \
+      0, OUT, MISBEHAVE_EFFECT_NONE, 0, NULL)                                                   \
+    X(malformed_stanza, "malformed-stanza", OUT, RULE_H_SE_NOT_WELL_FORMED,                       \
+      "once authenticated, also sends a stanza whose end tag does not "                         \
+      "match its start tag (not well-formed XML)",                                              \
+      0, OUT, MISBEHAVE_EFFECT_NONE, 0, NULL)
 /* clang-format on */
 
 #endif

@@ -18,6 +18,10 @@ struct pki {
         gnutls_x509_privkey_t key;
         gnutls_x509_crt_t crt;
         char *ca_pem;
+        /* The intermediate CA of the chain variants, made on first use. */
+        gnutls_x509_privkey_t ikey;
+        gnutls_x509_crt_t icrt;
+        char *ica_pem;
 };
 
 static char *datum_to_str(const gnutls_datum_t *d)
@@ -83,7 +87,8 @@ struct pki *pki_new(const char *cn, char *err, size_t errlen)
                 goto fail;
         }
         if (init_crt(p->crt, p->key, cn) != 0 ||
-            gnutls_x509_crt_set_basic_constraints(p->crt, 1, 0) < 0 ||
+            /* No pathLen: the chain variants need an intermediate below it. */
+            gnutls_x509_crt_set_basic_constraints(p->crt, 1, -1) < 0 ||
             gnutls_x509_crt_set_key_usage(p->crt, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN) <
                 0 ||
             gnutls_x509_crt_sign2(p->crt, p->crt, p->key, GNUTLS_DIG_SHA256, 0) < 0 ||
@@ -188,7 +193,12 @@ void pki_free(struct pki *p)
                 gnutls_x509_crt_deinit(p->crt);
         if (p->key != NULL)
                 gnutls_x509_privkey_deinit(p->key);
+        if (p->icrt != NULL)
+                gnutls_x509_crt_deinit(p->icrt);
+        if (p->ikey != NULL)
+                gnutls_x509_privkey_deinit(p->ikey);
         free(p->ca_pem);
+        free(p->ica_pem);
         free(p);
 }
 
@@ -274,6 +284,76 @@ static int add_ids(gnutls_x509_crt_t crt, const struct pki_leaf_spec *spec)
         return 0;
 }
 
+bool pki_can_chain(const struct pki *p, char *why, size_t whylen)
+{
+        unsigned critical = 0, ca = 0;
+        int pathlen = -1;
+
+        if (gnutls_x509_crt_get_basic_constraints(p->crt, &critical, &ca, &pathlen) >= 0 &&
+            pathlen == 0) {
+                snprintf(why, whylen,
+                         "the issuing CA's basicConstraints pathLen is 0: it cannot issue the "
+                         "intermediate CA of the chain variants (basicConstraints); give "
+                         "--issuer-cert a CA without that limit");
+                return false;
+        }
+        return true;
+}
+
+/* p's intermediate CA (issued by p's CA, pathLen 0), made on first use. */
+static int intermediate(struct pki *p, char *err, size_t errlen)
+{
+        gnutls_datum_t pem = {NULL, 0};
+
+        if (p->icrt != NULL)
+                return 0;
+        if (!pki_can_chain(p, err, errlen))
+                return -1;
+        if (new_key(&p->ikey) != 0) {
+                p->ikey = NULL;
+                snprintf(err, errlen, "cannot generate the intermediate CA key");
+                return -1;
+        }
+        if (gnutls_x509_crt_init(&p->icrt) < 0) {
+                p->icrt = NULL;
+                snprintf(err, errlen, "out of memory");
+                return -1;
+        }
+        if (init_crt(p->icrt, p->ikey, "s2scheck run-time intermediate CA") != 0 ||
+            gnutls_x509_crt_set_basic_constraints(p->icrt, 1, 0) < 0 ||
+            gnutls_x509_crt_set_key_usage(p->icrt, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN) <
+                0 ||
+            gnutls_x509_crt_sign2(p->icrt, p->crt, p->key, GNUTLS_DIG_SHA256, 0) < 0 ||
+            gnutls_x509_crt_export2(p->icrt, GNUTLS_X509_FMT_PEM, &pem) < 0) {
+                gnutls_x509_crt_deinit(p->icrt);
+                p->icrt = NULL;
+                snprintf(err, errlen, "cannot make the intermediate CA certificate");
+                return -1;
+        }
+        p->ica_pem = datum_to_str(&pem);
+        gnutls_free(pem.data);
+        if (p->ica_pem == NULL) {
+                gnutls_x509_crt_deinit(p->icrt);
+                p->icrt = NULL;
+                snprintf(err, errlen, "out of memory");
+                return -1;
+        }
+        return 0;
+}
+
+/* *pem followed by more (the intermediate after the leaf), reallocated. */
+static int append_pem(char **pem, const char *more)
+{
+        size_t a = strlen(*pem), b = strlen(more);
+        char *s = realloc(*pem, a + b + 1);
+
+        if (s == NULL)
+                return -1;
+        memcpy(s + a, more, b + 1);
+        *pem = s;
+        return 0;
+}
+
 int pki_issue_spec(struct pki *p, const struct pki_leaf_spec *spec, struct pki_leaf *out, char *err,
                    size_t errlen)
 {
@@ -289,6 +369,9 @@ int pki_issue_spec(struct pki *p, const struct pki_leaf_spec *spec, struct pki_l
                 snprintf(err, errlen, "a certificate needs at least one domain");
                 return -1;
         }
+        if (spec->chain != PKI_CHAIN_DIRECT && !spec->self_signed &&
+            intermediate(p, err, errlen) != 0)
+                return -1;
         if (new_key(&key) != 0) {
                 snprintf(err, errlen, "cannot generate a key");
                 return -1;
@@ -309,8 +392,9 @@ int pki_issue_spec(struct pki *p, const struct pki_leaf_spec *spec, struct pki_l
             ((eku & PKI_EKU_CLIENT) &&
              gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_CLIENT, 0) < 0))
                 goto bad;
-        if (spec->self_signed
-                ? gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0) < 0
+        if (spec->self_signed ? gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0) < 0
+            : spec->chain != PKI_CHAIN_DIRECT
+                ? gnutls_x509_crt_sign2(crt, p->icrt, p->ikey, GNUTLS_DIG_SHA256, 0) < 0
                 : gnutls_x509_crt_sign2(crt, p->crt, p->key, GNUTLS_DIG_SHA256, 0) < 0)
                 goto bad;
         if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &cpem) < 0 ||
@@ -318,7 +402,9 @@ int pki_issue_spec(struct pki *p, const struct pki_leaf_spec *spec, struct pki_l
                 goto bad;
         out->cert_pem = datum_to_str(&cpem);
         out->key_pem = datum_to_str(&kpem);
-        if (out->cert_pem == NULL || out->key_pem == NULL) {
+        if (out->cert_pem == NULL || out->key_pem == NULL ||
+            (spec->chain == PKI_CHAIN_FULL && !spec->self_signed &&
+             append_pem(&out->cert_pem, p->ica_pem) != 0)) {
                 pki_leaf_cleanup(out);
                 snprintf(err, errlen, "out of memory");
                 goto out;

@@ -60,6 +60,13 @@ int pki_issue(struct pki *p, const char *const *domains, size_t n, int wildcards
 #define PKI_EKU_SERVER (1u << 0) /* serverAuth: may act as the TLS server */
 #define PKI_EKU_CLIENT (1u << 1) /* clientAuth: may act as the TLS client */
 
+/* How a leaf reaches the CA (struct pki_leaf_spec.chain): the chain variants. */
+enum pki_chain {
+        PKI_CHAIN_DIRECT = 0, /* signed by the CA itself */
+        PKI_CHAIN_FULL,       /* signed by the intermediate; cert_pem: leaf, intermediate */
+        PKI_CHAIN_LEAF_ONLY,  /* signed by the intermediate; cert_pem: the leaf alone */
+};
+
 /* What a leaf looks like: the certificate variants of docs/certificates.md. */
 struct pki_leaf_spec {
         const char *const *domains; /* borrowed; domains[0] is the subject CN */
@@ -69,7 +76,17 @@ struct pki_leaf_spec {
         long not_before_s; /* validity as offsets from now in seconds; both 0: */
         long not_after_s;  /* from a day ago for 30 days */
         bool self_signed;  /* signed with its own key instead of the CA's */
+        /* PKI_CHAIN_FULL or _LEAF_ONLY: issued by p's intermediate CA (made on first
+         * use, issued by p's CA, pathLen 0), which the PEM then carries or not. */
+        enum pki_chain chain;
 };
+
+/*
+ * Whether p can make the intermediate of the chain variants: false, with why, when
+ * its CA's basicConstraints pathLen is 0 (an --issuer-cert that may issue leaves
+ * only; RFC 5280 §4.2.1.9).
+ */
+bool pki_can_chain(const struct pki *p, char *why, size_t whylen);
 
 /*
  * Issues a leaf as spec says (key usage digitalSignature, ECDSA P-256). p signs

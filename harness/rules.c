@@ -202,6 +202,16 @@ static const struct rule rules[RULE_COUNT] = {
       "a stream or stanza for a domain not served here gets host-unknown"),
     R(RULE_H_SE_INVALID_FROM, "H-SE-INVALID-FROM", "RFC 6120 §4.9.3.9", RULE_MUST, RULE_STR_12,
       "a stanza whose 'from' is not authenticated on the stream gets invalid-from"),
+    R(RULE_H_SE_INVALID_NAMESPACE, "H-SE-INVALID-NAMESPACE", "RFC 6120 §4.9.3.10", RULE_MUST,
+      RULE_STR_12,
+      "a stream header outside the streams namespace, or in an unsupported content namespace, "
+      "gets invalid-namespace"),
+    R(RULE_H_SE_IMPROPER_ADDRESSING, "H-SE-IMPROPER-ADDRESSING", "RFC 6120 §4.9.3.7", RULE_MUST,
+      RULE_STR_12,
+      "a server-to-server stanza without a 'to' or 'from', or with an empty or invalid one, "
+      "gets improper-addressing"),
+    R(RULE_H_SE_NOT_WELL_FORMED, "H-SE-NOT-WELL-FORMED", "RFC 6120 §4.9.3.13", RULE_MUST,
+      RULE_STR_12, "XML that is not well-formed gets not-well-formed"),
     R(RULE_H_SE_POLICY, "H-SE-POLICY", "RFC 6120 §4.9.3.14", RULE_MUST, RULE_STR_12,
       "a peer exceeding a local limit gets policy-violation"),
     R(RULE_H_SE_UNSUPPORTED_STANZA, "H-SE-UNSUPPORTED-STANZA", "RFC 6120 §4.9.3.24", RULE_MUST,

@@ -552,6 +552,15 @@ static void on_trigger_result(void *user, struct stream *st)
 
 /* ---- set-up ---------------------------------------------------------------------- */
 
+/* Every credentials of the run log their sessions' secrets when --keylog asks. */
+static struct tls_creds *run_creds(const struct run_options *o, struct tls_creds_config *c,
+                                   char *err, size_t errlen)
+{
+        c->keylog = o->keylog;
+        c->keylog_user = o->keylog_user;
+        return tls_creds_new(c, err, errlen);
+}
+
 /* The trust of a run against --target: --ca, or else the system's store (real
  * partners use public CAs); an empty store stops the run (docs/cli.md). */
 static void target_trust(const struct run_options *o, struct tls_creds_config *c)
@@ -571,18 +580,18 @@ static struct tls_creds *creds_files(const struct run_options *o, char *err, siz
         c.cert_opt = "--cert";
         c.key_opt = "--key";
         c.refuse_expired = true;
-        return tls_creds_new(&c, err, errlen);
+        return run_creds(o, &c, err, errlen);
 }
 
-static struct tls_creds *creds_leaf(struct pki *p, const struct pki_leaf *l, char *err,
-                                    size_t errlen)
+static struct tls_creds *creds_leaf(const struct run_options *o, struct pki *p,
+                                    const struct pki_leaf *l, char *err, size_t errlen)
 {
         struct tls_creds_config c = {0};
 
         c.ca_pem = pki_ca_pem(p);
         c.cert_pem = l->cert_pem;
         c.key_pem = l->key_pem;
-        return tls_creds_new(&c, err, errlen);
+        return run_creds(o, &c, err, errlen);
 }
 
 static int setup_pki(struct runner *r, char *err, size_t errlen)
@@ -611,10 +620,10 @@ static int setup_pki(struct runner *r, char *err, size_t errlen)
                 if (pki_issue(r->pki, pdomains, np, 0, &r->pleaf, err, errlen) != 0 ||
                     pki_issue(r->pki, hdomains, 1, 1, &r->hleaf, err, errlen) != 0)
                         return -1;
-                r->pcreds = creds_leaf(r->pki, &r->pleaf, err, errlen);
+                r->pcreds = creds_leaf(o, r->pki, &r->pleaf, err, errlen);
                 if (r->pcreds == NULL)
                         return -1;
-                r->hcreds = creds_leaf(r->pki, &r->hleaf, err, errlen);
+                r->hcreds = creds_leaf(o, r->pki, &r->hleaf, err, errlen);
                 return r->hcreds != NULL ? 0 : -1;
         }
         if ((o->cert == NULL) != (o->key == NULL)) {
@@ -649,7 +658,7 @@ static int setup_pki(struct runner *r, char *err, size_t errlen)
                 target_trust(o, &c);
                 c.cert_pem = r->hleaf.cert_pem;
                 c.key_pem = r->hleaf.key_pem;
-                r->hcreds = tls_creds_new(&c, err, errlen);
+                r->hcreds = run_creds(o, &c, err, errlen);
                 return r->hcreds != NULL ? 0 : -1;
         }
         r->hcreds = creds_files(o, err, errlen);
@@ -1206,6 +1215,16 @@ static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t er
                  * variant's wildcard covers the extra senders LABEL.<scenario domain>. */
                 struct pki_leaf leaf = {0};
 
+                char why[300];
+
+                if (cert_variant(d->cert)->chain != PKI_CHAIN_DIRECT &&
+                    !pki_can_chain(r->pki, why, sizeof(why))) {
+                        s->skip = true;
+                        util_format(s->skip_why, sizeof(s->skip_why),
+                                    "skipped: certificate variant '%s': %s",
+                                    cert_variant_name(d->cert), why);
+                        return 0;
+                }
                 if (r->o->target == NULL)
                         c.ca_pem = pki_ca_pem(r->pki);
                 else
@@ -1216,7 +1235,7 @@ static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t er
                         c.cert_pem = leaf.cert_pem;
                         c.key_pem = leaf.key_pem;
                 }
-                s->creds = tls_creds_new(&c, err, errlen);
+                s->creds = run_creds(r->o, &c, err, errlen);
                 pki_leaf_cleanup(&leaf);
                 if (s->creds == NULL)
                         return -1;
@@ -1288,7 +1307,7 @@ static int scenario_creds(struct runner *r, struct scen *s, char *err, size_t er
                 c.cert_file = certf;
                 c.key_file = keyf;
         }
-        s->creds = tls_creds_new(&c, err, errlen);
+        s->creds = run_creds(r->o, &c, err, errlen);
         if (s->creds == NULL) {
                 char why[512];
 
@@ -1635,6 +1654,10 @@ static void domain_facts(struct scen *s)
         struct scenario_result *res = s->res;
         bool got = s->have_result && s->failure[0] == '\0';
 
+        /* A stream opened on purpose to a domain the partner does not host (the
+         * unhosted-to misbehaviour) tells nothing about the partner's own domain. */
+        if (s->knobs.bad.unhosted_stream_to)
+                return;
         res->cert_covers = s->cert;
         if (res->dir == DIR_OUTBOUND) {
                 if (got && not_served(s->result.peer_error))

@@ -67,6 +67,10 @@ struct run_options {
         /* The preflight's findings when one ran (borrowed; the report keeps the
          * pointer: it must outlive the run_report). NULL: no preflight. */
         const struct checkup_report *preflight;
+        /* --keylog (keylog.h): every TLS session of the run, on both sides, hands its
+         * secrets to keylog(keylog_user, line) (tls_creds_config.keylog); NULL: off. */
+        void (*keylog)(void *user, const char *line);
+        void *keylog_user;
 };
 
 /*

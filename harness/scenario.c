@@ -238,7 +238,7 @@ static const struct elem_rule elem_rules[] = {
      "<certificate variant=\"...\"/>",
      {{"variant",
        "default all dns srv srvclient xmpp wildcard cn expired notyet wrongname selfsigned ca2 "
-       "serverauth clientauth none",
+       "serverauth clientauth chain nointermediate none",
        true, false}}},
     {"authoritative",
      "scenario",

@@ -24,11 +24,14 @@ struct tls_creds {
         gnutls_certificate_credentials_t x509;
         gnutls_priority_t prio;
         bool has_cert;
+        void (*keylog)(void *user, const char *line);
+        void *keylog_user;
 };
 
 struct tls_session {
         gnutls_session_t gs;
         enum tls_role role;
+        const struct tls_creds *creds;
         struct buf in; /* ciphertext from the peer, consumed from the front by pull */
         struct buf out;
         bool eof;       /* the peer closed the transport */
@@ -251,6 +254,8 @@ struct tls_creds *tls_creds_new(const struct tls_creds_config *c, char *err, siz
                 util_format(err, errlen, "TLS credentials: %s", gnutls_strerror(rc));
                 goto fail;
         }
+        cr->keylog = c->keylog;
+        cr->keylog_user = c->keylog_user;
         if (load_trust(cr, c, err, errlen) != 0)
                 goto fail;
         if (c->cert_file == NULL && c->cert_pem != NULL) {
@@ -346,6 +351,40 @@ static int tls_pull_timeout(gnutls_transport_ptr_t ptr, unsigned ms)
         return -1;
 }
 
+/*
+ * GnuTLS's key log hook (gnutls_session_set_keylog_function): one NSS key log line per
+ * secret, "LABEL <client random> <secret>" in lower-case hex, the labels as GnuTLS
+ * names them (TLS 1.3: CLIENT_HANDSHAKE_TRAFFIC_SECRET ... ; TLS 1.2: CLIENT_RANDOM).
+ * The line is wiped once handed over.
+ */
+static int tls_keylog(gnutls_session_t gs, const char *label, const gnutls_datum_t *secret)
+{
+        struct tls_session *s = gnutls_session_get_ptr(gs);
+        gnutls_datum_t crandom = {NULL, 0}, srandom = {NULL, 0};
+        /* Labels are short; randoms are 32 bytes; secrets at most 64 (SHA-384 is 48). */
+        char line[64 + 1 + 2 * 32 + 1 + 2 * 64 + 2];
+        size_t n;
+        int w;
+
+        if (s == NULL || s->creds->keylog == NULL || secret->size > 64)
+                return 0;
+        gnutls_session_get_random(gs, &crandom, &srandom);
+        w = snprintf(line, sizeof(line), "%s ", label);
+        if (w < 0 || (size_t)w >= sizeof(line) - (2 * 32 + 1 + 2 * 64 + 2) || crandom.size != 32)
+                return 0;
+        n = (size_t)w;
+        for (unsigned i = 0; i < crandom.size; i++, n += 2)
+                snprintf(line + n, 3, "%02x", crandom.data[i]);
+        line[n++] = ' ';
+        for (unsigned i = 0; i < secret->size; i++, n += 2)
+                snprintf(line + n, 3, "%02x", secret->data[i]);
+        line[n++] = '\n';
+        line[n] = '\0';
+        s->creds->keylog(s->creds->keylog_user, line);
+        gnutls_memset(line, 0, sizeof(line));
+        return 0;
+}
+
 struct tls_session *tls_session_new(struct tls_creds *creds, enum tls_role role, const char *sni,
                                     bool request_client_cert, const char *alpn, char *err,
                                     size_t errlen)
@@ -365,6 +404,7 @@ struct tls_session *tls_session_new(struct tls_creds *creds, enum tls_role role,
                 return NULL;
         }
         s->role = role;
+        s->creds = creds;
         s->alert_recv = -1;
         s->alert_sent = -1;
         buf_init(&s->in, TLS_INPUT_LIMIT);
@@ -422,6 +462,10 @@ struct tls_session *tls_session_new(struct tls_creds *creds, enum tls_role role,
         gnutls_transport_set_push_function(s->gs, tls_push);
         gnutls_transport_set_pull_function(s->gs, tls_pull);
         gnutls_transport_set_pull_timeout_function(s->gs, tls_pull_timeout);
+        /* Always a hook of ours: GnuTLS's default one appends to $SSLKEYLOGFILE, and the
+         * secrets leave the process only when --keylog asks (docs/security.md). */
+        gnutls_session_set_ptr(s->gs, s);
+        gnutls_session_set_keylog_function(s->gs, tls_keylog);
         return s;
 fail:
         tls_session_free(s);

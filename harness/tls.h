@@ -49,6 +49,12 @@ struct tls_creds_config {
         /* Refuse a cert_file that has expired or is not yet valid (the operator's own
          * certificate; a certificate variant may be expired on purpose). */
         bool refuse_expired;
+        /* --keylog (keylog.h): when set, every session made with these credentials
+         * hands it each of its secrets as one NSS key log line ("LABEL CLIENT_RANDOM
+         * SECRET\n", hex; the SSLKEYLOGFILE format), for decrypting a capture. NULL: no
+         * secret leaves GnuTLS (the default; $SSLKEYLOGFILE is ignored too). */
+        void (*keylog)(void *user, const char *line);
+        void *keylog_user;
 };
 
 struct tls_creds;

@@ -107,6 +107,36 @@ cli_stop_serve() {
 	wait "$serve_pid" 2>/dev/null
 	serve_pid=""
 }
+# cli_against_serve PARTNER OUT SERVE_ARGS...: starts `serve` as PARTNER
+# (cli_start_serve, on a random DNS port, retried up to 3 times on "Address already in
+# use"), runs the command in the array cli_cmd with @DNS@ and @PORT@ replaced by that
+# DNS port and serve's port (stdout OUT.txt, stderr OUT.err, at most 120 s), stops serve
+# and sets rc (the command's exit code) and cli_started (1 when serve ran the command).
+cli_against_serve() {
+	local m=$1 out=$2 a
+	shift 2
+	cli_started=0
+	rc=none
+	for _ in 1 2 3; do
+		dns=$(cli_rand_port)
+		cli_start_serve "$m" "$dns" "$@" || break
+		local argv=()
+		for a in "${cli_cmd[@]}"; do
+			a=${a//@DNS@/$dns}
+			argv+=("${a//@PORT@/$serve_port}")
+		done
+		timeout -k 5 120 "${argv[@]}" >"$out.txt" 2>"$out.err"
+		rc=$?
+		if grep -q "Address already in use" "$out.err"; then
+			cli_stop_serve
+			continue
+		fi
+		cli_started=1
+		break
+	done
+	cli_stop_serve
+}
+
 # cli_wait_listening LOG PID: waits (at most 10 s: sanitizer builds start slowly) for
 # `serve`'s "listening on 127.0.0.1 port N" in LOG and sets serve_port to N; fails,
 # saying what serve said, when PID exits first or the time is up.

@@ -231,3 +231,57 @@ Test(pki, load_refuses_a_fifo, .timeout = 10)
         unlink(fifo);
         rmdir(dir);
 }
+
+/* The leaf the server side presents, as the client's tls_session_peer sees it. */
+static void peer_of(struct pki *p, const struct pki_leaf *l, struct tls_peer *peer)
+{
+        char err[256];
+        struct tls_creds *cc = creds_from(p, l), *sc = creds_from(p, l);
+        struct tls_session *client, *server;
+
+        client = tls_session_new(cc, TLS_ROLE_CLIENT, NULL, false, NULL, err, sizeof(err));
+        server = tls_session_new(sc, TLS_ROLE_SERVER, NULL, false, NULL, err, sizeof(err));
+        cr_assert(client != NULL && server != NULL, "%s", err);
+        handshake(client, server);
+        cr_assert_eq(tls_session_peer(client, peer), 0);
+        tls_session_free(client);
+        tls_session_free(server);
+        tls_creds_free(cc);
+        tls_creds_free(sc);
+}
+
+/* Issue 15 item 4: a leaf from the intermediate CA verifies against the root only when
+ * the intermediate is sent with it. */
+Test(pki, chain_variants_send_or_omit_the_intermediate)
+{
+        char err[256];
+        struct pki *p = pki_new("root", err, sizeof(err));
+        const char *d[] = {"a.example"};
+        struct pki_leaf_spec spec = {.domains = d, .n = 1, .ids = PKI_ID_DNS};
+        struct pki_leaf full, leaf;
+        struct tls_peer peer;
+        const char *second;
+
+        cr_assert_not_null(p, "%s", err);
+        cr_assert(pki_can_chain(p, err, sizeof(err)), "%s", err);
+        spec.chain = PKI_CHAIN_FULL;
+        cr_assert_eq(pki_issue_spec(p, &spec, &full, err, sizeof(err)), 0, "%s", err);
+        spec.chain = PKI_CHAIN_LEAF_ONLY;
+        cr_assert_eq(pki_issue_spec(p, &spec, &leaf, err, sizeof(err)), 0, "%s", err);
+        second = strstr(full.cert_pem + 1, "-----BEGIN CERTIFICATE-----");
+        cr_expect_not_null(second, "the full chain holds the intermediate after the leaf");
+        cr_expect_null(strstr(leaf.cert_pem + 1, "-----BEGIN CERTIFICATE-----"),
+                       "the leaf alone: one certificate");
+
+        peer_of(p, &full, &peer);
+        cr_expect(peer.chain_ok, "leaf + intermediate: %s", peer.verify_text);
+        cr_expect_str_eq(peer.issuer, "CN=s2scheck run-time intermediate CA");
+        tls_peer_cleanup(&peer);
+        peer_of(p, &leaf, &peer);
+        cr_expect_not(peer.chain_ok, "the leaf alone verified");
+        cr_expect(peer.untrusted, "the leaf alone: issuer unknown (%s)", peer.verify_text);
+        tls_peer_cleanup(&peer);
+        pki_leaf_cleanup(&full);
+        pki_leaf_cleanup(&leaf);
+        pki_free(p);
+}

@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "dialback.h"
 #include "engine.h"
+#include "misbehave.h"
 #include "oracle.h"
 #include "settings.h"
 #include "testrand.h"
@@ -45,6 +46,7 @@ struct session {
             variant[FIELD];
         char vfrom[FIELD], vto[FIELD], vid[FIELD], vkey[FIELD];
         int row;
+        unsigned misbehave; /* bits (1u << misbehave.h row): the scenario's misbehaviours */
         char dir[MAX_CHUNKS];
         struct buf chunk[MAX_CHUNKS];
         size_t n;
@@ -140,7 +142,14 @@ static void session_load(struct session *s, const char *name)
                         continue;
                 else if (strncmp(line, "row ", 4) == 0)
                         s->row = (int)strtol(line + 4, NULL, 10);
-                else if (strncmp(line, "verify ", 7) == 0)
+                else if (strncmp(line, "misbehave ", 10) == 0) {
+                        int m;
+
+                        line[strcspn(line, "\n")] = '\0';
+                        m = misbehave_lookup(line + 10);
+                        cr_assert_geq(m, 0, "%s: unknown misbehaviour %s", name, line + 10);
+                        s->misbehave |= 1u << m;
+                } else if (strncmp(line, "verify ", 7) == 0)
                         cr_assert_eq(sscanf(line + 7, "%255s %255s %255s %255s", s->vfrom, s->vto,
                                             s->vid, s->vkey),
                                      4, "%s: %s", name, line);
@@ -350,6 +359,14 @@ static void replay(const struct session *s, struct buf *d)
         cr_assert_eq(settings_from_row(s->row, &c.neg), 0);
         c.sem = SEMANTICS_MATRIX;
         engine_knobs_default(&c.knobs);
+        if (s->misbehave != 0) {
+                /* What the harness did wrong on purpose (the recorded negatives). */
+                struct misbehave_effects fx;
+                size_t len = strlen(s->scenario);
+                bool out = len > 4 && strcmp(s->scenario + len - 4, "-out") == 0;
+
+                misbehave_apply(s->misbehave, out ? DIR_OUTBOUND : DIR_INBOUND, &c.knobs.bad, &fx);
+        }
         c.secret = REPLAY_SECRET;
         if (verify) {
                 c.verify_from = s->vfrom;

@@ -81,7 +81,9 @@ Test(checks, needs_are_row_properties)
         cr_expect_eq(check_set_with(CHECK_NEEDS_PING), 1u << CHECK_PING_ANSWERED);
         cr_expect_eq(check_set_with(CHECK_NEEDS_REACTION),
                      (1u << CHECK_INVALID_FROM) | (1u << CHECK_UNSOLICITED_IGNORED) |
-                         (1u << CHECK_NO_STANZA_ACCEPTED) | (1u << CHECK_NOT_AUTHORIZED_CLOSE));
+                         (1u << CHECK_NO_STANZA_ACCEPTED) | (1u << CHECK_NOT_AUTHORIZED_CLOSE) |
+                         (1u << CHECK_INVALID_NAMESPACE) | (1u << CHECK_HOST_UNKNOWN) |
+                         (1u << CHECK_IMPROPER_ADDRESSING) | (1u << CHECK_NOT_WELL_FORMED));
         cr_expect_eq(check_set_with(CHECK_NEEDS_PEER_SETTINGS), 1u << CHECK_NO_PLAINTEXT_AUTH);
         cr_expect_eq(check_set_with(CHECK_ON_SUCCESS | CHECK_NEEDS_PING),
                      1u << CHECK_PING_ANSWERED);
@@ -378,4 +380,52 @@ Test(checks, features_after_sasl)
         cr_expect(strstr(why, "[SASL-9: RFC 6120 §6.4.6]") != NULL, "%s", why);
         v.kind = FINDING_NOTE;
         cr_expect(eval(CHECK_FEATURES_AFTER_SASL, &f, why), "a note is no violation");
+}
+
+/* Issue 15 item 6: the negatives ask for the exact condition RFC 6120 §4.9.3 names,
+ * read from the typed condition (peer_error, or an STR-11 note's cond): a near
+ * condition, none, or the right word in a finding's text does not count. */
+Test(checks, negatives_get_the_exact_condition)
+{
+        static const struct {
+                enum scenario_check c;
+                const char *cond, *near, *cite;
+                bool after_auth; /* judged only once the stream authenticated */
+        } rows[] = {
+            {CHECK_INVALID_NAMESPACE, "invalid-namespace", "bad-namespace-prefix",
+             "[H-SE-INVALID-NAMESPACE: RFC 6120 §4.9.3.10]", false},
+            {CHECK_HOST_UNKNOWN, "host-unknown", "host-gone",
+             "[H-SE-HOST-UNKNOWN: RFC 6120 §4.9.3.6]", false},
+            {CHECK_IMPROPER_ADDRESSING, "improper-addressing", "invalid-from",
+             "[H-SE-IMPROPER-ADDRESSING: RFC 6120 §4.9.3.7]", true},
+            {CHECK_NOT_WELL_FORMED, "not-well-formed", "invalid-xml",
+             "[H-SE-NOT-WELL-FORMED: RFC 6120 §4.9.3.13]", true},
+        };
+        struct finding v[1];
+        char why[512];
+
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+                struct check_facts f = base(9, DIR_OUTBOUND);
+
+                f.peer_error = rows[i].cond;
+                cr_expect(eval(rows[i].c, &f, why), "%s: %s", rows[i].cond, why);
+                f.peer_error = rows[i].near;
+                cr_expect(!eval(rows[i].c, &f, why), "%s taken for %s", rows[i].near, rows[i].cond);
+                cr_expect(strstr(why, rows[i].cite) != NULL, "%s", why);
+                cr_expect(strstr(why, rows[i].near) != NULL, "the reason names what came: %s", why);
+                f.peer_error = "";
+                cr_expect(!eval(rows[i].c, &f, why), "%s: no stream error", rows[i].cond);
+                cr_expect(strstr(why, "(stream error: none)") != NULL, "%s", why);
+                /* On another harness stream: the STR-11 note's condition, not its text. */
+                v[0] = fnd_about(FINDING_NOTE, RULE_STR_11, rows[i].near, NULL, rows[i].cond);
+                f.findings = v;
+                f.n_findings = 1;
+                cr_expect(!eval(rows[i].c, &f, why), "%s: the text decided", rows[i].cond);
+                v[0] = fnd_about(FINDING_NOTE, RULE_STR_11, rows[i].cond, NULL, "reworded");
+                cr_expect(eval(rows[i].c, &f, why), "%s: %s", rows[i].cond, why);
+                /* A stanza sent once authenticated: nothing to judge without that. */
+                f.n_findings = 0;
+                f.observed = OUTCOME_BIT(OUTCOME_F4);
+                cr_expect_eq(eval(rows[i].c, &f, why), rows[i].after_auth, "%s", rows[i].cond);
+        }
 }

@@ -1028,3 +1028,115 @@ Test(tls, system_trust_store)
         }
         tls_creds_free(cr);
 }
+
+/* --keylog (tls_creds_config.keylog): the lines each side hands over. */
+struct keylines {
+        char text[4096];
+        size_t n;
+};
+
+static void keylines_add(void *user, const char *line)
+{
+        struct keylines *k = user;
+        size_t len = strlen(k->text);
+
+        cr_assert_lt(len + strlen(line), sizeof(k->text));
+        memcpy(k->text + len, line, strlen(line) + 1);
+        k->n++;
+}
+
+/* Whether every line of text is "LABEL <64 hex> <secret_hex hex>\n" with one of labels. */
+static bool keylines_well_formed(const char *text, const char *const *labels, size_t nlabels,
+                                 size_t secret_hex)
+{
+        const char *p = text;
+
+        while (*p != '\0') {
+                const char *sp = strchr(p, ' ');
+                bool known = false;
+                size_t i;
+
+                if (sp == NULL)
+                        return false;
+                for (i = 0; i < nlabels; i++)
+                        known |= strlen(labels[i]) == (size_t)(sp - p) &&
+                                 strncmp(labels[i], p, (size_t)(sp - p)) == 0;
+                if (!known)
+                        return false;
+                p = sp + 1;
+                for (i = 0; i < 64; i++, p++)
+                        if (strchr("0123456789abcdef", *p) == NULL || *p == '\0')
+                                return false;
+                if (*p++ != ' ')
+                        return false;
+                for (i = 0; i < secret_hex; i++, p++)
+                        if (strchr("0123456789abcdef", *p) == NULL || *p == '\0')
+                                return false;
+                if (*p++ != '\n')
+                        return false;
+        }
+        return true;
+}
+
+static void keylog_pair(const char *prio, struct keylines *ck, struct keylines *sk)
+{
+        struct pair p;
+        char err[256];
+
+        memset(&p, 0, sizeof(p));
+        memset(ck, 0, sizeof(*ck));
+        memset(sk, 0, sizeof(*sk));
+        p.ccreds = test_creds_keylog("harness.test", prio, keylines_add, ck);
+        p.screds = test_creds_keylog("partner.test", prio, keylines_add, sk);
+        p.c = tls_session_new(p.ccreds, TLS_ROLE_CLIENT, "partner.test", false, NULL, err,
+                              sizeof(err));
+        cr_assert_not_null(p.c, "%s", err);
+        p.s = tls_session_new(p.screds, TLS_ROLE_SERVER, NULL, true, NULL, err, sizeof(err));
+        cr_assert_not_null(p.s, "%s", err);
+        pair_handshake(&p);
+        expect_done(&p);
+        pair_close(&p);
+}
+
+Test(tls, keylog_tls13_both_ends_log_the_same_secrets)
+{
+        static const char *const labels[] = {
+            "CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+            "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0", "EXPORTER_SECRET"};
+        struct keylines ck, sk;
+
+        /* The default priority's TLS 1.3 suite here is AES-256-GCM-SHA384: 48-byte secrets. */
+        keylog_pair(PRIO_13 ":-AES-128-GCM:-AES-128-CCM:-CHACHA20-POLY1305", &ck, &sk);
+        cr_expect_eq(ck.n, 5, "client lines: %s", ck.text);
+        cr_expect(keylines_well_formed(ck.text, labels, 5, 96), "client: %s", ck.text);
+        cr_expect_str_eq(ck.text, sk.text, "both ends derive the same secrets");
+        for (size_t i = 0; i < 4; i++) {
+                char want[64];
+
+                snprintf(want, sizeof(want), "%s ", labels[i]);
+                cr_expect(strstr(ck.text, want) != NULL, "%s missing: %s", labels[i], ck.text);
+        }
+}
+
+Test(tls, keylog_tls12_client_random)
+{
+        static const char *const labels[] = {"CLIENT_RANDOM"};
+        struct keylines ck, sk;
+
+        keylog_pair(PRIO_12, &ck, &sk);
+        cr_expect_eq(ck.n, 1, "client lines: %s", ck.text);
+        cr_expect(keylines_well_formed(ck.text, labels, 1, 96), "client: %s", ck.text);
+        cr_expect_str_eq(ck.text, sk.text);
+}
+
+Test(tls, keylog_off_by_default)
+{
+        struct pair p;
+
+        /* Without a hook nothing is handed out: the pair of test_creds has none, and
+         * the handshake still completes (the hook of tls.c swallows the secrets). */
+        pair_open(&p, "harness.test", "partner.test", NULL, NULL, true);
+        pair_handshake(&p);
+        expect_done(&p);
+        pair_close(&p);
+}

@@ -12,10 +12,13 @@
 
 /*
  * Trusts S2S_CERT_DIR/ca.pem and presents <name>.pem with <name>.key (name NULL:
- * no certificate). priority: a GnuTLS priority string, NULL for the default.
+ * no certificate). priority: a GnuTLS priority string, NULL for the default;
+ * keylog, keylog_user: tls_creds_config's key log hook (NULL: none).
  * Fails the test when the files do not load.
  */
-static inline struct tls_creds *test_creds(const char *name, const char *priority)
+static inline struct tls_creds *test_creds_keylog(const char *name, const char *priority,
+                                                  void (*keylog)(void *, const char *),
+                                                  void *keylog_user)
 {
         char cert[512], key[512], ca[512], err[512];
         struct tls_creds_config c = {0};
@@ -30,9 +33,17 @@ static inline struct tls_creds *test_creds(const char *name, const char *priorit
                 c.key_file = key;
         }
         c.priority = priority;
+        c.keylog = keylog;
+        c.keylog_user = keylog_user;
         r = tls_creds_new(&c, err, sizeof(err));
         cr_assert_not_null(r, "credentials %s: %s", name != NULL ? name : "(none)", err);
         return r;
+}
+
+/* test_creds_keylog without a key log hook. */
+static inline struct tls_creds *test_creds(const char *name, const char *priority)
+{
+        return test_creds_keylog(name, priority, NULL, NULL);
 }
 
 #endif
